@@ -1,0 +1,11 @@
+"""madoguchi: offline speech translation for the counters of Japanese city halls.
+
+This small package only holds the version and the one ``madoguchi`` command, which gathers the
+subcommands of ``edge``, ``models``, ``glossary``, ``server`` and ``bench``. Each of those packages
+owns its own ``cli.py``; the root imports them lazily so that a central server never loads the
+speech runtimes and a counter device never loads the server.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,130 @@
+"""The ``madoguchi`` command: one entry point, one sub-app per package.
+
+Every package error derives from a base class with a one-line, actionable message. The CLI prints
+``ErrorName: message`` and exits 1; the traceback appears only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+
+from madoguchi import __version__
+
+app = typer.Typer(
+    name="madoguchi",
+    help="Offline speech translator for the service counters of Japanese city halls.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+#: Sub-apps: (command name, module path, attribute). Imported only when present, so a server-only
+#: install without the edge extras still has ``madoguchi server``.
+_SUBAPPS: list[tuple[str, str, str]] = [
+    ("models", "models.cli", "app"),
+    ("glossary", "glossary.cli", "app"),
+    ("edge", "edge.cli", "app"),
+    ("server", "server.cli", "app"),
+    ("bench", "bench.cli", "app"),
+    ("bundle", "edge.bundle_cli", "app"),
+]
+
+#: Top-level commands that live in a package's CLI module (``madoguchi translate`` is the edge's).
+_COMMANDS: list[tuple[str, str, str]] = [
+    ("translate", "edge.cli", "translate_command"),
+    ("easy", "edge.cli", "easy_command"),
+]
+
+_DEBUG = False
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"madoguchi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Verbose logs and full tracebacks."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Offline speech translator for the service counters of Japanese city halls."""
+    global _DEBUG
+    _DEBUG = debug
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _load(module: str, attr: str) -> object | None:
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        # A missing optional package (say, the server extras on a counter) hides its commands;
+        # a missing module of ours hides nothing else.
+        logging.getLogger(__name__).debug("commands of %s unavailable: %s", module, exc)
+        return None
+    return getattr(mod, attr, None)
+
+
+def _register() -> None:
+    for name, module, attr in _SUBAPPS:
+        sub = _load(module, attr)
+        if isinstance(sub, typer.Typer):
+            app.add_typer(sub, name=name)
+    for name, module, attr in _COMMANDS:
+        func = _load(module, attr)
+        if callable(func):
+            app.command(name)(func)
+
+
+def _known_error_types() -> tuple[type[BaseException], ...]:
+    types: list[type[BaseException]] = []
+    for module, attr in [
+        ("edge.errors", "EdgeError"),
+        ("models.errors", "ModelPackError"),
+        ("glossary.errors", "GlossaryError"),
+        ("server.errors", "ServerError"),
+    ]:
+        err = _load(module, attr)
+        if isinstance(err, type) and issubclass(err, BaseException):
+            types.append(err)
+    return tuple(types)
+
+
+def main() -> None:
+    """Run the CLI; known errors become one line on stderr and exit code 1."""
+    _register()
+    known = _known_error_types()
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("Aborted.", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into exit codes
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if _DEBUG:
+            raise
+        if known and isinstance(exc, known):
+            typer.echo(f"{type(exc).__name__}: {exc}", err=True)
+            sys.exit(1)
+        typer.echo(
+            f"Unexpected error: {type(exc).__name__}: {exc} (run again with --debug for details)",
+            err=True,
+        )
+        sys.exit(2)
