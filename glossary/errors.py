@@ -1,8 +1,8 @@
 """Errors of the glossary package.
 
-    GlossaryError
-     ├── SchemaError        a file does not follow the glossary format (lists every problem)
-     └── SignatureError     a signed glossary does not verify (tampered, unsigned, wrong key)
+GlossaryError
+ ├── SchemaError        a file does not follow the glossary format (lists every problem)
+ └── SignatureError     a signed glossary does not verify (tampered, unsigned, wrong key)
 """
 
 from __future__ import annotations

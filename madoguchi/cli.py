@@ -36,7 +36,7 @@ _SUBAPPS: list[tuple[str, str, str]] = [
 #: Top-level commands that live in a package's CLI module (``madoguchi translate`` is the edge's).
 _COMMANDS: list[tuple[str, str, str]] = [
     ("translate", "edge.cli", "translate_command"),
-    ("easy", "edge.cli", "easy_command"),
+    ("easy", "edge.easy_ja.cli", "easy_command"),
 ]
 
 _DEBUG = False

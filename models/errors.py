@@ -1,13 +1,13 @@
 """Errors of the model store.
 
-    ModelPackError
-     ├── UnknownPack          no pack of that name in the catalogue
-     ├── PackNotInstalled     the pack is in the catalogue but not installed
-     ├── PackSourceError      the source cannot be reached (no network, 404, missing file)
-     ├── ChecksumMismatch     a file's sha256 differs from the manifest (corrupt or partial)
-     ├── PackFormatError      the files are not a pack of the declared kind/format
-     ├── DiskFullError        no space left while installing
-     └── LicenseNotAccepted   a non-commercial pack needs an explicit flag
+ModelPackError
+ ├── UnknownPack          no pack of that name in the catalogue
+ ├── PackNotInstalled     the pack is in the catalogue but not installed
+ ├── PackSourceError      the source cannot be reached (no network, 404, missing file)
+ ├── ChecksumMismatch     a file's sha256 differs from the manifest (corrupt or partial)
+ ├── PackFormatError      the files are not a pack of the declared kind/format
+ ├── DiskFullError        no space left while installing
+ └── LicenseNotAccepted   a non-commercial pack needs an explicit flag
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Errors of the central server's command line and services.
 
-    ServerError
-     ├── ServerConfigError   settings or database URL are wrong
-     └── SigningKeyError     the Ed25519 signing key is missing or unreadable
+ServerError
+ ├── ServerConfigError   settings or database URL are wrong
+ └── SigningKeyError     the Ed25519 signing key is missing or unreadable
 """
 
 from __future__ import annotations

@@ -1,0 +1,131 @@
+"""Edge commands: ``madoguchi translate`` (one file, one turn) and the ``madoguchi edge`` sub-app.
+
+``translate`` writes exactly what the user asked for into ``--out``: ``result.json`` and, when a voice
+spoke, ``speech.wav``. Nothing else is written (no cache of the audio or the words).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import typer
+
+from edge.audio import load_audio, write_wav
+from edge.config import load_settings
+from edge.errors import EdgeError, LanguageError
+from edge.pipeline import AUTO, TurnPipeline, TurnResult
+from edge.vad import trim_silence
+from glossary.languages import COUNTER_LANGUAGES, ENGLISH_NAMES, check_language
+
+_LOGGER = logging.getLogger(__name__)
+
+app = typer.Typer(help="The counter device: engines, languages, demo.", no_args_is_help=True)
+
+#: The bundled Japanese sample clip (Mozilla Common Voice, CC0; see samples/CREDITS.md).
+SAMPLE_CLIP = Path(__file__).parent / "samples" / "ja_common_voice_19482480.mp3"
+
+
+def _language(code: str, role: str, *, allow_auto: bool = False) -> str:
+    if allow_auto and code.strip().lower() == AUTO:
+        return AUTO
+    try:
+        return check_language(code)
+    except ValueError:
+        valid = ", ".join((AUTO, *COUNTER_LANGUAGES) if allow_auto else COUNTER_LANGUAGES)
+        raise LanguageError(f"unknown {role} language {code!r}; use one of: {valid}") from None
+
+
+def _run_file(input: Path, target: str, source: str, *, warm: bool = False) -> TurnResult:
+    target = _language(target, "target")
+    source = _language(source, "source", allow_auto=True)
+    settings = load_settings()
+    audio = load_audio(input)
+    trim_silence(audio)  # fail on silence before spending seconds loading models
+    # With ``auto`` the MT packs load on first use (only the detected language's pack is needed).
+    pipe = TurnPipeline.from_settings(settings, pairs=[(source, target)], warm=warm)
+    return pipe.run_turn(audio, source, target)
+
+
+def _echo_result(result: TurnResult) -> None:
+    typer.echo(f"[{result.source_language}] {result.source_text}")
+    if result.target_text:
+        typer.echo(f"[{result.target_language}] {result.target_text}  ({result.mt_engine})")
+    for notice in result.notices:
+        typer.echo(f"note: {notice}", err=True)
+    timings = ", ".join(f"{key} {value:.0f} ms" for key, value in result.timings_ms.items())
+    typer.echo(f"timings: {timings}", err=True)
+
+
+def translate_command(
+    input: Path = typer.Argument(..., help="Audio file (WAV, FLAC, OGG, MP3; any rate, mono or stereo)."),
+    target: str = typer.Option(..., "--target", "-t", help="Language of the listener (ja, vi, zh, tl, ...)."),
+    source: str = typer.Option(AUTO, "--source", "-s", help="Spoken language, or 'auto' to detect it."),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="Directory for result.json and speech.wav."),
+) -> None:
+    """Translate one recorded utterance: writes OUT/result.json and OUT/speech.wav (when a voice speaks).
+
+    One-shot: the engines are not warmed up, so the timings include first-run costs.
+    """
+    result = _run_file(input, target, source)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "result.json").write_text(
+            json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        speech = out / "speech.wav"
+        if result.audio is not None and result.sample_rate:
+            write_wav(speech, result.audio, result.sample_rate)
+        elif speech.exists():
+            speech.unlink()  # a stale file from an earlier run would be mistaken for this turn's speech
+    except OSError as exc:
+        raise EdgeError(f"cannot write the results to {out}: {exc.strerror or exc}") from exc
+    _echo_result(result)
+    typer.echo(
+        f"wrote {out / 'result.json'}" + (f" and {out / 'speech.wav'}" if result.audio is not None else "")
+    )
+
+
+@app.command("info")
+def info_command() -> None:
+    """Show, per enabled language, whether ASR, MT (ja⇄x) and a voice are installed, and what is missing."""
+    from edge import engines
+
+    settings = load_settings()
+    store = engines.open_store(settings)
+    try:
+        model_dir, asr_id = engines.asr_model_dir(settings, store)
+        asr_ok, asr_note = True, f"{asr_id} ({model_dir})"
+    except EdgeError as exc:
+        asr_ok, asr_note = False, str(exc)
+    typer.echo(f"pack store: {settings.store_dir}")
+    typer.echo(f"ASR: {'ok' if asr_ok else 'MISSING'} - {asr_note}")
+    router = engines.load_mt_router(settings, store, None)
+    voices = engines.find_voices(settings, store)
+    missing: list[str] = []
+    typer.echo(f"{'lang':<5} {'name':<22} {'ASR':<4} {'MT ja→x':<8} {'MT x→ja':<8} voice")
+    for lang in settings.languages:
+        to_x = from_x = "-"
+        if lang != "ja":
+            ok_to = router is not None and router.can_translate("ja", lang)
+            ok_from = router is not None and router.can_translate(lang, "ja")
+            to_x, from_x = ("ok" if ok_to else "no"), ("ok" if ok_from else "no")
+            for ok, (a, b) in ((ok_to, ("ja", lang)), (ok_from, (lang, "ja"))):
+                if not ok:
+                    missing.append(router.missing_hint(a, b) if router is not None else f"no MT for {a}→{b}")
+        voice = voices[lang].pack_id if lang in voices else "none (text only)"
+        asr = "ok" if asr_ok else "no"
+        typer.echo(f"{lang:<5} {ENGLISH_NAMES.get(lang, lang):<22} {asr:<4} {to_x:<8} {from_x:<8} {voice}")
+    for line in dict.fromkeys(missing):
+        typer.echo(f"missing: {line}")
+
+
+@app.command("demo")
+def demo_command(
+    target: str = typer.Option("en", "--target", "-t", help="Language to translate the sample into."),
+) -> None:
+    """Run one turn (ja → TARGET) on the bundled Common Voice sample and print the result (writes nothing)."""
+    result = _run_file(SAMPLE_CLIP, target, "ja", warm=True)  # warm: show the hot-path timings
+    _echo_result(result)
+    typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

@@ -1,0 +1,144 @@
+"""Deployment settings of a counter device (``MADOGUCHI_*`` environment variables or a ``.env`` file).
+
+These are the "where and what" of a device, built once in ``main()``; per-call knobs live in the option
+dataclasses of each module (``VadOptions``, ``AsrOptions``, ``TtsOptions``, ``MtOptions``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
+
+from edge.errors import ConfigError
+from glossary.languages import COUNTER_LANGUAGES, check_language
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "madoguchi"
+
+
+class EdgeSettings(BaseSettings):
+    """Settings of one counter device."""
+
+    model_config = SettingsConfigDict(env_prefix="MADOGUCHI_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home)
+    """Data directory of the device (path; default ``~/.local/share/madoguchi``)."""
+
+    packs_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("MADOGUCHI_PACKS_DIR", "MADOGUCHI_PACKS", "packs_dir")
+    )
+    """Model pack store (path; default ``<home>/packs``)."""
+
+    languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(COUNTER_LANGUAGES))
+    """Enabled counter languages (ISO 639-1 codes; default all ten). Language ID chooses among these."""
+
+    asr_pack: str = "whisper-base"
+    """Pack id of the speech recogniser (a faster-whisper pack in the store)."""
+
+    asr_model_dir: Path | None = None
+    """A faster-whisper model directory used instead of the ``asr_pack`` pack (path; None = the store)."""
+
+    voice_files: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    """Piper ``.onnx`` voices used besides (and before) the store's voice packs (paths)."""
+
+    cpu_threads: int = 2
+    """CPU threads per inference engine (count)."""
+
+    compute_type: str = "int8"
+    """CTranslate2 compute type of ASR and MT (``int8``, ``int8_float32``, ``float32``)."""
+
+    beam_size: int = 1
+    """ASR beam width (count; 1 = greedy, the fastest)."""
+
+    short_window: bool = True
+    """Cut Whisper's 30 s encoder window to the speech, padded to ``min_window_s`` (bool)."""
+
+    min_window_s: float = 10.0
+    """Smallest encoder window when ``short_window`` is on (seconds)."""
+
+    server_url: str | None = None
+    """Central server base URL (https URL; None = standalone device)."""
+
+    token_path: Path | None = None
+    """Device token file written at enrollment (path; default ``<home>/device.token``)."""
+
+    pubkey_path: Path | None = None
+    """The server's glossary signing public key (path; default ``<home>/server.pub``)."""
+
+    host: str = "127.0.0.1"
+    """Address the counter UI listens on (IP or host name)."""
+
+    port: int = 8765
+    """Port the counter UI listens on (TCP port)."""
+
+    idle_timeout_s: float = 120.0
+    """A conversation ends after this much silence (seconds)."""
+
+    confirm_before_speaking: bool = False
+    """Show the translation for confirmation before speaking it (bool; off = speak at once)."""
+
+    reviewed_only: bool = False
+    """Use only reviewed glossary terms and phrases (bool)."""
+
+    pre_edit_easy_ja: bool = False
+    """Rewrite the clerk's Japanese into Easy Japanese before translating (bool)."""
+
+    back_translation: bool = False
+    """Translate the result back into the source language so the speaker can check it (bool)."""
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("voice_files", mode="before")
+    @classmethod
+    def _split_paths(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.split(os.pathsep) if part]
+        return value
+
+    @field_validator("languages")
+    @classmethod
+    def _check_languages(cls, value: list[str]) -> list[str]:
+        return [check_language(code) for code in value]
+
+    @property
+    def store_dir(self) -> Path:
+        """The model pack store directory."""
+        return self.packs_dir or self.home / "packs"
+
+    @property
+    def resolved_token_path(self) -> Path:
+        """The device token file."""
+        return self.token_path or self.home / "device.token"
+
+    @property
+    def resolved_pubkey_path(self) -> Path:
+        """The server's public key file."""
+        return self.pubkey_path or self.home / "server.pub"
+
+
+def load_settings(**overrides: Any) -> EdgeSettings:
+    """Build the settings from the environment (and ``overrides``), as one ``ConfigError`` line on failure."""
+    try:
+        return EdgeSettings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
+        raise ConfigError(
+            f"invalid setting {where}: {first.get('msg')} (check the MADOGUCHI_* variables)"
+        ) from None
+    except SettingsError as exc:
+        raise ConfigError(f"{exc} (check the MADOGUCHI_* variables)") from None

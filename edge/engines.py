@@ -1,0 +1,153 @@
+"""Finding and loading the engines of a counter from the model pack store.
+
+The store (``models.PackStore``) knows which packs are installed; this module turns them into loaded
+engines: the Whisper recogniser, one Piper voice per language, the MT router. Two settings override
+the store for development and for sites that manage models by hand: ``asr_model_dir`` (a faster-whisper
+directory) and ``voice_files`` (Piper ``.onnx`` files, language read from their ``.onnx.json``).
+
+``edge.mt`` and the glossary are optional here: when they are absent, the pipeline has no MT packs and
+falls back as documented in ``edge.pipeline``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edge.asr import AsrOptions, WhisperTranscriber
+from edge.config import EdgeSettings
+from edge.errors import EngineUnavailable
+from edge.tts import PiperSynthesizer, voice_language
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VoiceRef:
+    """Where a Piper voice lives.
+
+    Attributes:
+        language: ISO 639-1 language it speaks.
+        model_path: The ``.onnx`` file.
+        config_path: Its ``.onnx.json``.
+        pack_id: The pack it came from (or the file stem for a hand-placed voice).
+    """
+
+    language: str
+    model_path: Path
+    config_path: Path
+    pack_id: str
+
+
+def open_store(settings: EdgeSettings) -> Any | None:
+    """The pack store of ``settings`` (None when the models package is unavailable)."""
+    try:
+        from models.registry import PackStore
+    except ImportError:
+        _LOGGER.debug("models.registry unavailable; no pack store")
+        return None
+    return PackStore(settings.store_dir)
+
+
+def asr_model_dir(settings: EdgeSettings, store: Any | None = None) -> tuple[Path, str]:
+    """The faster-whisper directory to load and its pack id.
+
+    Raises:
+        EngineUnavailable: the ASR pack is not installed or fails its size check.
+    """
+    if settings.asr_model_dir is not None:
+        return settings.asr_model_dir, settings.asr_model_dir.name
+    store = store if store is not None else open_store(settings)
+    hint = f"run `madoguchi models install {settings.asr_pack}`"
+    if store is None:
+        raise EngineUnavailable(f"no ASR model: the model store is unavailable; {hint}")
+    from models.errors import ModelPackError
+
+    try:
+        pack = store.get(settings.asr_pack)
+    except ModelPackError as exc:
+        raise EngineUnavailable(f"ASR pack '{settings.asr_pack}' is not installed; {hint}") from exc
+    try:
+        from models.registry import verify_pack
+
+        verify_pack(pack, quick=True)
+    except ModelPackError as exc:
+        raise EngineUnavailable(str(exc)) from exc
+    return pack.model_dir, pack.id
+
+
+def find_voices(settings: EdgeSettings, store: Any | None = None) -> dict[str, VoiceRef]:
+    """One voice per enabled language that has one (hand-placed ``voice_files`` win over packs)."""
+    voices: dict[str, VoiceRef] = {}
+    store = store if store is not None else open_store(settings)
+    if store is not None:
+        for language in settings.languages:
+            for pack in store.find("tts", language):
+                try:
+                    model = pack.runtime_path("model_file")
+                    config = (
+                        pack.runtime_path("config_file")
+                        if "config_file" in pack.spec.runtime
+                        else model.with_name(model.name + ".json")
+                    )
+                except Exception as exc:  # a broken manifest must not stop the counter
+                    _LOGGER.warning("skipping voice pack %s: %s", pack.id, exc)
+                    continue
+                voices.setdefault(language, VoiceRef(language, model, config, pack.id))
+    for path in settings.voice_files:
+        config = path.with_name(path.name + ".json")
+        try:
+            language = voice_language(config)
+        except EngineUnavailable as exc:
+            _LOGGER.warning("skipping voice file %s: %s", path, exc)
+            continue
+        if language in settings.languages:
+            voices[language] = VoiceRef(language, path, config, path.name.removesuffix(".onnx"))
+    return voices
+
+
+def load_transcriber(settings: EdgeSettings, store: Any | None = None) -> tuple[WhisperTranscriber, str]:
+    """Load the recogniser of ``settings`` (language ID restricted to the enabled languages)."""
+    model_dir, pack_id = asr_model_dir(settings, store)
+    options = AsrOptions(
+        beam_size=settings.beam_size,
+        compute_type=settings.compute_type,
+        cpu_threads=settings.cpu_threads,
+        languages=tuple(settings.languages),
+        short_window=settings.short_window,
+        min_window_s=settings.min_window_s,
+    )
+    return WhisperTranscriber(model_dir, options), pack_id
+
+
+def load_voice(ref: VoiceRef) -> PiperSynthesizer:
+    """Load one Piper voice."""
+    return PiperSynthesizer(ref.model_path, ref.config_path, language=ref.language, name=ref.pack_id)
+
+
+def load_glossary() -> Any | None:
+    """The bundled glossary, or None when the glossary package cannot provide one."""
+    try:
+        from glossary import bundled_glossary
+    except ImportError:
+        return None
+    try:
+        return bundled_glossary()
+    except Exception as exc:  # the glossary is an aid: a broken one must not stop translation
+        _LOGGER.warning("glossary unavailable: %s", exc)
+        return None
+
+
+def load_mt_router(settings: EdgeSettings, store: Any | None, glossary: Any | None) -> Any | None:
+    """The MT router over the store, or None when ``edge.mt`` or the store is unavailable."""
+    if store is None:
+        return None
+    try:
+        from edge.mt import MtOptions, MtRouter
+    except ImportError as exc:
+        _LOGGER.debug("edge.mt unavailable: %s", exc)
+        return None
+    options = MtOptions(intra_threads=settings.cpu_threads, compute_type=settings.compute_type)
+    return MtRouter(store, options, glossary=glossary)

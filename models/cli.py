@@ -1,0 +1,194 @@
+"""``madoguchi models``: list, install, verify, remove and describe model packs.
+
+Errors are raised as :class:`models.errors.ModelPackError`; the root CLI prints them as one line.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
+from rich.table import Table
+
+from models.catalogue import DEFAULT_PACKS, Catalogue
+from models.errors import ModelPackError, PackNotInstalled
+from models.install import install_pack
+from models.manifest import PackSpec
+from models.registry import InstalledPack, PackStore, default_store_dir, verify_pack
+
+_LOGGER = logging.getLogger(__name__)
+
+app = typer.Typer(help="Model packs: ASR, MT and TTS models.", no_args_is_help=True)
+
+_STORE_OPTION = typer.Option(None, "--store", help="Pack store directory (default $MADOGUCHI_HOME/packs).")
+
+
+def _store(store: Path | None) -> PackStore:
+    return PackStore(store or default_store_dir())
+
+
+def _mb(size: int | None) -> str:
+    return "?" if size is None else f"{size / 1e6:,.0f} MB"
+
+
+def _where_from(spec: PackSpec) -> str:
+    source = spec.source
+    where = " ".join(source.packages) or source.url or source.repo or source.path or ""
+    return f"{where}@{source.revision}" if source.revision else where
+
+
+def _commercial(spec: PackSpec) -> str:
+    return {True: "yes", False: "NO (non-commercial)", None: "unverified"}[spec.license.commercial_ok]
+
+
+@app.command("list")
+def list_command(
+    installed_only: bool = typer.Option(False, "--installed", help="Only installed packs."),
+    store: Path | None = _STORE_OPTION,
+) -> None:
+    """List catalogue packs (✓ = installed) and installed packs from files."""
+    pack_store = _store(store)
+    installed = {pack.id: pack for pack in pack_store.installed()}
+    catalogue = Catalogue.load()
+    specs: list[tuple[PackSpec, bool]] = [
+        (spec, spec.id in installed) for spec in catalogue.all() if not installed_only or spec.id in installed
+    ]
+    specs += [(pack.spec, True) for pack_id, pack in installed.items() if pack_id not in catalogue]
+    table = Table(title=f"Model packs ({pack_store.root})")
+    for column in ("", "id", "kind", "languages", "size", "licence", "commercial use"):
+        table.add_column(column, no_wrap=column in ("id", "size"))
+    for spec, is_installed in specs:
+        shown = installed[spec.id].spec if is_installed else spec
+        langs = " ".join(spec.languages) if len(spec.languages) <= 10 else f"{len(spec.languages)} languages"
+        table.add_row(
+            "✓" if is_installed else "",
+            spec.id,
+            spec.kind,
+            langs,
+            _mb(shown.size_bytes),
+            spec.license.spdx,
+            _commercial(spec),
+        )
+    Console().print(table)
+
+
+class _RichProgress:
+    """Adapts the installer's ``progress(label, done, total)`` callback to a rich progress bar."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, label: str, done: int, total: int | None) -> None:
+        if label not in self._tasks:
+            self._tasks[label] = self._progress.add_task(label, total=total)
+        self._progress.update(self._tasks[label], completed=done, total=total)
+
+
+@app.command("install")
+def install_command(
+    targets: list[str] = typer.Argument(
+        None, help="Pack names, files (.argosmodel, .zip, .onnx), dirs or URLs."
+    ),
+    defaults: bool = typer.Option(
+        False, "--defaults", help="Install the default packs: " + ", ".join(DEFAULT_PACKS)
+    ),
+    kind: str | None = typer.Option(None, "--kind", help="Expected kind: asr, mt or tts."),
+    languages: str | None = typer.Option(None, "--languages", help="Comma-separated codes, e.g. ja,en."),
+    accept_noncommercial: bool = typer.Option(
+        False, "--accept-noncommercial", help="Allow packs licensed for non-commercial use only."
+    ),
+    store: Path | None = _STORE_OPTION,
+) -> None:
+    """Install packs by name, path or URL (already installed and verified packs are skipped)."""
+    names = list(targets or []) + (list(DEFAULT_PACKS) if defaults else [])
+    if not names:
+        raise ModelPackError("nothing to install; name a pack, a file or a URL, or pass --defaults")
+    pack_store = _store(store)
+    langs = [code.strip() for code in languages.split(",") if code.strip()] if languages else None
+    console = Console(stderr=True)
+    for name in names:
+        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            pack = install_pack(
+                name,
+                pack_store,
+                progress=_RichProgress(progress),
+                accept_noncommercial=accept_noncommercial,
+                kind=kind,
+                languages=langs,
+            )
+        if pack.spec.license.commercial_ok is False:
+            typer.echo(
+                f"warning: {pack.id} is licensed {pack.spec.license.spdx}: non-commercial use only", err=True
+            )
+        elif pack.spec.license.commercial_ok is None:
+            typer.echo(f"note: the licence of {pack.id} is not verified for commercial use", err=True)
+        typer.echo(f"installed {pack.id} {pack.spec.version} ({_mb(pack.spec.size_bytes)}) in {pack.path}")
+
+
+@app.command("verify")
+def verify_command(
+    name: str | None = typer.Argument(None, help="Pack id (default: every installed pack)."),
+    quick: bool = typer.Option(False, "--quick", help="Compare sizes only."),
+    store: Path | None = _STORE_OPTION,
+) -> None:
+    """Check the sha256 of every file of installed packs."""
+    pack_store = _store(store)
+    packs: list[InstalledPack] = [pack_store.get(name)] if name else pack_store.installed()
+    if not packs:
+        raise PackNotInstalled(
+            f"no packs installed in {pack_store.root}; run `madoguchi models install --defaults`"
+        )
+    for pack in packs:
+        verify_pack(pack, quick=quick)
+        typer.echo(f"ok {pack.id} ({len(pack.spec.files)} files, {_mb(pack.spec.size_bytes)})")
+
+
+@app.command("remove")
+def remove_command(
+    name: str = typer.Argument(..., help="Pack id."), store: Path | None = _STORE_OPTION
+) -> None:
+    """Delete an installed pack."""
+    _store(store).remove(name)
+    typer.echo(f"removed {name}")
+
+
+@app.command("info")
+def info_command(
+    name: str = typer.Argument(..., help="Pack id."), store: Path | None = _STORE_OPTION
+) -> None:
+    """Show a pack's manifest: languages, files, licence and where it is installed."""
+    pack_store = _store(store)
+    if pack_store.is_installed(name):
+        pack = pack_store.get(name)
+        spec, where = pack.spec, str(pack.path)
+    else:
+        spec, where = Catalogue.load().get(name), "not installed"
+    lines = [
+        f"id:          {spec.id}",
+        f"kind:        {spec.kind} ({spec.engine}, {spec.format})",
+        f"version:     {spec.version}",
+        f"description: {spec.description}",
+        f"languages:   {', '.join(spec.languages)}",
+    ]
+    if spec.directions is not None:
+        lines.append(f"directions:  {', '.join(f'{s}→{t}' for s, t in spec.directions)}")
+    source = spec.source
+    lines += [
+        f"source:      {source.type} {_where_from(spec)}",
+        f"licence:     {spec.license.spdx}; commercial use: {_commercial(spec)}",
+    ]
+    if spec.license.attribution:
+        lines.append(f"attribution: {spec.license.attribution}")
+    if spec.license.notes:
+        lines.append(f"notes:       {spec.license.notes}")
+    lines += [f"size:        {_mb(spec.size_bytes)}", f"installed:   {where}"]
+    for item in spec.files:
+        lines.append(
+            f"  {item.path}  {_mb(item.size_bytes)}  sha256 {item.sha256 or 'unknown (computed on install)'}"
+        )
+    typer.echo("\n".join(lines))

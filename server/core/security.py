@@ -1,0 +1,99 @@
+"""Secrets: device tokens (sha256 at rest), admin passwords (argon2), the Ed25519 signing key.
+
+Device tokens are 32 random bytes, so a fast hash is enough to store them: there is nothing to
+brute-force. Admin passwords are chosen by people, so they get argon2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from glossary.errors import SignatureError
+from glossary.signing import generate_private_key, load_private_key, private_key_pem, public_key_pem
+from server.errors import SigningKeyError
+
+_LOGGER = logging.getLogger(__name__)
+_HASHER = PasswordHasher()
+
+
+def new_token() -> str:
+    """Return a new random token (32 bytes, URL-safe base64)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """Return the sha256 hex of a device token (what the database stores)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def tokens_equal(a: str, b: str) -> bool:
+    """Constant-time comparison of two secrets."""
+    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2 hash of an admin password."""
+    return _HASHER.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    """Check an admin password against its argon2 hash."""
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def load_signing_key(path: Path) -> Ed25519PrivateKey:
+    """Load the Ed25519 signing key.
+
+    Raises:
+        SigningKeyError: missing or unreadable (run: madoguchi server keygen).
+    """
+    try:
+        return load_private_key(path.read_bytes())
+    except FileNotFoundError as exc:
+        raise SigningKeyError(f"signing key {path} not found (run: madoguchi server keygen)") from exc
+    except (OSError, SignatureError) as exc:
+        raise SigningKeyError(f"signing key {path} is unreadable: {exc}") from exc
+
+
+def write_signing_key(path: Path, *, overwrite: bool = False) -> Ed25519PrivateKey:
+    """Create a new signing key at ``path`` (mode 0600) and its public half at ``path.with_suffix('.pub')``.
+
+    Raises:
+        SigningKeyError: the key exists and ``overwrite`` is false, or it cannot be written.
+    """
+    if path.exists() and not overwrite:
+        raise SigningKeyError(f"signing key {path} already exists (devices trust it; refusing to replace)")
+    key = generate_private_key()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(private_key_pem(key))
+        path.with_suffix(".pub").write_bytes(public_key_pem(key))
+    except OSError as exc:
+        raise SigningKeyError(f"cannot write signing key {path}: {exc}") from exc
+    _LOGGER.info("created glossary signing key %s (public key %s)", path, path.with_suffix(".pub"))
+    return key
+
+
+def load_or_create_signing_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
+    """Return the signing key and whether it was just created."""
+    if path.exists():
+        key = load_signing_key(path)
+        pub = path.with_suffix(".pub")
+        if not pub.exists():
+            pub.write_bytes(public_key_pem(key))
+        return key, False
+    return write_signing_key(path), True

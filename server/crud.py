@@ -1,0 +1,408 @@
+"""Data access: small keyword-only functions over a session (the caller commits)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from glossary import Glossary
+from glossary.signing import SignedStatement, canonical_bytes, content_sha256, sign_statement
+from server.core.security import hash_password, hash_token, new_token, verify_password
+from server.errors import ServerError
+from server.schemas import HeartbeatIn, UsageBatchIn
+from server.tables import (
+    Admin,
+    AdminSession,
+    Device,
+    GlossaryVersion,
+    PendingUpload,
+    Site,
+    UsageBatch,
+    UsageCount,
+    utcnow,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+_CELL = ("device_id", "day", "source", "target", "direction", "kind", "key")
+
+
+# --- sites and devices ---------------------------------------------------------------------------
+
+
+def get_or_create_site(*, session: Session, name: str) -> Site:
+    """Return the site called ``name``, creating it when new."""
+    site = session.scalar(select(Site).where(Site.name == name))
+    if site is None:
+        site = Site(name=name)
+        session.add(site)
+        session.flush()
+    return site
+
+
+def enroll_device(*, session: Session, site_name: str, device_name: str) -> tuple[Device, str]:
+    """Enroll a device (or re-enroll a revoked one) and return it with its new token.
+
+    Raises:
+        ServerError: an active device with that name already exists at the site.
+    """
+    site = get_or_create_site(session=session, name=site_name)
+    token = new_token()
+    device = session.scalar(select(Device).where(Device.site_id == site.id, Device.name == device_name))
+    if device is not None:
+        if device.revoked_at is None:
+            raise ServerError(
+                f"device {site_name}/{device_name} is already enrolled "
+                f"(run: madoguchi server revoke {site_name}/{device_name} to replace its token)"
+            )
+        device.revoked_at = None
+        device.token_hash = hash_token(token)
+    else:
+        device = Device(site_id=site.id, name=device_name, token_hash=hash_token(token), pack_ids="[]")
+        session.add(device)
+    session.flush()
+    _LOGGER.info("enrolled device %s/%s", site_name, device_name)
+    return device, token
+
+
+def device_by_token(*, session: Session, token: str) -> Device | None:
+    """The active (not revoked) device holding ``token``, else None."""
+    device = session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
+    if device is None or device.revoked_at is not None:
+        return None
+    return device
+
+
+def list_devices(*, session: Session) -> Sequence[Device]:
+    """Every device with its site, ordered by site then name."""
+    return session.scalars(select(Device).join(Site).order_by(Site.name, Device.name)).all()
+
+
+def find_device(*, session: Session, ref: str) -> Device:
+    """Find a device by id, ``site/name`` or a unique name.
+
+    Raises:
+        ServerError: no device or several devices match.
+    """
+    if ref.isdigit():
+        device = session.get(Device, int(ref))
+        if device is not None:
+            return device
+    if "/" in ref:
+        site_name, device_name = ref.split("/", 1)
+        query = select(Device).join(Site).where(Site.name == site_name, Device.name == device_name)
+    else:
+        query = select(Device).where(Device.name == ref)
+    matches = session.scalars(query).all()
+    if not matches:
+        raise ServerError(f"no device {ref!r} (run: madoguchi server devices)")
+    if len(matches) > 1:
+        raise ServerError(f"several devices are called {ref!r}: name it as SITE/DEVICE")
+    return matches[0]
+
+
+def revoke_device(*, session: Session, ref: str) -> Device:
+    """Revoke a device's token; its next request gets 401."""
+    device = find_device(session=session, ref=ref)
+    if device.revoked_at is None:
+        device.revoked_at = utcnow()
+    _LOGGER.info("revoked device %s/%s", device.site.name, device.name)
+    return device
+
+
+def record_heartbeat(*, session: Session, device: Device, heartbeat: HeartbeatIn) -> None:
+    """Store what the device reports and when it was seen."""
+    device.last_seen_at = utcnow()
+    device.app_version = heartbeat.app_version
+    device.glossary_version = heartbeat.glossary_version
+    device.glossary_number = heartbeat.glossary_number
+    device.pack_ids = json.dumps(sorted(heartbeat.pack_ids))
+    device.free_disk_bytes = heartbeat.free_disk_bytes
+    device.last_error_code = heartbeat.last_error_code
+
+
+def touch_device(*, session: Session, device: Device) -> None:
+    """Mark the device as seen now."""
+    device.last_seen_at = utcnow()
+
+
+# --- glossary versions ---------------------------------------------------------------------------
+
+
+def current_glossary(*, session: Session) -> GlossaryVersion | None:
+    """The newest published version (highest number), else None."""
+    return session.scalar(select(GlossaryVersion).order_by(GlossaryVersion.number.desc()).limit(1))
+
+
+def glossary_version(*, session: Session, number: int) -> GlossaryVersion | None:
+    """The version with that number, else None."""
+    return session.scalar(select(GlossaryVersion).where(GlossaryVersion.number == number))
+
+
+def list_glossary_versions(*, session: Session) -> Sequence[GlossaryVersion]:
+    """Every version, newest first."""
+    return session.scalars(select(GlossaryVersion).order_by(GlossaryVersion.number.desc())).all()
+
+
+def _iso_now() -> str:
+    return utcnow().replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def publish_glossary(
+    *,
+    session: Session,
+    glossary: Glossary,
+    signing_key: Ed25519PrivateKey,
+    published_by: str,
+    note: str = "",
+) -> GlossaryVersion:
+    """Publish ``glossary`` as the next version number, signed by ``signing_key``."""
+    last = current_glossary(session=session)
+    number = (last.number if last else 0) + 1
+    published_at = _iso_now()
+    version = f"v{number}-{glossary.content_hash[:12]}"
+    glossary_dict = glossary.with_version(version, created_at=published_at).to_dict()
+    statement = SignedStatement(
+        version=version, number=number, published_at=published_at, sha256=content_sha256(glossary_dict)
+    )
+    row = GlossaryVersion(
+        number=number,
+        version=version,
+        sha256=statement.sha256,
+        content=canonical_bytes(glossary_dict).decode("utf-8"),
+        signature=sign_statement(signing_key, statement),
+        published_at=published_at,
+        published_by=published_by[:100],
+        note=note[:200],
+        term_count=len(glossary.terms),
+        phrase_count=len(glossary.phrases),
+    )
+    session.add(row)
+    session.flush()
+    _LOGGER.info("published glossary %s (%d terms, %d phrases)", version, row.term_count, row.phrase_count)
+    return row
+
+
+def rollback_glossary(
+    *, session: Session, number: int, signing_key: Ed25519PrivateKey, published_by: str
+) -> GlossaryVersion:
+    """Publish the content of version ``number`` again, as a new (higher) version.
+
+    Devices only move forward, so a rollback is a new version with old content.
+
+    Raises:
+        ServerError: there is no version ``number``.
+    """
+    old = glossary_version(session=session, number=number)
+    if old is None:
+        raise ServerError(f"no glossary version {number} (run: madoguchi server versions)")
+    return publish_glossary(
+        session=session,
+        glossary=glossary_of(old),
+        signing_key=signing_key,
+        published_by=published_by,
+        note=f"rollback to v{number}",
+    )
+
+
+def glossary_of(row: GlossaryVersion) -> Glossary:
+    """The Glossary object stored in a version row."""
+    return Glossary.from_json(row.content)
+
+
+def envelope_of(row: GlossaryVersion) -> dict[str, Any]:
+    """The signed envelope devices receive for a version row."""
+    return {
+        "version": row.version,
+        "number": row.number,
+        "published_at": row.published_at,
+        "sha256": row.sha256,
+        "glossary": json.loads(row.content),
+        "signature": row.signature,
+    }
+
+
+def etag_of(row: GlossaryVersion) -> str:
+    """Strong ETag of a version: its number and content hash."""
+    return f'"{row.number}-{row.sha256[:32]}"'
+
+
+# --- usage ---------------------------------------------------------------------------------------
+
+
+def _upsert(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    raise ServerError(f"usage counters need SQLite or PostgreSQL, not {dialect}")
+
+
+def record_usage(*, session: Session, device: Device, batch: UsageBatchIn) -> tuple[int, bool]:
+    """Add a batch's counters once; returns (rows accepted, duplicate?).
+
+    The batch row and the counters are one transaction: a batch either counts fully, or not at
+    all and the device retries with the same id.
+    """
+    insert = _upsert(session)
+    batch_id = str(batch.batch_id)
+    merged: Counter[tuple[Any, ...]] = Counter()
+    for row in batch.rows:
+        merged[(row.day, row.source, row.target, row.direction, row.kind, row.key)] += row.count
+    claimed = session.execute(
+        insert(UsageBatch)
+        .values(batch_id=batch_id, device_id=device.id, received_at=utcnow(), row_count=len(merged))
+        .on_conflict_do_nothing(index_elements=["batch_id"])
+    )
+    if claimed.rowcount == 0:
+        return 0, True
+    values = [
+        {
+            "site_id": device.site_id,
+            "device_id": device.id,
+            "day": day,
+            "source": source,
+            "target": target,
+            "direction": direction,
+            "kind": kind,
+            "key": key,
+            "count": count,
+        }
+        for (day, source, target, direction, kind, key), count in merged.items()
+    ]
+    statement = insert(UsageCount).values(values)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(_CELL), set_={"count": UsageCount.count + statement.excluded.count}
+    )
+    session.execute(statement)
+    device.last_seen_at = utcnow()
+    return len(merged), False
+
+
+def usage_rows(
+    *, session: Session, kinds: Iterable[str], since: dt.date | None = None
+) -> list[tuple[str, dt.date, str, str, str, str, str, int]]:
+    """Counters summed over devices: (site, day, source, target, direction, kind, key, count)."""
+    query = (
+        select(
+            Site.name,
+            UsageCount.day,
+            UsageCount.source,
+            UsageCount.target,
+            UsageCount.direction,
+            UsageCount.kind,
+            UsageCount.key,
+            func.sum(UsageCount.count),
+        )
+        .join(Site, Site.id == UsageCount.site_id)
+        .where(UsageCount.kind.in_(list(kinds)))
+        .group_by(
+            Site.name,
+            UsageCount.day,
+            UsageCount.source,
+            UsageCount.target,
+            UsageCount.direction,
+            UsageCount.kind,
+            UsageCount.key,
+        )
+    )
+    if since is not None:
+        query = query.where(UsageCount.day >= since)
+    return [(*tuple(r[:7]), int(r[7])) for r in session.execute(query).all()]  # type: ignore[misc]
+
+
+def usage_sums_by_kind(*, session: Session) -> dict[tuple[str, str], int]:
+    """Total count per (kind, key) over the whole fleet."""
+    query = select(UsageCount.kind, UsageCount.key, func.sum(UsageCount.count)).group_by(
+        UsageCount.kind, UsageCount.key
+    )
+    return {(kind, key): int(total) for kind, key, total in session.execute(query).all()}
+
+
+# --- admins and console sessions -----------------------------------------------------------------
+
+
+def create_admin(*, session: Session, username: str, password: str) -> Admin:
+    """Create an admin, or set the password of an existing one."""
+    if len(password) < 8:
+        raise ServerError("admin password must have at least 8 characters")
+    admin = session.scalar(select(Admin).where(Admin.username == username))
+    if admin is None:
+        admin = Admin(username=username, password_hash=hash_password(password))
+        session.add(admin)
+    else:
+        admin.password_hash = hash_password(password)
+    session.flush()
+    return admin
+
+
+def count_admins(*, session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Admin)) or 0)
+
+
+def admin_by_name(*, session: Session, username: str) -> Admin | None:
+    """The admin called ``username``, else None."""
+    return session.scalar(select(Admin).where(Admin.username == username))
+
+
+def authenticate_admin(*, session: Session, username: str, password: str) -> Admin | None:
+    """The admin if the password matches, else None."""
+    admin = session.scalar(select(Admin).where(Admin.username == username))
+    if admin is None or not verify_password(password, admin.password_hash):
+        return None
+    return admin
+
+
+def create_admin_session(*, session: Session, admin: Admin, hours: float) -> tuple[AdminSession, str]:
+    """Open a console session; returns it with the cookie token (stored hashed)."""
+    token = new_token()
+    row = AdminSession(
+        token_hash=hash_token(token),
+        admin_id=admin.id,
+        csrf_token=new_token(),
+        expires_at=utcnow() + dt.timedelta(hours=hours),
+    )
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def admin_session_by_token(*, session: Session, token: str) -> AdminSession | None:
+    """The live console session for a cookie token, else None."""
+    row = session.scalar(select(AdminSession).where(AdminSession.token_hash == hash_token(token)))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def end_admin_session(*, session: Session, row: AdminSession) -> None:
+    session.delete(row)
+
+
+def save_pending_upload(
+    *, session: Session, admin: Admin, filename: str, glossary: Glossary
+) -> PendingUpload:
+    """Keep a validated upload until the admin confirms the diff."""
+    row = PendingUpload(
+        admin_id=admin.id, filename=filename[:200], content=glossary.canonical_json().decode("utf-8")
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def pending_upload(*, session: Session, upload_id: int, admin: Admin) -> PendingUpload | None:
+    row = session.get(PendingUpload, upload_id)
+    if row is None or row.admin_id != admin.id:
+        return None
+    return row

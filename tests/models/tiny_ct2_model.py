@@ -1,0 +1,101 @@
+"""A tiny but real CTranslate2 translator (random weights, 1 layer) and a sentencepiece model for it."""
+
+from __future__ import annotations
+
+import itertools
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+_FALLBACK = [
+    "住民票の写しを取りに来ました。",
+    "こちらの用紙に記入してください。",
+    "I would like a copy of my residence certificate.",
+    "Please fill in this form.",
+]
+
+
+def corpus_lines(eval_dir: Path, count: int = 400) -> list[str]:
+    """Japanese and English lines from the shared Tatoeba corpus (a fixed fallback when absent)."""
+    path = eval_dir / "text" / "tatoeba_manythings_eng-jpn" / "jpn.txt"
+    if not path.is_file():
+        return _FALLBACK * 50
+    lines: list[str] = []
+    with path.open(encoding="utf-8") as handle:
+        for row in itertools.islice(handle, count):
+            lines.extend(part for part in row.rstrip("\n").split("\t")[:2] if part)
+    return lines
+
+
+def train_spm(lines: list[str], model_path: Path, vocab_size: int = 500) -> list[str]:
+    """Train a unigram sentencepiece model; returns its pieces (the CTranslate2 vocabulary)."""
+    import sentencepiece as spm
+
+    corpus = model_path.with_suffix(".txt")
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    prefix = model_path.with_suffix("")
+    spm.SentencePieceTrainer.train(
+        input=str(corpus), model_prefix=str(prefix), vocab_size=vocab_size, hard_vocab_limit=False,
+        character_coverage=0.995, model_type="unigram", minloglevel=2,
+    )  # fmt: skip
+    corpus.unlink()
+    prefix.with_suffix(".vocab").unlink()
+    sp = spm.SentencePieceProcessor(model_file=str(model_path))
+    return [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+
+
+def build_tiny_translator(out_dir: Path, vocabulary: list[str], *, d_model: int = 32, seed: int = 0) -> Path:
+    """Save a 1+1-layer, 2-head Transformer with random weights as a CTranslate2 model directory."""
+    from ctranslate2.specs import TransformerSpec
+
+    rng = np.random.default_rng(seed)
+    d, ffn_dim, n = d_model, 2 * d_model, len(vocabulary)
+
+    def w(*dims: int) -> np.ndarray:
+        return (rng.standard_normal(dims) * 0.5).astype(np.float32)
+
+    def norm(spec) -> None:
+        spec.gamma, spec.beta = np.ones(d, np.float32), np.zeros(d, np.float32)
+
+    def linear(spec, out_dim: int, in_dim: int) -> None:
+        spec.weight, spec.bias = w(out_dim, in_dim), np.zeros(out_dim, np.float32)
+
+    spec = TransformerSpec.from_config(1, 2)
+    spec.encoder.embeddings[0].weight = w(n, d)
+    spec.decoder.embeddings.weight = w(n, d)
+    norm(spec.encoder.layer_norm)
+    norm(spec.decoder.layer_norm)
+    blocks = [(spec.encoder.layer[0], False), (spec.decoder.layer[0], True)]
+    for layer, is_decoder in blocks:
+        norm(layer.self_attention.layer_norm)
+        linear(layer.self_attention.linear[0], 3 * d, d)
+        linear(layer.self_attention.linear[1], d, d)
+        if is_decoder:
+            norm(layer.attention.layer_norm)
+            linear(layer.attention.linear[0], d, d)
+            linear(layer.attention.linear[1], 2 * d, d)
+            linear(layer.attention.linear[2], d, d)
+        norm(layer.ffn.layer_norm)
+        linear(layer.ffn.linear_0, ffn_dim, d)
+        linear(layer.ffn.linear_1, d, ffn_dim)
+    linear(spec.decoder.projection, n, d)
+    spec.register_source_vocabulary(vocabulary)
+    spec.register_target_vocabulary(vocabulary)
+    spec.validate()
+    spec.optimize(quantization="int8")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    spec.save(str(out_dir))
+    return out_dir
+
+
+def zip_dir(directory: Path, archive: Path, *, top: str | None = None) -> Path:
+    """Zip ``directory`` as Argos does: everything under one top-level folder (``top``, default its name)."""
+    top = directory.name if top is None else top
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                zf.write(
+                    path, str(Path(top) / path.relative_to(directory)) if top else path.relative_to(directory)
+                )
+    return archive

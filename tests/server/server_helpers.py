@@ -1,0 +1,109 @@
+"""Helpers of the server tests: small glossaries, admin API calls, a tampering transport."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from bench.fleet import ServerProcess
+from glossary.schema import Glossary, Phrase, Term
+
+LANGS = ("en", "vi", "zh", "tl", "pt", "ne", "ko", "id", "es")
+
+
+def make_glossary(label: str = "a", *, extra_term: bool = False) -> Glossary:
+    """A small valid glossary; ``label`` changes the translations so versions differ."""
+    terms = [
+        Term(
+            id="res.juminhyo_copy",
+            domain="res",
+            ja="住民票の写し",
+            reading="じゅうみんひょうのうつし",
+            variants=("住民票",),
+            translations={lang: f"certificate of residence ({lang}, {label})" for lang in LANGS},
+            easy_ja="すんでいる ところを しょうめいする かみ",
+        ),
+        Term(
+            id="tax.juminzei",
+            domain="tax",
+            ja="住民税",
+            reading="じゅうみんぜい",
+            translations={lang: f"resident tax ({lang}, {label})" for lang in LANGS},
+            easy_ja="すんでいる まちに はらう ぜいきん",
+        ),
+    ]
+    if extra_term:
+        terms.append(
+            Term(
+                id="waste.sodai_gomi",
+                domain="waste",
+                ja="粗大ごみ",
+                reading="そだいごみ",
+                translations={lang: f"oversized waste ({lang}, {label})" for lang in LANGS},
+                easy_ja="おおきい ごみ",
+            )
+        )
+    phrases = [
+        Phrase(
+            id="greeting.welcome",
+            situation="greeting",
+            ja="こんにちは。ご用件をどうぞ。",
+            easy_ja="こんにちは。なにを しますか。",
+            translations={lang: f"Hello, how can I help? ({lang})" for lang in LANGS},
+        )
+    ]
+    return Glossary.from_items(terms, phrases)
+
+
+class Admin:
+    """Admin API calls against a running server (HTTP Basic)."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        self.http = httpx.Client(base_url=server.url, auth=(server.admin_user, server.admin_password), timeout=30)
+
+    def publish(self, glossary: Glossary, *, dry_run: bool = False) -> dict[str, Any]:
+        files = {"file": ("glossary.json", glossary.canonical_json(), "application/json")}
+        response = self.http.post("/api/v1/admin/glossary", files=files, data={"dry_run": str(dry_run).lower()})
+        response.raise_for_status()
+        return response.json()
+
+    def upload(self, filename: str, data: bytes, *, dry_run: bool = False) -> httpx.Response:
+        files = {"file": (filename, data, "application/octet-stream")}
+        return self.http.post("/api/v1/admin/glossary", files=files, data={"dry_run": str(dry_run).lower()})
+
+    def enroll(self, site: str, device: str) -> str:
+        response = self.http.post("/api/v1/admin/devices", json={"site": site, "device": device})
+        response.raise_for_status()
+        return str(response.json()["token"])
+
+    def fleet(self) -> dict[str, dict[str, Any]]:
+        response = self.http.get("/api/v1/admin/fleet")
+        response.raise_for_status()
+        return {f"{d['site']}/{d['name']}": d for d in response.json()["data"]}
+
+    def totals(self) -> dict[str, int]:
+        response = self.http.get("/api/v1/admin/usage/totals")
+        response.raise_for_status()
+        return {f"{r['kind']}:{r['key']}" if r["key"] else r["kind"]: r["count"] for r in response.json()["data"]}
+
+
+class Tamper(httpx.AsyncBaseTransport):
+    """A man in the middle: forwards to the real server and rewrites the reply with ``mutate``."""
+
+    def __init__(self, mutate: Callable[[httpx.Request, int, bytes], bytes]) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.mutate = mutate
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        await response.aclose()
+        new_body = self.mutate(request, response.status_code, body)
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")]
+        return httpx.Response(response.status_code, headers=headers, content=new_body, request=request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
