@@ -135,41 +135,45 @@ class ClipSelection:
         min_duration_s: Shorter clips are skipped (seconds).
         max_per_language: At most this many clips per main language (count; real clips first).
         include_synthetic: Keep the probably-synthetic Japanese/Chinese smoke clips (timing only).
+        max_synthetic_per_language: At most this many of those per language (count).
         names: Only these file names (empty = no filter).
     """
 
-    max_duration_s: float = 15.0
+    max_duration_s: float = 16.0
     min_duration_s: float = 1.0
     max_per_language: int = 4
     include_synthetic: bool = True
+    max_synthetic_per_language: int = 2
     names: tuple[str, ...] = ()
 
 
 def select_clips(clips: list[Clip], selection: ClipSelection = ClipSelection()) -> list[Clip]:
-    """Counter-language clips within the duration bounds, balanced per language, in a stable order.
+    """Counter-language clips within the duration bounds, shortest first, at most N per language.
 
     Synthetic clips are kept only for Japanese and Chinese (few real clips there) and only when asked.
     """
     wanted = set(selection.names)
     per_language: dict[str, list[Clip]] = defaultdict(list)
-    for clip in sorted(clips, key=lambda c: (c.synthetic, c.name)):
+    for clip in sorted(clips, key=lambda c: (c.synthetic, c.duration_s, c.name)):
         if wanted and clip.name not in wanted:
             continue
         if clip.language not in COUNTER_LANGUAGES:
             continue
         if not selection.min_duration_s <= clip.duration_s <= selection.max_duration_s and not wanted:
             continue
-        if clip.synthetic and not wanted:
-            if not selection.include_synthetic or clip.language not in ("ja", "zh"):
-                continue
+        synthetic_unwanted = not selection.include_synthetic or clip.language not in ("ja", "zh")
+        if clip.synthetic and not wanted and synthetic_unwanted:
+            continue
         per_language[clip.language].append(clip)
     selected: list[Clip] = []
     for language in COUNTER_LANGUAGES:
-        real = [c for c in per_language.get(language, []) if not c.synthetic]
-        synthetic = [c for c in per_language.get(language, []) if c.synthetic]
-        limit = selection.max_per_language if not wanted else len(real) + len(synthetic)
-        selected.extend(real[:limit])
-        selected.extend(synthetic[: max(0, limit - len(real[:limit])) or (2 if not wanted else limit)])
+        clips_of = per_language.get(language, [])
+        if wanted:
+            selected.extend(clips_of)
+            continue
+        real = [c for c in clips_of if not c.synthetic][: selection.max_per_language]
+        synthetic = [c for c in clips_of if c.synthetic][: selection.max_synthetic_per_language]
+        selected.extend(real + synthetic)
     return selected
 
 

@@ -53,6 +53,7 @@ class ServerProcess:
     admin_password: str = "fleet-admin-pass"
     publish_bundled: bool = False
     log_path: Path | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -74,6 +75,7 @@ class ServerProcess:
                 "MADOGUCHI_SERVER_ADMIN_PASSWORD": self.admin_password,
                 "MADOGUCHI_SERVER_PUBLISH_BUNDLED_GLOSSARY": "true" if self.publish_bundled else "false",
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")])),
+                **self.extra_env,
             }
         )
         return env
@@ -323,14 +325,17 @@ async def run_fleet(
     async def _device_round(i: int, record: bool) -> None:
         client = clients[i]
         if record:
-            for t in range(options.turns_per_round):
-                day = today - dt.timedelta(days=t % 2)
-                usage = _random_turn(rngs[i], options, day)
-                client.outbox.add_turn(usage)
+            turns = [
+                _random_turn(rngs[i], options, today - dt.timedelta(days=t % 2))
+                for t in range(options.turns_per_round)
+            ]
+            for usage in turns:
                 for kind, key, n in usage.counters():
                     generated[_key(kind, key)] += n
                     if kind == "turn":
                         report.turns_generated += n
+            # A counter records turns from its pipeline thread; the fsyncs stay off the event loop.
+            await asyncio.to_thread(lambda: [client.outbox.add_turn(u) for u in turns])
         sync = await client.sync_once(force_usage=not record)
         report.request_errors += sum(
             1 for c in sync.error_codes if c in ("server_unreachable", "server_error")

@@ -457,7 +457,11 @@ def measure_decode_isolated(model_dir: Path | str, **kwargs: int | str) -> dict[
 
 
 def benchmark_twins(
-    names: Sequence[str] = tuple(SHAPES), work_dir: Path | str | None = None, *, tokens: int = 20, threads: int = 2
+    names: Sequence[str] = tuple(SHAPES),
+    work_dir: Path | str | None = None,
+    *,
+    tokens: int = 20,
+    threads: int = 2,
 ) -> list[dict[str, float | str]]:
     """Build each named twin (int8) and time ``tokens``→``tokens`` greedy decoding in a fresh process.
 

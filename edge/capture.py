@@ -97,7 +97,7 @@ def sounddevice_stream(options: CaptureOptions) -> InputStreamLike:
         # PortAudio keeps the device list of its initialisation; re-init to see a replugged device.
         sd._terminate()
         sd._initialize()
-    except Exception as exc:  # noqa: BLE001 - a failed re-init shows up below as an open failure
+    except Exception as exc:  # a failed re-init shows up below as an open failure
         _LOGGER.debug("PortAudio re-init failed: %s", exc)
     last: Exception | None = None
     for rate in (SAMPLE_RATE, None):
@@ -125,7 +125,9 @@ class FileInputStream:
     it, exactly as a vanished USB device does; ``replug()`` makes it available again.
     """
 
-    def __init__(self, source: Path | np.ndarray, *, samplerate: int = SAMPLE_RATE, loop: bool = True) -> None:
+    def __init__(
+        self, source: Path | np.ndarray, *, samplerate: int = SAMPLE_RATE, loop: bool = True
+    ) -> None:
         """Read ``source`` (a 16-bit/float WAV path or float32 samples at ``samplerate``)."""
         if isinstance(source, np.ndarray):
             self._samples = np.asarray(source, dtype=np.float32).reshape(-1)

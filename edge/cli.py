@@ -129,3 +129,70 @@ def demo_command(
     result = _run_file(SAMPLE_CLIP, target, "ja", warm=True)  # warm: show the hot-path timings
     _echo_result(result)
     typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+
+
+@app.command("run")
+def run_command(
+    port: int = typer.Option(None, "--port", help="Port of the counter page (default 8765)."),
+    host: str = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
+    with_local_server: bool = typer.Option(
+        False, "--with-local-server", help="Also start a local central server (SQLite) and enroll to it."
+    ),
+    server_port: int = typer.Option(8470, "--server-port", help="Port of the local central server."),
+    interpreter_note: str = typer.Option(
+        None, "--interpreter-note", help="The clerk's interpreter line note (text)."
+    ),
+) -> None:
+    """Start the counter: load the models, serve the page (clerk and resident) and print its URL."""
+    from edge.ui import run_command as _run
+
+    _run(port, host, with_local_server, server_port, interpreter_note)
+
+
+@app.command("enroll")
+def enroll_command(
+    server: str = typer.Option(..., "--server", help="Central server URL, e.g. https://madoguchi.city.example"),
+    token: str = typer.Option(..., "--token", help="Device token printed by `madoguchi server enroll`."),
+    pubkey: Path = typer.Option(..., "--pubkey", help="The server's glossary-signing.pub file."),
+) -> None:
+    """Enroll this device with the central server and pull the signed glossary."""
+    from edge.sync import enroll
+
+    settings = load_settings()
+    result = enroll(
+        server, token, pubkey, settings.home, token_path=settings.token_path, pubkey_path=settings.pubkey_path
+    )
+    typer.echo(f"enrolled with {server}; glossary version {result.version or '(none published yet)'}")
+
+
+@app.command("sync")
+def sync_command() -> None:
+    """Run one sync round now: pull the glossary, send usage counts, send a heartbeat."""
+    import asyncio
+
+    from edge.sync import SyncOptions, client_from_home
+    from madoguchi import __version__
+
+    settings = load_settings()
+    client = client_from_home(
+        settings.home,
+        server_url=settings.server_url,
+        token_path=settings.token_path,
+        pubkey_path=settings.pubkey_path,
+        options=SyncOptions(app_version=__version__),
+    )
+
+    async def _once():  # type: ignore[no-untyped-def]
+        async with client:
+            return await client.sync_once(force_usage=True)
+
+    try:
+        report = asyncio.run(_once())
+    finally:
+        client.outbox.close()
+    typer.echo(
+        f"glossary {report.pull.status} (version {report.pull.version or '-'}); "
+        f"usage batches sent {report.batches_sent}; heartbeat {'ok' if report.heartbeat_ok else 'failed'}"
+    )
+    if report.error_codes:
+        raise EdgeError(f"sync finished with errors: {', '.join(report.error_codes)}")

@@ -147,7 +147,9 @@ class Conversation:
     def _check(self, code: str) -> str:
         norm = code.strip().lower()
         if norm not in self.languages:
-            raise LanguageError(f"language {code!r} is not enabled at this counter ({', '.join(self.languages)})")
+            raise LanguageError(
+                f"language {code!r} is not enabled at this counter ({', '.join(self.languages)})"
+            )
         return norm
 
     # -- turns ------------------------------------------------------------------------------------

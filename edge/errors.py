@@ -1,14 +1,14 @@
 """Errors of the counter device.
 
-    EdgeError
-     ├── AudioInputError      a file or stream is not usable audio (missing, corrupt, empty, too short)
-     │    └── NoSpeechError   the audio holds no speech (silence, noise only)
-     ├── AudioDeviceError     the microphone or speaker is missing or was unplugged
-     ├── LanguageError        an unknown or disabled language code
-     ├── EngineUnavailable    a required engine (ASR model) is missing or corrupt
-     ├── MtUnavailable        no MT pack for the pair (not fatal for a turn: it falls back)
-     ├── ConfigError          the device settings are wrong
-     └── SyncError            the central server could not be reached or answered wrongly
+EdgeError
+ ├── AudioInputError      a file or stream is not usable audio (missing, corrupt, empty, too short)
+ │    └── NoSpeechError   the audio holds no speech (silence, noise only)
+ ├── AudioDeviceError     the microphone or speaker is missing or was unplugged
+ ├── LanguageError        an unknown or disabled language code
+ ├── EngineUnavailable    a required engine (ASR model) is missing or corrupt
+ ├── MtUnavailable        no MT pack for the pair (not fatal for a turn: it falls back)
+ ├── ConfigError          the device settings are wrong
+ └── SyncError            the central server could not be reached or answered wrongly
 """
 
 from __future__ import annotations

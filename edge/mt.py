@@ -333,11 +333,16 @@ class MtRouter:
         if self.glossary is None or source != "ja":
             return text, None
         from glossary.enforce import protect
+        from glossary.errors import GlossaryError
 
         matches = self._term_matcher().find(text)
         if not matches:
             return text, None
-        protected = protect(text, matches)
+        try:
+            protected = protect(text, matches)
+        except GlossaryError as exc:  # e.g. the text already holds every placeholder prefix
+            _LOGGER.warning("glossary terms not protected for this turn: %s", exc)
+            return text, None
         return protected.text, protected
 
     def _restore(self, result: Translation, protected: Any, target: str) -> None:

@@ -18,7 +18,8 @@ _LOGGER = logging.getLogger(__name__)
 
 #: The promise shown to the resident in their language (draft translations).
 PROMISE: Final[dict[str, str]] = {
-    "ja": "これは機械翻訳です。お話しの内容は記録されず、会話が終わると消去されます。人の通訳を頼むこともできます。",
+    "ja": "これは機械翻訳です。お話しの内容は記録されず、会話が終わると消去されます。"
+    "人の通訳を頼むこともできます。",
     "ja-easy": "これは きかいの ほんやくです。あなたの ことばは のこりません。はなしが おわると けします。"
     "ひとの つうやくも たのめます。",
     "en": "This is machine translation. Your words are not recorded and are erased when the conversation "
@@ -30,8 +31,7 @@ PROMISE: Final[dict[str, str]] = {
     "pagkatapos ng usapan. Maaari kayong humingi ng taong interpreter.",
     "pt": "Esta é uma tradução automática. Suas palavras não são gravadas e são apagadas quando a conversa "
     "termina. Você pode pedir um intérprete humano.",
-    "ne": "यो मेसिन अनुवाद हो। तपाईंका कुराहरू रेकर्ड गरिँदैनन् र कुराकानी सकिएपछि मेटिन्छन्। "
-    "तपाईं मानव दोभाषे माग्न सक्नुहुन्छ।",
+    "ne": "यो मेसिन अनुवाद हो। तपाईंका कुराहरू रेकर्ड गरिँदैनन् र कुराकानी सकिएपछि मेटिन्छन्। तपाईं मानव दोभाषे माग्न सक्नुहुन्छ।",
     "ko": "이것은 기계 번역입니다. 말씀하신 내용은 기록되지 않으며 대화가 끝나면 삭제됩니다. "
     "사람 통역사를 요청하실 수 있습니다.",
     "id": "Ini adalah terjemahan mesin. Kata-kata Anda tidak direkam dan akan dihapus saat percakapan "

@@ -343,7 +343,7 @@ class TurnPipeline:
                 return
         hint = self._missing_mt_hint(source, target)
         if target == "en" and speech is not None and self.transcriber is not None:
-            translated = self.transcriber.transcribe(speech, source, task="translate")
+            translated = self.transcriber.transcribe(speech, source, task="translate", reuse_encoding=True)
             result.target_text, result.mt_engine = translated.text, "whisper-translate"
             self._notice(result, emit, f"{hint}; using Whisper's own speech translation", "whisper_translate")
             return

@@ -331,7 +331,8 @@ class SyncClient:
         """Send pending batches (respecting backoff unless ``force``); returns (batches, turns) sent."""
         sent = turns = 0
         for _ in range(self.options.max_batches_per_round):
-            batch = self.outbox.next_batch()
+            # Outbox calls commit to disk (fsync): keep them off the event loop.
+            batch = await asyncio.to_thread(self.outbox.next_batch)
             if batch is None:
                 break
             if not force and batch.next_attempt_at > time.time():
@@ -343,21 +344,21 @@ class SyncClient:
                     headers={**self._headers, "Content-Type": "application/json"},
                 )
             except httpx.HTTPError as exc:
-                self.outbox.mark_failed(batch.batch_id)
+                await asyncio.to_thread(self.outbox.mark_failed, batch.batch_id)
                 self._fail("server_unreachable", f"usage: {exc!r}")
                 break
             if response.status_code == 200:
-                self.outbox.mark_sent(batch.batch_id)
+                await asyncio.to_thread(self.outbox.mark_sent, batch.batch_id)
                 sent += 1
                 turns += batch.turns
                 continue
             if response.status_code in (400, 413, 422):
                 # Malformed for this server: retrying can never succeed, and holding it would block
                 # every later batch. The counts are lost and IT sees the code.
-                self.outbox.drop_batch(batch.batch_id)
+                await asyncio.to_thread(self.outbox.drop_batch, batch.batch_id)
                 self._fail("usage_rejected", f"usage batch refused: HTTP {response.status_code}")
                 continue
-            self.outbox.mark_failed(batch.batch_id)
+            await asyncio.to_thread(self.outbox.mark_failed, batch.batch_id)
             self._fail(
                 "unauthorized" if response.status_code == 401 else "server_error",
                 f"usage: HTTP {response.status_code}",
@@ -422,7 +423,7 @@ class SyncClient:
         """Sync every ``interval_s`` until ``stop`` is set (errors are logged, never raised)."""
         while not stop.is_set():
             try:
-                self.outbox.compact()
+                await asyncio.to_thread(self.outbox.compact)
                 await self.sync_once()
             except Exception as exc:  # the counter keeps working whatever the network does
                 self._fail("sync_crashed", f"sync round failed: {exc!r}")

@@ -144,7 +144,9 @@ class CounterService:
         self.glossary = glossary
         self.outbox = outbox
         self.options = options
-        enabled = languages or tuple(getattr(pipeline, "languages", ()) or (STAFF_LANGUAGE, *RESIDENT_LANGUAGES))
+        enabled = languages or tuple(
+            getattr(pipeline, "languages", ()) or (STAFF_LANGUAGE, *RESIDENT_LANGUAGES)
+        )
         self.languages = enabled
         self.resident_languages = tuple(code for code in enabled if code != STAFF_LANGUAGE)
         self.phrases = PhraseBook(glossary, reviewed_only=options.reviewed_only)
@@ -175,7 +177,9 @@ class CounterService:
 
     # -- glossary marks -------------------------------------------------------------------------------
 
-    def mark_terms(self, text: str, language: str, hints: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    def mark_terms(
+        self, text: str, language: str, hints: list[str]
+    ) -> tuple[list[dict[str, Any]], list[str]]:
         """Spans of glossary terms in ``text`` and their ids (Japanese by matching, others by hint ids)."""
         spans: list[dict[str, Any]] = []
         if not text or self.glossary is None:
@@ -248,7 +252,9 @@ class CounterService:
             if code != STAFF_LANGUAGE:
                 to_x = bool(router is not None and router.can_translate(STAFF_LANGUAGE, code))
                 from_x = bool(router is not None and router.can_translate(code, STAFF_LANGUAGE))
-                row["mt_to_resident"] = "ctranslate2" if to_x else ("whisper-translate" if code == "en" else None)
+                row["mt_to_resident"] = (
+                    "ctranslate2" if to_x else ("whisper-translate" if code == "en" else None)
+                )
                 row["mt_to_staff"] = "ctranslate2" if from_x else None
                 for ok, (a, b) in ((to_x, (STAFF_LANGUAGE, code)), (from_x, (code, STAFF_LANGUAGE))):
                     if not ok:
@@ -337,7 +343,9 @@ class CounterService:
             owner.abandon_recording()
             owner.send({"type": "error", "text": str(error), "code": error.code})
         elif state == "resumed":
-            owner.send({"type": "notice", "text": "the microphone is back; listening again", "code": "mic_resumed"})
+            owner.send(
+                {"type": "notice", "text": "the microphone is back; listening again", "code": "mic_resumed"}
+            )
 
 
 class Session:
@@ -432,7 +440,9 @@ class Session:
     def on_binary(self, data: bytes) -> None:
         """Handle one binary audio frame."""
         if len(data) > self.options.max_frame_bytes:
-            raise ProtocolError(f"audio frame too large ({len(data)} bytes; max {self.options.max_frame_bytes})")
+            raise ProtocolError(
+                f"audio frame too large ({len(data)} bytes; max {self.options.max_frame_bytes})"
+            )
         if self.recording is None:
             raise ProtocolError("audio before start: send {type: start} first")
         if self.recording.get("source") != "browser":
@@ -458,7 +468,9 @@ class Session:
         self._chunks.append(samples)
         self._samples += samples.size
         if self._samples >= self.options.max_utterance_s * SAMPLE_RATE:
-            self.send({"type": "notice", "text": "the recording reached its maximum length", "code": "max_length"})
+            self.send(
+                {"type": "notice", "text": "the recording reached its maximum length", "code": "max_length"}
+            )
             self._finish_ptt()
 
     def abandon_recording(self) -> None:
@@ -507,7 +519,9 @@ class Session:
         if self.busy:
             raise ProtocolError("still working on the previous turn; wait for it to finish")
         if speaker == "clerk" and self.conversation.resident_language is None:
-            self.send({"type": "error", "text": "choose the resident's language first", "code": "no_language"})
+            self.send(
+                {"type": "error", "text": "choose the resident's language first", "code": "no_language"}
+            )
             return
         if self.recording is not None and self.recording.get("source") != source:
             self.service.detach_capture(self)
@@ -543,7 +557,9 @@ class Session:
         if recording is None:
             return
         if samples < self.options.min_utterance_s * SAMPLE_RATE:
-            self.send({"type": "error", "text": "too short: hold the button while speaking", "code": "too_short"})
+            self.send(
+                {"type": "error", "text": "too short: hold the button while speaking", "code": "too_short"}
+            )
             return
         self.busy = True
         self.spawn(self._audio_turn(recording["speaker"], np.concatenate(chunks)))
@@ -581,7 +597,9 @@ class Session:
             raise ProtocolError("text needs a non-empty text")
         source, target = self.conversation.pair(speaker)
         if source is None or target is None:
-            self.send({"type": "error", "text": "choose the resident's language first", "code": "no_language"})
+            self.send(
+                {"type": "error", "text": "choose the resident's language first", "code": "no_language"}
+            )
             return
         self._claim()
         turn = Turn(
@@ -605,7 +623,9 @@ class Session:
             raise ProtocolError(f"no phrase {phrase_id[:60]!r}") from None
         language = self.conversation.resident_language
         if language is None:
-            self.send({"type": "error", "text": "choose the resident's language first", "code": "no_language"})
+            self.send(
+                {"type": "error", "text": "choose the resident's language first", "code": "no_language"}
+            )
             return
         self._claim()
         self.spawn(self._phrase_turn(phrase_id, language))
@@ -614,8 +634,8 @@ class Session:
         self.playing = bool(message.get("playing"))
         if self.service._capture_owner is self:
             self.service.mute_capture(self.playing)
-        if self.playing:
-            self.abandon_recording() if self.recording and self.recording["mode"] == "handsfree" else None
+        if self.playing and self.recording is not None and self.recording["mode"] == "handsfree":
+            self.abandon_recording()
 
     async def on_end(self, _message: dict[str, Any]) -> None:
         self.end_conversation("ended")
@@ -643,7 +663,9 @@ class Session:
         try:
             source, target = self.conversation.pair(speaker)  # type: ignore[arg-type]
             if target is None:
-                self.send({"type": "error", "text": "choose the resident's language first", "code": "no_language"})
+                self.send(
+                    {"type": "error", "text": "choose the resident's language first", "code": "no_language"}
+                )
                 return
             if pipe is None:
                 self.send({"type": "error", "text": "the models are still loading", "code": "not_ready"})
@@ -686,7 +708,8 @@ class Session:
             self.send(
                 {
                     "type": "notice",
-                    "text": f"heard {ENGLISH_NAMES.get(language, language)}; ask the resident to choose their language",
+                    "text": f"heard {ENGLISH_NAMES.get(language, language)}; "
+                    "ask the resident to choose their language",
                     "code": "language_unconfirmed",
                 }
             )
@@ -698,8 +721,12 @@ class Session:
             if pipe is None:
                 self.send({"type": "error", "text": "the models are still loading", "code": "not_ready"})
                 return
-            self.send({"type": "turn_started", "turn_id": turn.turn_id, "speaker": turn.speaker, "kind": turn.kind})
-            self._send_transcript(turn.turn_id, turn.speaker, turn.source_text, turn.source_language, turn.kind)
+            self.send(
+                {"type": "turn_started", "turn_id": turn.turn_id, "speaker": turn.speaker, "kind": turn.kind}
+            )
+            self._send_transcript(
+                turn.turn_id, turn.speaker, turn.source_text, turn.source_language, turn.kind
+            )
             emit = self._emitter(turn.turn_id, turn.speaker, turn.kind)
             try:
                 result = await self.service.run_locked(
@@ -782,7 +809,9 @@ class Session:
                 )
             else:
                 await self.service.run_locked(self._speak_phrase, voice, turn.target_text, turn.turn_id)
-            self.send({"type": "turn_end", "turn_id": turn.turn_id, "speaker": "clerk", "engine": "phrasebook"})
+            self.send(
+                {"type": "turn_end", "turn_id": turn.turn_id, "speaker": "clerk", "engine": "phrasebook"}
+            )
             usage = _PhraseUsage(source_language=STAFF_LANGUAGE, target_language=language)
             await asyncio.to_thread(self.service.count_turn, usage, phrase_id)
         finally:
@@ -908,7 +937,9 @@ class Session:
                     }
                 )
             elif isinstance(event, TurnError | Notice):
-                self.send_threadsafe({"type": event.type, "text": event.text, "code": event.code, "turn_id": turn_id})
+                self.send_threadsafe(
+                    {"type": event.type, "text": event.text, "code": event.code, "turn_id": turn_id}
+                )
 
         return emit
 
@@ -1029,9 +1060,7 @@ def create_app(
 
         settings = load_settings()
     if options is None:
-        options = CounterOptions(
-            idle_timeout_s=settings.idle_timeout_s, reviewed_only=settings.reviewed_only
-        )
+        options = CounterOptions(idle_timeout_s=settings.idle_timeout_s, reviewed_only=settings.reviewed_only)
     if glossary is None:
         from edge import engines
 
@@ -1057,7 +1086,9 @@ def create_app(
 
     @app.get("/api/phrases")
     async def phrases() -> JSONResponse:
-        return JSONResponse({"situations": service.phrases.grouped(), "languages": service.resident_languages})
+        return JSONResponse(
+            {"situations": service.phrases.grouped(), "languages": service.resident_languages}
+        )
 
     @app.get("/api/texts")
     async def texts() -> JSONResponse:
@@ -1079,3 +1110,182 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     return app
+
+
+# --- ``madoguchi edge run`` ----------------------------------------------------------------------------
+
+
+@dataclass
+class LocalServer:
+    """A central server started beside the counter (``--with-local-server``)."""
+
+    process: Any
+    url: str
+    home: Path
+
+
+def start_local_server(home: Path, port: int, *, timeout_s: float = 60.0) -> LocalServer:
+    """Start ``madoguchi server run`` on SQLite under ``home/local-server`` and wait until it answers.
+
+    Raises:
+        ConfigError: the server package is missing or the server did not come up.
+    """
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from edge.errors import ConfigError
+
+    try:
+        import server.cli  # noqa: F401 - only checks that the server package is installed
+    except ImportError as exc:
+        raise ConfigError(
+            f"the central server is not installed ({exc}); run without --with-local-server"
+        ) from exc
+    server_home = home / "local-server"
+    server_home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "MADOGUCHI_HOME": str(server_home)}
+    log = (server_home / "server.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "madoguchi", "server", "run", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ConfigError(
+                f"the local server exited (code {process.returncode}); see {server_home / 'server.log'}"
+            )
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/api/v1/health", timeout=2.0).status_code == 200:
+                return LocalServer(process, url, server_home)
+        time.sleep(0.5)
+    process.terminate()
+    raise ConfigError(
+        f"the local server did not answer within {timeout_s:.0f} s; see {server_home / 'server.log'}"
+    )
+
+
+def enroll_with_local_server(local: LocalServer, settings: EdgeSettings) -> str:
+    """Enroll this device with the local server unless it already is; returns what happened."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from edge.errors import ConfigError
+    from edge.sync import enroll, enrollment_paths
+
+    paths = enrollment_paths(settings.home, settings.token_path, settings.pubkey_path)
+    if paths.server_url == local.url and paths.token_path.exists():
+        return f"already enrolled with {local.url}"
+    env = {**os.environ, "MADOGUCHI_HOME": str(local.home)}
+    device = f"{socket.gethostname()}-{os.getpid()}"
+    done = subprocess.run(
+        [sys.executable, "-m", "madoguchi", "server", "enroll", "--site", "local", "--device", device],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    token = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    if done.returncode != 0 or not token:
+        raise ConfigError(f"could not enroll with the local server: {done.stderr.strip()[-200:]}")
+    enroll(local.url, token, local.home / "glossary-signing.pub", settings.home)
+    return f"enrolled as local/{device} with {local.url}"
+
+
+def run_command(
+    port: int | None = None,
+    host: str | None = None,
+    with_local_server: bool = False,
+    server_port: int = 8470,
+    interpreter_note: str | None = None,
+) -> None:
+    """Start the counter: load the models, serve the page and print its URL."""
+    import os
+
+    import typer
+    import uvicorn
+
+    from edge.config import load_settings
+    from edge.errors import ConfigError
+    from edge.pipeline import TurnPipeline
+
+    settings = load_settings()
+    host = host or settings.host
+    port = port or settings.port
+    local: LocalServer | None = None
+    if with_local_server:
+        try:
+            local = start_local_server(settings.home, server_port)
+            typer.echo(f"local central server: {local.url} (console {local.url}/, data {local.home})")
+            typer.echo(enroll_with_local_server(local, settings))
+        except (ConfigError, EdgeError) as exc:
+            typer.echo(f"note: --with-local-server: {exc}; the counter runs standalone", err=True)
+    typer.echo("loading models (speech recognition, translation, voices)...")
+    pipeline = TurnPipeline.from_settings(settings)
+    outbox = _open_outbox(settings)
+    note = interpreter_note or os.environ.get("MADOGUCHI_INTERPRETER_NOTE")
+    options = CounterOptions(idle_timeout_s=settings.idle_timeout_s, reviewed_only=settings.reviewed_only)
+    if note:
+        options = CounterOptions(**{**options.__dict__, "interpreter_note": note})
+    app = create_app(settings, pipeline=pipeline, outbox=outbox, options=options)
+    _attach_sync(app, settings, outbox)
+    status = app.state.counter.status()
+    for row in status["languages"]:
+        if row["notes"]:
+            typer.echo(f"  {row['code']}: " + "; ".join(row["notes"]))
+    shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+    typer.echo(f"counter ready: http://{shown}:{port}/  (Ctrl+C to stop)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if local is not None:
+            local.process.terminate()
+            with contextlib.suppress(Exception):
+                local.process.wait(timeout=10)
+
+
+def _open_outbox(settings: EdgeSettings) -> Any | None:
+    try:
+        from edge.outbox import Outbox
+        from edge.sync import enrollment_paths
+
+        return Outbox(enrollment_paths(settings.home).outbox_path)
+    except EdgeError as exc:
+        _LOGGER.warning("usage outbox unavailable: %s", exc)
+        return None
+
+
+def _attach_sync(app: FastAPI, settings: EdgeSettings, outbox: Any | None) -> None:
+    """Sync glossary, usage and heartbeats in the background when the device is enrolled."""
+    from edge.sync import client_from_home
+
+    try:
+        client = client_from_home(
+            settings.home, token_path=settings.token_path, pubkey_path=settings.pubkey_path
+        )
+    except EdgeError:
+        return
+    if outbox is not None:
+        client.outbox.close()
+        client.outbox = outbox
+    stop = asyncio.Event()
+
+    @app.on_event("startup")
+    async def _start_sync() -> None:
+        app.state.sync_task = asyncio.create_task(client.run(stop))
+
+    @app.on_event("shutdown")
+    async def _stop_sync() -> None:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(app.state.sync_task, timeout=5)
+        await client.aclose()

@@ -63,11 +63,11 @@ def validate(
         _echo_json(report.to_dict())
     else:
         for problem in report.problems:
-            typer.echo(str(problem), err=problem.severity == "error")
+            typer.echo(str(problem))
         if report.glossary is not None:
             _echo_summary(summarize(report.glossary))
         if report.problems:
-            typer.echo(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)", err=True)
+            typer.echo(f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
     if failed:
         raise typer.Exit(1)
 

@@ -80,6 +80,11 @@ def _choose_prefix(text: str) -> str:
     raise GlossaryError("source text holds every placeholder prefix; cannot protect its terms")
 
 
+def _fuses(ch: str) -> bool:
+    """True for characters that would read as part of a placeholder (digits, Latin letters)."""
+    return ch.isdigit() or (ch.isascii() and ch.isalpha()) or "\uff21" <= ch <= "\uff5a"
+
+
 def protect(
     source_text: str,
     matches: Sequence[TermMatch] | None = None,
@@ -112,7 +117,10 @@ def protect(
         parts.append(source_text[pos : m.start])
         slots.append(m.term_id)
         used.append(m)
-        parts.append(f"{prefix}{len(slots)}")
+        # A digit or Latin letter next to ZX2 would fuse with it (ZX26年): keep a space between.
+        before = " " if m.start > 0 and _fuses(source_text[m.start - 1]) else ""
+        after = " " if m.end < len(source_text) and _fuses(source_text[m.end]) else ""
+        parts.append(f"{before}{prefix}{len(slots)}{after}")
         pos = m.end
     parts.append(source_text[pos:])
     return ProtectedText("".join(parts), tuple(slots), prefix, source_text, tuple(used))
@@ -170,15 +178,20 @@ def restore(
     text = translated_text
 
     def _sub(m: re.Match[str]) -> str:
-        idx = int(m.group(1))
+        digits = m.group(1)
+        rest = ""
+        # "ZX26" where the model dropped the space of "ZX2 6": the longest known slot, then the digits.
+        while len(digits) > 1 and int(digits) not in approved:
+            digits, rest = digits[:-1], digits[-1] + rest
+        idx = int(digits)
         term = approved.get(idx)
         if not term:
-            return ""  # a stray or invented placeholder: drop it
+            return rest  # a stray or invented placeholder: drop it
         found.add(idx)
         at_start = _SENTENCE_START.search(m.string, 0, m.start()) is not None
         if at_start and target_lang in _CASED_TARGETS and term[:1].islower():
-            return term[:1].upper() + term[1:]
-        return term
+            return term[:1].upper() + term[1:] + rest
+        return term + rest
 
     if protected.slots:
         text = _placeholder_re(protected.prefix).sub(_sub, translated_text)

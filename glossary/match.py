@@ -13,7 +13,7 @@ Text is normalised the same way, keeping for every normalised character the span
 characters it came from, so matches are reported at their *original* offsets.
 
 False positives: a short kana-only key (ぜい, こめ, ほけん) occurs inside many other words, so a
-kana-only form is indexed only when it has at least ``min_kana_chars`` kana (small ゃゅょ… not
+kana-only form is indexed only when it has at least ``min_kana_chars`` morae (small ゃゅょぁ… not
 counted): 4 for readings, variants and generated forms, 3 for a kana headword. Candidates from
 every start position are resolved longest-first (then leftmost), never overlapping. A match must
 also sit at a word boundary: not inside a longer katakana word (ボール in ボールドウィン), and a

@@ -76,15 +76,33 @@ def _load(module: str, attr: str) -> object | None:
     return getattr(mod, attr, None)
 
 
-def _register() -> None:
+def _requested_command(argv: list[str]) -> str | None:
+    """The first word of ``argv`` that is not an option: the command the user asked for."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _register(argv: list[str]) -> None:
+    """Register the sub-apps; only the requested one when it is known.
+
+    Importing every package costs seconds (speech runtimes, the web stack), so ``madoguchi models
+    list`` imports the model store alone. Help and unknown commands import everything.
+    """
+    wanted = _requested_command(argv)
+    known = {name for name, _, _ in _SUBAPPS} | {name for name, _, _ in _COMMANDS}
+    only = wanted if wanted in known else None
     for name, module, attr in _SUBAPPS:
-        sub = _load(module, attr)
-        if isinstance(sub, typer.Typer):
-            app.add_typer(sub, name=name)
+        if only in (None, name):
+            sub = _load(module, attr)
+            if isinstance(sub, typer.Typer):
+                app.add_typer(sub, name=name)
     for name, module, attr in _COMMANDS:
-        func = _load(module, attr)
-        if callable(func):
-            app.command(name)(func)
+        if only in (None, name):
+            func = _load(module, attr)
+            if callable(func):
+                app.command(name)(func)
 
 
 def _known_error_types() -> tuple[type[BaseException], ...]:
@@ -103,16 +121,19 @@ def _known_error_types() -> tuple[type[BaseException], ...]:
 
 def main() -> None:
     """Run the CLI; known errors become one line on stderr and exit code 1."""
-    _register()
+    _register(sys.argv[1:])
     known = _known_error_types()
     try:
-        app(standalone_mode=False)
+        # With standalone_mode=False click returns the code of `raise typer.Exit(code)` instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("Aborted.", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into exit codes
+    except Exception as exc:  # the one place that turns errors into exit codes
         import click
 
         if isinstance(exc, click.exceptions.ClickException):

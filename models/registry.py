@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import logging
@@ -212,12 +211,7 @@ class PackStore:
         probe = self.root
         while not probe.exists():
             probe = probe.parent
-        try:
-            return shutil.disk_usage(probe).free
-        except OSError as exc:  # pragma: no cover - exotic filesystems
-            if exc.errno == errno.ENOENT:
-                return 0
-            raise
+        return shutil.disk_usage(probe).free
 
 
 def _pid_of(name: str) -> int | None:

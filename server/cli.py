@@ -145,8 +145,15 @@ def admin_add(
     password = os.environ.get("MADOGUCHI_SERVER_ADMIN_PASSWORD") or typer.prompt(
         "password", hide_input=True, confirmation_prompt=True
     )
-    with session_scope(_factory(_settings(db))) as session:
-        crud.create_admin(session=session, username=user, password=password)
+    settings = _settings(db)
+    with session_scope(_factory(settings)) as session:
+        crud.create_admin(
+            session=session,
+            username=user,
+            password=password,
+            time_cost=settings.password_time_cost,
+            memory_kib=settings.password_memory_kib,
+        )
     typer.echo(f"admin {user} saved")
 
 

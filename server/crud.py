@@ -259,12 +259,15 @@ def record_usage(*, session: Session, device: Device, batch: UsageBatchIn) -> tu
     merged: Counter[tuple[Any, ...]] = Counter()
     for row in batch.rows:
         merged[(row.day, row.source, row.target, row.direction, row.kind, row.key)] += row.count
+    # RETURNING tells whether this transaction claimed the id (rowcount is not reliable for
+    # ON CONFLICT DO NOTHING across drivers); a concurrent claim of the same id waits on the key.
     claimed = session.execute(
         insert(UsageBatch)
         .values(batch_id=batch_id, device_id=device.id, received_at=utcnow(), row_count=len(merged))
         .on_conflict_do_nothing(index_elements=["batch_id"])
-    )
-    if claimed.rowcount == 0:
+        .returning(UsageBatch.batch_id)
+    ).first()
+    if claimed is None:
         return 0, True
     values = [
         {
@@ -332,16 +335,19 @@ def usage_sums_by_kind(*, session: Session) -> dict[tuple[str, str], int]:
 # --- admins and console sessions -----------------------------------------------------------------
 
 
-def create_admin(*, session: Session, username: str, password: str) -> Admin:
+def create_admin(
+    *, session: Session, username: str, password: str, time_cost: int = 3, memory_kib: int = 65536
+) -> Admin:
     """Create an admin, or set the password of an existing one."""
     if len(password) < 8:
         raise ServerError("admin password must have at least 8 characters")
+    password_hash = hash_password(password, time_cost=time_cost, memory_kib=memory_kib)
     admin = session.scalar(select(Admin).where(Admin.username == username))
     if admin is None:
-        admin = Admin(username=username, password_hash=hash_password(password))
+        admin = Admin(username=username, password_hash=password_hash)
         session.add(admin)
     else:
-        admin.password_hash = hash_password(password)
+        admin.password_hash = password_hash
     session.flush()
     return admin
 

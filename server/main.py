@@ -48,7 +48,13 @@ def prepare(settings: ServerSettings) -> ServerState:
     published: int | None = None
     with session_scope(factory) as session:
         if settings.admin_user and settings.admin_password and crud.count_admins(session=session) == 0:
-            crud.create_admin(session=session, username=settings.admin_user, password=settings.admin_password)
+            crud.create_admin(
+                session=session,
+                username=settings.admin_user,
+                password=settings.admin_password,
+                time_cost=settings.password_time_cost,
+                memory_kib=settings.password_memory_kib,
+            )
             _LOGGER.info("created bootstrap admin %s", settings.admin_user)
         if settings.publish_bundled_glossary and crud.current_glossary(session=session) is None:
             published = _publish_bundled(session, key)

@@ -49,6 +49,12 @@ class ServerSettings(BaseSettings):
     heartbeat_max_body_bytes: int = 16 * 1024
     """Largest accepted heartbeat body, bytes."""
 
+    password_time_cost: int = 3
+    """argon2 iterations for admin passwords (count; RFC 9106 low-memory profile)."""
+
+    password_memory_kib: int = 65536
+    """argon2 memory for admin passwords (KiB)."""
+
     stale_after_hours: float = 24.0
     """A device not seen for this long is highlighted as stale in the fleet view."""
 

@@ -22,7 +22,6 @@ from glossary.signing import generate_private_key, load_private_key, private_key
 from server.errors import SigningKeyError
 
 _LOGGER = logging.getLogger(__name__)
-_HASHER = PasswordHasher()
 
 
 def new_token() -> str:
@@ -40,15 +39,15 @@ def tokens_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
-def hash_password(password: str) -> str:
-    """Return the argon2 hash of an admin password."""
-    return _HASHER.hash(password)
+def hash_password(password: str, *, time_cost: int = 3, memory_kib: int = 65536) -> str:
+    """Return the argon2id hash of an admin password (the parameters are stored in the hash)."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib).hash(password)
 
 
 def verify_password(password: str, password_hash: str) -> bool:
-    """Check an admin password against its argon2 hash."""
+    """Check an admin password against its argon2 hash (with the parameters the hash records)."""
     try:
-        return _HASHER.verify(password_hash, password)
+        return PasswordHasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -97,9 +97,7 @@ def test_language_id_restricted_to_counter_languages(transcriber: WhisperTranscr
     result = transcriber.transcribe(speech("common_voice_ja_19482480.mp3"))
     assert result.language == "ja"
     assert result.language_probability > 0.5
-    only_english = WhisperTranscriber.__new__(WhisperTranscriber)
-    only_english.__dict__.update(transcriber.__dict__)
-    only_english.options = AsrOptions(languages=("en", "vi"))
+    only_english = transcriber.with_options(AsrOptions(languages=("en", "vi")))
     assert only_english.transcribe(speech("common_voice_ja_19482480.mp3")).language in ("en", "vi")
 
 
@@ -113,9 +111,7 @@ def test_short_window_result_records_its_context(transcriber: WhisperTranscriber
 
 
 def test_full_window_gives_the_same_language_and_similar_text(transcriber: WhisperTranscriber) -> None:
-    full = WhisperTranscriber.__new__(WhisperTranscriber)
-    full.__dict__.update(transcriber.__dict__)
-    full.options = AsrOptions(short_window=False, languages=COUNTER_LANGUAGES)
+    full = transcriber.with_options(AsrOptions(short_window=False, languages=COUNTER_LANGUAGES))
     audio = speech("test_ja_2.wav")
     result = full.transcribe(audio)
     assert result.window_s == 30
@@ -153,3 +149,33 @@ def test_corrupt_model(tmp_path: Path) -> None:
 def test_one_second_of_silence_does_not_crash(transcriber: WhisperTranscriber) -> None:
     result = transcriber.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32), "ja")
     assert isinstance(result.text, str)
+
+
+def test_translate_after_transcribe_reuses_the_encoder(transcriber: WhisperTranscriber) -> None:
+    audio = speech("common_voice_ja_19482480.mp3")
+    heard = transcriber.transcribe(audio)
+    english = transcriber.transcribe(audio, heard.language, task="translate", reuse_encoding=True)
+    assert english.timings_ms["encode"] == 0.0
+    again = transcriber.transcribe(audio, heard.language)  # not asked to reuse: encodes again
+    assert again.timings_ms["encode"] > 0.0
+    assert english.text.isascii() and english.text
+
+
+def test_clip_longer_than_the_window_goes_through_sequential_decoding(
+    transcriber: WhisperTranscriber,
+) -> None:
+    one = load_audio(SPEECH / "test_ja_2.wav")  # 11.25 s, not trimmed: 3 x = 33.75 s
+    result = transcriber.transcribe(np.concatenate([one, one, one]))
+    assert result.window_s == 30 and result.duration_s > 30
+    assert result.language == "ja"
+    assert result.text.count("テスト") >= 2
+
+
+def test_guard_reruns_with_the_full_window(transcriber: WhisperTranscriber) -> None:
+    # A ratio bound no text can meet makes every short-window result look repetitive.
+    strict = transcriber.with_options(AsrOptions(languages=COUNTER_LANGUAGES, max_compression_ratio=0.0))
+    result = strict.transcribe(speech("common_voice_ja_19482480.mp3"), "ja")
+    assert result.guard_fired
+    assert result.window_s == 30
+    assert "guard_encode" in result.timings_ms
+    assert "見せて" in result.text

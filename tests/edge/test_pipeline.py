@@ -87,3 +87,28 @@ def test_unknown_and_disabled_languages(pipe: TurnPipeline, clip: np.ndarray) ->
     narrow = TurnPipeline(pipe.transcriber, pipe.voices, None, languages=("ja", "en"))
     with pytest.raises(LanguageError, match="not enabled"):
         narrow.run_turn(clip, "ja", "vi")
+
+
+def test_events_are_tagged_json() -> None:
+    from edge.events import SpeechStarted
+
+    assert SpeechStarted(timestamp_ms=320.0).to_dict() == {"type": "speech-started", "timestamp_ms": 320.0}
+    audio = SpeechAudio(pcm=b"\x01\x00\x02\x00", sample_rate=22050, index=1, is_last=True).to_dict()
+    assert audio["type"] == "speech-audio" and audio["pcm_base64"] == "AQACAA=="
+    error = json.loads(json.dumps(TurnError(text="no speech heard", code="no_speech").to_dict()))
+    assert error == {"type": "error", "text": "no speech heard", "code": "no_speech"}
+
+
+def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from edge.config import load_settings
+    from edge.errors import ConfigError
+
+    monkeypatch.setenv("MADOGUCHI_HOME", str(tmp_path))
+    monkeypatch.setenv("MADOGUCHI_LANGUAGES", "ja, vi,EN")
+    settings = load_settings()
+    assert settings.languages == ["ja", "vi", "en"]
+    assert settings.store_dir == tmp_path / "packs"
+    assert settings.confirm_before_speaking is False and settings.compute_type == "int8"
+    monkeypatch.setenv("MADOGUCHI_LANGUAGES", "ja,klingon")
+    with pytest.raises(ConfigError, match="MADOGUCHI_"):
+        load_settings()

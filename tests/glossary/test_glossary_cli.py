@@ -80,3 +80,15 @@ def test_validate_strict_fails_on_warnings(tmp_path: Path, data_dir: Path) -> No
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["ok"] and report["problems"][0]["severity"] == "warning"
+
+
+def test_root_cli_validate_exit_code(tmp_path: Path, data_dir: Path) -> None:
+    """`madoguchi glossary validate` exits 1 on a bad file and 0 on a good one."""
+    bad = tmp_path / "x.csv"
+    bad.write_bytes(b"term_id,domain\nres.a,res\n")
+    for path, code in ((bad, 1), (data_dir, 0)):
+        proc = subprocess.run(
+            [sys.executable, "-m", "madoguchi", "glossary", "validate", str(path)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert proc.returncode == code, proc.stdout + proc.stderr

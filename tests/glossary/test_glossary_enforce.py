@@ -92,3 +92,15 @@ def test_glued_placeholder_never_leaks(small_glossary: Glossary, matcher: TermMa
     e = restore("Bring theZX1 and ZX2s. ZX", p, small_glossary, "en")
     assert e.text == "Bring theresidence certificate and resident taxs."
     assert "ZX" not in e.text and not e.flagged
+
+
+def test_placeholder_next_to_digits_stays_separate(small_glossary: Glossary, matcher: TermMatcher) -> None:
+    """住民票2通: the placeholder gets a space so it cannot fuse with the count; fused output is split."""
+    p = protect("住民票2通と印鑑登録", matcher.find("住民票2通と印鑑登録"))
+    assert p.text == "ZX1 2通とZX2"
+    assert restore("ZX1 2 bản và ZX2", p, small_glossary, "vi").text == (
+        "Giấy chứng nhận cư trú 2 bản và đăng ký con dấu"
+    )
+    fused = restore("2 copies of ZX12 and ZX2", p, small_glossary, "en")
+    assert fused.text == "2 copies of residence certificate2 and seal registration"
+    assert not fused.flagged

@@ -49,3 +49,16 @@ def test_match_spans_are_within_text_and_disjoint(matcher: TermMatcher, text: st
         assert text[m.start : m.end] == m.surface
         assert m.start >= end
         end = m.end
+
+
+@settings(max_examples=200)
+@given(japanese, st.sampled_from(["en", "vi", "zh", "ko", "ne"]))
+def test_protect_restore_round_trip(matcher: TermMatcher, text: str, lang: str) -> None:
+    """An MT that copies placeholders gets every approved term back, with no fallback or leak."""
+    from glossary import protect, restore
+
+    p = protect(text, matcher.find(text))
+    e = restore(p.text, p, matcher.glossary, lang)
+    assert e.fallback == () and e.missing == () and not e.flagged
+    assert set(e.applied) == set(p.slots)
+    assert p.prefix not in e.text

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from models import Catalogue, PackFile, PackSource, PackStore, install_pack
+from models import Catalogue, ChecksumMismatch, PackFile, PackSource, PackStore, install_pack
 from models.fetch import hf_file_url
 
 REPO, REVISION = "quickmt/quickmt-ja-en", "abc123"
@@ -46,18 +48,38 @@ def test_hf_catalogue_entry_checks_listed_hashes(hub: Path, tmp_path: Path) -> N
     """A catalogue hf entry verifies the sha256 it records and hashes the rest on install."""
     entry = Catalogue.load().get("quickmt-ja-en")
     good = hashlib.sha256((hub / "model.bin").read_bytes()).hexdigest()
-    spec = entry.__class__(
-        **{
-            **entry.__dict__,
-            "source": PackSource(type="hf", repo=REPO, revision=REVISION),
-            "files": (PackFile(path="model.bin", sha256=good), PackFile(path="src.spm.model")),
-        }
+    spec = dataclasses.replace(
+        entry,
+        source=PackSource(type="hf", repo=REPO, revision=REVISION),
+        files=(PackFile(path="model.bin", sha256=good), PackFile(path="src.spm.model")),
     )
-    pack = install_pack("quickmt-ja-en", PackStore(tmp_path / "store"), cache_dir=tmp_path / "cache",
-                        catalogue=Catalogue([spec]))  # fmt: skip
+    store = PackStore(tmp_path / "store")
+    pack = install_pack("quickmt-ja-en", store, cache_dir=tmp_path / "cache", catalogue=Catalogue([spec]))
     recorded = {f.path: f.sha256 for f in pack.spec.files}
-    assert recorded["model.bin"] == good and set(recorded) == {
-        "model.bin", "config.json", "shared_vocabulary.json", "src.spm.model", "tgt.spm.model",
-    }  # fmt: skip
+    assert recorded["model.bin"] == good
+    assert set(recorded) == {
+        "model.bin",
+        "config.json",
+        "shared_vocabulary.json",
+        "src.spm.model",
+        "tgt.spm.model",
+    }
     assert pack.spec.license.spdx == "CC-BY-4.0"
     assert hf_file_url(REPO, REVISION, "model.bin").endswith(f"/{REPO}/resolve/{REVISION}/model.bin")
+
+
+def test_hf_wrong_md5_is_rejected(hub: Path, tmp_path: Path) -> None:
+    """Piper-style entries carry only upstream md5 for small files; a mismatch installs nothing."""
+    entry = Catalogue.load().get("quickmt-ja-en")
+    spec = dataclasses.replace(
+        entry,
+        source=PackSource(type="hf", repo=REPO, revision=REVISION),
+        files=(
+            PackFile(path="model.bin", parts=("model.bin",)),
+            PackFile(path="src.spm.model", md5="0" * 32, parts=("src.spm.model",)),
+        ),
+    )
+    store = PackStore(tmp_path / "store")
+    with pytest.raises(ChecksumMismatch, match="upstream publishes 0000"):
+        install_pack("quickmt-ja-en", store, cache_dir=tmp_path / "cache", catalogue=Catalogue([spec]))
+    assert os.listdir(store.root) == [] and os.listdir(tmp_path / "cache" / "downloads") == []

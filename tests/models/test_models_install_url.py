@@ -86,6 +86,7 @@ def test_catalogue_url_pack_with_corrupt_file(file_server, tiny_argosmodel: Path
     with pytest.raises(ChecksumMismatch, match=r"metadata\.json has sha256 .* nothing was installed"):
         install_pack("argos-ja-en", store, cache_dir=tmp_path / "cache", catalogue=Catalogue([pinned]))
     assert os.listdir(store.root) == []
+    assert os.listdir(tmp_path / "cache" / "downloads") == []  # the next attempt downloads it again
 
 
 def test_unreachable_host_says_how_to_install_offline(tmp_path: Path) -> None:

@@ -99,3 +99,56 @@ def zip_dir(directory: Path, archive: Path, *, top: str | None = None) -> Path:
                     path, str(Path(top) / path.relative_to(directory)) if top else path.relative_to(directory)
                 )
     return archive
+
+
+def build_tiny_marian(out_dir: Path, vocabulary: list[str], *, d_model: int = 16, seed: int = 0) -> Path:
+    """An OPUS-MT-shaped Marian directory (``decoder.yml``, ``model.npz``, ``vocab.yml``), 1+1 layers.
+
+    Post-norm Transformer with the weight names Marian writes; ``ctranslate2.converters.OpusMTConverter``
+    reads it like a real OPUS-MT release.
+    """
+    vocab = ["</s>", "<unk>", *(p for p in vocabulary if p not in ("</s>", "<unk>", "<s>"))]
+    rng = np.random.default_rng(seed)
+    d, ffn_dim, n = d_model, 2 * d_model, len(vocab)
+    weights: dict[str, np.ndarray] = {"Wemb": rng.standard_normal((n, d)).astype(np.float32)}
+
+    def dense(scope: str, suffix: str, in_dim: int, out_dim: int) -> None:
+        weights[f"{scope}_W{suffix}"] = rng.standard_normal((in_dim, out_dim)).astype(np.float32) * 0.3
+        weights[f"{scope}_b{suffix}"] = np.zeros((1, out_dim), np.float32)
+
+    def norm(scope: str) -> None:
+        weights[f"{scope}_ln_scale"] = np.ones((1, d), np.float32)
+        weights[f"{scope}_ln_bias"] = np.zeros((1, d), np.float32)
+
+    def attention(scope: str) -> None:
+        for suffix in ("q", "k", "v", "o"):
+            dense(scope, suffix, d, d)
+        norm(f"{scope}_Wo")
+
+    def ffn(scope: str) -> None:
+        dense(scope, "1", d, ffn_dim)
+        dense(scope, "2", ffn_dim, d)
+        norm(f"{scope}_ffn")
+
+    attention("encoder_l1_self")
+    ffn("encoder_l1_ffn")
+    attention("decoder_l1_self")
+    attention("decoder_l1_context")
+    ffn("decoder_l1_ffn")
+    weights["decoder_ff_logit_out_b"] = np.zeros((1, n), np.float32)
+    config = (
+        "type: transformer\nenc-depth: 1\ndec-depth: 1\ntransformer-heads: 2\n"
+        "transformer-ffn-activation: swish\ntransformer-preprocess: ''\ntransformer-postprocess: dan\n"
+        "transformer-postprocess-emb: d\ntransformer-decoder-autoreg: self-attention\n"
+        "transformer-no-projection: false\ntransformer-guided-alignment-layer: last\n"
+    )
+    weights["special:model.yml"] = np.frombuffer(config.encode() + b"\0", dtype=np.int8)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    np.savez(out_dir / "opus.npz", **weights)
+    lines = [f'"{token}": {index}' if '"' not in token and "\\" not in token else f"'{token}': {index}"
+             for index, token in enumerate(vocab)]  # fmt: skip
+    (out_dir / "opus.vocab.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (out_dir / "decoder.yml").write_text(
+        "models:\n  - opus.npz\nvocabs:\n  - opus.vocab.yml\n  - opus.vocab.yml\n", encoding="utf-8"
+    )
+    return out_dir

@@ -12,6 +12,7 @@ from server_helpers import Admin
 
 from bench.fleet import PostgresCluster, ServerProcess
 
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PostgresCluster]:
     """One PostgreSQL 15 cluster for the whole session."""
@@ -23,19 +24,25 @@ def pg_cluster() -> Iterator[PostgresCluster]:
         cluster.stop()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database of each kind."""
+#: Cheap argon2 for the test admin (production keeps the RFC 9106 defaults).
+FAST_ARGON2 = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh, empty database of each kind (one per test module)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'server.db'}"
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'server.db'}"
     cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
     return cluster.create_database(f"t_{uuid.uuid4().hex[:12]}")
 
 
-@pytest.fixture
-def server(db_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
-    """A real uvicorn server on 127.0.0.1 with an admin and no glossary yet."""
-    proc = ServerProcess(home=tmp_path / "server-home", database_url=db_url)
+@pytest.fixture(scope="module")
+def server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real uvicorn server on 127.0.0.1 with an admin (one per module and database kind)."""
+    proc = ServerProcess(
+        home=tmp_path_factory.mktemp("server-home"), database_url=db_url, extra_env=FAST_ARGON2
+    )
     proc.start()
     try:
         yield proc
@@ -43,12 +50,10 @@ def server(db_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
         proc.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def admin(server: ServerProcess) -> Iterator[Admin]:
     client = Admin(server)
     try:
         yield client
     finally:
         client.http.close()
-
-

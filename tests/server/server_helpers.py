@@ -62,11 +62,15 @@ class Admin:
 
     def __init__(self, server: ServerProcess) -> None:
         self.server = server
-        self.http = httpx.Client(base_url=server.url, auth=(server.admin_user, server.admin_password), timeout=30)
+        self.http = httpx.Client(
+            base_url=server.url, auth=(server.admin_user, server.admin_password), timeout=30
+        )
 
     def publish(self, glossary: Glossary, *, dry_run: bool = False) -> dict[str, Any]:
         files = {"file": ("glossary.json", glossary.canonical_json(), "application/json")}
-        response = self.http.post("/api/v1/admin/glossary", files=files, data={"dry_run": str(dry_run).lower()})
+        response = self.http.post(
+            "/api/v1/admin/glossary", files=files, data={"dry_run": str(dry_run).lower()}
+        )
         response.raise_for_status()
         return response.json()
 
@@ -84,10 +88,19 @@ class Admin:
         response.raise_for_status()
         return {f"{d['site']}/{d['name']}": d for d in response.json()["data"]}
 
-    def totals(self) -> dict[str, int]:
-        response = self.http.get("/api/v1/admin/usage/totals")
+    def totals(self, site: str | None = None) -> dict[str, int]:
+        """Counted usage per ``kind[:key]``, of one site or of the whole fleet."""
+        response = self.http.get("/api/v1/admin/usage/totals", params={"by_site": site is not None})
         response.raise_for_status()
-        return {f"{r['kind']}:{r['key']}" if r["key"] else r["kind"]: r["count"] for r in response.json()["data"]}
+        return {
+            f"{r['kind']}:{r['key']}" if r["key"] else r["kind"]: r["count"]
+            for r in response.json()["data"]
+            if site is None or r["site"] == site
+        }
+
+    def current_number(self) -> int:
+        versions = self.http.get("/api/v1/admin/glossary/versions").json()["data"]
+        return int(versions[0]["number"]) if versions else 0
 
 
 class Tamper(httpx.AsyncBaseTransport):
@@ -102,7 +115,11 @@ class Tamper(httpx.AsyncBaseTransport):
         body = await response.aread()
         await response.aclose()
         new_body = self.mutate(request, response.status_code, body)
-        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")]
+        headers = [
+            (k, v)
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-length", "content-encoding")
+        ]
         return httpx.Response(response.status_code, headers=headers, content=new_body, request=request)
 
     async def aclose(self) -> None:

@@ -50,13 +50,14 @@ def test_glossary_publish_pull_tamper_rollback_downgrade(
     token = admin.enroll("city-hall", "counter-1")
     home = tmp_path / "device"
     v1 = make_glossary("one")
-    assert admin.publish(v1)["published"]["number"] == 1
+    n1 = admin.current_number() + 1
+    assert admin.publish(v1)["published"]["number"] == n1
 
     async def scenario() -> None:
         device = _device(server, token, home)
         async with device:
             first = await device.pull_glossary()
-            assert (first.status, first.number) == ("updated", 1)
+            assert (first.status, first.number) == ("updated", n1)
             assert device.installed is not None
             assert device.installed.glossary.content_hash == v1.content_hash
             again = await device.pull_glossary()
@@ -70,14 +71,19 @@ def test_glossary_publish_pull_tamper_rollback_downgrade(
     assert reply.status_code == 200
     old_v1_body = reply.content
     etag = reply.headers["etag"]
-    assert httpx.get(f"{server.url}/api/v1/glossary/current", headers={**headers, "If-None-Match": etag}).status_code == 304
+    assert (
+        httpx.get(
+            f"{server.url}/api/v1/glossary/current", headers={**headers, "If-None-Match": etag}
+        ).status_code
+        == 304
+    )
 
     v2 = make_glossary("two", extra_term=True)
     diff = admin.publish(v2, dry_run=True)
     assert diff["published"] is None
     assert diff["diff"]["added_terms"] == ["waste.sodai_gomi"]
     assert "res.juminhyo_copy" in diff["diff"]["changed_terms"]
-    assert admin.publish(v2)["published"]["number"] == 2
+    assert admin.publish(v2)["published"]["number"] == n1 + 1
 
     def flip_translation(request: httpx.Request, status: int, body: bytes) -> bytes:
         if status != 200 or not request.url.path.endswith("/glossary/current"):
@@ -114,48 +120,48 @@ def test_glossary_publish_pull_tamper_rollback_downgrade(
                 result = await device.pull_glossary()
                 assert (result.status, result.error_code) == ("refused", code)
                 # The last good version stays installed and on disk.
-                assert device.installed is not None and device.installed.statement.number == 1
-                assert device.store.load().statement.number == 1  # type: ignore[union-attr]
+                assert device.installed is not None and device.installed.statement.number == n1
+                assert device.store.load().statement.number == n1  # type: ignore[union-attr]
                 report = await device.sync_once()
                 assert report.heartbeat_ok and code in report.error_codes
         device = _device(server, token, home)
         async with device:
-            assert (await device.pull_glossary()).number == 2
+            assert (await device.pull_glossary()).number == n1 + 1
         # A correctly signed but older version replayed at the device is a downgrade.
         device = _with_mitm(server, token, home, replay_v1)
         async with device:
             (home / "glossary" / "etag").unlink()
             result = await device.pull_glossary()
             assert (result.status, result.error_code) == ("refused", "glossary_downgrade")
-            assert device.installed.statement.number == 2  # type: ignore[union-attr]
+            assert device.installed.statement.number == n1 + 1  # type: ignore[union-attr]
             await device.heartbeat()
 
     _run(attacks())
     seen = admin.fleet()["city-hall/counter-1"]
     assert seen["last_error_code"] == "glossary_downgrade"
-    assert seen["glossary_number"] == 2
+    assert seen["glossary_number"] == n1 + 1
     assert seen["pack_ids"] == ["quickmt-ja-en", "whisper-base"]
 
-    # Rollback publishes version 1's content as version 3: devices move forward to old content.
-    rolled = admin.http.post("/api/v1/admin/glossary/rollback", json={"number": 1})
-    assert rolled.status_code == 200 and rolled.json()["number"] == 3
-    assert admin.http.post("/api/v1/admin/glossary/rollback", json={"number": 99}).status_code == 404
+    # Rollback publishes the first version's content as a new number: devices move forward to old content.
+    rolled = admin.http.post("/api/v1/admin/glossary/rollback", json={"number": n1})
+    assert rolled.status_code == 200 and rolled.json()["number"] == n1 + 2
+    assert admin.http.post("/api/v1/admin/glossary/rollback", json={"number": 999}).status_code == 404
 
     async def after_rollback() -> None:
         device = _device(server, token, home)
         async with device:
             report = await device.sync_once()
-            assert report.pull.status == "updated" and report.pull.number == 3
+            assert report.pull.status == "updated" and report.pull.number == n1 + 2
             assert device.installed.glossary.content_hash == v1.content_hash  # type: ignore[union-attr]
-            assert device.store.load_previous().statement.number == 2  # type: ignore[union-attr]
+            assert device.store.load_previous().statement.number == n1 + 1  # type: ignore[union-attr]
             assert report.error_codes == []
 
     _run(after_rollback())
     seen = admin.fleet()["city-hall/counter-1"]
-    assert seen["last_error_code"] is None and seen["glossary_number"] == 3
+    assert seen["last_error_code"] is None and seen["glossary_number"] == n1 + 2
     versions = admin.http.get("/api/v1/admin/glossary/versions").json()
-    assert [v["number"] for v in versions["data"]] == [3, 2, 1]
-    assert versions["data"][0]["note"] == "rollback to v1"
+    assert [v["number"] for v in versions["data"]][:3] == [n1 + 2, n1 + 1, n1]
+    assert versions["data"][0]["note"] == f"rollback to v{n1}"
 
 
 def test_usage_counted_once_despite_lost_replies(server: ServerProcess, admin: Admin, tmp_path: Path) -> None:
@@ -193,7 +199,7 @@ def test_usage_counted_once_despite_lost_replies(server: ServerProcess, admin: A
 
     _run(scenario())
     assert lost["usage"] == 1
-    totals = admin.totals()
+    totals = admin.totals("ward-office")
     assert totals["turn"] == 7
     assert totals["term:res.juminhyo_copy"] == 3
     assert totals["phrase:greeting.welcome"] == 1
@@ -203,21 +209,35 @@ def test_usage_counted_once_despite_lost_replies(server: ServerProcess, admin: A
     batch = {
         "batch_id": str(uuid.uuid4()),
         "rows": [
-            {"day": "2026-11-28", "source": "ja", "target": "ne", "direction": "to_resident", "kind": "turn", "count": 4}
+            {
+                "day": "2026-11-28",
+                "source": "ja",
+                "target": "ne",
+                "direction": "to_resident",
+                "kind": "turn",
+                "count": 4,
+            }
         ],
     }
     headers = {"Authorization": f"Bearer {token}"}
     one = httpx.post(f"{server.url}/api/v1/usage", json=batch, headers=headers).json()
     two = httpx.post(f"{server.url}/api/v1/usage", json=batch, headers=headers).json()
     assert (one["duplicate"], two["duplicate"]) == (False, True)
-    assert admin.totals()["turn"] == 11
+    assert admin.totals("ward-office")["turn"] == 11
 
 
 def test_usage_payload_limits(server: ServerProcess, admin: Admin) -> None:
-    token = admin.enroll("ward-office", "counter-b")
+    token = admin.enroll("annex", "counter-b")
     url = f"{server.url}/api/v1/usage"
     headers = {"Authorization": f"Bearer {token}"}
-    row = {"day": "2026-11-28", "source": "ja", "target": "vi", "direction": "to_resident", "kind": "turn", "count": 1}
+    row = {
+        "day": "2026-11-28",
+        "source": "ja",
+        "target": "vi",
+        "direction": "to_resident",
+        "kind": "turn",
+        "count": 1,
+    }
 
     def post(body: object) -> int:
         return httpx.post(url, json=body, headers=headers).status_code
@@ -225,7 +245,10 @@ def test_usage_payload_limits(server: ServerProcess, admin: Admin) -> None:
     assert post({"batch_id": str(uuid.uuid4()), "rows": [row]}) == 200
     assert post({"batch_id": str(uuid.uuid4()), "rows": [row], "note": "hello"}) == 422
     assert post({"batch_id": str(uuid.uuid4()), "rows": [{**row, "text": "住民票をください"}]}) == 422
-    assert post({"batch_id": str(uuid.uuid4()), "rows": [{**row, "kind": "term", "key": "住民票をください"}]}) == 422
+    assert (
+        post({"batch_id": str(uuid.uuid4()), "rows": [{**row, "kind": "term", "key": "住民票をください"}]})
+        == 422
+    )
     assert post({"batch_id": str(uuid.uuid4()), "rows": [{**row, "kind": "turn", "key": "res.x"}]}) == 422
     assert post({"batch_id": "not-a-uuid", "rows": [row]}) == 422
     assert post({"batch_id": str(uuid.uuid4()), "rows": [row] * 2001}) == 413
@@ -233,8 +256,11 @@ def test_usage_payload_limits(server: ServerProcess, admin: Admin) -> None:
     assert post(padding) == 413
     hb = f"{server.url}/api/v1/heartbeat"
     assert httpx.post(hb, json={"app_version": "1", "free_text": "x"}, headers=headers).status_code == 422
-    assert httpx.post(hb, json={"app_version": "1", "last_error_code": "Bad Code!"}, headers=headers).status_code == 422
-    assert admin.totals()["turn"] == 1
+    assert (
+        httpx.post(hb, json={"app_version": "1", "last_error_code": "Bad Code!"}, headers=headers).status_code
+        == 422
+    )
+    assert admin.totals("annex")["turn"] == 1
 
 
 def test_tokens_no_bad_revoked_get_401(server: ServerProcess, admin: Admin) -> None:
@@ -246,8 +272,19 @@ def test_tokens_no_bad_revoked_get_401(server: ServerProcess, admin: Admin) -> N
         (
             "POST",
             "/api/v1/usage",
-            {"batch_id": str(uuid.uuid4()), "rows": [{"day": "2026-11-28", "source": "ja", "target": "vi",
-                                                      "direction": "to_resident", "kind": "turn", "count": 1}]},
+            {
+                "batch_id": str(uuid.uuid4()),
+                "rows": [
+                    {
+                        "day": "2026-11-28",
+                        "source": "ja",
+                        "target": "vi",
+                        "direction": "to_resident",
+                        "kind": "turn",
+                        "count": 1,
+                    }
+                ],
+            },
         ),
     ]
 

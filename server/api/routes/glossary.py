@@ -7,9 +7,8 @@ import logging
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
-from starlette.concurrency import run_in_threadpool
-
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep

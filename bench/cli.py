@@ -1,0 +1,101 @@
+"""``madoguchi bench``: the latency benchmark (default) and ``madoguchi bench load`` (central server).
+
+madoguchi bench --quick --out test-artifacts/bench
+madoguchi bench --configs baseline,tuned,tuned-m2m --repeats 2
+madoguchi bench load --sites 40 --devices 10
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import typer
+
+_LOGGER = logging.getLogger(__name__)
+
+app = typer.Typer(help="Benchmarks: turn latency per stage and configuration; server load.")
+
+
+@app.callback(invoke_without_command=True)
+def bench(
+    ctx: typer.Context,
+    quick: bool = typer.Option(
+        False, "--quick", help="2 short clips, tiny MT twins, baseline vs tuned (<1 min)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default bench-results/<timestamp>)."
+    ),
+    configs: str | None = typer.Option(
+        None,
+        "--configs",
+        help="Comma list: baseline, tuned, tuned-m2m, +asr-window, ... or main, levers, all.",
+    ),
+    eval_dir: Path | None = typer.Option(
+        None, "--eval-dir", envvar="MADOGUCHI_EVAL_DIR", help="Shared evaluation data (speech/, text/)."
+    ),
+    store: Path | None = typer.Option(None, "--store", help="Pack store with the ASR pack and the voices."),
+    asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack id."),
+    repeats: int = typer.Option(1, "--repeats", min=1, help="Passes over the clips."),
+    threads: int = typer.Option(2, "--threads", min=1, help="CPU threads per engine."),
+    per_language: int = typer.Option(4, "--per-language", min=1, help="Clips per language (full run)."),
+    clip: list[str] = typer.Option([], "--clip", help="Only this clip (manifest file name); repeatable."),
+    chart: bool = typer.Option(True, "--chart/--no-chart", help="Draw chart.png."),
+    extras: bool = typer.Option(True, "--extras/--no-extras", help="Memory probe and MT shape table."),
+) -> None:
+    """Run the latency benchmark (when no subcommand is given)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.console import Console
+
+    from bench.report import print_tables
+    from bench.runner import RunOptions, run_benchmark
+
+    console = Console(stderr=False)
+    options = RunOptions(
+        quick=quick,
+        out_dir=out,
+        configs=configs,
+        eval_dir=eval_dir,
+        store_dir=store,
+        asr_pack=asr_pack,
+        repeats=repeats,
+        threads=threads,
+        max_per_language=per_language,
+        clip_names=tuple(clip),
+        chart=chart,
+        memory_probe=extras,
+        mt_shapes=extras,
+    )
+    try:
+        results = run_benchmark(options, progress=lambda msg: console.log(msg))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    print_tables(results, console)
+    for kind, path in results.get("files", {}).items():
+        typer.echo(f"{kind}: {path}")
+
+
+@app.command("load")
+def load(
+    sites: int = typer.Option(40, "--sites", min=1, help="Sites (city offices)."),
+    devices: int = typer.Option(10, "--devices", min=1, help="Counter devices per site."),
+    rounds: int = typer.Option(3, "--rounds", min=1, help="Sync rounds (each device polls and posts once)."),
+    turns: int = typer.Option(4, "--turns", min=0, help="Turns each device records per round."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default bench-results/<timestamp>)."
+    ),
+    postgres: bool = typer.Option(False, "--postgres", help="Run the server on a throwaway PostgreSQL 15."),
+) -> None:
+    """Bounded load run against a real central server on 127.0.0.1 (started as a subprocess)."""
+    from rich.console import Console
+
+    from bench.load import LoadOptions, print_load, run_load
+    from bench.runner import default_out_dir
+
+    console = Console()
+    options = LoadOptions(
+        sites=sites, devices_per_site=devices, rounds=rounds, turns_per_round=turns, postgres=postgres
+    )
+    result = run_load(options, out or default_out_dir(), progress=lambda msg: console.log(msg))
+    print_load(result, console)

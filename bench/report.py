@@ -1,0 +1,280 @@
+"""Summaries of a latency run: per-config percentiles, accuracy, targets; rich tables, JSON, PNG chart."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.scoring import CER_LANGUAGES, corpus_error_rate, percentile
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Stages in pipeline order: (record key, label).
+STAGES: tuple[tuple[str, str], ...] = (
+    ("vad_ms", "VAD"),
+    ("asr_encoder_ms", "ASR encoder"),
+    ("asr_langid_ms", "ASR lang-ID"),
+    ("asr_decoder_ms", "ASR decoder"),
+    ("mt_ms", "MT"),
+    ("tts_first_ms", "TTS first chunk"),
+    ("tts_ms", "TTS total"),
+)
+_TIMED = (
+    "e2e_ms",
+    "first_text_ms",
+    "asr_ms",
+    "asr_rtf",
+    "total_ms",
+    "cpu_ms",
+    "tts_wait_ms",
+    *(k for k, _ in STAGES),
+)
+#: Stacked in the chart: the stages on the path to the first output.
+_CHART_STAGES: tuple[tuple[str, str], ...] = (
+    ("vad_ms", "VAD"),
+    ("asr_encoder_ms", "ASR encoder"),
+    ("asr_langid_ms", "ASR lang-ID"),
+    ("asr_decoder_ms", "ASR decoder"),
+    ("mt_ms", "MT"),
+    ("tts_wait_ms", "TTS until first audio"),
+)
+
+#: Targets on this 2-core machine (ms, ratio, points, MB).
+TARGETS = {
+    "direct_p50_ms": 600.0,
+    "pivot_p50_ms": 800.0,
+    "m2m_p50_ms": 1000.0,
+    "ratio_tuned_baseline": 0.35,
+    "ja_cer_margin_points": 1.0,
+    "peak_rss_mb": 900.0,
+}
+
+
+def _values(records: Sequence[dict[str, Any]], key: str) -> list[float]:
+    return [float(r[key]) for r in records if r.get(key) is not None]
+
+
+def _stats(records: Sequence[dict[str, Any]], key: str) -> dict[str, float | None]:
+    values = _values(records, key)
+    return {"p50": _r(percentile(values, 50)), "p90": _r(percentile(values, 90)), "n": len(values)}
+
+
+def _r(value: float | None, digits: int = 1) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def is_direct(record: dict[str, Any]) -> bool:
+    """True for the ja⇄en turns (one pack: direct pair); the others pivot through English on quickmt."""
+    return "en" in (record["source"], record["target"])
+
+
+def summarize(records: Sequence[dict[str, Any]], config_names: Sequence[str]) -> dict[str, Any]:
+    """Per-config percentiles, accuracy (first repeat only) and counts."""
+    summary: dict[str, Any] = {}
+    for name in config_names:
+        rows = [r for r in records if r["config"] == name and r.get("e2e_ms") is not None]
+        first = [r for r in rows if r.get("repeat", 0) == 0]
+        entry: dict[str, Any] = {"turns": len(rows), "errors": sum(1 for r in records if r["config"] == name)}
+        entry["errors"] -= len(rows)
+        entry["stages"] = {key: _stats(rows, key) for key in _TIMED}
+        entry["e2e_speech_out"] = _stats([r for r in rows if r.get("output") == "audio"], "e2e_ms")
+        entry["e2e_text_out"] = _stats([r for r in rows if r.get("output") != "audio"], "e2e_ms")
+        entry["e2e_direct"] = _stats([r for r in rows if is_direct(r)], "e2e_ms")
+        entry["e2e_pivot_or_other"] = _stats([r for r in rows if not is_direct(r)], "e2e_ms")
+        entry["guard_fired"] = sum(1 for r in first if r.get("guard_fired"))
+        entry["fallbacks"] = sum(1 for r in first if r.get("fallback"))
+        entry["language_wrong"] = sum(1 for r in first if not r.get("language_ok", True))
+        entry["term_fallbacks_twin"] = sum(int(r.get("terms_fallback") or 0) for r in first)
+        accuracy: dict[str, Any] = {}
+        for language in sorted({r["language"] for r in first}):
+            pairs = [
+                (r["reference"], r.get("hypothesis", ""))
+                for r in first
+                if r["language"] == language and r.get("reference") and not r.get("synthetic")
+            ]
+            rate = corpus_error_rate(pairs, language)
+            if rate is not None:
+                metric = "cer" if language in CER_LANGUAGES else "wer"
+                accuracy[language] = {metric: round(100 * rate, 1), "clips": len(pairs)}
+        entry["accuracy_pct"] = accuracy
+        summary[name] = entry
+    base = summary.get("baseline", {}).get("stages", {}).get("e2e_ms", {}).get("p50")
+    for entry in summary.values():
+        p50 = entry["stages"]["e2e_ms"]["p50"]
+        entry["ratio_to_baseline"] = round(p50 / base, 3) if base and p50 is not None else None
+    return summary
+
+
+def check_targets(summary: dict[str, Any], memory: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Each target with the measured value and whether it is met (None: not measured in this run)."""
+    rows: list[dict[str, Any]] = []
+
+    def add(
+        name: str, value: float | None, target: float, lower_is_better: bool = True, note: str = ""
+    ) -> None:
+        met = None if value is None else (value <= target if lower_is_better else value >= target)
+        rows.append({"target": name, "value": value, "limit": target, "met": met, "note": note})
+
+    tuned = summary.get("tuned")
+    m2m = summary.get("tuned-m2m")
+    baseline = summary.get("baseline")
+    add(
+        "tuned p50, direct pair ja⇄en (shallow decoder), ms",
+        tuned["e2e_direct"]["p50"] if tuned else None,
+        TARGETS["direct_p50_ms"],
+    )
+    add(
+        "tuned p50, pivot via en (xx→ja), ms",
+        tuned["e2e_pivot_or_other"]["p50"] if tuned else None,
+        TARGETS["pivot_p50_ms"],
+    )
+    add(
+        "tuned-m2m p50, M2M-100 418M, ms",
+        m2m["stages"]["e2e_ms"]["p50"] if m2m else None,
+        TARGETS["m2m_p50_ms"],
+    )
+    add(
+        "tuned / baseline p50", tuned["ratio_to_baseline"] if tuned else None, TARGETS["ratio_tuned_baseline"]
+    )
+    if tuned and baseline:
+        t_cer = tuned["accuracy_pct"].get("ja", {}).get("cer")
+        b_cer = baseline["accuracy_pct"].get("ja", {}).get("cer")
+        delta = None if t_cer is None or b_cer is None else round(t_cer - b_cer, 1)
+        add("Japanese CER tuned − baseline, points", delta, TARGETS["ja_cer_margin_points"])
+    peak = (memory or {}).get("peak_rss_mb")
+    add(
+        "peak RSS, ASR + M2M-418M-size MT + one voice, MB",
+        peak,
+        TARGETS["peak_rss_mb"],
+        note="fresh process (memory probe)",
+    )
+    return rows
+
+
+def lever_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each lever alone on top of the baseline: p50 and the saving against the baseline."""
+    base = summary.get("baseline", {}).get("stages", {}).get("e2e_ms", {}).get("p50")
+    rows = []
+    for name, entry in summary.items():
+        if not name.startswith("+"):
+            continue
+        p50 = entry["stages"]["e2e_ms"]["p50"]
+        rows.append(
+            {
+                "lever": name,
+                "p50_ms": p50,
+                "saved_ms": None if base is None or p50 is None else round(base - p50, 1),
+                "ratio": entry.get("ratio_to_baseline"),
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------------
+# Output
+
+
+def print_tables(results: dict[str, Any], console: Any | None = None) -> None:
+    """Rich tables: configs × stages (p50), targets, levers."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    summary = results["summary"]
+    table = Table(title=f"End of speech → first output, p50 ms ({results['environment']['mt_note']})")
+    table.add_column("config")
+    for label in ("e2e p50", "e2e p90", "ratio"):
+        table.add_column(label, justify="right")
+    for _key, label in STAGES:
+        table.add_column(label, justify="right")
+    table.add_column("RTF", justify="right")
+    table.add_column("guard/fallback/lang✗", justify="right")
+    table.add_column("ja CER / en WER %", justify="right")
+    for name, entry in summary.items():
+        stages = entry["stages"]
+        acc = entry["accuracy_pct"]
+        table.add_row(
+            name,
+            _fmt(stages["e2e_ms"]["p50"]),
+            _fmt(stages["e2e_ms"]["p90"]),
+            _fmt(entry.get("ratio_to_baseline"), 2),
+            *(_fmt(stages[key]["p50"]) for key, _ in STAGES),
+            _fmt(stages["asr_rtf"]["p50"], 3),
+            f"{entry['guard_fired']}/{entry['fallbacks']}/{entry['language_wrong']}",
+            f"{_fmt(acc.get('ja', {}).get('cer'))} / {_fmt(acc.get('en', {}).get('wer'))}",
+        )
+    console.print(table)
+    targets = Table(title="Targets (this machine)")
+    for col in ("target", "measured", "limit", "met"):
+        targets.add_column(col)
+    for row in results.get("targets", []):
+        met = {True: "yes", False: "NO", None: "n/a"}[row["met"]]
+        targets.add_row(row["target"], _fmt(row["value"]), _fmt(row["limit"]), met)
+    console.print(targets)
+    if results.get("levers"):
+        levers = Table(title="Levers, each alone on top of the baseline")
+        for col in ("lever", "p50 ms", "saved ms", "ratio"):
+            levers.add_column(col)
+        for row in results["levers"]:
+            levers.add_row(row["lever"], _fmt(row["p50_ms"]), _fmt(row["saved_ms"]), _fmt(row["ratio"], 2))
+        console.print(levers)
+
+
+def _fmt(value: Any, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def write_json(results: dict[str, Any], path: Path) -> Path:
+    """Write the results (UTF-8, indented)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean = json.loads(json.dumps(results, default=str))
+    path.write_text(json.dumps(clean, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def draw_chart(results: dict[str, Any], path: Path) -> Path:
+    """Stacked p50 stages per config, speech-out (ja→en) and text-out (xx→ja) turns in two panels, with
+    the end-to-end p50 as a marker (PNG, matplotlib Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(results["summary"])
+    turns = [t for t in results["turns"] if t.get("e2e_ms") is not None]
+    panels = [
+        ("speech out (ja → en, first audio)", [t for t in turns if t.get("output") == "audio"]),
+        ("text out (xx → ja, first text)", [t for t in turns if t.get("output") != "audio"]),
+    ]
+    panels = [(title, rows) for title, rows in panels if rows]
+    colors = ["#9e9e9e", "#1f77b4", "#aec7e8", "#ff7f0e", "#2ca02c", "#d62728"]
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(11.5, (0.42 * len(names) + 1.0) * len(panels) + 0.8), squeeze=False
+    )
+    for ax, (title, rows) in zip(axes[:, 0], panels, strict=True):
+        lefts = [0.0] * len(names)
+        for (key, label), color in zip(_CHART_STAGES, colors, strict=True):
+            widths = [
+                percentile(_values([r for r in rows if r["config"] == n], key), 50) or 0.0 for n in names
+            ]
+            ax.barh(names, widths, left=lefts, color=color, label=label)
+            lefts = [a + b for a, b in zip(lefts, widths, strict=True)]
+        e2e = [percentile(_values([r for r in rows if r["config"] == n], "e2e_ms"), 50) or 0.0 for n in names]
+        ax.scatter(e2e, names, marker="|", s=250, color="black", zorder=3, label="end-to-end p50")
+        ax.invert_yaxis()
+        ax.set_title(f"{title}, {len({r['clip'] for r in rows})} clips", fontsize=10)
+        ax.set_xlabel("ms (p50 of each stage, stacked)")
+    axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
+    fig.suptitle(f"End of speech → first output ({results['environment']['mt_note']})", fontsize=11)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,235 @@
+"""One benchmark run: clips → engines → configurations → summary, JSON and chart.
+
+results = run_benchmark(RunOptions(quick=True, out_dir=Path("test-artifacts/bench")))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.clips import ClipSelection, quick_clips, resolve_eval_dir, select_clips
+from bench.latency import (
+    BASELINE,
+    TUNED,
+    TUNED_M2M,
+    BenchConfig,
+    _run_isolated,
+    config_dict,
+    config_names,
+    endpointing_cutoffs,
+    load_engines,
+    mt_shape_table,
+    peak_rss_mb,
+    resolve_store,
+    run_configs,
+)
+from bench.twin_packs import FULL, TINY_SCALE, TwinRouter, ntrex_lines, prepare_twin_stores
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_CONFIGS = "all"
+QUICK_CONFIGS = "baseline,tuned"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What to run.
+
+    Attributes:
+        quick: 2 short clips, tiny twins, baseline and tuned only, no memory probe or MT shape table.
+        out_dir: Where results.json and chart.png go (None = ``bench-results/<UTC timestamp>``).
+        configs: Comma list of configuration names (None = all, or baseline,tuned when quick).
+        eval_dir: Shared evaluation data (None = ``$MADOGUCHI_EVAL_DIR`` or ``<repo>/../shared/eval``).
+        store_dir: Pack store holding the ASR pack and voices (None = device store, else test store).
+        asr_pack: ASR pack id.
+        repeats: Passes over the clips (count).
+        threads: CPU threads of every engine (count).
+        max_per_language: Clips per language in a full run (count).
+        clip_names: Only these clips (manifest file names).
+        chart: Draw the PNG chart.
+        memory_probe: Measure peak RSS of ASR + M2M-size MT + voice in a fresh process.
+        mt_shapes: Time every MT twin shape 20→20 tokens in fresh processes.
+    """
+
+    quick: bool = False
+    out_dir: Path | None = None
+    configs: str | None = None
+    eval_dir: Path | None = None
+    store_dir: Path | None = None
+    asr_pack: str = "whisper-base"
+    repeats: int = 1
+    threads: int = 2
+    max_per_language: int = 4
+    clip_names: tuple[str, ...] = field(default_factory=tuple)
+    chart: bool = True
+    memory_probe: bool = True
+    mt_shapes: bool = True
+
+
+def default_out_dir() -> Path:
+    """``bench-results/<UTC timestamp>``."""
+    return Path("bench-results") / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def environment(threads: int) -> dict[str, Any]:
+    """Machine, versions and load (other work on the machine skews timings)."""
+    import ctranslate2
+    import onnxruntime
+
+    return {
+        "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "threads": threads,
+        "load_average_start": _load_average(),
+        "python": platform.python_version(),
+        "ctranslate2": ctranslate2.__version__,
+        "onnxruntime": onnxruntime.__version__,
+    }
+
+
+def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run the latency benchmark; writes ``results.json`` (and ``chart.png``) in the output dir."""
+    say = progress or (lambda _msg: None)
+    default_configs = QUICK_CONFIGS if options.quick else DEFAULT_CONFIGS
+    configs: list[BenchConfig] = config_names(options.configs or default_configs)
+    out_dir = options.out_dir or default_out_dir()
+    env = environment(options.threads)
+    eval_dir = resolve_eval_dir(options.eval_dir)
+    if options.quick:
+        clips = quick_clips(eval_dir)
+        if options.clip_names:
+            clips = [c for c in clips if c.name in options.clip_names] or clips
+    else:
+        from bench.clips import load_manifest
+
+        selection = ClipSelection(max_per_language=options.max_per_language, names=options.clip_names)
+        clips = select_clips(load_manifest(eval_dir), selection)
+        if not clips:
+            clips = quick_clips(eval_dir)
+    loaded = []
+    for clip in clips:
+        try:
+            loaded.append((clip, clip.load()))
+        except Exception as exc:  # one unreadable clip must not stop the run
+            _LOGGER.warning("skipping clip %s: %s", clip.name, exc)
+    from_eval = bool(loaded) and loaded[0][0].path.is_relative_to(eval_dir)
+    say(f"{len(loaded)} clips from {eval_dir if from_eval else 'edge/samples'}")
+
+    scale = TINY_SCALE if options.quick else FULL
+    say(f"preparing {scale.name} MT twins (cached under ~/.cache/madoguchi/twins)")
+    twins = prepare_twin_stores(scale, eval_dir / "text")
+    store_dir = resolve_store(options.store_dir, options.asr_pack)
+    say(f"loading engines from {store_dir}")
+    engines = load_engines(store_dir, options.asr_pack, twins, threads=options.threads)
+    rss_after_load = peak_rss_mb()
+
+    records = run_configs(engines, configs, loaded, repeats=options.repeats, progress=say)
+    say("hands-free end-pointing analysis")
+    endpointing = endpointing_cutoffs(loaded, (500,) if options.quick else (300, 500, 800))
+
+    memory = None
+    if options.memory_probe and not options.quick:
+        say("memory probe (fresh process)")
+        probe_clip = next((c for c, _ in loaded if c.language == "ja"), loaded[0][0])
+        memory = _run_isolated(
+            "memory_probe",
+            {
+                "store_dir": str(store_dir),
+                "asr_pack": options.asr_pack,
+                "coverage_store": str(twins.coverage),
+                "tokenizer": str(twins.tokenizer),
+                "clip_path": str(probe_clip.path),
+                "threads": options.threads,
+            },
+        )
+    shapes = None
+    if options.mt_shapes and not options.quick:
+        say("MT shape table (fresh processes)")
+        shapes = mt_shape_table(twins)
+
+    names = [c.name for c in configs]
+    summary = report.summarize(records, names)
+    twin_used = any(isinstance(r, TwinRouter) for r in engines.routers.values())
+    env["load_average_end"] = _load_average()
+    env["peak_rss_mb_bench_process"] = peak_rss_mb()
+    env["rss_mb_after_load"] = rss_after_load
+    env["engine_load_s"] = {k: round(v, 2) for k, v in engines.load_s.items()}
+    env["mt"] = engines.mt_labels
+    env["voices"] = sorted(engines.voices)
+    env["asr_pack"] = options.asr_pack
+    env["twin_scale"] = scale.name
+    env["mt_note"] = "MT on twins: random weights, real shapes" if twin_used else "real MT packs"
+    results: dict[str, Any] = {
+        "schema": 1,
+        "quick": options.quick,
+        "environment": env,
+        "configs": {c.name: config_dict(c) for c in configs},
+        "clips": [
+            {
+                "name": c.name,
+                "language": c.language,
+                "duration_s": c.duration_s,
+                "synthetic": c.synthetic,
+                "scored": c.scored,
+            }
+            for c, _ in loaded
+        ],
+        "summary": summary,
+        "levers": report.lever_rows(summary),
+        "endpointing": endpointing,
+        "memory_probe": memory,
+        "mt_shapes": shapes,
+        "chrf": chrf_section(engines, eval_dir),
+        "turns": records,
+    }
+    results["targets"] = report.check_targets(summary, memory)
+    json_path = report.write_json(results, out_dir / "results.json")
+    results["files"] = {"json": str(json_path)}
+    if options.chart:
+        try:
+            results["files"]["chart"] = str(report.draw_chart(results, out_dir / "chart.png"))
+        except Exception as exc:  # the chart is a convenience; the JSON is the result
+            _LOGGER.warning("chart not drawn: %s", exc)
+    report.write_json(results, json_path)
+    return results
+
+
+def chrf_section(engines: Any, eval_dir: Path, sentences: int = 50) -> dict[str, Any]:
+    """chrF on NTREX-128 for real packs (ja→en, en→ja and a pivot pair); twins are not scored."""
+    from bench.scoring import chrf
+
+    section: dict[str, Any] = {}
+    for shape, router in engines.routers.items():
+        if isinstance(router, TwinRouter):
+            section[shape] = {"measured": False, "reason": "no real MT pack installed; twins have no quality"}
+            continue
+        scores = {}
+        for source, target in (("ja", "en"), ("en", "ja"), ("vi", "ja")):
+            src = ntrex_lines(eval_dir / "text", source, sentences)
+            ref = ntrex_lines(eval_dir / "text", target, sentences)
+            if not src or not ref or not router.can_translate(source, target):
+                continue
+            hyps = [router.translate(line, source, target).text for line in src]
+            scores[f"{source}-{target}"] = round(chrf(hyps, ref), 1)
+        section[shape] = {"measured": bool(scores), "chrf": scores, "sentences": sentences}
+    return section
+
+
+__all__ = ["BASELINE", "TUNED", "TUNED_M2M", "RunOptions", "run_benchmark"]

@@ -1,0 +1,87 @@
+#!/bin/sh
+# Offline installer of a madoguchi bundle (release @RELEASE_ID@, @ARCH@, Python @PYTHON@).
+#
+#   sudo ./install.sh [--prefix DIR] [--role edge|server] [--no-services] [--kiosk]
+#                     [--server URL --token T --pubkey FILE]
+#
+# Thin on purpose: it checks the Debian packages, checks every file against SHA256SUMS, makes the
+# release's virtual environment from the bundled wheels (no network), then hands over to
+# `madoguchi bundle install`, which verifies the signature, installs the packs, writes the
+# configuration, enrolls the device and switches prefix/current to the new release.
+# An update runs the *installed* release's madoguchi, so the code that verifies the new bundle is
+# code you already trust.
+set -eu
+
+BUNDLE=$(cd "$(dirname "$0")" && pwd)
+VERSION="@VERSION@"
+RELEASE_ID="@RELEASE_ID@"
+ARCH="@ARCH@"
+PYTHON_VERSION="@PYTHON@"
+
+prefix=/opt/madoguchi
+role=edge
+kiosk=0
+prev=""
+for arg in "$@"; do
+  case "$prev" in
+    --prefix) prefix=$arg ;;
+    --role) role=$arg ;;
+  esac
+  case "$arg" in
+    --prefix=*) prefix=${arg#--prefix=} ;;
+    --role=*) role=${arg#--role=} ;;
+    --kiosk) kiosk=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+  esac
+  prev=$arg
+done
+case "$role" in
+  edge|server) ;;
+  *) echo "install.sh: --role must be edge or server (got: $role)" >&2; exit 2 ;;
+esac
+
+fail() { echo "install.sh: $*" >&2; exit 1; }
+
+machine=$(uname -m)
+[ "$machine" = "$ARCH" ] || [ "$machine-$ARCH" = "arm64-aarch64" ] \
+  || fail "this bundle is for $ARCH but this machine is $machine; build one with: madoguchi bundle build --arch $machine"
+
+# Debian packages the release needs (they cannot come from the bundle's wheels).
+python=python$PYTHON_VERSION
+missing=""
+command -v "$python" >/dev/null 2>&1 || missing="$missing $python"
+if command -v "$python" >/dev/null 2>&1; then
+  "$python" -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$missing $python-venv"
+fi
+has_lib() { ldconfig -p 2>/dev/null | grep -q "$1" || ls /usr/lib/*/"$1"* >/dev/null 2>&1; }
+if [ "$role" = edge ]; then
+  has_lib libportaudio.so.2 || missing="$missing libportaudio2"
+fi
+if [ "$kiosk" = 1 ]; then
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$missing chromium"
+fi
+if [ -n "$missing" ]; then
+  fail "missing Debian packages:$missing. Install them first (apt-get install$missing, from the OS image, a local mirror or .deb files on the stick), then run install.sh again"
+fi
+
+# Integrity before any bundled code runs (the signature is checked next, by madoguchi itself).
+(cd "$BUNDLE" && sha256sum --quiet --strict -c SHA256SUMS) \
+  || fail "the bundle is damaged (a file does not match SHA256SUMS); copy it again"
+
+# pip must see only the bundle: no index, no configuration or PIP_* variables of this machine.
+for name in $(env | sed -n 's/^\(PIP_[A-Z_]*\)=.*/\1/p'); do unset "$name"; done
+export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+
+installed="$prefix/current/venv/bin/madoguchi"
+if [ -x "$installed" ] && "$installed" bundle --help >/dev/null 2>&1; then
+  exec "$installed" bundle install "$BUNDLE" "$@"
+fi
+
+# First install: the new release's own environment runs the installer.
+venv="$prefix/releases/$RELEASE_ID/venv"
+extras=$role
+mkdir -p "$prefix/releases/$RELEASE_ID"
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv" || fail "cannot create $venv ($python -m venv failed)"
+"$venv/bin/python" -m pip install -q --no-index --find-links "$BUNDLE/wheelhouse" "madoguchi[$extras]==$VERSION" \
+  || fail "installing the bundled wheels into $venv failed (see the pip output above)"
+exec "$venv/bin/madoguchi" bundle install "$BUNDLE" "$@"
