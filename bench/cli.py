@@ -8,6 +8,7 @@ madoguchi bench load --sites 40 --devices 10
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import typer
@@ -38,7 +39,7 @@ def bench(
     asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack id."),
     repeats: int = typer.Option(1, "--repeats", min=1, help="Passes over the clips."),
     threads: int = typer.Option(2, "--threads", min=1, help="CPU threads per engine."),
-    per_language: int = typer.Option(4, "--per-language", min=1, help="Clips per language (full run)."),
+    per_language: int = typer.Option(3, "--per-language", min=1, help="Clips per language (full run)."),
     clip: list[str] = typer.Option([], "--clip", help="Only this clip (manifest file name); repeatable."),
     chart: bool = typer.Option(True, "--chart/--no-chart", help="Draw chart.png."),
     extras: bool = typer.Option(True, "--extras/--no-extras", help="Memory probe and MT shape table."),
@@ -51,7 +52,7 @@ def bench(
     from bench.report import print_tables
     from bench.runner import RunOptions, run_benchmark
 
-    console = Console(stderr=False)
+    console = Console(width=None if sys.stdout.isatty() else 170)
     options = RunOptions(
         quick=quick,
         out_dir=out,
@@ -86,6 +87,9 @@ def load(
         None, "--out", help="Output directory (default bench-results/<timestamp>)."
     ),
     postgres: bool = typer.Option(False, "--postgres", help="Run the server on a throwaway PostgreSQL 15."),
+    connections: int = typer.Option(
+        100, "--connections", min=1, help="Concurrent HTTP connections of the fleet."
+    ),
 ) -> None:
     """Bounded load run against a real central server on 127.0.0.1 (started as a subprocess)."""
     from rich.console import Console
@@ -93,9 +97,14 @@ def load(
     from bench.load import LoadOptions, print_load, run_load
     from bench.runner import default_out_dir
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 120)
     options = LoadOptions(
-        sites=sites, devices_per_site=devices, rounds=rounds, turns_per_round=turns, postgres=postgres
+        sites=sites,
+        devices_per_site=devices,
+        rounds=rounds,
+        turns_per_round=turns,
+        postgres=postgres,
+        max_connections=connections,
     )
     result = run_load(options, out or default_out_dir(), progress=lambda msg: console.log(msg))
     print_load(result, console)

@@ -141,9 +141,9 @@ class ClipSelection:
 
     max_duration_s: float = 16.0
     min_duration_s: float = 1.0
-    max_per_language: int = 4
+    max_per_language: int = 3
     include_synthetic: bool = True
-    max_synthetic_per_language: int = 2
+    max_synthetic_per_language: int = 1
     names: tuple[str, ...] = ()
 
 

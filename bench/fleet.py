@@ -163,7 +163,15 @@ class PostgresCluster:
         subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", command], check=True, capture_output=True)
 
     def start(self) -> None:
-        """initdb (trust auth) and start; fsync off: the data is thrown away."""
+        """initdb (trust auth) and start; fsync off: the data is thrown away.
+
+        ``directory`` must be reachable by the ``postgres`` user (e.g. ``mkdtemp(dir="/tmp")``).
+        """
+        for parent in self.directory.resolve().parents:
+            if parent.exists() and not os.stat(parent).st_mode & 0o001:
+                raise RuntimeError(
+                    f"{parent} is not traversable by the postgres user; put the cluster under /tmp"
+                )
         self.directory.mkdir(parents=True, exist_ok=True)
         shutil.chown(self.directory, "postgres", "postgres")
         data = self.directory / "data"
@@ -372,3 +380,43 @@ async def run_fleet(
             with contextlib.suppress(Exception):
                 client.outbox.close()
     return report
+
+
+def _minimal_glossary_json() -> bytes:
+    from glossary.schema import Glossary, Term
+
+    term = Term(
+        id="res.juminhyo_copy",
+        domain="res",
+        ja="住民票の写し",
+        reading="じゅうみんひょうのうつし",
+        translations={"en": "certificate of residence"},
+    )
+    return Glossary.from_items([term], []).canonical_json()
+
+
+def simulate(
+    work_dir: Path,
+    options: FleetOptions | None = None,
+    *,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
+) -> FleetReport:
+    """Start a server (SQLite in ``work_dir`` unless ``database_url``), publish a glossary, run the fleet.
+
+    The one entry point for the tests and the load benchmark; the server is always stopped.
+    """
+    url = database_url or f"sqlite:///{work_dir / 'server.db'}"
+    server = ServerProcess(home=work_dir / "server", database_url=url, extra_env=dict(extra_env or {}))
+    server.start()
+    try:
+        reply = httpx.post(
+            f"{server.url}/api/v1/admin/glossary",
+            files={"file": ("glossary.json", _minimal_glossary_json(), "application/json")},
+            auth=(server.admin_user, server.admin_password),
+            timeout=120,
+        )
+        reply.raise_for_status()
+        return asyncio.run(run_fleet(server, work_dir / "devices", options))
+    finally:
+        server.stop()

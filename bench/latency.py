@@ -401,10 +401,16 @@ def endpointing_cutoffs(
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process (MB)."""
-    from bench.twins import _peak_rss_mb
+    """Peak resident memory of this process (MB): ``VmHWM``, else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024.0, 1)
+    except OSError:
+        pass
+    import resource
 
-    return round(_peak_rss_mb(), 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
 
 
 def _run_isolated(function: str, kwargs: dict[str, Any], timeout_s: float = 600.0) -> dict[str, Any]:
@@ -439,12 +445,18 @@ def memory_probe(
     from glossary.languages import COUNTER_LANGUAGES
     from models import PackStore
 
+    def rss() -> float:
+        return round(psutil.Process().memory_info().rss / 2**20, 1)
+
+    steps: dict[str, float] = {"python_and_imports": rss()}
     store = PackStore(Path(store_dir))
     transcriber = WhisperTranscriber(store.get(asr_pack).model_dir, AsrOptions(cpu_threads=threads))
     transcriber.warm()
+    steps["asr_loaded"] = rss()
     settings = load_settings(packs_dir=Path(store_dir), languages=list(COUNTER_LANGUAGES))
     refs = edge_engines.find_voices(settings, store)
     voices = {lang: edge_engines.load_voice(ref) for lang, ref in refs.items()}
+    steps["voices_loaded"] = rss()
     mt = MtRouter(
         PackStore(Path(coverage_store)),
         MtOptions(intra_threads=threads),
@@ -452,12 +464,14 @@ def memory_probe(
     )
     router = TwinRouter(mt, Path(tokenizer))
     router.warm([("ja", "en")])
+    steps["mt_loaded"] = rss()
     engines = Engines(transcriber, asr_pack, voices, {"coverage": router}, {"coverage": "twin"})
     clip = Clip(Path(clip_path).name, Path(clip_path), "ja", ("ja",), 0.0, "")
     audio = clip.load()
     for _ in range(2):
         run_turn(engines, TUNED_M2M, clip, audio, "Kimura showed me a photo.")
-    return {"peak_rss_mb": peak_rss_mb(), "rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1)}
+    steps["after_two_turns"] = rss()
+    return {"peak_rss_mb": peak_rss_mb(), "rss_mb": rss(), "rss_steps_mb": steps, "voices": sorted(voices)}
 
 
 def decode_probe(model_dir: str, tokens: int = 20, threads: int = 2, repeats: int = 3) -> dict[str, Any]:

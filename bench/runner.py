@@ -67,7 +67,7 @@ class RunOptions:
     asr_pack: str = "whisper-base"
     repeats: int = 1
     threads: int = 2
-    max_per_language: int = 4
+    max_per_language: int = 3
     clip_names: tuple[str, ...] = field(default_factory=tuple)
     chart: bool = True
     memory_probe: bool = True

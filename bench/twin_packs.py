@@ -83,7 +83,7 @@ class TwinScale:
     coverage: TwinShape
 
 
-FULL = TwinScale("full", 16_000, QUICKMT, M2M100_418M)
+FULL = TwinScale("full", 32_000, QUICKMT, M2M100_418M)
 _TINY_VOCAB = 2048
 TINY_SCALE = TwinScale(
     "tiny",
@@ -113,7 +113,7 @@ def bench_tokenizer(scale: TwinScale, text_dir: Path, cache: Path | None = None)
     if path.is_file():
         return path
     lines: list[str] = []
-    per_language = 1200 if scale.vocab_size > 4000 else 15
+    per_language = None if scale.vocab_size > 4000 else 15
     for language in COUNTER_LANGUAGES:
         lines.extend(ntrex_lines(text_dir, language, per_language))
     if len(lines) < 100:

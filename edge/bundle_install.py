@@ -73,6 +73,8 @@ class InstallOptions:
     """Port of the counter page (TCP port)."""
     systemd_dir: Path = Path("/etc/systemd/system")
     kiosk_user: str = "pi"
+    service_user: str | None = None
+    """User the services run as (default: the ``madoguchi`` system user, created when missing)."""
 
 
 @dataclass
@@ -334,6 +336,7 @@ def _write_config(prefix: Path, options: InstallOptions) -> None:
         "MADOGUCHI_CACHE": str(prefix / "data" / "cache"),
         "MADOGUCHI_PORT": str(options.port),
         "HF_HUB_OFFLINE": "1",
+        "ORT_DISABLE_TELEMETRY": "1",
         "HF_HUB_DISABLE_TELEMETRY": "1",
     }
     values.update(env_file_values(path))
@@ -445,7 +448,7 @@ def unit_values(prefix: Path, options: InstallOptions, user: str) -> dict[str, s
 def install_services(prefix: Path, options: InstallOptions) -> tuple[list[str], list[str]]:
     """Write the units, create the service user, enable and (re)start them. Returns (units, notices)."""
     notices: list[str] = []
-    user = _service_user(prefix, notices)
+    user = options.service_user or _service_user(prefix, notices)
     values = unit_values(prefix, options, user)
     names = ["madoguchi-edge.service"] if options.role == "edge" else ["madoguchi-server.service"]
     if options.kiosk and options.role == "edge":

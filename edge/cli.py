@@ -14,7 +14,7 @@ import typer
 
 from edge.audio import load_audio, write_wav
 from edge.config import load_settings
-from edge.errors import EdgeError, LanguageError
+from edge.errors import EdgeError, EngineUnavailable, LanguageError
 from edge.pipeline import AUTO, TurnPipeline, TurnResult
 from edge.vad import trim_silence
 from glossary.languages import COUNTER_LANGUAGES, ENGLISH_NAMES, check_language
@@ -121,6 +121,48 @@ def info_command() -> None:
         typer.echo(f"missing: {line}")
 
 
+@app.command("check")
+def check_command() -> None:
+    """Check every installed model pack in full (sha256 of each file) and the stored glossary's signature."""
+    from edge import engines
+    from models.errors import ModelPackError
+    from models.registry import verify_pack
+
+    settings = load_settings()
+    store = engines.open_store(settings)
+    packs = store.installed() if store is not None else []
+    failed: list[str] = []
+    for pack in packs:
+        try:
+            verify_pack(pack)
+        except ModelPackError as exc:
+            failed.append(pack.id)
+            typer.echo(f"CORRUPT {exc}")
+        else:
+            typer.echo(f"ok {pack.id} ({len(pack.spec.files)} files)")
+    if not packs:
+        typer.echo(f"no model packs installed in {settings.store_dir}")
+    pubkey = settings.resolved_pubkey_path
+    if pubkey.exists():
+        from edge.sync import GlossaryStore, enrollment_paths
+        from glossary.signing import load_public_key
+
+        stored = GlossaryStore(
+            enrollment_paths(settings.home).glossary_dir, load_public_key(pubkey.read_bytes())
+        )
+        loaded = stored.load()
+        typer.echo(
+            f"ok glossary version {loaded.statement.number} (signature verified)"
+            if loaded is not None
+            else "glossary: no verified version stored (the bundled glossary is used)"
+        )
+    if failed:
+        raise EngineUnavailable(
+            f"{len(failed)} of {len(packs)} packs are corrupt ({', '.join(failed)}); "
+            f"run `madoguchi models install {' '.join(failed)}` to repair them"
+        )
+
+
 @app.command("demo")
 def demo_command(
     target: str = typer.Option("en", "--target", "-t", help="Language to translate the sample into."),
@@ -151,7 +193,9 @@ def run_command(
 
 @app.command("enroll")
 def enroll_command(
-    server: str = typer.Option(..., "--server", help="Central server URL, e.g. https://madoguchi.city.example"),
+    server: str = typer.Option(
+        ..., "--server", help="Central server URL, e.g. https://madoguchi.city.example"
+    ),
     token: str = typer.Option(..., "--token", help="Device token printed by `madoguchi server enroll`."),
     pubkey: Path = typer.Option(..., "--pubkey", help="The server's glossary-signing.pub file."),
 ) -> None:

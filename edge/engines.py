@@ -48,7 +48,12 @@ def open_store(settings: EdgeSettings) -> Any | None:
     except ImportError:
         _LOGGER.debug("models.registry unavailable; no pack store")
         return None
-    return PackStore(settings.store_dir)
+    store = PackStore(settings.store_dir)
+    try:  # finish or undo what an interrupted install left behind (a power cut mid-update)
+        store.clean_leftovers()
+    except OSError as exc:
+        _LOGGER.warning("cannot tidy the pack store %s: %s", store.root, exc)
+    return store
 
 
 def asr_model_dir(settings: EdgeSettings, store: Any | None = None) -> tuple[Path, str]:
@@ -70,9 +75,9 @@ def asr_model_dir(settings: EdgeSettings, store: Any | None = None) -> tuple[Pat
     except ModelPackError as exc:
         raise EngineUnavailable(f"ASR pack '{settings.asr_pack}' is not installed; {hint}") from exc
     try:
-        from models.registry import verify_pack
+        from models.registry import verify_installed
 
-        verify_pack(pack, quick=True)
+        verify_installed(pack)  # sizes on every start, every sha256 on the first start after install
     except ModelPackError as exc:
         raise EngineUnavailable(str(exc)) from exc
     return pack.model_dir, pack.id
@@ -86,6 +91,9 @@ def find_voices(settings: EdgeSettings, store: Any | None = None) -> dict[str, V
         for language in settings.languages:
             for pack in store.find("tts", language):
                 try:
+                    from models.registry import verify_installed
+
+                    verify_installed(pack)  # a corrupt voice is skipped: that language is text-only
                     model = pack.runtime_path("model_file")
                     config = (
                         pack.runtime_path("config_file")

@@ -61,6 +61,8 @@ class TranslationReady(_Event):
     terms_applied: list[str] = field(default_factory=list)
     flagged: bool = False
     back_translation: str | None = None
+    ruby_html: str | None = None
+    """Easy Japanese (target ``ja-easy``): the text as escaped HTML with ``<ruby>`` furigana."""
 
 
 @dataclass

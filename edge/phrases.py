@@ -112,7 +112,7 @@ RESIDENT_UI: Final[dict[str, dict[str, str]]] = {
 }
 
 #: Resident languages that a later release adds as a target only (a hook for the picker).
-EXTRA_PICKER_LANGUAGES: Final[tuple[str, ...]] = ()
+EXTRA_PICKER_LANGUAGES: Final[tuple[str, ...]] = ("ja-easy",)
 
 
 @dataclass(frozen=True)

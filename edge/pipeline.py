@@ -14,6 +14,12 @@ Fallbacks (a missing MT pack or voice is not an error; the turn still ends with 
   install. Japanese is text-first: without a licensed Japanese voice, turns into Japanese are text only.
 - **ASR model missing or corrupt**: ``EngineUnavailable`` (an error: nothing works without ASR).
 
+Easy Japanese (target ``ja-easy``): no MT; the clerk's Japanese is rewritten by ``edge.easy_ja`` and the
+result carries ``ruby_html`` (escaped HTML with furigana); ``mt_engine == "easy-ja"``. A resident who
+chose ``ja-easy`` speaks Japanese (source ``ja-easy`` is recognised as ``ja``). With
+``EdgeSettings.pre_edit_easy_ja`` MT translates the simplified Japanese (``mt_input``) instead of the
+original.
+
 Audio without speech raises ``NoSpeechError``; an unknown or disabled language raises ``LanguageError``.
 """
 
@@ -34,7 +40,7 @@ from edge.errors import EdgeError, LanguageError, MtUnavailable
 from edge.events import Event, Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from edge.tts import Synthesizer
 from edge.vad import VadOptions, trim_silence
-from glossary.languages import COUNTER_LANGUAGES, ENGLISH_NAMES
+from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, STAFF_LANGUAGE
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,6 +66,9 @@ class TurnResult:
         timings_ms: ``vad``, ``asr``, ``mt``, ``tts_first``, ``tts``, ``first_output``, ``total`` (ms).
         asr_pack / mt_packs: Pack ids used; glossary_version: glossary used by MT.
         transcript: The ASR result with its own details (None for typed text).
+        ruby_html: Target ``ja-easy``: the Easy Japanese as escaped HTML with furigana.
+        easy_ja: Target ``ja-easy``: ``{rules_fired, unsimplified, sentences}`` of the rewrite.
+        mt_input: The text MT translated when it differs from ``source_text`` (pre-edited Japanese).
     """
 
     source_language: str
@@ -81,6 +90,9 @@ class TurnResult:
     mt_packs: list[str] = field(default_factory=list)
     glossary_version: str | None = None
     transcript: Transcript | None = None
+    ruby_html: str | None = None
+    easy_ja: dict[str, Any] | None = None
+    mt_input: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``result.json`` (no audio samples)."""
@@ -107,6 +119,11 @@ class TurnResult:
             "packs": {"asr": self.asr_pack, "mt": list(self.mt_packs), "tts": self.voice},
             "glossary_version": self.glossary_version,
         }
+        if self.ruby_html is not None:
+            data["ruby_html"] = self.ruby_html
+            data["easy_ja"] = self.easy_ja
+        if self.mt_input is not None:
+            data["mt_input"] = self.mt_input
         if self.transcript is not None:
             t = self.transcript
             data["asr"] = {
@@ -133,6 +150,8 @@ class TurnPipeline:
         vad_options: VadOptions = VadOptions(),
         asr_pack: str | None = None,
         back_translation: bool = False,
+        easy_japanese: Any | None = None,
+        pre_edit_easy_ja: bool = False,
     ) -> None:
         """Assemble a pipeline from loaded engines (``from_settings`` does the loading).
 
@@ -144,6 +163,8 @@ class TurnPipeline:
             vad_options: Trimming of silence before ASR.
             asr_pack: Pack id of the recogniser, for the result.
             back_translation: Translate each result back into the source language.
+            easy_japanese: An ``edge.easy_ja.EasyJapanese`` (None: no ``ja-easy`` target).
+            pre_edit_easy_ja: Translate the simplified Japanese instead of the clerk's original.
         """
         self.transcriber = transcriber
         self.voices = dict(voices or {})
@@ -152,6 +173,8 @@ class TurnPipeline:
         self.vad_options = vad_options
         self.asr_pack = asr_pack
         self.back_translation = back_translation
+        self.easy_japanese = easy_japanese
+        self.pre_edit_easy_ja = pre_edit_easy_ja
 
     @classmethod
     def from_settings(
@@ -185,7 +208,10 @@ class TurnPipeline:
                 others = [lang for lang in settings.languages if lang != "ja"]
                 pairs = [(a, b) for lang in others for a, b in (("ja", lang), (lang, "ja"))]
             router.warm([pair for pair in pairs if pair[0] != AUTO])
+        easy = _load_easy_japanese()
         if warm:
+            if easy is not None:
+                easy.rewrite("ご記入ください。")
             transcriber.warm()
             for voice in voices.values():
                 voice.warm()
@@ -202,6 +228,8 @@ class TurnPipeline:
             languages=settings.languages,
             asr_pack=asr_pack,
             back_translation=settings.back_translation,
+            easy_japanese=easy,
+            pre_edit_easy_ja=settings.pre_edit_easy_ja,
         )
 
     # -- public ----------------------------------------------------------------------------------------
@@ -309,6 +337,7 @@ class TurnPipeline:
                     terms_applied=list(result.terms_applied),
                     flagged=result.flagged,
                     back_translation=result.back_translation,
+                    ruby_html=result.ruby_html,
                 )
             )
             result.timings_ms["first_output"] = _ms(started)
@@ -321,13 +350,21 @@ class TurnPipeline:
 
     def _translate(self, result: TurnResult, speech: np.ndarray | None, emit: EventHandler) -> None:
         source, target = result.source_language, result.target_language
+        if target == EASY_JAPANESE:
+            self._easy_japanese(result, emit)
+            return
         if source == target:
             result.target_text, result.mt_engine = result.source_text, "none"
             return
         router = self.mt_router
         if router is not None and router.can_translate(source, target):
+            mt_text = result.source_text
+            easy = self._easy() if self.pre_edit_easy_ja and source == STAFF_LANGUAGE else None
+            if easy is not None:
+                mt_text = easy.pre_edit(mt_text)
+                result.mt_input = mt_text if mt_text != result.source_text else None
             try:
-                translation = router.translate(result.source_text, source, target)
+                translation = router.translate(mt_text, source, target)
             except MtUnavailable as exc:
                 _LOGGER.warning("MT unavailable: %s", exc)
             else:
@@ -350,9 +387,46 @@ class TurnPipeline:
         result.target_text, result.mt_engine = "", "none"
         self._notice(result, emit, f"{hint}; showing the transcript only", "mt_missing")
 
+    def _easy(self) -> Any | None:
+        """The Easy Japanese rewriter (``from_settings`` loads it; a pipeline built directly loads it
+        on first use, once)."""
+        if self.easy_japanese is None:
+            self.easy_japanese = _load_easy_japanese()
+        return self.easy_japanese
+
+    def _easy_japanese(self, result: TurnResult, emit: EventHandler) -> None:
+        """Target ``ja-easy``: rewrite the clerk's Japanese, with furigana (no MT)."""
+        easy = self._easy()
+        if easy is None:
+            result.target_text, result.mt_engine = "", "none"
+            self._notice(
+                result, emit, "Easy Japanese needs SudachiPy: pip install 'madoguchi[edge]'", "easy_ja"
+            )
+            return
+        if result.source_language != STAFF_LANGUAGE:
+            result.target_text, result.mt_engine = "", "none"
+            self._notice(result, emit, "Easy Japanese rewrites Japanese only; speak Japanese", "easy_ja")
+            return
+        rewritten = easy.rewrite(result.source_text)
+        result.target_text, result.mt_engine = rewritten.text, "easy-ja"
+        result.ruby_html = rewritten.ruby_html
+        result.terms_applied = [t.term_id for t in rewritten.terms]
+        result.easy_ja = {
+            "rules_fired": list(rewritten.rules_fired),
+            "unsimplified": rewritten.unsimplified,
+            "sentences": [s.to_dict() for s in rewritten.sentences],
+        }
+        if rewritten.unsimplified:
+            self._notice(
+                result,
+                emit,
+                "some sentences were kept as said: simplifying them could change the meaning",
+                "easy_ja_unsimplified",
+            )
+
     def _speak(self, result: TurnResult, emit: EventHandler, started: float) -> None:
         target = result.target_language
-        voice = self.voices.get(target)
+        voice = self.voices.get(STAFF_LANGUAGE if target == EASY_JAPANESE else target)
         if voice is None:
             result.voice_missing = target
             self._notice(result, emit, _missing_voice_message(target), "voice_missing")
@@ -383,6 +457,8 @@ class TurnPipeline:
         norm = code.strip().lower().replace("_", "-")
         if allow_auto and norm == AUTO:
             return AUTO
+        if norm == EASY_JAPANESE:  # a target; a resident who chose it speaks Japanese
+            return norm if role == "target" else STAFF_LANGUAGE
         if norm not in COUNTER_LANGUAGES:
             valid = ", ".join((AUTO, *COUNTER_LANGUAGES) if allow_auto else COUNTER_LANGUAGES)
             raise LanguageError(f"unknown {role} language {code!r}; use one of: {valid}")
@@ -409,7 +485,7 @@ class TurnPipeline:
 
 def _missing_voice_message(language: str) -> str:
     name = ENGLISH_NAMES.get(language, language)
-    if language == "ja":
+    if language in (STAFF_LANGUAGE, EASY_JAPANESE):
         return "no Japanese voice installed (Japanese is text-first); the translation is shown as text"
     pack = _catalogue_voice(language)
     if pack:
@@ -427,6 +503,17 @@ def _catalogue_voice(language: str) -> str | None:
     except Exception as exc:  # the catalogue only improves a message
         _LOGGER.debug("catalogue unavailable: %s", exc)
     return None
+
+
+def _load_easy_japanese() -> Any | None:
+    """The Easy Japanese rewriter, or None when SudachiPy is not installed (no ``ja-easy`` target)."""
+    try:
+        from edge.easy_ja import default_easy_japanese
+
+        return default_easy_japanese()
+    except (ImportError, EdgeError) as exc:
+        _LOGGER.warning("Easy Japanese unavailable: %s", exc)
+        return None
 
 
 def _ms(started: float) -> float:

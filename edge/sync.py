@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import logging
 import os
@@ -256,6 +255,11 @@ class SyncClient:
             return PullResult("not_modified", *self._installed_ids())
         if response.status_code == 401:
             return PullResult("failed", error_code=self._fail("unauthorized", "device token refused"))
+        if response.status_code == 404:
+            number, version = self._installed_ids()
+            return PullResult(
+                "failed", number, version, self._fail("no_glossary", "server has no glossary yet")
+            )
         if response.status_code != 200:
             code = self._fail("server_error", f"glossary pull: HTTP {response.status_code}")
             return PullResult("failed", error_code=code)
@@ -546,8 +550,3 @@ def client_from_home(
     return SyncClient(
         url, token, paths.pubkey_path, paths.glossary_dir, Outbox(paths.outbox_path), options=options
     )
-
-
-def today_utc() -> dt.date:
-    """Today's date in UTC (usage days are UTC dates)."""
-    return dt.datetime.now(dt.UTC).date()

@@ -35,7 +35,8 @@ WebSocket protocol, version 1 (``/ws``):
         vad              {event: "speech_started"|"speech_stopped"}    hands-free end-pointing
         turn_started     {turn_id, speaker, kind}
         transcript       {turn_id, speaker, text, language, terms, term_info, kind}
-        translation      {turn_id, speaker, text, language, engine, terms, term_info, flagged}
+        translation      {turn_id, speaker, text, language, engine, terms, term_info, flagged, ruby_html}
+                         ruby_html: target ja-easy only, escaped HTML with <ruby> furigana (else null)
         back_translation {turn_id, speaker, available, text, language, reason}
         speech_audio     {turn_id, index, is_last, sample_rate, wav_base64}   one sentence, WAV
         turn_end         {turn_id, speaker, engine, timings_ms}
@@ -72,7 +73,7 @@ from edge.config import EdgeSettings
 from edge.conversation import SPEAKERS, Conversation, Turn
 from edge.errors import AudioDeviceError, EdgeError, LanguageError
 from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
-from edge.phrases import PhraseBook, screen_texts
+from edge.phrases import EXTRA_PICKER_LANGUAGES, PhraseBook, screen_texts
 from edge.vad import Segmenter, Utterance, VadOptions
 from glossary.languages import ENGLISH_NAMES, NATIVE_NAMES, RESIDENT_LANGUAGES, STAFF_LANGUAGE
 
@@ -356,7 +357,8 @@ class Session:
         self.ws = websocket
         self.options = service.options
         self.conversation = Conversation(
-            languages=service.resident_languages, idle_timeout_s=service.options.idle_timeout_s
+            languages=(*service.resident_languages, *EXTRA_PICKER_LANGUAGES),
+            idle_timeout_s=service.options.idle_timeout_s,
         )
         self.recording: dict[str, str] | None = None
         self._chunks: list[np.ndarray] = []
@@ -783,6 +785,7 @@ class Session:
                     "flagged": False,
                     "reviewed": entry.reviewed,
                     "phrase_id": phrase_id,
+                    "ruby_html": _phrase_ruby(turn.target_text, language),
                 }
             )
             self.send(
@@ -923,6 +926,7 @@ class Session:
                         "terms": spans,
                         "term_info": self.service.term_info(ids, event.target_language),
                         "flagged": event.flagged,
+                        "ruby_html": event.ruby_html,
                     }
                 )
             elif isinstance(event, SpeechAudio):
@@ -967,6 +971,19 @@ _HANDLERS: dict[str, Callable[[Session, dict[str, Any]], Any]] = {
     "playback": Session.on_playback,
     "end_conversation": Session.on_end,
 }
+
+
+def _phrase_ruby(text: str, language: str) -> str | None:
+    """Furigana (escaped ruby HTML) for a phrase-book sentence in Easy Japanese; None otherwise."""
+    if language != "ja-easy" or not text:
+        return None
+    try:
+        from edge.easy_ja import default_easy_japanese
+
+        return str(default_easy_japanese().phrase(text).ruby_html)
+    except (ImportError, EdgeError) as exc:
+        _LOGGER.debug("no furigana for the phrase: %s", exc)
+        return None
 
 
 def _speaker(value: Any) -> str:

@@ -20,6 +20,7 @@ from models.registry import (
     default_cache_dir,
     default_store_dir,
     madoguchi_home,
+    verify_installed,
     verify_pack,
 )
 
@@ -45,5 +46,6 @@ __all__ = [
     "default_store_dir",
     "install_pack",
     "madoguchi_home",
+    "verify_installed",
     "verify_pack",
 ]

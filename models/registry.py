@@ -106,6 +106,35 @@ def verify_pack(pack: InstalledPack, *, quick: bool = False) -> None:
             )
 
 
+#: Written in a pack directory after its first full check: the sha256 of the ``pack.json`` it checked.
+VERIFIED_STAMP = ".verified"
+
+
+def verify_installed(pack: InstalledPack) -> bool:
+    """Start-up check: sizes always, every sha256 the first time (until the pack is reinstalled).
+
+    A pack whose files all hash right gets a ``.verified`` stamp naming its manifest; later starts only
+    compare sizes (a full check of a large model costs seconds). ``madoguchi edge check`` and
+    ``madoguchi models verify`` always hash everything. Returns True when the full check ran.
+
+    Raises :class:`ChecksumMismatch` naming the bad file and the command that repairs it.
+    """
+    verify_pack(pack, quick=True)
+    stamp = pack.path / VERIFIED_STAMP
+    manifest = hashlib.sha256((pack.path / MANIFEST_NAME).read_bytes()).hexdigest()
+    try:
+        if stamp.read_text(encoding="ascii").strip() == manifest:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    verify_pack(pack)
+    try:
+        stamp.write_text(manifest + "\n", encoding="ascii")
+    except OSError as exc:  # a read-only store is checked in full on every start
+        _LOGGER.debug("cannot write %s: %s", stamp, exc)
+    return True
+
+
 def read_pack(path: Path) -> InstalledPack:
     """Read ``path/pack.json``."""
     manifest = path / MANIFEST_NAME
@@ -183,17 +212,22 @@ class PackStore:
         target = self.root / pack_id
         if not self.is_installed(pack_id):
             raise PackNotInstalled(f"pack '{pack_id}' is not installed in {self.root}; nothing to remove")
-        trash = self.root / f"{OLD_PREFIX}{pack_id}-{os.getpid()}-{os.urandom(4).hex()}"
+        # A temporary name, not an old one: a crash here must not bring the pack back (see clean_leftovers).
+        trash = self.root / f"{TEMP_PREFIX}removed-{pack_id}-{os.getpid()}-{os.urandom(4).hex()}"
         os.replace(target, trash)
         shutil.rmtree(trash, ignore_errors=True)
         _LOGGER.info("removed pack %s", pack_id)
 
     def clean_leftovers(self) -> list[Path]:
-        """Remove temporary directories of installs that died (their process is gone)."""
+        """Remove temporary directories of installs that died (their process is gone).
+
+        An update that died between moving the old version aside and moving the new one in leaves
+        ``.old-<id>-…`` and no ``<id>``: the old version is moved back (if its files pass the size check).
+        """
         removed: list[Path] = []
         if not self.root.is_dir():
             return removed
-        for child in self.root.iterdir():
+        for child in sorted(self.root.iterdir()):
             if not child.name.startswith((TEMP_PREFIX, OLD_PREFIX)) or not child.is_dir():
                 continue
             pid = _pid_of(child.name)
@@ -201,10 +235,28 @@ class PackStore:
                 continue
             if pid == os.getpid() and child.name.startswith(TEMP_PREFIX):
                 continue  # an install running in this process
+            if child.name.startswith(OLD_PREFIX) and self._restore_old(child):
+                continue
             shutil.rmtree(child, ignore_errors=True)
             removed.append(child)
             _LOGGER.info("removed leftover %s", child)
         return removed
+
+    def _restore_old(self, old: Path) -> bool:
+        """Move ``.old-<id>-<pid>-<rand>`` back to ``<id>`` when ``<id>`` is missing and it is whole."""
+        pack_id = old.name.removeprefix(OLD_PREFIX).rsplit("-", 2)[0]
+        if not pack_id or (self.root / pack_id).exists():
+            return False
+        try:
+            pack = read_pack(old)
+            verify_pack(pack, quick=True)
+        except (PackFormatError, ChecksumMismatch):
+            return False
+        if pack.id != pack_id:
+            return False
+        os.replace(old, self.root / pack_id)
+        _LOGGER.warning("restored pack %s %s after an interrupted update", pack_id, pack.spec.version)
+        return True
 
     def free_bytes(self) -> int:
         """Free space where the store lives (its nearest existing parent)."""

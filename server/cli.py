@@ -39,8 +39,17 @@ def run(
     host: str = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
     port: int = typer.Option(None, "--port", help="Port (default 8470)."),
     db: str | None = _DB,
+    ssl_certfile: Path | None = typer.Option(
+        None, "--ssl-certfile", help="TLS certificate (PEM) to serve HTTPS."
+    ),
+    ssl_keyfile: Path | None = typer.Option(
+        None, "--ssl-keyfile", help="TLS private key (PEM) for --ssl-certfile."
+    ),
 ) -> None:
-    """Serve the API and the console (migrates, creates the signing key, publishes glossary v1 if none)."""
+    """Serve the API and the console (migrates, creates the signing key, publishes glossary v1 if none).
+
+    Devices should reach the server over TLS: give a certificate here or run it behind a TLS proxy.
+    """
     import uvicorn
 
     from server.main import create_app, prepare
@@ -52,7 +61,16 @@ def run(
     typer.echo(f"public key for devices: {settings.public_key_path}")
     if state.bundled_published is not None:
         typer.echo(f"published the bundled glossary as version {state.bundled_published}")
-    uvicorn.run(create_app(settings, state), host=settings.host, port=settings.port, log_level="info")
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise ServerError("give both --ssl-certfile and --ssl-keyfile, or neither")
+    uvicorn.run(
+        create_app(settings, state),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        ssl_certfile=str(ssl_certfile) if ssl_certfile else None,
+        ssl_keyfile=str(ssl_keyfile) if ssl_keyfile else None,
+    )
 
 
 @app.command()

@@ -8,7 +8,7 @@ database has none.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
@@ -21,8 +21,9 @@ from server.api.main import api_router
 from server.api.routes import console
 from server.core.config import ServerSettings
 from server.core.db import make_engine, make_session_factory, session_scope
+from server.core.limits import MaxBodySize
 from server.core.migrate import upgrade_to_head
-from server.core.security import load_or_create_signing_key
+from server.core.security import RateLimiter, load_or_create_signing_key
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class ServerState:
     signing_key: Ed25519PrivateKey
     signing_key_created: bool
     bundled_published: int | None
+    device_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
 
 
 def prepare(settings: ServerSettings) -> ServerState:
@@ -58,7 +60,8 @@ def prepare(settings: ServerSettings) -> ServerState:
             _LOGGER.info("created bootstrap admin %s", settings.admin_user)
         if settings.publish_bundled_glossary and crud.current_glossary(session=session) is None:
             published = _publish_bundled(session, key)
-    return ServerState(settings, engine, factory, key, created, published)
+    limiter = RateLimiter(settings.device_requests_per_minute)
+    return ServerState(settings, engine, factory, key, created, published, limiter)
 
 
 def _publish_bundled(session: Session, key: Ed25519PrivateKey) -> int | None:
@@ -82,6 +85,7 @@ def create_app(settings: ServerSettings | None = None, state: ServerState | None
     state = state or prepare(settings or ServerSettings())
     app = FastAPI(title="madoguchi server", version="1", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.server = state
+    app.add_middleware(MaxBodySize, max_bytes=state.settings.max_request_bytes)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(console.router)
     console.install(app)

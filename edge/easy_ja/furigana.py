@@ -91,27 +91,49 @@ def to_ruby_html(segments: Iterable[Segment]) -> str:
     return "".join(out)
 
 
+_KANJI_CLASS: Final = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ"
+_RUN_RE: Final = re.compile(rf"[{_KANJI_CLASS}]+|[^{_KANJI_CLASS}]+")
+
+
+def _runs(surface: str) -> list[tuple[str, str | None]]:
+    """Kanji runs, other runs, and number + counter runs (with their reading from the table)."""
+    runs: list[tuple[str, str | None]] = []
+    pos = 0
+    for m in COUNTED_RE.finditer(surface):
+        n = to_int(m.group(1))
+        if n is None:
+            continue
+        runs.extend((r.group(0), None) for r in _RUN_RE.finditer(surface[pos : m.start()]))
+        runs.append((m.group(0), counted_reading(n, m.group(2))))
+        pos = m.end()
+    runs.extend((r.group(0), None) for r in _RUN_RE.finditer(surface[pos:]))
+    return runs
+
+
 def align(surface: str, reading: str, source: str) -> list[Segment] | None:
     """Split ``surface`` so only kanji runs carry ruby: (書いて, かいて) → 書[か] いて.
 
-    Returns None when the reading does not fit the surface's kana (then the caller decides).
+    A number + counter inside (1歳6か月児健診) is read from the counter table. Returns None when
+    the reading does not fit the surface's kana (then the caller decides).
     """
     reading = kata_to_hira(reading)
-    runs = [
-        m.group(0)
-        for m in re.finditer(
-            r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ]+|[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ]+",
-            surface,
-        )
-    ]
-    if not any(has_kanji(r) for r in runs):
+    runs = _runs(surface)
+    if not any(has_kanji(r) for r, _ in runs):
         return [Segment(surface)]
-    pattern = "".join("(.+?)" if has_kanji(r) else f"({re.escape(kata_to_hira(r))})" for r in runs)
+    pattern = "".join(
+        f"({re.escape(known)})" if known else "(.+?)" if has_kanji(r) else f"({re.escape(kata_to_hira(r))})"
+        for r, known in runs
+    )
     m = re.fullmatch(pattern, reading)
     if m is None:
         return None
     return [
-        Segment(run, m.group(i + 1), source) if has_kanji(run) else Segment(run) for i, run in enumerate(runs)
+        Segment(run, known, "counter")
+        if known
+        else Segment(run, m.group(i + 1), source)
+        if has_kanji(run)
+        else Segment(run)
+        for i, (run, known) in enumerate(runs)
     ]
 
 

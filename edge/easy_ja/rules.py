@@ -258,7 +258,7 @@ def honorific_o_verb(text: str, ctx: RuleContext) -> tuple[str, bool]:
             except (ValueError, KeyError):
                 continue
             end = naru.end
-            if form in ("te", "ta") and i + 4 < len(ms):
+            if form in ("te", "ta", "ba") and i + 4 < len(ms):
                 out += ms[i + 4].surface[1:]
                 end = ms[i + 4].end
             return honorific_o_verb(text[: prefix.start] + out + text[end:], ctx)[0], True
@@ -272,7 +272,7 @@ def honorific_o_verb(text: str, ctx: RuleContext) -> tuple[str, bool]:
             except (ValueError, KeyError):
                 continue
             end = tail.end
-            if form in ("te", "ta") and i + 3 < len(ms):
+            if form in ("te", "ta", "ba") and i + 3 < len(ms):
                 out += ms[i + 3].surface[1:]
                 end = ms[i + 3].end
             return honorific_o_verb(text[: prefix.start] + out + text[end:], ctx)[0], True
@@ -452,11 +452,12 @@ def _conjugated(
 ) -> tuple[str, int, int]:
     """The replacement in ``form``, where it ends in the text, and how many following words it took.
 
-    A te/ta form takes the following て/た (書いて, 読んで: the particle's voicing follows the new verb).
+    A te/ta/ba form takes the following て/た/ば (書いて, 読んで: the particle's voicing follows the
+    new verb).
     """
     verb = ms[verb_index]
     out = conjugate_phrase(ctx.analyzer, easy, form)
-    if form in ("te", "ta") and verb_index + 1 < len(ms):
+    if form in ("te", "ta", "ba") and verb_index + 1 < len(ms):
         particle = ms[verb_index + 1]
         return out + particle.surface[1:], particle.end, 1
     return out, verb.end, 0

@@ -1,5 +1,6 @@
 // The counter page: two sides (clerk in Japanese, resident in their language), one WebSocket.
-// Every text from the server goes into the page with textContent, never as HTML.
+// Every text from the server goes into the page with textContent, never as HTML — except the escaped
+// Easy Japanese ruby HTML (renderRuby, the one exception).
 "use strict";
 
 (function () {
@@ -202,14 +203,26 @@
     if (!msg.text) heard.textContent = msg.speaker === "clerk" ? "（聞き取れませんでした）" : "…?";
   }
 
+  // The ONE place where HTML from the server enters the page: Easy Japanese with furigana. The server
+  // builds it with every piece of text HTML-escaped (edge/easy_ja/furigana.py); only <ruby>/<rt> remain.
+  function renderRuby(node, html) {
+    node.innerHTML = html;
+    node.lang = "ja";
+  }
+
   function onTranslation(msg) {
     const node = turnNode(msg.turn_id, msg.speaker, false);
     const tr = node.querySelector(".translation");
     tr.classList.remove("pending");
-    renderMarked(tr, msg.text, msg.terms, msg.term_info, msg.language);
+    if (msg.language === "ja-easy" && typeof msg.ruby_html === "string") renderRuby(tr, msg.ruby_html);
+    else renderMarked(tr, msg.text, msg.terms, msg.term_info, msg.language);
     if (msg.engine === "phrasebook") {
       node.classList.add("phrase");
-      if (msg.reviewed === false) tr.appendChild(el("span", { className: "draft-label", lang: "ja" }, "未確認"));
+      // "unreviewed" is the clerk's information: shown beside the Japanese, not to the resident.
+      const heard = turnNode(msg.turn_id, msg.speaker, true).querySelector(".heard");
+      if (msg.reviewed === false && !heard.querySelector(".draft-label")) {
+        heard.appendChild(el("span", { className: "draft-label", lang: "ja" }, "未確認"));
+      }
     }
     if (msg.flagged) node.classList.add("flagged");
   }
@@ -324,7 +337,7 @@
     for (const code of codes) {
       const row = state.status && state.status.languages.find((r) => r.code === code);
       const button = el("button", { type: "button", lang: code, "data-lang": code, className: "lang" }, nativeName(code));
-      if (row && !row.voice) button.appendChild(el("span", { className: "badge", lang: "en", "aria-label": "text only" }, "🔇"));
+      if (row && !row.voice) button.appendChild(el("span", { className: "badge", "aria-hidden": "true", title: "text only" }, "🔇"));
       button.addEventListener("click", () => send({ type: "set_language", language: code }));
       picker.appendChild(button);
     }

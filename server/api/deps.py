@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -38,9 +40,11 @@ SessionDep = Annotated[Session, Depends(get_db)]
 
 
 def get_device(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Device:
-    """The enrolled, unrevoked device whose Bearer token this is (401 otherwise)."""
+    """The enrolled, unrevoked device whose Bearer token this is (401 otherwise; 429 above its rate)."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "Not authenticated", headers={"WWW-Authenticate": "Bearer"}
@@ -52,6 +56,13 @@ def get_device(
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "Invalid or revoked token", headers={"WWW-Authenticate": "Bearer"}
         )
+    wait_s = server_state(request).device_limiter.retry_after_s(device.id)
+    if wait_s > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "Too many requests from this device",
+            headers={"Retry-After": str(math.ceil(wait_s))},
+        )
     return device
 
 
@@ -59,9 +70,21 @@ DeviceDep = Annotated[Device, Depends(get_device)]
 
 
 def get_admin(
-    session: SessionDep, credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)]
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
 ) -> Admin:
-    """The admin named by HTTP Basic credentials (401 otherwise)."""
+    """The admin named by HTTP Basic credentials (401 otherwise).
+
+    Browsers replay cached Basic credentials on cross-site requests, so a request that a browser
+    marks as coming from another origin is refused (403): the admin API is for scripts, the
+    console (with CSRF tokens) is for browsers.
+    """
+    origin = request.headers.get("origin")
+    if request.headers.get("sec-fetch-site") == "cross-site" or (
+        origin and urlsplit(origin).netloc != request.headers.get("host")
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Cross-site request refused")
     admin = None
     if credentials is not None:
         candidate = crud.admin_by_name(session=session, username=credentials.username)

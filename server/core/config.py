@@ -40,6 +40,9 @@ class ServerSettings(BaseSettings):
 
     admin_password: str = ""
 
+    max_request_bytes: int = 10 * 1024 * 1024
+    """Largest request body of any route, bytes (a glossary upload is at most 8 MiB)."""
+
     usage_max_body_bytes: int = 256 * 1024
     """Largest accepted usage batch body, bytes."""
 
@@ -48,6 +51,9 @@ class ServerSettings(BaseSettings):
 
     heartbeat_max_body_bytes: int = 16 * 1024
     """Largest accepted heartbeat body, bytes."""
+
+    device_requests_per_minute: int = 240
+    """Requests one device token may make per minute (a burst of this many, then 429; 0 = no limit)."""
 
     password_time_cost: int = 3
     """argon2 iterations for admin passwords (count; RFC 9106 low-memory profile)."""

@@ -11,6 +11,8 @@ import hmac
 import logging
 import os
 import secrets
+import threading
+import time
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -37,6 +39,30 @@ def hash_token(token: str) -> str:
 def tokens_equal(a: str, b: str) -> bool:
     """Constant-time comparison of two secrets."""
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+
+
+class RateLimiter:
+    """Requests per key (a device) per minute: a token bucket refilled continuously, in memory."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._buckets: dict[object, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after_s(self, key: object, now: float | None = None) -> float:
+        """Take one request from ``key``'s bucket: 0 when allowed, else the seconds until one is."""
+        if self.per_minute <= 0:
+            return 0.0
+        now = time.monotonic() if now is None else now
+        rate = self.per_minute / 60.0
+        with self._lock:
+            tokens, then = self._buckets.get(key, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - then) * rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                return (1.0 - tokens) / rate
+            self._buckets[key] = (tokens - 1.0, now)
+            return 0.0
 
 
 def hash_password(password: str, *, time_cost: int = 3, memory_kib: int = 65536) -> str:

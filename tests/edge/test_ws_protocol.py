@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -25,8 +26,7 @@ def _drain_until(ws: Any, wanted: str, limit: int = 50) -> list[dict[str, Any]]:
     raise AssertionError(f"no {wanted} among {[m['type'] for m in seen]}")
 
 
-def _connect(client: TestClient) -> Any:
-    ws = client.websocket_connect("/ws").__enter__()
+def _greet(ws: Any) -> Any:
     assert ws.receive_json()["type"] == "hello"
     assert ws.receive_json()["type"] == "state"
     return ws
@@ -45,6 +45,13 @@ def client(app) -> TestClient:
         yield c
 
 
+@pytest.fixture()
+def connect(client: TestClient):
+    """Open WebSocket sessions that are closed before the client stops."""
+    with contextlib.ExitStack() as stack:
+        yield lambda: _greet(stack.enter_context(client.websocket_connect("/ws")))
+
+
 def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -54,9 +61,9 @@ def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
     return predicate()
 
 
-def test_hello_reports_the_protocol_version(client: TestClient) -> None:
+def test_hello_reports_the_protocol_version(connect) -> None:
     """A hello is answered with protocol 1 and the audio format; another version is refused."""
-    ws = _connect(client)
+    ws = connect()
     ws.send_text(json.dumps({"type": "hello", "protocol": 1}))
     hello = ws.receive_json()
     assert hello["protocol"] == 1 and hello["sample_rate"] == 16000
@@ -78,9 +85,9 @@ def test_hello_reports_the_protocol_version(client: TestClient) -> None:
         (json.dumps({"type": "text", "speaker": "clerk", "text": "x" * 20000}), "too large"),
     ],
 )
-def test_bad_messages_get_an_error_and_the_connection_stays_usable(client: TestClient, frame, needle) -> None:
+def test_bad_messages_get_an_error_and_the_connection_stays_usable(connect, frame, needle) -> None:
     """Each malformed message gets one error event; the next valid message still works."""
-    ws = _connect(client)
+    ws = connect()
     ws.send_text(frame)
     error = ws.receive_json()
     assert error["type"] == "error" and needle in error["text"]
@@ -90,18 +97,18 @@ def test_bad_messages_get_an_error_and_the_connection_stays_usable(client: TestC
     ws.close()
 
 
-def test_binary_before_start_is_refused(client: TestClient) -> None:
+def test_binary_before_start_is_refused(connect) -> None:
     """Audio without a start message is an error, not a crash."""
-    ws = _connect(client)
+    ws = connect()
     ws.send_bytes(b"\x00\x00" * 100)
     error = ws.receive_json()
     assert error["type"] == "error" and "before start" in error["text"]
     ws.close()
 
 
-def test_wrong_sample_rate_is_refused(client: TestClient) -> None:
+def test_wrong_sample_rate_is_refused(connect) -> None:
     """Only 16 kHz PCM is accepted; the recording does not start."""
-    ws = _connect(client)
+    ws = connect()
     ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
     ws.receive_json()
     ws.send_text(json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "sample_rate": 44100}))
@@ -112,9 +119,9 @@ def test_wrong_sample_rate_is_refused(client: TestClient) -> None:
     ws.close()
 
 
-def test_oversize_and_odd_frames_are_refused(client: TestClient) -> None:
+def test_oversize_and_odd_frames_are_refused(connect) -> None:
     """A frame above the limit or with an odd byte count is dropped with an error."""
-    ws = _connect(client)
+    ws = connect()
     ws.send_text(json.dumps({"type": "start", "speaker": "resident", "mode": "ptt", "sample_rate": 16000}))
     assert ws.receive_json()["recording"]["speaker"] == "resident"
     ws.send_bytes(b"\x00" * (64 * 1024 + 2))
@@ -124,17 +131,17 @@ def test_oversize_and_odd_frames_are_refused(client: TestClient) -> None:
     ws.close()
 
 
-def test_clerk_cannot_speak_before_a_language_is_chosen(client: TestClient) -> None:
+def test_clerk_cannot_speak_before_a_language_is_chosen(connect) -> None:
     """The clerk's turn needs the resident's language."""
-    ws = _connect(client)
+    ws = connect()
     ws.send_text(json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "sample_rate": 16000}))
     assert ws.receive_json()["code"] == "no_language"
     ws.close()
 
 
-def test_language_lock_until_the_conversation_ends(client: TestClient) -> None:
+def test_language_lock_until_the_conversation_ends(connect) -> None:
     """Once chosen, the language cannot change; ending the conversation unlocks and erases it."""
-    ws = _connect(client)
+    ws = connect()
     ws.send_text(json.dumps({"type": "set_language", "language": "pt"}))
     assert ws.receive_json()["resident_language"] == "pt"
     ws.send_text(json.dumps({"type": "set_language", "language": "es"}))
@@ -148,9 +155,9 @@ def test_language_lock_until_the_conversation_ends(client: TestClient) -> None:
     ws.close()
 
 
-def test_disconnect_mid_utterance_frees_the_conversation(app, client: TestClient) -> None:
+def test_disconnect_mid_utterance_frees_the_conversation(app, client: TestClient, connect) -> None:
     """A page closing while recording leaves no session, recording or content behind."""
-    ws = _connect(client)
+    ws = connect()
     ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
     ws.receive_json()
     ws.send_text(json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "sample_rate": 16000}))
@@ -165,9 +172,9 @@ def test_disconnect_mid_utterance_frees_the_conversation(app, client: TestClient
     assert status == {"connected": 0, "holding_content": 0, "turns": 0, "recording": 0}
 
 
-def test_two_clients_have_their_own_conversations(client: TestClient) -> None:
+def test_two_clients_have_their_own_conversations(client: TestClient, connect) -> None:
     """A second screen neither sees nor changes the first one's conversation."""
-    first, second = _connect(client), _connect(client)
+    first, second = connect(), connect()
     first.send_text(json.dumps({"type": "set_language", "language": "ko"}))
     assert first.receive_json()["resident_language"] == "ko"
     second.send_text(json.dumps({"type": "set_language", "language": "ne"}))
@@ -188,8 +195,8 @@ def test_idle_timeout_erases_the_conversation(tmp_path: Path) -> None:
     """After the idle timeout the conversation is erased and the page told so."""
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs")
     app = create_app(settings, pipeline=None, options=CounterOptions(idle_timeout_s=0.3))
-    with TestClient(app) as client:
-        ws = _connect(client)
+    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+        _greet(ws)
         ws.send_text(json.dumps({"type": "set_language", "language": "id"}))
         assert ws.receive_json()["locked"]
         seen = _drain_until(ws, "conversation_ended")
@@ -218,10 +225,10 @@ def test_phrase_book_and_texts_are_served(client: TestClient) -> None:
     assert "WebSocket" in client.get("/static/app.js").text
 
 
-def test_phrase_without_voice_is_text_only_and_marked_draft(client: TestClient) -> None:
+def test_phrase_without_voice_is_text_only_and_marked_draft(client: TestClient, connect) -> None:
     """A phrase goes to the resident in their language without MT, with a text-only notice."""
     phrase = client.get("/api/phrases").json()["situations"][0]["phrases"][0]
-    ws = _connect(client)
+    ws = connect()
     ws.send_text(json.dumps({"type": "set_language", "language": "vi"}))
     ws.receive_json()
     ws.send_text(json.dumps({"type": "phrase", "phrase_id": phrase["id"]}))
@@ -244,8 +251,8 @@ def test_real_pipeline_clerk_turn_and_resident_text(default_store, tmp_path: Pat
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
     audio = load_audio(eval_dir / "speech" / "test_ja_2.wav")[: 16000 * 5]
     pcm = (audio * 32767).astype("<i2").tobytes()
-    with TestClient(app) as client:
-        ws = _connect(client)
+    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+        _greet(ws)
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         ws.receive_json()
         ws.send_text(json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "sample_rate": 16000}))

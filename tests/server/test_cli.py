@@ -30,6 +30,8 @@ def test_admin_commands(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     env = _env(home)
 
+    migrated = runner.invoke(app, ["migrate", "--db", db], env=env)
+    assert migrated.exit_code == 0 and "up to date" in migrated.stdout
     keygen = runner.invoke(app, ["keygen"], env=env)
     assert keygen.exit_code == 0, keygen.output
     assert keygen.stdout.strip() == str(home / "glossary-signing.pub")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -10,7 +11,7 @@ import pytest
 from server_helpers import LANGS, Admin, make_glossary
 
 from bench.fleet import ServerProcess
-from glossary.io import terms_csv
+from glossary.io import terms_csv, xlsx_bytes
 from glossary.schema import Term
 
 
@@ -123,6 +124,14 @@ def test_upload_preview_publish_and_rollback(
         "/console/glossary/upload", files={"file": ("tax.csv", bad, "text/csv")}, data={"csrf_token": csrf}
     )
     assert refused.status_code == 422 and 'id="problems"' in refused.text and "pending_id" not in refused.text
+    assert admin.current_number() == before + 1
+
+    # The admin API takes the whole glossary as XLSX too (same reader as `madoguchi glossary validate`).
+    workbook = xlsx_bytes(make_glossary("xlsx", extra_term=True))
+    dry = admin.upload("glossary.xlsx", workbook, dry_run=True)
+    assert dry.status_code == 200 and dry.json()["diff"]["added_terms"] == ["waste.sodai_gomi"]
+    broken = admin.upload("tax.csv", bad)
+    assert broken.status_code == 422 and "formula" in json.dumps(broken.json())
     assert admin.current_number() == before + 1
 
     rolled = console.post("/console/glossary/rollback", data={"number": before, "csrf_token": csrf})

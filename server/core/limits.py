@@ -1,0 +1,66 @@
+"""A cap on every request body, before any route (and before form parsing) sees it.
+
+Multipart forms are parsed (and spooled to disk) before a route's authentication runs, so without a
+cap anyone could make the server write gigabytes to its temp directory. Declared sizes above the cap
+get 413 at once; chunked bodies are counted as they arrive and cut off at the cap.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_LOGGER = logging.getLogger(__name__)
+
+_TOO_LARGE = b'{"detail":"Payload too large"}'
+
+
+class MaxBodySize:
+    """ASGI middleware answering 413 to request bodies above ``max_bytes``."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await _reply_413(send)
+            return
+        received = 0
+        replied = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, replied
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    if not replied:
+                        replied = True
+                        await _reply_413(send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not replied:
+                await send(message)
+
+        await self.app(scope, counting_receive, guarded_send)
+
+
+async def _reply_413(send: Any) -> None:
+    _LOGGER.info("refused a request body above the size limit")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(_TOO_LARGE))],
+        }
+    )
+    await send({"type": "http.response.body", "body": _TOO_LARGE})

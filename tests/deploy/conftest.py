@@ -1,0 +1,58 @@
+"""Fixtures of the deployment tests: a signing key, real bundles, an offline install in a network namespace.
+
+The bundles are built for real (pip download of every pinned dependency, cached under
+``~/.cache/madoguchi/wheelhouse-<arch>``); the first run downloads ~270 MB per architecture.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from deploy_helpers import can_unshare_net, madoguchi_command, run
+
+BUNDLE_PACKS = ("whisper-tiny", "whisper-base")
+
+
+@pytest.fixture(scope="session")
+def signing_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A fresh server signing key (private, public) as the server's keygen writes it."""
+    from glossary.signing import generate_private_key, private_key_pem, public_key_pem
+
+    directory = tmp_path_factory.mktemp("keys")
+    key = generate_private_key()
+    private, public = directory / "glossary-signing.key", directory / "glossary-signing.pub"
+    private.write_bytes(private_key_pem(key))
+    public.write_bytes(public_key_pem(key))
+    return private, public
+
+
+@pytest.fixture(scope="session")
+def x86_bundle(default_store, signing_key, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An x86_64 bundle with whisper-tiny and whisper-base, built by the real CLI."""
+    out = tmp_path_factory.mktemp("bundles") / "madoguchi-x86_64"
+    completed = run(
+        [*madoguchi_command(), "bundle", "build", "--arch", "x86_64", "--packs", ",".join(BUNDLE_PACKS),
+         "--store", str(default_store.root), "--out", str(out), "--signing-key", str(signing_key[0])],
+        timeout=1800,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def offline_install(x86_bundle, signing_key, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """install.sh run inside a network namespace with only loopback (no network at all), under strace."""
+    if not can_unshare_net():
+        pytest.skip("needs root and `unshare -n` (a network namespace) to prove the install is offline")
+    prefix = tmp_path_factory.mktemp("offline") / "opt-madoguchi"
+    trace = prefix.parent / "install.strace"
+    install = f"{x86_bundle}/install.sh --prefix {prefix} --no-services --pubkey {signing_key[1]}"
+    script = f"ip link set lo up; {install}"
+    command = ["unshare", "-n", "sh", "-c", script]
+    if shutil.which("strace"):
+        command = ["unshare", "-n", "strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace),
+                   "sh", "-c", script]  # fmt: skip
+    completed = run(command, timeout=1800)
+    return prefix, completed, trace if trace.exists() else None

@@ -1,0 +1,43 @@
+"""Helpers of the deployment tests (the CLI under test, subprocess runs, network-namespace checks)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def madoguchi_command() -> list[str]:
+    """The CLI of the checkout under test (the development venv)."""
+    return [sys.executable, "-c", "from madoguchi.cli import main; main()"]
+
+
+def run(command: list[str], **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    env = {**os.environ, **kwargs.pop("env", {})}
+    return subprocess.run(
+        command, capture_output=True, text=True, env=env, cwd=kwargs.pop("cwd", REPO), **kwargs
+    )
+
+
+def can_unshare_net() -> bool:
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+def outside_connects(trace: Path | None) -> list[str]:
+    """connect() calls of a strace log to anything but loopback or a local socket."""
+    if trace is None:
+        return []
+    bad = []
+    for line in trace.read_text(encoding="utf-8", errors="replace").splitlines():
+        if "connect(" not in line or "AF_UNIX" in line or "AF_LOCAL" in line:
+            continue
+        if 'inet_addr("127.' in line or 'inet_pton(AF_INET6, "::1"' in line or "AF_NETLINK" in line:
+            continue
+        bad.append(line.strip())
+    return bad

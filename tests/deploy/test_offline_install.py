@@ -1,0 +1,70 @@
+"""An x86_64 bundle installs and translates inside a network namespace that has only loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+from deploy_helpers import outside_connects, run
+
+_NETWORK_ERRORS = ("ConnectError", "Network is unreachable", "Temporary failure in name resolution",
+                   "Connection refused", "getaddrinfo failed")  # fmt: skip
+
+
+def test_offline_install_lays_out_the_prefix(offline_install, x86_bundle) -> None:
+    """install.sh verifies, builds the venv from the wheelhouse, installs the packs and switches current."""
+    prefix, completed, trace = offline_install
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    manifest = json.loads((x86_bundle / "bundle.json").read_text())
+    current = prefix / "current"
+    assert current.is_symlink()
+    assert os.readlink(current) == f"releases/{manifest['release_id']}"
+    assert (current / "venv" / "bin" / "madoguchi").exists()
+    assert (current / ".complete").exists()
+    for pack in ("whisper-tiny", "whisper-base"):
+        assert (prefix / "packs" / pack / "pack.json").exists()
+    env = (prefix / "etc" / "madoguchi.env").read_text()
+    assert f"MADOGUCHI_PACKS={prefix / 'packs'}" in env
+    assert "ORT_DISABLE_TELEMETRY=1" in env
+    assert (prefix / "etc" / "bundle-signing.pub").exists()
+    assert outside_connects(trace) == []
+
+
+def test_installed_release_translates_offline(offline_install, eval_dir, tmp_path) -> None:
+    """`madoguchi translate` from the installed venv works with no network and tries none."""
+    prefix, completed, _ = offline_install
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    clip = eval_dir / "speech" / "test_ja_2.wav"
+    trace = tmp_path / "translate.strace"
+    script = (
+        f"ip link set lo up; set -a; . {prefix}/etc/madoguchi.env; set +a; "
+        f"exec {prefix}/current/venv/bin/madoguchi translate {clip} --target en"
+    )
+    command = ["unshare", "-n", "sh", "-c", script]
+    if shutil.which("strace"):
+        command = ["unshare", "-n", "strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace),
+                   "sh", "-c", script]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("ORT_DISABLE_TELEMETRY", "PYTHONPATH")}
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    english = [line for line in result.stdout.splitlines() if line.startswith("[en]")]
+    assert english and len(english[0]) > len("[en] ") + 10, result.stdout
+    assert any(line.startswith("[ja]") for line in result.stdout.splitlines())
+    assert not [e for e in _NETWORK_ERRORS if e in result.stderr], result.stderr[-2000:]
+    assert outside_connects(trace if trace.exists() else None) == []
+
+
+def test_second_install_of_the_same_bundle_is_a_no_op(offline_install, x86_bundle, signing_key) -> None:
+    """Installing the same release again (now with the installed, trusted madoguchi) changes nothing."""
+    prefix, completed, _ = offline_install
+    assert completed.returncode == 0
+    before = os.readlink(prefix / "current")
+    again = run(["unshare", "-n", f"{x86_bundle}/install.sh", "--prefix", str(prefix), "--no-services"])
+    if again.returncode != 0 and "unshare" in again.stderr:
+        pytest.skip("unshare unavailable")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert os.readlink(prefix / "current") == before
+    assert not (prefix / "previous").exists()

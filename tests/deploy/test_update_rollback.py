@@ -1,0 +1,124 @@
+"""Updates keep the previous release; a broken one rolls back; a power cut at any step leaves one working.
+
+These install the x86_64 bundle as ``--role server`` (the smaller dependency set, same mechanism) into
+their own prefix, with the development checkout's madoguchi playing the installed, trusted release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from deploy_helpers import madoguchi_command, run
+
+from edge.bundle import health_check, read_manifest, sign_manifest
+from edge.bundle_build import _load_signing_key
+
+
+def derive_bundle(source: Path, dest: Path, key_path: Path, release_id: str, *, broken: bool = False) -> Path:
+    """A copy of ``source`` signed as a new release; ``broken`` makes its madoguchi fail at import."""
+    shutil.copytree(source, dest, copy_function=os.link)
+    if broken:
+        wheel = next((dest / "wheelhouse").glob("madoguchi-*.whl"))
+        data = wheel.read_bytes()
+        wheel.unlink()  # a hard link to the good bundle: never write through it
+        with (
+            zipfile.ZipFile(_bytes_io(data)) as good,
+            zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as bad,
+        ):
+            for item in good.infolist():
+                body = good.read(item)
+                if item.filename == "madoguchi/__init__.py":
+                    body = b'raise ImportError("deliberately broken release")\n'
+                bad.writestr(item, body)
+    manifest = dataclasses.replace(read_manifest(dest), release_id=release_id)
+    for name in ("SHA256SUMS", "bundle.json", "bundle.sig", "signing.pub"):
+        (dest / name).unlink()
+    sign_manifest(dest, manifest, _load_signing_key(key_path))
+    return dest
+
+
+def _bytes_io(data: bytes):  # type: ignore[no-untyped-def]
+    import io
+
+    return io.BytesIO(data)
+
+
+def install(bundle: Path, prefix: Path, pubkey: Path, **env: str):  # type: ignore[no-untyped-def]
+    return run(
+        [*madoguchi_command(), "bundle", "install", str(bundle), "--prefix", str(prefix), "--role", "server",
+         "--no-services", "--pubkey", str(pubkey)],
+        env=env, timeout=900,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def server_prefix(x86_bundle, signing_key, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    prefix = tmp_path_factory.mktemp("update") / "prefix"
+    completed = install(x86_bundle, prefix, signing_key[1])
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    return prefix
+
+
+def test_broken_update_rolls_back(server_prefix, x86_bundle, signing_key, tmp_path) -> None:
+    """A correctly signed release whose madoguchi cannot start is switched to, fails, and is switched away."""
+    good = os.readlink(server_prefix / "current")
+    broken = derive_bundle(x86_bundle, tmp_path / "broken", signing_key[0], "9.9.9-broken", broken=True)
+    completed = install(broken, server_prefix, signing_key[1])
+    assert completed.returncode == 1
+    assert "failed its health check" in completed.stderr and "rolled back" in completed.stderr
+    assert os.readlink(server_prefix / "current") == good
+    assert health_check(server_prefix, "server") is None
+
+
+def test_update_keeps_previous_and_manual_rollback(server_prefix, x86_bundle, signing_key, tmp_path) -> None:
+    """A good update keeps the old release as `previous`; `madoguchi bundle rollback` switches back."""
+    old = os.readlink(server_prefix / "current")
+    newer = derive_bundle(x86_bundle, tmp_path / "newer", signing_key[0], "0.1.0-zz-newer")
+    completed = install(newer, server_prefix, signing_key[1])
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert os.readlink(server_prefix / "current") == "releases/0.1.0-zz-newer"
+    assert os.readlink(server_prefix / "previous") == old
+    back = run([*madoguchi_command(), "bundle", "rollback", "--prefix", str(server_prefix)])
+    assert back.returncode == 0, back.stderr
+    assert os.readlink(server_prefix / "current") == old
+    assert os.readlink(server_prefix / "previous") == "releases/0.1.0-zz-newer"
+    assert health_check(server_prefix, "server") is None
+
+
+def test_bundle_signed_by_another_key_is_refused(server_prefix, x86_bundle, tmp_path) -> None:
+    """The prefix pins the server's key: a bundle signed by someone else never installs."""
+    from glossary.signing import generate_private_key, private_key_pem
+
+    other = tmp_path / "other.key"
+    other.write_bytes(private_key_pem(generate_private_key()))
+    before = os.readlink(server_prefix / "current")
+    forged = derive_bundle(x86_bundle, tmp_path / "forged", other, "0.1.0-forged")
+    completed = run(
+        [*madoguchi_command(), "bundle", "install", str(forged), "--prefix", str(server_prefix),
+         "--role", "server", "--no-services"],
+    )  # fmt: skip
+    assert completed.returncode == 1
+    assert "bad signature" in completed.stderr
+    assert os.readlink(server_prefix / "current") == before
+
+
+@pytest.mark.parametrize("step", ["verify", "venv", "pip", "packs", "config", "switch", "health"])
+def test_power_cut_at_any_step_leaves_a_working_release(
+    step: str, server_prefix, x86_bundle, signing_key, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SIGKILL at each step of an update: `current` always runs; the next install completes the update."""
+    release_id = f"0.1.0-zzz-powercut-{step}"
+    bundle = derive_bundle(x86_bundle, tmp_path_factory.mktemp(step) / "b", signing_key[0], release_id)
+    killed = install(bundle, server_prefix, signing_key[1], MADOGUCHI_BUNDLE_FAULT=step)
+    assert killed.returncode == -9, killed.stderr[-1000:]
+    assert (server_prefix / "current" / ".complete").exists()
+    assert health_check(server_prefix, "server") is None
+    again = install(bundle, server_prefix, signing_key[1])
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert os.readlink(server_prefix / "current") == f"releases/{release_id}"
+    assert health_check(server_prefix, "server") is None

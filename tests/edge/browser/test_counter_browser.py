@@ -1,0 +1,203 @@
+"""The counter page in a real browser (Debian chromium driven by Playwright) with a fake microphone.
+
+The edge app runs with the real pipeline (Whisper base + the English Piper voice). Chromium's fake
+capture device plays a 16-bit WAV made from a real clip; the clerk holds the talk button, the resident
+talks hands-free. Screenshots go to ``test-artifacts/screenshots/``; the end-of-speech → first-audio
+latency measured in the page is printed (timing is reported, never asserted).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
+    pytest.mark.skipif(shutil.which("sox") is None, reason="sox is not installed"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _fake_wav(source: Path, out: Path, seconds: float) -> Path:
+    """A 16 kHz 16-bit mono WAV: the first ``seconds`` of ``source`` then 1.5 s of silence."""
+    convert = ["sox", str(source), "-r", "16000", "-c", "1", "-b", "16", str(out)]
+    subprocess.run([*convert, "trim", "0", str(seconds), "pad", "0", "1.5"], check=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def server_url(default_store, tmp_path_factory) -> Iterator[str]:
+    """The counter app with the real pipeline, served by uvicorn on 127.0.0.1."""
+    import uvicorn
+
+    from edge.config import EdgeSettings
+    from edge.pipeline import TurnPipeline
+    from edge.ui import CounterOptions, create_app
+
+    home = tmp_path_factory.mktemp("edge-home")
+    settings = EdgeSettings(home=home, packs_dir=default_store.root)
+    pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en"), ("en", "ja")], warm=False)
+    app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def _launch(playwright, wav: Path):
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}",
+            "--autoplay-policy=no-user-gesture-required",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
+
+
+def _status(page) -> dict:
+    return page.evaluate("fetch('/api/status').then(r => r.json())")
+
+
+def _stats(page) -> dict:
+    return page.evaluate("JSON.parse(JSON.stringify(window.madoguchiStats))")
+
+
+def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path) -> None:
+    """Clerk push-to-talk, phrase, typed text, flip, end; then a resident hands-free with language ID."""
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=90_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    ja_wav = _fake_wav(eval_dir / "speech" / "test_ja_2.wav", tmp_path / "ja.wav", 4.5)
+    en_wav = _fake_wav(eval_dir / "speech" / "test_en_1.wav", tmp_path / "en.wav", 4.0)
+    measured: dict[str, float] = {}
+
+    with sync_playwright() as p:
+        # --- the clerk speaks Japanese to an English-speaking resident --------------------------------
+        browser = _launch(p, ja_wav)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.set_default_timeout(90_000)
+        page.goto(server_url + "/")
+        expect(page.locator("body")).to_have_attribute("data-connected", "1")
+        for code in ("vi", "zh", "tl", "pt", "ne", "en", "ko", "id", "es"):
+            expect(page.locator(f"#picker button[data-lang='{code}']")).to_have_count(1)
+        expect(page.locator("#picker button[data-lang='ne']")).to_contain_text("नेपाली")
+        page.click("#picker button[data-lang='en']")
+        expect(page.locator("body")).to_have_attribute("data-locked", "1")
+        expect(page.locator("#promise")).to_contain_text("not recorded")
+
+        talk = page.locator("#clerk-talk")
+        talk.hover()
+        page.mouse.down()
+        page.wait_for_timeout(4500)
+        page.mouse.up()
+        translation = page.locator("#resident-turns li[data-turn-id='t1'] .translation")
+        expect(translation).not_to_have_class("translation pending")
+        assert translation.inner_text().strip()
+        assert translation.get_attribute("lang") == "en"
+        heard = page.locator("#clerk-turns li[data-turn-id='t1'] .heard")
+        assert heard.get_attribute("lang") == "ja" and heard.inner_text().strip()
+        page.wait_for_function("window.madoguchiStats.chunksPlayed > 0")
+        stats = _stats(page)
+        assert stats["latenciesMs"], "first audio was not timed"
+        measured["clerk_ptt_stop_to_first_audio_ms"] = stats["latenciesMs"][0]
+        back = page.locator("#clerk-turns li[data-turn-id='t1'] .back")
+        expect(back).to_contain_text("no MT pack")
+        page.screenshot(path=str(SCREENSHOTS / "counter-clerk-turn.png"))
+
+        # a phrase from the book: shown and spoken in English without MT
+        phrases = page.evaluate("fetch('/api/phrases').then(r => r.json())")
+        first = phrases["situations"][0]["phrases"][0]
+        played = stats["chunksPlayed"]
+        page.click("#phrasebook summary")
+        page.fill("#phrase-search", first["ja"][:6])
+        page.click(f"button[data-phrase-id='{first['id']}']")
+        phrase_turn = page.locator("#resident-turns li.phrase .translation")
+        expect(phrase_turn).to_have_text(first["translations"]["en"])
+        page.wait_for_function(f"window.madoguchiStats.chunksPlayed > {played}")
+
+        # typed text with markup: shown as text, glossary term marked
+        page.fill("#clerk-text", "<script>window.__pwned = 1</script>住民票の写しですね")
+        page.press("#clerk-text", "Enter")
+        typed = page.locator("#clerk-turns li[data-turn-id='t3'] .heard")
+        expect(typed).to_contain_text("<script>")
+        assert page.evaluate("window.__pwned") is None
+        mark = typed.locator("mark[data-term-id='res.juminhyo_copy']")
+        expect(mark).to_have_count(1)
+        mark.click()
+        expect(page.locator("#term-popup")).to_be_visible()
+        expect(page.locator("#term-popup .body")).to_contain_text("住民票")
+        page.keyboard.press("Escape")
+
+        page.click("#flip")
+        expect(page.locator("body")).to_have_class("flipped")
+        page.screenshot(path=str(SCREENSHOTS / "counter-flipped.png"))
+        page.click("#flip")
+
+        assert _status(page)["conversations"]["turns"] == 3
+        page.click("#end")
+        expect(page.locator("#clerk-turns li")).to_have_count(0)
+        expect(page.locator("#resident-turns li")).to_have_count(0)
+        expect(page.locator("body")).to_have_attribute("data-locked", "0")
+        page.wait_for_function("document.body.dataset.turns === '0'")
+        conversations = _status(page)["conversations"]
+        assert conversations["turns"] == 0 and conversations["holding_content"] == 0
+        page.screenshot(path=str(SCREENSHOTS / "counter-ended.png"))
+        browser.close()
+
+        # --- a resident speaks English hands-free; language ID proposes English -----------------------
+        browser = _launch(p, en_wav)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.set_default_timeout(90_000)
+        page.goto(server_url + "/")
+        expect(page.locator("body")).to_have_attribute("data-connected", "1")
+        page.check("#handsfree")
+        page.click("#resident-talk")
+        heard = page.locator("#resident-turns li[data-turn-id='t1'] .heard")
+        expect(heard).not_to_have_class("heard pending")
+        page.wait_for_function("window.madoguchiStats.turnsEnded >= 1")
+        page.click("#resident-talk")  # hands-free off
+        assert heard.get_attribute("lang") == "en"
+        assert any(word in heard.inner_text().lower() for word in ("edge", "transformer", "cutting"))
+        expect(page.locator("#confirm")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "counter-resident-confirm.png"))
+        page.click("#confirm-yes")
+        expect(page.locator("body")).to_have_attribute("data-locked", "1")
+        expect(page.locator("#resident-language")).to_have_text("English")
+        page.click("#end")
+        page.wait_for_function("document.body.dataset.turns === '0'")
+        browser.close()
+
+    print("BROWSER_LATENCY " + json.dumps(measured))

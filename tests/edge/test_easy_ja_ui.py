@@ -1,0 +1,73 @@
+"""The counter page with the ``ja-easy`` target: picker, phrase book and typed clerk turns (real app)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from edge.config import EdgeSettings
+from edge.pipeline import TurnPipeline
+from edge.ui import CounterOptions, create_app
+
+
+def _drain_until(ws: Any, wanted: str, limit: int = 50) -> dict[str, dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for _ in range(limit):
+        message = ws.receive_json()
+        seen[message["type"]] = message
+        if message["type"] == wanted:
+            return seen
+    raise AssertionError(f"no {wanted} among {list(seen)}")
+
+
+def _app(tmp_path: Path, pipeline: Any | None) -> Any:
+    settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs")
+    return create_app(settings, pipeline=pipeline, options=CounterOptions(idle_timeout_s=0))
+
+
+def test_picker_offers_easy_japanese(tmp_path: Path) -> None:
+    """やさしい にほんご is in the picker (the extra target) with its native name."""
+    with TestClient(_app(tmp_path, None)) as client:
+        texts = client.get("/api/texts").json()
+    assert "ja-easy" in texts["extra_picker_languages"]
+    assert texts["native_names"]["ja-easy"] == "やさしい にほんご"
+
+
+def test_phrase_in_easy_japanese_comes_with_furigana(tmp_path: Path) -> None:
+    """A tapped phrase shows its hand-written easy_ja, and ruby_html with furigana."""
+    with TestClient(_app(tmp_path, None)) as client:
+        phrase = next(
+            p
+            for group in client.get("/api/phrases").json()["situations"]
+            for p in group["phrases"]
+            if any("\u4e00" <= c <= "\u9fff" for c in p["easy_ja"])
+        )
+        with client.websocket_connect("/ws") as ws:
+            ws.receive_json(), ws.receive_json()  # hello, state
+            ws.send_text(json.dumps({"type": "set_language", "language": "ja-easy"}))
+            assert ws.receive_json()["resident_language"] == "ja-easy"
+            ws.send_text(json.dumps({"type": "phrase", "phrase_id": phrase["id"]}))
+            seen = _drain_until(ws, "turn_end")
+    translation = seen["translation"]
+    assert translation["text"] == phrase["easy_ja"]
+    assert "<ruby>" in translation["ruby_html"]
+
+
+def test_typed_clerk_turn_into_easy_japanese(tmp_path: Path) -> None:
+    """A typed clerk sentence is rewritten; the translation message carries escaped ruby_html."""
+    pipe = TurnPipeline(None, {}, None, languages=("ja", "vi"))
+    with TestClient(_app(tmp_path, pipe)) as client, client.websocket_connect("/ws") as ws:
+        ws.receive_json(), ws.receive_json()
+        ws.send_text(json.dumps({"type": "set_language", "language": "ja-easy"}))
+        ws.receive_json()
+        text = "<b>こちら</b>にご記入ください。"
+        ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": text}))
+        seen = _drain_until(ws, "turn_end")
+    translation = seen["translation"]
+    assert translation["language"] == "ja-easy"
+    assert translation["engine"] == "easy-ja"
+    assert translation["text"] == "<b>こちら</b>に書いてください。"
+    assert translation["ruby_html"] == "&lt;b&gt;こちら&lt;/b&gt;に<ruby>書<rt>か</rt></ruby>いてください。"
