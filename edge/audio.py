@@ -91,6 +91,9 @@ def load_audio(path: Path, limits: AudioLimits = AudioLimits()) -> np.ndarray:
     if path.stat().st_size == 0:
         raise EmptyAudio(f"{path} is empty (0 bytes); record the speech again")
     audio = _decode(path, limits.max_duration_s)
+    peak = float(np.abs(audio).max()) if audio.size else 0.0
+    if 1.0 < peak < float("inf"):  # a surround down-mix or a hot float file: scale, do not clip
+        audio /= peak
     return check_samples(audio, limits, name=str(path))
 
 

@@ -34,7 +34,8 @@ WebSocket protocol, version 1 (``/ws``):
                           recording: {speaker, mode, source} | null, busy, idle_timeout_s}
         vad              {event: "speech_started"|"speech_stopped"}    hands-free end-pointing
         turn_started     {turn_id, speaker, kind}
-        transcript       {turn_id, speaker, text, language, terms, term_info, kind}
+        transcript       {turn_id, speaker, text, language, terms, term_info, kind, ruby_html}
+                         ruby_html: Japanese only, escaped HTML with <ruby> furigana (the page's toggle)
         translation      {turn_id, speaker, text, language, engine, terms, term_info, flagged, ruby_html}
                          ruby_html: target ja-easy only, escaped HTML with <ruby> furigana (else null)
         back_translation {turn_id, speaker, available, text, language, reason}
@@ -785,7 +786,7 @@ class Session:
                     "flagged": False,
                     "reviewed": entry.reviewed,
                     "phrase_id": phrase_id,
-                    "ruby_html": _phrase_ruby(turn.target_text, language),
+                    "ruby_html": _ruby_html(turn.target_text, language),
                 }
             )
             self.send(
@@ -887,6 +888,7 @@ class Session:
                 "language": language,
                 "terms": spans,
                 "term_info": self.service.term_info(ids, language),
+                "ruby_html": _ruby_html(text, language),
             }
         )
         return ids
@@ -910,6 +912,7 @@ class Session:
                         "language_probability": event.language_probability,
                         "terms": spans,
                         "term_info": self.service.term_info(ids, event.language),
+                        "ruby_html": _ruby_html(event.text, event.language),
                     }
                 )
             elif isinstance(event, TranslationReady):
@@ -973,16 +976,17 @@ _HANDLERS: dict[str, Callable[[Session, dict[str, Any]], Any]] = {
 }
 
 
-def _phrase_ruby(text: str, language: str) -> str | None:
-    """Furigana (escaped ruby HTML) for a phrase-book sentence in Easy Japanese; None otherwise."""
-    if language != "ja-easy" or not text:
+def _ruby_html(text: str, language: str) -> str | None:
+    """Furigana as escaped ruby HTML for Japanese text (``ja``, or a phrase-book ``ja-easy`` sentence
+    used as written); None for other languages or when SudachiPy is missing."""
+    if language not in (STAFF_LANGUAGE, "ja-easy") or not text:
         return None
     try:
         from edge.easy_ja import default_easy_japanese
 
-        return str(default_easy_japanese().phrase(text).ruby_html)
+        return str(default_easy_japanese().furigana(text).ruby_html)
     except (ImportError, EdgeError) as exc:
-        _LOGGER.debug("no furigana for the phrase: %s", exc)
+        _LOGGER.debug("no furigana: %s", exc)
         return None
 
 
@@ -1164,7 +1168,7 @@ def start_local_server(home: Path, port: int, *, timeout_s: float = 60.0) -> Loc
         ) from exc
     server_home = home / "local-server"
     server_home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "MADOGUCHI_HOME": str(server_home)}
+    env = {**os.environ, "MADOGUCHI_SERVER_HOME": str(server_home)}
     log = (server_home / "server.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "madoguchi", "server", "run", "--host", "127.0.0.1", "--port", str(port)],
@@ -1202,7 +1206,7 @@ def enroll_with_local_server(local: LocalServer, settings: EdgeSettings) -> str:
     paths = enrollment_paths(settings.home, settings.token_path, settings.pubkey_path)
     if paths.server_url == local.url and paths.token_path.exists():
         return f"already enrolled with {local.url}"
-    env = {**os.environ, "MADOGUCHI_HOME": str(local.home)}
+    env = {**os.environ, "MADOGUCHI_SERVER_HOME": str(local.home)}
     device = f"{socket.gethostname()}-{os.getpid()}"
     done = subprocess.run(
         [sys.executable, "-m", "madoguchi", "server", "enroll", "--site", "local", "--device", device],

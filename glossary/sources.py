@@ -33,6 +33,8 @@ TableKind = Literal["terms", "phrases"]
 BOM: Final = b"\xef\xbb\xbf"
 #: Largest file accepted (CSV or XLSX), bytes. The whole city glossary is far below this.
 MAX_FILE_BYTES: Final = 20 * 1024 * 1024
+#: An XLSX is a zip: its parts may expand to at most this much (a zip bomb is refused before parsing).
+MAX_XLSX_EXPANDED_BYTES: Final = 100 * 1024 * 1024
 #: Largest cell accepted, characters.
 MAX_CELL_CHARS: Final = 2000
 
@@ -221,6 +223,17 @@ def read_xlsx_bytes(data: bytes, file: str, problems: list[Problem]) -> list[Raw
 
     if len(data) > MAX_FILE_BYTES:
         problems.append(Problem(file, None, "file", f"file is larger than {MAX_FILE_BYTES // 2**20} MiB"))
+        return []
+    try:
+        expanded = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        problems.append(Problem(file, None, "file", f"not a readable XLSX workbook ({exc}); save as .xlsx"))
+        return []
+    if expanded > MAX_XLSX_EXPANDED_BYTES:
+        problems.append(
+            Problem(file, None, "file", f"workbook expands to {expanded // 2**20} MiB, more than "
+                    f"{MAX_XLSX_EXPANDED_BYTES // 2**20} MiB; save only the terms and phrases sheets")
+        )  # fmt: skip
         return []
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)

@@ -87,9 +87,9 @@ class HeartbeatIn(DeviceModel):
 
     app_version: Code
     glossary_version: Code | None = None
-    glossary_number: Annotated[int, Field(ge=0)] | None = None
+    glossary_number: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None  # database INTEGER
     pack_ids: Annotated[list[Code], Field(max_length=100)] = []
-    free_disk_bytes: Annotated[int, Field(ge=0)] | None = None
+    free_disk_bytes: Annotated[int, Field(ge=0, le=2**62)] | None = None  # database BIGINT
     last_error_code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")] | None = None
 
 

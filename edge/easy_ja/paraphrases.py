@@ -8,7 +8,9 @@ Columns: ``word,pos,easy,reading,note``. ``pos`` says how a replacement is appli
 - ``noun`` / ``adv``: a whole word replaced as it is (本日 → 今日, 至急 → すぐに); ``reading``
   restricts the match to one reading (方 read かた → 人, not ほう).
 - ``loanword``: a katakana word replaced only where the Japanese word is easier (アポイント → 予約).
-- ``expr``: a fixed expression replaced as written (所定の → 決まった, ご遠慮ください → しないでください).
+- ``expr``: a fixed expression replaced as written (所定の → 決まった, 場合は → ときは).
+- ``honorific``: a fixed honorific expression replaced as written (お越しください → 来てください,
+  恐れ入りますが → すみませんが); reported as ``honorific.expression``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from edge.errors import ConfigError
 
 _LOGGER = logging.getLogger(__name__)
 
-POS_KINDS: Final = frozenset({"suru", "verb", "noun", "adv", "loanword", "expr"})
+POS_KINDS: Final = frozenset({"suru", "verb", "noun", "adv", "loanword", "expr", "honorific"})
+_FIXED: Final = frozenset({"expr", "honorific"})
 _HEADER: Final = ["word", "pos", "easy", "reading", "note"]
 
 
@@ -47,11 +50,12 @@ class ParaphraseDictionary:
         self.entries = tuple(entries)
         self._words: dict[str, list[Paraphrase]] = {}
         for e in entries:
-            if e.pos != "expr":
+            if e.pos not in _FIXED:
                 self._words.setdefault(e.word, []).append(e)
         self.expressions: tuple[Paraphrase, ...] = tuple(
-            sorted((e for e in entries if e.pos == "expr"), key=lambda e: len(e.word), reverse=True)
+            sorted((e for e in entries if e.pos in _FIXED), key=lambda e: len(e.word), reverse=True)
         )
+        """Fixed expressions (``expr`` and ``honorific``), longest first."""
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -6,7 +6,8 @@ by placeholders (private-use characters) before the rules run, so no rule can to
 
 Guideline → rule ids:
 
-- 敬語を使わない、です・ます で話す: ``honorific.request`` (〜ていただけますでしょうか → 〜てください),
+- 敬語を使わない、です・ます で話す: ``honorific.expression`` (お越しください → 来てください),
+  ``honorific.request`` (〜ていただけますでしょうか → 〜てください),
   ``honorific.go_suru`` (ご記入ください → 記入してください), ``honorific.o_verb`` (お待ちください →
   待ってください), ``honorific.gozaimasu`` (〜でございます → 〜です), ``honorific.humble``
   (いたします → します, おります → います), ``honorific.question`` (〜でしょうか → 〜ですか),
@@ -151,13 +152,18 @@ def time_ampm(text: str, ctx: RuleContext) -> tuple[str, bool]:
         tail = f"{minute}分" if minute else ""
         return _ampm(m.group(1), hour) + tail
 
+    new = _CLOCK_RE.sub(clock, text)
+    # With a 24-hour time in the sentence (9時から17時まで) a bare morning hour is made explicit too.
+    afternoon = any(
+        m.group(1) is None and 13 <= int(m.group(2)) <= 23 for m in _HOUR_RE.finditer(new)
+    ) or bool(re.search(r"午前|午後", new) and new != text)
+
     def hour_repl(m: re.Match[str]) -> str:
         hour = int(m.group(2))
-        if hour > 24 or (m.group(1) is None and hour <= 12):
+        if hour > 24 or (m.group(1) is None and hour <= 12 and not (afternoon and 6 <= hour <= 11)):
             return m.group(0)  # 3時 alone stays: the clerk said it that way
         return _ampm(m.group(1), hour) + (m.group(3) or "")
 
-    new = _CLOCK_RE.sub(clock, text)
     new = _HOUR_RE.sub(hour_repl, new)
     return new, new != text
 
@@ -281,7 +287,10 @@ def honorific_o_verb(text: str, ctx: RuleContext) -> tuple[str, bool]:
         end = _request_tail_end(text, tail.start)
         if end is None:
             continue
-        te = conjugate_word(verb.dictionary_form, verb.conj_type, "te")
+        try:
+            te = conjugate_word(verb.dictionary_form, verb.conj_type, "te")
+        except (ValueError, KeyError):
+            continue
         new = text[: prefix.start] + te + "ください" + text[end:]
         return honorific_o_verb(new, ctx)[0], True
     return text, False
@@ -366,13 +375,20 @@ def honorific_question(text: str, ctx: RuleContext) -> tuple[str, bool]:
     return new, new != text
 
 
+#: Words that are not words without their ご (ご覧, ご存じ, ご馳走, ご機嫌).
+_GO_KEPT: Final = frozenset({"覧", "存じ", "存知", "馳走", "機嫌", "無沙汰"})
+
+
 def honorific_go_prefix(text: str, ctx: RuleContext) -> tuple[str, bool]:
     """``honorific.go_prefix``: the honorific ご before a noun is dropped (ご住所 → 住所)."""
     ms = ctx.analyzer.tokenize(text)
     cuts = [
         a.start
         for a, b in itertools.pairwise(ms)
-        if a.surface in ("ご", "御") and a.pos[0] == "接頭辞" and b.pos[0] == "名詞" and b.surface != "覧"
+        if a.surface in ("ご", "御")
+        and a.pos[0] == "接頭辞"
+        and b.pos[0] == "名詞"
+        and b.surface not in _GO_KEPT
     ]
     if not cuts:
         return text, False
@@ -423,13 +439,23 @@ def negation_double(text: str, ctx: RuleContext) -> tuple[str, bool]:
 # --- words ------------------------------------------------------------------------------------
 
 
-def lexical_expression(text: str, ctx: RuleContext) -> tuple[str, bool]:
-    """``lexical.expression``: fixed difficult expressions, longest first (所定の → 決まった)."""
+def _fixed(text: str, ctx: RuleContext, kind: str) -> tuple[str, bool]:
     new = text
     for e in ctx.paraphrases.expressions:
-        if e.word in new:
+        if e.pos == kind and e.word in new:
             new = new.replace(e.word, e.easy)
     return new, new != text
+
+
+def honorific_expression(text: str, ctx: RuleContext) -> tuple[str, bool]:
+    """``honorific.expression``: fixed honorific phrases (お越しください → 来てください,
+    恐れ入りますが → すみませんが), longest first."""
+    return _fixed(text, ctx, "honorific")
+
+
+def lexical_expression(text: str, ctx: RuleContext) -> tuple[str, bool]:
+    """``lexical.expression``: fixed difficult expressions, longest first (所定の → 決まった)."""
+    return _fixed(text, ctx, "expr")
 
 
 def _next_surface(ms: list[Morpheme], i: int) -> str:
@@ -673,6 +699,7 @@ WORD_RULES: Final[tuple[tuple[str, RuleFn], ...]] = (
     ("date.era", date_era),
     ("number.digits", number_digits),
     ("time.ampm", time_ampm),
+    ("honorific.expression", honorific_expression),
     ("lexical.expression", lexical_expression),
     ("honorific.request", honorific_request),
     ("honorific.go_suru", honorific_go_suru),

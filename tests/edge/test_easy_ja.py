@@ -33,9 +33,9 @@ def rewrite(easy: EasyJapanese, text: str) -> tuple[str, tuple[str, ...]]:
         ("書類を書いていただけますでしょうか。", "書類を書いてください。", "honorific.request"),
         ("もう一度読んでいただけますか。", "もう一度読んでください。", "honorific.request"),
         ("こちらの書類にご記入ください。", "こちらの書類に書いてください。", "honorific.go_suru"),
-        ("2階の窓口にお越しください。", "2階の窓口に来てください。", "lexical.expression"),
+        ("2階の窓口にお越しください。", "2階の窓口に来てください。", "honorific.expression"),
         ("担当はこちらでございます。", "担当はこちらです。", "honorific.gozaimasu"),
-        ("少々お待ちください。", "少し待ってください。", "lexical.expression"),
+        ("少々お待ちください。", "少し待ってください。", "honorific.expression"),
         ("番号を順番にお呼びします。", "番号を順番に呼びます。", "honorific.o_verb"),
         ("明日、書類を郵送いたします。", "明日、書類を郵便で送ります。", "honorific.humble"),
         ("こちらの内容でよろしいでしょうか。", "こちらの内容でいいですか。", "honorific.question"),
@@ -156,6 +156,8 @@ def test_times_are_am_pm_with_digits(easy: EasyJapanese) -> None:
     assert rewrite(easy, "9:30に来てください。")[0] == "午前9時30分に来てください。"
     assert rewrite(easy, "十月二十日の十四時に来てください。")[0] == "10月20日の午後2時に来てください。"
     assert "10分" not in rewrite(easy, "十分に気をつけてください。")[0]
+    assert rewrite(easy, "受付は9時から17時までです。")[0] == "受付は午前9時から午後5時までです。"
+    assert rewrite(easy, "3時に来てください。")[0] == "3時に来てください。"
 
 
 # --- furigana -------------------------------------------------------------------------------------

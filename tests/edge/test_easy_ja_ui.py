@@ -71,3 +71,18 @@ def test_typed_clerk_turn_into_easy_japanese(tmp_path: Path) -> None:
     assert translation["engine"] == "easy-ja"
     assert translation["text"] == "<b>こちら</b>に書いてください。"
     assert translation["ruby_html"] == "&lt;b&gt;こちら&lt;/b&gt;に<ruby>書<rt>か</rt></ruby>いてください。"
+
+
+def test_clerk_japanese_transcript_carries_furigana(tmp_path: Path) -> None:
+    """The clerk's Japanese comes with ruby_html (shown when the page's ふりがな toggle is on)."""
+    pipe = TurnPipeline(None, {}, None, languages=("ja", "vi"))
+    with TestClient(_app(tmp_path, pipe)) as client, client.websocket_connect("/ws") as ws:
+        ws.receive_json(), ws.receive_json()
+        ws.send_text(json.dumps({"type": "set_language", "language": "vi"}))
+        ws.receive_json()
+        ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": "住民票を<i>14日</i>までに。"}))
+        seen = _drain_until(ws, "turn_end")
+    ruby = seen["transcript"]["ruby_html"]
+    assert "<ruby>住民票<rt>じゅうみんひょう</rt></ruby>" in ruby
+    assert "&lt;i&gt;<ruby>14日<rt>じゅうよっか</rt></ruby>&lt;/i&gt;" in ruby
+    assert "furigana" in client.get("/").text

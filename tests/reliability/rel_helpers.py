@@ -30,9 +30,7 @@ def small_glossary(label: str, *, term_text: str | None = None) -> Glossary:
             ja="住民票の写し",
             reading="じゅうみんひょうのうつし",
             variants=("住民票",),
-            translations={
-                lang: term_text or f"certificate of residence ({lang}, {label})" for lang in LANGS
-            },
+            translations={lang: term_text or f"certificate of residence ({lang}, {label})" for lang in LANGS},
             easy_ja="すんでいる ところを しょうめいする かみ",
         ),
         Term(

@@ -225,7 +225,9 @@ def test_request_size_limits(server: Server) -> None:
     huge = {"file": ("g.json", b" " * (9 * 1024 * 1024), "application/json")}
     reply = client.post("/api/v1/admin/glossary", files=huge, auth=admin)
     assert reply.status_code in (413, 422) and "larger than" in reply.text
-    reply = client.post("/console/login", data={"username": "x" * 5_000_000, "password": "p", "csrf_token": "t"})
+    reply = client.post(
+        "/console/login", data={"username": "x" * 5_000_000, "password": "p", "csrf_token": "t"}
+    )
     assert reply.status_code in (400, 403, 413, 422)
 
 
@@ -242,7 +244,9 @@ def test_unauthenticated_uploads_are_cut_off_before_they_reach_the_disk(server: 
             yield b"-" * (1024 * 1024)
 
     headers = {"Content-Type": "multipart/form-data; boundary=x"}
-    reply = client.post("/console/glossary/upload", content=chunked(), headers=headers, follow_redirects=False)
+    reply = client.post(
+        "/console/glossary/upload", content=chunked(), headers=headers, follow_redirects=False
+    )
     assert reply.status_code == 413
     assert client.get("/api/v1/health").status_code == 200
 
@@ -310,12 +314,18 @@ def test_no_secret_reaches_any_log(tmp_path: Path, caplog: pytest.LogCaptureFixt
     app = create_app(settings)
     with TestClient(app, base_url="http://testserver") as client:
         admin = (ADMIN_USER, ADMIN_PASSWORD)
-        token = client.post("/api/v1/admin/devices", json={"site": "s", "device": "d"}, auth=admin).json()["token"]
-        wrong = client.post("/api/v1/admin/devices", json={"site": "s", "device": "e"}, auth=(ADMIN_USER, "nope-nope"))
+        token = client.post("/api/v1/admin/devices", json={"site": "s", "device": "d"}, auth=admin).json()[
+            "token"
+        ]
+        wrong = client.post(
+            "/api/v1/admin/devices", json={"site": "s", "device": "e"}, auth=(ADMIN_USER, "nope-nope")
+        )
         assert wrong.status_code == 401
         login = client.get("/console/login")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)  # type: ignore[union-attr]
-        client.post("/console/login", data={"username": ADMIN_USER, "password": ADMIN_PASSWORD, "csrf_token": csrf})
+        client.post(
+            "/console/login", data={"username": ADMIN_USER, "password": ADMIN_PASSWORD, "csrf_token": csrf}
+        )
         session_cookie = client.cookies.get("madoguchi_session")
         assert session_cookie
 
@@ -323,7 +333,9 @@ def test_no_secret_reaches_any_log(tmp_path: Path, caplog: pytest.LogCaptureFixt
             transport = httpx.ASGITransport(app=app)
             http = httpx.AsyncClient(transport=transport, base_url="http://testserver")
             outbox = Outbox(tmp_path / "outbox.db")
-            sync = SyncClient("http://testserver", token, settings.public_key_path, tmp_path / "g", outbox, http=http)
+            sync = SyncClient(
+                "http://testserver", token, settings.public_key_path, tmp_path / "g", outbox, http=http
+            )
             outbox.add_turn(TurnUsage(source="ja", target="vi", duration_s=1.0))
             report = await sync.sync_once(force_usage=True)
             assert report.batches_sent == 1 and report.heartbeat_ok

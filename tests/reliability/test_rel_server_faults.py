@@ -69,7 +69,9 @@ def _totals(server: ServerProcess, site: str) -> Counter[str]:
     return Counter({f"{r['kind']}:{r['key']}": r["count"] for r in rows if r["site"] == site})
 
 
-def _device(server: ServerProcess, token: str, home: Path, http: httpx.AsyncClient | None = None) -> SyncClient:
+def _device(
+    server: ServerProcess, token: str, home: Path, http: httpx.AsyncClient | None = None
+) -> SyncClient:
     outbox = Outbox(home / "outbox.db", OutboxOptions(backoff_initial_s=0.01, backoff_max_s=0.05))
     return SyncClient(
         server.url, token, server.public_key_path, home / "glossary", outbox,
@@ -105,7 +107,9 @@ async def _drain(device: SyncClient, rounds: int = 30) -> int:
     return sent
 
 
-def test_long_outage_keeps_every_count_bounded_and_delivers_once(server: ServerProcess, tmp_path: Path) -> None:
+def test_long_outage_keeps_every_count_bounded_and_delivers_once(
+    server: ServerProcess, tmp_path: Path
+) -> None:
     token = _enroll(server, "outage")
     server.stop(kill=True)
     days, per_day = 30, 20

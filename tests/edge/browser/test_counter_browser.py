@@ -140,19 +140,20 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         # a phrase from the book: shown and spoken in English without MT
         phrases = page.evaluate("fetch('/api/phrases').then(r => r.json())")
         first = phrases["situations"][0]["phrases"][0]
-        played = stats["chunksPlayed"]
         page.click("#phrasebook summary")
         page.fill("#phrase-search", first["ja"][:6])
         page.click(f"button[data-phrase-id='{first['id']}']")
         phrase_turn = page.locator("#resident-turns li.phrase .translation")
         expect(phrase_turn).to_have_text(first["translations"]["en"])
-        page.wait_for_function(f"window.madoguchiStats.chunksPlayed > {played}")
+        page.wait_for_function("window.madoguchiStats.turnsEnded >= 2")
+        page.wait_for_function(f"window.madoguchiStats.chunksStarted > {stats['chunksStarted']}")
 
         # typed text with markup: shown as text, glossary term marked
         page.fill("#clerk-text", "<script>window.__pwned = 1</script>住民票の写しですね")
         page.press("#clerk-text", "Enter")
         typed = page.locator("#clerk-turns li[data-turn-id='t3'] .heard")
         expect(typed).to_contain_text("<script>")
+        page.wait_for_function("window.madoguchiStats.turnsEnded >= 3")
         assert page.evaluate("window.__pwned") is None
         mark = typed.locator("mark[data-term-id='res.juminhyo_copy']")
         expect(mark).to_have_count(1)
