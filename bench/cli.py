@@ -108,3 +108,19 @@ def load(
     )
     result = run_load(options, out or default_out_dir(), progress=lambda msg: console.log(msg))
     print_load(result, console)
+
+
+@app.command("report")
+def report_command(
+    results_json: Path = typer.Argument(..., exists=True, dir_okay=False, help="A results.json of a run."),
+    chart: bool = typer.Option(True, "--chart/--no-chart", help="Redraw chart.png."),
+) -> None:
+    """Recompute the summary of a finished run and print its tables (JSON, summary.md, chart rewritten)."""
+    from rich.console import Console
+
+    from bench.report import print_tables, rerender
+
+    results = rerender(results_json, chart=chart)
+    print_tables(results, Console(width=None if sys.stdout.isatty() else 170))
+    for kind, path in results.get("files", {}).items():
+        typer.echo(f"{kind}: {path}")

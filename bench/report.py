@@ -59,7 +59,12 @@ def _values(records: Sequence[dict[str, Any]], key: str) -> list[float]:
 
 def _stats(records: Sequence[dict[str, Any]], key: str) -> dict[str, float | None]:
     values = _values(records, key)
-    return {"p50": _r(percentile(values, 50)), "p90": _r(percentile(values, 90)), "n": len(values)}
+    digits = 3 if key.endswith("rtf") else 1
+    return {
+        "p50": _r(percentile(values, 50), digits),
+        "p90": _r(percentile(values, 90), digits),
+        "n": len(values),
+    }
 
 
 def _r(value: float | None, digits: int = 1) -> float | None:
@@ -212,7 +217,7 @@ def print_tables(results: dict[str, Any], console: Any | None = None) -> None:
         targets.add_column(col)
     for row in results.get("targets", []):
         met = {True: "yes", False: "NO", None: "n/a"}[row["met"]]
-        targets.add_row(row["target"], _fmt(row["value"]), _fmt(row["limit"]), met)
+        targets.add_row(row["target"], _fmt(row["value"], 2), _fmt(row["limit"], 2), met)
     console.print(targets)
     if results.get("levers"):
         levers = Table(title="Levers, each alone on top of the baseline")
@@ -278,3 +283,77 @@ def draw_chart(results: dict[str, Any], path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def markdown_summary(results: dict[str, Any]) -> str:
+    """The run as Markdown tables (configs, levers, targets, MT shapes, memory, end-pointing)."""
+    env = results["environment"]
+    lines = [
+        f"Run {env['date_utc']}, {env['cpu_count']} cores, {env['threads']} threads per engine, "
+        f"load average {env.get('load_average_start')} → {env.get('load_average_end')}; "
+        f"{len(results['clips'])} clips; {env['mt_note']} ({', '.join(env['mt'].values())}).",
+        "",
+        "| config | e2e p50 ms | e2e p90 ms | /baseline | VAD | ASR enc | ASR lang-ID | ASR dec | MT | "
+        "TTS 1st | TTS total | ASR RTF | ja CER % | en WER % | guard / fallback / wrong lang |",
+        "|---|" + "---:|" * 14,
+    ]
+    for name, entry in results["summary"].items():
+        st, acc = entry["stages"], entry["accuracy_pct"]
+        lines.append(
+            f"| `{name}` | {_fmt(st['e2e_ms']['p50'])} | {_fmt(st['e2e_ms']['p90'])} | "
+            f"{_fmt(entry.get('ratio_to_baseline'), 2)} | "
+            + " | ".join(_fmt(st[k]["p50"]) for k, _ in STAGES)
+            + f" | {_fmt(st['asr_rtf']['p50'], 3)} | {_fmt(acc.get('ja', {}).get('cer'), 1)} | "
+            f"{_fmt(acc.get('en', {}).get('wer'), 1)} | "
+            f"{entry['guard_fired']} / {entry['fallbacks']} / {entry['language_wrong']} |"
+        )
+    if results.get("levers"):
+        lines += ["", "| lever alone on baseline | p50 ms | saved ms | /baseline |", "|---|---:|---:|---:|"]
+        for row in results["levers"]:
+            cells = [f"`{row['lever']}`", _fmt(row["p50_ms"]), _fmt(row["saved_ms"]), _fmt(row["ratio"], 2)]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "| target | measured | limit | met |", "|---|---:|---:|---|"]
+    for row in results.get("targets", []):
+        met = {True: "yes", False: "**no**", None: "n/a"}[row["met"]]
+        lines.append(f"| {row['target']} | {_fmt(row['value'], 1)} | {_fmt(row['limit'], 2)} | {met} |")
+    if results.get("mt_shapes"):
+        lines += [
+            "",
+            "| MT twin, 20→20 tokens | greedy ms | beam 2 ms | beam 4 ms | greedy+vmap ms | peak RSS MB |",
+        ]
+        lines.append("|---|---:|---:|---:|---:|---:|")
+        for name, row in results["mt_shapes"].items():
+            keys = ("greedy_ms", "beam2_ms", "beam4_ms", "greedy_vmap_ms", "peak_rss_mb")
+            lines.append(f"| {name} | " + " | ".join(_fmt(row.get(k)) for k in keys) + " |")
+    memory = results.get("memory_probe") or {}
+    if memory.get("peak_rss_mb"):
+        lines += [
+            "",
+            f"Peak RSS, fresh process with ASR + M2M-418M-size MT + voice: {memory['peak_rss_mb']} MB "
+            f"(steps: {memory.get('rss_steps_mb')}).",
+        ]
+    cut = results.get("endpointing") or {}
+    if cut.get("cut"):
+        parts = ", ".join(f"{ms} ms: {n}/{cut['clips']} clips cut" for ms, n in cut["cut"].items())
+        lines += ["", f"Hands-free end-pointing, false cut-offs (streaming VAD): {parts}."]
+    return "\n".join(lines) + "\n"
+
+
+def rerender(json_path: Path, *, chart: bool = True) -> dict[str, Any]:
+    """Recompute summary, levers and targets of a ``results.json`` from its turns; rewrite the JSON,
+    ``summary.md`` and (optionally) ``chart.png`` beside it."""
+    results = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    names = list(results.get("configs") or results["summary"])
+    results["summary"] = summarize(results["turns"], names)
+    results["levers"] = lever_rows(results["summary"])
+    results["targets"] = check_targets(results["summary"], results.get("memory_probe"))
+    out_dir = Path(json_path).parent
+    files = {**dict(results.get("files") or {}), "json": str(json_path)}
+    if chart:
+        files["chart"] = str(draw_chart(results, out_dir / "chart.png"))
+    summary_path = out_dir / "summary.md"
+    summary_path.write_text(markdown_summary(results), encoding="utf-8")
+    files["summary"] = str(summary_path)
+    results["files"] = files
+    write_json(results, Path(json_path))
+    return results

@@ -207,6 +207,9 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
             results["files"]["chart"] = str(report.draw_chart(results, out_dir / "chart.png"))
         except Exception as exc:  # the chart is a convenience; the JSON is the result
             _LOGGER.warning("chart not drawn: %s", exc)
+    summary_path = out_dir / "summary.md"
+    summary_path.write_text(report.markdown_summary(results), encoding="utf-8")
+    results["files"]["summary"] = str(summary_path)
     report.write_json(results, json_path)
     return results
 

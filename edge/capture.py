@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,9 +127,17 @@ class FileInputStream:
     """
 
     def __init__(
-        self, source: Path | np.ndarray, *, samplerate: int = SAMPLE_RATE, loop: bool = True
+        self,
+        source: Path | np.ndarray,
+        *,
+        samplerate: int = SAMPLE_RATE,
+        loop: bool = True,
+        realtime: bool = True,
     ) -> None:
-        """Read ``source`` (a 16-bit/float WAV path or float32 samples at ``samplerate``)."""
+        """Read ``source`` (a WAV path or float32 samples at ``samplerate``).
+
+        With ``realtime`` each ``read`` blocks until its audio would have been recorded, as a device does.
+        """
         if isinstance(source, np.ndarray):
             self._samples = np.asarray(source, dtype=np.float32).reshape(-1)
             self.samplerate = float(samplerate)
@@ -138,6 +147,9 @@ class FileInputStream:
             self._samples = load_audio(Path(source))
             self.samplerate = float(SAMPLE_RATE)
         self.loop = loop
+        self.realtime = realtime
+        self._clock_start: float | None = None
+        self._frames_read = 0
         self.position = 0
         self.started = False
         self.closed = False
@@ -149,6 +161,8 @@ class FileInputStream:
         if not self.plugged:
             raise AudioDeviceError("the file microphone is unplugged")
         self.started = True
+        self._clock_start = time.monotonic()
+        self._frames_read = 0
 
     def read(self, frames: int) -> tuple[np.ndarray, bool]:
         """The next ``frames`` samples as a (frames, 1) float32 array (zeros once the file ends)."""
@@ -168,6 +182,11 @@ class FileInputStream:
             filled += take
             self.position += take
         self.reads += 1
+        self._frames_read += frames
+        if self.realtime and self._clock_start is not None:
+            delay = self._clock_start + self._frames_read / self.samplerate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
         return out.reshape(-1, 1), False
 
     def stop(self) -> None:

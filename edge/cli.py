@@ -184,11 +184,15 @@ def run_command(
     interpreter_note: str = typer.Option(
         None, "--interpreter-note", help="The clerk's interpreter line note (text)."
     ),
+    https: bool = typer.Option(False, "--https", help="Serve HTTPS with a local CA (tablets on the LAN)."),
+    mic_device: str = typer.Option(
+        None, "--mic-device", help="Device microphone: PortAudio index or name part (see /api/devices)."
+    ),
 ) -> None:
     """Start the counter: load the models, serve the page (clerk and resident) and print its URL."""
     from edge.ui import run_command as _run
 
-    _run(port, host, with_local_server, server_port, interpreter_note)
+    _run(port, host, with_local_server, server_port, interpreter_note, https, mic_device)
 
 
 @app.command("enroll")

@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -292,3 +293,57 @@ def _sha256(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class BackgroundPackSync:
+    """Runs :meth:`PackSync.sync` in a worker thread when a heartbeat reply offers missing packs.
+
+    One round at a time; the counter's event loop is never blocked (downloads are throttled, hashing
+    happens in the worker thread). The next heartbeat reports the new pack set via :meth:`pack_ids`.
+    """
+
+    def __init__(self, sync: PackSync) -> None:
+        self.sync = sync
+        self.last_report: PackSyncReport | None = None
+        self._busy = threading.Lock()
+
+    def pack_ids(self) -> list[str]:
+        """Installed pack ids (what the heartbeat reports)."""
+        return [pack.id for pack in self.sync.store.installed()]
+
+    def on_heartbeat_reply(self, reply: dict[str, Any]) -> None:
+        """Start a background round if the reply offers packs this device lacks (returns at once)."""
+        offers = offers_from_reply(reply)
+        if not self.sync.needed(offers) or self._busy.locked():
+            return
+        threading.Thread(target=self._round, args=(offers,), name="pack-sync", daemon=True).start()
+
+    def _round(self, offers: list[PackOffer]) -> None:
+        if not self._busy.acquire(blocking=False):
+            return
+        try:
+            self.last_report = self.sync.sync(offers)
+        except Exception as exc:  # a background round must never take the counter down
+            _LOGGER.warning("pack sync round failed: %r", exc)
+        finally:
+            self._busy.release()
+
+
+def background_sync_for(
+    home: Path, store: PackStore, *, options: PackSyncOptions | None = None
+) -> BackgroundPackSync | None:
+    """The pack sync of an enrolled device (None when not enrolled)."""
+    from edge.sync import enrollment_paths
+
+    paths = enrollment_paths(home)
+    if not paths.server_url or not paths.token_path.exists() or not paths.pubkey_path.exists():
+        return None
+    sync = PackSync(
+        paths.server_url,
+        paths.token_path.read_text(encoding="ascii").strip(),
+        paths.pubkey_path.read_bytes(),
+        store,
+        home / "pack-downloads",
+        options=options,
+    )
+    return BackgroundPackSync(sync)

@@ -43,11 +43,13 @@ WebSocket protocol, version 1 (``/ws``):
         turn_end         {turn_id, speaker, engine, timings_ms}
         notice           {text, code, turn_id?}     a fallback or information (missing voice, MT, ...)
         error            {text, code, turn_id?}     a refused message or a failed turn
-        conversation_ended {reason: "ended"|"idle"|"device"}
-    ``terms`` are spans ``{start, end, term_id}`` in UTF-16-free character offsets of ``text`` (Python
-    code points); ``term_info`` maps each term id to ``{ja, reading, translation, easy_ja,
-    explanation_en, reviewed}``. A malformed, unknown or oversized message gets an ``error`` and the
-    connection stays usable.
+        conversation_ended {reason: "ended"|"idle"}    the page clears everything it shows
+    ``terms`` are spans ``{start, end, term_id}`` of ``text`` in Unicode code points (as Python counts);
+    ``term_info`` maps each term id to ``{ja, reading, translation, translations, easy_ja,
+    explanation_en, reviewed}``. A phrase turn's ``translation`` adds ``phrase_id`` and ``reviewed``;
+    a spoken turn's ``transcript`` adds ``language_probability``. A malformed, unknown or oversized
+    message gets an ``error`` and the connection stays usable; one turn runs at a time per connection
+    (``busy``), and the page stops sending audio while it plays speech.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import io
 import json
 import logging
@@ -100,6 +103,7 @@ class CounterOptions:
         vad: End-pointing of hands-free mode.
         back_translation: Translate each turn back for the speaker when an MT path back exists.
         reviewed_only: Offer reviewed phrases only.
+        mic_device: The device microphone: PortAudio index or part of its name (None = default input).
     """
 
     idle_timeout_s: float = 120.0
@@ -111,6 +115,7 @@ class CounterOptions:
     vad: VadOptions = field(default_factory=VadOptions)
     back_translation: bool = True
     reviewed_only: bool = False
+    mic_device: int | str | None = None
 
 
 class ProtocolError(EdgeError):
@@ -316,6 +321,9 @@ class CounterService:
             kwargs: dict[str, Any] = {"on_status": on_status}
             if self._capture_factory is not None:
                 kwargs["stream_factory"] = self._capture_factory
+            from edge.capture import CaptureOptions
+
+            kwargs["options"] = CaptureOptions(device=self.options.mic_device)
             self._capture = MicrophoneCapture(on_frames, **kwargs)
         self._capture.start()
 
@@ -459,7 +467,6 @@ class Session:
         """Audio of the current recording (browser or device microphone), 16 kHz float32."""
         if self.recording is None or self.playing or self.busy or samples.size == 0:
             return
-        self.conversation.touch()
         if self.recording["mode"] == "handsfree" and self._segmenter is not None:
             for item in self._segmenter.push(samples):
                 if isinstance(item, Utterance):
@@ -475,6 +482,14 @@ class Session:
                 {"type": "notice", "text": "the recording reached its maximum length", "code": "max_length"}
             )
             self._finish_ptt()
+
+    def hearing_speech(self) -> bool:
+        """True while push-to-talk is held or hands-free hears someone speaking."""
+        if self.recording is None:
+            return False
+        if self.recording["mode"] == "ptt":
+            return True
+        return self._segmenter is not None and self._segmenter.in_speech
 
     def abandon_recording(self) -> None:
         """Drop the audio of an unfinished utterance."""
@@ -797,7 +812,7 @@ class Session:
                     "available": False,
                     "text": None,
                     "language": STAFF_LANGUAGE,
-                    "reason": "phrase book sentence (verified, no MT)",
+                    "reason": "phrase book sentence (no MT)",
                 }
             )
             pipe = self.service.pipeline
@@ -1022,7 +1037,7 @@ async def _idle_watch(session: Session) -> None:
     interval = max(0.05, min(1.0, timeout / 4))
     while not session.closed:
         await asyncio.sleep(interval)
-        if not session.busy and session.recording is None and session.conversation.expired():
+        if not session.busy and not session.hearing_speech() and session.conversation.expired():
             session.end_conversation("idle")
 
 
@@ -1117,6 +1132,16 @@ def create_app(
         data["interpreter_note"] = options.interpreter_note
         data["resident_languages"] = list(service.resident_languages)
         return JSONResponse(data)
+
+    @app.get("/api/devices")
+    async def devices() -> JSONResponse:
+        from edge.capture import list_input_devices
+
+        try:
+            found = await asyncio.to_thread(list_input_devices)
+        except AudioDeviceError as exc:
+            return JSONResponse({"devices": [], "selected": options.mic_device, "error": str(exc)})
+        return JSONResponse({"devices": found, "selected": options.mic_device, "error": None})
 
     @app.get("/api/terms/{term_id}")
     async def term(term_id: str) -> JSONResponse:
@@ -1228,6 +1253,8 @@ def run_command(
     with_local_server: bool = False,
     server_port: int = 8470,
     interpreter_note: str | None = None,
+    https: bool = False,
+    mic_device: str | None = None,
 ) -> None:
     """Start the counter: load the models, serve the page and print its URL."""
     import os
@@ -1254,19 +1281,30 @@ def run_command(
     pipeline = TurnPipeline.from_settings(settings)
     outbox = _open_outbox(settings)
     note = interpreter_note or os.environ.get("MADOGUCHI_INTERPRETER_NOTE")
-    options = CounterOptions(idle_timeout_s=settings.idle_timeout_s, reviewed_only=settings.reviewed_only)
+    device: int | str | None = int(mic_device) if mic_device and mic_device.isdigit() else mic_device
+    options = CounterOptions(
+        idle_timeout_s=settings.idle_timeout_s, reviewed_only=settings.reviewed_only, mic_device=device
+    )
     if note:
-        options = CounterOptions(**{**options.__dict__, "interpreter_note": note})
+        options = dataclasses.replace(options, interpreter_note=note)
     app = create_app(settings, pipeline=pipeline, outbox=outbox, options=options)
     _attach_sync(app, settings, outbox)
     status = app.state.counter.status()
     for row in status["languages"]:
         if row["notes"]:
             typer.echo(f"  {row['code']}: " + "; ".join(row["notes"]))
+    ssl: dict[str, str] = {}
+    if https:
+        from edge.tls import default_names, ensure_tls
+
+        tls = ensure_tls(settings.home / "tls", default_names(host))
+        ssl = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
+        typer.echo(f"HTTPS for {', '.join(tls.names)}; install {tls.ca_cert} once on the tablets as a root")
     shown = "localhost" if host in ("127.0.0.1", "localhost") else host
-    typer.echo(f"counter ready: http://{shown}:{port}/  (Ctrl+C to stop)")
+    scheme = "https" if https else "http"
+    typer.echo(f"counter ready: {scheme}://{shown}:{port}/  (Ctrl+C to stop)")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", **ssl)  # type: ignore[arg-type]
     finally:
         if local is not None:
             local.process.terminate()

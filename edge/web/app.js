@@ -15,6 +15,7 @@
     chunksPlayed: 0,
     latenciesMs: [],
     turnsEnded: 0,
+    serverTimingsMs: [],
     errors: [],
     notices: [],
   });
@@ -149,7 +150,7 @@
     } else {
       node.appendChild(el("p", { className: "translation pending" }, "…"));
       const tools = el("div", { className: "tools" });
-      const replay = el("button", { type: "button", className: "replay" }, "🔊");
+      const replay = el("button", { type: "button", className: "replay" }, "▶");
       replay.setAttribute("aria-label", side === "clerk" ? "もう一度再生" : "Replay");
       replay.hidden = true;
       replay.addEventListener("click", () => replayTurn(turnId));
@@ -257,7 +258,7 @@
       const info = state.turns[msg.turn_id];
       if (info) {
         const node = turnNode(msg.turn_id, info.speaker, false);
-        node.querySelector(".turn-notice").textContent = info.speaker === "clerk" ? "🔇 text only" : "🔇 音声なし（文字のみ）";
+        node.querySelector(".turn-notice").textContent = info.speaker === "clerk" ? "(text only)" : "（音声なし・文字のみ）";
       }
     }
     if (msg.turn_id && isError) {
@@ -339,7 +340,7 @@
     for (const code of codes) {
       const row = state.status && state.status.languages.find((r) => r.code === code);
       const button = el("button", { type: "button", lang: code, "data-lang": code, className: "lang" }, nativeName(code));
-      if (row && !row.voice) button.appendChild(el("span", { className: "badge", "aria-hidden": "true", title: "text only" }, "🔇"));
+      if (row && !row.voice) button.appendChild(el("span", { className: "badge", "aria-hidden": "true", title: "text only" }, "(text)"));
       button.addEventListener("click", () => send({ type: "set_language", language: code }));
       picker.appendChild(button);
     }
@@ -611,13 +612,19 @@
     },
     turn_end: (m) => {
       stats.turnsEnded += 1;
+      if (m.timings_ms) stats.serverTimingsMs.push(m.timings_ms);
       const info = state.turns[m.turn_id];
       if (info) {
         const tr = turnNode(m.turn_id, info.speaker, false).querySelector(".translation");
         if (tr.classList.contains("pending")) {
+          // No MT path: show the speaker's own words, labelled, rather than nothing.
           tr.classList.remove("pending");
-          tr.textContent = "—";
-          tr.setAttribute("aria-label", "no translation available");
+          tr.classList.add("untranslated");
+          const heard = turnNode(m.turn_id, info.speaker, true).querySelector(".heard");
+          tr.textContent = "";
+          tr.appendChild(el("span", { className: "label" }, info.speaker === "clerk" ? "(no translation) " : "（翻訳なし・原文）"));
+          const original = el("span", { lang: heard.getAttribute("lang") || "" }, heard.textContent);
+          tr.appendChild(original);
         }
       }
       const node = document.querySelector(`#clerk-turns li[data-turn-id="${CSS.escape(m.turn_id)}"]`);

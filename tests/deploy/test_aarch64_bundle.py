@@ -64,8 +64,8 @@ def test_wheelhouse_resolves_offline_for_aarch64(aarch64_bundle: Path, tmp_path:
         completed = subprocess.run(
             [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-index",
              "--find-links", str(aarch64_bundle / "wheelhouse"), "--only-binary=:all:", "--python-version",
-             "3.11", "--implementation", "cp", "--abi", "cp311", "--abi", "abi3", "--abi", "none", "--target", str(tmp_path / extra),
-             *platforms, f"madoguchi[{extra}]==0.1.0"],
+             "3.11", "--implementation", "cp", "--abi", "cp311", "--abi", "abi3", "--abi", "none",
+             "--target", str(tmp_path / extra), *platforms, f"madoguchi[{extra}]==0.1.0"],
             capture_output=True, text=True, env={"PIP_CONFIG_FILE": "/dev/null", "PATH": "/usr/bin:/bin"},
         )  # fmt: skip
         assert completed.returncode == 0, completed.stderr[-2000:]

@@ -267,6 +267,12 @@ def test_real_pipeline_clerk_turn_and_resident_text(default_store, tmp_path: Pat
         assert by_type["translation"]["text"]
         assert any(m["type"] == "speech_audio" and m["wav_base64"] for m in seen)
         assert by_type["back_translation"]["available"] is False
+        ws.send_text(json.dumps({"type": "edit", "turn_id": "t1", "text": "住民票の写しをください"}))
+        edited = {m["type"]: m for m in _drain_until(ws, "turn_end")}
+        assert edited["transcript"]["turn_id"] == "t1"
+        assert edited["transcript"]["text"] == "住民票の写しをください"
+        assert [span["term_id"] for span in edited["transcript"]["terms"]] == ["res.juminhyo_copy"]
+        assert edited["transcript"]["term_info"]["res.juminhyo_copy"]["translations"]["en"]
         ws.send_text(json.dumps({"type": "text", "speaker": "resident", "text": "Where do I pay?"}))
         seen = {m["type"]: m for m in _drain_until(ws, "turn_end")}
         assert seen["transcript"]["text"] == "Where do I pay?"

@@ -133,6 +133,8 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         stats = _stats(page)
         assert stats["latenciesMs"], "first audio was not timed"
         measured["clerk_ptt_stop_to_first_audio_ms"] = stats["latenciesMs"][0]
+        page.wait_for_function("window.madoguchiStats.serverTimingsMs.length > 0")
+        measured["server_timings_ms"] = _stats(page)["serverTimingsMs"][0]
         back = page.locator("#clerk-turns li[data-turn-id='t1'] .back")
         expect(back).to_contain_text("no MT pack")
         page.screenshot(path=str(SCREENSHOTS / "counter-clerk-turn.png"))
@@ -197,6 +199,20 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         page.click("#confirm-yes")
         expect(page.locator("body")).to_have_attribute("data-locked", "1")
         expect(page.locator("#resident-language")).to_have_text("English")
+
+        # keyboard only: larger text, then the clerk holds Space to talk
+        page.uncheck("#handsfree")
+        page.focus("#font-up")
+        page.keyboard.press("Enter")
+        scale = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--font-scale')")
+        assert float(scale) > 1
+        page.focus("#clerk-text")
+        page.evaluate("document.activeElement.blur()")
+        page.keyboard.down("Space")
+        page.wait_for_timeout(2500)
+        page.keyboard.up("Space")
+        page.wait_for_function("window.madoguchiStats.turnsEnded >= 2")
+        expect(page.locator("#clerk-turns li[data-turn-id='t2'].mine")).to_have_count(1)
         page.click("#end")
         page.wait_for_function("document.body.dataset.turns === '0'")
         browser.close()
