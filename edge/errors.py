@@ -6,6 +6,7 @@ EdgeError
  ├── AudioDeviceError     the microphone or speaker is missing or was unplugged
  ├── LanguageError        an unknown or disabled language code
  ├── EngineUnavailable    a required engine (ASR model) is missing or corrupt
+ ├── EngineFailed         an engine crashed during one turn (the next turn may well work)
  ├── MtUnavailable        no MT pack for the pair (not fatal for a turn: it falls back)
  ├── ConfigError          the device settings are wrong
  └── SyncError            the central server could not be reached or answered wrongly
@@ -49,6 +50,12 @@ class EngineUnavailable(EdgeError):
     """A required engine cannot run (missing or corrupt model)."""
 
     code = "engine_unavailable"
+
+
+class EngineFailed(EdgeError):
+    """An engine raised an unexpected error during one turn; the session goes on."""
+
+    code = "engine_failed"
 
 
 class ConfigError(EdgeError):

@@ -67,7 +67,10 @@ class TranslationReady(_Event):
 
 @dataclass
 class SpeechAudio(_Event):
-    """One synthesised sentence: int16 little-endian mono PCM."""
+    """One synthesised sentence: int16 little-endian mono PCM, emitted as soon as it is ready.
+
+    The turn's speech ends with an empty chunk (``pcm == b""``) whose ``is_last`` is True.
+    """
 
     type: ClassVar[str] = "speech-audio"
     pcm: bytes = b""

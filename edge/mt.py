@@ -321,6 +321,11 @@ class MtRouter:
                 yield final[len(emitted) :]
 
     # -- glossary --------------------------------------------------------------------------------
+    def set_glossary(self, glossary: Any | None) -> None:
+        """Enforce ``glossary`` from the next translation on (a newly synced version)."""
+        self.glossary = glossary
+        self._matcher = None
+
     def _term_matcher(self) -> Any:
         if self._matcher is None:
             from glossary import TermMatcher

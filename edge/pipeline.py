@@ -36,7 +36,7 @@ import numpy as np
 from edge.asr import Transcriber, Transcript
 from edge.audio import check_samples
 from edge.config import EdgeSettings
-from edge.errors import EdgeError, LanguageError, MtUnavailable
+from edge.errors import EdgeError, EngineFailed, LanguageError, MtUnavailable
 from edge.events import Event, Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from edge.tts import Synthesizer
 from edge.vad import VadOptions, trim_silence
@@ -235,7 +235,13 @@ class TurnPipeline:
     # -- public ----------------------------------------------------------------------------------------
 
     def run_turn(
-        self, audio: np.ndarray, source: str, target: str, on_event: EventHandler | None = None
+        self,
+        audio: np.ndarray,
+        source: str,
+        target: str,
+        on_event: EventHandler | None = None,
+        *,
+        speak: bool = True,
     ) -> TurnResult:
         """Translate one spoken utterance.
 
@@ -244,6 +250,8 @@ class TurnPipeline:
             source: Spoken language, or ``"auto"`` to detect it among the enabled languages.
             target: Language of the listener.
             on_event: Called with each event as the turn progresses (same thread).
+            speak: Synthesise the translation (False: text only, e.g. the counter's "confirm before
+                speaking" mode speaks later with ``speak_text``).
 
         Returns:
             The ``TurnResult``.
@@ -253,13 +261,23 @@ class TurnPipeline:
         """
         emit = on_event or _ignore
         try:
-            return self._run_turn(audio, source, target, emit)
+            return self._run_turn(audio, source, target, emit, speak)
         except EdgeError as exc:
             emit(TurnError(text=str(exc), code=exc.code))
             raise
+        except Exception as exc:  # an engine crashed: this turn is lost, the session is not
+            error = _engine_failed(exc)
+            emit(TurnError(text=str(error), code=error.code))
+            raise error from exc
 
     def translate_text(
-        self, text: str, source: str, target: str, on_event: EventHandler | None = None
+        self,
+        text: str,
+        source: str,
+        target: str,
+        on_event: EventHandler | None = None,
+        *,
+        speak: bool = True,
     ) -> TurnResult:
         """Translate typed or edited text (no ASR), then speak it like a spoken turn."""
         emit = on_event or _ignore
@@ -268,19 +286,48 @@ class TurnPipeline:
             source = self._check_language(source, "source", allow_auto=False)
             target = self._check_language(target, "target")
             result = TurnResult(source_language=source, source_text=text.strip(), target_language=target)
-            self._translate_and_speak(result, None, None, emit, started)
+            self._translate_and_speak(result, None, None, emit, started, speak)
             return result
         except EdgeError as exc:
             emit(TurnError(text=str(exc), code=exc.code))
             raise
+        except Exception as exc:  # an engine crashed: this turn is lost, the session is not
+            error = _engine_failed(exc)
+            emit(TurnError(text=str(error), code=error.code))
+            raise error from exc
 
     def can_speak(self, language: str) -> bool:
-        """True when a voice for ``language`` is loaded."""
-        return language in self.voices
+        """True when a voice for ``language`` is loaded (``ja-easy`` is spoken by the Japanese voice)."""
+        return (STAFF_LANGUAGE if language == EASY_JAPANESE else language) in self.voices
+
+    def set_glossary(self, glossary: Any | None) -> None:
+        """Enforce ``glossary`` from the next turn on (a newly synced version); call between turns."""
+        setter = getattr(self.mt_router, "set_glossary", None)
+        if setter is not None:
+            setter(glossary)
+        elif self.mt_router is not None:
+            self.mt_router.glossary = glossary
+
+    def speak_text(self, text: str, language: str, on_event: EventHandler | None = None) -> TurnResult:
+        """Speak ``text`` in ``language`` (no MT): a phrase, or a translation the speaker confirmed.
+
+        Emits ``SpeechAudio`` per sentence as soon as it is synthesised, then an empty ``is_last`` marker;
+        a ``Notice`` when no voice exists.
+        """
+        emit = on_event or _ignore
+        started = time.perf_counter()
+        result = TurnResult(
+            source_language=language, source_text=text, target_language=language, target_text=text
+        )
+        self._speak(result, emit, started)
+        result.timings_ms["total"] = _ms(started)
+        return result
 
     # -- steps -----------------------------------------------------------------------------------------
 
-    def _run_turn(self, audio: np.ndarray, source: str, target: str, emit: EventHandler) -> TurnResult:
+    def _run_turn(
+        self, audio: np.ndarray, source: str, target: str, emit: EventHandler, speak: bool = True
+    ) -> TurnResult:
         started = time.perf_counter()
         source = self._check_language(source, "source", allow_auto=True)
         target = self._check_language(target, "target")
@@ -313,7 +360,7 @@ class TurnPipeline:
             emit(Notice(text=result.notices[-1], code="empty_transcript"))
             result.timings_ms["total"] = _ms(started)
             return result
-        self._translate_and_speak(result, speech, transcript, emit, started)
+        self._translate_and_speak(result, speech, transcript, emit, started, speak)
         return result
 
     def _translate_and_speak(
@@ -323,6 +370,7 @@ class TurnPipeline:
         transcript: Transcript | None,
         emit: EventHandler,
         started: float,
+        speak: bool = True,
     ) -> None:
         clock = time.perf_counter()
         self._translate(result, speech, emit)
@@ -341,7 +389,8 @@ class TurnPipeline:
                 )
             )
             result.timings_ms["first_output"] = _ms(started)
-            self._speak(result, emit, started)
+            if speak:
+                self._speak(result, emit, started)
         result.timings_ms["total"] = _ms(started)
         if _LOGGER.isEnabledFor(logging.DEBUG):
             _LOGGER.debug(
@@ -367,6 +416,12 @@ class TurnPipeline:
                 translation = router.translate(mt_text, source, target)
             except MtUnavailable as exc:
                 _LOGGER.warning("MT unavailable: %s", exc)
+            except Exception as exc:  # a crash of the MT runtime: show the transcript, keep the session
+                _log_engine_failure("MT", exc)
+                result.target_text, result.mt_engine = "", "none"
+                text = "the translation failed for this turn (engine error); showing the transcript only"
+                self._notice(result, emit, text, "mt_failed")
+                return
             else:
                 result.target_text = translation.text
                 result.mt_engine = translation.engine
@@ -376,7 +431,10 @@ class TurnPipeline:
                 result.flagged = bool(translation.flagged)
                 result.glossary_version = translation.glossary_version
                 if self.back_translation and router.can_translate(target, source):
-                    result.back_translation = router.translate(translation.text, target, source).text
+                    try:
+                        result.back_translation = router.translate(translation.text, target, source).text
+                    except Exception as exc:  # the check is an aid; the translation stands
+                        _log_engine_failure("back-translation", exc)
                 return
         hint = self._missing_mt_hint(source, target)
         if target == "en" and speech is not None and self.transcriber is not None:
@@ -433,19 +491,27 @@ class TurnPipeline:
             return
         clock = time.perf_counter()
         chunks: list[np.ndarray] = []
-        last: SpeechAudio | None = None
-        for chunk in voice.synthesize(result.target_text):
-            if not chunks:
-                result.timings_ms["tts_first"] = _ms(clock)
-                result.timings_ms["first_audio"] = _ms(started)
-            if last is not None:
-                emit(last)
-            last = SpeechAudio(pcm=chunk.pcm, sample_rate=chunk.sample_rate, index=chunk.index)
-            chunks.append(chunk.samples())
-            result.sample_rate = chunk.sample_rate
-        if last is not None:
-            last.is_last = True
-            emit(last)
+        # Each sentence goes out as soon as it is synthesised; an empty ``is_last`` chunk ends the speech.
+        try:
+            for chunk in voice.synthesize(result.target_text):
+                if not chunks:
+                    result.timings_ms["tts_first"] = _ms(clock)
+                    result.timings_ms["first_audio"] = _ms(started)
+                emit(SpeechAudio(pcm=chunk.pcm, sample_rate=chunk.sample_rate, index=len(chunks)))
+                chunks.append(chunk.samples())
+                result.sample_rate = chunk.sample_rate
+        except Exception as exc:  # a crash of the voice: the text stands, the session goes on
+            _log_engine_failure("TTS", exc)
+            if chunks:
+                rate = result.sample_rate or 22050
+                emit(SpeechAudio(pcm=b"", sample_rate=rate, index=len(chunks), is_last=True))
+            result.timings_ms["tts"] = _ms(clock)
+            text = "the voice failed for this turn; the translation is shown as text"
+            self._notice(result, emit, text, "voice_failed")
+            return
+        if chunks:
+            rate = result.sample_rate or 22050
+            emit(SpeechAudio(pcm=b"", sample_rate=rate, index=len(chunks), is_last=True))
         result.timings_ms["tts"] = _ms(clock)
         if chunks:
             result.audio = np.concatenate(chunks)
@@ -514,6 +580,21 @@ def _load_easy_japanese() -> Any | None:
     except (ImportError, EdgeError) as exc:
         _LOGGER.warning("Easy Japanese unavailable: %s", exc)
         return None
+
+
+def _log_engine_failure(engine: str, exc: BaseException) -> None:
+    """Log a crashed engine by exception type only: native messages may quote the conversation."""
+    _LOGGER.warning("%s engine failed for one turn: %s", engine, type(exc).__name__)
+    if _LOGGER.isEnabledFor(logging.DEBUG):
+        _LOGGER.debug("%s engine failure", engine, exc_info=exc)
+
+
+def _engine_failed(exc: BaseException) -> EngineFailed:
+    _log_engine_failure("turn", exc)
+    return EngineFailed(
+        f"an engine failed on this turn ({type(exc).__name__}); please try again, "
+        "and if it keeps failing run `madoguchi edge check`"
+    )
 
 
 def _ms(started: float) -> float:

@@ -13,6 +13,8 @@
     chunksReceived: 0,
     chunksStarted: 0,
     chunksPlayed: 0,
+    speechEnded: 0,
+    firstAudioBeforeTurnEnd: 0, // turns whose first speech chunk arrived before their turn_end
     latenciesMs: [],
     turnsEnded: 0,
     serverTimingsMs: [],
@@ -29,6 +31,7 @@
     locked: false,
     proposed: null,
     recording: null, // what this page is recording: {speaker, mode, source}
+    serverRecording: null, // what the server says is being recorded
     busy: false,
     capture: null, // {ctx, node, stream}
     playing: false,
@@ -106,7 +109,13 @@
       body.appendChild(el("p", null, termId));
     } else {
       body.appendChild(el("p", { className: "term-ja", lang: "ja" }, `${details.ja}（${details.reading}）`));
-      if (lang && lang !== "ja") body.appendChild(el("p", { className: "term-tr", lang }, details.translation));
+      if (details.withheld) {
+        body.appendChild(el("p", { className: "unreviewed", lang: "ja" },
+          "未確認の用語のため、訳語は表示していません（確認済みのみのモード）。"));
+      }
+      if (lang && lang !== "ja" && details.translation) {
+        body.appendChild(el("p", { className: "term-tr", lang }, details.translation));
+      }
       const resident = state.residentLanguage;
       if (resident && details.translations && details.translations[resident] && resident !== lang) {
         body.appendChild(el("p", { className: "term-tr", lang: resident }, details.translations[resident]));
@@ -228,6 +237,58 @@
       }
     }
     if (msg.flagged) node.classList.add("flagged");
+    const mine = turnNode(msg.turn_id, msg.speaker, true);
+    const old = mine.querySelector(".confirm-speak");
+    if (old) old.remove();
+    if (msg.awaiting_confirm) {
+      const lang = msg.speaker === "clerk" ? "ja" : state.residentLanguage || "en";
+      const label = msg.speaker === "clerk" ? "OK、読み上げる" : residentText("ok_speak", lang) || "OK ▶";
+      const button = el("button", { type: "button", className: "confirm-speak", lang }, label);
+      button.addEventListener("click", () => {
+        audioContext();
+        send({ type: "speak", turn_id: msg.turn_id });
+        button.remove();
+      });
+      mine.querySelector(".tools").appendChild(button);
+    }
+  }
+
+  function onSpeechEnd(msg) {
+    stats.speechEnded += 1;
+    const info = state.turns[msg.turn_id];
+    if (info) turnNode(msg.turn_id, info.speaker, false).dataset.spoken = String(msg.chunks);
+  }
+
+  function onGlossary(msg) {
+    if (state.status) state.status.glossary = { version: msg.version, source: msg.source };
+    renderFooter();
+    fetch("/api/phrases")
+      .then((r) => r.json())
+      .then((phrases) => {
+        state.phrases = phrases.situations || [];
+        buildPhrases();
+      })
+      .catch(() => {});
+  }
+
+  function renderFooter() {
+    const glossary = (state.status && state.status.glossary) || {};
+    const source = glossary.source === "synced" ? "配信" : glossary.source === "bundled" ? "同梱" : "";
+    $("glossary-version").textContent = `用語集 ${glossary.version || "—"}${source ? ` (${source})` : ""}`;
+    $("glossary-version").dataset.version = glossary.version || "";
+  }
+
+  async function showPairingCode() {
+    try {
+      const reply = await fetch("/api/pairing");
+      if (!reply.ok) return;
+      const pairing = await reply.json();
+      if (!pairing.required) return;
+      $("pair-code").textContent = pairing.code;
+      $("pair-info").hidden = false;
+    } catch (_e) {
+      /* the code is shown on the device's own screen only */
+    }
   }
 
   function onBackTranslation(msg) {
@@ -280,6 +341,7 @@
     document.body.dataset.turns = String(msg.turns);
     document.body.dataset.residentLanguage = msg.resident_language || "";
     document.body.dataset.locked = msg.locked ? "1" : "0";
+    state.serverRecording = msg.recording;
     for (const button of document.querySelectorAll(".talk")) {
       const on = !!(msg.recording && msg.recording.speaker === button.dataset.speaker);
       button.classList.toggle("recording", on);
@@ -326,11 +388,28 @@
     $("promise").setAttribute("lang", shown);
     $("not-official").textContent = state.texts ? state.texts.not_official[shown] || state.texts.not_official.en : "";
     $("not-official").setAttribute("lang", shown);
-    $("resident-talk").textContent = residentText("hold_to_speak", shown);
     $("resident-talk").setAttribute("lang", shown);
+    renderTalkLabels();
     for (const button of $("picker").querySelectorAll("button")) {
       button.setAttribute("aria-pressed", button.dataset.lang === lang ? "true" : "false");
     }
+  }
+
+  // Push-to-talk says "hold"; hands-free says "tap to start", then "Listening…" while it listens.
+  function renderTalkLabels() {
+    const handsfree = $("handsfree").checked;
+    const rec = state.serverRecording || state.recording;
+    const listening = (speaker) => !!(rec && rec.mode === "handsfree" && rec.speaker === speaker);
+    const clerk = $("clerk-talk");
+    clerk.textContent = !handsfree
+      ? "押しながら話す（スペースキー）"
+      : listening("clerk") ? "聞いています…（タップで停止）" : "タップして聞き取り開始";
+    clerk.dataset.mode = !handsfree ? "ptt" : listening("clerk") ? "listening" : "handsfree";
+    const lang = state.residentLanguage || "en";
+    const resident = $("resident-talk");
+    const key = !handsfree ? "hold_to_speak" : listening("resident") ? "listening" : "start_listening";
+    resident.textContent = residentText(key, lang);
+    resident.dataset.mode = !handsfree ? "ptt" : listening("resident") ? "listening" : "handsfree";
   }
 
   function buildPicker() {
@@ -517,7 +596,9 @@
     }
     stopPlayback();
     state.pressed = speaker;
-    const source = $("mic-source").value;
+    const choice = $("mic-source").value;
+    const source = choice === "browser" ? "browser" : "device";
+    const device = choice.startsWith("device:") ? Number(choice.slice("device:".length)) : null;
     const mode = $("handsfree").checked ? "handsfree" : "ptt";
     if (source === "browser") {
       try {
@@ -530,7 +611,8 @@
     }
     if (mode === "ptt" && state.pressed !== speaker) return; // released before the mic opened
     state.recording = { speaker, mode, source };
-    send({ type: "start", speaker, mode, sample_rate: TARGET_RATE, source });
+    send({ type: "start", speaker, mode, sample_rate: TARGET_RATE, source, device });
+    renderTalkLabels();
   }
 
   function stopTalking() {
@@ -539,6 +621,7 @@
     if (state.recording.mode === "ptt") state.stopAt = performance.now();
     state.recording = null;
     send({ type: "stop" });
+    renderTalkLabels();
   }
 
   function bindTalkButton(button) {
@@ -604,6 +687,8 @@
     translation: onTranslation,
     back_translation: onBackTranslation,
     speech_audio: onSpeechAudio,
+    speech_end: onSpeechEnd,
+    glossary: onGlossary,
     notice: (m) => onNotice(m, false),
     error: (m) => onNotice(m, true),
     vad: (m) => {
@@ -612,6 +697,7 @@
     },
     turn_end: (m) => {
       stats.turnsEnded += 1;
+      if ((state.turnAudio[m.turn_id] || []).length) stats.firstAudioBeforeTurnEnd += 1;
       if (m.timings_ms) stats.serverTimingsMs.push(m.timings_ms);
       const info = state.turns[m.turn_id];
       if (info) {
@@ -729,6 +815,7 @@
       if (e.key === "Escape") $("term-popup").hidden = true;
     });
     $("phrase-search").addEventListener("input", buildPhrases);
+    $("handsfree").addEventListener("change", renderTalkLabels);
     $("clerk-text-form").addEventListener("submit", (e) => {
       e.preventDefault();
       const text = $("clerk-text").value.trim();
@@ -749,6 +836,23 @@
     bindTalkButton($("resident-talk"));
   }
 
+  // The clerk's microphone picker: this screen's microphone, or one of the device's input devices.
+  async function loadDevices() {
+    const select = $("mic-source");
+    const saved = localStorage.getItem("madoguchi.micSource");
+    try {
+      const reply = await fetch("/api/devices").then((r) => r.json());
+      for (const dev of reply.devices || []) {
+        const option = el("option", { value: `device:${dev.index}` }, `本体: ${dev.name}`);
+        select.appendChild(option);
+      }
+    } catch (_e) {
+      /* no device list: the browser and default device microphones remain */
+    }
+    if (saved && Array.from(select.options).some((o) => o.value === saved)) select.value = saved;
+    select.addEventListener("change", () => localStorage.setItem("madoguchi.micSource", select.value));
+  }
+
   async function init() {
     applyFont();
     bindControls();
@@ -760,6 +864,9 @@
     state.phrases = phrases.situations || [];
     $("interpreter-note").textContent = texts.interpreter_note;
     renderStatus();
+    renderFooter();
+    showPairingCode();
+    loadDevices();
     buildPicker();
     buildPhrases();
     renderResidentSide();

@@ -62,11 +62,14 @@ def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
 
 
 def test_hello_reports_the_protocol_version(connect) -> None:
-    """A hello is answered with protocol 1 and the audio format; another version is refused."""
+    """A hello (protocol 1 or 2) is answered with protocol 2 and the audio format; others are refused."""
     ws = connect()
-    ws.send_text(json.dumps({"type": "hello", "protocol": 1}))
+    ws.send_text(json.dumps({"type": "hello", "protocol": 2}))
     hello = ws.receive_json()
-    assert hello["protocol"] == 1 and hello["sample_rate"] == 16000
+    assert hello["protocol"] == 2 and hello["sample_rate"] == 16000
+    assert hello["confirm_before_speaking"] is False and hello["glossary_version"]
+    ws.send_text(json.dumps({"type": "hello", "protocol": 1}))
+    assert ws.receive_json()["protocol"] == 2
     ws.send_text(json.dumps({"type": "hello", "protocol": 99}))
     error = ws.receive_json()
     assert error["type"] == "error" and error["code"] == "protocol"

@@ -126,7 +126,7 @@ def counter(mt_store: PackStore, voice: PiperSynthesizer, tmp_path: Path) -> Ite
     from edge.ui import CounterOptions, create_app
 
     router = Faulty(MtRouter(mt_store, MtOptions(max_decoding_length=12)), "translate", {1})
-    pipe = TurnPipeline(None, {"en": Faulty(voice, "synthesize", {2})}, router, languages=("ja", "en"))
+    pipe = TurnPipeline(None, {"en": Faulty(voice, "synthesize", {1})}, router, languages=("ja", "en"))
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs", languages=["ja", "en"])
     with TestClient(create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))) as client:
         yield client

@@ -114,6 +114,7 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         for code in ("vi", "zh", "tl", "pt", "ne", "en", "ko", "id", "es"):
             expect(page.locator(f"#picker button[data-lang='{code}']")).to_have_count(1)
         expect(page.locator("#picker button[data-lang='ne']")).to_contain_text("नेपाली")
+        expect(page.locator("#glossary-version")).to_contain_text("sha256:")
         page.click("#picker button[data-lang='en']")
         expect(page.locator("body")).to_have_attribute("data-locked", "1")
         expect(page.locator("#promise")).to_contain_text("not recorded")
@@ -187,7 +188,10 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         page.goto(server_url + "/")
         expect(page.locator("body")).to_have_attribute("data-connected", "1")
         page.check("#handsfree")
+        expect(page.locator("#resident-talk")).to_have_attribute("data-mode", "handsfree")
         page.click("#resident-talk")
+        expect(page.locator("#resident-talk")).to_have_attribute("data-mode", "listening")
+        expect(page.locator("#resident-talk")).to_contain_text("Listening")
         heard = page.locator("#resident-turns li[data-turn-id='t1'] .heard")
         expect(heard).not_to_have_class("heard pending")
         page.wait_for_function("window.madoguchiStats.turnsEnded >= 1")
@@ -218,3 +222,41 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         browser.close()
 
     print("BROWSER_LATENCY " + json.dumps(measured))
+
+
+def test_unpaired_browser_gets_the_pairing_page(tmp_path: Path) -> None:
+    """Opened from an address the counter does not trust, the page asks for the device's code first."""
+    import uvicorn
+    from playwright.sync_api import expect, sync_playwright
+
+    from edge.config import EdgeSettings
+    from edge.ui import CounterOptions, create_app
+
+    settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs")
+    options = CounterOptions(idle_timeout_s=0, pairing=True, trusted_hosts=("::1",))  # 127.0.0.1 is "remote"
+    app = create_app(settings, pipeline=None, options=options)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        with sync_playwright() as p:
+            browser = _launch(p, tmp_path / "unused.wav")
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            expect(page.locator("#pair-code")).to_be_visible()
+            page.fill("#pair-code", "000000" if app.state.pairing.code != "000000" else "111111")
+            page.click("#pair-form button")
+            expect(page.locator("#pair-message")).to_contain_text("Wrong code")
+            page.fill("#pair-code", app.state.pairing.code)
+            page.click("#pair-form button")
+            expect(page.locator("body")).to_have_attribute("data-connected", "1")
+            expect(page.locator("#pair-info")).to_be_hidden()  # the code is shown on the device only
+            page.screenshot(path=str(SCREENSHOTS / "counter-paired.png"))
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
