@@ -141,7 +141,7 @@ class CounterService:
         self.matcher = _matcher(glossary)
         setter = getattr(self.pipeline, "set_glossary", None)
         if setter is not None and glossary is not None:
-            setter(glossary)
+            setter(_reviewed_terms(glossary) if self.options.reviewed_only else glossary)
 
     async def reload_glossary(self, glossary: Any, info: GlossaryInfo) -> None:
         """Swap in a newly synced glossary once no turn is running, and tell every page."""
@@ -374,6 +374,18 @@ class CounterService:
             owner.send(error(str(exc), exc.code))
         elif state == "resumed":
             owner.send(notice("the microphone is back; listening again", "mic_resumed"))
+
+
+def _reviewed_terms(glossary: Any) -> Any:
+    """The glossary MT enforces on a reviewed-only counter: reviewed terms only, same version."""
+    try:
+        from glossary.schema import Glossary
+
+        terms = {key: term for key, term in glossary.terms.items() if term.reviewed}
+        return Glossary(terms, glossary.phrases, version=glossary.version, created_at=glossary.created_at)
+    except Exception as exc:  # an unusual glossary object: enforce it as it is
+        _LOGGER.warning("reviewed-only filter not applied to MT: %s", exc)
+        return glossary
 
 
 def _matcher(glossary: Any | None) -> Any | None:

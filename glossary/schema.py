@@ -121,8 +121,38 @@ def _frozen_translations(value: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType({lang: value[lang] for lang in sorted(value)})
 
 
+def _translations_from(d: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in dict(d.get("translations", {})).items()}
+
+
+class _Entry:
+    """What terms and phrases share: frozen translations, review status and lookup by language.
+
+    A plain mixin (no fields); ``__hash__`` stays on each dataclass, since a frozen dataclass
+    replaces an inherited one with a field hash.
+    """
+
+    ja: str
+    translations: Mapping[str, str]
+    status: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "translations", _frozen_translations(self.translations))
+
+    @property
+    def reviewed(self) -> bool:
+        """True once a translator signed the entry off."""
+        return self.status == "reviewed"
+
+    def translation(self, lang: str) -> str:
+        """The approved text in ``lang`` (``ja`` gives the Japanese); ``""`` when none."""
+        if lang == "ja":
+            return self.ja
+        return self.translations.get(lang, "")
+
+
 @dataclass(frozen=True)
-class Term:
+class Term(_Entry):
     """One administrative term: a Japanese headword and its approved translation per language."""
 
     id: str
@@ -137,22 +167,11 @@ class Term:
     source: str = ""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         object.__setattr__(self, "variants", tuple(self.variants))
-        object.__setattr__(self, "translations", _frozen_translations(self.translations))
 
     def __hash__(self) -> int:
         return hash(self.id)
-
-    @property
-    def reviewed(self) -> bool:
-        """True once a translator signed the term off."""
-        return self.status == "reviewed"
-
-    def translation(self, lang: str) -> str:
-        """The approved term in ``lang`` (``ja`` gives the headword); ``""`` when none."""
-        if lang == "ja":
-            return self.ja
-        return self.translations.get(lang, "")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict (the canonical form)."""
@@ -179,7 +198,7 @@ class Term:
                 ja=str(d["ja"]),
                 reading=str(d.get("reading", "")),
                 variants=tuple(str(v) for v in d.get("variants", ())),
-                translations={str(k): str(v) for k, v in dict(d.get("translations", {})).items()},
+                translations=_translations_from(d),
                 easy_ja=str(d.get("easy_ja", "")),
                 explanation_en=str(d.get("explanation_en", "")),
                 status=str(d.get("status", "draft")),
@@ -190,7 +209,7 @@ class Term:
 
 
 @dataclass(frozen=True)
-class Phrase:
+class Phrase(_Entry):
     """A verified fixed sentence, used at the counter without machine translation."""
 
     id: str
@@ -201,24 +220,14 @@ class Phrase:
     status: str = "draft"
     source: str = ""
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "translations", _frozen_translations(self.translations))
-
     def __hash__(self) -> int:
         return hash(self.id)
 
-    @property
-    def reviewed(self) -> bool:
-        """True once a translator signed the phrase off."""
-        return self.status == "reviewed"
-
     def translation(self, lang: str) -> str:
         """The sentence in ``lang`` (``ja`` and ``ja-easy`` included); ``""`` when none."""
-        if lang == "ja":
-            return self.ja
         if lang == "ja-easy":
             return self.easy_ja
-        return self.translations.get(lang, "")
+        return super().translation(lang)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dict (the canonical form)."""
@@ -241,7 +250,7 @@ class Phrase:
                 situation=str(d["situation"]),
                 ja=str(d["ja"]),
                 easy_ja=str(d.get("easy_ja", "")),
-                translations={str(k): str(v) for k, v in dict(d.get("translations", {})).items()},
+                translations=_translations_from(d),
                 status=str(d.get("status", "draft")),
                 source=str(d.get("source", "")),
             )

@@ -137,11 +137,43 @@ def _check_easy(row: RawRow, file: str, problems: list[Problem]) -> None:
         )
 
 
+def _check_cells(row: RawRow, file: str, problems: list[Problem]) -> None:
+    for col, value in row.cells.items():
+        _check_cell(value, file, row.line, col, problems)
+
+
+def _check_shared_columns(row: RawRow, file: str, problems: list[Problem]) -> dict[str, str]:
+    """Check the columns terms and phrases share (translations, easy_ja, status); return the translations."""
+    translations = _check_translations(row, file, problems)
+    _check_easy(row, file, problems)
+    _check_status(row, file, problems)
+    return translations
+
+
+def _check_variants(row: RawRow, file: str, problems: list[Problem]) -> tuple[str, ...]:
+    """The '|'-separated spelling variants of a term, without empty, padded or repeated ones."""
+    raw = row.cells.get("variants", "")
+    if not raw:
+        return ()
+    variants: list[str] = []
+    for v in raw.split("|"):
+        if not v.strip():
+            problems.append(Problem(file, row.line, "variants", "empty variant between '|' separators"))
+        elif v != v.strip():
+            problems.append(Problem(file, row.line, "variants", f"variant {v!r} has stray whitespace"))
+        elif v in variants or v == row.cells.get("ja"):
+            problems.append(
+                Problem(file, row.line, "variants", f"variant {v!r} repeats the headword", "warning")
+            )
+        else:
+            variants.append(v)
+    return tuple(variants)
+
+
 def term_from_row(row: RawRow, file: str, problems: list[Problem]) -> Term:
     """Check one terms row and build its Term (built even when problems were found)."""
     c = row.cells
-    for col, value in c.items():
-        _check_cell(value, file, row.line, col, problems)
+    _check_cells(row, file, problems)
     domain = c.get("domain", "")
     if domain not in DOMAINS:
         problems.append(
@@ -155,29 +187,14 @@ def term_from_row(row: RawRow, file: str, problems: list[Problem]) -> Term:
         problems.append(Problem(file, row.line, "reading", "the reading is empty; write it in hiragana"))
     elif not _READING_RE.match(reading):
         problems.append(Problem(file, row.line, "reading", f"reading {reading!r} must be hiragana only"))
-    variants: list[str] = []
-    raw_variants = c.get("variants", "")
-    if raw_variants:
-        for v in raw_variants.split("|"):
-            if not v.strip():
-                problems.append(Problem(file, row.line, "variants", "empty variant between '|' separators"))
-            elif v != v.strip():
-                problems.append(Problem(file, row.line, "variants", f"variant {v!r} has stray whitespace"))
-            elif v in variants or v == c.get("ja"):
-                problems.append(
-                    Problem(file, row.line, "variants", f"variant {v!r} repeats the headword", "warning")
-                )
-            else:
-                variants.append(v)
-    translations = _check_translations(row, file, problems)
-    _check_easy(row, file, problems)
-    _check_status(row, file, problems)
+    variants = _check_variants(row, file, problems)
+    translations = _check_shared_columns(row, file, problems)
     return Term(
         id=c.get("term_id", ""),
         domain=domain,
         ja=c.get("ja", ""),
         reading=reading,
-        variants=tuple(variants),
+        variants=variants,
         translations=translations,
         easy_ja=c.get("easy_ja", ""),
         explanation_en=c.get("explanation_en", ""),
@@ -189,8 +206,7 @@ def term_from_row(row: RawRow, file: str, problems: list[Problem]) -> Term:
 def phrase_from_row(row: RawRow, file: str, problems: list[Problem]) -> Phrase:
     """Check one phrases row and build its Phrase (built even when problems were found)."""
     c = row.cells
-    for col, value in c.items():
-        _check_cell(value, file, row.line, col, problems)
+    _check_cells(row, file, problems)
     situation = c.get("situation", "")
     if not re.fullmatch(r"[a-z][a-z0-9]*", situation):
         problems.append(Problem(file, row.line, "situation", f"bad situation key {situation!r}"))
@@ -201,9 +217,7 @@ def phrase_from_row(row: RawRow, file: str, problems: list[Problem]) -> Phrase:
     _check_id(c.get("phrase_id", ""), situation, file, row.line, "phrase_id", problems, "reception.welcome")
     if not c.get("ja", "").strip():
         problems.append(Problem(file, row.line, "ja", "the Japanese sentence is empty"))
-    translations = _check_translations(row, file, problems)
-    _check_easy(row, file, problems)
-    _check_status(row, file, problems)
+    translations = _check_shared_columns(row, file, problems)
     return Phrase(
         id=c.get("phrase_id", ""),
         situation=situation,

@@ -289,10 +289,16 @@ def test_start_picks_the_device_microphone(tmp_path: Path, eval_dir: Path) -> No
 # --- reviewed-only marks -------------------------------------------------------------------------------
 
 
-def test_reviewed_only_withholds_draft_term_translations(tmp_path: Path) -> None:
-    """A draft term is still marked in Japanese but shows no approved translation."""
-    settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs")
-    draft = create_app(settings, pipeline=None, options=CounterOptions(reviewed_only=True))
+def test_reviewed_only_withholds_draft_term_translations(tmp_path: Path, mt_router: Any) -> None:
+    """A draft term is still marked in Japanese but shows no approved translation, and MT does not
+    enforce it."""
+    settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs", languages=["ja", "en"])
+    router = MtRouter(mt_router.store, mt_router.options, glossary=bundled_glossary())
+    pipe = TurnPipeline(None, {}, router, languages=("ja", "en"))
+    draft = create_app(settings, pipeline=pipe, options=CounterOptions(reviewed_only=True))
+    result = pipe.translate_text("住民票の写しをください", "ja", "en")
+    assert "res.juminhyo_copy" not in result.terms_applied + result.terms_fallback
+    assert result.glossary_version == bundled_glossary().version
     normal = create_app(settings, pipeline=None, options=CounterOptions())
     term_id = "res.juminhyo_copy"
     assert not bundled_glossary().term(term_id).reviewed
