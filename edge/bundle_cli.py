@@ -68,7 +68,11 @@ def build_command(
 def install_command(
     bundle: Path = typer.Argument(..., help="The bundle directory (where install.sh is)."),
     prefix: Path = _PREFIX,
-    role: str = typer.Option("edge", "--role", help="edge (counter device) or server (central server)."),
+    role: str = typer.Option(
+        None,
+        "--role",
+        help="edge (counter device) or server (central server); default: as installed, else edge.",
+    ),
     no_services: bool = typer.Option(False, "--no-services", help="Do not install systemd units."),
     kiosk: bool = typer.Option(False, "--kiosk", help="Also install the kiosk unit (chromium --kiosk)."),
     server: str = typer.Option(None, "--server", help="Central server URL (enrolls with --token)."),

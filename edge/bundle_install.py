@@ -19,6 +19,7 @@ SIGKILL when it reaches that step (``verify``, ``venv``, ``pip``, ``packs``, ``c
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import logging
 import os
@@ -59,8 +60,8 @@ class InstallOptions:
 
     bundle_dir: Path
     prefix: Path = DEFAULT_PREFIX
-    role: str = "edge"
-    """``edge`` (counter device) or ``server`` (central server)."""
+    role: str | None = None
+    """``edge`` (counter device) or ``server`` (central server); None = the prefix's role, else edge."""
     services: bool = True
     """Install and (re)start the systemd units."""
     kiosk: bool = False
@@ -97,15 +98,18 @@ def install_bundle(options: InstallOptions) -> InstallResult:
         BundleError: a bad bundle, another architecture, a failed step; a failed health check after the
             switch rolls ``current`` back first and says so.
     """
-    if options.role not in ("edge", "server"):
-        raise BundleError(f"--role must be edge or server, not {options.role!r}")
+    prefix = options.prefix.resolve()
+    role = options.role or env_file_values(prefix / "etc" / ENV_FILE).get("MADOGUCHI_ROLE") or "edge"
+    if role not in ("edge", "server"):
+        raise BundleError(f"--role must be edge or server, not {role!r}")
+    options = dataclasses.replace(options, role=role)
     if options.token and not (options.server_url and options.pubkey_path):
         raise BundleError("--token needs --server URL and --pubkey FILE (the server's glossary-signing.pub)")
-    prefix = options.prefix.resolve()
     bundle = options.bundle_dir.resolve()
     _fault("verify")
     manifest = verify_bundle(bundle, _trusted_key(prefix, options.pubkey_path))
     _check_arch(manifest)
+    _check_space(prefix, manifest)
     for sub in ("releases", "packs", "etc", "data"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     with _locked(prefix):
@@ -113,7 +117,7 @@ def install_bundle(options: InstallOptions) -> InstallResult:
         release = prefix / "releases" / manifest.release_id
         previous = current_release(prefix)
         result = InstallResult(manifest.release_id, release, previous)
-        _build_release(bundle, release, manifest, options.role)
+        _build_release(bundle, release, manifest, role)
         _fault("packs")
         result.packs_installed = _install_packs(bundle, prefix, manifest)
         _fault("config")
@@ -127,7 +131,7 @@ def install_bundle(options: InstallOptions) -> InstallResult:
                 _point(prefix, "previous", previous)
             _point(prefix, "current", manifest.release_id)
         _fault("health")
-        problem = health_check(prefix, options.role)
+        problem = health_check(prefix, role)
         if problem is not None:
             if previous is not None and previous != manifest.release_id:
                 _point(prefix, "current", previous)
@@ -204,6 +208,22 @@ def _check_arch(manifest: BundleManifest) -> None:
         raise BundleError(
             f"this bundle is for {manifest.arch} but this machine is {machine}; "
             f"build one with: madoguchi bundle build --arch {machine}"
+        )
+
+
+def _check_space(prefix: Path, manifest: BundleManifest) -> None:
+    """Refuse early when the disk cannot hold an unpacked release plus the packs (wheels unpack to ~3x)."""
+    wheels = sum(f.size_bytes for f in manifest.files if f.path.startswith("wheelhouse/"))
+    packs = sum(f.size_bytes for f in manifest.files if f.path.startswith("packs/"))
+    needed = 3 * wheels + packs
+    probe = prefix
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < needed:
+        raise BundleError(
+            f"{prefix} has {free / 1e6:.0f} MB free but the release needs about {needed / 1e6:.0f} MB; "
+            "free some space (old releases: madoguchi bundle status) and run the installer again"
         )
 
 
@@ -340,6 +360,7 @@ def _write_config(prefix: Path, options: InstallOptions) -> None:
         "HF_HUB_DISABLE_TELEMETRY": "1",
     }
     values.update(env_file_values(path))
+    values["MADOGUCHI_ROLE"] = options.role or "edge"
     if options.server_url:
         values["MADOGUCHI_SERVER_URL"] = options.server_url.rstrip("/")
     header = (
@@ -450,8 +471,9 @@ def install_services(prefix: Path, options: InstallOptions) -> tuple[list[str], 
     notices: list[str] = []
     user = options.service_user or _service_user(prefix, notices)
     values = unit_values(prefix, options, user)
-    names = ["madoguchi-edge.service"] if options.role == "edge" else ["madoguchi-server.service"]
-    if options.kiosk and options.role == "edge":
+    role = options.role or "edge"
+    names = ["madoguchi-edge.service"] if role == "edge" else ["madoguchi-server.service"]
+    if options.kiosk and role == "edge":
         names.append("madoguchi-kiosk.service")
     templates = prefix / "current" / "deploy"
     options.systemd_dir.mkdir(parents=True, exist_ok=True)

@@ -133,6 +133,13 @@ class MtRouter:
     """Picks the packs for a pair, loads each once, translates (with glossary enforcement)."""
 
     def __init__(self, store: Any, options: MtOptions | None = None, glossary: Any | None = None) -> None:
+        """Set up routing; nothing loads until :meth:`warm` or the first translation.
+
+        Args:
+            store: The pack store (``models.PackStore`` or anything with ``find_mt(source, target)``).
+            options: Per-call MT settings (default :class:`MtOptions`).
+            glossary: The glossary whose approved terms are enforced (None: no enforcement).
+        """
         self.store = store
         self.options = options or MtOptions()
         self.glossary = glossary
@@ -176,7 +183,11 @@ class MtRouter:
     def missing_hint(self, source: str, target: str) -> str:
         """One line naming the catalogue packs that would make source→target work."""
         names: list[str] = []
-        legs = [(source, target)] if PIVOT_LANGUAGE in (source, target) else [(source, "en"), ("en", target)]
+        legs = (
+            [(source, target)]
+            if PIVOT_LANGUAGE in (source, target)
+            else [(source, PIVOT_LANGUAGE), (PIVOT_LANGUAGE, target)]
+        )
         for a, b in legs:
             if self.store.find_mt(a, b) is None:
                 names.append(_catalogue_name(a, b))
@@ -243,7 +254,7 @@ class MtRouter:
             pack_ids=[p.view.id for p in packs],
             pivot=PIVOT_LANGUAGE if len(packs) == 2 else None,
             segments=sentences,
-            glossary_version=getattr(self.glossary, "version", None) if self.glossary is not None else None,
+            glossary_version=getattr(self.glossary, "version", None),
         )
         if slots is not None:
             self._restore(result, slots, target)

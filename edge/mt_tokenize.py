@@ -48,6 +48,7 @@ class PackView:
 
     @classmethod
     def of(cls, pack: Any) -> PackView:
+        """The view of an installed pack, or of any object with its ``spec`` and ``path`` fields."""
         spec = getattr(pack, "spec", pack)
         pack_id = getattr(pack, "id", None) or getattr(spec, "id", "?")
         return cls(
@@ -95,6 +96,7 @@ class PackCodec:
 
     @classmethod
     def for_pack(cls, pack: PackView) -> PackCodec:
+        """The codec of a pack's format and runtime; raises EngineUnavailable for an unknown one."""
         fmt, rt = pack.format, pack.runtime
         if fmt not in MT_FORMATS:
             raise EngineUnavailable(

@@ -27,28 +27,25 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from edge.errors import SyncError
+from glossary.usage import (
+    CELL_FIELDS,
+    DURATION_BUCKETS,
+    ITEM_ID_PATTERN,
+    LANGUAGE_CODE_PATTERN,
+    Direction,
+    cell_row,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
-Direction = Literal["to_resident", "to_staff"]
-
-#: End-of-speech → first output, bucketed (the protocol's closed list; see server/schemas.py).
-DURATION_BUCKETS: Final[tuple[tuple[float, str], ...]] = (
-    (1.0, "lt1s"),
-    (2.0, "1to2s"),
-    (3.0, "2to3s"),
-    (5.0, "3to5s"),
-    (10.0, "5to10s"),
-    (float("inf"), "ge10s"),
-)
-_LANG_RE: Final = re.compile(r"^[a-z]{2,3}(-[a-z]{2,8})?$")
-_ITEM_ID_RE: Final = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")
+_LANG_RE: Final = re.compile(LANGUAGE_CODE_PATTERN)
+_ITEM_ID_RE: Final = re.compile(ITEM_ID_PATTERN)
 _STAFF_LANGUAGES: Final = frozenset({"ja", "ja-easy"})
 
 _SCHEMA: Final = """
@@ -184,6 +181,11 @@ class Outbox:
     """SQLite outbox of usage counters (thread-safe; one connection guarded by a lock)."""
 
     def __init__(self, path: Path, options: OutboxOptions | None = None) -> None:
+        """Open (or create) the outbox file, in WAL mode with full fsync.
+
+        Raises:
+            SyncError: the file cannot be opened as an SQLite database.
+        """
         self.path = Path(path)
         self.options = options or OutboxOptions()
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -256,18 +258,7 @@ class Outbox:
                 body = json.dumps(
                     {
                         "batch_id": batch_id,
-                        "rows": [
-                            {
-                                "day": day,
-                                "source": source,
-                                "target": target,
-                                "direction": direction,
-                                "kind": kind,
-                                "key": key,
-                                "count": count,
-                            }
-                            for _rowid, day, source, target, direction, kind, key, count in counters
-                        ],
+                        "rows": [cell_row(cell, count) for _rowid, *cell, count in counters],
                     },
                     separators=(",", ":"),
                 )
@@ -340,15 +331,10 @@ class Outbox:
             out[key] = out.get(key, 0) + count  # type: ignore[index]
         for body in bodies:
             for r in json.loads(body)["rows"]:
-                cell = (r["day"], r["source"], r["target"], r["direction"], r["kind"], r["key"])
-                out[cell] = out.get(cell, 0) + r["count"]
+                key = tuple(r[name] for name in CELL_FIELDS)
+                out[key] = out.get(key, 0) + r["count"]  # type: ignore[index]
         return out
 
     def pending_turns(self) -> int:
         """Turns not yet acknowledged by the server."""
         return sum(n for cell, n in self.pending().items() if cell[4] == "turn")
-
-
-def rows_total(rows: Sequence[Mapping[str, Any]]) -> int:
-    """Sum of ``count`` over usage rows (helper for reports and tests)."""
-    return sum(int(r["count"]) for r in rows)

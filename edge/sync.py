@@ -80,6 +80,7 @@ class GlossaryStore:
     """``current.json`` and ``previous.json`` (signed envelopes) in the device's glossary directory."""
 
     def __init__(self, directory: Path, public_key: Ed25519PublicKey) -> None:
+        """Keep envelopes in ``directory``; every read verifies them with ``public_key``."""
         self.directory = Path(directory)
         self.public_key = public_key
 
@@ -201,6 +202,18 @@ class SyncClient:
         http: httpx.AsyncClient | None = None,
         pack_ids: Callable[[], list[str]] | None = None,
     ) -> None:
+        """Open the glossary store (the installed version loads at once); no network yet.
+
+        Args:
+            server_url: Base URL of the central server.
+            token: The device token from enrollment.
+            pubkey: The server's glossary-signing public key (key, PEM bytes or file).
+            glossary_dir: Where the signed glossary envelopes are kept.
+            outbox: The usage outbox whose batches :meth:`send_usage` sends.
+            options: Sync interval, HTTP timeout, batch limit and app version.
+            http: A shared HTTP client (its owner closes it); default: one of our own.
+            pack_ids: Returns the installed model packs, for the heartbeat.
+        """
         self.server_url = server_url.rstrip("/")
         self.options = options or SyncOptions()
         if isinstance(pubkey, Path):
@@ -213,8 +226,7 @@ class SyncClient:
         self._http = http or httpx.AsyncClient(timeout=self.options.timeout_s)
         self._pack_ids = pack_ids or (lambda: [])
         self.last_error_code: str | None = None
-        installed = self.store.load()
-        self.installed: InstalledGlossary | None = installed
+        self.installed: InstalledGlossary | None = self.store.load()
         self.on_glossary: Callable[[InstalledGlossary], None] | None = None
 
     async def aclose(self) -> None:

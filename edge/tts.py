@@ -92,7 +92,9 @@ def voice_language(config_path: Path) -> str:
     try:
         data = json.loads(Path(config_path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise EngineUnavailable(f"cannot read the Piper voice config {config_path}: {exc}") from exc
+        raise EngineUnavailable(
+            f"cannot read the Piper voice config {config_path} ({exc}); reinstall the voice"
+        ) from exc
     language = data.get("language") or {}
     code = language.get("family") or str(language.get("code", "")).split("_")[0]
     if not code:

@@ -121,6 +121,7 @@ class Segmenter:
     """
 
     def __init__(self, options: VadOptions = VadOptions()) -> None:
+        """Load Silero VAD (cached by faster-whisper, so a second segmenter costs nothing)."""
         from faster_whisper.vad import get_vad_model
 
         self.options = options

@@ -49,11 +49,6 @@ ENGLISH_NAMES: Final[dict[str, str]] = {
 }
 
 
-def is_counter_language(code: str) -> bool:
-    """True for one of the ten spoken counter languages."""
-    return code in COUNTER_LANGUAGES
-
-
 def check_language(code: str, *, allow_easy: bool = False) -> str:
     """Return ``code`` normalised (lower case) or raise ``ValueError`` naming the valid codes."""
     norm = code.strip().lower().replace("_", "-")

@@ -191,6 +191,7 @@ class TermMatcher:
     """Finds glossary terms in text; built once per glossary, then ``find`` is pure and fast."""
 
     def __init__(self, glossary: Glossary, options: MatchOptions | None = None) -> None:
+        """Index the headword, variants, reading and generated forms of each term, as ``options`` say."""
         self.glossary = glossary
         self.options = options or MatchOptions()
         self._root: dict[str, Any] = {}
@@ -205,15 +206,6 @@ class TermMatcher:
                 node = node.setdefault(ch, {})
             node[_TERMINAL] = entry
         _LOGGER.debug("term matcher: %d keys for %d terms", len(self._entries), len(glossary.terms))
-
-    @property
-    def key_count(self) -> int:
-        """Number of distinct normalised forms indexed."""
-        return len(self._entries)
-
-    def keys_for(self, term_id: str) -> list[str]:
-        """The normalised forms indexed for one term (for debugging and the CLI)."""
-        return sorted(k for k, (_, tid, _) in self._entries.items() if tid == term_id)
 
     def _add(self, key: str, term: Term, via: str) -> None:
         if not key:

@@ -14,6 +14,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -237,16 +238,28 @@ def _cross_check(
     terms: list[tuple[Term, str, int]], phrases: list[tuple[Phrase, str, int]], problems: list[Problem]
 ) -> None:
     # Terms and phrases are separate namespaces (g.terms, g.phrases): ids are unique within each.
-    for entries, col in ((terms, "term_id"), (phrases, "phrase_id")):
-        first_seen: dict[str, tuple[str, int]] = {}
-        for item, file, line in entries:
-            if not item.id:
-                continue
-            if item.id in first_seen:
-                f0, l0 = first_seen[item.id]
-                problems.append(Problem(file, line, col, f"duplicate id {item.id!r} (first at {f0}:{l0})"))
-            else:
-                first_seen[item.id] = (file, line)
+    _check_unique_ids(terms, "term_id", problems)
+    _check_unique_ids(phrases, "phrase_id", problems)
+    _check_headwords(terms, problems)
+    _check_variant_owners(terms, problems)
+
+
+def _check_unique_ids(
+    entries: Sequence[tuple[Term | Phrase, str, int]], col: str, problems: list[Problem]
+) -> None:
+    first_seen: dict[str, tuple[str, int]] = {}
+    for item, file, line in entries:
+        if not item.id:
+            continue
+        if item.id in first_seen:
+            f0, l0 = first_seen[item.id]
+            problems.append(Problem(file, line, col, f"duplicate id {item.id!r} (first at {f0}:{l0})"))
+        else:
+            first_seen[item.id] = (file, line)
+
+
+def _check_headwords(terms: list[tuple[Term, str, int]], problems: list[Problem]) -> None:
+    """Two ids with one headword: a warning if they mean the same, an error if they do not."""
     by_head: dict[str, list[tuple[Term, str, int]]] = defaultdict(list)
     for entry in terms:
         if entry[0].ja:
@@ -280,6 +293,10 @@ def _cross_check(
                         "make the headwords distinct (add the qualifier, e.g. 国民健康保険の…)",
                     )
                 )
+
+
+def _check_variant_owners(terms: list[tuple[Term, str, int]], problems: list[Problem]) -> None:
+    """A variant that is also the headword or a variant of another term cannot be matched to one."""
     forms: dict[str, str] = {}
     for t, _, _ in terms:
         forms.setdefault(_fold(t.ja), t.id)

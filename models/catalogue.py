@@ -50,6 +50,7 @@ class Catalogue:
         return cls(PackSpec.from_dict(entry, f"{path.name}") for entry in data["packs"])
 
     def all(self) -> list[PackSpec]:
+        """Every pack of the catalogue, in catalogue order."""
         return list(self._specs.values())
 
     def __contains__(self, pack_id: object) -> bool:

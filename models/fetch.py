@@ -34,6 +34,7 @@ def _no_progress(label: str, done: int, total: int | None) -> None:
 
 
 def is_url(text: str) -> bool:
+    """True when ``text`` is an http(s) URL rather than a path or pack name."""
     return text.startswith(("http://", "https://"))
 
 
@@ -131,6 +132,7 @@ def wheel_prefix(requirement: str) -> tuple[str, str]:
 
 
 def find_cached_wheel(requirement: str, wheel_dir: Path) -> Path | None:
+    """The wheel of ``name==version`` already in ``wheel_dir``, else None."""
     name, version = wheel_prefix(requirement)
     if not wheel_dir.is_dir():
         return None

@@ -56,7 +56,9 @@ class _Reader:
     def _fail(self, key: str, problem: str) -> PackFormatError:
         return PackFormatError(f"{self.origin}: key '{self._key(key)}' {problem}; {_FIX}")
 
-    def get(self, key: str, types: type | tuple[type, ...], default: Any = ..., *, allow_none: bool = False):
+    def get(
+        self, key: str, types: type | tuple[type, ...], default: Any = ..., *, allow_none: bool = False
+    ) -> Any:
         if key not in self.data:
             if default is ...:
                 raise self._fail(key, "is missing")
@@ -114,6 +116,7 @@ class LicenseInfo:
 
     @classmethod
     def from_dict(cls, data: Any, origin: str = "pack.json", where: str = "license") -> LicenseInfo:
+        """Read the ``license`` object; raises PackFormatError naming the key."""
         r = _Reader(data, origin, where)
         return cls(
             spdx=r.get("spdx", str),
@@ -124,6 +127,7 @@ class LicenseInfo:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict; inverse of :meth:`from_dict`."""
         data: dict[str, Any] = {"spdx": self.spdx, "commercial_ok": self.commercial_ok}
         for key in ("attribution", "source_url", "notes"):
             if getattr(self, key):
@@ -146,6 +150,7 @@ class PackFile:
 
     @classmethod
     def from_dict(cls, data: Any, origin: str = "pack.json", where: str = "files[]") -> PackFile:
+        """Read one ``files[]`` entry; raises PackFormatError naming the key."""
         r = _Reader(data, origin, where)
         path = r.get("path", str)
         if path.startswith("/") or ".." in path.split("/") or not path:
@@ -165,6 +170,7 @@ class PackFile:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict; inverse of :meth:`from_dict`."""
         data = _drop_none(
             {"path": self.path, "sha256": self.sha256, "size_bytes": self.size_bytes, "md5": self.md5}
         )
@@ -191,6 +197,7 @@ class PackSource:
 
     @classmethod
     def from_dict(cls, data: Any, origin: str = "pack.json", where: str = "source") -> PackSource:
+        """Read the ``source`` object; raises PackFormatError naming the key."""
         r = _Reader(data, origin, where)
         source = cls(
             type=r.choice("type", SOURCE_TYPES),
@@ -208,6 +215,7 @@ class PackSource:
         return source
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict; inverse of :meth:`from_dict`."""
         data: dict[str, Any] = {"type": self.type}
         if self.packages:
             data["packages"] = list(self.packages)

@@ -46,14 +46,17 @@ class InstalledPack:
 
     @property
     def id(self) -> str:
+        """The pack id (from its manifest)."""
         return self.spec.id
 
     @property
     def kind(self) -> str:
+        """The pack kind (from its manifest)."""
         return self.spec.kind
 
     @property
     def languages(self) -> tuple[str, ...]:
+        """The languages the pack serves (from its manifest)."""
         return self.spec.languages
 
     @property
@@ -181,6 +184,7 @@ class PackStore:
         return packs
 
     def is_installed(self, pack_id: str) -> bool:
+        """True when the store holds a manifest for ``pack_id``."""
         return (self.root / pack_id / MANIFEST_NAME).is_file()
 
     def get(self, pack_id: str) -> InstalledPack:

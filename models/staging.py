@@ -69,6 +69,7 @@ def write_file(
 
 
 def hash_file(root: Path, rel: str, expected: PackFile | None) -> PackFile:
+    """Hash ``root/rel`` in place and check it against ``expected`` (when given)."""
     path = root / rel
     return check_file(
         PackFile(path=rel, sha256=file_sha256(path), size_bytes=path.stat().st_size), expected, rel
@@ -98,6 +99,7 @@ def check_file(actual: PackFile, expected: PackFile | None, origin: str) -> Pack
 
 
 def total_bytes(files: list[PackFile]) -> int:
+    """Sum of the known file sizes (bytes); unknown sizes count as 0."""
     return sum(item.size_bytes or 0 for item in files)
 
 
@@ -119,6 +121,7 @@ def staging(store: PackStore, hint: str) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def disk_errors(where: Path, what: str) -> Iterator[None]:
+    """Re-raise OS errors while installing ``what`` as DiskFullError or PackSourceError."""
     try:
         yield
     except ModelPackError:
@@ -135,6 +138,7 @@ def disk_errors(where: Path, what: str) -> Iterator[None]:
 
 
 def commit(store: PackStore, staged: Path, spec: PackSpec, *, final: Path | None = None) -> InstalledPack:
+    """Write the manifest into ``staged`` and swap it into the store atomically (old version removed)."""
     (staged / MANIFEST_NAME).write_text(json.dumps(spec.to_dict(), indent=2, ensure_ascii=False) + "\n")
     _fsync_tree(staged)
     final = final or store.root / spec.id

@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from server.core.config import ServerSettings
 from server.errors import ServerError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -25,7 +29,8 @@ def _settings(db: str | None = None, **overrides: object) -> ServerSettings:
     return ServerSettings(**values)  # type: ignore[arg-type]
 
 
-def _factory(settings: ServerSettings):  # type: ignore[no-untyped-def]
+def _factory(settings: ServerSettings) -> sessionmaker[Session]:
+    """Migrate the database to the newest schema and return its session factory."""
     from server.core.db import make_engine, make_session_factory
     from server.core.migrate import upgrade_to_head
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from glossary import Glossary
 from glossary.signing import SignedStatement, canonical_bytes, content_sha256, sign_statement
+from glossary.usage import CELL_FIELDS, cell_row
 from server.core.security import hash_password, hash_token, new_token, verify_password
 from server.errors import ServerError
 from server.schemas import HeartbeatIn, UsageBatchIn
@@ -33,7 +34,7 @@ from server.tables import (
 
 _LOGGER = logging.getLogger(__name__)
 
-_CELL = ("device_id", "day", "source", "target", "direction", "kind", "key")
+_CELL = ("device_id", *CELL_FIELDS)
 
 
 # --- sites and devices ---------------------------------------------------------------------------
@@ -130,11 +131,6 @@ def record_heartbeat(*, session: Session, device: Device, heartbeat: HeartbeatIn
     device.last_error_code = heartbeat.last_error_code
 
 
-def touch_device(*, session: Session, device: Device) -> None:
-    """Mark the device as seen now."""
-    device.last_seen_at = utcnow()
-
-
 # --- glossary versions ---------------------------------------------------------------------------
 
 
@@ -219,18 +215,6 @@ def glossary_of(row: GlossaryVersion) -> Glossary:
     return Glossary.from_json(row.content)
 
 
-def envelope_of(row: GlossaryVersion) -> dict[str, Any]:
-    """The signed envelope devices receive for a version row."""
-    return {
-        "version": row.version,
-        "number": row.number,
-        "published_at": row.published_at,
-        "sha256": row.sha256,
-        "glossary": json.loads(row.content),
-        "signature": row.signature,
-    }
-
-
 def etag_of(row: GlossaryVersion) -> str:
     """Strong ETag of a version: its number and content hash."""
     return f'"{row.number}-{row.sha256[:32]}"'
@@ -258,7 +242,7 @@ def record_usage(*, session: Session, device: Device, batch: UsageBatchIn) -> tu
     batch_id = str(batch.batch_id)
     merged: Counter[tuple[Any, ...]] = Counter()
     for row in batch.rows:
-        merged[(row.day, row.source, row.target, row.direction, row.kind, row.key)] += row.count
+        merged[tuple(getattr(row, name) for name in CELL_FIELDS)] += row.count
     # RETURNING tells whether this transaction claimed the id (rowcount is not reliable for
     # ON CONFLICT DO NOTHING across drivers); a concurrent claim of the same id waits on the key.
     claimed = session.execute(
@@ -270,18 +254,8 @@ def record_usage(*, session: Session, device: Device, batch: UsageBatchIn) -> tu
     if claimed is None:
         return 0, True
     values = [
-        {
-            "site_id": device.site_id,
-            "device_id": device.id,
-            "day": day,
-            "source": source,
-            "target": target,
-            "direction": direction,
-            "kind": kind,
-            "key": key,
-            "count": count,
-        }
-        for (day, source, target, direction, kind, key), count in merged.items()
+        {"site_id": device.site_id, "device_id": device.id, **cell_row(cell, count)}
+        for cell, count in merged.items()
     ]
     statement = insert(UsageCount).values(values)
     statement = statement.on_conflict_do_update(
@@ -296,40 +270,16 @@ def usage_rows(
     *, session: Session, kinds: Iterable[str], since: dt.date | None = None
 ) -> list[tuple[str, dt.date, str, str, str, str, str, int]]:
     """Counters summed over devices: (site, day, source, target, direction, kind, key, count)."""
+    grouping = (Site.name, *(getattr(UsageCount, name) for name in CELL_FIELDS))
     query = (
-        select(
-            Site.name,
-            UsageCount.day,
-            UsageCount.source,
-            UsageCount.target,
-            UsageCount.direction,
-            UsageCount.kind,
-            UsageCount.key,
-            func.sum(UsageCount.count),
-        )
+        select(*grouping, func.sum(UsageCount.count))
         .join(Site, Site.id == UsageCount.site_id)
         .where(UsageCount.kind.in_(list(kinds)))
-        .group_by(
-            Site.name,
-            UsageCount.day,
-            UsageCount.source,
-            UsageCount.target,
-            UsageCount.direction,
-            UsageCount.kind,
-            UsageCount.key,
-        )
+        .group_by(*grouping)
     )
     if since is not None:
         query = query.where(UsageCount.day >= since)
     return [(*tuple(r[:7]), int(r[7])) for r in session.execute(query).all()]  # type: ignore[misc]
-
-
-def usage_sums_by_kind(*, session: Session) -> dict[tuple[str, str], int]:
-    """Total count per (kind, key) over the whole fleet."""
-    query = select(UsageCount.kind, UsageCount.key, func.sum(UsageCount.count)).group_by(
-        UsageCount.kind, UsageCount.key
-    )
-    return {(kind, key): int(total) for kind, key, total in session.execute(query).all()}
 
 
 # --- admins and console sessions -----------------------------------------------------------------
@@ -353,6 +303,7 @@ def create_admin(
 
 
 def count_admins(*, session: Session) -> int:
+    """Number of admin accounts."""
     return int(session.scalar(select(func.count()).select_from(Admin)) or 0)
 
 
@@ -392,6 +343,7 @@ def admin_session_by_token(*, session: Session, token: str) -> AdminSession | No
 
 
 def end_admin_session(*, session: Session, row: AdminSession) -> None:
+    """Delete a console session (logout)."""
     session.delete(row)
 
 
@@ -408,6 +360,7 @@ def save_pending_upload(
 
 
 def pending_upload(*, session: Session, upload_id: int, admin: Admin) -> PendingUpload | None:
+    """The upload ``upload_id`` if ``admin`` made it, else None."""
     row = session.get(PendingUpload, upload_id)
     if row is None or row.admin_id != admin.id:
         return None

@@ -33,6 +33,7 @@ class Cell:
 
     @property
     def label(self) -> str:
+        """The cell as shown: ``<5`` when suppressed, else the count."""
         return "<5" if self.turns is None else str(self.turns)
 
 

@@ -8,24 +8,29 @@ does not exist. Admin outputs never contain a token or its hash.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
-from typing import Annotated, Any, Final, Literal, get_args
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from glossary.usage import (
+    DURATION_LABELS,
+    ITEM_ID_PATTERN,
+    LANGUAGE_CODE_PATTERN,
+    Direction,
+    UsageKind,
+)
+
 #: Language codes (``ja``, ``pt``, ``ja-easy``); a closed shape, not free text.
-LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[a-z]{2,8})?$", max_length=8)]
+LanguageCode = Annotated[str, Field(pattern=LANGUAGE_CODE_PATTERN, max_length=8)]
 #: Term and phrase ids look like ``res.juminhyo_copy``.
-ItemId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$", max_length=96)]
+ItemId = Annotated[str, Field(pattern=ITEM_ID_PATTERN, max_length=96)]
 #: Machine codes (error codes, pack ids, versions): short, no spaces.
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:+\-]{1,80}$")]
 
-Direction = Literal["to_resident", "to_staff"]
-UsageKind = Literal["turn", "term", "term_fallback", "phrase", "duration", "langid_mismatch", "flagged"]
-USAGE_KINDS: Final[tuple[str, ...]] = get_args(UsageKind)
-
 #: End-of-speech → first output, bucketed so a duration never identifies a turn.
-DURATION_BUCKETS: Final[tuple[str, ...]] = ("lt1s", "1to2s", "2to3s", "3to5s", "5to10s", "ge10s")
+DURATION_BUCKETS: Final[tuple[str, ...]] = DURATION_LABELS
 
 _KEYLESS_KINDS: Final = frozenset({"turn", "langid_mismatch", "flagged"})
 _ID_KINDS: Final = frozenset({"term", "term_fallback", "phrase"})
@@ -61,9 +66,7 @@ class UsageRow(DeviceModel):
 
 
 def _check_item_id(value: str) -> None:
-    import re
-
-    if not re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z0-9_]+", value):
+    if not re.fullmatch(ITEM_ID_PATTERN, value):
         raise ValueError("key must be a term or phrase id like 'res.juminhyo_copy'")
 
 
@@ -127,6 +130,8 @@ class GlossaryVersionPublic(BaseModel):
 
 
 class GlossaryVersionsPublic(BaseModel):
+    """Published glossary versions, newest first."""
+
     data: list[GlossaryVersionPublic]
     count: int
 
@@ -143,6 +148,7 @@ class GlossaryDiffPublic(BaseModel):
 
     @property
     def empty(self) -> bool:
+        """True when nothing was added, removed or changed."""
         return not any(
             (
                 self.added_terms,
@@ -164,6 +170,8 @@ class PublishOut(BaseModel):
 
 
 class RollbackIn(BaseModel):
+    """Which published version to make current again."""
+
     model_config = ConfigDict(extra="forbid")
 
     number: Annotated[int, Field(ge=1)]
@@ -188,11 +196,15 @@ class DevicePublic(BaseModel):
 
 
 class DevicesPublic(BaseModel):
+    """Enrolled devices."""
+
     data: list[DevicePublic]
     count: int
 
 
 class EnrollIn(BaseModel):
+    """The site and device name of a device to enroll."""
+
     model_config = ConfigDict(extra="forbid")
 
     site: Annotated[str, Field(min_length=1, max_length=100)]
@@ -220,11 +232,15 @@ class UsageTotal(BaseModel):
 
 
 class UsageTotalsPublic(BaseModel):
+    """Summed usage counters."""
+
     data: list[UsageTotal]
     count: int
 
 
 class Health(BaseModel):
+    """Liveness: the database answers; the current glossary number, if any."""
+
     status: Literal["ok"]
     database: Literal["ok"]
     glossary_number: int | None

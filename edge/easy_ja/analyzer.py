@@ -18,6 +18,7 @@ import functools
 import logging
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from edge.errors import EngineUnavailable
 
@@ -45,18 +46,22 @@ class Morpheme:
 
     @property
     def is_verb(self) -> bool:
+        """True for a verb (動詞)."""
         return self.pos[0] == "動詞"
 
     @property
     def conj_type(self) -> str:
+        """The conjugation type (活用型), e.g. ``五段-カ行``."""
         return self.pos[4]
 
     @property
     def conj_form(self) -> str:
+        """The conjugation form (活用形), e.g. ``連用形-一般``."""
         return self.pos[5]
 
     @property
     def is_suru_noun(self) -> bool:
+        """True for a noun that takes する (サ変可能)."""
         return self.pos[0] == "名詞" and self.pos[2] == "サ変可能"
 
 
@@ -78,7 +83,7 @@ class Analyzer:
         self._local = threading.local()
         _LOGGER.info("Sudachi core dictionary loaded")
 
-    def _tokenizer(self):
+    def _tokenizer(self) -> Any:
         tok = getattr(self._local, "tokenizer", None)
         if tok is None:
             tok = self._dictionary.tokenizer()

@@ -46,6 +46,7 @@ class Segment:
     """Where the reading comes from: glossary, counter, analyser (empty without reading)."""
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
         return {"text": self.text, "reading": self.reading, "source": self.source}
 
 
@@ -72,6 +73,7 @@ class FuriganaResult:
         return "".join(kata_to_hira(s.text) if s.reading is None else s.reading for s in self.segments)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
         return {
             "text": self.text,
             "ruby_html": self.ruby_html,

@@ -390,20 +390,8 @@ _COUNTERS: Final[dict[str, tuple[str, ...]]] = {
         "きゅうばんめ",
         "じゅうばんめ",
     ),
-    "才": (
-        "",
-        "いっさい",
-        "にさい",
-        "さんさい",
-        "よんさい",
-        "ごさい",
-        "ろくさい",
-        "ななさい",
-        "はっさい",
-        "きゅうさい",
-        "じゅっさい",
-    ),
 }
+_COUNTERS["才"] = _COUNTERS["歳"]
 _COUNTERS["ヶ月"] = _COUNTERS["カ月"] = _COUNTERS["ケ月"] = _COUNTERS["ヵ月"] = _COUNTERS["か月"]
 
 #: Days of the month (also day counts 2–10): irregular readings.

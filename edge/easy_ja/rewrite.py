@@ -53,6 +53,7 @@ class EasySentence:
     """Why the sentence was left as it is: quoted_speech, negation_scope or conditional_negation."""
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
         return {
             "original": self.original,
             "text": self.text,
@@ -72,6 +73,7 @@ class TermNote:
     easy_ja: str
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
         return {"term_id": self.term_id, "ja": self.ja, "reading": self.reading, "easy_ja": self.easy_ja}
 
 
@@ -94,6 +96,7 @@ class EasyResult:
     segments: tuple[Segment, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
         return {
             "text": self.text,
             "source_text": self.source_text,
@@ -143,6 +146,7 @@ class EasyJapanese:
 
     @property
     def analyzer(self) -> Analyzer:
+        """The morphological analyser this rewriter uses."""
         return self._analyzer
 
     def furigana(self, text: str, *, use_glossary: bool = True) -> FuriganaResult:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -306,6 +306,14 @@ def _request_tail_end(text: str, start: int) -> int | None:
     return m.end() if m else None
 
 
+def _replace_all(text: str, pairs: Iterable[tuple[str, str]]) -> tuple[str, bool]:
+    """Apply each (old, easy) replacement in order; return the text and whether it changed."""
+    new = text
+    for old, easy in pairs:
+        new = new.replace(old, easy)
+    return new, new != text
+
+
 _GOZAIMASU: Final = (
     ("でございましょうか", "ですか"),
     ("でございますか", "ですか"),
@@ -320,10 +328,7 @@ _GOZAIMASU: Final = (
 
 def honorific_gozaimasu(text: str, ctx: RuleContext) -> tuple[str, bool]:
     """``honorific.gozaimasu``: 〜でございます → 〜です, ございます → あります."""
-    new = text
-    for old, easy in _GOZAIMASU:
-        new = new.replace(old, easy)
-    return new, new != text
+    return _replace_all(text, _GOZAIMASU)
 
 
 _HUMBLE: Final = (
@@ -351,10 +356,7 @@ _HUMBLE: Final = (
 
 def honorific_humble(text: str, ctx: RuleContext) -> tuple[str, bool]:
     """``honorific.humble``: いたします → します, 〜ております → 〜ています, 〜かねます → できません."""
-    new = text
-    for old, easy in _HUMBLE:
-        new = new.replace(old, easy)
-    return new, new != text
+    return _replace_all(text, _HUMBLE)
 
 
 _QUESTION: Final = (
@@ -369,10 +371,7 @@ _QUESTION: Final = (
 
 def honorific_question(text: str, ctx: RuleContext) -> tuple[str, bool]:
     """``honorific.question``: 〜でしょうか → 〜ですか, よろしいでしょうか → いいですか."""
-    new = text
-    for old, easy in _QUESTION:
-        new = new.replace(old, easy)
-    return new, new != text
+    return _replace_all(text, _QUESTION)
 
 
 #: Words that are not words without their ご (ご覧, ご存じ, ご馳走, ご機嫌).
@@ -440,11 +439,7 @@ def negation_double(text: str, ctx: RuleContext) -> tuple[str, bool]:
 
 
 def _fixed(text: str, ctx: RuleContext, kind: str) -> tuple[str, bool]:
-    new = text
-    for e in ctx.paraphrases.expressions:
-        if e.pos == kind and e.word in new:
-            new = new.replace(e.word, e.easy)
-    return new, new != text
+    return _replace_all(text, ((e.word, e.easy) for e in ctx.paraphrases.expressions if e.pos == kind))
 
 
 def honorific_expression(text: str, ctx: RuleContext) -> tuple[str, bool]:

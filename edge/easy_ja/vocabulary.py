@@ -36,6 +36,7 @@ class VocabularyShare:
 
     @property
     def share(self) -> float:
+        """Share of content words in the list (ratio; 1.0 when there are none)."""
         return self.in_list / self.content_words if self.content_words else 1.0
 
 

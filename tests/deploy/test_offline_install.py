@@ -68,3 +68,38 @@ def test_second_install_of_the_same_bundle_is_a_no_op(offline_install, x86_bundl
     assert again.returncode == 0, again.stderr[-2000:]
     assert os.readlink(prefix / "current") == before
     assert not (prefix / "previous").exists()
+
+
+def test_install_with_a_token_enrolls_the_device(offline_install, x86_bundle, signing_key, tmp_path) -> None:
+    """install.sh --server --token --pubkey enrolls the device with the central server (on loopback).
+
+    The server signs with the key the bundle was signed with, as in production: one key, one .pub file.
+    """
+    from bench.fleet import ServerProcess
+
+    prefix, completed, _ = offline_install
+    assert completed.returncode == 0
+    home = tmp_path / "server"
+    home.mkdir()
+    shutil.copy(signing_key[0], home / "glossary-signing.key")
+    server = ServerProcess(home=home, database_url=f"sqlite:///{home / 'server.db'}")
+    server.start()
+    try:
+        import httpx
+
+        with httpx.Client(base_url=server.url, auth=(server.admin_user, server.admin_password)) as admin:
+            response = admin.post("/api/v1/admin/devices", json={"site": "branch-2", "device": "counter-9"})
+            response.raise_for_status()
+            token = response.json()["token"]
+        result = run(
+            [f"{x86_bundle}/install.sh", "--prefix", str(prefix), "--no-services", "--server", server.url,
+             "--token", token, "--pubkey", str(server.public_key_path)],
+        )  # fmt: skip
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "enrolled with" in result.stdout
+    data = prefix / "data"
+    assert (data / "device.token").read_text().strip() == token
+    assert (data / "device.token").stat().st_mode & 0o777 == 0o600
+    assert f"MADOGUCHI_SERVER_URL={server.url}" in (prefix / "etc" / "madoguchi.env").read_text()

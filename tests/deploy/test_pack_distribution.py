@@ -206,3 +206,42 @@ def test_pack_files_need_a_device_token_and_support_range(server: ServerProcess,
     assert response.status_code == 206 and len(response.content) == 10
     assert httpx.get(f"{server.url}/api/v1/packs/{PACK}/0.1.0/files/../server.db",
                      headers={"Authorization": f"Bearer {device['token']}"}).status_code == 404  # fmt: skip
+
+
+def test_heartbeat_reply_starts_a_background_update(
+    server: ServerProcess, device: dict, default_store, tmp_path: Path
+) -> None:
+    """A newer release offered in a heartbeat reply is fetched in the background and replaces the old one."""
+    from edge.pack_sync import BackgroundPackSync
+
+    store: PackStore = device["store"]
+    if not store.is_installed(PACK):
+        pytest.skip("runs after the end-to-end test installed the first release")
+    newer = tmp_path / PACK
+    newer.mkdir()
+    for item in (default_store.root / PACK).iterdir():
+        (newer / item.name).symlink_to(item)
+    manifest = json.loads((default_store.root / PACK / "pack.json").read_text())
+    manifest["version"] = "0.1.1"
+    (newer / "pack.json").unlink()
+    (newer / "pack.json").write_text(json.dumps(manifest))
+    env = {"MADOGUCHI_SERVER_HOME": str(server.home), "MADOGUCHI_SERVER_DATABASE_URL": server.database_url}
+    added = run([sys.executable, "-c", "from madoguchi.cli import main; main()", "server", "packs", "add",
+                 str(newer)], env=env)  # fmt: skip
+    assert added.returncode == 0, added.stderr[-2000:]
+
+    sync = PackSync(server.url, device["token"], server.public_key_path.read_bytes(), store, device["work"])
+    background = BackgroundPackSync(sync)
+    try:
+        reply = _heartbeat(server, device)
+        assert [(o["id"], o["version"]) for o in reply["pack_offers"]] == [(PACK, "0.1.1")]
+        background.on_heartbeat_reply(reply)  # returns at once; a worker thread does the rest
+        deadline = time.monotonic() + 120
+        while background.last_report is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        sync.close()
+    assert background.last_report is not None and background.last_report.installed == [PACK]
+    assert store.get(PACK).spec.version == "0.1.1"
+    verify_pack(store.get(PACK))
+    assert sorted(background.pack_ids()) == sorted([OLD_PACK, PACK])

@@ -48,19 +48,28 @@ def _bytes_io(data: bytes):  # type: ignore[no-untyped-def]
     return io.BytesIO(data)
 
 
-def install(bundle: Path, prefix: Path, pubkey: Path, **env: str):  # type: ignore[no-untyped-def]
+def install(bundle: Path, prefix: Path, pubkey: Path, *role: str, **env: str):  # type: ignore[no-untyped-def]
+    """`madoguchi bundle install`; the role is given once, later installs keep the prefix's role."""
     return run(
-        [*madoguchi_command(), "bundle", "install", str(bundle), "--prefix", str(prefix), "--role", "server",
+        [*madoguchi_command(), "bundle", "install", str(bundle), "--prefix", str(prefix), *role,
          "--no-services", "--pubkey", str(pubkey)],
         env=env, timeout=900,
     )  # fmt: skip
 
 
+def assert_server_release(prefix: Path) -> None:
+    """The running release is the server role: no speech runtimes installed."""
+    assert "MADOGUCHI_ROLE=server" in (prefix / "etc" / "madoguchi.env").read_text()
+    site = next((prefix / "current" / "venv" / "lib").glob("python3.*/site-packages"))
+    assert (site / "sqlalchemy").is_dir() and not (site / "ctranslate2").exists()
+
+
 @pytest.fixture(scope="module")
 def server_prefix(x86_bundle, signing_key, tmp_path_factory: pytest.TempPathFactory) -> Path:
     prefix = tmp_path_factory.mktemp("update") / "prefix"
-    completed = install(x86_bundle, prefix, signing_key[1])
+    completed = install(x86_bundle, prefix, signing_key[1], "--role", "server")
     assert completed.returncode == 0, completed.stderr[-2000:]
+    assert_server_release(prefix)
     return prefix
 
 
@@ -120,6 +129,7 @@ def test_power_cut_at_every_step_leaves_a_working_release(
     assert os.readlink(server_prefix / "current") == f"releases/{release_id}"
     assert os.readlink(server_prefix / "previous") == old
     assert health_check(server_prefix, "server") is None
+    assert_server_release(server_prefix)
     # and by hand: `madoguchi bundle rollback` swaps current and previous
     back = run([*madoguchi_command(), "bundle", "rollback", "--prefix", str(server_prefix)])
     assert back.returncode == 0, back.stderr

@@ -29,7 +29,9 @@ from starlette.testclient import TestClient
 
 from bench.fleet import ServerProcess
 from edge.audio import load_audio
+from edge import engines
 from edge.config import EdgeSettings
+from edge.mt import MtOptions, MtRouter
 from edge.outbox import Outbox
 from edge.pipeline import TurnPipeline
 from edge.sync import SyncClient, SyncOptions
@@ -76,6 +78,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         proc.stop()
 
 
+def _pipeline(settings: EdgeSettings, store: PackStore, *, back_translation: bool = False) -> TurnPipeline:
+    """The real engines; MT output capped at 16 tokens (the tiny packs' random weights babble)."""
+    transcriber, asr_pack = engines.load_transcriber(settings, store)
+    voices = {"en": engines.load_voice(engines.find_voices(settings, store)["en"])}
+    router = MtRouter(store, MtOptions(max_decoding_length=16), glossary=engines.load_glossary())
+    return TurnPipeline(transcriber, voices, router, languages=("ja", "en"), asr_pack=asr_pack,
+                        back_translation=back_translation)  # fmt: skip
+
+
 def _until(ws: Any, wanted: str, limit: int = 200) -> list[dict[str, Any]]:
     seen = []
     for _ in range(limit):
@@ -112,7 +123,7 @@ def test_a_conversation_leaves_no_trace(
         languages=["ja", "en"],
         back_translation=True,
     )
-    pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en"), ("en", "ja")], warm=False)
+    pipe = _pipeline(settings, store, back_translation=True)
     outbox = Outbox(home / "outbox.db")
     app = create_app(settings, pipeline=pipe, outbox=outbox, options=CounterOptions(idle_timeout_s=4.0))
     speech = load_audio(eval_dir / "speech" / "test_ja_2.wav")[: 16000 * 4]
@@ -203,7 +214,7 @@ def test_closing_the_page_mid_turn_forgets_the_conversation(store: PackStore, tm
     settings = EdgeSettings(
         home=tmp_path, packs_dir=store.root, asr_pack="whisper-tiny", languages=["ja", "en"]
     )
-    pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en")], warm=False)
+    pipe = _pipeline(settings, store)
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
     with TestClient(app) as client:
         with client.websocket_connect("/ws") as ws:

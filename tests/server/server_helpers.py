@@ -13,6 +13,31 @@ from glossary.schema import Glossary, Phrase, Term
 LANGS = ("en", "vi", "zh", "tl", "pt", "ne", "ko", "id", "es")
 
 
+def tax_term(translations: dict[str, str]) -> Term:
+    """The resident-tax term (``tax.juminzei``) with these translations."""
+    return Term(
+        id="tax.juminzei",
+        domain="tax",
+        ja="住民税",
+        reading="じゅうみんぜい",
+        translations=translations,
+        easy_ja="すんでいる まちに はらう ぜいきん",
+    )
+
+
+def usage_row(target: str = "vi", *, kind: str = "turn", count: int = 1, **extra: Any) -> dict[str, Any]:
+    """One usage counter as a device posts it (clerk's Japanese → ``target``, on 2026-11-28)."""
+    return {
+        "day": "2026-11-28",
+        "source": "ja",
+        "target": target,
+        "direction": "to_resident",
+        "kind": kind,
+        "count": count,
+        **extra,
+    }
+
+
 def make_glossary(label: str = "a", *, extra_term: bool = False) -> Glossary:
     """A small valid glossary; ``label`` changes the translations so versions differ."""
     terms = [
@@ -25,14 +50,7 @@ def make_glossary(label: str = "a", *, extra_term: bool = False) -> Glossary:
             translations={lang: f"certificate of residence ({lang}, {label})" for lang in LANGS},
             easy_ja="すんでいる ところを しょうめいする かみ",
         ),
-        Term(
-            id="tax.juminzei",
-            domain="tax",
-            ja="住民税",
-            reading="じゅうみんぜい",
-            translations={lang: f"resident tax ({lang}, {label})" for lang in LANGS},
-            easy_ja="すんでいる まちに はらう ぜいきん",
-        ),
+        tax_term({lang: f"resident tax ({lang}, {label})" for lang in LANGS}),
     ]
     if extra_term:
         terms.append(

@@ -8,11 +8,10 @@ import uuid
 
 import httpx
 import pytest
-from server_helpers import LANGS, Admin, make_glossary
+from server_helpers import LANGS, Admin, make_glossary, tax_term, usage_row
 
 from bench.fleet import ServerProcess
 from glossary.io import terms_csv, xlsx_bytes
-from glossary.schema import Term
 
 
 def _csrf(html: str) -> str:
@@ -94,14 +93,7 @@ def test_upload_preview_publish_and_rollback(
     before = admin.current_number()
     page = console.get("/console/glossary")
     csrf = _csrf(page.text)
-    changed = Term(
-        id="tax.juminzei",
-        domain="tax",
-        ja="住民税",
-        reading="じゅうみんぜい",
-        translations={lang: f"municipal inhabitant tax ({lang})" for lang in LANGS},
-        easy_ja="すんでいる まちに はらう ぜいきん",
-    )
+    changed = tax_term({lang: f"municipal inhabitant tax ({lang})" for lang in LANGS})
     csv_bytes = terms_csv([changed]).encode("utf-8")
     preview = console.post(
         "/console/glossary/upload",
@@ -148,15 +140,7 @@ def test_usage_page_suppresses_small_cells_and_exports_csv(
     day = "2026-11-25"  # ISO week 2026-W48
 
     def post(site: str, target: str, kind: str, key: str, count: int) -> None:
-        row = {
-            "day": day,
-            "source": "ja",
-            "target": target,
-            "direction": "to_resident",
-            "kind": kind,
-            "key": key,
-            "count": count,
-        }
+        row = usage_row(target, kind=kind, key=key, count=count, day=day)
         reply = httpx.post(
             f"{server.url}/api/v1/usage",
             json={"batch_id": str(uuid.uuid4()), "rows": [row]},

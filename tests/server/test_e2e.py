@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from server_helpers import Admin, Tamper, make_glossary
+from server_helpers import Admin, Tamper, make_glossary, usage_row
 
 from bench.fleet import ServerProcess
 from edge.outbox import Outbox, OutboxOptions, TurnUsage
@@ -208,16 +208,7 @@ def test_usage_counted_once_despite_lost_replies(server: ServerProcess, admin: A
     # The same batch posted twice by hand is acknowledged twice and counted once.
     batch = {
         "batch_id": str(uuid.uuid4()),
-        "rows": [
-            {
-                "day": "2026-11-28",
-                "source": "ja",
-                "target": "ne",
-                "direction": "to_resident",
-                "kind": "turn",
-                "count": 4,
-            }
-        ],
+        "rows": [usage_row("ne", count=4)],
     }
     headers = {"Authorization": f"Bearer {token}"}
     one = httpx.post(f"{server.url}/api/v1/usage", json=batch, headers=headers).json()
@@ -230,14 +221,7 @@ def test_usage_payload_limits(server: ServerProcess, admin: Admin) -> None:
     token = admin.enroll("annex", "counter-b")
     url = f"{server.url}/api/v1/usage"
     headers = {"Authorization": f"Bearer {token}"}
-    row = {
-        "day": "2026-11-28",
-        "source": "ja",
-        "target": "vi",
-        "direction": "to_resident",
-        "kind": "turn",
-        "count": 1,
-    }
+    row = usage_row()
 
     def post(body: object) -> int:
         return httpx.post(url, json=body, headers=headers).status_code
@@ -274,16 +258,7 @@ def test_tokens_no_bad_revoked_get_401(server: ServerProcess, admin: Admin) -> N
             "/api/v1/usage",
             {
                 "batch_id": str(uuid.uuid4()),
-                "rows": [
-                    {
-                        "day": "2026-11-28",
-                        "source": "ja",
-                        "target": "vi",
-                        "direction": "to_resident",
-                        "kind": "turn",
-                        "count": 1,
-                    }
-                ],
+                "rows": [usage_row()],
             },
         ),
     ]

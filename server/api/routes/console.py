@@ -15,8 +15,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from glossary.schema import Glossary
 from server import crud, reports
 from server.api.deps import SessionDep
 from server.api.routes.devices import device_public
@@ -110,6 +112,7 @@ def _check_csrf(row: AdminSession, token: str) -> None:
 
 @router.get("/login")
 def login_page(request: Request) -> Response:
+    """The login form, with a fresh double-submit CSRF cookie."""
     csrf = request.cookies.get(LOGIN_CSRF_COOKIE) or new_token()
     response = _render(request, "login.html", {"csrf": csrf, "failed": False})
     response.set_cookie(
@@ -126,6 +129,7 @@ def login(
     password: Annotated[str, Form(max_length=200)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """Check the password; on success set the session cookie and go to the fleet page."""
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not tokens_equal(cookie, csrf_token):
         raise CsrfFailed()
@@ -154,6 +158,7 @@ def login(
 def logout(
     session: SessionDep, row: ConsoleDep, csrf_token: Annotated[str, Form(max_length=100)] = ""
 ) -> Response:
+    """End the console session."""
     _check_csrf(row, csrf_token)
     crud.end_admin_session(session=session, row=row)
     session.commit()
@@ -167,6 +172,7 @@ def logout(
 
 @router.get("/")
 def fleet_page(request: Request, session: SessionDep, row: ConsoleDep) -> Response:
+    """Every enrolled device with its last report."""
     hours = server_state(request).settings.stale_after_hours
     now = utcnow()
     devices = [device_public(d, stale_after_hours=hours, now=now) for d in crud.list_devices(session=session)]
@@ -176,12 +182,13 @@ def fleet_page(request: Request, session: SessionDep, row: ConsoleDep) -> Respon
 # --- glossary ------------------------------------------------------------------------------------
 
 
-def _versions(session: Any) -> list[GlossaryVersionPublic]:
+def _versions(session: Session) -> list[GlossaryVersionPublic]:
     return [GlossaryVersionPublic.model_validate(v) for v in crud.list_glossary_versions(session=session)]
 
 
 @router.get("/glossary")
 def glossary_page(request: Request, session: SessionDep, row: ConsoleDep, done: str = "") -> Response:
+    """Published versions, the upload form and rollback buttons."""
     context = {"row": row, "versions": _versions(session), "page": "glossary", "done": done}
     return _render(request, "glossary.html", context)
 
@@ -192,6 +199,7 @@ async def glossary_upload(
     file: Annotated[UploadFile, File()],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """Check an uploaded glossary file and show its diff against the current version."""
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     return await run_in_threadpool(_preview, request, file.filename or "upload", data, csrf_token)
 
@@ -236,12 +244,11 @@ def glossary_publish(
     pending_id: Annotated[int, Form()],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """Sign and publish a previewed upload of this admin."""
     _check_csrf(row, csrf_token)
     pending = crud.pending_upload(session=session, upload_id=pending_id, admin=row.admin)
     if pending is None:
         return RedirectResponse("/console/glossary", status_code=303)
-    from glossary.schema import Glossary
-
     crud.publish_glossary(
         session=session,
         glossary=Glossary.from_json(pending.content),
@@ -262,6 +269,7 @@ def glossary_rollback(
     number: Annotated[int, Form(ge=1)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """Publish an earlier version's content again as the newest version."""
     _check_csrf(row, csrf_token)
     crud.rollback_glossary(
         session=session,
@@ -276,7 +284,7 @@ def glossary_rollback(
 # --- usage ---------------------------------------------------------------------------------------
 
 
-def _usage_rows(session: Any, weeks: int) -> list[reports.UsageRowT]:
+def _usage_rows(session: Session, weeks: int) -> list[reports.UsageRowT]:
     since = (utcnow() - dt.timedelta(weeks=weeks)).date() if weeks > 0 else None
     return crud.usage_rows(session=session, kinds=("turn", "term", "phrase"), since=since)
 
@@ -288,6 +296,7 @@ def _bars(cells: list[reports.Cell]) -> list[dict[str, Any]]:
 
 @router.get("/usage")
 def usage_page(request: Request, session: SessionDep, row: ConsoleDep, weeks: int = 12) -> Response:
+    """Usage charts of the last ``weeks`` weeks, small cells suppressed."""
     threshold = server_state(request).settings.suppress_below_turns
     rows = _usage_rows(session, weeks)
     context = {
@@ -306,6 +315,7 @@ def usage_page(request: Request, session: SessionDep, row: ConsoleDep, weeks: in
 
 @router.get("/usage.csv")
 def usage_csv(request: Request, session: SessionDep, row: ConsoleDep, weeks: int = 0) -> Response:
+    """Site × week turn counts as CSV (``weeks=0``: all), small cells suppressed."""
     threshold = server_state(request).settings.suppress_below_turns
     cells = reports.site_week_cells(_usage_rows(session, weeks), threshold)
     return Response(
