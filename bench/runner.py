@@ -165,7 +165,8 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
         shapes = mt_shape_table(twins)
 
     names = [c.name for c in configs]
-    summary = report.summarize(records, names)
+    mixed = frozenset(c.name for c, _ in loaded if c.mixed)
+    summary = report.summarize(records, names, mixed)
     twin_used = any(isinstance(r, TwinRouter) for r in engines.routers.values())
     env["load_average_end"] = _load_average()
     env["peak_rss_mb_bench_process"] = peak_rss_mb()
@@ -187,6 +188,7 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
                 "language": c.language,
                 "duration_s": c.duration_s,
                 "synthetic": c.synthetic,
+                "mixed": c.mixed,
                 "scored": c.scored,
             }
             for c, _ in loaded

@@ -57,6 +57,8 @@ class AsrOptions:
         max_compression_ratio: Guard: a gzip ratio above this means repetition (ratio).
         min_avg_logprob: Guard (transcribe only): a mean token log-probability below this means a garbled
             decode (nats).
+        guard_beam_size: Beam width of the guard's full-window retry (count; at least ``beam_size``): a
+            greedy retry can fall into the same repetition loop.
     """
 
     beam_size: int = 1
@@ -69,6 +71,7 @@ class AsrOptions:
     window_pad_s: float = 1.0
     max_compression_ratio: float = 2.4
     min_avg_logprob: float = -1.0
+    guard_beam_size: int = 5
 
 
 @dataclass
@@ -276,7 +279,8 @@ class WhisperTranscriber(Transcriber):
                 "short-window guard fired (cr=%.2f lp=%.2f)", result.compression_ratio, result.avg_logprob
             )
             retry: dict[str, float] = {}
-            full = self._decode_window(audio, FULL_WINDOW_S, result.language, task, retry)
+            beam = max(self.options.beam_size, self.options.guard_beam_size)
+            full = self._decode_window(audio, FULL_WINDOW_S, result.language, task, retry, beam_size=beam)
             full.language_probability = result.language_probability
             for key, value in retry.items():
                 timings[f"guard_{key}"] = value
@@ -306,6 +310,7 @@ class WhisperTranscriber(Transcriber):
         task: str,
         timings: dict[str, float],
         reuse: bool = False,
+        beam_size: int | None = None,
     ) -> Transcript:
         model = self._model
         key = (id(audio), audio.size, window_s, float(np.abs(audio[:: max(1, audio.size // 512)]).sum()))
@@ -338,7 +343,7 @@ class WhisperTranscriber(Transcriber):
         generated = model.model.generate(
             encoder_output,
             [prompt],
-            beam_size=self.options.beam_size,
+            beam_size=beam_size or self.options.beam_size,
             max_length=448,
             return_scores=True,
             suppress_blank=True,

@@ -336,8 +336,8 @@ def _write_installer(root: Path, source: Path, version: str, release_id: str, ar
     (root / "install.sh").write_text(script, encoding="utf-8")
     (root / "install.sh").chmod(0o755)
     (root / "deploy").mkdir()
-    for unit in sorted(deploy.glob("*.service")):
-        shutil.copy2(unit, root / "deploy" / unit.name)
+    for item in [*sorted(deploy.glob("*.service")), deploy / "health-guard.sh"]:
+        shutil.copy2(item, root / "deploy" / item.name)
 
 
 def _write_tar(out: Path) -> Path:

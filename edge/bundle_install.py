@@ -49,6 +49,9 @@ DEFAULT_PREFIX: Final = Path("/opt/madoguchi")
 ENV_FILE: Final = "madoguchi.env"
 TRUSTED_KEY_FILE: Final = "bundle-signing.pub"
 COMPLETE_MARKER: Final = ".complete"
+#: Written before ``current`` is switched, removed once the new release passed its health check.
+PENDING_MARKER: Final = ".health-pending"
+GUARD_SCRIPT: Final = "health-guard.sh"
 SERVICE_USER: Final = "madoguchi"
 _HEALTH_TIMEOUT_S: Final = 180.0
 _KEEP_RELEASES: Final = 2
@@ -113,6 +116,7 @@ def install_bundle(options: InstallOptions) -> InstallResult:
     for sub in ("releases", "packs", "etc", "data"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
     with _locked(prefix):
+        finish_interrupted_update(prefix, role)
         clean_leftovers(prefix)
         release = prefix / "releases" / manifest.release_id
         previous = current_release(prefix)
@@ -122,10 +126,13 @@ def install_bundle(options: InstallOptions) -> InstallResult:
         result.packs_installed = _install_packs(bundle, prefix, manifest)
         _fault("config")
         _write_config(prefix, options)
+        _write_guard(prefix, release)
         _pin_key(prefix, bundle, options.pubkey_path)
         if options.token:
             result.enrolled = _enroll(prefix, options)
         _fault("switch")
+        prior_previous = _link_target(prefix, "previous")
+        _write_atomic(prefix / PENDING_MARKER, f"{manifest.release_id}\n")
         if previous != manifest.release_id:
             if previous is not None:
                 _point(prefix, "previous", previous)
@@ -133,15 +140,10 @@ def install_bundle(options: InstallOptions) -> InstallResult:
         _fault("health")
         problem = health_check(prefix, role)
         if problem is not None:
-            if previous is not None and previous != manifest.release_id:
-                _point(prefix, "current", previous)
-                raise BundleError(
-                    f"release {manifest.release_id} failed its health check ({problem}); "
-                    f"rolled back to {previous}"
-                )
-            with contextlib.suppress(FileNotFoundError):
-                (prefix / "current").unlink()
-            raise BundleError(f"release {manifest.release_id} failed its health check ({problem})")
+            _undo_switch(prefix, release, previous, prior_previous)
+            went_back = f"; rolled back to {previous}" if previous and previous != manifest.release_id else ""
+            raise BundleError(f"release {manifest.release_id} failed its health check ({problem}){went_back}")
+        (prefix / PENDING_MARKER).unlink(missing_ok=True)
         if options.services:
             result.services, notices = install_services(prefix, options)
             result.notices.extend(notices)
@@ -433,6 +435,51 @@ def health_check(prefix: Path, role: str = "edge") -> str | None:
             last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
             return f"`{Path(command[0]).name} {command[1]}` exited {completed.returncode}: {last[:200]}"
     return None
+
+
+def _undo_switch(prefix: Path, release: Path, previous: str | None, prior_previous: str | None) -> None:
+    """Put ``current`` and ``previous`` back as they were and drop the release that failed."""
+    if previous is not None and previous != release.name:
+        _point(prefix, "current", previous)
+        if prior_previous is not None:
+            _point(prefix, "previous", prior_previous)
+        else:
+            (prefix / "previous").unlink(missing_ok=True)
+        shutil.rmtree(release, ignore_errors=True)
+    elif previous is None:
+        (prefix / "current").unlink(missing_ok=True)
+    (prefix / PENDING_MARKER).unlink(missing_ok=True)
+    _fsync_dir(prefix)
+
+
+def finish_interrupted_update(prefix: Path, role: str = "edge") -> str | None:
+    """After a power cut between the switch and the health check: check now, go back if it fails.
+
+    Returns the release rolled back to, or None. (``etc/health-guard.sh`` does the same before the
+    services start, without needing the new release's Python.)
+    """
+    if not (prefix / PENDING_MARKER).exists():
+        return None
+    problem = health_check(prefix, role) if current_release(prefix) else "no current release"
+    previous = _link_target(prefix, "previous")
+    (prefix / PENDING_MARKER).unlink(missing_ok=True)
+    if problem is None or previous is None:
+        return None
+    _point(prefix, "current", previous)
+    _LOGGER.warning(
+        "the release of an interrupted update failed its check (%s); back to %s", problem, previous
+    )
+    return previous
+
+
+def _write_guard(prefix: Path, release: Path) -> None:
+    """Install ``etc/health-guard.sh`` (run by the units before start) from the new release."""
+    source = release / "deploy" / GUARD_SCRIPT
+    if not source.exists():
+        return
+    path = prefix / "etc" / GUARD_SCRIPT
+    _write_atomic(path, source.read_text(encoding="utf-8").replace("@PREFIX@", str(prefix)))
+    path.chmod(0o755)
 
 
 def _prune(prefix: Path) -> None:

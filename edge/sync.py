@@ -498,7 +498,9 @@ def enroll(
         key_bytes = pubkey_file.read_bytes()
         load_public_key(key_bytes)
     except OSError as exc:
-        raise SyncError(f"cannot read public key {pubkey_file}: {exc.strerror or exc}") from exc
+        raise SyncError(
+            f"cannot read public key {pubkey_file}: {exc.strerror or exc}; ask IT for the server's key file"
+        ) from exc
     except SignatureError as exc:
         raise SyncError(f"{pubkey_file}: {exc}") from exc
     paths = enrollment_paths(home, token_path, pubkey_path)

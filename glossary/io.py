@@ -60,7 +60,9 @@ def load_glossary(path: str | Path) -> Glossary:
         try:
             return Glossary.from_json(p.read_bytes())
         except OSError as exc:
-            raise GlossaryError(f"cannot read {p}: {exc.strerror or exc}") from exc
+            raise GlossaryError(
+                f"cannot read {p}: {exc.strerror or exc}; check the path and its permissions"
+            ) from exc
     report = validate_path(p)
     g = _raise_for(report, str(p))
     _LOGGER.debug("loaded glossary %s from %s: %d terms", g.version, p, len(g.terms))
@@ -144,7 +146,9 @@ def write_csv_dir(g: Glossary, out_dir: str | Path) -> list[Path]:
             path.write_text(text, encoding="utf-8", newline="")
             written.append(path)
     except OSError as exc:
-        raise GlossaryError(f"cannot write to {out}: {exc.strerror or exc}") from exc
+        raise GlossaryError(
+            f"cannot write to {out}: {exc.strerror or exc}; choose a writable directory"
+        ) from exc
     return written
 
 
@@ -194,5 +198,5 @@ def export_glossary(g: Glossary, out: str | Path, fmt: ExportFormat) -> list[Pat
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     except OSError as exc:
-        raise GlossaryError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise GlossaryError(f"cannot write {path}: {exc.strerror or exc}; choose a writable path") from exc
     return [path]

@@ -364,7 +364,10 @@ class Glossary:
             raise SchemaError("glossary JSON must be an object; export the glossary again")
         schema = d.get("schema", SCHEMA_VERSION)
         if schema != SCHEMA_VERSION:
-            raise SchemaError(f"glossary schema {schema!r} is not supported (expected {SCHEMA_VERSION})")
+            raise SchemaError(
+                f"glossary schema {schema!r} is not supported (expected {SCHEMA_VERSION}); "
+                "export the glossary again with this madoguchi version"
+            )
         terms = [Term.from_dict(t) for t in d.get("terms", [])]
         phrases = [Phrase.from_dict(p) for p in d.get("phrases", [])]
         g = cls.from_items(
@@ -388,5 +391,5 @@ class Glossary:
         try:
             parsed = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise SchemaError(f"glossary JSON does not parse: {exc}") from exc
+            raise SchemaError(f"glossary JSON does not parse ({exc}); export the glossary again") from exc
         return cls.from_dict(parsed)

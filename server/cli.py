@@ -204,7 +204,7 @@ def publish(
             try:
                 data = file.read_bytes()
             except OSError as exc:
-                raise ServerError(f"cannot read {file}: {exc.strerror or exc}") from exc
+                raise ServerError(f"cannot read {file}: {exc.strerror or exc}; check the path") from exc
             result = read_upload(file.name, data, current)
             for warning in result.warnings:
                 typer.echo(f"warning: {warning}", err=True)

@@ -230,7 +230,8 @@ def test_heartbeat_reply_starts_a_background_update(
                  str(newer)], env=env)  # fmt: skip
     assert added.returncode == 0, added.stderr[-2000:]
 
-    sync = PackSync(server.url, device["token"], server.public_key_path.read_bytes(), store, device["work"])
+    sync = PackSync(server.url, device["token"], server.public_key_path.read_bytes(), store, device["work"],
+                    options=PackSyncOptions(bandwidth_limit_bytes_per_s=None))  # fmt: skip
     background = BackgroundPackSync(sync)
     try:
         reply = _heartbeat(server, device)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -74,14 +75,37 @@ def server_prefix(x86_bundle, signing_key, tmp_path_factory: pytest.TempPathFact
 
 
 def test_broken_update_rolls_back(server_prefix, x86_bundle, signing_key, tmp_path) -> None:
-    """A correctly signed release whose madoguchi cannot start is switched to, fails, and is switched away."""
+    """A correctly signed release whose madoguchi cannot start: after a power cut right after the switch the
+    boot guard goes back; installed normally, the health check fails and `current` goes back at once."""
     good = os.readlink(server_prefix / "current")
     broken = derive_bundle(x86_bundle, tmp_path / "broken", signing_key[0], "9.9.9-broken", broken=True)
+
+    # Power cut after the switch, before the health check: the broken release is current...
+    killed = install(broken, server_prefix, signing_key[1], MADOGUCHI_BUNDLE_FAULT="health")
+    assert killed.returncode == -9
+    assert os.readlink(server_prefix / "current") == "releases/9.9.9-broken"
+    assert (server_prefix / ".health-pending").exists()
+    # ...and the guard the units run before starting (plain sh) goes back to the good one.
+    guard = subprocess.run(["/bin/sh", str(server_prefix / "etc" / "health-guard.sh"), str(server_prefix)],
+                           capture_output=True, text=True)  # fmt: skip
+    assert guard.returncode == 0, guard.stderr
+    assert "rolled back" in guard.stderr
+    assert os.readlink(server_prefix / "current") == good
+    assert not (server_prefix / ".health-pending").exists()
+
+    # A normal install of the broken release: switched to, checked, switched back.
+    previous_before = _target(server_prefix / "previous")
     completed = install(broken, server_prefix, signing_key[1])
     assert completed.returncode == 1
     assert "failed its health check" in completed.stderr and "rolled back" in completed.stderr
     assert os.readlink(server_prefix / "current") == good
+    assert _target(server_prefix / "previous") == previous_before
+    assert not (server_prefix / "releases" / "9.9.9-broken").exists()
     assert health_check(server_prefix, "server") is None
+
+
+def _target(link: Path) -> str | None:
+    return os.readlink(link) if link.is_symlink() else None
 
 
 def test_bundle_signed_by_another_key_is_refused(server_prefix, x86_bundle, tmp_path) -> None:

@@ -1,12 +1,10 @@
 """ASR with the real Whisper base model on real clips (accuracy bounds, language ID, translate, errors).
 
-The model comes from the pack store (``whisper-base``) or, on a development box without packs,
-from ``$MADOGUCHI_ASR_MODEL_DIR`` / ``/tmp/wb``.
+The model is the ``whisper-base`` pack installed from PyPI into the test store.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from pathlib import Path
@@ -20,20 +18,11 @@ from edge.audio import SAMPLE_RATE, load_audio
 from edge.errors import EngineUnavailable
 from edge.vad import trim_silence
 from glossary.languages import COUNTER_LANGUAGES
+from tests.shared_data import SPEECH_DIR as SPEECH
+from tests.shared_data import whisper_base_dir
 
 pytestmark = pytest.mark.slow
 
-SPEECH = Path("/work/shared/eval/speech")
-
-
-def whisper_base_dir() -> Path:
-    """The Whisper base directory: the installed pack, else the development copy."""
-    try:
-        from models.registry import PackStore, default_store_dir
-
-        return PackStore(default_store_dir()).get("whisper-base").model_dir
-    except Exception:
-        return Path(os.environ.get("MADOGUCHI_ASR_MODEL_DIR", "/tmp/wb"))
 
 
 def normalise_ja(text: str) -> str:

@@ -26,8 +26,7 @@ from edge.audio import (
     write_wav,
 )
 from edge.errors import AudioInputError
-
-SPEECH = Path("/work/shared/eval/speech")
+from tests.shared_data import SPEECH_DIR as SPEECH
 
 
 def write_float_wav(path: Path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:

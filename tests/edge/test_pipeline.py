@@ -19,8 +19,7 @@ from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, 
 from edge.pipeline import TurnPipeline
 from edge.tts import PiperSynthesizer
 from glossary.languages import COUNTER_LANGUAGES
-from tests.edge.test_asr import whisper_base_dir
-from tests.edge.test_tts import english_voice
+from tests.shared_data import english_voice, whisper_base_dir
 
 pytestmark = pytest.mark.slow
 

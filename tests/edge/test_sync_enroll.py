@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,14 +17,10 @@ from edge.sync import client_from_home, enroll
 from glossary.schema import Glossary, Term
 from glossary.signing import generate_private_key, public_key_pem
 
-FAST = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
-
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    home = tmp_path_factory.mktemp("enroll-server")
-    proc = ServerProcess(home=home, database_url=f"sqlite:///{home / 'server.db'}", extra_env=FAST)
-    proc.start()
+def server(sync_server: ServerProcess) -> ServerProcess:
+    """The shared server with a one-term glossary published."""
     term = Term(
         id="res.juminhyo_copy",
         domain="res",
@@ -34,15 +29,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         translations={"en": "certificate of residence"},
     )
     httpx.post(
-        f"{proc.url}/api/v1/admin/glossary",
+        f"{sync_server.url}/api/v1/admin/glossary",
         files={"file": ("g.json", Glossary.from_items([term], []).canonical_json(), "application/json")},
-        auth=(proc.admin_user, proc.admin_password),
+        auth=(sync_server.admin_user, sync_server.admin_password),
         timeout=60,
     ).raise_for_status()
-    try:
-        yield proc
-    finally:
-        proc.stop()
+    return sync_server
 
 
 def _token(server: ServerProcess, device: str) -> str:

@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bench.fleet import ServerProcess
 from edge.outbox import Outbox, TurnUsage
@@ -28,24 +26,6 @@ SECRETS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    home = tmp_path_factory.mktemp("privacy-server")
-    proc = ServerProcess(
-        home=home,
-        database_url=f"sqlite:///{home / 'server.db'}",
-        extra_env={
-            "MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1",
-            "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192",
-        },
-    )
-    proc.start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
 def _forms(secret: str) -> list[bytes]:
     """Every way a string could appear in a request: raw, JSON-escaped, URL-encoded, pieces."""
     forms = {
@@ -57,8 +37,10 @@ def _forms(secret: str) -> list[bytes]:
     return sorted(forms)
 
 
-def test_nothing_of_the_conversation_leaves_the_device(server: ServerProcess, tmp_path: Path) -> None:
-    admin = httpx.Client(base_url=server.url, auth=(server.admin_user, server.admin_password), timeout=30)
+def test_nothing_of_the_conversation_leaves_the_device(sync_server: ServerProcess, tmp_path: Path) -> None:
+    admin = httpx.Client(
+        base_url=sync_server.url, auth=(sync_server.admin_user, sync_server.admin_password), timeout=30
+    )
     token = admin.post("/api/v1/admin/devices", json={"site": "privacy", "device": "c1"}).json()["token"]
     sent: list[bytes] = []
 
@@ -70,9 +52,9 @@ def test_nothing_of_the_conversation_leaves_the_device(server: ServerProcess, tm
         outbox = Outbox(tmp_path / "outbox.db")
         http = httpx.AsyncClient(timeout=30, event_hooks={"request": [capture]})
         client = SyncClient(
-            server.url,
+            sync_server.url,
             token,
-            server.public_key_path,
+            sync_server.public_key_path,
             tmp_path / "glossary",
             outbox,
             http=http,

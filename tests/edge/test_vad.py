@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -11,8 +9,7 @@ from edge.audio import SAMPLE_RATE, load_audio
 from edge.errors import NoSpeechError
 from edge.events import SpeechStarted, SpeechStopped
 from edge.vad import FRAME_SAMPLES, Segmenter, Utterance, VadOptions, trim_silence
-
-SPEECH = Path("/work/shared/eval/speech")
+from tests.shared_data import SPEECH_DIR as SPEECH
 
 
 @pytest.fixture(scope="module")

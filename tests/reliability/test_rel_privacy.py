@@ -28,8 +28,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from bench.fleet import ServerProcess
-from edge.audio import load_audio
 from edge import engines
+from edge.audio import load_audio
 from edge.config import EdgeSettings
 from edge.mt import MtOptions, MtRouter
 from edge.outbox import Outbox
@@ -94,7 +94,17 @@ def _until(ws: Any, wanted: str, limit: int = 200) -> list[dict[str, Any]]:
         seen.append(message)
         if message["type"] == wanted:
             return seen
+        assert message["type"] != "error", message
     raise AssertionError(f"no {wanted} among {[m['type'] for m in seen]}")
+
+
+def _turn(ws: Any, message: dict[str, Any]) -> list[dict[str, Any]]:
+    """Send one turn and collect its messages until it ended and the connection is idle again."""
+    ws.send_text(json.dumps(message))
+    seen = _until(ws, "turn_end")
+    while not (seen[-1]["type"] == "state" and not seen[-1].get("busy")):
+        seen += _until(ws, "state")
+    return seen
 
 
 def _turn_text(seen: list[dict[str, Any]], kind: str) -> str:
@@ -131,42 +141,37 @@ def test_a_conversation_leaves_no_trace(
     secrets = [CLERK, RESIDENT, CORRECTED, IDLE]
     heard: list[str] = []
 
-    with TestClient(app) as client:
-        with client.websocket_connect("/ws") as ws:
-            _until(ws, "state")
-            ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
-            _until(ws, "state")
-            ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": CLERK}))
-            seen = _until(ws, "turn_end")
-            turn_id = seen[-1]["turn_id"]
-            heard.append(_turn_text(seen, "translation"))
-            ws.send_text(json.dumps({"type": "edit", "turn_id": turn_id, "text": CORRECTED}))
-            heard.append(_turn_text(_until(ws, "turn_end"), "translation"))
-            ws.send_text(json.dumps({"type": "text", "speaker": "resident", "text": RESIDENT}))
-            heard.append(_turn_text(_until(ws, "turn_end"), "translation"))
-            phrase = client.get("/api/phrases").json()["situations"][0]["phrases"][0]["id"]
-            ws.send_text(json.dumps({"type": "phrase", "phrase_id": phrase}))
-            _until(ws, "turn_end")
-            ws.send_text(
-                json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "sample_rate": 16000})
-            )
-            for start in range(0, len(pcm), 3200):
-                ws.send_bytes(pcm[start : start + 3200])
-            ws.send_text(json.dumps({"type": "stop"}))
-            seen = _until(ws, "turn_end")
-            heard.extend(m["text"] for m in seen if m["type"] in ("transcript", "translation"))
-            status = client.get("/api/status").json()["conversations"]
-            assert status["holding_content"] == 1 and status["turns"] >= 5
-            ws.send_text(json.dumps({"type": "end_conversation"}))
-            assert _until(ws, "conversation_ended")[-1]["reason"] == "ended"
-            assert client.get("/api/status").json()["conversations"]["holding_content"] == 0
-            # A second conversation is left alone until the idle timeout erases it.
-            ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
-            ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": IDLE}))
-            heard.append(_turn_text(_until(ws, "turn_end"), "translation"))
-            assert client.get("/api/status").json()["conversations"]["holding_content"] == 1
-            assert _until(ws, "conversation_ended", limit=400)[-1]["reason"] == "idle"
-            assert client.get("/api/status").json()["conversations"]["holding_content"] == 0
+    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+        _until(ws, "state")
+        ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
+        _until(ws, "state")
+        seen = _turn(ws, {"type": "text", "speaker": "clerk", "text": CLERK})
+        turn_id = next(m["turn_id"] for m in seen if m["type"] == "turn_end")
+        heard += [_turn_text(seen, "translation"), _turn_text(seen, "back_translation")]
+        heard.append(
+            _turn_text(_turn(ws, {"type": "edit", "turn_id": turn_id, "text": CORRECTED}), "translation")
+        )
+        heard.append(
+            _turn_text(_turn(ws, {"type": "text", "speaker": "resident", "text": RESIDENT}), "translation")
+        )
+        phrase = client.get("/api/phrases").json()["situations"][0]["phrases"][0]["id"]
+        _turn(ws, {"type": "phrase", "phrase_id": phrase})
+        ws.send_text(json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "sample_rate": 16000}))
+        for start in range(0, len(pcm), 3200):
+            ws.send_bytes(pcm[start : start + 3200])
+        seen = _turn(ws, {"type": "stop"})
+        heard.extend(m["text"] for m in seen if m["type"] in ("transcript", "translation"))
+        status = client.get("/api/status").json()["conversations"]
+        assert status["holding_content"] == 1 and status["turns"] >= 4
+        ws.send_text(json.dumps({"type": "end_conversation"}))
+        assert _until(ws, "conversation_ended")[-1]["reason"] == "ended"
+        assert client.get("/api/status").json()["conversations"]["holding_content"] == 0
+        # A second conversation is left alone until the idle timeout erases it.
+        ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
+        heard.append(_turn_text(_turn(ws, {"type": "text", "speaker": "clerk", "text": IDLE}), "translation"))
+        assert client.get("/api/status").json()["conversations"]["holding_content"] == 1
+        assert _until(ws, "conversation_ended", limit=400)[-1]["reason"] == "idle"
+        assert client.get("/api/status").json()["conversations"]["holding_content"] == 0
     outbox.close()
     assert len(heard) >= 5 and all(heard)
     secrets += [text for text in heard if len(text) >= 12]  # what the device produced from them

@@ -281,10 +281,7 @@ def test_secrets_are_stored_only_as_hashes(server: Server) -> None:
         hashes = [row[0] for row in db.execute("SELECT password_hash FROM admins")]
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         cells = [
-            str(value)
-            for table in tables
-            for row in db.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from sqlite_master
-            for value in row
+            str(value) for table in tables for row in db.execute(f'SELECT * FROM "{table}"') for value in row
         ]
     assert hashes and all(h.startswith("$argon2id$") for h in hashes)
     for secret in secrets:

