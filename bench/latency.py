@@ -89,6 +89,12 @@ TUNED_M2M = replace(
     mt_shape="coverage",
     mt_vmap=True,
 )
+TUNED_ASR_BEAM = replace(
+    TUNED,
+    name="tuned-asr-beam5",
+    description="tuned, but Whisper keeps beam 5 (accuracy check of greedy ASR)",
+    asr_beam=5,
+)
 LEVERS: tuple[BenchConfig, ...] = (
     replace(BASELINE, name="+asr-window", description="short ASR window + guard", asr_short_window=True),
     replace(BASELINE, name="+asr-greedy", description="ASR beam 1", asr_beam=1),
@@ -99,7 +105,7 @@ LEVERS: tuple[BenchConfig, ...] = (
     replace(BASELINE, name="+tts-stream", description="speak the first sentence at once", tts_streaming=True),
 )
 LEVERS = tuple(replace(c, group="lever") for c in LEVERS)
-CONFIGS: dict[str, BenchConfig] = {c.name: c for c in (BASELINE, TUNED, TUNED_M2M, *LEVERS)}
+CONFIGS: dict[str, BenchConfig] = {c.name: c for c in (BASELINE, TUNED, TUNED_M2M, TUNED_ASR_BEAM, *LEVERS)}
 
 
 def config_names(spec: str) -> list[BenchConfig]:
@@ -109,7 +115,7 @@ def config_names(spec: str) -> list[BenchConfig]:
         if part == "all":
             names = list(CONFIGS)
         elif part == "main":
-            names = [BASELINE.name, TUNED.name, TUNED_M2M.name]
+            names = [BASELINE.name, TUNED.name, TUNED_M2M.name, TUNED_ASR_BEAM.name]
         elif part == "levers":
             names = [c.name for c in LEVERS]
         elif part in CONFIGS:

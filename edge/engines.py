@@ -158,4 +158,26 @@ def load_mt_router(settings: EdgeSettings, store: Any | None, glossary: Any | No
         _LOGGER.debug("edge.mt unavailable: %s", exc)
         return None
     options = MtOptions(intra_threads=settings.cpu_threads, compute_type=settings.compute_type)
-    return MtRouter(store, options, glossary=glossary)
+    return MtRouter(_without_corrupt_mt(store), options, glossary=glossary)
+
+
+def _without_corrupt_mt(store: Any) -> Any:
+    """The store minus MT packs that fail the start-up check (a corrupt pair then works as a missing one)."""
+    from models.errors import ModelPackError
+    from models.registry import PackStore, verify_installed
+
+    corrupt: set[str] = set()
+    for pack in store.find("mt"):
+        try:
+            verify_installed(pack)
+        except ModelPackError as exc:
+            _LOGGER.error("%s; translation through it is off until then", exc)
+            corrupt.add(pack.id)
+    if not corrupt:
+        return store
+
+    class _Checked(PackStore):
+        def installed(self) -> list[Any]:
+            return [pack for pack in super().installed() if pack.id not in corrupt]
+
+    return _Checked(store.root)

@@ -107,6 +107,8 @@ class GlossaryStore:
     def install(self, envelope_bytes: bytes) -> None:
         """Atomically make ``envelope_bytes`` the current version, keeping the old one as previous."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        for stale in self.directory.glob(".glossary-*.tmp"):  # left by an install cut short by a power cut
+            stale.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".glossary-", suffix=".tmp", dir=self.directory)
         try:
             with os.fdopen(fd, "wb") as handle:

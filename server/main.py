@@ -85,7 +85,11 @@ def create_app(settings: ServerSettings | None = None, state: ServerState | None
     state = state or prepare(settings or ServerSettings())
     app = FastAPI(title="madoguchi server", version="1", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.server = state
-    app.add_middleware(MaxBodySize, max_bytes=state.settings.max_request_bytes)
+    app.add_middleware(
+        MaxBodySize,
+        max_bytes=state.settings.max_request_bytes,
+        large={"/api/v1/admin/packs": state.settings.max_pack_upload_bytes},
+    )
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(console.router)
     console.install(app)

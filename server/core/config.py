@@ -43,6 +43,9 @@ class ServerSettings(BaseSettings):
     max_request_bytes: int = 10 * 1024 * 1024
     """Largest request body of any route, bytes (a glossary upload is at most 8 MiB)."""
 
+    max_pack_upload_bytes: int = 8 * 1024**3
+    """Largest model pack upload (``POST /api/v1/admin/packs``, with credentials), bytes."""
+
     usage_max_body_bytes: int = 256 * 1024
     """Largest accepted usage batch body, bytes."""
 

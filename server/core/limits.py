@@ -2,7 +2,8 @@
 
 Multipart forms are parsed (and spooled to disk) before a route's authentication runs, so without a
 cap anyone could make the server write gigabytes to its temp directory. Declared sizes above the cap
-get 413 at once; chunked bodies are counted as they arrive and cut off at the cap.
+get 413 at once; chunked bodies are counted as they arrive and cut off at the cap. Model pack uploads
+(hundreds of MB) get their own cap, and only when the request carries credentials.
 """
 
 from __future__ import annotations
@@ -20,16 +21,28 @@ _TOO_LARGE = b'{"detail":"Payload too large"}'
 class MaxBodySize:
     """ASGI middleware answering 413 to request bodies above ``max_bytes``."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, large: dict[str, int] | None = None) -> None:
+        """``large`` maps path prefixes (model pack uploads) to a higher cap for requests that carry
+        credentials; a request without an ``Authorization`` header always gets ``max_bytes``."""
         self.app = app
         self.max_bytes = max_bytes
+        self.large = dict(large or {})
+
+    def _cap(self, scope: Scope, headers: dict[bytes, bytes]) -> int:
+        if b"authorization" in headers:
+            for prefix, cap in self.large.items():
+                if str(scope.get("path", "")).startswith(prefix):
+                    return cap
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        headers = dict(scope.get("headers") or [])
+        cap = self._cap(scope, headers)
+        declared = headers.get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > cap:
             await _reply_413(send)
             return
         received = 0
@@ -40,7 +53,7 @@ class MaxBodySize:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > cap:
                     if not replied:
                         replied = True
                         await _reply_413(send)

@@ -22,7 +22,7 @@ CHILD = Path(__file__).with_name("rel_powercut_child.py")
 
 
 def small_glossary(label: str, *, term_text: str | None = None) -> Glossary:
-    """A two-term, one-phrase glossary; ``label`` makes versions differ, ``term_text`` sets every translation."""
+    """Two terms and a phrase; ``label`` makes versions differ, ``term_text`` sets every translation."""
     terms = [
         Term(
             id="res.juminhyo_copy",

@@ -32,9 +32,12 @@ scalars = st.one_of(
     st.sampled_from(["clerk", "resident", "ptt", "handsfree", "device", "browser", "en", "ja", "t1", 16000]),
 )  # fmt: skip
 values = st.recursive(
-    scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=8,
-)  # fmt: skip
+)
 fields = st.sampled_from(
     ["protocol", "speaker", "mode", "sample_rate", "source", "device", "language", "turn_id", "text",
      "phrase_id", "playing", "type"]
@@ -50,8 +53,11 @@ text_frames = st.one_of(
     st.text(max_size=200),
 )
 binary_frames = st.one_of(st.binary(max_size=300), st.binary(min_size=60_000, max_size=70_000))
-frames = st.lists(st.one_of(text_frames.map(lambda t: ("text", t)), binary_frames.map(lambda b: ("bytes", b))),
-                  min_size=1, max_size=12)  # fmt: skip
+frames = st.lists(
+    st.one_of(text_frames.map(lambda t: ("text", t)), binary_frames.map(lambda b: ("bytes", b))),
+    min_size=1,
+    max_size=12,
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +82,7 @@ def _drain_until_hello(ws: Any) -> list[dict[str, Any]]:
     raise AssertionError("the connection never answered hello")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=frames)
 def test_random_frames_never_crash_the_counter(client: TestClient, sequence: list[tuple[str, Any]]) -> None:
     with client.websocket_connect("/ws") as ws:

@@ -60,9 +60,10 @@ def test_glossary_update_killed_at_every_step_restarts_on_old_or_new(tmp_path: P
         expected = {1: old, 2: new}[loaded.statement.number]
         assert loaded.glossary.content_hash == expected.content_hash, f"cut at step {n}: mixed content"
         seen.add(loaded.statement.number)
-        # The device can still take the update after the cut.
+        # The device can still take the update after the cut, and no half-written file stays behind.
         store.install(update.read_bytes())
         assert store.load().statement.number == 2  # type: ignore[union-attr]
+        assert not list(store.directory.glob(".glossary-*")), f"cut at step {n}: a temp file stayed"
     assert seen == {1, 2}  # the cuts fell both before and after the switch
     full = GlossaryStore(tmp_path / "work" / "full", key.public_key()).load()
     assert full is not None and full.statement.number == 2

@@ -147,6 +147,7 @@ def test_a_conversation_leaves_no_trace(
         _until(ws, "state")
         seen = _turn(ws, {"type": "text", "speaker": "clerk", "text": CLERK})
         turn_id = next(m["turn_id"] for m in seen if m["type"] == "turn_end")
+        assert _turn_text(seen, "transcript") == CLERK  # the words did flow through the counter
         heard += [_turn_text(seen, "translation"), _turn_text(seen, "back_translation")]
         heard.append(
             _turn_text(_turn(ws, {"type": "edit", "turn_id": turn_id, "text": CORRECTED}), "translation")

@@ -124,3 +124,22 @@ def test_corrupt_voice_is_skipped_and_the_counter_goes_text_only(
         voices = find_voices(settings, store)
     assert "en" not in voices
     assert any("skipping voice pack piper-en_US-joe-medium" in r.getMessage() for r in caplog.records)
+
+
+def test_corrupt_mt_pack_is_reported_and_its_pair_falls_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from edge.engines import load_mt_router
+    from tests.edge.test_mt_packs import build_store
+
+    mt_store = build_store(tmp_path / "mt", ("tiny-ja-en", "tiny-ja-es"))
+    settings = EdgeSettings(home=tmp_path, packs_dir=mt_store.root, languages=["ja", "en", "es"])
+    _flip_byte(mt_store.root / "tiny-ja-en" / "model.bin")
+    with caplog.at_level(logging.ERROR, logger="edge.engines"):
+        router = load_mt_router(settings, mt_store, None)
+    assert not router.can_translate("ja", "en")  # as if missing: the turn falls back with a notice
+    assert router.can_translate("ja", "es")
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(
+        "'tiny-ja-en': file model.bin sha256" in m and "models install tiny-ja-en" in m for m in messages
+    )
