@@ -171,20 +171,52 @@ def check_targets(summary: dict[str, Any], memory: dict[str, Any] | None) -> lis
     return rows
 
 
-def lever_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each lever alone on top of the baseline: p50 and the saving against the baseline."""
+#: The stage each lever acts on (record key).
+LEVER_STAGES = {
+    "+asr-window": "asr_encoder_ms",
+    "+asr-greedy": "asr_decoder_ms",
+    "+asr-pair": "asr_langid_ms",
+    "+mt-shallow": "mt_ms",
+    "+mt-greedy": "mt_ms",
+    "+mt-vmap": "mt_ms",
+    "+tts-stream": "tts_wait_ms",
+}
+
+
+def paired_saving(
+    records: Sequence[dict[str, Any]], name: str, key: str, base: str = "baseline"
+) -> float | None:
+    """Median over clips of ``base − name`` for ``key`` (same clip, same pass: load drift cancels)."""
+    by_turn = {(r["clip"], r.get("repeat", 0), r["config"]): r for r in records}
+    diffs = []
+    for (clip, repeat, config), row in by_turn.items():
+        if config != name:
+            continue
+        ref = by_turn.get((clip, repeat, base))
+        if ref is not None and ref.get(key) is not None and row.get(key) is not None:
+            diffs.append(float(ref[key]) - float(row[key]))
+    return _r(percentile(diffs, 50))
+
+
+def lever_rows(summary: dict[str, Any], records: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """Each lever alone on top of the baseline: p50, the saving against the baseline, and the paired
+    (per-clip) median saving end to end and on the stage the lever acts on."""
     base = summary.get("baseline", {}).get("stages", {}).get("e2e_ms", {}).get("p50")
     rows = []
     for name, entry in summary.items():
-        if not name.startswith("+"):
+        if name == "baseline":
             continue
         p50 = entry["stages"]["e2e_ms"]["p50"]
+        stage = LEVER_STAGES.get(name)
         rows.append(
             {
                 "lever": name,
                 "p50_ms": p50,
                 "saved_ms": None if base is None or p50 is None else round(base - p50, 1),
                 "ratio": entry.get("ratio_to_baseline"),
+                "paired_saved_ms": paired_saving(records, name, "e2e_ms") if records else None,
+                "stage": stage,
+                "stage_paired_saved_ms": paired_saving(records, name, stage) if records and stage else None,
             }
         )
     return rows
@@ -232,11 +264,20 @@ def print_tables(results: dict[str, Any], console: Any | None = None) -> None:
         targets.add_row(row["target"], _fmt(row["value"], 2), _fmt(row["limit"], 2), met)
     console.print(targets)
     if results.get("levers"):
-        levers = Table(title="Levers, each alone on top of the baseline")
-        for col in ("lever", "p50 ms", "saved ms", "ratio"):
+        levers = Table(
+            title="Against the baseline (levers: one change each); paired = median per-clip saving"
+        )
+        for col in ("config", "p50 ms", "ratio", "paired e2e saving ms", "stage", "paired stage saving ms"):
             levers.add_column(col)
         for row in results["levers"]:
-            levers.add_row(row["lever"], _fmt(row["p50_ms"]), _fmt(row["saved_ms"]), _fmt(row["ratio"], 2))
+            levers.add_row(
+                row["lever"],
+                _fmt(row["p50_ms"]),
+                _fmt(row["ratio"], 2),
+                _fmt(row.get("paired_saved_ms")),
+                row.get("stage") or "",
+                _fmt(row.get("stage_paired_saved_ms")),
+            )
         console.print(levers)
 
 
@@ -320,9 +361,21 @@ def markdown_summary(results: dict[str, Any]) -> str:
             f"{entry['guard_fired']} / {entry['fallbacks']} / {entry['language_wrong']} |"
         )
     if results.get("levers"):
-        lines += ["", "| lever alone on baseline | p50 ms | saved ms | /baseline |", "|---|---:|---:|---:|"]
+        lines += [
+            "",
+            "| config vs baseline | p50 ms | /baseline | paired saving, e2e ms | stage "
+            "| paired saving, stage ms |",
+            "|---|---:|---:|---:|---|---:|",
+        ]
         for row in results["levers"]:
-            cells = [f"`{row['lever']}`", _fmt(row["p50_ms"]), _fmt(row["saved_ms"]), _fmt(row["ratio"], 2)]
+            cells = [
+                f"`{row['lever']}`",
+                _fmt(row["p50_ms"]),
+                _fmt(row["ratio"], 2),
+                _fmt(row.get("paired_saved_ms")),
+                row.get("stage") or "",
+                _fmt(row.get("stage_paired_saved_ms")),
+            ]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "| target | measured | limit | met |", "|---|---:|---:|---|"]
     for row in results.get("targets", []):
@@ -362,7 +415,7 @@ def rerender(json_path: Path, *, chart: bool = True) -> dict[str, Any]:
 
         mixed = {c.name for c in load_manifest(resolve_eval_dir()) if c.mixed}
     results["summary"] = summarize(results["turns"], names, frozenset(mixed))
-    results["levers"] = lever_rows(results["summary"])
+    results["levers"] = lever_rows(results["summary"], results["turns"])
     results["targets"] = check_targets(results["summary"], results.get("memory_probe"))
     out_dir = Path(json_path).parent
     files = {**dict(results.get("files") or {}), "json": str(json_path)}

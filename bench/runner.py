@@ -194,7 +194,7 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
             for c, _ in loaded
         ],
         "summary": summary,
-        "levers": report.lever_rows(summary),
+        "levers": report.lever_rows(summary, records),
         "endpointing": endpointing,
         "memory_probe": memory,
         "mt_shapes": shapes,

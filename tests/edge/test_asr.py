@@ -24,7 +24,6 @@ from tests.shared_data import whisper_base_dir
 pytestmark = pytest.mark.slow
 
 
-
 def normalise_ja(text: str) -> str:
     """Drop punctuation and spaces (the references are unpunctuated)."""
     return re.sub(r"[\s、。，,.!?！？「」『』・ー]", "", text)
