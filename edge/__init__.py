@@ -1,5 +1,12 @@
 """The counter device: audio in, one conversation turn through VAD, ASR, MT and TTS, events out."""
 
+import os
+
+# onnxruntime (Silero VAD, Piper) sends usage telemetry by default on Linux; a counter device must
+# send nothing. Set before any engine is imported.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+
 from edge.asr import AsrOptions, Transcriber, Transcript, WhisperTranscriber
 from edge.audio import (
     SAMPLE_RATE,

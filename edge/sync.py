@@ -230,6 +230,8 @@ class SyncClient:
         self.last_error_code: str | None = None
         self.installed: InstalledGlossary | None = self.store.load()
         self.on_glossary: Callable[[InstalledGlossary], None] | None = None
+        #: Called with each heartbeat reply (e.g. the pack sync reacting to ``pack_offers``).
+        self.on_heartbeat_reply: Callable[[dict[str, Any]], None] | None = None
 
     async def aclose(self) -> None:
         """Close the HTTP client if this object created it."""
@@ -420,6 +422,8 @@ class SyncClient:
             )
             return None
         reply: dict[str, Any] = response.json()
+        if self.on_heartbeat_reply is not None:
+            self.on_heartbeat_reply(reply)
         return reply
 
     # -- rounds -------------------------------------------------------------------------------
@@ -550,6 +554,7 @@ def client_from_home(
     token_path: Path | None = None,
     pubkey_path: Path | None = None,
     options: SyncOptions | None = None,
+    pack_ids: Callable[[], list[str]] | None = None,
 ) -> SyncClient:
     """A :class:`SyncClient` for an enrolled device (the caller closes ``client.outbox``).
 
@@ -564,5 +569,11 @@ def client_from_home(
         )
     token = paths.token_path.read_text(encoding="ascii").strip()
     return SyncClient(
-        url, token, paths.pubkey_path, paths.glossary_dir, Outbox(paths.outbox_path), options=options
+        url,
+        token,
+        paths.pubkey_path,
+        paths.glossary_dir,
+        Outbox(paths.outbox_path),
+        options=options,
+        pack_ids=pack_ids,
     )

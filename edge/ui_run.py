@@ -220,14 +220,23 @@ def attach_glossary_reload(app: FastAPI, client: Any) -> None:
 
 def _attach_sync(app: FastAPI, settings: EdgeSettings, outbox: Any | None) -> None:
     """Sync glossary, usage and heartbeats in the background when the device is enrolled."""
+    from edge.pack_sync import background_sync_for
     from edge.sync import client_from_home
+    from models import PackStore
 
+    store = PackStore(settings.store_dir)
     try:
         client = client_from_home(
-            settings.home, token_path=settings.token_path, pubkey_path=settings.pubkey_path
+            settings.home,
+            token_path=settings.token_path,
+            pubkey_path=settings.pubkey_path,
+            pack_ids=lambda: [pack.id for pack in store.installed()],
         )
     except EdgeError:
         return
+    packs = background_sync_for(settings.home, store)
+    if packs is not None:  # packs the server offers download in the background (used after a restart)
+        client.on_heartbeat_reply = packs.on_heartbeat_reply
     if outbox is not None:
         client.outbox.close()
         client.outbox = outbox

@@ -259,3 +259,46 @@ def versions(db: str | None = _DB) -> None:
                 f"{row.number}\t{row.version}\t{row.published_at}\t{row.term_count} terms"
                 f"\t{row.phrase_count} phrases\t{row.note}"
             )
+
+
+packs_app = typer.Typer(help="Model packs the server distributes to devices.", no_args_is_help=True)
+app.add_typer(packs_app, name="packs")
+
+
+@packs_app.command("add")
+def packs_add(
+    file: Path = typer.Argument(..., help="A pack directory (with pack.json) or a .tar/.tar.gz of one."),
+    db: str | None = _DB,
+) -> None:
+    """Check a pack against its pack.json, store it, sign its manifest and offer it to devices."""
+    from server import crud
+    from server.core.db import session_scope
+    from server.core.security import load_signing_key
+    from server.packs import store_pack
+
+    settings = _settings(db)
+    key = load_signing_key(settings.resolved_signing_key_path)
+    stored = store_pack(file, Path(settings.home) / "packs", key)
+    with session_scope(_factory(settings)) as session:
+        crud.add_pack_release(session=session, stored=stored, uploaded_by="cli")
+    typer.echo(
+        f"offered pack {stored.pack_id} {stored.version} ({stored.size_bytes / 1e6:.1f} MB) to devices"
+    )
+
+
+@packs_app.command("list")
+def packs_list(db: str | None = _DB) -> None:
+    """List pack releases, and per device the offered packs it is missing."""
+    import json
+
+    from server import crud
+    from server.core.db import session_scope
+
+    with session_scope(_factory(_settings(db))) as session:
+        offered = {row.pack_id for row in crud.pack_offers(session=session)}
+        for row in crud.list_pack_releases(session=session):
+            typer.echo(f"{row.pack_id}\t{row.version}\t{row.kind}\t{row.size_bytes / 1e6:.1f} MB")
+        for device in crud.list_devices(session=session):
+            if device.revoked_at is None:
+                missing = sorted(offered - set(json.loads(device.pack_ids or "[]")))
+                typer.echo(f"{device.site.name}/{device.name}\tmissing: {', '.join(missing) or '-'}")

@@ -19,12 +19,14 @@ from glossary.signing import SignedStatement, canonical_bytes, content_sha256, s
 from glossary.usage import CELL_FIELDS, cell_row
 from server.core.security import hash_password, hash_token, new_token, verify_password
 from server.errors import ServerError
+from server.packs import StoredPack
 from server.schemas import HeartbeatIn, UsageBatchIn
 from server.tables import (
     Admin,
     AdminSession,
     Device,
     GlossaryVersion,
+    PackRelease,
     PendingUpload,
     Site,
     UsageBatch,
@@ -365,3 +367,43 @@ def pending_upload(*, session: Session, upload_id: int, admin: Admin) -> Pending
     if row is None or row.admin_id != admin.id:
         return None
     return row
+
+
+# --- model packs ---------------------------------------------------------------------------------
+
+
+def add_pack_release(*, session: Session, stored: StoredPack, uploaded_by: str) -> PackRelease:
+    """Record a stored pack release (an identical re-upload returns the existing row)."""
+    row = pack_release(session=session, pack_id=stored.pack_id, version=stored.version)
+    if row is None:
+        row = PackRelease(
+            pack_id=stored.pack_id,
+            version=stored.version,
+            kind=stored.kind,
+            languages=json.dumps(stored.languages),
+            size_bytes=stored.size_bytes,
+            manifest=canonical_bytes(stored.manifest).decode("utf-8"),
+            signature=stored.signature,
+            uploaded_by=uploaded_by,
+        )
+        session.add(row)
+        session.flush()
+    return row
+
+
+def pack_release(*, session: Session, pack_id: str, version: str) -> PackRelease | None:
+    return session.scalar(
+        select(PackRelease).where(PackRelease.pack_id == pack_id, PackRelease.version == version)
+    )
+
+
+def list_pack_releases(*, session: Session) -> Sequence[PackRelease]:
+    return session.scalars(select(PackRelease).order_by(PackRelease.pack_id, PackRelease.id)).all()
+
+
+def pack_offers(*, session: Session) -> list[PackRelease]:
+    """The newest release of each pack id: what devices should hold."""
+    newest: dict[str, PackRelease] = {}
+    for row in list_pack_releases(session=session):
+        newest[row.pack_id] = row  # ordered by id: the last one wins
+    return [newest[key] for key in sorted(newest)]

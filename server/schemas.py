@@ -8,6 +8,7 @@ does not exist. Admin outputs never contain a token or its hash.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from typing import Annotated, Any, Final, Literal
@@ -96,11 +97,81 @@ class HeartbeatIn(DeviceModel):
     last_error_code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")] | None = None
 
 
+class PackOffer(BaseModel):
+    """A pack release devices should hold (the newest upload of its id)."""
+
+    id: str
+    version: str
+    kind: str
+    languages: list[str]
+    size_bytes: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> PackOffer:
+        return cls(
+            id=row.pack_id, version=row.version, kind=row.kind, languages=json.loads(row.languages),
+            size_bytes=row.size_bytes,
+        )  # fmt: skip
+
+
 class HeartbeatOut(BaseModel):
     """Reply to a heartbeat: the server clock and the packs the device should install."""
 
     server_time: dt.datetime
     wanted_packs: list[str] = []
+    """Offered pack ids the device did not report."""
+    pack_offers: list[PackOffer] = []
+    """Every pack release devices should hold (id, version, size)."""
+
+
+class PackOffersOut(BaseModel):
+    """``GET /api/v1/packs``."""
+
+    data: list[PackOffer]
+    count: int
+
+
+class PackManifestOut(BaseModel):
+    """A pack's ``pack.json`` and the server's Ed25519 signature over its statement (see ``server.packs``)."""
+
+    pack: dict[str, Any]
+    signature: str
+
+
+class PackReleasePublic(BaseModel):
+    """An uploaded pack release, for admins."""
+
+    pack_id: str
+    version: str
+    kind: str
+    languages: list[str]
+    size_bytes: int
+    uploaded_at: dt.datetime
+    uploaded_by: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> PackReleasePublic:
+        return cls(
+            pack_id=row.pack_id, version=row.version, kind=row.kind, languages=json.loads(row.languages),
+            size_bytes=row.size_bytes, uploaded_at=row.uploaded_at, uploaded_by=row.uploaded_by,
+        )  # fmt: skip
+
+
+class DevicePackStatus(BaseModel):
+    """Which offered packs one device reported installed, and which it lacks."""
+
+    site: str
+    name: str
+    installed: list[str]
+    missing: list[str]
+    last_seen_at: dt.datetime | None
+
+
+class PackStatusOut(BaseModel):
+    """``GET /api/v1/admin/packs``: releases and the fleet's pack state."""
+
+    releases: list[PackReleasePublic]
+    devices: list[DevicePackStatus]
 
 
 class GlossaryEnvelope(BaseModel):

@@ -184,3 +184,21 @@ class PendingUpload(Base):
     filename: Mapped[str] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PackRelease(Base):
+    """A model pack release uploaded for devices: files on the server's disk, manifest and signature here."""
+
+    __tablename__ = "pack_releases"
+    __table_args__ = (UniqueConstraint("pack_id", "version", name="uq_pack_releases_pack_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    languages: Mapped[str] = mapped_column(Text, default="[]")
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    manifest: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by: Mapped[str] = mapped_column(String(100), default="")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from server.api.routes import devices, glossary, usage, utils
+from server.api.routes import devices, glossary, packs, usage, utils
 
 api_router = APIRouter()
 api_router.include_router(utils.router)
 api_router.include_router(glossary.router)
 api_router.include_router(devices.router)
 api_router.include_router(usage.router)
+api_router.include_router(packs.router)
 api_router.include_router(glossary.admin_router)
 api_router.include_router(devices.admin_router)
 api_router.include_router(usage.admin_router)
+api_router.include_router(packs.admin_router)

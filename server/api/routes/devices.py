@@ -12,7 +12,15 @@ from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep, bounded_json
 from server.errors import ServerError
 from server.main_state import server_state
-from server.schemas import DevicePublic, DevicesPublic, EnrollIn, EnrollOut, HeartbeatIn, HeartbeatOut
+from server.schemas import (
+    DevicePublic,
+    DevicesPublic,
+    EnrollIn,
+    EnrollOut,
+    HeartbeatIn,
+    HeartbeatOut,
+    PackOffer,
+)
 from server.tables import Device, utcnow
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,8 +60,10 @@ def heartbeat(
 ) -> HeartbeatOut:
     """Record the device's state; reply with the server time and the packs it should install."""
     crud.record_heartbeat(session=session, device=device, heartbeat=body)
+    offers = [PackOffer.from_row(row) for row in crud.pack_offers(session=session)]
     session.commit()
-    return HeartbeatOut(server_time=utcnow(), wanted_packs=[])
+    wanted = [offer.id for offer in offers if offer.id not in set(body.pack_ids)]
+    return HeartbeatOut(server_time=utcnow(), wanted_packs=wanted, pack_offers=offers)
 
 
 @admin_router.get("/fleet")
