@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -172,5 +173,30 @@ class PiperSynthesizer(Synthesizer):
             noise_w_scale=opts.noise_w_scale,
             volume=opts.volume,
         )
-        for index, chunk in enumerate(self._voice.synthesize(text, syn_config=config)):
-            yield SpeechChunk(pcm=chunk.audio_int16_bytes, sample_rate=chunk.sample_rate, index=index)
+        index = 0
+        for piece in bounded_pieces(text):
+            for chunk in self._voice.synthesize(piece, syn_config=config):
+                yield SpeechChunk(pcm=chunk.audio_int16_bytes, sample_rate=chunk.sample_rate, index=index)
+                index += 1
+
+
+#: The longest text handed to the voice at once (characters). Piper synthesises a sentence in one
+#: ONNX call whose memory grows with its length; an ASR repetition loop can yield one "sentence" of
+#: 1,500 characters with no full stop, so longer text is cut at a clause boundary or a space.
+MAX_PIECE_CHARS = 240
+
+_BREAK = re.compile(r"[.!?。！？]\s*|[,;:、，；：]\s*|\s+")
+
+
+def bounded_pieces(text: str, limit: int = MAX_PIECE_CHARS) -> Iterator[str]:
+    """Split ``text`` into pieces of at most ``limit`` characters, at the last break before the limit."""
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = 0
+        for match in _BREAK.finditer(rest, 0, limit):
+            cut = match.end()
+        cut = cut or limit
+        yield rest[:cut].strip()
+        rest = rest[cut:].strip()
+    if rest:
+        yield rest

@@ -46,3 +46,16 @@ def test_length_scale_slows_speech(voice: PiperSynthesizer) -> None:
 def test_missing_voice_file(tmp_path: Path) -> None:
     with pytest.raises(EngineUnavailable, match="voice files missing"):
         PiperSynthesizer(tmp_path / "xx_XX-nobody-medium.onnx")
+
+
+def test_long_text_without_full_stops_is_cut_into_bounded_pieces() -> None:
+    """An ASR repetition loop gives one endless "sentence"; the voice gets it in bounded pieces."""
+    from edge.tts import MAX_PIECE_CHARS, bounded_pieces
+
+    looped = "This machine is listening, " * 60
+    pieces = list(bounded_pieces(looped))
+    assert len(pieces) > 1
+    assert all(0 < len(p) <= MAX_PIECE_CHARS for p in pieces)
+    assert "".join(pieces).replace(" ", "") == looped.replace(" ", "")
+    assert all(p.endswith(",") for p in pieces[:-1])  # cut at clause boundaries, not mid-word
+    assert list(bounded_pieces("あ" * 500)) == ["あ" * 240, "あ" * 240, "あ" * 20]
