@@ -7,12 +7,8 @@ from pathlib import Path
 import pytest
 from test_mt_packs import build_store
 
+import glossary
 from edge.mt import MtOptions, MtRouter
-
-pytest.importorskip("glossary.enforce", reason="glossary enforcement not available yet")
-glossary = pytest.importorskip("glossary")
-if not all(hasattr(glossary, name) for name in ("TermMatcher", "load_glossary")):
-    pytest.skip("glossary API incomplete", allow_module_level=True)
 
 HEADER = "term_id,domain,ja,reading,variants,en,vi,zh,tl,pt,ne,ko,id,es,easy_ja,explanation_en,status,source"
 ROW = (
