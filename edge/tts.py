@@ -185,17 +185,24 @@ class PiperSynthesizer(Synthesizer):
 #: 1,500 characters with no full stop, so longer text is cut at a clause boundary or a space.
 MAX_PIECE_CHARS = 240
 
-_BREAK = re.compile(r"[.!?。！？]\s*|[,;:、，；：]\s*|\s+")
+#: Where a long text may be cut, strongest first: a sentence end, a clause mark, a space.
+_BREAKS = (re.compile(r"[.!?。！？]\s*"), re.compile(r"[,;:、，；：]\s*"), re.compile(r"\s+"))
+
+
+def _cut_point(text: str, limit: int) -> int:
+    """The end of the strongest break within the first ``limit`` characters, else ``limit``."""
+    for pattern in _BREAKS:
+        ends = [m.end() for m in pattern.finditer(text, 0, limit)]
+        if ends:
+            return ends[-1]
+    return limit
 
 
 def bounded_pieces(text: str, limit: int = MAX_PIECE_CHARS) -> Iterator[str]:
-    """Split ``text`` into pieces of at most ``limit`` characters, at the last break before the limit."""
+    """Split ``text`` into pieces of at most ``limit`` characters, at the strongest break before it."""
     rest = text.strip()
     while len(rest) > limit:
-        cut = 0
-        for match in _BREAK.finditer(rest, 0, limit):
-            cut = match.end()
-        cut = cut or limit
+        cut = _cut_point(rest, limit)
         yield rest[:cut].strip()
         rest = rest[cut:].strip()
     if rest:
