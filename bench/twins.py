@@ -193,10 +193,15 @@ _FALLBACK_LINES = (
 )
 
 
-def default_corpus(
-    shared_eval_dir: Path = Path("/work/shared/eval/text"), lines_per_file: int = 300
-) -> list[str]:
-    """A few hundred ja/en/vi lines from the shared evaluation text (fallback: built-in lines)."""
+def default_corpus(shared_eval_dir: Path | None = None, lines_per_file: int = 300) -> list[str]:
+    """A few hundred ja/en/vi lines from the shared evaluation text (fallback: built-in lines).
+
+    ``shared_eval_dir`` defaults to the ``text/`` folder of the evaluation data beside the clone.
+    """
+    if shared_eval_dir is None:
+        from bench.clips import resolve_eval_dir
+
+        shared_eval_dir = resolve_eval_dir() / "text"
     lines: list[str] = []
     for rel, columns in _CORPUS_FILES:
         path = shared_eval_dir / rel
