@@ -4,9 +4,10 @@ Layout of a bundle directory::
 
     install.sh            the thin installer (a template from deploy/install.sh)
     bundle.json           manifest: every file with sha256 and size (signed)
-    bundle.sig            Ed25519 signature of bundle.json by the central server's key
+    bundle.sig            Ed25519 signature of bundle.json by the pack/bundle key (kept offline)
     SHA256SUMS            the same checksums for ``sha256sum -c``
-    signing.pub           the public half of the key (first-install convenience; pass --pubkey to pin)
+    signing.pub           the public half of the key (a first install still needs IT's --expect-key)
+    key-rotation.json     optional: rotation statements from an older key (see edge.bundle_trust)
     wheelhouse/*.whl      every dependency for the target architecture + the madoguchi wheel
     wheelhouse/requirements.txt / requirements.lock
     packs/<id>/           model packs copied from the local store, with their pack.json
@@ -67,7 +68,9 @@ class BuildOptions:
     store_dir: Path | None = None
     """Local pack store (default: the device's store)."""
     signing_key_path: Path | None = None
-    """The server's Ed25519 private key (default ``$MADOGUCHI_HOME/glossary-signing.key``)."""
+    """The pack/bundle Ed25519 private key (default ``$MADOGUCHI_HOME/pack-signing.key``)."""
+    rotation_path: Path | None = None
+    """Key rotation statements to ship as ``key-rotation.json`` (when the key changed)."""
     extras: tuple[str, ...] = ("edge", "server")
     """Extras of madoguchi whose pinned dependencies go into the wheelhouse."""
     cache_dir: Path | None = None
@@ -113,6 +116,8 @@ def build_bundle(options: BuildOptions) -> BuildResult:
         glossary_version = _write_glossary(partial / "glossary")
         release_id = f"{project.version}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}"
         _write_installer(partial, source, project.version, release_id, options.arch)
+        if options.rotation_path is not None:
+            shutil.copyfile(options.rotation_path, partial / "key-rotation.json")
         manifest = BundleManifest(
             version=project.version,
             release_id=release_id,
@@ -154,13 +159,13 @@ class _Project:
 def _load_signing_key(path: Path | None):  # type: ignore[no-untyped-def]
     if path is None:
         home = Path(os.environ.get("MADOGUCHI_HOME") or Path.home() / ".local" / "share" / "madoguchi")
-        path = home / "glossary-signing.key"
+        path = home / "pack-signing.key"
     try:
         return load_private_key(path.read_bytes())
     except FileNotFoundError:
         raise BundleError(
-            f"signing key {path} not found; pass --signing-key with the central server's "
-            "glossary-signing.key (devices trust that key)"
+            f"signing key {path} not found; pass --key with the pack/bundle key "
+            "(pack-signing.key from `madoguchi server keygen --purpose pack`; devices pin it)"
         ) from None
     except (OSError, SignatureError) as exc:
         raise BundleError(f"signing key {path} is unusable: {exc}") from exc

@@ -185,11 +185,13 @@ def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
     return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def public_key_fingerprint(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
-    """Return ``sha256:<first 16 hex>`` of the raw public key, for humans comparing keys."""
+def public_key_fingerprint(key: Ed25519PrivateKey | Ed25519PublicKey, *, full: bool = False) -> str:
+    """Return ``sha256:<hex>`` of the raw public key: the first 16 hex digits for humans comparing keys,
+    all 64 (``full``) where a fingerprint decides trust (``--expect-key``, rotation statements)."""
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
+    digest = hashlib.sha256(raw).hexdigest()
+    return "sha256:" + (digest if full else digest[:16])
 
 
 def load_private_key(pem: bytes) -> Ed25519PrivateKey:

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from deploy_helpers import madoguchi_command, run
+from deploy_helpers import key_fingerprint, madoguchi_command, run
 
 from edge.bundle import health_check, read_manifest, sign_manifest
 from edge.bundle_build import _load_signing_key
@@ -53,7 +53,7 @@ def install(bundle: Path, prefix: Path, pubkey: Path, *role: str, **env: str):  
     """`madoguchi bundle install`; the role is given once, later installs keep the prefix's role."""
     return run(
         [*madoguchi_command(), "bundle", "install", str(bundle), "--prefix", str(prefix), *role,
-         "--no-services", "--pubkey", str(pubkey)],
+         "--no-services", "--pubkey", str(pubkey), "--expect-key", key_fingerprint(pubkey)],
         env=env, timeout=900,
     )  # fmt: skip
 
