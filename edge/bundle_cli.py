@@ -99,7 +99,9 @@ def install_command(
         None, "--glossary-key", help="The server's glossary-signing.pub (for enrollment)."
     ),
     expect_key: str = typer.Option(
-        None, "--expect-key", help="Full fingerprint of the bundle key (IT's paper): a first install needs it."
+        None,
+        "--expect-key",
+        help="Full fingerprint of the bundle key (IT's paper): a first install needs it.",
     ),
     pubkey: Path = typer.Option(
         None, "--pubkey", help="The bundle key file for a first install (an update uses the pinned key)."
@@ -111,11 +113,12 @@ def install_command(
     from edge.bundle_install import install_bundle
 
     refuse_argv_secret(token, "--token", "--token-file", TOKEN_ENV)
+    secret = read_secret(token_file, TOKEN_ENV, "enrollment token") if server else None
     start = time.monotonic()
     result = install_bundle(
         InstallOptions(
             bundle_dir=bundle, prefix=prefix, role=role, services=not no_services, kiosk=kiosk,
-            server_url=server, token=read_secret(token_file, TOKEN_ENV, "enrollment token") if server else None,
+            server_url=server, token=secret,
             pubkey_path=pubkey, expect_key=expect_key, glossary_key_path=glossary_key,
             confirm=_ask if sys.stdin.isatty() else None, port=port, systemd_dir=systemd_dir,
         )
@@ -188,7 +191,9 @@ def rotate_key_command(
 
     rotation = make_rotation(_load_signing_key(old_key), _load_signing_key(new_key), KEY_PURPOSE)
     write_rotations(out, [*read_rotations(out), rotation])
-    typer.echo(f"rotation {rotation.statement['old_key']} -> {rotation.statement['new_key']} written to {out}")
+    typer.echo(
+        f"rotation {rotation.statement['old_key']} -> {rotation.statement['new_key']} written to {out}"
+    )
 
 
 @app.command("rollback")

@@ -376,7 +376,9 @@ def _pin_key(prefix: Path, trust: Trust) -> None:
         return
     _write_atomic(pinned, public_key_pem(trust.key).decode("ascii"))
     if trust.rotated_to:
-        _LOGGER.warning("bundle key of %s rotated to %s (signed by the old key)", prefix, trust.rotated_to[-1])
+        _LOGGER.warning(
+            "bundle key of %s rotated to %s (signed by the old key)", prefix, trust.rotated_to[-1]
+        )
 
 
 def _enroll(prefix: Path, options: InstallOptions) -> bool:

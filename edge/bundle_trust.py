@@ -85,7 +85,10 @@ def resolve_trust(prefix: Path, bundle: Path, pubkey_path: Path | None, expect_k
         return Trust(load_trusted_key(pubkey_path or bundle / PUBKEY_FILE), first_install=True)
     pinned = load_trusted_key(pinned_path)
     pinned_fp = public_key_fingerprint(pinned, full=True)
-    if pubkey_path is not None and public_key_fingerprint(load_trusted_key(pubkey_path), full=True) != pinned_fp:
+    if (
+        pubkey_path is not None
+        and public_key_fingerprint(load_trusted_key(pubkey_path), full=True) != pinned_fp
+    ):
         raise BundleError(
             f"{prefix} trusts bundle key {pinned_fp}; --pubkey {pubkey_path} names another key and cannot "
             "replace it. A key change needs a rotation statement signed by the trusted key "

@@ -1,4 +1,4 @@
-"""Secrets for the command line (enrollment tokens): from a file, an environment variable or stdin, never argv.
+"""Secrets for the command line (enrollment tokens): from a file, the environment or stdin, never argv.
 
 A value given as a command-line argument is visible to every user in ``ps`` and stays in the shell history,
 so the CLI refuses it and says how to pass it instead.

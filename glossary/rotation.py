@@ -79,7 +79,9 @@ def read_rotations(path: Path) -> list[Rotation]:
     except (OSError, ValueError) as exc:
         raise SignatureError(f"key rotation file {path} is unreadable ({exc})") from exc
     try:
-        return [Rotation(dict(i["statement"]), str(i["old_signature"]), str(i["new_signature"])) for i in data]
+        return [
+            Rotation(dict(i["statement"]), str(i["old_signature"]), str(i["new_signature"])) for i in data
+        ]
     except (KeyError, TypeError, ValueError) as exc:
         raise SignatureError(f"key rotation file {path} is malformed ({exc!r})") from exc
 

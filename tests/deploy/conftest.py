@@ -17,7 +17,7 @@ BUNDLE_PACKS = ("whisper-tiny", "whisper-base")
 
 @pytest.fixture(scope="session")
 def signing_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A fresh pack/bundle signing key (private, public) as `madoguchi server keygen --purpose pack` writes it."""
+    """A fresh pack/bundle key (private, public) as `madoguchi server keygen --purpose pack` writes it."""
     from glossary.signing import generate_private_key, private_key_pem, public_key_pem
 
     directory = tmp_path_factory.mktemp("keys")

@@ -174,8 +174,8 @@ def test_rotation_not_signed_by_the_old_key_is_refused(tmp_path: Path, keys, for
     path = tmp_path / "rotation.json"
     write_rotations(path, [rotation])
     bundle = build_bundle(
-        BuildOptions(arch="x86_64", out_dir=tmp_path / "forged", signing_key_path=keys["dir"] / "attacker.key",
-                     rotation_path=path, include_wheels=False)
+        BuildOptions(arch="x86_64", out_dir=tmp_path / "forged", rotation_path=path, include_wheels=False,
+                     signing_key_path=keys["dir"] / "attacker.key")
     ).path  # fmt: skip
     completed = _install(bundle, prefix)
     assert completed.returncode == 1
