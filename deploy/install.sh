@@ -85,6 +85,8 @@ venv="$prefix/releases/$RELEASE_ID/venv"
 extras=$role
 mkdir -p "$prefix/releases/$RELEASE_ID"
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv" || fail "cannot create $venv ($python -m venv failed)"
-"$venv/bin/python" -m pip install -q --no-index --find-links "$BUNDLE/wheelhouse" "madoguchi[$extras]==$VERSION" \
-  || fail "installing the bundled wheels into $venv failed (see the pip output above)"
+requirements="$BUNDLE/wheelhouse/requirements-$extras.txt"
+[ -f "$requirements" ] || fail "$requirements is missing: build the bundle again with this madoguchi"
+"$venv/bin/python" -m pip install -q --no-index --find-links "$BUNDLE/wheelhouse" --require-hashes \
+  -r "$requirements" || fail "installing the bundled wheels into $venv failed (see the pip output above)"
 exec "$venv/bin/madoguchi" bundle install "$BUNDLE" "$@"

@@ -10,6 +10,7 @@ Layout of a bundle directory::
     key-rotation.json     optional: rotation statements from an older key (see edge.bundle_trust)
     wheelhouse/*.whl      every dependency for the target architecture + the madoguchi wheel
     wheelhouse/requirements.txt / requirements.lock
+    wheelhouse/requirements-<role>.txt  closure of each role, sha256-pinned (for --require-hashes)
     packs/<id>/           model packs copied from the local store, with their pack.json
     glossary/glossary.json  the glossary (canonical JSON)
     deploy/*.service      systemd unit templates
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from edge.bundle_hashes import write_hashed_requirements
 from edge.bundle_manifest import BundleError, BundleManifest, sign_manifest
 from glossary.errors import SignatureError
 from glossary.signing import load_private_key
@@ -239,6 +241,7 @@ def _fill_wheelhouse(dest: Path, source: Path, project: _Project, options: Build
     (dest / "requirements.txt").write_text(requirements, encoding="utf-8")
     lock = [f"{m['name']}=={m['version']}" for w in sorted(dest.glob("*.whl")) if (m := _wheel_meta(w.name))]
     (dest / "requirements.lock").write_text("\n".join(lock) + "\n", encoding="utf-8")
+    write_hashed_requirements(dest, project.version, tags, PYTHON_VERSION)
     _LOGGER.info("wheelhouse: %d dependency wheels + %s", count, own.name)
     return count + 1
 

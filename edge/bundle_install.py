@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from edge.bundle_hashes import pip_install_args
 from edge.bundle_manifest import MANIFEST_FILE, BundleError, BundleManifest, verify_bundle
 from edge.bundle_trust import Trust, confirm_first_install, pinned_key_path, resolve_trust
 from glossary.signing import public_key_pem
@@ -280,9 +281,9 @@ def _build_release(bundle: Path, release: Path, manifest: BundleManifest, role: 
         _run([_base_python(), "-m", "venv", str(venv)], "creating the virtual environment")
     _fault("pip")
     _run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-index", "--find-links",
-         str(bundle / "wheelhouse"), f"madoguchi[{role}]=={manifest.version}"],
-        "installing the bundled wheels (pip install --no-index)", env=_clean_pip_env(),
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+         *pip_install_args(bundle / "wheelhouse", role)],
+        "installing the bundled wheels (pip install --no-index --require-hashes)", env=_clean_pip_env(),
     )  # fmt: skip
     shutil.copy2(bundle / MANIFEST_FILE, release / MANIFEST_FILE)
     shutil.copytree(bundle / "deploy", release / "deploy", dirs_exist_ok=True)
