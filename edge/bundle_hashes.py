@@ -10,6 +10,7 @@ not exactly the one recorded, and any dependency that is not recorded at all.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -47,7 +48,9 @@ def write_hashed_requirements(wheelhouse: Path, version: str, tags: list[str], p
     for role in ROLES:
         lines = [_line(wheelhouse, item, role) for item in _resolve(wheelhouse, version, role, tags, python)]
         path = requirements_file(wheelhouse, role)
-        path.write_text("".join(sorted(lines, key=str.lower)), encoding="utf-8")
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text("".join(sorted(lines, key=str.lower)), encoding="utf-8")
+        os.replace(tmp, path)  # a new file: never writes through a hard link into another bundle
         written.append(path)
     return written
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from deploy_helpers import key_fingerprint, madoguchi_command, run
 
-from edge.bundle import health_check, read_manifest, sign_manifest
+from edge.bundle import health_check, platform_tags, read_manifest, sign_manifest
 from edge.bundle_build import _load_signing_key
+from edge.bundle_hashes import write_hashed_requirements
 
 
 def derive_bundle(source: Path, dest: Path, key_path: Path, release_id: str, *, broken: bool = False) -> Path:
@@ -36,6 +37,10 @@ def derive_bundle(source: Path, dest: Path, key_path: Path, release_id: str, *, 
                 if item.filename == "madoguchi/__init__.py":
                     body = b'raise ImportError("deliberately broken release")\n'
                 bad.writestr(item, body)
+        # as a rebuild would: the wheelhouse's hash-pinned requirements name the new wheel
+        write_hashed_requirements(
+            dest / "wheelhouse", read_manifest(dest).version, platform_tags("x86_64"), "3.11"
+        )
     manifest = dataclasses.replace(read_manifest(dest), release_id=release_id)
     for name in ("SHA256SUMS", "bundle.json", "bundle.sig", "signing.pub"):
         (dest / name).unlink()
