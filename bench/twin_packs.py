@@ -1,7 +1,8 @@
 """Twin MT packs: random-weight models of real pack shapes, installed in bench-only pack stores.
 
-The benchmark times MT through the real ``edge.mt.MtRouter`` (routing, pack loading, sentence split,
-glossary protection, CTranslate2 decoding). Where no real pack is installed, it installs a *twin*
+The benchmark times MT through the real ``edge.translate.router.MtRouter`` (routing, pack loading,
+sentence split, glossary protection, CTranslate2 decoding). Where no real pack is installed, it installs a
+*twin*
 (``bench.twins``: exact architecture, random int8 weights) in a pack store of its own and forces the
 decoding length, because a random model has no natural end of sentence:
 
@@ -295,7 +296,7 @@ class TwinRouter:
     """``MtRouter`` over twin packs: real routing, loading and decoding; length forced; text stood in.
 
     Attributes:
-        router: The ``edge.mt.MtRouter`` over a twin store.
+        router: The ``edge.translate.router.MtRouter`` over a twin store.
         tokenizer: Path of the sentencepiece model the twins use (to count source tokens).
         length_factor: Output tokens per source token (ratio).
         stand_in: Text returned instead of the twin's output for the next turns (None: keep the output).
@@ -333,7 +334,7 @@ class TwinRouter:
 
     def forced_length(self, text: str) -> tuple[int, int]:
         """(source tokens of the longest sentence, forced output length) for ``text``."""
-        from edge.mt import split_sentences
+        from edge.translate.router import split_sentences
 
         sentences = split_sentences(text) or [text]
         tokens = max(len(self._sp.encode(sentence, out_type=str)) for sentence in sentences)

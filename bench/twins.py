@@ -3,7 +3,7 @@
 A twin has the exact architecture of a real pack (layer counts, widths, vocabulary sizes) but random
 weights, so it costs the same CPU time and memory per token as the real model while being built in
 seconds from nothing. The benchmark times twins where the real weights cannot be downloaded; the
-tests load a TINY twin through the real pack-loading path of ``edge.mt``.
+tests load a TINY twin through the real pack-loading path of ``edge.translate.router``.
 
     shape = OPUS_MT
     build_model(shape, out_dir)                       # a CTranslate2 model directory

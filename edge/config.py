@@ -93,8 +93,9 @@ class EdgeSettings(BaseSettings):
     pre_edit_easy_ja: bool = False
     """Rewrite the clerk's Japanese into Easy Japanese before translating (bool)."""
 
-    back_translation: bool = False
-    """Translate the result back into the source language so the speaker can check it (bool)."""
+    back_translation: bool = True
+    """Translate the result back into the source language so the speaker can check it (bool; the
+    counter shows it under each translation; off = no back-translation at all)."""
 
     @field_validator("languages", mode="before")
     @classmethod

@@ -30,7 +30,7 @@ _SUBAPPS: list[tuple[str, str, str]] = [
     ("edge", "edge.cli", "app"),
     ("server", "server.cli", "app"),
     ("bench", "bench.cli", "app"),
-    ("bundle", "edge.bundle_cli", "app"),
+    ("bundle", "deploy.bundle.cli", "app"),
 ]
 
 #: Top-level commands that live in a package's CLI module (``madoguchi translate`` is the edge's).

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from edge.bundle_manifest import (
+from deploy.bundle.manifest import (
     MANIFEST_FILE,
     PUBKEY_FILE,
     BundleError,
@@ -382,7 +382,7 @@ def _pin_key(prefix: Path, bundle: Path, pubkey_path: Path | None) -> None:
 
 
 def _enroll(prefix: Path, options: InstallOptions) -> bool:
-    from edge.sync import enroll
+    from edge.sync.client import enroll
 
     assert options.server_url and options.token and options.pubkey_path
     enroll(options.server_url, options.token, options.pubkey_path, prefix / "data")
@@ -415,7 +415,11 @@ def health_check(prefix: Path, role: str = "edge") -> str | None:
     """
     venv = prefix / "current" / "venv" / "bin"
     env = {**os.environ, **env_file_values(prefix / "etc" / ENV_FILE)}
-    modules = "edge.pipeline, edge.sync, models, glossary" if role == "edge" else "server.main, glossary"
+    modules = (
+        "edge.turn.pipeline, edge.sync.client, models, glossary"
+        if role == "edge"
+        else "server.main, glossary"
+    )
     checks = [
         [str(venv / "madoguchi"), "--version"],
         [

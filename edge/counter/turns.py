@@ -1,6 +1,6 @@
 """The turns of a counter connection: spoken, typed, edited, phrase-book and confirmed speech.
 
-``SessionTurns`` is the half of ``edge.ui_session.Session`` that runs turns through the shared pipeline
+``SessionTurns`` is the half of ``edge.counter.session.Session`` that runs turns through the shared pipeline
 and maps pipeline events (from a worker thread) to protocol events. Speech streams: each sentence is sent
 as soon as it is synthesised and ``speech_end`` follows the last. In "confirm before speaking" mode a
 translation is shown with ``awaiting_confirm`` and spoken only on the speaker's ``speak`` message.
@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from edge.conversation import Conversation, Turn
+from edge.counter.protocol import error, notice, ruby_html, speech_audio, speech_end
 from edge.errors import EdgeError, LanguageError
-from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
-from edge.ui_protocol import error, notice, ruby_html, speech_audio, speech_end
+from edge.turn.conversation import Conversation, Turn
+from edge.turn.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from glossary.languages import ENGLISH_NAMES, STAFF_LANGUAGE
 
 if TYPE_CHECKING:
-    from edge.ui_service import CounterOptions, CounterService
+    from edge.counter.service import CounterOptions, CounterService
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -215,17 +215,18 @@ class SessionTurns:
                     "awaiting_confirm": False,
                 }
             )
-            self.send(
-                {
-                    "type": "back_translation",
-                    "turn_id": turn.turn_id,
-                    "speaker": "clerk",
-                    "available": False,
-                    "text": None,
-                    "language": STAFF_LANGUAGE,
-                    "reason": "phrase book sentence (no MT)",
-                }
-            )
+            if self.options.back_translation:
+                self.send(
+                    {
+                        "type": "back_translation",
+                        "turn_id": turn.turn_id,
+                        "speaker": "clerk",
+                        "available": False,
+                        "text": None,
+                        "language": STAFF_LANGUAGE,
+                        "reason": "phrase book sentence (no MT)",
+                    }
+                )
             voice = self.service.voice_for(language)
             if voice is None or not turn.target_text:
                 text = f"no {_language_name(language)} voice: shown as text only"
@@ -250,7 +251,7 @@ class SessionTurns:
         self.send_threadsafe(speech_end(turn_id, count))
 
     async def _finish_turn(self, turn: Turn, result: Any) -> None:
-        await self._back_translate(turn)
+        await self._back_translate(turn, getattr(result, "back_translation", None))
         self.send(
             {
                 "type": "turn_end",
@@ -262,7 +263,13 @@ class SessionTurns:
         )
         await asyncio.to_thread(self.service.count_turn, result)
 
-    async def _back_translate(self, turn: Turn) -> None:
+    async def _back_translate(self, turn: Turn, done: str | None = None) -> None:
+        """Send the turn's back-translation: ``done`` when the pipeline made one, else translate now.
+
+        Nothing is sent when back-translation is off at this counter.
+        """
+        if not self.options.back_translation:
+            return
         message: dict[str, Any] = {
             "type": "back_translation",
             "turn_id": turn.turn_id,
@@ -275,8 +282,9 @@ class SessionTurns:
         source, target = turn.source_language, turn.target_language
         if not turn.target_text or source == target:
             message["reason"] = "nothing to translate back"
-        elif not self.options.back_translation:
-            message["reason"] = "back-translation is off at this counter"
+        elif done:
+            turn.back_translation = done
+            message.update(available=True, text=done)
         elif router is None or not router.can_translate(target, source):
             message["reason"] = f"no MT pack for {target}→{source}"
         else:

@@ -1,8 +1,8 @@
 """One WebSocket connection of the counter page: its conversation, recording and outgoing queue.
 
-Each connection is one conversation (``edge.conversation``), held in memory only and erased when it
-ends, after ``idle_timeout_s``, or when the page disconnects. Messages are parsed by ``edge.ui_protocol``;
-the turns themselves run in ``edge.ui_turns``.
+Each connection is one conversation (``edge.turn.conversation``), held in memory only and erased when it
+ends, after ``idle_timeout_s``, or when the page disconnects. Messages are parsed by
+``edge.counter.protocol``; the turns themselves run in ``edge.counter.turns``.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 from fastapi import WebSocket, WebSocketDisconnect
 
-from edge.audio import SAMPLE_RATE
-from edge.conversation import Conversation, Turn
-from edge.errors import AudioDeviceError, EdgeError, LanguageError
-from edge.phrases import EXTRA_PICKER_LANGUAGES
-from edge.ui_protocol import (
+from edge.audio.decode import SAMPLE_RATE
+from edge.audio.vad import Segmenter, Utterance
+from edge.counter.phrases import EXTRA_PICKER_LANGUAGES
+from edge.counter.protocol import (
     MODES,
     PROTOCOL_VERSION,
     SOURCES,
@@ -34,9 +33,10 @@ from edge.ui_protocol import (
     notice,
     parse_message,
 )
-from edge.ui_service import CounterService
-from edge.ui_turns import SessionTurns
-from edge.vad import Segmenter, Utterance
+from edge.counter.service import CounterService
+from edge.counter.turns import SessionTurns
+from edge.errors import AudioDeviceError, EdgeError, LanguageError
+from edge.turn.conversation import Conversation, Turn
 
 _LOGGER = logging.getLogger(__name__)
 

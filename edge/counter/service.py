@@ -18,15 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from edge.audio.vad import VadOptions
+from edge.counter.pairing import LOOPBACK_HOSTS
+from edge.counter.phrases import PhraseBook
+from edge.counter.protocol import PROTOCOL_VERSION, error, notice
 from edge.errors import AudioDeviceError, EdgeError
-from edge.phrases import PhraseBook
-from edge.ui_pairing import LOOPBACK_HOSTS
-from edge.ui_protocol import PROTOCOL_VERSION, error, notice
-from edge.vad import VadOptions
 from glossary.languages import ENGLISH_NAMES, NATIVE_NAMES, RESIDENT_LANGUAGES, STAFF_LANGUAGE
 
 if TYPE_CHECKING:
-    from edge.ui_session import Session
+    from edge.config import EdgeSettings
+    from edge.counter.session import Session
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,6 +67,20 @@ class CounterOptions:
     pairing: bool | None = None
     trusted_hosts: tuple[str, ...] = LOOPBACK_HOSTS
 
+    @classmethod
+    def from_settings(cls, settings: EdgeSettings, **overrides: Any) -> CounterOptions:
+        """The counter's options from the device settings (the only way the app makes them).
+
+        ``overrides`` set what the settings do not hold (``mic_device``, ``pairing``, ...).
+        """
+        values: dict[str, Any] = {
+            "idle_timeout_s": settings.idle_timeout_s,
+            "reviewed_only": settings.reviewed_only,
+            "confirm_before_speaking": settings.confirm_before_speaking,
+            "back_translation": settings.back_translation,
+        }
+        return cls(**{**values, **overrides})
+
 
 @dataclass(frozen=True)
 class GlossaryInfo:
@@ -78,7 +93,7 @@ class GlossaryInfo:
 
 def installed_glossary(home: Path, pubkey_path: Path | None = None) -> tuple[Any, GlossaryInfo] | None:
     """The verified glossary synced from the central server, or None (not enrolled / none installed)."""
-    from edge.sync import GlossaryStore, enrollment_paths
+    from edge.sync.client import GlossaryStore, enrollment_paths
     from glossary.errors import GlossaryError
     from glossary.signing import load_public_key
 
@@ -163,7 +178,7 @@ class CounterService:
         if self.outbox is None:
             return
         try:
-            from edge.outbox import TurnUsage
+            from edge.sync.outbox import TurnUsage
 
             self.outbox.add_turn(TurnUsage.from_turn(result, phrase_id=phrase_id))
         except EdgeError as exc:
@@ -316,7 +331,7 @@ class CounterService:
         """
         if self._capture_owner is not None and self._capture_owner is not session:
             raise AudioDeviceError("the device microphone is in use by another screen")
-        from edge.capture import CaptureOptions, MicrophoneCapture
+        from edge.audio.capture import CaptureOptions, MicrophoneCapture
 
         wanted = device if device is not None else self.options.mic_device
         if self._capture is not None and wanted != self._capture_device:

@@ -59,8 +59,8 @@ import logging
 import wave
 from typing import Any, Final
 
-from edge.conversation import SPEAKERS
 from edge.errors import EdgeError
+from edge.turn.conversation import SPEAKERS
 from glossary.languages import STAFF_LANGUAGE
 
 _LOGGER = logging.getLogger(__name__)
