@@ -30,11 +30,12 @@ import numpy as np
 from bench.clips import REPO_ROOT, Clip
 from bench.scoring import error_rate, metric_for
 from bench.twin_packs import TwinRouter, TwinStores
+from madoguchi import paths
 
 _LOGGER = logging.getLogger(__name__)
 
 #: Test store of the default packs (``tests/conftest.py``); used when the device store lacks the ASR pack.
-FALLBACK_STORE = Path.home() / ".cache" / "madoguchi" / "test-store"
+FALLBACK_STORE = paths.cache_dir() / "test-store"
 
 
 @dataclass(frozen=True)

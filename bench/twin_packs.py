@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -30,6 +29,7 @@ from typing import Any
 
 from bench.twins import M2M100_418M, QUICKMT, SPECIAL_TOKENS, TINY, TwinShape, build_model
 from glossary.languages import COUNTER_LANGUAGES
+from madoguchi import paths
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,9 +53,8 @@ VMAP_TOKENS = 16_000
 
 
 def twins_cache_dir() -> Path:
-    """``$MADOGUCHI_CACHE/twins`` (default ``~/.cache/madoguchi/twins``)."""
-    base = os.environ.get("MADOGUCHI_CACHE")
-    return (Path(base) if base else Path.home() / ".cache" / "madoguchi") / "twins"
+    """``<cache>/twins`` (``madoguchi.paths.cache_dir``)."""
+    return paths.cache_dir() / "twins"
 
 
 def ntrex_lines(text_dir: Path, language: str, limit: int | None = None) -> list[str]:

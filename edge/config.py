@@ -17,12 +17,13 @@ from pydantic_settings.exceptions import SettingsError
 
 from edge.errors import ConfigError
 from glossary.languages import COUNTER_LANGUAGES, check_language
+from madoguchi import paths
 
 _LOGGER = logging.getLogger(__name__)
 
 
 def _default_home() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "madoguchi"
+    return paths.home()
 
 
 class EdgeSettings(BaseSettings):

@@ -39,6 +39,7 @@ from typing import Final
 from deploy.bundle.manifest import BundleError, BundleManifest, sign_manifest
 from glossary.errors import SignatureError
 from glossary.signing import load_private_key
+from madoguchi import paths
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -153,8 +154,7 @@ class _Project:
 
 def _load_signing_key(path: Path | None):  # type: ignore[no-untyped-def]
     if path is None:
-        home = Path(os.environ.get("MADOGUCHI_HOME") or Path.home() / ".local" / "share" / "madoguchi")
-        path = home / "glossary-signing.key"
+        path = paths.server_home() / "glossary-signing.key"
     try:
         return load_private_key(path.read_bytes())
     except FileNotFoundError:
@@ -213,9 +213,7 @@ def _constraints() -> str:
 
 
 def _fill_wheelhouse(dest: Path, source: Path, project: _Project, options: BuildOptions) -> int:
-    cache_root = options.cache_dir or Path(
-        os.environ.get("MADOGUCHI_CACHE") or Path.home() / ".cache" / "madoguchi"
-    )
+    cache_root = options.cache_dir or paths.cache_dir()
     requirements = "\n".join(project.requirements) + "\n"
     constraints = _constraints()
     tags = platform_tags(options.arch)

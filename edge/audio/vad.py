@@ -20,7 +20,7 @@ import numpy as np
 
 from edge.audio.decode import SAMPLE_RATE
 from edge.errors import NoSpeechError
-from edge.turn.events import SpeechStarted, SpeechStopped
+from edge.events import SpeechStarted, SpeechStopped
 
 _LOGGER = logging.getLogger(__name__)
 

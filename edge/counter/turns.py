@@ -18,8 +18,8 @@ import numpy as np
 
 from edge.counter.protocol import error, notice, ruby_html, speech_audio, speech_end
 from edge.errors import EdgeError, LanguageError
+from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from edge.turn.conversation import Conversation, Turn
-from edge.turn.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from glossary.languages import ENGLISH_NAMES, STAFF_LANGUAGE
 
 if TYPE_CHECKING:

@@ -1,5 +1,6 @@
-"""One conversation turn: audio in → text → terms → translation → speech out (``pipeline``), its typed
-events (``events``) and the conversation's state (``conversation``).
+"""One conversation turn: audio in → text → terms → translation → speech out (``pipeline``), and the
+conversation's state (``conversation``). Its typed events are ``edge.events``.
 
-Imports ``edge.audio``, ``edge.speech``, ``edge.translate``, ``glossary``; never the counter or sync.
+Imports ``edge.audio``, ``edge.speech``, ``edge.translate``, ``edge.engines``, ``glossary``; never the
+counter or sync.
 """

@@ -2,7 +2,7 @@
 
 ``madoguchi translate``, the live counter and the benchmarks all run turns through ``TurnPipeline``.
 Engines load once in ``from_settings`` (warm); ``run_turn`` then does no I/O and reports progress as
-events (``edge.turn.events``) through ``on_event``.
+events (``edge.events``) through ``on_event``.
 
 Fallbacks (a missing MT pack or voice is not an error; the turn still ends with exit code 0):
 
@@ -37,9 +37,9 @@ from edge.audio.decode import check_samples
 from edge.audio.vad import VadOptions, trim_silence
 from edge.config import EdgeSettings
 from edge.errors import EdgeError, EngineFailed, LanguageError, MtUnavailable
+from edge.events import Event, Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from edge.speech.asr import Transcriber, Transcript
 from edge.speech.tts import Synthesizer
-from edge.turn.events import Event, Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, STAFF_LANGUAGE
 
 _LOGGER = logging.getLogger(__name__)

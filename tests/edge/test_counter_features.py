@@ -23,9 +23,9 @@ from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
 from edge.counter.pairing import COOKIE_NAME, PairingGate
 from edge.counter.run import attach_glossary_reload
+from edge.events import SpeechAudio
 from edge.speech.tts import PiperSynthesizer
 from edge.translate.router import MtOptions, MtRouter
-from edge.turn.events import SpeechAudio
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
 from glossary.schema import Glossary, Term

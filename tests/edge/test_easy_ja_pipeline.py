@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edge.events import Notice, TranslationReady
 from edge.translate.router import MtOptions, MtRouter
-from edge.turn.events import Notice, TranslationReady
 from edge.turn.pipeline import TurnPipeline
 from tests.edge.test_mt_packs import build_store
 

@@ -14,9 +14,9 @@ import pytest
 
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.errors import LanguageError, NoSpeechError
+from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from edge.speech.asr import AsrOptions, WhisperTranscriber
 from edge.speech.tts import PiperSynthesizer
-from edge.turn.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from edge.turn.pipeline import TurnPipeline
 from glossary.languages import COUNTER_LANGUAGES
 from tests.shared_data import english_voice, whisper_base_dir
@@ -89,7 +89,7 @@ def test_unknown_and_disabled_languages(pipe: TurnPipeline, clip: np.ndarray) ->
 
 
 def test_events_are_tagged_json() -> None:
-    from edge.turn.events import SpeechStarted
+    from edge.events import SpeechStarted
 
     assert SpeechStarted(timestamp_ms=320.0).to_dict() == {"type": "speech-started", "timestamp_ms": 320.0}
     audio = SpeechAudio(pcm=b"\x01\x00\x02\x00", sample_rate=22050, index=1, is_last=True).to_dict()

@@ -8,7 +8,7 @@ import pytest
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.audio.vad import FRAME_SAMPLES, Segmenter, Utterance, VadOptions, trim_silence
 from edge.errors import NoSpeechError
-from edge.turn.events import SpeechStarted, SpeechStopped
+from edge.events import SpeechStarted, SpeechStopped
 from tests.shared_data import SPEECH_DIR as SPEECH
 
 

@@ -18,10 +18,10 @@ from starlette.testclient import TestClient
 
 from edge.config import EdgeSettings
 from edge.errors import EdgeError
+from edge.events import Notice, SpeechAudio, TurnError
 from edge.speech.asr import AsrOptions, WhisperTranscriber
 from edge.speech.tts import PiperSynthesizer
 from edge.translate.router import MtOptions, MtRouter
-from edge.turn.events import Notice, SpeechAudio, TurnError
 from edge.turn.pipeline import TurnPipeline
 from models import PackStore
 from tests.edge.test_mt_packs import build_store
