@@ -1,4 +1,4 @@
-"""Every directory comes from ``madoguchi.paths``: the device, the CLI, the pack store and the server agree."""
+"""Every directory comes from ``madoguchi.paths``: the device, the pack store and the server agree."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ def test_local_server_stops_with_the_counter(tmp_path: Path, default_store: Any,
         servers = _server_children(process)
         process.send_signal(signum)
         process.wait(timeout=60)
-        gone, alive = psutil.wait_procs(servers, timeout=20)
+        _, alive = psutil.wait_procs(servers, timeout=20)
         assert not alive, f"local server outlived the counter after signal {signum}"
     finally:
         if process.poll() is None:
