@@ -14,20 +14,31 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from edge.audio.vad import VadOptions
+from edge.counter.messages import Error, GlossaryChanged, Notice, ServerMessage
 from edge.counter.pairing import LOOPBACK_HOSTS
 from edge.counter.phrases import PhraseBook
-from edge.counter.protocol import PROTOCOL_VERSION, error, notice
+from edge.counter.protocol import PROTOCOL_VERSION
 from edge.errors import AudioDeviceError, EdgeError
 from glossary.languages import ENGLISH_NAMES, NATIVE_NAMES, RESIDENT_LANGUAGES, STAFF_LANGUAGE
 
 if TYPE_CHECKING:
     from edge.config import EdgeSettings
-    from edge.counter.session import Session
+
+
+class Session(Protocol):
+    """What the service needs of a connection: a way to reach its page and to feed it audio."""
+
+    def send(self, message: ServerMessage) -> None: ...
+
+    def send_threadsafe(self, message: ServerMessage) -> None: ...
+
+    def feed(self, samples: np.ndarray) -> None: ...
+
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -164,7 +175,7 @@ class CounterService:
             self.set_glossary(glossary, info)
         _LOGGER.info("counter now uses glossary %s (%s)", info.version, info.source)
         for session in list(self.sessions.values()):
-            session.send({"type": "glossary", "version": info.version, "source": info.source})
+            session.send(GlossaryChanged(info.version, info.source))
 
     # -- blocking work ------------------------------------------------------------------------------
 
@@ -386,9 +397,9 @@ class CounterService:
             return
         if state == "lost" and exc is not None:
             owner.abandon_recording()
-            owner.send(error(str(exc), exc.code))
+            owner.send(Error(str(exc), exc.code))
         elif state == "resumed":
-            owner.send(notice("the microphone is back; listening again", "mic_resumed"))
+            owner.send(Notice("the microphone is back; listening again", "mic_resumed"))
 
 
 def _reviewed_terms(glossary: Any) -> Any:

@@ -1,9 +1,10 @@
 """The turns of a counter connection: spoken, typed, edited, phrase-book and confirmed speech.
 
-``SessionTurns`` is the half of ``edge.counter.session.Session`` that runs turns through the shared pipeline
-and maps pipeline events (from a worker thread) to protocol events. Speech streams: each sentence is sent
-as soon as it is synthesised and ``speech_end`` follows the last. In "confirm before speaking" mode a
-translation is shown with ``awaiting_confirm`` and spoken only on the speaker's ``speak`` message.
+``TurnRunner`` is the collaborator of ``edge.counter.session.Session`` that runs turns through the shared
+pipeline and maps pipeline events (from a worker thread) to typed protocol messages. Speech streams: each
+sentence is sent as soon as it is synthesised and ``speech_end`` follows the last. In "confirm before
+speaking" mode a translation is shown with ``awaiting_confirm`` and spoken only on the speaker's ``speak``
+message.
 """
 
 from __future__ import annotations
@@ -12,18 +13,17 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from edge.counter.protocol import error, notice, ruby_html, speech_audio, speech_end
+from edge import events
+from edge.counter import messages as m
+from edge.counter.protocol import ruby_html, wav_base64
+from edge.counter.service import CounterOptions, CounterService
 from edge.errors import EdgeError, LanguageError
-from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from edge.turn.conversation import Conversation, Turn
 from glossary.languages import ENGLISH_NAMES, STAFF_LANGUAGE
-
-if TYPE_CHECKING:
-    from edge.counter.service import CounterOptions, CounterService
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,8 +44,8 @@ def _language_name(code: str) -> str:
     return ENGLISH_NAMES.get(code, code)
 
 
-class SessionTurns:
-    """Turn running for a ``Session`` (which provides the attributes declared here)."""
+class TurnHost(Protocol):
+    """What a ``TurnRunner`` needs of its connection (``edge.counter.session.Session``)."""
 
     service: CounterService
     options: CounterOptions
@@ -53,16 +53,28 @@ class SessionTurns:
     busy: bool
     closed: bool
     held: set[str]
-    _segmenter: Any
 
-    def send(self, message: dict[str, Any]) -> None:  # provided by Session
-        raise NotImplementedError
+    def send(self, message: m.ServerMessage) -> None: ...
 
-    def send_threadsafe(self, message: dict[str, Any]) -> None:  # provided by Session
-        raise NotImplementedError
+    def send_threadsafe(self, message: m.ServerMessage) -> None: ...
 
-    def send_state(self) -> None:  # provided by Session
-        raise NotImplementedError
+    def send_state(self) -> None: ...
+
+    def turn_finished(self) -> None: ...
+
+
+def _speech_audio(turn_id: str, index: int, pcm: bytes, sample_rate: int) -> m.SpeechAudio:
+    return m.SpeechAudio(turn_id, index, sample_rate, wav_base64(pcm, sample_rate))
+
+
+class TurnRunner:
+    """Runs the turns of one connection and reports each step to it as protocol messages."""
+
+    def __init__(self, host: TurnHost) -> None:
+        self.host = host
+        self.service = host.service
+        self.options = host.options
+        self.conversation = host.conversation
 
     # -- confirmation -----------------------------------------------------------------------------
 
@@ -70,33 +82,33 @@ class SessionTurns:
         """True when this turn's speech waits for "OK, speak" (the mode is on and a voice exists)."""
         return self.options.confirm_before_speaking and self.service.voice_for(target) is not None
 
-    async def _confirmed_speech(self, turn: Turn) -> None:
+    async def confirmed_speech(self, turn: Turn) -> None:
         pipe = self.service.pipeline
         try:
             emit = self._emitter(turn.turn_id, turn.speaker, turn.kind)
             try:
                 await self.service.run_locked(pipe.speak_text, turn.target_text, turn.target_language, emit)
             except EdgeError as exc:
-                self.send(error(str(exc), exc.code, turn.turn_id))
+                self.host.send(m.Error(str(exc), exc.code, turn.turn_id))
         finally:
-            self.busy = False
-            self.send_state()
+            self.host.busy = False
+            self.host.send_state()
 
     # -- turns ------------------------------------------------------------------------------------
 
-    async def _audio_turn(self, speaker: str, audio: np.ndarray) -> None:
+    async def audio_turn(self, speaker: str, audio: np.ndarray) -> None:
         pipe = self.service.pipeline
         conversation_id = self.conversation.conversation_id
         try:
             source, target = self.conversation.pair(speaker)  # type: ignore[arg-type]
             if target is None:
-                self.send(error("choose the resident's language first", "no_language"))
+                self.host.send(m.Error("choose the resident's language first", "no_language"))
                 return
             if pipe is None:
-                self.send(error("the models are still loading", "not_ready"))
+                self.host.send(m.Error("the models are still loading", "not_ready"))
                 return
             turn_id = self.conversation.new_turn_id()
-            self.send({"type": "turn_started", "turn_id": turn_id, "speaker": speaker, "kind": "speech"})
+            self.host.send(m.TurnStarted(turn_id, speaker, "speech"))
             hold = self._hold_speech(target)
             emit = self._emitter(turn_id, speaker, "speech", hold)
             extra = {"speak": False} if hold else {}
@@ -107,7 +119,7 @@ class SessionTurns:
             except EdgeError as exc:  # the pipeline already emitted a TurnError
                 _LOGGER.info("turn failed: %s", exc.code)
                 return
-            if self.closed or self.conversation.conversation_id != conversation_id:
+            if self.host.closed or self.conversation.conversation_id != conversation_id:
                 return  # the conversation ended while the turn ran: keep nothing
             turn = Turn(
                 turn_id=turn_id,
@@ -122,33 +134,30 @@ class SessionTurns:
             )
             self.conversation.add(turn)
             if hold and result.target_text:
-                self.held.add(turn_id)
+                self.host.held.add(turn_id)
             if speaker == "resident" and not self.conversation.locked:
                 self._propose(result.source_language, getattr(result.transcript, "language_probability", 0.0))
             await self._finish_turn(turn, result)
         finally:
-            self.busy = False
-            if self._segmenter is not None:
-                self._segmenter.reset()
-            self.send_state()
+            self.host.busy = False
+            self.host.turn_finished()
+            self.host.send_state()
 
     def _propose(self, language: str, probability: float) -> None:
         try:
             self.conversation.propose_language(language, probability)
         except LanguageError:
             text = f"heard {_language_name(language)}; ask the resident to choose their language"
-            self.send(notice(text, "language_unconfirmed"))
+            self.host.send(m.Notice(text, "language_unconfirmed"))
 
-    async def _text_turn(self, turn: Turn) -> None:
+    async def text_turn(self, turn: Turn) -> None:
         pipe = self.service.pipeline
         conversation_id = self.conversation.conversation_id
         try:
             if pipe is None:
-                self.send(error("the models are still loading", "not_ready"))
+                self.host.send(m.Error("the models are still loading", "not_ready"))
                 return
-            self.send(
-                {"type": "turn_started", "turn_id": turn.turn_id, "speaker": turn.speaker, "kind": turn.kind}
-            )
+            self.host.send(m.TurnStarted(turn.turn_id, turn.speaker, turn.kind))
             self._send_transcript(
                 turn.turn_id, turn.speaker, turn.source_text, turn.source_language, turn.kind
             )
@@ -166,18 +175,18 @@ class SessionTurns:
                 )
             except EdgeError:
                 return
-            if self.closed or self.conversation.conversation_id != conversation_id:
+            if self.host.closed or self.conversation.conversation_id != conversation_id:
                 return
             turn.target_text, turn.mt_engine = result.target_text, result.mt_engine
             turn.terms = list(result.terms_applied)
             if hold and result.target_text:
-                self.held.add(turn.turn_id)
+                self.host.held.add(turn.turn_id)
             await self._finish_turn(turn, result)
         finally:
-            self.busy = False
-            self.send_state()
+            self.host.busy = False
+            self.host.send_state()
 
-    async def _phrase_turn(self, phrase_id: str, language: str) -> None:
+    async def phrase_turn(self, phrase_id: str, language: str) -> None:
         book = self.service.phrases
         try:
             turn = Turn(
@@ -192,75 +201,56 @@ class SessionTurns:
                 phrase_id=phrase_id,
             )
             self.conversation.add(turn)
-            self.send({"type": "turn_started", "turn_id": turn.turn_id, "speaker": "clerk", "kind": "phrase"})
+            self.host.send(m.TurnStarted(turn.turn_id, "clerk", "phrase"))
             self._send_transcript(turn.turn_id, "clerk", turn.source_text, STAFF_LANGUAGE, "phrase")
             entry = book.get(phrase_id)
             if not turn.target_text:
                 text = f"this phrase has no {_language_name(language)} version yet"
-                self.send(notice(text, "phrase_missing_language", turn.turn_id))
-            self.send(
-                {
-                    "type": "translation",
-                    "turn_id": turn.turn_id,
-                    "speaker": "clerk",
-                    "text": turn.target_text,
-                    "language": language,
-                    "engine": "phrasebook",
-                    "terms": [],
-                    "term_info": {},
-                    "flagged": False,
-                    "reviewed": entry.reviewed,
-                    "phrase_id": phrase_id,
-                    "ruby_html": ruby_html(turn.target_text, language),
-                    "awaiting_confirm": False,
-                }
+                self.host.send(m.Notice(text, "phrase_missing_language", turn.turn_id))
+            self.host.send(
+                m.Translation(
+                    turn_id=turn.turn_id,
+                    speaker="clerk",
+                    text=turn.target_text,
+                    language=language,
+                    engine="phrasebook",
+                    terms=[],
+                    term_info={},
+                    flagged=False,
+                    ruby_html=ruby_html(turn.target_text, language),
+                    awaiting_confirm=False,
+                    reviewed=entry.reviewed,
+                    phrase_id=phrase_id,
+                )
             )
             if self.options.back_translation:
-                self.send(
-                    {
-                        "type": "back_translation",
-                        "turn_id": turn.turn_id,
-                        "speaker": "clerk",
-                        "available": False,
-                        "text": None,
-                        "language": STAFF_LANGUAGE,
-                        "reason": "phrase book sentence (no MT)",
-                    }
-                )
+                reason = "phrase book sentence (no MT)"
+                self.host.send(m.BackTranslation(turn.turn_id, "clerk", STAFF_LANGUAGE, False, None, reason))
             voice = self.service.voice_for(language)
             if voice is None or not turn.target_text:
                 text = f"no {_language_name(language)} voice: shown as text only"
-                self.send(notice(text, "voice_missing", turn.turn_id))
+                self.host.send(m.Notice(text, "voice_missing", turn.turn_id))
             else:
                 await self.service.run_locked(self._speak_text, voice, turn.target_text, turn.turn_id)
-            self.send(
-                {"type": "turn_end", "turn_id": turn.turn_id, "speaker": "clerk", "engine": "phrasebook"}
-            )
+            self.host.send(m.TurnEnd(turn.turn_id, "clerk", "phrasebook"))
             usage = _PhraseUsage(source_language=STAFF_LANGUAGE, target_language=language)
             await asyncio.to_thread(self.service.count_turn, usage, phrase_id)
         finally:
-            self.busy = False
-            self.send_state()
+            self.host.busy = False
+            self.host.send_state()
 
     def _speak_text(self, voice: Any, text: str, turn_id: str) -> None:
         """Synthesise ``text`` (worker thread), sending each sentence as soon as it is ready."""
         count = 0
         for chunk in voice.synthesize(text):
-            self.send_threadsafe(speech_audio(turn_id, count, chunk.pcm, chunk.sample_rate))
+            self.host.send_threadsafe(_speech_audio(turn_id, count, chunk.pcm, chunk.sample_rate))
             count += 1
-        self.send_threadsafe(speech_end(turn_id, count))
+        self.host.send_threadsafe(m.SpeechEnd(turn_id, count))
 
     async def _finish_turn(self, turn: Turn, result: Any) -> None:
         await self._back_translate(turn, getattr(result, "back_translation", None))
-        self.send(
-            {
-                "type": "turn_end",
-                "turn_id": turn.turn_id,
-                "speaker": turn.speaker,
-                "engine": turn.mt_engine,
-                "timings_ms": dict(getattr(result, "timings_ms", {}) or {}),
-            }
-        )
+        timings = dict(getattr(result, "timings_ms", {}) or {})
+        self.host.send(m.TurnEnd(turn.turn_id, turn.speaker, turn.mt_engine, timings))
         await asyncio.to_thread(self.service.count_turn, result)
 
     async def _back_translate(self, turn: Turn, done: str | None = None) -> None:
@@ -270,98 +260,64 @@ class SessionTurns:
         """
         if not self.options.back_translation:
             return
-        message: dict[str, Any] = {
-            "type": "back_translation",
-            "turn_id": turn.turn_id,
-            "speaker": turn.speaker,
-            "language": turn.source_language,
-            "available": False,
-            "text": None,
-        }
+        text, reason = None, None
         router = getattr(self.service.pipeline, "mt_router", None)
         source, target = turn.source_language, turn.target_language
         if not turn.target_text or source == target:
-            message["reason"] = "nothing to translate back"
+            reason = "nothing to translate back"
         elif done:
-            turn.back_translation = done
-            message.update(available=True, text=done)
+            text = done
         elif router is None or not router.can_translate(target, source):
-            message["reason"] = f"no MT pack for {target}→{source}"
+            reason = f"no MT pack for {target}→{source}"
         else:
             try:
-                back = await self.service.run_locked(router.translate, turn.target_text, target, source)
+                text = (
+                    await self.service.run_locked(router.translate, turn.target_text, target, source)
+                ).text
             except EdgeError as exc:
-                message["reason"] = str(exc)
-            else:
-                turn.back_translation = back.text
-                message.update(available=True, text=back.text)
-        self.send(message)
+                reason = str(exc)
+        turn.back_translation = text
+        self.host.send(m.BackTranslation(turn.turn_id, turn.speaker, source, text is not None, text, reason))
 
     def _send_transcript(self, turn_id: str, speaker: str, text: str, language: str, kind: str) -> list[str]:
         spans, ids = self.service.mark_terms(text, language, [])
-        self.send(
-            {
-                "type": "transcript",
-                "turn_id": turn_id,
-                "speaker": speaker,
-                "kind": kind,
-                "text": text,
-                "language": language,
-                "terms": spans,
-                "term_info": self.service.term_info(ids, language),
-                "ruby_html": ruby_html(text, language),
-            }
+        info = self.service.term_info(ids, language)
+        self.host.send(
+            m.Transcript(turn_id, speaker, kind, text, language, spans, info, ruby_html(text, language))
         )
         return ids
 
     def _emitter(self, turn_id: str, speaker: str, kind: str, hold: bool = False) -> Callable[[Any], None]:
-        """Map pipeline events (worker thread) to protocol events."""
+        """Map pipeline events (worker thread) to protocol messages."""
         source_terms: list[str] = []
+        send = self.host.send_threadsafe
 
         def emit(event: Any) -> None:
-            if isinstance(event, TranscriptEvent):
+            if isinstance(event, events.TranscriptEvent):
                 spans, ids = self.service.mark_terms(event.text, event.language, [])
                 source_terms[:] = ids
-                self.send_threadsafe(
-                    {
-                        "type": "transcript",
-                        "turn_id": turn_id,
-                        "speaker": speaker,
-                        "kind": kind,
-                        "text": event.text,
-                        "language": event.language,
-                        "language_probability": event.language_probability,
-                        "terms": spans,
-                        "term_info": self.service.term_info(ids, event.language),
-                        "ruby_html": ruby_html(event.text, event.language),
-                    }
-                )
-            elif isinstance(event, TranslationReady):
+                info = self.service.term_info(ids, event.language)
+                furigana = ruby_html(event.text, event.language)
+                send(
+                    m.Transcript(turn_id, speaker, kind, event.text, event.language, spans, info, furigana,
+                                 language_probability=event.language_probability)
+                )  # fmt: skip
+            elif isinstance(event, events.TranslationReady):
                 hints = list(event.terms_applied) + source_terms
                 spans, ids = self.service.mark_terms(event.text, event.target_language, hints)
-                self.send_threadsafe(
-                    {
-                        "type": "translation",
-                        "turn_id": turn_id,
-                        "speaker": speaker,
-                        "text": event.text,
-                        "language": event.target_language,
-                        "engine": event.engine,
-                        "terms": spans,
-                        "term_info": self.service.term_info(ids, event.target_language),
-                        "flagged": event.flagged,
-                        "ruby_html": event.ruby_html,
-                        "awaiting_confirm": hold,
-                    }
-                )
-            elif isinstance(event, SpeechAudio):
+                info = self.service.term_info(ids, event.target_language)
+                send(
+                    m.Translation(turn_id, speaker, event.text, event.target_language, event.engine, spans,
+                                  info, event.flagged, event.ruby_html, hold)
+                )  # fmt: skip
+            elif isinstance(event, events.SpeechAudio):
                 if event.pcm:
-                    self.send_threadsafe(speech_audio(turn_id, event.index, event.pcm, event.sample_rate))
+                    send(_speech_audio(turn_id, event.index, event.pcm, event.sample_rate))
                 if event.is_last:
-                    self.send_threadsafe(speech_end(turn_id, event.index + (1 if event.pcm else 0)))
-            elif isinstance(event, TurnError | Notice):
-                self.send_threadsafe(
-                    {"type": event.type, "text": event.text, "code": event.code, "turn_id": turn_id}
-                )
+                    send(m.SpeechEnd(turn_id, event.index + (1 if event.pcm else 0)))
+            elif isinstance(event, events.TurnError):
+                send(m.Error(event.text, event.code, turn_id))
+            elif isinstance(event, events.Notice):
+                send(m.Notice(event.text, event.code, turn_id))
 
         return emit
