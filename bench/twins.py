@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from madoguchi.files import file_sha256
+
 _LOGGER = logging.getLogger(__name__)
 
 #: Pieces every twin vocabulary starts with (sentencepiece defaults: unk=0, bos=1, eos=2).
@@ -373,7 +375,7 @@ def build_tiny_translator(
         "description": f"Random-weight TINY twin ({fmt}) for tests",
         "source": {"type": "local", "path": str(out)},
         "files": [
-            {"path": p.relative_to(out).as_posix(), "sha256": _sha256(p), "size_bytes": p.stat().st_size}
+            {"path": p.relative_to(out).as_posix(), "sha256": file_sha256(p), "size_bytes": p.stat().st_size}
             for p in files
         ],
         "size_bytes": sum(p.stat().st_size for p in files),
@@ -382,16 +384,6 @@ def build_tiny_translator(
     }
     (out / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     return out
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------------

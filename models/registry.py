@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from madoguchi import paths
+from madoguchi.files import file_sha256
 from models.errors import ChecksumMismatch, PackFormatError, PackNotInstalled
 from models.manifest import PackSpec
 
@@ -72,15 +73,6 @@ class InstalledPack:
             raise PackFormatError(
                 f"{self.path / MANIFEST_NAME}: key 'runtime.{key}' is missing; reinstall the pack"
             ) from None
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 hex digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_pack(pack: InstalledPack, *, quick: bool = False) -> None:

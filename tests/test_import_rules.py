@@ -33,6 +33,9 @@ EDGE_LAYERS: dict[str, int] = {
     "edge.cli": 6,
 }
 
+#: Leaf modules of the ``madoguchi`` package that import nothing of ours: every package may use them.
+SHARED_LEAVES = ("madoguchi.paths", "madoguchi.files")
+
 #: Top-level packages each package must never import.
 FORBIDDEN: dict[str, set[str]] = {
     "contracts": {"madoguchi", "glossary", "models", "edge", "server", "deploy", "bench"},
@@ -138,19 +141,19 @@ def test_packages_import_only_downwards(package: str) -> None:
         for module, targets in GRAPH.items()
         if module.split(".")[0] == package
         for target in targets
-        if target.split(".")[0] in FORBIDDEN[package] and target != "madoguchi.paths"
+        if target.split(".")[0] in FORBIDDEN[package] and target not in SHARED_LEAVES
     )
     assert not bad, "forbidden imports:\n" + "\n".join(bad)
 
 
-def test_only_madoguchi_paths_is_shared_from_the_cli_package() -> None:
-    """Packages use ``madoguchi.paths`` (every directory, once) and nothing else of the CLI package."""
+def test_only_the_shared_leaves_of_the_cli_package_are_imported() -> None:
+    """Packages use ``madoguchi.paths`` and ``madoguchi.files``, nothing else of the CLI package."""
     bad = sorted(
         f"{module} -> {target}"
         for module, targets in GRAPH.items()
         if not module.startswith("madoguchi")
         for target in targets
-        if target.startswith("madoguchi") and target not in ("madoguchi", "madoguchi.paths")
+        if target.startswith("madoguchi") and target not in ("madoguchi", *SHARED_LEAVES)
     )
     assert not bad, "\n".join(bad)
 

@@ -40,6 +40,7 @@ from edge.sync.outbox import Outbox
 from glossary.errors import GlossaryError, SignatureError
 from glossary.schema import Glossary
 from glossary.signing import SignedStatement, load_public_key, verify_envelope
+from madoguchi.files import fsync_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,16 +65,9 @@ class InstalledGlossary:
 
 
 def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    """Best effort here: the glossary store keeps its previous version whatever happens."""
+    with contextlib.suppress(OSError):
+        fsync_dir(path)
 
 
 class GlossaryStore:
