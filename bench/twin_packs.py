@@ -27,7 +27,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench.twins import M2M100_418M, QUICKMT, SPECIAL_TOKENS, TINY, TwinShape, build_model
+from bench.twins import (
+    M2M100_418M,
+    QUICKMT,
+    SPECIAL_TOKENS,
+    TINY,
+    TwinShape,
+    build_model,
+    train_sentencepiece,
+)
 from glossary.languages import COUNTER_LANGUAGES
 from madoguchi import paths
 
@@ -126,25 +134,8 @@ def bench_tokenizer(scale: TwinScale, text_dir: Path, cache: Path | None = None)
 
 def _train_tokenizer(lines: Sequence[str], path: Path, vocab_size: int) -> Path:
     """Unigram sentencepiece model; rare characters (CJK) fall back to ``<unk>`` like in real packs."""
-    import tempfile
-
-    import sentencepiece as spm
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "corpus.txt"
-        corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        spm.SentencePieceTrainer.train(
-            input=str(corpus),
-            model_prefix=str(Path(tmp) / "spm"),
-            vocab_size=vocab_size,
-            hard_vocab_limit=False,
-            character_coverage=0.9995 if vocab_size > 4000 else 0.98,
-            model_type="unigram",
-            minloglevel=2,
-        )
-        shutil.copyfile(Path(tmp) / "spm.model", path)
-    return path
+    coverage = 0.9995 if vocab_size > 4000 else 0.98
+    return train_sentencepiece(lines, path, vocab_size=vocab_size, character_coverage=coverage)
 
 
 def _pieces(model_path: Path) -> list[str]:

@@ -218,8 +218,14 @@ def default_corpus(shared_eval_dir: Path | None = None, lines_per_file: int = 30
     return lines or list(_FALLBACK_LINES) * 20
 
 
-def train_sentencepiece(lines: Iterable[str], model_path: Path, *, vocab_size: int = 500) -> Path:
-    """Train a small unigram sentencepiece model on ``lines``; writes ``model_path`` and returns it."""
+def train_sentencepiece(
+    lines: Iterable[str], model_path: Path, *, vocab_size: int = 500, character_coverage: float = 1.0
+) -> Path:
+    """Train a unigram sentencepiece model on ``lines`` (the one trainer of the twins and the tests).
+
+    A ``character_coverage`` below 1 sends rare characters (CJK) to ``<unk>``, as in real packs.
+    Writes ``model_path`` and returns it.
+    """
     import sentencepiece as spm
 
     model_path.parent.mkdir(parents=True, exist_ok=True)
@@ -231,7 +237,7 @@ def train_sentencepiece(lines: Iterable[str], model_path: Path, *, vocab_size: i
             model_prefix=str(Path(tmp) / "spm"),
             vocab_size=vocab_size,
             hard_vocab_limit=False,
-            character_coverage=1.0,
+            character_coverage=character_coverage,
             model_type="unigram",
             minloglevel=2,
         )
