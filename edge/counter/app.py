@@ -168,7 +168,7 @@ def create_app(
 
     @app.get("/api/status")
     async def status() -> JSONResponse:
-        data = service.status()
+        data = await asyncio.to_thread(service.status)  # reads pack manifests
         data["pairing_required"] = gate.required
         return JSONResponse(data)
 

@@ -148,6 +148,7 @@ class CounterService:
         self._capture_factory = capture_factory
         self._capture: Any | None = None
         self._capture_device: int | str | None = None
+        self._stopping: asyncio.Future[None] | None = None
         self._capture_owner: Session | None = None
         self.glossary: Any | None = None
         self.glossary_info = GlossaryInfo(None, "none")
@@ -334,8 +335,10 @@ class CounterService:
 
     # -- device microphone ------------------------------------------------------------------------
 
-    def attach_capture(self, session: Session, device: int | str | None = None) -> None:
+    async def attach_capture(self, session: Session, device: int | str | None = None) -> None:
         """Route the device microphone (``device``, default: the counter's setting) to ``session``.
+
+        Opening and closing the audio device block (up to seconds): they run in a worker thread.
 
         Raises:
             AudioDeviceError: another conversation uses it, or it cannot start.
@@ -344,10 +347,11 @@ class CounterService:
             raise AudioDeviceError("the device microphone is in use by another screen")
         from edge.audio.capture import CaptureOptions, MicrophoneCapture
 
+        await self._stopped()
         wanted = device if device is not None else self.options.mic_device
         if self._capture is not None and wanted != self._capture_device:
-            self._capture.stop()
-            self._capture = None
+            capture, self._capture = self._capture, None
+            await asyncio.to_thread(capture.stop)
         loop = asyncio.get_running_loop()
 
         def on_frames(frames: np.ndarray) -> None:
@@ -364,18 +368,25 @@ class CounterService:
             self._capture = MicrophoneCapture(on_frames, **kwargs)
             self._capture_device = wanted
         try:
-            self._capture.start()
+            await asyncio.to_thread(self._capture.start)
         except AudioDeviceError:
             self._capture_owner = None
             raise
 
     def detach_capture(self, session: Session) -> None:
-        """Stop the device microphone if ``session`` holds it."""
+        """Stop the device microphone if ``session`` holds it (the stop runs in a worker thread)."""
         if self._capture_owner is session:
             self._capture_owner = None
             if self._capture is not None:
-                self._capture.stop()
-                self._capture = None
+                capture, self._capture = self._capture, None
+                self._stopping = asyncio.get_running_loop().run_in_executor(None, capture.stop)
+
+    async def _stopped(self) -> None:
+        """Wait until a microphone being stopped has let go of the device."""
+        stopping, self._stopping = self._stopping, None
+        if stopping is not None:
+            with contextlib.suppress(Exception):
+                await stopping
 
     def owns_capture(self, session: Session) -> bool:
         """True when ``session`` holds the device microphone."""

@@ -63,6 +63,7 @@ class Session:
         self._chunks: list[np.ndarray] = []
         self._samples = 0
         self._segmenter: Segmenter | None = None
+        self._vad_frames: asyncio.Queue[tuple[Segmenter, np.ndarray]] = asyncio.Queue()
         self.busy = False
         self.playing = False
         self.closed = False
@@ -143,12 +144,7 @@ class Session:
         if self.recording is None or self.playing or self.busy or samples.size == 0:
             return
         if self.recording["mode"] == "handsfree" and self._segmenter is not None:
-            for item in self._segmenter.push(samples):
-                if isinstance(item, Utterance):
-                    self.busy = True
-                    self.spawn(self.turns.audio_turn(self.recording["speaker"], item.audio))
-                else:
-                    self.send(Vad(item.type.replace("-", "_")))
+            self._vad_frames.put_nowait((self._segmenter, samples))  # Silero runs in a worker thread
             return
         self._chunks.append(samples)
         self._samples += samples.size
@@ -164,11 +160,31 @@ class Session:
             return True
         return self._segmenter is not None and self._segmenter.in_speech
 
+    async def vad_worker(self) -> None:
+        """Run hands-free end-pointing off the event loop, one frame after the other.
+
+        Frames queued for a segmenter that has since been replaced (a reset, a new recording) are
+        dropped, and so is what it found.
+        """
+        while True:
+            segmenter, samples = await self._vad_frames.get()
+            if segmenter is not self._segmenter:
+                continue
+            found = await asyncio.to_thread(segmenter.push, samples)
+            for item in found:
+                if segmenter is not self._segmenter or self.recording is None or self.busy:
+                    break
+                if isinstance(item, Utterance):
+                    self.busy = True
+                    self.spawn(self.turns.audio_turn(self.recording["speaker"], item.audio))
+                else:
+                    self.send(Vad(item.type.replace("-", "_")))
+
     def abandon_recording(self) -> None:
-        """Drop the audio of an unfinished utterance."""
+        """Drop the audio of an unfinished utterance (hands-free starts afresh with a new segmenter)."""
         self._chunks, self._samples = [], 0
         if self._segmenter is not None:
-            self._segmenter.reset()
+            self._segmenter = Segmenter(self.options.vad)
 
     # -- message handlers ------------------------------------------------------------------------
 
@@ -206,7 +222,7 @@ class Session:
             self._segmenter = Segmenter(self.options.vad)
         if request.source == "device":
             try:
-                self.service.attach_capture(self, request.device)
+                await self.service.attach_capture(self, request.device)
             except AudioDeviceError as exc:
                 self.recording = None
                 self.send(Error(str(exc), exc.code))
@@ -316,7 +332,7 @@ class Session:
     def turn_finished(self) -> None:
         """A turn ended: hands-free listens afresh."""
         if self._segmenter is not None:
-            self._segmenter.reset()
+            self._segmenter = Segmenter(self.options.vad)
 
     def _claim(self) -> None:
         if self.busy:
@@ -362,6 +378,7 @@ async def serve_socket(service: CounterService, websocket: WebSocket) -> None:
     service.sessions[id(session)] = session
     sender = asyncio.create_task(session.sender())
     watcher = asyncio.create_task(_idle_watch(session))
+    vad = asyncio.create_task(session.vad_worker())
     session.send(session.hello())
     session.send_state()
     try:
@@ -382,6 +399,7 @@ async def serve_socket(service: CounterService, websocket: WebSocket) -> None:
         service.sessions.pop(id(session), None)
         await session.close()
         watcher.cancel()
+        vad.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(sender, timeout=1.0)
         _LOGGER.debug("counter connection closed; conversation erased")

@@ -158,7 +158,7 @@ class TurnRunner:
                 self.host.send(m.Error("the models are still loading", "not_ready"))
                 return
             self.host.send(m.TurnStarted(turn.turn_id, turn.speaker, turn.kind))
-            self._send_transcript(
+            await self._send_transcript(
                 turn.turn_id, turn.speaker, turn.source_text, turn.source_language, turn.kind
             )
             hold = self._hold_speech(turn.target_language)
@@ -202,7 +202,7 @@ class TurnRunner:
             )
             self.conversation.add(turn)
             self.host.send(m.TurnStarted(turn.turn_id, "clerk", "phrase"))
-            self._send_transcript(turn.turn_id, "clerk", turn.source_text, STAFF_LANGUAGE, "phrase")
+            await self._send_transcript(turn.turn_id, "clerk", turn.source_text, STAFF_LANGUAGE, "phrase")
             entry = book.get(phrase_id)
             if not turn.target_text:
                 text = f"this phrase has no {_language_name(language)} version yet"
@@ -217,7 +217,7 @@ class TurnRunner:
                     terms=[],
                     term_info={},
                     flagged=False,
-                    ruby_html=ruby_html(turn.target_text, language),
+                    ruby_html=await asyncio.to_thread(ruby_html, turn.target_text, language),
                     awaiting_confirm=False,
                     reviewed=entry.reviewed,
                     phrase_id=phrase_id,
@@ -279,13 +279,11 @@ class TurnRunner:
         turn.back_translation = text
         self.host.send(m.BackTranslation(turn.turn_id, turn.speaker, source, text is not None, text, reason))
 
-    def _send_transcript(self, turn_id: str, speaker: str, text: str, language: str, kind: str) -> list[str]:
+    async def _send_transcript(self, turn_id: str, speaker: str, text: str, language: str, kind: str) -> None:
         spans, ids = self.service.mark_terms(text, language, [])
         info = self.service.term_info(ids, language)
-        self.host.send(
-            m.Transcript(turn_id, speaker, kind, text, language, spans, info, ruby_html(text, language))
-        )
-        return ids
+        furigana = await asyncio.to_thread(ruby_html, text, language)  # SudachiPy: off the event loop
+        self.host.send(m.Transcript(turn_id, speaker, kind, text, language, spans, info, furigana))
 
     def _emitter(self, turn_id: str, speaker: str, kind: str, hold: bool = False) -> Callable[[Any], None]:
         """Map pipeline events (worker thread) to protocol messages."""
