@@ -8,7 +8,7 @@ database has none.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
@@ -22,6 +22,7 @@ from server.api.routes import console
 from server.core.config import ServerSettings
 from server.core.db import make_engine, make_session_factory, session_scope
 from server.core.limits import MaxBodySize
+from server.core.logins import LoginGuard, LoginThrottle, PasswordChecker, ThrottlePolicy
 from server.core.migrate import upgrade_to_head
 from server.core.security import RateLimiter, load_or_create_signing_key
 
@@ -30,7 +31,7 @@ _LOGGER = logging.getLogger(__name__)
 
 @dataclass
 class ServerState:
-    """What the routes share: settings, database and the signing key."""
+    """What the routes share: settings, database, the signing key, device rate and login guards."""
 
     settings: ServerSettings
     engine: Engine
@@ -38,7 +39,17 @@ class ServerState:
     signing_key: Ed25519PrivateKey
     signing_key_created: bool
     bundled_published: int | None
-    device_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
+    device_limiter: RateLimiter
+    logins: LoginGuard
+
+
+def login_guard(settings: ServerSettings) -> LoginGuard:
+    """Throttled, bounded admin password checks with the settings' argon2 parameters."""
+    checker = PasswordChecker(settings.password_policy, max_concurrent=settings.password_checks_at_once)
+    throttle = LoginThrottle(
+        ThrottlePolicy(free_failures=settings.login_free_failures, max_delay_s=settings.login_max_delay_s)
+    )
+    return LoginGuard(checker, throttle)
 
 
 def prepare(settings: ServerSettings) -> ServerState:
@@ -54,14 +65,13 @@ def prepare(settings: ServerSettings) -> ServerState:
                 session=session,
                 username=settings.admin_user,
                 password=settings.admin_password,
-                time_cost=settings.password_time_cost,
-                memory_kib=settings.password_memory_kib,
+                policy=settings.password_policy,
             )
             _LOGGER.info("created bootstrap admin %s", settings.admin_user)
         if settings.publish_bundled_glossary and crud.current_glossary(session=session) is None:
             published = _publish_bundled(session, key)
     limiter = RateLimiter(settings.device_requests_per_minute)
-    return ServerState(settings, engine, factory, key, created, published, limiter)
+    return ServerState(settings, engine, factory, key, created, published, limiter, login_guard(settings))
 
 
 def _publish_bundled(session: Session, key: Ed25519PrivateKey) -> int | None:
@@ -88,7 +98,7 @@ def create_app(settings: ServerSettings | None = None, state: ServerState | None
     app.add_middleware(
         MaxBodySize,
         max_bytes=state.settings.max_request_bytes,
-        large={"/api/v1/admin/packs": state.settings.max_pack_upload_bytes},
+        streamed={"/api/v1/admin/packs": state.settings.max_pack_upload_bytes},
     )
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(console.router)
