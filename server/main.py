@@ -24,7 +24,7 @@ from server.core.db import make_engine, make_session_factory, session_scope
 from server.core.limits import MaxBodySize
 from server.core.logins import LoginGuard, LoginThrottle, PasswordChecker, ThrottlePolicy
 from server.core.migrate import upgrade_to_head
-from server.core.security import RateLimiter, load_or_create_signing_key
+from server.core.security import RateLimiter, load_or_create_signing_key, private_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ def login_guard(settings: ServerSettings) -> LoginGuard:
 
 def prepare(settings: ServerSettings) -> ServerState:
     """Migrate, load the signing key, bootstrap the admin and the first glossary version."""
+    private_dir(settings.home)
     engine = make_engine(settings.resolved_database_url)
     upgrade_to_head(engine)
     factory = make_session_factory(engine)
