@@ -48,8 +48,9 @@ def test_upgrade_folds_old_counts(backend: str, tmp_path: Path, request: pytest.
         for i, (device, day, source, target, direction, kind, key, count) in enumerate(_OLD_COUNTS):
             conn.execute(
                 text(
-                    "INSERT INTO usage_counts (id, site_id, device_id, day, source, target, direction, kind, "
-                    "key, count) VALUES (:id, 1, :device, :day, :source, :target, :direction, :kind, :key, :n)"
+                    "INSERT INTO usage_counts (id, site_id, device_id, day, source, target, direction, "
+                    "kind, key, count) "
+                    "VALUES (:id, 1, :device, :day, :source, :target, :direction, :kind, :key, :n)"
                 ),
                 {
                     "id": i + 1, "device": device, "day": dt.date.fromisoformat(day), "source": source,

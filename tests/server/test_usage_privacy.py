@@ -9,7 +9,6 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +34,10 @@ def posted(server: App) -> dict[str, str]:
     batches: list[tuple[str, list[dict[str, Any]]]] = [
         # east, ISO week 2026-W48 (Mon 23 Nov): Vietnamese 7 turns split over two devices and days.
         ("east/c1", [usage_row("vi", count=3, day="2026-11-24"), usage_row("vi", count=1, day="2026-11-25")]),
-        ("east/c2", [{**usage_row("ja", count=3, day="2026-11-26"), "source": "vi", "direction": "to_staff"}]),
+        (
+            "east/c2",
+            [{**usage_row("ja", count=3, day="2026-11-26"), "source": "vi", "direction": "to_staff"}],
+        ),
         # One Nepali family on a Tuesday (the cell the issue warns about), one Tagalog turn.
         ("east/c1", [usage_row("ne", count=2, day="2026-11-24"), usage_row("tl", count=1, day="2026-11-27")]),
         ("east/c1", [usage_row("vi", kind="term", key="res.juminhyo_copy", count=6, day="2026-11-24")]),
