@@ -402,14 +402,14 @@ async def run_fleet(
 
 
 def _minimal_glossary_json() -> bytes:
-    from glossary.schema import Glossary, Term
+    from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
 
     term = Term(
         id="res.juminhyo_copy",
         domain="res",
         ja="住民票の写し",
         reading="じゅうみんひょうのうつし",
-        translations={"en": "certificate of residence"},
+        translations={lang: "certificate of residence" for lang in TRANSLATION_LANGUAGES},
     )
     return Glossary.from_items([term], []).canonical_json()
 
