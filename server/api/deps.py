@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server import crud
 from server.core.logins import LoginBusy, LoginThrottled
-from server.main_state import server_state
+from server.core.state import server_state
 from server.tables import Admin, Device
 
 _LOGGER = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 
 from server import crud
 from server.api.deps import AdminDep, SessionDep
-from server.main_state import server_state
+from server.core.state import server_state
 from server.schemas import AdminTokenOut
 
 admin_router = APIRouter(prefix="/admin", tags=["admin"])

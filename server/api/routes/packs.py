@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep
 from server.core.security import private_dir
-from server.main_state import server_state
+from server.core.state import server_state
 from server.packs import PackUploadError, StoredPack, pack_file_path, store_pack
 from server.schemas import (
     DevicePackStatus,
@@ -29,7 +29,7 @@ from server.schemas import (
 )
 
 if TYPE_CHECKING:
-    from server.main import ServerState
+    from server.core.state import ServerState
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from glossary.usage import USAGE_KINDS
 from server import reports, usage_counts
 from server.api.deps import AdminDep, DeviceDep, SessionDep, bounded_json
-from server.main_state import server_state
+from server.core.state import server_state
 from server.schemas import UsageBatchIn, UsageBatchOut, UsageTotal, UsageTotalsPublic
 from server.tables import utcnow
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from edge.errors import EdgeError
 from glossary.errors import SignatureError
 from glossary.signing import canonical_bytes, load_public_key, public_key_fingerprint, public_key_pem
+from madoguchi.files import file_sha256
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -116,15 +116,6 @@ class BundleManifest:
 
     def file(self, path: str) -> BundleFile | None:
         return next((item for item in self.files if item.path == path), None)
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 hex of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def list_files(root: Path) -> list[BundleFile]:

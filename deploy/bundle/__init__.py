@@ -2,12 +2,12 @@
 
 A bundle is a directory (or ``.tar``) that installs madoguchi with no network at all: the wheels of every
 pinned dependency for one architecture, the model packs, the glossary, a thin ``install.sh`` and a manifest
-signed with the central server's Ed25519 key. See :mod:`edge.bundle_build`, :mod:`edge.bundle_install` and
-:mod:`edge.bundle_manifest`.
+signed with the central server's Ed25519 key. See :mod:`deploy.bundle.build`, :mod:`deploy.bundle.install` and
+:mod:`deploy.bundle.manifest`.
 """
 
-from edge.bundle_build import ARCHES, BuildOptions, BuildResult, build_bundle, platform_tags
-from edge.bundle_install import (
+from deploy.bundle.build import ARCHES, BuildOptions, BuildResult, build_bundle, platform_tags
+from deploy.bundle.install import (
     DEFAULT_PREFIX,
     InstallOptions,
     InstallResult,
@@ -17,7 +17,7 @@ from edge.bundle_install import (
     releases,
     rollback,
 )
-from edge.bundle_manifest import (
+from deploy.bundle.manifest import (
     BundleError,
     BundleFile,
     BundleManifest,

@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.errors import EngineUnavailable, LanguageError, MtUnavailable
-from edge.mt_tokenize import PackCodec, PackView, pack_fix_hint
+from edge.translate.tokenize import PackCodec, PackView, pack_fix_hint
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -11,103 +11,17 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from dataclasses import dataclass
-from pathlib import Path
+import signal
 from typing import Any
 
 from fastapi import FastAPI
 
 from edge.config import EdgeSettings
+from edge.counter.local_server import LocalServer, enroll_with_local_server, start_local_server
+from edge.counter.pairing import LOOPBACK_HOSTS
 from edge.errors import EdgeError
-from edge.ui_pairing import LOOPBACK_HOSTS
 
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass
-class LocalServer:
-    """A central server started beside the counter (``--with-local-server``)."""
-
-    process: Any
-    url: str
-    home: Path
-
-
-def start_local_server(home: Path, port: int, *, timeout_s: float = 60.0) -> LocalServer:
-    """Start ``madoguchi server run`` on SQLite under ``home/local-server`` and wait until it answers.
-
-    Raises:
-        ConfigError: the server package is missing or the server did not come up.
-    """
-    import os
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
-    from edge.errors import ConfigError
-
-    try:
-        import server.cli  # noqa: F401 - only checks that the server package is installed
-    except ImportError as exc:
-        raise ConfigError(
-            f"the central server is not installed ({exc}); run without --with-local-server"
-        ) from exc
-    server_home = home / "local-server"
-    server_home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "MADOGUCHI_SERVER_HOME": str(server_home)}
-    log = (server_home / "server.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "madoguchi", "server", "run", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ConfigError(
-                f"the local server exited (code {process.returncode}); see {server_home / 'server.log'}"
-            )
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/api/v1/health", timeout=2.0).status_code == 200:
-                return LocalServer(process, url, server_home)
-        time.sleep(0.5)
-    process.terminate()
-    raise ConfigError(
-        f"the local server did not answer within {timeout_s:.0f} s; see {server_home / 'server.log'}"
-    )
-
-
-def enroll_with_local_server(local: LocalServer, settings: EdgeSettings) -> str:
-    """Enroll this device with the local server unless it already is; returns what happened."""
-    import os
-    import socket
-    import subprocess
-    import sys
-
-    from edge.errors import ConfigError
-    from edge.sync import enroll, enrollment_paths
-
-    paths = enrollment_paths(settings.home, settings.token_path, settings.pubkey_path)
-    if paths.server_url == local.url and paths.token_path.exists():
-        return f"already enrolled with {local.url}"
-    env = {**os.environ, "MADOGUCHI_SERVER_HOME": str(local.home)}
-    device = f"{socket.gethostname()}-{os.getpid()}"
-    done = subprocess.run(
-        [sys.executable, "-m", "madoguchi", "server", "enroll", "--site", "local", "--device", device],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    token = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-    if done.returncode != 0 or not token:
-        raise ConfigError(f"could not enroll with the local server: {done.stderr.strip()[-200:]}")
-    enroll(local.url, token, local.home / "glossary-signing.pub", settings.home)
-    return f"enrolled as local/{device} with {local.url}"
 
 
 def is_loopback(host: str) -> bool:
@@ -124,41 +38,63 @@ def run_command(
     https: bool = False,
     mic_device: str | None = None,
 ) -> None:
-    """Start the counter: load the models, serve the page and print its URL (and the pairing code)."""
+    """Start the counter: load the models, serve the page and print its URL (and the pairing code).
+
+    SIGTERM (systemd, ``kill``) ends it like Ctrl+C, so the local server child is stopped on every exit.
+    """
+    import typer
+
+    from edge.config import load_settings
+    from edge.errors import ConfigError
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    settings = load_settings()
+    host = host or settings.host
+    port = port or settings.port
+    local: LocalServer | None = None
+    try:
+        if with_local_server:
+            try:
+                local = start_local_server(settings.home, server_port)
+                typer.echo(f"local central server: {local.url} (console {local.url}/, data {local.home})")
+                typer.echo(enroll_with_local_server(local, settings))
+            except (ConfigError, EdgeError) as exc:
+                typer.echo(f"note: --with-local-server: {exc}; the counter runs standalone", err=True)
+        _serve(settings, host, port, interpreter_note=interpreter_note, https=https, mic_device=mic_device)
+    finally:
+        if local is not None:
+            local.stop()
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(
+    settings: EdgeSettings,
+    host: str,
+    port: int,
+    *,
+    interpreter_note: str | None,
+    https: bool,
+    mic_device: str | None,
+) -> None:
+    """Load the models, build the app and serve it until stopped."""
     import os
 
     import typer
     import uvicorn
 
-    from edge.config import load_settings
-    from edge.errors import ConfigError
-    from edge.pipeline import TurnPipeline
-    from edge.ui import create_app
-    from edge.ui_service import CounterOptions
+    from edge.counter.app import create_app
+    from edge.counter.service import CounterOptions
+    from edge.turn.pipeline import TurnPipeline
 
-    settings = load_settings()
-    host = host or settings.host
-    port = port or settings.port
-    local: LocalServer | None = None
-    if with_local_server:
-        try:
-            local = start_local_server(settings.home, server_port)
-            typer.echo(f"local central server: {local.url} (console {local.url}/, data {local.home})")
-            typer.echo(enroll_with_local_server(local, settings))
-        except (ConfigError, EdgeError) as exc:
-            typer.echo(f"note: --with-local-server: {exc}; the counter runs standalone", err=True)
     typer.echo("loading models (speech recognition, translation, voices)...")
     pipeline = TurnPipeline.from_settings(settings)
     outbox = _open_outbox(settings)
     note = interpreter_note or os.environ.get("MADOGUCHI_INTERPRETER_NOTE")
     device: int | str | None = int(mic_device) if mic_device and mic_device.isdigit() else mic_device
-    options = CounterOptions(
-        idle_timeout_s=settings.idle_timeout_s,
-        reviewed_only=settings.reviewed_only,
-        mic_device=device,
-        confirm_before_speaking=settings.confirm_before_speaking,
-        pairing=not is_loopback(host),
-    )
+    options = CounterOptions.from_settings(settings, mic_device=device, pairing=not is_loopback(host))
     if note:
         options = dataclasses.replace(options, interpreter_note=note)
     app = create_app(settings, pipeline=pipeline, outbox=outbox, options=options)
@@ -171,7 +107,7 @@ def run_command(
     typer.echo(f"glossary {glossary['version']} ({glossary['source']})")
     ssl: dict[str, str] = {}
     if https:
-        from edge.tls import default_names, ensure_tls
+        from edge.counter.tls import default_names, ensure_tls
 
         tls = ensure_tls(settings.home / "tls", default_names(host))
         ssl = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
@@ -181,19 +117,13 @@ def run_command(
     typer.echo(f"counter ready: {scheme}://{shown}:{port}/  (Ctrl+C to stop)")
     if options.pairing:
         typer.echo(f"tablet pairing code: {app.state.pairing.code} (also shown on this device's page)")
-    try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", **ssl)  # type: ignore[arg-type]
-    finally:
-        if local is not None:
-            local.process.terminate()
-            with contextlib.suppress(Exception):
-                local.process.wait(timeout=10)
+    uvicorn.run(app, host=host, port=port, log_level="warning", **ssl)  # type: ignore[arg-type]
 
 
 def _open_outbox(settings: EdgeSettings) -> Any | None:
     try:
-        from edge.outbox import Outbox
-        from edge.sync import enrollment_paths
+        from edge.sync.client import enrollment_paths
+        from edge.sync.outbox import Outbox
 
         return Outbox(enrollment_paths(settings.home).outbox_path)
     except EdgeError as exc:
@@ -203,7 +133,7 @@ def _open_outbox(settings: EdgeSettings) -> Any | None:
 
 def attach_glossary_reload(app: FastAPI, client: Any) -> None:
     """Swap each glossary that ``client`` (a ``SyncClient``) installs into the running counter."""
-    from edge.ui_service import GlossaryInfo
+    from edge.counter.service import GlossaryInfo
 
     service = app.state.counter
     tasks: set[asyncio.Task[None]] = set()
@@ -220,8 +150,8 @@ def attach_glossary_reload(app: FastAPI, client: Any) -> None:
 
 def _attach_sync(app: FastAPI, settings: EdgeSettings, outbox: Any | None) -> None:
     """Sync glossary, usage and heartbeats in the background when the device is enrolled."""
-    from edge.pack_sync import background_sync_for
-    from edge.sync import client_from_home
+    from edge.sync.client import client_from_home
+    from edge.sync.packs import background_sync_for
     from models import PackStore
 
     store = PackStore(settings.store_dir)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from edge.bundle_manifest import (
+from deploy.bundle.manifest import (
     MANIFEST_FILE,
     PUBKEY_FILE,
     BundleError,
@@ -42,6 +42,7 @@ from edge.bundle_manifest import (
     load_trusted_key,
     verify_bundle,
 )
+from madoguchi.files import fsync_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -292,7 +293,7 @@ def _build_release(bundle: Path, release: Path, manifest: BundleManifest, role: 
     if (bundle / "glossary" / "glossary.json").exists():
         shutil.copy2(bundle / "glossary" / "glossary.json", release / "glossary.json")
     _write_atomic(release / COMPLETE_MARKER, f"{manifest.release_id}\n")
-    _fsync_dir(release.parent)
+    fsync_dir(release.parent)
 
 
 def _install_packs(bundle: Path, prefix: Path, manifest: BundleManifest) -> list[str]:
@@ -382,7 +383,7 @@ def _pin_key(prefix: Path, bundle: Path, pubkey_path: Path | None) -> None:
 
 
 def _enroll(prefix: Path, options: InstallOptions) -> bool:
-    from edge.sync import enroll
+    from edge.sync.client import enroll
 
     assert options.server_url and options.token and options.pubkey_path
     enroll(options.server_url, options.token, options.pubkey_path, prefix / "data")
@@ -405,7 +406,7 @@ def _point(prefix: Path, name: str, release_id: str) -> None:
     tmp.unlink(missing_ok=True)
     os.symlink(Path("releases") / release_id, tmp)
     os.replace(tmp, prefix / name)
-    _fsync_dir(prefix)
+    fsync_dir(prefix)
 
 
 def health_check(prefix: Path, role: str = "edge") -> str | None:
@@ -415,7 +416,11 @@ def health_check(prefix: Path, role: str = "edge") -> str | None:
     """
     venv = prefix / "current" / "venv" / "bin"
     env = {**os.environ, **env_file_values(prefix / "etc" / ENV_FILE)}
-    modules = "edge.pipeline, edge.sync, models, glossary" if role == "edge" else "server.main, glossary"
+    modules = (
+        "edge.turn.pipeline, edge.sync.client, models, glossary"
+        if role == "edge"
+        else "server.main, glossary"
+    )
     checks = [
         [str(venv / "madoguchi"), "--version"],
         [
@@ -449,7 +454,7 @@ def _undo_switch(prefix: Path, release: Path, previous: str | None, prior_previo
     elif previous is None:
         (prefix / "current").unlink(missing_ok=True)
     (prefix / PENDING_MARKER).unlink(missing_ok=True)
-    _fsync_dir(prefix)
+    fsync_dir(prefix)
 
 
 def finish_interrupted_update(prefix: Path, role: str = "edge") -> str | None:
@@ -584,12 +589,4 @@ def _write_atomic(path: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)

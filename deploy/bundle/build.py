@@ -36,9 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from edge.bundle_manifest import BundleError, BundleManifest, sign_manifest
+from deploy.bundle.manifest import BundleError, BundleManifest, sign_manifest
 from glossary.errors import SignatureError
 from glossary.signing import load_private_key
+from madoguchi import paths
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ PYTHON_VERSION: Final = "3.11"
 #: glibc baselines a wheel may target: Debian 12 / Raspberry Pi OS 12 ship glibc 2.36.
 _MANYLINUX: Final = ("2_17", "2_24", "2_26", "2_27", "2_28", "2_31", "2_34", "2_35", "2_36")
 _SOURCE_ITEMS: Final = ("pyproject.toml", "README.md", "LICENSE", "madoguchi", "edge", "server", "models",
-                        "glossary", "bench")  # fmt: skip
+                        "glossary", "bench", "deploy")  # fmt: skip
 _IGNORE: Final = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
 _WHEEL_RE: Final = re.compile(
     r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-\d[^-]*)?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$"
@@ -153,8 +154,7 @@ class _Project:
 
 def _load_signing_key(path: Path | None):  # type: ignore[no-untyped-def]
     if path is None:
-        home = Path(os.environ.get("MADOGUCHI_HOME") or Path.home() / ".local" / "share" / "madoguchi")
-        path = home / "glossary-signing.key"
+        path = paths.server_home() / "glossary-signing.key"
     try:
         return load_private_key(path.read_bytes())
     except FileNotFoundError:
@@ -167,7 +167,7 @@ def _load_signing_key(path: Path | None):  # type: ignore[no-untyped-def]
 
 
 def _source_dir(explicit: Path | None) -> Path:
-    source = explicit or Path(__file__).resolve().parents[1]
+    source = explicit or Path(__file__).resolve().parents[2]
     if not (source / "pyproject.toml").is_file():
         raise BundleError(
             f"{source} is not a madoguchi source checkout (no pyproject.toml); "
@@ -213,9 +213,7 @@ def _constraints() -> str:
 
 
 def _fill_wheelhouse(dest: Path, source: Path, project: _Project, options: BuildOptions) -> int:
-    cache_root = options.cache_dir or Path(
-        os.environ.get("MADOGUCHI_CACHE") or Path.home() / ".cache" / "madoguchi"
-    )
+    cache_root = options.cache_dir or paths.cache_dir()
     requirements = "\n".join(project.requirements) + "\n"
     constraints = _constraints()
     tags = platform_tags(options.arch)

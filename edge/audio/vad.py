@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.audio import SAMPLE_RATE
+from edge.audio.decode import SAMPLE_RATE
 from edge.errors import NoSpeechError
 from edge.events import SpeechStarted, SpeechStopped
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from edge.bundle import (
+from deploy.bundle import (
     ARCHES,
     DEFAULT_PREFIX,
     BuildOptions,
@@ -21,7 +21,7 @@ from edge.bundle import (
     sign_manifest,
     verify_bundle,
 )
-from edge.bundle_manifest import BundleError, load_trusted_key
+from deploy.bundle.manifest import BundleError, load_trusted_key
 
 app = typer.Typer(
     help="Offline bundles: build on a connected machine, install from a USB stick.", no_args_is_help=True
@@ -84,7 +84,7 @@ def install_command(
     systemd_dir: Path = typer.Option(Path("/etc/systemd/system"), "--systemd-dir", hidden=True),
 ) -> None:
     """Verify and install a bundle offline; switch to it only when it is complete and healthy."""
-    from edge.bundle_install import install_bundle
+    from deploy.bundle.install import install_bundle
 
     start = time.monotonic()
     result = install_bundle(
@@ -123,7 +123,7 @@ def sign_command(
     release_id: str = typer.Option(None, "--release-id", help="Give the bundle a new release id."),
 ) -> None:
     """Sign (again) a bundle directory after changing it, e.g. adding a pack by hand."""
-    from edge.bundle_build import _load_signing_key
+    from deploy.bundle.build import _load_signing_key
 
     manifest = read_manifest(bundle)
     if release_id:

@@ -33,13 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from edge.asr import Transcriber, Transcript
-from edge.audio import check_samples
+from edge.audio.decode import check_samples
+from edge.audio.vad import VadOptions, trim_silence
 from edge.config import EdgeSettings
 from edge.errors import EdgeError, EngineFailed, LanguageError, MtUnavailable
 from edge.events import Event, Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
-from edge.tts import Synthesizer
-from edge.vad import VadOptions, trim_silence
+from edge.speech.asr import Transcriber, Transcript
+from edge.speech.tts import Synthesizer
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, STAFF_LANGUAGE
 
 _LOGGER = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ class TurnPipeline:
         Args:
             transcriber: The recogniser (None: text turns only).
             voices: One voice per language.
-            mt_router: An ``edge.mt.MtRouter`` (None: no MT packs).
+            mt_router: An ``edge.translate.router.MtRouter`` (None: no MT packs).
             languages: Enabled counter languages (``auto`` chooses among them).
             vad_options: Trimming of silence before ASR.
             asr_pack: Pack id of the recogniser, for the result.

@@ -1,15 +1,14 @@
 """One WebSocket connection of the counter page: its conversation, recording and outgoing queue.
 
-Each connection is one conversation (``edge.conversation``), held in memory only and erased when it
-ends, after ``idle_timeout_s``, or when the page disconnects. Messages are parsed by ``edge.ui_protocol``;
-the turns themselves run in ``edge.ui_turns``.
+Each connection is one conversation (``edge.turn.conversation``), held in memory only and erased when it
+ends, after ``idle_timeout_s``, or when the page disconnects. Messages are parsed by
+``edge.counter.protocol``; the turns themselves run in ``edge.counter.turns``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,34 +16,40 @@ from typing import Any
 import numpy as np
 from fastapi import WebSocket, WebSocketDisconnect
 
-from edge.audio import SAMPLE_RATE
-from edge.conversation import Conversation, Turn
-from edge.errors import AudioDeviceError, EdgeError, LanguageError
-from edge.phrases import EXTRA_PICKER_LANGUAGES
-from edge.ui_protocol import (
-    MODES,
-    PROTOCOL_VERSION,
-    SOURCES,
-    ProtocolError,
-    check_device,
-    check_protocol,
-    check_speaker,
-    check_turn_id,
-    error,
-    notice,
-    parse_message,
+from edge.audio.decode import SAMPLE_RATE
+from edge.audio.vad import Segmenter, Utterance
+from edge.counter.messages import ConversationEnded, Error, Hello, Notice, ServerMessage, State, Vad
+from edge.counter.phrases import EXTRA_PICKER_LANGUAGES
+from edge.counter.protocol import PROTOCOL_VERSION, ProtocolError
+from edge.counter.requests import (
+    ClientRequest,
+    Edit,
+    EndConversation,
+    HelloRequest,
+    PhraseRequest,
+    Playback,
+    SetLanguage,
+    Speak,
+    Start,
+    Stop,
+    TextTurn,
+    parse_request,
 )
-from edge.ui_service import CounterService
-from edge.ui_turns import SessionTurns
-from edge.vad import Segmenter, Utterance
+from edge.counter.service import CounterService
+from edge.counter.turns import TurnRunner
+from edge.errors import AudioDeviceError, EdgeError, LanguageError
+from edge.turn.conversation import Conversation, Turn
 
 _LOGGER = logging.getLogger(__name__)
 
 _NO_LANGUAGE = "choose the resident's language first"
 
 
-class Session(SessionTurns):
-    """One WebSocket connection: its conversation, recording and outgoing queue."""
+class Session:
+    """One WebSocket connection: its conversation, recording and outgoing queue.
+
+    Turns run in its ``TurnRunner`` (``self.turns``), which reports back through ``send``.
+    """
 
     def __init__(self, service: CounterService, websocket: WebSocket) -> None:
         self.service = service
@@ -58,6 +63,7 @@ class Session(SessionTurns):
         self._chunks: list[np.ndarray] = []
         self._samples = 0
         self._segmenter: Segmenter | None = None
+        self._vad_frames: asyncio.Queue[tuple[Segmenter, np.ndarray]] = asyncio.Queue()
         self.busy = False
         self.playing = False
         self.closed = False
@@ -65,28 +71,22 @@ class Session(SessionTurns):
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.turns = TurnRunner(self)
 
     # -- sending --------------------------------------------------------------------------------
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: ServerMessage) -> None:
         """Queue an event for the page (safe from the event loop)."""
         if not self.closed:
-            self._queue.put_nowait(json.dumps(message, ensure_ascii=False))
+            self._queue.put_nowait(message.to_json())
 
-    def send_threadsafe(self, message: dict[str, Any]) -> None:
+    def send_threadsafe(self, message: ServerMessage) -> None:
         """Queue an event from a worker thread."""
         self._loop.call_soon_threadsafe(self.send, message)
 
     def send_state(self) -> None:
         """Tell the page the conversation state."""
-        self.send(
-            {
-                "type": "state",
-                **self.conversation.snapshot(),
-                "recording": self.recording,
-                "busy": self.busy,
-            }
-        )
+        self.send(State(self.conversation.snapshot(), self.recording, self.busy))
 
     async def sender(self) -> None:
         """Write queued events to the socket in order."""
@@ -120,9 +120,9 @@ class Session(SessionTurns):
 
     async def on_text(self, raw: str) -> None:
         """Handle one JSON control message."""
-        message = parse_message(raw, self.options.max_text_bytes)
+        request = parse_request(raw, self.options.max_text_bytes)
         self.conversation.touch()
-        await _HANDLERS[message["type"]](self, message)
+        await _HANDLERS[type(request)](self, request)
 
     def on_binary(self, data: bytes) -> None:
         """Handle one binary audio frame."""
@@ -144,17 +144,12 @@ class Session(SessionTurns):
         if self.recording is None or self.playing or self.busy or samples.size == 0:
             return
         if self.recording["mode"] == "handsfree" and self._segmenter is not None:
-            for item in self._segmenter.push(samples):
-                if isinstance(item, Utterance):
-                    self.busy = True
-                    self.spawn(self._audio_turn(self.recording["speaker"], item.audio))
-                else:
-                    self.send({"type": "vad", "event": item.type.replace("-", "_")})
+            self._vad_frames.put_nowait((self._segmenter, samples))  # Silero runs in a worker thread
             return
         self._chunks.append(samples)
         self._samples += samples.size
         if self._samples >= self.options.max_utterance_s * SAMPLE_RATE:
-            self.send(notice("the recording reached its maximum length", "max_length"))
+            self.send(Notice("the recording reached its maximum length", "max_length"))
             self._finish_ptt()
 
     def hearing_speech(self) -> bool:
@@ -165,67 +160,76 @@ class Session(SessionTurns):
             return True
         return self._segmenter is not None and self._segmenter.in_speech
 
+    async def vad_worker(self) -> None:
+        """Run hands-free end-pointing off the event loop, one frame after the other.
+
+        Frames queued for a segmenter that has since been replaced (a reset, a new recording) are
+        dropped, and so is what it found.
+        """
+        while True:
+            segmenter, samples = await self._vad_frames.get()
+            if segmenter is not self._segmenter:
+                continue
+            found = await asyncio.to_thread(segmenter.push, samples)
+            for item in found:
+                if segmenter is not self._segmenter or self.recording is None or self.busy:
+                    break
+                if isinstance(item, Utterance):
+                    self.busy = True
+                    self.spawn(self.turns.audio_turn(self.recording["speaker"], item.audio))
+                else:
+                    self.send(Vad(item.type.replace("-", "_")))
+
     def abandon_recording(self) -> None:
-        """Drop the audio of an unfinished utterance."""
+        """Drop the audio of an unfinished utterance (hands-free starts afresh with a new segmenter)."""
         self._chunks, self._samples = [], 0
         if self._segmenter is not None:
-            self._segmenter.reset()
+            self._segmenter = Segmenter(self.options.vad)
 
     # -- message handlers ------------------------------------------------------------------------
 
-    async def on_hello(self, message: dict[str, Any]) -> None:
-        check_protocol(message.get("protocol", PROTOCOL_VERSION))
+    async def on_hello(self, _request: HelloRequest) -> None:
         self.send(self.hello())
 
-    def hello(self) -> dict[str, Any]:
-        """The server's ``hello``."""
+    def hello(self) -> Hello:
+        """The counter's ``hello``."""
         from madoguchi import __version__
 
-        return {
-            "type": "hello",
-            "protocol": PROTOCOL_VERSION,
-            "version": __version__,
-            "sample_rate": SAMPLE_RATE,
-            "max_frame_bytes": self.options.max_frame_bytes,
-            "confirm_before_speaking": self.options.confirm_before_speaking,
-            "glossary_version": self.service.glossary_info.version,
-        }
+        return Hello(
+            protocol=PROTOCOL_VERSION,
+            version=__version__,
+            sample_rate=SAMPLE_RATE,
+            max_frame_bytes=self.options.max_frame_bytes,
+            confirm_before_speaking=self.options.confirm_before_speaking,
+            glossary_version=self.service.glossary_info.version,
+        )
 
-    async def on_start(self, message: dict[str, Any]) -> None:
-        speaker = check_speaker(message.get("speaker"))
-        mode = message.get("mode", "ptt")
-        source = message.get("source", "browser")
-        if mode not in MODES:
-            raise ProtocolError(f"mode must be one of {', '.join(MODES)}")
-        if source not in SOURCES:
-            raise ProtocolError(f"source must be one of {', '.join(SOURCES)}")
-        device = check_device(message.get("device"))
-        rate = message.get("sample_rate", SAMPLE_RATE)
-        if source == "browser" and rate != SAMPLE_RATE:
-            text = f"sample rate {rate!r} is not supported; send 16000 Hz mono int16 PCM"
-            self.send(error(text, "sample_rate"))
+    async def on_start(self, request: Start) -> None:
+        if request.source == "browser" and request.sample_rate != SAMPLE_RATE:
+            text = f"sample rate {request.sample_rate!r} is not supported; send 16000 Hz mono int16 PCM"
+            self.send(Error(text, "sample_rate"))
             return
         if self.busy:
             raise ProtocolError("still working on the previous turn; wait for it to finish")
-        if speaker == "clerk" and self.conversation.resident_language is None:
-            self.send(error(_NO_LANGUAGE, "no_language"))
+        if request.speaker == "clerk" and self.conversation.resident_language is None:
+            self.send(Error(_NO_LANGUAGE, "no_language"))
             return
-        if self.recording is not None and self.recording.get("source") != source:
+        if self.recording is not None and self.recording.get("source") != request.source:
             self.service.detach_capture(self)
         self.abandon_recording()
-        self.recording = {"speaker": speaker, "mode": mode, "source": source}
-        if mode == "handsfree":
+        self.recording = {"speaker": request.speaker, "mode": request.mode, "source": request.source}
+        if request.mode == "handsfree":
             self._segmenter = Segmenter(self.options.vad)
-        if source == "device":
+        if request.source == "device":
             try:
-                self.service.attach_capture(self, device)
+                await self.service.attach_capture(self, request.device)
             except AudioDeviceError as exc:
                 self.recording = None
-                self.send(error(str(exc), exc.code))
+                self.send(Error(str(exc), exc.code))
                 return
         self.send_state()
 
-    async def on_stop(self, _message: dict[str, Any]) -> None:
+    async def on_stop(self, _request: Stop) -> None:
         if self.recording is None:
             return
         if self.recording["mode"] == "ptt":
@@ -244,88 +248,74 @@ class Session(SessionTurns):
         if recording is None:
             return
         if samples < self.options.min_utterance_s * SAMPLE_RATE:
-            self.send(error("too short: hold the button while speaking", "too_short"))
+            self.send(Error("too short: hold the button while speaking", "too_short"))
             return
         self.busy = True
-        self.spawn(self._audio_turn(recording["speaker"], np.concatenate(chunks)))
+        self.spawn(self.turns.audio_turn(recording["speaker"], np.concatenate(chunks)))
 
-    async def on_set_language(self, message: dict[str, Any]) -> None:
-        code = message.get("language")
-        if not isinstance(code, str):
-            raise ProtocolError("set_language needs a language code")
+    async def on_set_language(self, request: SetLanguage) -> None:
         try:
-            self.conversation.set_language(code)
+            self.conversation.set_language(request.language)
         except LanguageError as exc:
-            self.send(error(str(exc), exc.code))
+            self.send(Error(str(exc), exc.code))
         self.send_state()
 
-    async def on_edit(self, message: dict[str, Any]) -> None:
-        text = message.get("text")
-        turn_id = message.get("turn_id")
-        if not isinstance(text, str) or not text.strip() or not isinstance(turn_id, str):
-            raise ProtocolError("edit needs a turn_id and a non-empty text")
-        turn = self._turn(turn_id)
+    async def on_edit(self, request: Edit) -> None:
+        turn = self._turn(request.turn_id)
         if turn.kind == "phrase":
             raise ProtocolError("phrase book sentences cannot be edited")
         self._claim()
-        turn.source_text = text.strip()
+        turn.source_text = request.text
         turn.edits += 1
         self.held.discard(turn.turn_id)
-        self.spawn(self._text_turn(turn))
+        self.spawn(self.turns.text_turn(turn))
 
-    async def on_text_turn(self, message: dict[str, Any]) -> None:
-        speaker = check_speaker(message.get("speaker"))
-        text = message.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise ProtocolError("text needs a non-empty text")
-        source, target = self.conversation.pair(speaker)  # type: ignore[arg-type]
+    async def on_text_turn(self, request: TextTurn) -> None:
+        source, target = self.conversation.pair(request.speaker)  # type: ignore[arg-type]
         if source is None or target is None:
-            self.send(error(_NO_LANGUAGE, "no_language"))
+            self.send(Error(_NO_LANGUAGE, "no_language"))
             return
         self._claim()
         turn = Turn(
             turn_id=self.conversation.new_turn_id(),
-            speaker=speaker,  # type: ignore[arg-type]
+            speaker=request.speaker,  # type: ignore[arg-type]
             kind="text",
             source_language=source,
-            source_text=text.strip(),
+            source_text=request.text,
             target_language=target,
         )
         self.conversation.add(turn)
-        self.spawn(self._text_turn(turn))
+        self.spawn(self.turns.text_turn(turn))
 
-    async def on_phrase(self, message: dict[str, Any]) -> None:
-        phrase_id = message.get("phrase_id")
-        if not isinstance(phrase_id, str):
-            raise ProtocolError("phrase needs a phrase_id")
+    async def on_phrase(self, request: PhraseRequest) -> None:
         try:
-            self.service.phrases.get(phrase_id)
+            self.service.phrases.get(request.phrase_id)
         except KeyError:
-            raise ProtocolError(f"no phrase {phrase_id[:60]!r}") from None
+            raise ProtocolError(f"no phrase {request.phrase_id[:60]!r}") from None
         language = self.conversation.resident_language
         if language is None:
-            self.send(error(_NO_LANGUAGE, "no_language"))
+            self.send(Error(_NO_LANGUAGE, "no_language"))
             return
         self._claim()
-        self.spawn(self._phrase_turn(phrase_id, language))
+        self.spawn(self.turns.phrase_turn(request.phrase_id, language))
 
-    async def on_speak(self, message: dict[str, Any]) -> None:
+    async def on_speak(self, request: Speak) -> None:
         """ "OK, speak": speak a translation held for confirmation."""
-        turn = self._turn(check_turn_id(message.get("turn_id"), "speak"))
+        turn = self._turn(request.turn_id)
         if turn.turn_id not in self.held:
             raise ProtocolError(f"turn {turn.turn_id!r} is not waiting to be spoken")
         self._claim()
         self.held.discard(turn.turn_id)
-        self.spawn(self._confirmed_speech(turn))
+        self.spawn(self.turns.confirmed_speech(turn))
 
-    async def on_playback(self, message: dict[str, Any]) -> None:
-        self.playing = bool(message.get("playing"))
+    async def on_playback(self, request: Playback) -> None:
+        self.playing = request.playing
         if self.service.owns_capture(self):
             self.service.mute_capture(self.playing)
         if self.playing and self.recording is not None and self.recording["mode"] == "handsfree":
             self.abandon_recording()
 
-    async def on_end(self, _message: dict[str, Any]) -> None:
+    async def on_end(self, _request: EndConversation) -> None:
         self.end_conversation("ended")
 
     def end_conversation(self, reason: str) -> None:
@@ -336,8 +326,13 @@ class Session(SessionTurns):
         self.service.detach_capture(self)
         self.conversation.erase()
         self.held.clear()
-        self.send({"type": "conversation_ended", "reason": reason})
+        self.send(ConversationEnded(reason))
         self.send_state()
+
+    def turn_finished(self) -> None:
+        """A turn ended: hands-free listens afresh."""
+        if self._segmenter is not None:
+            self._segmenter = Segmenter(self.options.vad)
 
     def _claim(self) -> None:
         if self.busy:
@@ -351,17 +346,17 @@ class Session(SessionTurns):
             raise ProtocolError(f"no turn {turn_id[:20]!r} in this conversation") from None
 
 
-_HANDLERS: dict[str, Callable[[Session, dict[str, Any]], Any]] = {
-    "hello": Session.on_hello,
-    "start": Session.on_start,
-    "stop": Session.on_stop,
-    "set_language": Session.on_set_language,
-    "edit": Session.on_edit,
-    "phrase": Session.on_phrase,
-    "text": Session.on_text_turn,
-    "speak": Session.on_speak,
-    "playback": Session.on_playback,
-    "end_conversation": Session.on_end,
+_HANDLERS: dict[type[ClientRequest], Callable[[Session, Any], Any]] = {
+    HelloRequest: Session.on_hello,
+    Start: Session.on_start,
+    Stop: Session.on_stop,
+    SetLanguage: Session.on_set_language,
+    Edit: Session.on_edit,
+    PhraseRequest: Session.on_phrase,
+    TextTurn: Session.on_text_turn,
+    Speak: Session.on_speak,
+    Playback: Session.on_playback,
+    EndConversation: Session.on_end,
 }
 
 
@@ -383,6 +378,7 @@ async def serve_socket(service: CounterService, websocket: WebSocket) -> None:
     service.sessions[id(session)] = session
     sender = asyncio.create_task(session.sender())
     watcher = asyncio.create_task(_idle_watch(session))
+    vad = asyncio.create_task(session.vad_worker())
     session.send(session.hello())
     session.send_state()
     try:
@@ -396,13 +392,14 @@ async def serve_socket(service: CounterService, websocket: WebSocket) -> None:
                 elif message.get("text") is not None:
                     await session.on_text(message["text"])
             except EdgeError as exc:
-                session.send(error(str(exc), exc.code))
+                session.send(Error(str(exc), exc.code))
     except WebSocketDisconnect:
         pass
     finally:
         service.sessions.pop(id(session), None)
         await session.close()
         watcher.cancel()
+        vad.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await asyncio.wait_for(sender, timeout=1.0)
         _LOGGER.debug("counter connection closed; conversation erased")

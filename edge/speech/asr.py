@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.audio import SAMPLE_RATE
+from edge.audio.decode import SAMPLE_RATE
 from edge.errors import EngineUnavailable, LanguageError
 
 _LOGGER = logging.getLogger(__name__)

@@ -46,6 +46,9 @@ reviewed}``. A phrase turn's ``translation`` adds ``phrase_id`` and ``reviewed``
 and the connection stays usable; one turn runs at a time per connection (``busy``), and the page stops
 sending audio while it plays speech.
 
+The messages are typed: ``edge.counter.requests`` parses the page's (``parse_request``),
+``edge.counter.messages`` holds the counter's (``ServerMessage.to_json``).
+
 Version history: 1 held each sentence back until the next was synthesised (to set ``is_last``);
 2 streams sentences, ends speech with ``speech_end``, adds ``speak``, ``glossary`` and ``device``.
 """
@@ -54,12 +57,10 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import logging
 import wave
-from typing import Any, Final
+from typing import Final
 
-from edge.conversation import SPEAKERS
 from edge.errors import EdgeError
 from glossary.languages import STAFF_LANGUAGE
 
@@ -87,110 +88,6 @@ class ProtocolError(EdgeError):
     """A client message the counter cannot accept (the connection stays usable)."""
 
     code = "protocol"
-
-
-def parse_message(raw: str, max_bytes: int) -> dict[str, Any]:
-    """Decode one JSON control message and check its envelope.
-
-    Raises:
-        ProtocolError: too large, not JSON, not an object with a string ``type``, or an unknown type.
-    """
-    if len(raw.encode("utf-8")) > max_bytes:
-        raise ProtocolError(f"message too large (max {max_bytes} bytes)")
-    try:
-        message = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ProtocolError(f"malformed JSON: {exc.msg}") from None
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        raise ProtocolError('a message must be a JSON object with a "type"')
-    if message["type"] not in CLIENT_MESSAGES:
-        raise ProtocolError(f"unknown message type {message['type'][:40]!r}")
-    return message
-
-
-def check_protocol(version: Any) -> None:
-    """Refuse a ``hello`` of an unsupported protocol version.
-
-    Raises:
-        ProtocolError: the version is not one this counter speaks.
-    """
-    if version not in SUPPORTED_PROTOCOLS:
-        raise ProtocolError(
-            f"protocol version {version!r} is not supported (this counter speaks "
-            f"{', '.join(map(str, SUPPORTED_PROTOCOLS))})"
-        )
-
-
-def check_speaker(value: Any) -> str:
-    """The ``speaker`` field.
-
-    Raises:
-        ProtocolError: not ``clerk`` or ``resident``.
-    """
-    if value not in SPEAKERS:
-        raise ProtocolError('speaker must be "clerk" or "resident"')
-    return str(value)
-
-
-def check_turn_id(value: Any, message_type: str) -> str:
-    """The ``turn_id`` field.
-
-    Raises:
-        ProtocolError: missing or not a string.
-    """
-    if not isinstance(value, str) or not value:
-        raise ProtocolError(f"{message_type} needs a turn_id")
-    return value
-
-
-def check_device(value: Any) -> int | str | None:
-    """The optional ``device`` of a ``start``: a PortAudio index, a name part, or None (the default).
-
-    Raises:
-        ProtocolError: any other type, or an over-long name.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ProtocolError("device must be a PortAudio index or a device name")
-    if isinstance(value, str) and len(value) > 200:
-        raise ProtocolError("device name too long")
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return value
-
-
-def error(text: str, code: str, turn_id: str | None = None) -> dict[str, Any]:
-    """An ``error`` event."""
-    message: dict[str, Any] = {"type": "error", "text": text, "code": code}
-    if turn_id is not None:
-        message["turn_id"] = turn_id
-    return message
-
-
-def notice(text: str, code: str, turn_id: str | None = None) -> dict[str, Any]:
-    """A ``notice`` event."""
-    message: dict[str, Any] = {"type": "notice", "text": text, "code": code}
-    if turn_id is not None:
-        message["turn_id"] = turn_id
-    return message
-
-
-def speech_audio(turn_id: str, index: int, pcm: bytes, sample_rate: int) -> dict[str, Any]:
-    """A ``speech_audio`` event: one synthesised sentence as a base64 WAV."""
-    return {
-        "type": "speech_audio",
-        "turn_id": turn_id,
-        "index": index,
-        "is_last": False,
-        "sample_rate": sample_rate,
-        "wav_base64": wav_base64(pcm, sample_rate),
-    }
-
-
-def speech_end(turn_id: str, chunks: int) -> dict[str, Any]:
-    """A ``speech_end`` event: every sentence of the turn has been sent."""
-    return {"type": "speech_end", "turn_id": turn_id, "chunks": chunks}
 
 
 def wav_base64(pcm: bytes, sample_rate: int) -> str:

@@ -14,19 +14,31 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from edge.audio.vad import VadOptions
+from edge.counter.messages import Error, GlossaryChanged, Notice, ServerMessage
+from edge.counter.pairing import LOOPBACK_HOSTS
+from edge.counter.phrases import PhraseBook
+from edge.counter.protocol import PROTOCOL_VERSION
 from edge.errors import AudioDeviceError, EdgeError
-from edge.phrases import PhraseBook
-from edge.ui_pairing import LOOPBACK_HOSTS
-from edge.ui_protocol import PROTOCOL_VERSION, error, notice
-from edge.vad import VadOptions
 from glossary.languages import ENGLISH_NAMES, NATIVE_NAMES, RESIDENT_LANGUAGES, STAFF_LANGUAGE
 
 if TYPE_CHECKING:
-    from edge.ui_session import Session
+    from edge.config import EdgeSettings
+
+
+class Session(Protocol):
+    """What the service needs of a connection: a way to reach its page and to feed it audio."""
+
+    def send(self, message: ServerMessage) -> None: ...
+
+    def send_threadsafe(self, message: ServerMessage) -> None: ...
+
+    def feed(self, samples: np.ndarray) -> None: ...
+
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,6 +78,20 @@ class CounterOptions:
     pairing: bool | None = None
     trusted_hosts: tuple[str, ...] = LOOPBACK_HOSTS
 
+    @classmethod
+    def from_settings(cls, settings: EdgeSettings, **overrides: Any) -> CounterOptions:
+        """The counter's options from the device settings (the only way the app makes them).
+
+        ``overrides`` set what the settings do not hold (``mic_device``, ``pairing``, ...).
+        """
+        values: dict[str, Any] = {
+            "idle_timeout_s": settings.idle_timeout_s,
+            "reviewed_only": settings.reviewed_only,
+            "confirm_before_speaking": settings.confirm_before_speaking,
+            "back_translation": settings.back_translation,
+        }
+        return cls(**{**values, **overrides})
+
 
 @dataclass(frozen=True)
 class GlossaryInfo:
@@ -78,7 +104,7 @@ class GlossaryInfo:
 
 def installed_glossary(home: Path, pubkey_path: Path | None = None) -> tuple[Any, GlossaryInfo] | None:
     """The verified glossary synced from the central server, or None (not enrolled / none installed)."""
-    from edge.sync import GlossaryStore, enrollment_paths
+    from edge.sync.client import GlossaryStore, enrollment_paths
     from glossary.errors import GlossaryError
     from glossary.signing import load_public_key
 
@@ -122,6 +148,7 @@ class CounterService:
         self._capture_factory = capture_factory
         self._capture: Any | None = None
         self._capture_device: int | str | None = None
+        self._stopping: asyncio.Future[None] | None = None
         self._capture_owner: Session | None = None
         self.glossary: Any | None = None
         self.glossary_info = GlossaryInfo(None, "none")
@@ -149,7 +176,7 @@ class CounterService:
             self.set_glossary(glossary, info)
         _LOGGER.info("counter now uses glossary %s (%s)", info.version, info.source)
         for session in list(self.sessions.values()):
-            session.send({"type": "glossary", "version": info.version, "source": info.source})
+            session.send(GlossaryChanged(info.version, info.source))
 
     # -- blocking work ------------------------------------------------------------------------------
 
@@ -163,7 +190,7 @@ class CounterService:
         if self.outbox is None:
             return
         try:
-            from edge.outbox import TurnUsage
+            from edge.sync.outbox import TurnUsage
 
             self.outbox.add_turn(TurnUsage.from_turn(result, phrase_id=phrase_id))
         except EdgeError as exc:
@@ -308,20 +335,23 @@ class CounterService:
 
     # -- device microphone ------------------------------------------------------------------------
 
-    def attach_capture(self, session: Session, device: int | str | None = None) -> None:
+    async def attach_capture(self, session: Session, device: int | str | None = None) -> None:
         """Route the device microphone (``device``, default: the counter's setting) to ``session``.
+
+        Opening and closing the audio device block (up to seconds): they run in a worker thread.
 
         Raises:
             AudioDeviceError: another conversation uses it, or it cannot start.
         """
         if self._capture_owner is not None and self._capture_owner is not session:
             raise AudioDeviceError("the device microphone is in use by another screen")
-        from edge.capture import CaptureOptions, MicrophoneCapture
+        from edge.audio.capture import CaptureOptions, MicrophoneCapture
 
+        await self._stopped()
         wanted = device if device is not None else self.options.mic_device
         if self._capture is not None and wanted != self._capture_device:
-            self._capture.stop()
-            self._capture = None
+            capture, self._capture = self._capture, None
+            await asyncio.to_thread(capture.stop)
         loop = asyncio.get_running_loop()
 
         def on_frames(frames: np.ndarray) -> None:
@@ -338,18 +368,25 @@ class CounterService:
             self._capture = MicrophoneCapture(on_frames, **kwargs)
             self._capture_device = wanted
         try:
-            self._capture.start()
+            await asyncio.to_thread(self._capture.start)
         except AudioDeviceError:
             self._capture_owner = None
             raise
 
     def detach_capture(self, session: Session) -> None:
-        """Stop the device microphone if ``session`` holds it."""
+        """Stop the device microphone if ``session`` holds it (the stop runs in a worker thread)."""
         if self._capture_owner is session:
             self._capture_owner = None
             if self._capture is not None:
-                self._capture.stop()
-                self._capture = None
+                capture, self._capture = self._capture, None
+                self._stopping = asyncio.get_running_loop().run_in_executor(None, capture.stop)
+
+    async def _stopped(self) -> None:
+        """Wait until a microphone being stopped has let go of the device."""
+        stopping, self._stopping = self._stopping, None
+        if stopping is not None:
+            with contextlib.suppress(Exception):
+                await stopping
 
     def owns_capture(self, session: Session) -> bool:
         """True when ``session`` holds the device microphone."""
@@ -371,9 +408,9 @@ class CounterService:
             return
         if state == "lost" and exc is not None:
             owner.abandon_recording()
-            owner.send(error(str(exc), exc.code))
+            owner.send(Error(str(exc), exc.code))
         elif state == "resumed":
-            owner.send(notice("the microphone is back; listening again", "mic_resumed"))
+            owner.send(Notice("the microphone is back; listening again", "mic_resumed"))
 
 
 def _reviewed_terms(glossary: Any) -> Any:

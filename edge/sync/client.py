@@ -11,7 +11,7 @@ Design decisions:
   ``previous.json`` and the temp file is renamed to ``current.json`` (then the directory is
   fsynced). A crash between the renames leaves ``previous.json``, which :meth:`GlossaryStore.load`
   falls back to. The stored file is the signed envelope, so it is verified again on every start.
-- **Nothing on the hot path waits for the network.** Turns go into the :class:`~edge.outbox.Outbox`;
+- **Nothing on the hot path waits for the network.** Turns go into the :class:`~edge.sync.outbox.Outbox`;
   :class:`SyncClient` sends in the background with exponential backoff.
 - **Async.** One implementation on ``httpx.AsyncClient`` serves the counter app's event loop, the
   CLI (``asyncio.run``) and the fleet simulator (hundreds of devices in one loop).
@@ -36,10 +36,11 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from edge.errors import SyncError
-from edge.outbox import Outbox
+from edge.sync.outbox import Outbox
 from glossary.errors import GlossaryError, SignatureError
 from glossary.schema import Glossary
 from glossary.signing import SignedStatement, load_public_key, verify_envelope
+from madoguchi.files import fsync_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,16 +65,9 @@ class InstalledGlossary:
 
 
 def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    """Best effort here: the glossary store keeps its previous version whatever happens."""
+    with contextlib.suppress(OSError):
+        fsync_dir(path)
 
 
 class GlossaryStore:

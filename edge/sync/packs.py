@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import logging
 import os
@@ -39,6 +38,7 @@ from cryptography.exceptions import InvalidSignature
 from edge.errors import SyncError
 from glossary.errors import SignatureError
 from glossary.signing import canonical_bytes, load_public_key
+from madoguchi.files import file_sha256
 from models import InstalledPack, PackSpec, PackStore, install_pack
 from models.errors import ModelPackError
 
@@ -223,7 +223,7 @@ class PackSync:
         """Download one file with resume; returns the bytes fetched in this call."""
         rel, expected_sha, expected_size = str(item["path"]), str(item["sha256"]), item.get("size_bytes")
         final = staging / rel
-        if final.exists() and _sha256(final) == expected_sha:
+        if final.exists() and file_sha256(final) == expected_sha:
             return 0
         part = final.with_name(final.name + ".part")
         part.parent.mkdir(parents=True, exist_ok=True)
@@ -235,7 +235,7 @@ class PackSync:
         fetched = 0
         if expected_size is None or have < expected_size:
             fetched = self._stream(url, part, have, rel, expected_size)
-        if _sha256(part) != expected_sha or (
+        if file_sha256(part) != expected_sha or (
             expected_size is not None and part.stat().st_size != expected_size
         ):
             part.unlink(missing_ok=True)  # never resume from bad bytes
@@ -287,14 +287,6 @@ class _PackFailure(SyncError):
         self.code = code
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 class BackgroundPackSync:
     """Runs :meth:`PackSync.sync` in a worker thread when a heartbeat reply offers missing packs.
 
@@ -333,7 +325,7 @@ def background_sync_for(
     home: Path, store: PackStore, *, options: PackSyncOptions | None = None
 ) -> BackgroundPackSync | None:
     """The pack sync of an enrolled device (None when not enrolled)."""
-    from edge.sync import enrollment_paths
+    from edge.sync.client import enrollment_paths
 
     paths = enrollment_paths(home)
     if not paths.server_url or not paths.token_path.exists() or not paths.pubkey_path.exists():

@@ -1,13 +1,14 @@
 """The counter app: the page clerks and residents touch, its static files, its APIs and its WebSocket.
 
-``create_app(settings, pipeline=...)`` builds the FastAPI app; ``madoguchi edge run`` (``edge.ui_run``)
-serves it. The parts: ``edge.ui_protocol`` (WebSocket message schema, versioned), ``edge.ui_session``
-(one connection = one conversation, in memory only), ``edge.ui_turns`` (turns through the pipeline),
-``edge.ui_service`` (what connections share: pipeline, lock, glossary, outbox, device mic) and
-``edge.ui_pairing`` (tablets pair with a code shown on the device).
+``create_app(settings, pipeline=...)`` builds the FastAPI app; ``madoguchi edge run`` (``edge.counter.run``)
+serves it. The parts: ``edge.counter.protocol`` (WebSocket message schema, versioned),
+``edge.counter.session`` (one connection = one conversation, in memory only), ``edge.counter.turns``
+(turns through the pipeline),
+``edge.counter.service`` (what connections share: pipeline, lock, glossary, outbox, device mic) and
+``edge.counter.pairing`` (tablets pair with a code shown on the device).
 
 HTTP:
-    GET /                 the counter page (edge/web/index.html); unpaired remote browsers get /pair
+    GET /                 the counter page (edge/counter/web/index.html); unpaired remote browsers get /pair
     GET /pair             the pairing page (type the 6-digit code shown on the device)
     POST /api/pair        {code} → sets the pairing cookie (403 on a wrong code)
     GET /api/pairing      the current code and whether pairing is required (the device itself only)
@@ -18,7 +19,7 @@ HTTP:
     GET /api/texts        the fixed screen texts (promise, notices) in every language
     GET /api/devices      the device's input devices (sounddevice) for the clerk's microphone picker
     GET /api/terms/{id}   one glossary term (approved translations, explanation, review status)
-    WS  /ws               the counter protocol (``edge.ui_protocol``)
+    WS  /ws               the counter protocol (``edge.counter.protocol``)
 
 Pairing: when ``CounterOptions.pairing`` is on (by default when the counter listens beyond loopback),
 a client whose address is not in ``trusted_hosts`` needs the pairing cookie for everything but the
@@ -37,13 +38,12 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from edge.config import EdgeSettings
+from edge.counter.pairing import COOKIE_NAME, LOOPBACK_HOSTS, PairingGate
+from edge.counter.phrases import screen_texts
+from edge.counter.protocol import PROTOCOL_VERSION, ProtocolError
+from edge.counter.service import CounterOptions, CounterService, GlossaryInfo, installed_glossary
+from edge.counter.session import Session, serve_socket
 from edge.errors import AudioDeviceError
-from edge.phrases import screen_texts
-from edge.ui_pairing import COOKIE_NAME, LOOPBACK_HOSTS, PairingGate
-from edge.ui_protocol import PROTOCOL_VERSION, ProtocolError
-from edge.ui_run import LocalServer, enroll_with_local_server, run_command, start_local_server
-from edge.ui_service import CounterOptions, CounterService, GlossaryInfo, installed_glossary
-from edge.ui_session import Session, serve_socket
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -51,13 +51,9 @@ __all__ = [
     "CounterOptions",
     "CounterService",
     "GlossaryInfo",
-    "LocalServer",
     "ProtocolError",
     "Session",
     "create_app",
-    "enroll_with_local_server",
-    "run_command",
-    "start_local_server",
 ]
 
 WEB_DIR: Final = Path(__file__).parent / "web"
@@ -91,7 +87,7 @@ def create_app(
         pipeline: A loaded ``TurnPipeline`` (None: text-less status page; turns answer "not ready").
         glossary: The glossary for term marks, the phrase book and MT enforcement (default: the signed
             one synced from the central server, else the bundled one).
-        outbox: An ``edge.outbox.Outbox`` for usage counters (None: nothing is counted).
+        outbox: An ``edge.sync.outbox.Outbox`` for usage counters (None: nothing is counted).
         options: Counter behaviour (default: from ``settings``).
         capture_factory: Opens the device microphone (default: sounddevice).
     """
@@ -100,11 +96,7 @@ def create_app(
 
         settings = load_settings()
     if options is None:
-        options = CounterOptions(
-            idle_timeout_s=settings.idle_timeout_s,
-            reviewed_only=settings.reviewed_only,
-            confirm_before_speaking=settings.confirm_before_speaking,
-        )
+        options = CounterOptions.from_settings(settings)
     info: GlossaryInfo | None = None
     if glossary is None:
         glossary, info = _counter_glossary(settings)
@@ -176,7 +168,7 @@ def create_app(
 
     @app.get("/api/status")
     async def status() -> JSONResponse:
-        data = service.status()
+        data = await asyncio.to_thread(service.status)  # reads pack manifests
         data["pairing_required"] = gate.required
         return JSONResponse(data)
 
@@ -195,7 +187,7 @@ def create_app(
 
     @app.get("/api/devices")
     async def devices() -> JSONResponse:
-        from edge.capture import list_input_devices
+        from edge.audio.capture import list_input_devices
 
         try:
             found = await asyncio.to_thread(list_input_devices)

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge.audio import SAMPLE_RATE
+from edge.audio.decode import SAMPLE_RATE
 from edge.errors import AudioDeviceError
 
 _LOGGER = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ class FileInputStream:
             self._samples = np.asarray(source, dtype=np.float32).reshape(-1)
             self.samplerate = float(samplerate)
         else:
-            from edge.audio import load_audio
+            from edge.audio.decode import load_audio
 
             self._samples = load_audio(Path(source))
             self.samplerate = float(SAMPLE_RATE)
