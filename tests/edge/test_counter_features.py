@@ -28,7 +28,7 @@ from edge.speech.tts import PiperSynthesizer
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
-from glossary.schema import Glossary, Term
+from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
 from tests.edge.test_mt_packs import build_store
 
 REMOTE = "127.0.0.2"  # a second loopback address: the counter trusts 127.0.0.1 only in these tests
@@ -323,7 +323,7 @@ def _glossary(english: str) -> Glossary:
         domain="res",
         ja="住民票の写し",
         reading="じゅうみんひょうのうつし",
-        translations={"en": english},
+        translations={lang: english for lang in TRANSLATION_LANGUAGES},
         status="reviewed",
     )
     return Glossary.from_items([term], [])
@@ -376,7 +376,7 @@ def test_counter_uses_the_synced_glossary_and_reloads_a_new_version(
         assert status["glossary"] == {"version": first.version, "source": "synced", "number": 1}
         assert status["phrases"] == 0  # the synced glossary has none; the bundled one has many
         term = http.get("/api/terms/res.juminhyo_copy").json()
-        assert term["translations"] == {"en": "certificate of residence (v1)"}
+        assert term["translations"]["en"] == "certificate of residence (v1)"
         assert router.glossary.version == first.version
 
         _publish(server, _glossary("copy of the residence record (v2)"))
@@ -387,7 +387,7 @@ def test_counter_uses_the_synced_glossary_and_reloads_a_new_version(
         status = http.get("/api/status").json()
         assert status["glossary"]["version"] == pulled.version and status["glossary"]["number"] == 2
         term = http.get("/api/terms/res.juminhyo_copy").json()
-        assert term["translations"] == {"en": "copy of the residence record (v2)"}
+        assert term["translations"]["en"] == "copy of the residence record (v2)"
         assert router.glossary.version == pulled.version
         result = pipe.translate_text("住民票の写しをください", "ja", "en")
         assert result.glossary_version == pulled.version
