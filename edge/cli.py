@@ -12,11 +12,11 @@ from pathlib import Path
 
 import typer
 
-from edge.audio import load_audio, write_wav
+from edge.audio.decode import load_audio, write_wav
+from edge.audio.vad import trim_silence
 from edge.config import load_settings
 from edge.errors import ConfigError, EdgeError, EngineUnavailable, LanguageError
-from edge.pipeline import AUTO, TurnPipeline, TurnResult
-from edge.vad import trim_silence
+from edge.turn.pipeline import AUTO, TurnPipeline, TurnResult
 from glossary.languages import COUNTER_LANGUAGES, ENGLISH_NAMES, check_language
 
 _LOGGER = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def check_command() -> None:
         typer.echo(f"no model packs installed in {settings.store_dir}")
     pubkey = settings.resolved_pubkey_path
     if pubkey.exists():
-        from edge.sync import GlossaryStore, enrollment_paths
+        from edge.sync.client import GlossaryStore, enrollment_paths
         from glossary.signing import load_public_key
 
         stored = GlossaryStore(
@@ -190,7 +190,7 @@ def run_command(
     ),
 ) -> None:
     """Start the counter: load the models, serve the page (clerk and resident) and print its URL."""
-    from edge.ui import run_command as _run
+    from edge.counter.run import run_command as _run
 
     _run(port, host, with_local_server, server_port, interpreter_note, https, mic_device)
 
@@ -212,8 +212,8 @@ def enroll_command(
     ),
 ) -> None:
     """Enroll this device with the central server, pin its keys and pull the signed glossary."""
-    from edge.secret_input import TOKEN_ENV, read_secret, refuse_argv_secret
-    from edge.sync import enroll
+    from edge.sync.client import enroll
+    from edge.sync.token_input import TOKEN_ENV, read_secret, refuse_argv_secret
 
     refuse_argv_secret(token, "--token", "--token-file", TOKEN_ENV)
     secret = read_secret(token_file, TOKEN_ENV, "device token")
@@ -236,7 +236,7 @@ def sync_command() -> None:
     """Run one sync round now: pull the glossary, send usage counts, send a heartbeat."""
     import asyncio
 
-    from edge.sync import SyncOptions, client_from_home
+    from edge.sync.client import SyncOptions, client_from_home
     from madoguchi import __version__
 
     settings = load_settings()

@@ -19,7 +19,6 @@ The server never imports the ``models`` package: ``pack.json`` is read as plain 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -37,13 +36,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from glossary.errors import SignatureError
 from glossary.pack_signing import PACK_SIGNATURE_FILE, verify_pack, verify_rollback
 from glossary.signing import canonical_bytes, load_public_key
+from madoguchi.files import file_sha256
 from server.errors import ServerError
 
 _LOGGER = logging.getLogger(__name__)
 
 ROLLBACK_FILE: Final = "rollback.json"
 _ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_CHUNK: Final = 1 << 20
 
 
 class PackUploadError(ServerError):
@@ -228,13 +227,8 @@ def _check_file(directory: Path, item: Any, pack_id: str) -> None:
     path = directory / rel
     if not path.is_file():
         raise PackUploadError(f"pack {pack_id}: file {rel} is missing from the upload")
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    if digest.hexdigest() != item["sha256"] or (item.get("size_bytes") not in (None, size)):
+    size = path.stat().st_size
+    if file_sha256(path) != item["sha256"] or (item.get("size_bytes") not in (None, size)):
         raise PackUploadError(f"pack {pack_id}: file {rel} does not match its sha256/size in pack.json")
     item["size_bytes"] = size
 

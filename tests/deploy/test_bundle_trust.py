@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from deploy_helpers import madoguchi_command, run
 
-from edge.bundle import BuildOptions, build_bundle, read_manifest, sign_manifest, verify_bundle
-from edge.bundle_install import InstallOptions, install_bundle
-from edge.bundle_manifest import BundleError
-from edge.bundle_trust import ROTATION_FILE, pinned_key_path, resolve_trust
+from deploy.bundle import BuildOptions, build_bundle, read_manifest, sign_manifest, verify_bundle
+from deploy.bundle.install import InstallOptions, install_bundle
+from deploy.bundle.manifest import BundleError
+from deploy.bundle.trust import ROTATION_FILE, pinned_key_path, resolve_trust
 from glossary.rotation import make_rotation, write_rotations
 from glossary.signing import (
     generate_private_key,
@@ -207,7 +207,7 @@ def test_first_install_without_expect_key_refuses_and_prints_fingerprint_and_dig
 
 def test_first_install_with_expect_key_or_an_interactive_yes_goes_on(tmp_path: Path, keys) -> None:
     """The confirmation passes with the right fingerprint or a yes; `bundle verify` prints both values."""
-    from edge.bundle_trust import confirm_first_install
+    from deploy.bundle.trust import confirm_first_install
 
     bundle = _bundle(tmp_path, keys, "first")
     prefix = tmp_path / "fresh"

@@ -17,7 +17,7 @@ import pytest
 from deploy_helpers import run
 
 from bench.fleet import ServerProcess
-from edge.pack_sync import PackOffer, PackSync, PackSyncOptions
+from edge.sync.packs import PackOffer, PackSync, PackSyncOptions
 from glossary.signing import generate_private_key, private_key_pem, public_key_pem
 from models import PackStore
 

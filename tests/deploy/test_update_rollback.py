@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from deploy_helpers import key_fingerprint, madoguchi_command, run
 
-from edge.bundle import health_check, platform_tags, read_manifest, sign_manifest
-from edge.bundle_build import _load_signing_key
-from edge.bundle_hashes import write_hashed_requirements
+from deploy.bundle import health_check, platform_tags, read_manifest, sign_manifest
+from deploy.bundle.build import _load_signing_key
+from deploy.bundle.hashes import write_hashed_requirements
 
 
 def derive_bundle(source: Path, dest: Path, key_path: Path, release_id: str, *, broken: bool = False) -> Path:

@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from bench.fleet import ServerProcess
 from edge.cli import app as edge_app
 from edge.errors import SyncError
-from edge.outbox import Outbox
-from edge.server_url import check_server_url
-from edge.sync import SyncClient, client_from_home, enroll
-from glossary.schema import Glossary, Term
+from edge.sync.client import SyncClient, client_from_home, enroll
+from edge.sync.outbox import Outbox
+from edge.sync.server_url import check_server_url
+from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
 from glossary.signing import (
     generate_private_key,
     load_private_key,
@@ -31,7 +31,11 @@ FAST = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_M
 @pytest.fixture(scope="module")
 def server(sync_server: ServerProcess) -> ServerProcess:
     term = Term(
-        id="res.koseki", domain="res", ja="戸籍", reading="こせき", translations={"en": "family register"}
+        id="res.koseki",
+        domain="res",
+        ja="戸籍",
+        reading="こせき",
+        translations=dict.fromkeys(TRANSLATION_LANGUAGES, "family register"),
     )
     httpx.post(
         f"{sync_server.url}/api/v1/admin/glossary",
@@ -72,7 +76,7 @@ def test_a_token_on_the_command_line_is_refused(server: ServerProcess, tmp_path:
     taken = runner.invoke(edge_app, base, env={**env, "MADOGUCHI_TOKEN": token})
     assert taken.exit_code == 0, taken.output
     assert (tmp_path / "home" / "device.token").read_text().strip() == token
-    from edge.bundle_cli import app as bundle_app
+    from deploy.bundle.cli import app as bundle_app
 
     bundle = runner.invoke(bundle_app, ["install", str(tmp_path), "--server", server.url, "--token", token])
     assert bundle.exit_code != 0 and "visible in `ps`" in str(bundle.exception)
