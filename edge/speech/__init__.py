@@ -1,0 +1,1 @@
+"""Speech in and out: recognition and the voices."""
