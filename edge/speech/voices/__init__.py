@@ -89,6 +89,8 @@ def load_voice(ref: VoiceRef, *, glossary: Any | None = None) -> Synthesizer:
 
         voice = EspeakSynthesizer(ref.language)
     else:
-        raise EngineUnavailable(f"voice pack {ref.pack_id}: unknown voice engine {ref.engine!r}; upgrade madoguchi")
+        raise EngineUnavailable(
+            f"voice pack {ref.pack_id}: unknown voice engine {ref.engine!r}; upgrade madoguchi"
+        )
     voice.attribution = ref.attribution or voice.attribution
     return voice

@@ -97,7 +97,9 @@ class EspeakSynthesizer(Synthesizer):
                 command, input=text.encode("utf-8"), capture_output=True, timeout=_TIMEOUT_S, check=True
             )
         except (subprocess.SubprocessError, OSError) as exc:  # stderr may quote the text: not logged
-            raise EngineUnavailable(f"espeak-ng failed ({type(exc).__name__}); run `espeak-ng --version`") from exc
+            raise EngineUnavailable(
+                f"espeak-ng failed ({type(exc).__name__}); run `espeak-ng --version`"
+            ) from exc
         with wave.open(io.BytesIO(done.stdout)) as wav:
             rate = wav.getframerate()
             frames = wav.readframes(wav.getnframes())
