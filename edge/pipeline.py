@@ -320,7 +320,8 @@ class TurnPipeline:
     def set_glossary(self, glossary: Any | None) -> None:
         """Enforce ``glossary`` from the next turn on (a newly synced version); call between turns."""
         for voice in self.voices.values():
-            voice.set_glossary(glossary)
+            if hasattr(voice, "set_glossary"):
+                voice.set_glossary(glossary)
         setter = getattr(self.mt_router, "set_glossary", None)
         if setter is not None:
             setter(glossary)
@@ -520,12 +521,9 @@ class TurnPipeline:
             return
         clock = time.perf_counter()
         chunks: list[np.ndarray] = []
-        result.voice_quality = voice.quality
-        speech = (
-            voice.synthesize_readings(result.readings)
-            if result.readings
-            else voice.synthesize(result.target_text)
-        )
+        result.voice_quality = getattr(voice, "quality", "neural")
+        with_readings = getattr(voice, "synthesize_readings", None) if result.readings else None
+        speech = with_readings(result.readings) if with_readings else voice.synthesize(result.target_text)
         # Each sentence goes out as soon as it is synthesised; an empty ``is_last`` chunk ends the speech.
         try:
             for chunk in speech:

@@ -248,7 +248,8 @@ class SessionTurns:
         """Synthesise ``text`` (worker thread), sending each sentence as soon as it is ready; with
         ``readings`` (Easy Japanese furigana) the voice says what the furigana show."""
         count = 0
-        for chunk in voice.synthesize_readings(readings) if readings else voice.synthesize(text):
+        with_readings = getattr(voice, "synthesize_readings", None) if readings else None
+        for chunk in with_readings(readings) if with_readings else voice.synthesize(text):
             self.send_threadsafe(speech_audio(turn_id, count, chunk.pcm, chunk.sample_rate))
             count += 1
         self.send_threadsafe(speech_end(turn_id, count))
