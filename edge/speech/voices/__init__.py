@@ -27,7 +27,14 @@ ESPEAK_ENGINE = "espeak-ng"
 #: ``madoguchi bench voices``: first audio and round-trip intelligibility on the device class).
 #: Packs not named here come after, largest first.
 PREFERRED_VOICES: dict[str, tuple[str, ...]] = {
-    "ja": ("openjtalk-mei",),
+    # Mei: first audio well under 0.3 s on two cores; Kokoro Japanese is more natural but several times
+    # slower than real time on a loaded two-core machine, so it is not the default on the device class.
+    "ja": ("openjtalk-mei", "kokoro-ja-jf_alpha", "kokoro-ja-jm_kumo"),
+    "en": ("piper-en_US-joe-medium", "kokoro-en-af_heart", "kokoro-en-am_michael"),
+    # The only licence-clean neural voices for these languages: Kokoro, streamed clause by clause.
+    "zh": ("kokoro-zh-zf_xiaobei", "kokoro-zh-zm_yunjian"),
+    "es": ("kokoro-es-ef_dora", "kokoro-es-em_alex"),
+    "pt": ("kokoro-pt-pf_dora", "kokoro-pt-pm_alex"),
 }
 
 
