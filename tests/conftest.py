@@ -1,22 +1,34 @@
-"""Shared fixtures: the default model packs and the repository's test data."""
+"""Shared fixtures: the default model packs, the repository's test data, and the file guard.
+
+Tests and the processes they start read evaluation data from ``tests/data`` only
+(``MADOGUCHI_EVAL_DIR`` is set for the session); the file guard fails any test that opens a path
+outside the repository, the temporary directories, the model store and the system.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from models import PackStore
-from tests import shared_data
+from tests.support import data, guard
+from tests.support.guard import pytest_collection_finish, pytest_runtest_makereport
+
+__all__ = ["pytest_collection_finish", "pytest_runtest_makereport"]
+
+os.environ["MADOGUCHI_EVAL_DIR"] = str(data.EVAL_DIR)
+guard.install()
 
 
 @pytest.fixture(scope="session")
 def default_store() -> PackStore:
     """A PackStore with whisper-base, whisper-tiny and piper-en_US-joe-medium installed (idempotent)."""
-    return shared_data.default_store()
+    return data.default_store()
 
 
 @pytest.fixture(scope="session")
 def eval_dir() -> Path:
-    """The repository's own evaluation data (``tests/data``: speech clips with a MANIFEST.tsv)."""
-    return shared_data.EVAL_DIR
+    """The repository's own evaluation data (``tests/data``: speech clips with a MANIFEST.tsv, texts)."""
+    return data.EVAL_DIR

@@ -12,10 +12,10 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from deploy_helpers import REPO, madoguchi_command, run
 
 from edge.bundle import platform_tags, verify_bundle
 from edge.bundle_manifest import load_trusted_key
+from tests.support.deploy import REPO, madoguchi_command, run
 
 
 def _canonical(name: str) -> str:

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 
-from deploy_helpers import outside_connects, run
+from tests.support.deploy import outside_connects, run
 
 _NETWORK_ERRORS = ("ConnectError", "Network is unreachable", "Temporary failure in name resolution",
                    "Connection refused", "getaddrinfo failed")  # fmt: skip

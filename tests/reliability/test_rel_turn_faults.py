@@ -24,7 +24,7 @@ from edge.mt import MtOptions, MtRouter
 from edge.pipeline import TurnPipeline
 from edge.tts import PiperSynthesizer
 from models import PackStore
-from tests.edge.test_mt_packs import build_store
+from tests.support.tiny_models import build_store
 
 SECRET = "住民票の写しをZEBRA-4471ください。"
 

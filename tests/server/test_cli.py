@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 
 import httpx
-from server_helpers import make_glossary
 from typer.testing import CliRunner
 
 from bench.fleet import REPO_ROOT, free_port
 from server import crud
 from server.cli import app
 from server.core.db import make_engine, make_session_factory
+from tests.support.central import make_glossary
 
 FAST = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
 
