@@ -12,7 +12,7 @@ import pytest
 from bench.fleet import FleetOptions, PostgresCluster, simulate
 from tests.support.servers import FAST_ARGON2
 
-#: Cheap argon2 for the simulated admin (production keeps the RFC 9106 defaults).
+pytestmark = pytest.mark.slow  # end to end through real processes
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,8 @@ from edge.bundle import platform_tags, verify_bundle
 from edge.bundle_manifest import load_trusted_key
 from tests.support.deploy import REPO, madoguchi_command, run
 
+pytestmark = pytest.mark.slow  # end to end through real processes
+
 
 def _canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()

@@ -36,6 +36,8 @@ import json, sys
 from pathlib import Path
 from edge.pack_sync import PackSync, PackSyncOptions, PackOffer
 from models import PackStore
+
+pytestmark = pytest.mark.slow  # end to end through real processes
 args = json.loads(sys.argv[1])
 first = Path(args["first_offset_file"])
 def progress(rel, done, total):

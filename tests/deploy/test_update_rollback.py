@@ -19,6 +19,8 @@ from edge.bundle import health_check, read_manifest, sign_manifest
 from edge.bundle_build import _load_signing_key
 from tests.support.deploy import madoguchi_command, run
 
+pytestmark = pytest.mark.slow  # end to end through real processes
+
 
 def derive_bundle(source: Path, dest: Path, key_path: Path, release_id: str, *, broken: bool = False) -> Path:
     """A copy of ``source`` signed as a new release; ``broken`` makes its madoguchi fail at import."""

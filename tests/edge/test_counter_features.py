@@ -136,9 +136,9 @@ def test_loopback_counter_needs_no_pairing(tmp_path: Path) -> None:
 # --- speech: confirm before speaking, streaming --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def voice(default_store: Any) -> PiperSynthesizer:
-    return PiperSynthesizer(default_store.get("piper-en_US-joe-medium").runtime_path("model_file"))
+@pytest.fixture
+def voice(english_synthesizer: PiperSynthesizer) -> PiperSynthesizer:
+    return english_synthesizer
 
 
 @pytest.fixture(scope="module")
