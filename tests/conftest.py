@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.asr import AsrOptions, WhisperTranscriber
-from edge.tts import PiperSynthesizer
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.tts import PiperSynthesizer
 from glossary.languages import COUNTER_LANGUAGES
 from models import PackStore
 from tests.support import data, guard

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.bundle import platform_tags, verify_bundle
-from edge.bundle_manifest import load_trusted_key
+from deploy.bundle import platform_tags, verify_bundle
+from deploy.bundle.manifest import load_trusted_key
 from tests.support.deploy import REPO, madoguchi_command, run
 
 pytestmark = pytest.mark.slow  # end to end through real processes

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from bench.fleet import ServerProcess
-from edge.pack_sync import PackSync, PackSyncOptions, offers_from_reply
+from edge.sync.packs import PackSync, PackSyncOptions, offers_from_reply
 from models import PackStore, install_pack, verify_pack
 from tests.support.deploy import REPO, run
 from tests.support.servers import central_server
@@ -34,7 +34,7 @@ OLD_PACK = "piper-en_US-joe-medium"
 _CHILD = """
 import json, sys
 from pathlib import Path
-from edge.pack_sync import PackSync, PackSyncOptions, PackOffer
+from edge.sync.packs import PackSync, PackSyncOptions, PackOffer
 from models import PackStore
 
 pytestmark = pytest.mark.slow  # end to end through real processes
@@ -80,8 +80,8 @@ def _add_release(server: ServerProcess, source: Path) -> None:
 
 def _heartbeat(server: ServerProcess, device: dict) -> dict:
     """A real heartbeat from the device's sync client, reporting its installed packs."""
-    from edge.outbox import Outbox
-    from edge.sync import SyncClient
+    from edge.sync.client import SyncClient
+    from edge.sync.outbox import Outbox
 
     async def beat() -> dict:
         outbox = Outbox(device["root"] / "outbox.db")
@@ -216,7 +216,7 @@ def test_heartbeat_reply_starts_a_background_update(
     server: ServerProcess, device: dict, default_store, tmp_path: Path
 ) -> None:
     """A newer release offered in a heartbeat reply is fetched in the background and replaces the old one."""
-    from edge.pack_sync import BackgroundPackSync
+    from edge.sync.packs import BackgroundPackSync
 
     store: PackStore = device["store"]
     _add_release(server, default_store.root / PACK)  # release 0.1.0, already on the device

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.bundle import health_check, read_manifest, sign_manifest
-from edge.bundle_build import _load_signing_key
+from deploy.bundle import health_check, read_manifest, sign_manifest
+from deploy.bundle.build import _load_signing_key
 from tests.support.deploy import madoguchi_command, run
 
 pytestmark = pytest.mark.slow  # end to end through real processes

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from edge.errors import EngineUnavailable, LanguageError, MtUnavailable
-from edge.mt import MtOptions, MtRouter, join_sentences, split_sentences
+from edge.translate.router import MtOptions, MtRouter, join_sentences, split_sentences
 from tests.support.tiny_models import build_store
 
 OPTIONS = MtOptions(beam_size=2, max_decoding_length=12)

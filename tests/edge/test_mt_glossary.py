@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import glossary
-from edge.mt import MtOptions, MtRouter
+from edge.translate.router import MtOptions, MtRouter
 from tests.support.tiny_models import build_store
 
 HEADER = "term_id,domain,ja,reading,variants,en,vi,zh,tl,pt,ne,ko,id,es,easy_ja,explanation_en,status,source"

@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.asr import WhisperTranscriber
-from edge.audio import SAMPLE_RATE, load_audio
+from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.errors import LanguageError, NoSpeechError
 from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
-from edge.pipeline import TurnPipeline
-from edge.tts import PiperSynthesizer
+from edge.speech.asr import WhisperTranscriber
+from edge.speech.tts import PiperSynthesizer
+from edge.turn.pipeline import TurnPipeline
 
 pytestmark = pytest.mark.slow
 

@@ -11,8 +11,8 @@ import httpx
 from cryptography import x509
 
 from edge.config import EdgeSettings
-from edge.tls import ensure_tls
-from edge.ui import CounterOptions, create_app
+from edge.counter.app import CounterOptions, create_app
+from edge.counter.tls import ensure_tls
 from tests.support.servers import serve_app
 
 

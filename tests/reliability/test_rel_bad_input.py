@@ -20,7 +20,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from edge.audio import SAMPLE_RATE, InvalidSamples, check_samples, load_audio
+from edge.audio.decode import SAMPLE_RATE, InvalidSamples, check_samples, load_audio
 from glossary.errors import GlossaryError
 from glossary.io import load_upload, terms_csv, xlsx_bytes
 from tests.support.faults import REPO_ROOT

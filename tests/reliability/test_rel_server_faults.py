@@ -1,8 +1,8 @@
 """Server-side faults: a long outage, a server killed mid-batch, a locked SQLite database.
 
 Each test runs the real server (uvicorn subprocess, SQLite) and the real device sync path
-(``edge.outbox.Outbox`` + ``edge.sync.SyncClient``). Related tests elsewhere: a fleet of 120 devices
-against a server killed mid-round (``tests/bench/test_fleet.py``), a reply lost after the commit
+(``edge.sync.outbox.Outbox`` + ``edge.sync.client.SyncClient``). Related tests elsewhere: a fleet of
+120 devices against a server killed mid-round (``tests/bench/test_fleet.py``), a reply lost after the commit
 (``tests/server/test_e2e.py::test_usage_counted_once_despite_lost_replies``), the outbox after
 ``kill -9`` of the device and the age limit of ``Outbox.compact`` (``tests/edge/test_sync_outbox.py``).
 """
@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from bench.fleet import ServerProcess
-from edge.outbox import Outbox, OutboxOptions, TurnUsage
-from edge.sync import SyncClient, SyncOptions
+from edge.sync.client import SyncClient, SyncOptions
+from edge.sync.outbox import Outbox, OutboxOptions, TurnUsage
 from tests.support.glossaries import small_glossary
 from tests.support.servers import central_server
 

@@ -121,8 +121,8 @@ def test_console_shows_markup_as_text(browser: Any, tmp_path: Path) -> None:
 @pytest.fixture
 def counter_url(tmp_path: Path) -> Iterator[str]:
     from edge.config import EdgeSettings
-    from edge.pipeline import TurnPipeline
-    from edge.ui import CounterOptions, create_app
+    from edge.counter.app import CounterOptions, create_app
+    from edge.turn.pipeline import TurnPipeline
 
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs", languages=["ja", "en"])
     pipe = TurnPipeline(None, {}, None, languages=("ja", "en"))  # text turns; MT missing is a notice
