@@ -200,8 +200,8 @@ def run_voice_bench(
 ) -> dict[str, Any]:
     """Benchmark every installed voice over the phrase book; writes ``voices.json`` and ``voices.md``."""
     from edge import engines
-    from edge.asr import AsrOptions, WhisperTranscriber
     from edge.config import EdgeSettings
+    from edge.speech.asr import AsrOptions, WhisperTranscriber
     from glossary.languages import COUNTER_LANGUAGES
 
     settings = EdgeSettings(packs_dir=store_dir, asr_pack=asr_pack)

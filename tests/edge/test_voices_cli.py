@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.shared_data import default_store
+from tests.support.data import default_store
 
 REPO = Path(__file__).resolve().parents[2]
 CLIP = REPO / "edge" / "samples" / "ja_common_voice_19482480.mp3"

@@ -9,9 +9,9 @@ import pytest
 from edge import engines
 from edge.config import EdgeSettings
 from edge.events import Notice
-from edge.pipeline import TurnPipeline
 from edge.speech.voices.espeak import EspeakSynthesizer
-from tests.shared_data import default_store
+from edge.turn.pipeline import TurnPipeline
+from tests.support.data import default_store
 
 
 def _settings(tmp_path, **overrides) -> EdgeSettings:  # type: ignore[no-untyped-def]

@@ -8,12 +8,12 @@ import pytest
 
 from edge.easy_ja import default_easy_japanese
 from edge.events import SpeechAudio
-from edge.pipeline import TurnPipeline
 from edge.speech.voices.ja_reading import displayed_reading
 from edge.speech.voices.openjtalk import OpenJTalkSynthesizer
+from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
 from models import Catalogue
-from tests.shared_data import default_store, mei_voice
+from tests.support.data import default_store, mei_voice
 
 #: Glossary terms whose reading is not OpenJTalk's first guess (分別 is ふんべつ in its dictionary).
 MISREAD_TERMS = ("分別", "納期限", "病児保育", "非常持出袋")

@@ -11,7 +11,7 @@ from edge.config import EdgeSettings
 from edge.speech.voices.kokoro import KokoroModel, KokoroSynthesizer, stream_pieces
 from edge.speech.voices.kokoro_phonemes import phonemizer_for
 from models import Catalogue
-from tests.shared_data import kokoro_store
+from tests.support.data import kokoro_store
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
-"""The voices of the counter: one engine per voice pack, all behind ``edge.tts.Synthesizer``.
+"""The voices of the counter: one engine per voice pack, all behind ``edge.speech.tts.Synthesizer``.
 
-- ``piper``: Piper ONNX voices (``edge.tts``);
+- ``piper``: Piper ONNX voices (``edge.speech.tts``);
 - ``openjtalk``: Japanese with OpenJTalk and an HTS voice (Mei), glossary readings and furigana-true
   Easy Japanese (``openjtalk``);
 - ``kokoro``: Kokoro-82M, one shared ONNX model with a voice vector per language (``kokoro``);
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.errors import EngineUnavailable
-from edge.tts import Synthesizer
+from edge.speech.tts import Synthesizer
 
 #: The engine name of the espeak-ng fallback (it has no pack: it is a Debian package).
 ESPEAK_ENGINE = "espeak-ng"
@@ -76,7 +76,7 @@ def load_voice(ref: VoiceRef, *, glossary: Any | None = None) -> Synthesizer:
         EngineUnavailable: the files or the engine are missing.
     """
     if ref.engine == "piper":
-        from edge.tts import PiperSynthesizer
+        from edge.speech.tts import PiperSynthesizer
 
         assert ref.model_path is not None
         voice: Synthesizer = PiperSynthesizer(

@@ -16,7 +16,7 @@ import wave
 from collections.abc import Iterator
 
 from edge.errors import EngineUnavailable
-from edge.tts import SpeechChunk, Synthesizer, TtsOptions, sentence_pieces
+from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions, sentence_pieces
 
 _LOGGER = logging.getLogger(__name__)
 

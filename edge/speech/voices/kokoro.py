@@ -22,8 +22,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edge.errors import EngineUnavailable
+from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
 from edge.speech.voices import VoiceRef
-from edge.tts import SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from edge.errors import EngineUnavailable
+from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
 from edge.speech.voices.ja_reading import build_user_dictionary, reading_of, spoken_text
-from edge.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
 
 _LOGGER = logging.getLogger(__name__)
 
