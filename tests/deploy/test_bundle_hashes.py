@@ -8,8 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from deploy.bundle.build import PYTHON_VERSION, platform_tags
 from deploy.bundle.hashes import ROLES, pip_install_args, requirements_file
+
+pytestmark = pytest.mark.slow  # end to end through real processes
 
 _LINE = re.compile(
     r"^(?P<name>[A-Za-z0-9_.\-]+)(\[\w+\])?==(?P<version>\S+) --hash=sha256:(?P<hash>[0-9a-f]{64})$"

@@ -13,7 +13,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from deploy_helpers import madoguchi_command, run
 
 from deploy.bundle import BuildOptions, build_bundle, read_manifest, sign_manifest, verify_bundle
 from deploy.bundle.install import InstallOptions, install_bundle
@@ -27,6 +26,7 @@ from glossary.signing import (
     public_key_fingerprint,
     public_key_pem,
 )
+from tests.support.deploy import madoguchi_command, run
 
 
 def _key(directory: Path, name: str):  # type: ignore[no-untyped-def]

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from deploy_helpers import run
 
 from bench.fleet import ServerProcess
 from edge.sync.packs import PackOffer, PackSync, PackSyncOptions
 from glossary.signing import generate_private_key, private_key_pem, public_key_pem
 from models import PackStore
+from tests.support.deploy import run
+
+pytestmark = pytest.mark.slow  # end to end through real processes
 
 FAST_ARGON2 = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
 PACK = "tiny-voice"

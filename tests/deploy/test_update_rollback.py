@@ -14,11 +14,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from deploy_helpers import key_fingerprint, madoguchi_command, run
 
 from deploy.bundle import health_check, platform_tags, read_manifest, sign_manifest
 from deploy.bundle.build import _load_signing_key
 from deploy.bundle.hashes import write_hashed_requirements
+from tests.support.deploy import key_fingerprint, madoguchi_command, run
+
+pytestmark = pytest.mark.slow  # end to end through real processes
 
 
 def derive_bundle(source: Path, dest: Path, key_path: Path, release_id: str, *, broken: bool = False) -> Path:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
-from rel_helpers import small_glossary
 from starlette.testclient import TestClient
 
 from server.core.config import ServerSettings
 from server.main import create_app
+from tests.support.glossaries import small_glossary
 
 ADMIN_USER = "it-admin"
 ADMIN_PASSWORD = "correct-horse-battery-9"

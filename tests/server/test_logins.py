@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from inprocess import ADMIN, ADMIN_PASSWORD, ADMIN_USER, App, running_app
 
 import server.core.logins as logins
 from server.core.logins import LoginBusy, PasswordChecker
 from server.core.security import PasswordPolicy, hash_password
+from tests.support.inprocess import ADMIN, ADMIN_PASSWORD, ADMIN_USER, App, running_app
 
 FREE = 3
 
