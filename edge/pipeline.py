@@ -29,7 +29,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from edge.config import EdgeSettings
 from edge.errors import EdgeError, EngineFailed, LanguageError, MtUnavailable
 from edge.events import Event, Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from edge.tts import Synthesizer
+
+if TYPE_CHECKING:
+    from edge.streaming import StreamedSpeech
 from edge.vad import VadOptions, trim_silence
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, STAFF_LANGUAGE
 
@@ -242,6 +245,7 @@ class TurnPipeline:
         on_event: EventHandler | None = None,
         *,
         speak: bool = True,
+        streamed: StreamedSpeech | None = None,
     ) -> TurnResult:
         """Translate one spoken utterance.
 
@@ -252,6 +256,9 @@ class TurnPipeline:
             on_event: Called with each event as the turn progresses (same thread).
             speak: Synthesise the translation (False: text only, e.g. the counter's "confirm before
                 speaking" mode speaks later with ``speak_text``).
+            streamed: The tentative work done while the speaker spoke (``edge.streaming``): the final
+                transcript reuses it or decodes with its stable prefix; speculative translations are
+                reused when the final text is the same.
 
         Returns:
             The ``TurnResult``.
@@ -261,7 +268,7 @@ class TurnPipeline:
         """
         emit = on_event or _ignore
         try:
-            return self._run_turn(audio, source, target, emit, speak)
+            return self._run_turn(audio, source, target, emit, speak, streamed)
         except EdgeError as exc:
             emit(TurnError(text=str(exc), code=exc.code))
             raise
@@ -326,7 +333,13 @@ class TurnPipeline:
     # -- steps -----------------------------------------------------------------------------------------
 
     def _run_turn(
-        self, audio: np.ndarray, source: str, target: str, emit: EventHandler, speak: bool = True
+        self,
+        audio: np.ndarray,
+        source: str,
+        target: str,
+        emit: EventHandler,
+        speak: bool = True,
+        streamed: StreamedSpeech | None = None,
     ) -> TurnResult:
         started = time.perf_counter()
         source = self._check_language(source, "source", allow_auto=True)
@@ -338,7 +351,8 @@ class TurnPipeline:
         speech = trim_silence(audio, self.vad_options).audio
         vad_ms = _ms(clock)
         clock = time.perf_counter()
-        transcript = self.transcriber.transcribe(speech, None if source == AUTO else source)
+        transcribe = streamed.transcribe if streamed is not None else self.transcriber.transcribe
+        transcript = transcribe(speech, None if source == AUTO else source)
         asr_ms = _ms(clock)
         emit(
             TranscriptEvent(
@@ -360,7 +374,7 @@ class TurnPipeline:
             emit(Notice(text=result.notices[-1], code="empty_transcript"))
             result.timings_ms["total"] = _ms(started)
             return result
-        self._translate_and_speak(result, speech, transcript, emit, started, speak)
+        self._translate_and_speak(result, speech, transcript, emit, started, speak, streamed)
         return result
 
     def _translate_and_speak(
@@ -371,9 +385,10 @@ class TurnPipeline:
         emit: EventHandler,
         started: float,
         speak: bool = True,
+        streamed: StreamedSpeech | None = None,
     ) -> None:
         clock = time.perf_counter()
-        self._translate(result, speech, emit)
+        self._translate(result, speech, emit, streamed)
         result.timings_ms["mt"] = _ms(clock)
         if result.target_text:
             emit(
@@ -397,7 +412,13 @@ class TurnPipeline:
                 "turn %s→%s timings %s", result.source_language, result.target_language, result.timings_ms
             )
 
-    def _translate(self, result: TurnResult, speech: np.ndarray | None, emit: EventHandler) -> None:
+    def _translate(
+        self,
+        result: TurnResult,
+        speech: np.ndarray | None,
+        emit: EventHandler,
+        streamed: StreamedSpeech | None = None,
+    ) -> None:
         source, target = result.source_language, result.target_language
         if target == EASY_JAPANESE:
             self._easy_japanese(result, emit)
@@ -413,7 +434,8 @@ class TurnPipeline:
                 mt_text = easy.pre_edit(mt_text)
                 result.mt_input = mt_text if mt_text != result.source_text else None
             try:
-                translation = router.translate(mt_text, source, target)
+                speculative = streamed.translation(mt_text, source, target) if streamed else None
+                translation = speculative or router.translate(mt_text, source, target)
             except MtUnavailable as exc:
                 _LOGGER.warning("MT unavailable: %s", exc)
             except Exception as exc:  # a crash of the MT runtime: show the transcript, keep the session
