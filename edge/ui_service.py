@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from edge.endpoint import EndpointOptions
 from edge.errors import AudioDeviceError, EdgeError
 from edge.phrases import PhraseBook
+from edge.streaming import StreamingOptions
 from edge.ui_pairing import LOOPBACK_HOSTS
 from edge.ui_protocol import PROTOCOL_VERSION, error, notice
 from edge.vad import VadOptions
@@ -50,6 +52,10 @@ class CounterOptions:
         pairing: Tablets on other addresses must pair with the device's code (None: only when the
             counter listens on a non-loopback address).
         trusted_hosts: Client addresses that never need pairing (the device itself).
+        live_transcript: Recognise while the speaker speaks: tentative transcripts on the page, a
+            shorter final decode, hands-free end-pointing that waits for the end of a sentence.
+        streaming: Cadence and reuse of recognition while speaking.
+        endpoint: Hands-free end-of-utterance silences (finished / unfinished sentence).
     """
 
     idle_timeout_s: float = 120.0
@@ -65,6 +71,9 @@ class CounterOptions:
     confirm_before_speaking: bool = False
     pairing: bool | None = None
     trusted_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    live_transcript: bool = True
+    streaming: StreamingOptions = field(default_factory=StreamingOptions)
+    endpoint: EndpointOptions = field(default_factory=EndpointOptions)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from edge.audio import SAMPLE_RATE
 from edge.conversation import Conversation, Turn
 from edge.errors import AudioDeviceError, EdgeError, LanguageError
 from edge.phrases import EXTRA_PICKER_LANGUAGES
+from edge.ui_live import LiveRecognition
 from edge.ui_protocol import (
     MODES,
     PROTOCOL_VERSION,
@@ -65,6 +66,13 @@ class Session(SessionTurns):
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.live = LiveRecognition(
+            service.pipeline,
+            self.send_threadsafe,
+            enabled=self.options.live_transcript,
+            streaming=self.options.streaming,
+            endpoint=self.options.endpoint,
+        )
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -109,6 +117,7 @@ class Session(SessionTurns):
         """Forget everything of this connection."""
         self.closed = True
         self.abandon_recording()
+        self.live.cancel()
         self.service.detach_capture(self)
         self.conversation.erase()
         self.held.clear()
@@ -144,18 +153,22 @@ class Session(SessionTurns):
         if self.recording is None or self.playing or self.busy or samples.size == 0:
             return
         if self.recording["mode"] == "handsfree" and self._segmenter is not None:
-            for item in self._segmenter.push(samples):
-                if isinstance(item, Utterance):
-                    self.busy = True
-                    self.spawn(self._audio_turn(self.recording["speaker"], item.audio))
-                else:
-                    self.send({"type": "vad", "event": item.type.replace("-", "_")})
+            self._segmented(self.live.push(self._segmenter, samples))
             return
         self._chunks.append(samples)
         self._samples += samples.size
         if self._samples >= self.options.max_utterance_s * SAMPLE_RATE:
             self.send(notice("the recording reached its maximum length", "max_length"))
             self._finish_ptt()
+
+    def _segmented(self, outputs: list[Any]) -> None:
+        """Hands-free segmenter outputs: VAD events to the page, a finished utterance to a turn."""
+        for item in outputs:
+            if isinstance(item, Utterance) and self.recording is not None:
+                self.busy = True
+                self.spawn(self._audio_turn(self.recording["speaker"], item.audio, self.live.take()))
+            elif not isinstance(item, Utterance):
+                self.send({"type": "vad", "event": item.type.replace("-", "_")})
 
     def hearing_speech(self) -> bool:
         """True while push-to-talk is held or hands-free hears someone speaking."""
@@ -168,6 +181,7 @@ class Session(SessionTurns):
     def abandon_recording(self) -> None:
         """Drop the audio of an unfinished utterance."""
         self._chunks, self._samples = [], 0
+        self.live.cancel()
         if self._segmenter is not None:
             self._segmenter.reset()
 
@@ -214,8 +228,13 @@ class Session(SessionTurns):
             self.service.detach_capture(self)
         self.abandon_recording()
         self.recording = {"speaker": speaker, "mode": mode, "source": source}
+        pair = self.conversation.pair(speaker)  # type: ignore[arg-type]
         if mode == "handsfree":
-            self._segmenter = Segmenter(self.options.vad)
+            self._segmenter = self.live.segmenter(self.options.vad)
+            self.live.set_pair(speaker, *pair)
+        else:
+            chunks = self._chunks
+            self.live.begin(speaker, *pair, lambda: _joined(chunks))
         if source == "device":
             try:
                 self.service.attach_capture(self, device)
@@ -243,11 +262,23 @@ class Session(SessionTurns):
         self._chunks, self._samples = [], 0
         if recording is None:
             return
+        live = self.live.take()
         if samples < self.options.min_utterance_s * SAMPLE_RATE:
+            if live is not None:
+                live.cancel()
             self.send(error("too short: hold the button while speaking", "too_short"))
             return
         self.busy = True
-        self.spawn(self._audio_turn(recording["speaker"], np.concatenate(chunks)))
+        self.spawn(self._audio_turn(recording["speaker"], np.concatenate(chunks), live))
+
+    async def on_end_utterance(self, _message: dict[str, Any]) -> None:
+        """A tap: end the hands-free utterance now (push-to-talk: the same as releasing)."""
+        if self.recording is None:
+            return
+        if self.recording["mode"] == "ptt":
+            await self.on_stop(_message)
+        elif self._segmenter is not None and not self.busy:
+            self._segmented(self._segmenter.end_now())
 
     async def on_set_language(self, message: dict[str, Any]) -> None:
         code = message.get("language")
@@ -355,6 +386,7 @@ _HANDLERS: dict[str, Callable[[Session, dict[str, Any]], Any]] = {
     "hello": Session.on_hello,
     "start": Session.on_start,
     "stop": Session.on_stop,
+    "end_utterance": Session.on_end_utterance,
     "set_language": Session.on_set_language,
     "edit": Session.on_edit,
     "phrase": Session.on_phrase,
@@ -363,6 +395,12 @@ _HANDLERS: dict[str, Callable[[Session, dict[str, Any]], Any]] = {
     "playback": Session.on_playback,
     "end_conversation": Session.on_end,
 }
+
+
+def _joined(chunks: list[np.ndarray]) -> np.ndarray:
+    """The push-to-talk audio so far (called from the recognition worker: copies the list first)."""
+    parts = list(chunks)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
 async def _idle_watch(session: Session) -> None:

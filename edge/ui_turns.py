@@ -84,10 +84,13 @@ class SessionTurns:
 
     # -- turns ------------------------------------------------------------------------------------
 
-    async def _audio_turn(self, speaker: str, audio: np.ndarray) -> None:
+    async def _audio_turn(self, speaker: str, audio: np.ndarray, live: Any | None = None) -> None:
         pipe = self.service.pipeline
         conversation_id = self.conversation.conversation_id
+        streamed = None
         try:
+            if live is not None:  # wait (in a worker) for a tentative decode still running
+                streamed = await asyncio.to_thread(live.finish)
             source, target = self.conversation.pair(speaker)  # type: ignore[arg-type]
             if target is None:
                 self.send(error("choose the resident's language first", "no_language"))
@@ -99,7 +102,9 @@ class SessionTurns:
             self.send({"type": "turn_started", "turn_id": turn_id, "speaker": speaker, "kind": "speech"})
             hold = self._hold_speech(target)
             emit = self._emitter(turn_id, speaker, "speech", hold)
-            extra = {"speak": False} if hold else {}
+            extra: dict[str, Any] = {"speak": False} if hold else {}
+            if streamed is not None:
+                extra["streamed"] = streamed
             try:
                 result = await self.service.run_locked(
                     pipe.run_turn, audio, source or "auto", target, emit, **extra
@@ -127,6 +132,8 @@ class SessionTurns:
                 self._propose(result.source_language, getattr(result.transcript, "language_probability", 0.0))
             await self._finish_turn(turn, result)
         finally:
+            if streamed is not None:
+                streamed.discard()
             self.busy = False
             if self._segmenter is not None:
                 self._segmenter.reset()
