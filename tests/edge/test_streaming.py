@@ -11,7 +11,7 @@ import pytest
 from bench.scoring import error_rate
 from edge.asr import AsrOptions, WhisperTranscriber
 from edge.audio import SAMPLE_RATE, load_audio
-from edge.endpoint import EndpointOptions, EndPointer, sentence_finished
+from edge.endpoint import EndPointer, EndpointOptions, sentence_finished
 from edge.streaming import PartialRunner, StreamingOptions, StreamingRecognizer, agreed_prefix, replay
 from edge.vad import Segmenter, Utterance, VadOptions, trim_silence
 from tests.shared_data import SPEECH_DIR, whisper_base_dir
@@ -32,7 +32,8 @@ def ja_clip() -> np.ndarray:
 
 
 def test_agreed_prefix_keeps_what_two_partials_share() -> None:
-    assert agreed_prefix("これはテスト文です この", "これはテスト文です この機械が", "ja", 2) == "これはテスト文です"
+    shared = agreed_prefix("これはテスト文です この", "これはテスト文です この機械が", "ja", 2)
+    assert shared == "これはテスト文です"
     assert agreed_prefix("", "これは", "ja") == ""
     # Latin scripts: cut back to a whole word.
     assert agreed_prefix("the cabbage jui", "the cabbage juice changes", "en", 0) == "the cabbage"
