@@ -54,14 +54,17 @@ class StreamingOptions:
             partial be reused as the final result).
         reuse_final: Reuse the last partial when it decoded exactly the final speech.
         use_prefix: Decode the final window with the stable part as a prefix.
+        incremental: Partials too decode with the stable part as a prefix (the committed text only
+            grows, and each partial decodes about one interval of new speech).
     """
 
     interval_s: float = 1.0
-    min_audio_s: float = 1.0
+    min_audio_s: float = 1.5
     margin_chars: int = 2
     partial_beam: int | None = None
     reuse_final: bool = True
     use_prefix: bool = True
+    incremental: bool = True
 
 
 @dataclass
@@ -103,8 +106,9 @@ class Partial:
 
 
 def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -> str:
-    """The start of ``current`` that ``previous`` agrees on, minus ``margin`` characters and, for
-    languages written with spaces, cut back to a word boundary."""
+    """The start of ``current`` that ``previous`` agrees on, minus ``margin`` characters, cut back to a
+    word boundary (a space, or for Japanese and Chinese also 、。, when the agreed part holds one): the
+    decoder must never be forced to continue half a word."""
     n = 0
     for a, b in zip(previous, current, strict=False):
         if a != b:
@@ -114,9 +118,13 @@ def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -
         n = len(current)  # identical: the whole text is stable except the margin
     n = max(0, n - margin)
     prefix = current[:n]
-    if language not in _NO_SPACE and n < len(current) and not current[n].isspace():
-        cut = prefix.rfind(" ")
-        prefix = prefix[:cut] if cut > 0 else ""
+    if n < len(current) and not current[n].isspace():
+        boundary = " 、。，,！？!?" if language in _NO_SPACE else " "
+        cut = max(prefix.rfind(ch) for ch in boundary)
+        if cut > 0:
+            prefix = prefix[: cut + (0 if prefix[cut] == " " else 1)]
+        elif language not in _NO_SPACE:
+            prefix = ""
     return prefix.strip()
 
 
@@ -158,12 +166,16 @@ class PartialRunner:
             speech = trim_silence(audio, self.vad_options).audio
         except NoSpeechError:
             return None
-        transcript = self.partial_asr.transcribe(speech, self.language)
         previous = self.latest
+        committed = previous.stable if previous is not None and self.options.incremental else ""
+        language_hint = self.language or (previous.language if committed and previous else None)
+        transcript = self.partial_asr.transcribe(speech, language_hint, prefix=committed or None)
         language = transcript.language
         stable = ""
         if previous is not None and previous.language == language:
             stable = agreed_prefix(previous.text, transcript.text, language, self.options.margin_chars)
+            if committed and transcript.text.startswith(committed) and len(stable) < len(committed):
+                stable = committed  # committed text only grows
         partial = Partial(
             index=len(self.partials),
             text=transcript.text,
