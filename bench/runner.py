@@ -16,6 +16,7 @@ from typing import Any
 
 from bench import report
 from bench.clips import ClipSelection, quick_clips, resolve_eval_dir, select_clips
+from bench.handsfree import DEFAULT_SETTING, SETTINGS, endpointing_table
 from bench.latency import (
     BASELINE,
     TUNED,
@@ -143,6 +144,9 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     records = run_configs(engines, configs, loaded, repeats=options.repeats, progress=say)
     say("hands-free end-pointing analysis")
     endpointing = endpointing_cutoffs(loaded, (500,) if options.quick else (300, 500, 800))
+    say("hands-free end-pointing per setting (silence alone vs end of thought)")
+    settings = [s for s in SETTINGS if not options.quick or s.name in ("silence-500", DEFAULT_SETTING)]
+    handsfree = endpointing_table(loaded, engines.transcriber, settings)
 
     memory = None
     if options.memory_probe and not options.quick:
@@ -196,12 +200,13 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
         "summary": summary,
         "levers": report.lever_rows(summary, records),
         "endpointing": endpointing,
+        "handsfree": handsfree,
         "memory_probe": memory,
         "mt_shapes": shapes,
         "chrf": chrf_section(engines, eval_dir),
         "turns": records,
     }
-    results["targets"] = report.check_targets(summary, memory)
+    results["targets"] = report.check_targets(summary, memory, handsfree)
     json_path = report.write_json(results, out_dir / "results.json")
     results["files"] = {"json": str(json_path)}
     if options.chart:
