@@ -5,7 +5,8 @@ silence. A setting either ends utterances on silence alone (``silence-N``: the V
 or with the transcript-aware ``edge.endpoint.EndPointer`` (``thought-F/C``: F ms after a finished
 sentence, up to C ms otherwise). For the latter, when a silence reaches ``check_after_ms`` the tentative
 transcript of the speech so far is decoded for real (Whisper, same options as the counter) and becomes
-available ``decode time`` later on the stream's clock, as in the counter's worker thread.
+available ``decode time`` later on the stream's clock, after any decode still running; during speech the
+worker also decodes every ``interval_s``, as the counter's worker thread does.
 
 - **false cut-off**: the clip was split (an utterance ended before its last speech);
 - **end-of-speech delay**: stream time from the end of the last speech to the end decision (ms).
@@ -48,6 +49,33 @@ SETTINGS: tuple[Setting, ...] = (
 DEFAULT_SETTING = "thought-300/1200"
 
 
+class _Worker:
+    """The counter's recognition worker on the stream's clock: one decode at a time, each available
+    ``decode time`` after it started; periodic partials every ``interval_s`` during speech."""
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+        self.free_at = 0.0
+        self.next_due = runner.options.min_audio_s * 1000.0
+        self.results: list[tuple[float, str, str, float]] = []  # (ready ms, text, language, covers ms)
+
+    def run(self, now_ms: float, segmenter: Any) -> None:
+        start = max(now_ms, self.free_at)
+        clock = time.perf_counter()
+        partial = self.runner.run(segmenter.current_audio())
+        self.free_at = start + (time.perf_counter() - clock) * 1000.0
+        self.next_due = start + self.runner.options.interval_s * 1000.0
+        if partial is not None:
+            self.results.append((self.free_at, partial.text, partial.language, segmenter.heard_ms))
+
+    def latest(self, now_ms: float, heard_ms: float) -> tuple[str | None, str | None]:
+        """The newest transcript ready by ``now_ms`` that heard all ``heard_ms`` of speech."""
+        ready = [r for r in self.results if r[0] <= now_ms]
+        if not ready or ready[-1][3] + 40 < heard_ms:
+            return None, None
+        return ready[-1][1], ready[-1][2]
+
+
 def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> dict[str, Any]:
     """Stream one clip; returns utterance count, delay of the last end (ms) and decodes run."""
     from edge.endpoint import EndPointer, EndpointOptions
@@ -58,35 +86,29 @@ def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> 
     pointer = EndPointer(EndpointOptions(finished_silence_ms=setting.silence_ms, max_silence_ms=cap))
     audio = np.concatenate([clip_audio, np.zeros(int(TAIL_S * 16000), dtype=np.float32)])
     ends: list[tuple[float, float]] = []  # (decision ms, speech end ms)
-    pending: tuple[float, str, str, float] | None = None  # (ready at ms, text, language, covers ms)
+    worker = _Worker(runner_factory()) if setting.transcript else None
+    poked = False
     decodes = 0
-    runner = runner_factory() if setting.transcript else None
     for start in range(0, audio.size, FRAME):
         now_ms = (start + FRAME) / 16.0
         outputs = segmenter.push(audio[start : start + FRAME])
         utterance = next((o for o in outputs if isinstance(o, Utterance)), None)
-        if utterance is None and runner is not None and segmenter.in_speech:
+        if utterance is None and worker is not None and segmenter.in_speech:
             silence = segmenter.silence_ms
-            if silence <= 0:
-                pending = None
-            elif pending is None and pointer.wants_transcript(silence):
-                clock = time.perf_counter()
-                partial = runner.run(segmenter.current_audio())
+            poked = poked and silence > 0
+            poke = not poked and pointer.wants_transcript(silence)
+            if poke or (silence <= 0 and now_ms >= worker.next_due and now_ms >= worker.free_at):
+                worker.run(now_ms, segmenter)
                 decodes += 1
-                ready = now_ms + (time.perf_counter() - clock) * 1000.0
-                text = partial.text if partial is not None else ""
-                language = partial.language if partial is not None else None
-                pending = (ready, text, language or "", segmenter.heard_ms)
-            fresh = pending is not None and now_ms >= pending[0] and pending[3] + 40 >= segmenter.heard_ms
-            if fresh and pending and pointer.should_end(silence, pending[1], pending[2] or None):
-                outputs = segmenter.end_now()
-                utterance = next((o for o in outputs if isinstance(o, Utterance)), None)
+                poked = poked or poke
+            text, language = worker.latest(now_ms, segmenter.heard_ms)
+            if silence > 0 and pointer.should_end(silence, text, language):
+                utterance = next((o for o in segmenter.end_now() if isinstance(o, Utterance)), None)
         if utterance is not None:
-            decided = max(now_ms, pending[0]) if pending is not None else now_ms
-            ends.append((decided, utterance.end_ms))
-            pending = None
-            if runner is not None:
-                runner = runner_factory()
+            ends.append((now_ms, utterance.end_ms))
+            if worker is not None:
+                worker = _Worker(runner_factory())
+                poked = False
     for item in segmenter.flush():
         if isinstance(item, Utterance):
             ends.append((audio.size / 16.0, item.end_ms))

@@ -166,8 +166,12 @@ class Segmenter:
         return (len(self._speech) - self._silent_run) * self._frame_ms if self._in_speech else 0.0
 
     def current_audio(self) -> np.ndarray:
-        """The open utterance so far (a copy; safe to call from another thread)."""
+        """The open utterance as it would be if it ended now: up to the last speech frame plus
+        ``speech_pad_ms`` (a copy; safe to call from another thread). Once the silence is at least the
+        pad long, this is exactly the audio ``end_now`` will return while no speech follows."""
         frames = list(self._speech)
+        keep = len(frames) - self._silent_run + self._pad_frames if self._in_speech else len(frames)
+        frames = frames[: max(1, keep)]
         return np.concatenate(frames) if frames else np.zeros(0, dtype=np.float32)
 
     def end_now(self) -> list[SegmenterOutput]:

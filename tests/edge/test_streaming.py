@@ -83,9 +83,12 @@ def test_segmenter_can_be_ended_at_the_last_speech_frame(ja_clip: np.ndarray) ->
     assert segmenter.in_speech and segmenter.silence_ms >= 300
     heard = segmenter.heard_ms
     assert 2000 < heard <= 3100
-    assert segmenter.current_audio().size >= heard * SAMPLE_RATE / 1000
+    snapshot = segmenter.current_audio()
+    assert snapshot.size >= heard * SAMPLE_RATE / 1000
+    segmenter.push(np.zeros(SAMPLE_RATE // 4, dtype=np.float32))  # more silence changes nothing
     ended = [o for o in segmenter.end_now() if isinstance(o, Utterance)]
     assert len(ended) == 1 and not ended[0].forced
+    np.testing.assert_array_equal(ended[0].audio, snapshot)  # what a tentative decode heard
     assert not segmenter.in_speech and segmenter.end_now() == []
 
 
