@@ -375,12 +375,15 @@ class ReplayStats:
     speculated_ms: float = 0.0
 
 
-def replay(runner: PartialRunner, audio: np.ndarray) -> tuple[StreamedSpeech, ReplayStats]:
+def replay(
+    runner: PartialRunner, audio: np.ndarray, *, decode_s: float | None = None
+) -> tuple[StreamedSpeech, ReplayStats]:
     """Run the worker's schedule on a recorded utterance against a virtual clock.
 
     The clock is the capture's: partial *i* starts at ``max(start_{i-1} + interval, end_{i-1})`` on
     the audio captured by then; push-to-talk is released at the end of ``audio``. A partial still running
-    at release is waited for (``release_wait_ms``), as ``StreamingRecognizer.finish`` does.
+    at release is waited for (``release_wait_ms``), as ``StreamingRecognizer.finish`` does. Each decode
+    takes the time it really took, or ``decode_s`` (a fixed schedule, independent of the machine's load).
     """
     options = runner.options
     duration = audio.size / SAMPLE_RATE
@@ -389,7 +392,7 @@ def replay(runner: PartialRunner, audio: np.ndarray) -> tuple[StreamedSpeech, Re
     while start < duration:
         clock = time.perf_counter()
         partial = runner.run(audio[: int(start * SAMPLE_RATE)])
-        elapsed = time.perf_counter() - clock
+        elapsed = time.perf_counter() - clock if decode_s is None else decode_s
         stats.partials += 1
         stats.busy_ms += elapsed * 1000.0
         end = start + elapsed
