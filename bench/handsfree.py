@@ -78,8 +78,8 @@ class _Worker:
 
 def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> dict[str, Any]:
     """Stream one clip; returns utterance count, delay of the last end (ms) and decodes run."""
-    from edge.endpoint import EndPointer, EndpointOptions
-    from edge.vad import Segmenter, Utterance, VadOptions
+    from edge.audio.endpoint import EndPointer, EndpointOptions
+    from edge.audio.vad import Segmenter, Utterance, VadOptions
 
     cap = setting.max_silence_ms if setting.transcript else setting.silence_ms
     segmenter = Segmenter(VadOptions(min_silence_ms=cap))
@@ -128,7 +128,7 @@ def endpointing_table(
     """Every setting on every clip: false cut-offs, end-of-speech delay p50/p90 and per-clip detail."""
     from dataclasses import replace
 
-    from edge.streaming import PartialRunner, StreamingOptions
+    from edge.speech.streaming import PartialRunner, StreamingOptions
 
     rows: dict[str, Any] = {}
     per_clip: dict[str, dict[str, Any]] = {}

@@ -12,12 +12,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from bench.scoring import error_rate
-from edge.audio import SAMPLE_RATE, load_audio
+from edge.audio.decode import SAMPLE_RATE, load_audio
+from edge.audio.endpoint import EndpointOptions
+from edge.audio.vad import trim_silence
 from edge.config import EdgeSettings
-from edge.endpoint import EndpointOptions
-from edge.streaming import StreamingOptions
-from edge.ui import CounterOptions, create_app
-from edge.vad import trim_silence
+from edge.counter.app import CounterOptions, create_app
+from edge.speech.streaming import StreamingOptions
 
 JA_REFERENCE = "これはテスト文ですこの機械が日本語をちゃんと聞き取れているかどうかを計ります"
 
@@ -34,7 +34,7 @@ def _drain_until(ws: Any, wanted: str, limit: int = 200) -> list[dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def pipeline(default_store, tmp_path_factory: pytest.TempPathFactory):
-    from edge.pipeline import TurnPipeline
+    from edge.turn.pipeline import TurnPipeline
 
     home = tmp_path_factory.mktemp("live")
     settings = EdgeSettings(home=home, packs_dir=default_store.root)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from bench.scoring import error_rate
-from edge.asr import AsrOptions, WhisperTranscriber
-from edge.audio import SAMPLE_RATE, load_audio
-from edge.endpoint import EndPointer, EndpointOptions, sentence_finished
-from edge.streaming import PartialRunner, StreamingOptions, StreamingRecognizer, agreed_prefix, replay
-from edge.vad import Segmenter, Utterance, VadOptions, trim_silence
+from edge.audio.decode import SAMPLE_RATE, load_audio
+from edge.audio.endpoint import EndPointer, EndpointOptions, sentence_finished
+from edge.audio.vad import Segmenter, Utterance, VadOptions, trim_silence
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.streaming import PartialRunner, StreamingOptions, StreamingRecognizer, agreed_prefix, replay
 from tests.shared_data import SPEECH_DIR, whisper_base_dir
 
 JA_REFERENCE = "これはテスト文ですこの機械が日本語をちゃんと聞き取れているかどうかを計ります"
