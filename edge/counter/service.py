@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from edge.audio.decode.endpoint import EndpointOptions
+from edge.audio.endpoint import EndpointOptions
 from edge.audio.vad import VadOptions
 from edge.counter.messages import Error, GlossaryChanged, Notice, ServerMessage
 from edge.counter.pairing import LOOPBACK_HOSTS
