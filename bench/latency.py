@@ -494,13 +494,23 @@ def _run_isolated(function: str, kwargs: dict[str, Any], timeout_s: float = 600.
 
 
 def memory_probe(
-    store_dir: str, asr_pack: str, coverage_store: str, tokenizer: str, clip_path: str, threads: int = 2
+    store_dir: str,
+    asr_pack: str,
+    coverage_store: str,
+    tokenizer: str,
+    clip_path: str,
+    threads: int = 2,
+    shape: str = "coverage",
+    levers: bool = True,
 ) -> dict[str, Any]:
-    """(Run in a fresh process.) ASR + the coverage-size MT + every voice, two turns; peak RSS in MB."""
+    """(Run in a fresh process.) ASR + one MT twin (``coverage``: M2M-100 418M size, ``shallow``: quickmt
+    size; ``coverage_store`` is that twin's store) + every voice, two turns; peak RSS in MB. ``levers``:
+    load and run as the device does (``edge.memory``: capped malloc arenas, freed pages returned)."""
     import psutil
 
     from edge import engines as edge_engines
     from edge.config import load_settings
+    from edge.memory import limit_malloc_arenas, release_free_memory
     from edge.speech.asr import AsrOptions, WhisperTranscriber
     from edge.translate.router import MtOptions, MtRouter
     from glossary.languages import COUNTER_LANGUAGES
@@ -509,14 +519,22 @@ def memory_probe(
     def rss() -> float:
         return round(psutil.Process().memory_info().rss / 2**20, 1)
 
+    def settle() -> None:
+        if levers:
+            release_free_memory()
+
+    if levers:
+        limit_malloc_arenas()
     steps: dict[str, float] = {"python_and_imports": rss()}
     store = PackStore(Path(store_dir))
     transcriber = WhisperTranscriber(store.get(asr_pack).model_dir, AsrOptions(cpu_threads=threads))
     transcriber.warm()
+    settle()
     steps["asr_loaded"] = rss()
     settings = load_settings(packs_dir=Path(store_dir), languages=list(COUNTER_LANGUAGES))
     refs = edge_engines.find_voices(settings, store)
     voices = {lang: edge_engines.load_voice(ref) for lang, ref in refs.items()}
+    settle()
     steps["voices_loaded"] = rss()
     mt = MtRouter(
         PackStore(Path(coverage_store)),
@@ -525,14 +543,25 @@ def memory_probe(
     )
     router = TwinRouter(mt, Path(tokenizer))
     router.warm([("ja", "en")])
+    settle()
     steps["mt_loaded"] = rss()
-    engines = Engines(transcriber, asr_pack, voices, {"coverage": router}, {"coverage": "twin"})
+    engines = Engines(transcriber, asr_pack, voices, {shape: router}, {shape: "twin"})
     clip = Clip(Path(clip_path).name, Path(clip_path), "ja", ("ja",), 0.0, "")
     audio = clip.load()
     for _ in range(2):
-        run_turn(engines, TUNED_M2M, clip, audio, "Kimura showed me a photo.")
+        run_turn(
+            engines, TUNED_M2M if shape == "coverage" else TUNED, clip, audio, "Kimura showed me a photo."
+        )
+        settle()
     steps["after_two_turns"] = rss()
-    return {"peak_rss_mb": peak_rss_mb(), "rss_mb": rss(), "rss_steps_mb": steps, "voices": sorted(voices)}
+    return {
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_mb": rss(),
+        "rss_steps_mb": steps,
+        "voices": sorted(voices),
+        "shape": shape,
+        "levers": levers,
+    }
 
 
 def decode_probe(model_dir: str, tokens: int = 20, threads: int = 2, repeats: int = 3) -> dict[str, Any]:

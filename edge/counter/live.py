@@ -10,6 +10,7 @@ finished sentence, a longer one after an unfinished sentence, and a tap (``end_u
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -42,6 +43,7 @@ class LiveRecognition:
         self.streaming = streaming
         self.endpointer = EndPointer(endpoint)
         self._send = send_threadsafe
+        self._lock = threading.Lock()  # begin/push run in a worker thread, take/cancel on the event loop
         self._recognizer: StreamingRecognizer | None = None
         self._poked = False
         self._pair: tuple[str, str | None, str | None] = ("clerk", None, None)
@@ -77,17 +79,24 @@ class LiveRecognition:
         def on_partial(partial: Any) -> None:
             self._send(TranscriptPartial(speaker=speaker, **partial.to_message()))
 
-        self._recognizer = StreamingRecognizer(runner, snapshot, on_partial).start()
-        self._poked = False
+        recognizer = StreamingRecognizer(runner, snapshot, on_partial)
+        with self._lock:
+            previous, self._recognizer = self._recognizer, recognizer
+            self._poked = False
+        if previous is not None:
+            previous.cancel()
+        recognizer.start()
 
     def take(self) -> StreamingRecognizer | None:
         """Hand the running recogniser to the turn (which calls ``finish`` in a worker thread)."""
-        recognizer, self._recognizer = self._recognizer, None
+        with self._lock:
+            recognizer, self._recognizer = self._recognizer, None
         return recognizer
 
     def cancel(self) -> None:
         """Stop and forget the current recognition (recording abandoned or conversation ended)."""
-        recognizer, self._recognizer = self._recognizer, None
+        with self._lock:
+            recognizer, self._recognizer = self._recognizer, None
         if recognizer is not None:
             recognizer.cancel()
 

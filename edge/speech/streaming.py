@@ -49,6 +49,8 @@ class StreamingOptions:
     Attributes:
         interval_s: Start a new partial decode this long after the previous one started (seconds).
         min_audio_s: No partial before this much audio (seconds).
+        idle_stop_s: The worker stops by itself when no new audio arrived for this long (seconds; a
+            recording nobody finished or cancelled never keeps decoding).
         margin_chars: Characters dropped from the end of the agreed prefix (they may still change).
         partial_beam: Beam width of partial decodes (None: the recogniser's own, which lets the last
             partial be reused as the final result).
@@ -60,6 +62,7 @@ class StreamingOptions:
 
     interval_s: float = 1.0
     min_audio_s: float = 1.5
+    idle_stop_s: float = 60.0
     margin_chars: int = 2
     partial_beam: int | None = None
     reuse_final: bool = True
@@ -338,13 +341,16 @@ class StreamingRecognizer:
         options = self.runner.options
         due = time.monotonic() + options.interval_s
         heard = 0
+        grew = time.monotonic()
         while self._wait_turn(due):
             audio = self._snapshot()
             started = time.monotonic()
             if audio.size < options.min_audio_s * SAMPLE_RATE or audio.size == heard:
+                if started - grew > options.idle_stop_s:
+                    return
                 due = started + 0.1
                 continue
-            heard = audio.size
+            heard, grew = audio.size, started
             due = started + options.interval_s
             try:
                 partial = self.runner.run(audio)
