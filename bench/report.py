@@ -53,6 +53,7 @@ TARGETS = {
     "ratio_tuned_baseline": 0.35,
     "ja_cer_margin_points": 1.0,
     "peak_rss_mb": 900.0,
+    "peak_rss_quickmt_mb": 700.0,
     "handsfree_false_cutoffs": 0.0,
     "handsfree_delay_p50_ms": 700.0,
 }
@@ -192,6 +193,12 @@ def check_targets(
         "peak RSS, ASR + M2M-418M-size MT + one voice, MB",
         peak,
         TARGETS["peak_rss_mb"],
+        note="fresh process (memory probe)",
+    )
+    add(
+        "peak RSS, ASR + quickmt-size MT + one voice, MB",
+        ((memory or {}).get("quickmt") or {}).get("peak_rss_mb"),
+        TARGETS["peak_rss_quickmt_mb"],
         note="fresh process (memory probe)",
     )
     default = (handsfree or {}).get("settings", {}).get((handsfree or {}).get("default", ""))

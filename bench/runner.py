@@ -152,17 +152,17 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     if options.memory_probe and not options.quick:
         say("memory probe (fresh process)")
         probe_clip = next((c for c, _ in loaded if c.language == "ja"), loaded[0][0])
-        memory = _run_isolated(
-            "memory_probe",
-            {
-                "store_dir": str(store_dir),
-                "asr_pack": options.asr_pack,
-                "coverage_store": str(twins.coverage),
-                "tokenizer": str(twins.tokenizer),
-                "clip_path": str(probe_clip.path),
-                "threads": options.threads,
-            },
-        )
+        probe = {
+            "store_dir": str(store_dir),
+            "asr_pack": options.asr_pack,
+            "coverage_store": str(twins.coverage),
+            "tokenizer": str(twins.tokenizer),
+            "clip_path": str(probe_clip.path),
+            "threads": options.threads,
+        }
+        memory = _run_isolated("memory_probe", probe)
+        shallow = {**probe, "coverage_store": str(twins.shallow), "shape": "shallow"}
+        memory["quickmt"] = _run_isolated("memory_probe", shallow)
     shapes = None
     if options.mt_shapes and not options.quick:
         say("MT shape table (fresh processes)")
