@@ -195,10 +195,12 @@ class TurnPipeline:
             EngineUnavailable: the ASR model is missing or corrupt.
         """
         from edge import engines
+        from edge.memory import release_free_memory
 
         started = time.perf_counter()
         store = engines.open_store(settings)
         transcriber, asr_pack = engines.load_transcriber(settings, store)
+        release_free_memory()  # the model file's read buffers (each load below likewise)
         voice_refs = engines.find_voices(settings, store)
         wanted = {lang for pair in pairs for lang in pair} if pairs is not None else set(settings.languages)
         voices: dict[str, Synthesizer] = {}
@@ -211,6 +213,7 @@ class TurnPipeline:
                 others = [lang for lang in settings.languages if lang != "ja"]
                 pairs = [(a, b) for lang in others for a, b in (("ja", lang), (lang, "ja"))]
             router.warm([pair for pair in pairs if pair[0] != AUTO])
+            release_free_memory()
         easy = _load_easy_japanese()
         if warm:
             if easy is not None:
@@ -218,6 +221,7 @@ class TurnPipeline:
             transcriber.warm()
             for voice in voices.values():
                 voice.warm()
+        release_free_memory()
         _LOGGER.info(
             "turn pipeline ready in %.1f s (ASR %s, voices %s)",
             time.perf_counter() - started,
