@@ -441,7 +441,7 @@ def markdown_summary(results: dict[str, Any]) -> str:
             f"Peak RSS, fresh process with ASR + M2M-418M-size MT + voice: {memory['peak_rss_mb']} MB "
             f"(steps: {memory.get('rss_steps_mb')}).",
         ]
-    lines += _streaming_lines(results) + _handsfree_lines(results)
+    lines += _streaming_lines(results) + _handsfree_lines(results) + _browser_lines(results)
     cut = results.get("endpointing") or {}
     if cut.get("cut"):
         parts = ", ".join(f"{ms} ms: {n}/{cut['clips']} clips cut" for ms, n in cut["cut"].items())
@@ -466,6 +466,25 @@ def _streaming_lines(results: dict[str, Any]) -> list[str]:
             f"{_fmt(st['release_wait_ms']['p50'])} / {_fmt(st['release_wait_ms']['p90'])} | "
             f"{_fmt(st['first_partial_ms']['p50'])} | {_fmt(st['partials_p50'])} | "
             f"{st['mt_speculative_reused']}/{st['turns']} |"
+        )
+    return lines
+
+
+def _browser_lines(results: dict[str, Any]) -> list[str]:
+    browser = results.get("browser") or {}
+    if not browser:
+        return []
+    if not browser.get("measured"):
+        return ["", f"Browser path not measured: {browser.get('reason')}."]
+    lines = [
+        "",
+        f"| browser ({browser['route']}) | release → first audio p50 ms | first tentative text p50 ms |",
+        "|---|---:|---:|",
+    ]
+    for name, row in browser["configs"].items():
+        lines.append(
+            f"| `{name}` | {_fmt(row['release_to_first_audio_p50_ms'])} | "
+            f"{_fmt(row['first_tentative_text_p50_ms'])} |"
         )
     return lines
 

@@ -58,6 +58,8 @@ class RunOptions:
         chart: Draw the PNG chart.
         memory_probe: Measure peak RSS of ASR + M2M-size MT + voice in a fresh process.
         mt_shapes: Time every MT twin shape 20→20 tokens in fresh processes.
+        browser: Time the counter page in chromium (release → first audio, first tentative text) per
+            configuration (``bench.browser``; not in quick runs).
     """
 
     quick: bool = False
@@ -73,6 +75,7 @@ class RunOptions:
     chart: bool = True
     memory_probe: bool = True
     mt_shapes: bool = True
+    browser: bool = True
 
 
 def default_out_dir() -> Path:
@@ -148,6 +151,13 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     settings = [s for s in SETTINGS if not options.quick or s.name in ("silence-500", DEFAULT_SETTING)]
     handsfree = endpointing_table(loaded, engines.transcriber, settings)
 
+    browser = None
+    if options.browser and not options.quick:
+        from bench.browser import browser_rows
+
+        say("browser path (chromium, fake microphone)")
+        browser = browser_rows(engines, configs, loaded)
+
     memory = None
     if options.memory_probe and not options.quick:
         say("memory probe (fresh process)")
@@ -201,6 +211,7 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
         "levers": report.lever_rows(summary, records),
         "endpointing": endpointing,
         "handsfree": handsfree,
+        "browser": browser,
         "memory_probe": memory,
         "mt_shapes": shapes,
         "chrf": chrf_section(engines, eval_dir),
