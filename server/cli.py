@@ -177,8 +177,7 @@ def admin_add(
             session=session,
             username=user,
             password=password,
-            time_cost=settings.password_time_cost,
-            memory_kib=settings.password_memory_kib,
+            policy=settings.password_policy,
         )
     typer.echo(f"admin {user} saved")
 

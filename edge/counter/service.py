@@ -294,6 +294,8 @@ class CounterService:
                 "english_name": ENGLISH_NAMES.get(code, code),
                 "asr": code in asr_languages,
                 "voice": getattr(voices.get(code), "name", None) if code in voices else None,
+                "voice_quality": getattr(voices.get(code), "quality", None) if code in voices else None,
+                "voice_attribution": getattr(voices.get(code), "attribution", "") if code in voices else "",
             }
             if not row["asr"]:
                 notes.append(f"no speech recognition for {ENGLISH_NAMES.get(code, code)}")
@@ -307,6 +309,8 @@ class CounterService:
                 for ok, (a, b) in ((to_x, (STAFF_LANGUAGE, code)), (from_x, (code, STAFF_LANGUAGE))):
                     if not ok:
                         notes.append(_missing_hint(router, a, b))
+            if row["voice_quality"] == "machine":
+                notes.append(f"{ENGLISH_NAMES.get(code, code)}: low-quality machine voice (espeak-ng)")
             if row["voice"] is None:
                 notes.append(
                     "no Japanese voice (Japanese is text-first)"

@@ -458,6 +458,9 @@
       const row = state.status && state.status.languages.find((r) => r.code === code);
       const button = el("button", { type: "button", lang: code, "data-lang": code, className: "lang" }, nativeName(code));
       if (row && !row.voice) button.appendChild(el("span", { className: "badge", "aria-hidden": "true", title: "text only" }, "(text)"));
+      if (row && row.voice_quality === "machine") {
+        button.appendChild(el("span", { className: "badge machine-voice", title: "low-quality machine voice (espeak-ng)" }, "(machine voice)"));
+      }
       button.addEventListener("click", () => send({ type: "set_language", language: code }));
       picker.appendChild(button);
     }
@@ -805,7 +808,8 @@
       tr.appendChild(el("td", null, row.asr ? "✓" : "✗"));
       tr.appendChild(el("td", null, row.code === "ja" ? "—" : row.mt_to_resident || "✗"));
       tr.appendChild(el("td", null, row.code === "ja" ? "—" : row.mt_to_staff || "✗"));
-      tr.appendChild(el("td", null, row.voice || "text only"));
+      const voice = row.voice ? (row.voice_quality === "machine" ? `${row.voice} (machine voice, low quality)` : row.voice) : "text only";
+      tr.appendChild(el("td", { className: row.voice_quality === "machine" ? "machine-voice" : "" }, voice));
       tr.appendChild(el("td", null, (row.notes || []).join("; ")));
       body.appendChild(tr);
     }
