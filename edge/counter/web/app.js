@@ -660,11 +660,21 @@
 
   function stopTalking() {
     state.pressed = null;
+    for (const done of document.querySelectorAll(".done")) done.hidden = true;
     if (!state.recording) return;
     if (state.recording.mode === "ptt") state.stopAt = performance.now();
     state.recording = null;
     send({ type: "stop" });
     renderTalkLabels();
+  }
+
+  function bindDoneButtons() {
+    for (const done of document.querySelectorAll(".done")) {
+      done.addEventListener("click", () => {
+        done.hidden = true;
+        if (state.recording && state.recording.mode === "handsfree") send({ type: "end_utterance" });
+      });
+    }
   }
 
   function bindTalkButton(button) {
@@ -673,9 +683,7 @@
     button.addEventListener("pointerdown", (e) => {
       e.preventDefault();
       if (handsfree()) {
-        // While speech is heard, a tap ends the utterance ("done"); otherwise it turns hands-free off/on.
-        if (state.recording && document.body.classList.contains("speech")) send({ type: "end_utterance" });
-        else if (state.recording) stopTalking();
+        if (state.recording) stopTalking();
         else startTalking(speaker);
       } else {
         button.setPointerCapture && button.setPointerCapture(e.pointerId);
@@ -739,6 +747,11 @@
     error: (m) => onNotice(m, true),
     vad: (m) => {
       document.body.classList.toggle("speech", m.event === "speech_started");
+      // Hands-free: while someone speaks, "done" ends the utterance at once (no waiting for silence).
+      for (const done of document.querySelectorAll(".done")) {
+        const mine = state.recording && state.recording.speaker === done.dataset.speaker;
+        done.hidden = !(mine && m.event === "speech_started");
+      }
       if (m.event === "speech_stopped") state.stopAt = performance.now();
     },
     turn_end: (m) => {
@@ -881,6 +894,7 @@
     });
     bindTalkButton($("clerk-talk"));
     bindTalkButton($("resident-talk"));
+    bindDoneButtons();
   }
 
   // The clerk's microphone picker: this screen's microphone, or one of the device's input devices.
