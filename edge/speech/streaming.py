@@ -95,6 +95,7 @@ class Partial:
     finished: bool
     speech: np.ndarray | None = field(default=None, repr=False)
     transcript: Transcript | None = field(default=None, repr=False)
+    whisper_translation: Transcript | None = field(default=None, repr=False)
 
     def to_message(self) -> dict[str, Any]:
         """The protocol fields of a ``transcript_partial``."""
@@ -197,6 +198,8 @@ class PartialRunner:
         return partial
 
     def _speculate(self, partial: Partial) -> None:
+        """Translate a finished partial now: with MT, or (into English without an MT pack) with
+        Whisper's own speech translation of the same speech, reusing its encoder output."""
         if self.translate_to is None:
             return
         router, target = self.translate_to
@@ -205,8 +208,12 @@ class PartialRunner:
             return
         started = time.perf_counter()
         try:
-            if router.can_translate(partial.language, target):
+            if router is not None and router.can_translate(partial.language, target):
                 self.translations[key] = router.translate(partial.text, partial.language, target)
+            elif target == "en" and partial.speech is not None and self.partial_asr is self.transcriber:
+                partial.whisper_translation = self.transcriber.transcribe(
+                    partial.speech, partial.language, task="translate", reuse_encoding=True
+                )
         except Exception as exc:  # speculation only; the final turn translates for real
             _LOGGER.debug("speculative translation failed: %s", type(exc).__name__)
         self.speculated_ms += (time.perf_counter() - started) * 1000.0
@@ -263,6 +270,20 @@ class StreamedSpeech:
         if language is None and self.prefix and last is not None:
             result.language_probability = last.language_probability
         return result
+
+    def whisper_translation(self, speech: np.ndarray, language: str) -> Transcript | None:
+        """Whisper's speculative English translation of exactly ``speech``, or None."""
+        last = self.runner.latest
+        if (
+            last is None
+            or last.whisper_translation is None
+            or last.language != language
+            or last.speech is None
+            or not np.array_equal(last.speech, speech)
+        ):
+            return None
+        self.translation_reused = True
+        return last.whisper_translation
 
     def translation(self, text: str, source: str, target: str) -> Any | None:
         """The speculative translation of exactly ``text``, or None."""
