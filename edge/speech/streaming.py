@@ -49,6 +49,8 @@ class StreamingOptions:
     Attributes:
         interval_s: Start a new partial decode this long after the previous one started (seconds).
         min_audio_s: No partial before this much audio (seconds).
+        min_speech_s: No partial before this much speech (seconds, after silence trimming): Whisper
+            hallucinates on a second of sound, and its guard would then decode the full 30 s window.
         idle_stop_s: The worker stops by itself when no new audio arrived for this long (seconds; a
             recording nobody finished or cancelled never keeps decoding).
         margin_chars: Characters dropped from the end of the agreed prefix (they may still change).
@@ -62,6 +64,7 @@ class StreamingOptions:
 
     interval_s: float = 1.0
     min_audio_s: float = 1.5
+    min_speech_s: float = 1.2
     idle_stop_s: float = 60.0
     margin_chars: int = 2
     partial_beam: int | None = None
@@ -169,6 +172,8 @@ class PartialRunner:
         try:
             speech = trim_silence(audio, self.vad_options).audio
         except NoSpeechError:
+            return None
+        if speech.size < self.options.min_speech_s * SAMPLE_RATE:
             return None
         previous = self.latest
         committed = previous.stable if previous is not None and self.options.incremental else ""
