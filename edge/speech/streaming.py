@@ -167,7 +167,9 @@ class PartialRunner:
         return self.partials[-1] if self.partials else None
 
     def run(self, audio: np.ndarray) -> Partial | None:
-        """Decode ``audio`` (the utterance so far); None when it holds no speech yet."""
+        """Decode ``audio`` (the utterance so far); None when it holds no speech yet or no new speech
+        (only silence was added since the last partial: the decode would give the same result, so the
+        worker stays idle and a release finds nothing running)."""
         started = time.perf_counter()
         try:
             speech = trim_silence(audio, self.vad_options).audio
@@ -176,6 +178,8 @@ class PartialRunner:
         if speech.size < self.options.min_speech_s * SAMPLE_RATE:
             return None
         previous = self.latest
+        if previous is not None and previous.speech is not None and np.array_equal(previous.speech, speech):
+            return None
         committed = previous.stable if previous is not None and self.options.incremental else ""
         language_hint = self.language or (previous.language if committed and previous else None)
         transcript = self.partial_asr.transcribe(speech, language_hint, prefix=committed or None)
