@@ -160,7 +160,8 @@ def check_command() -> None:
         typer.echo(f"no model packs installed in {settings.store_dir}")
     pubkey = settings.resolved_pubkey_path
     if pubkey.exists():
-        from edge.sync.client import GlossaryStore, enrollment_paths
+        from edge.sync.enrollment import enrollment_paths
+        from edge.sync.glossary_store import GlossaryStore
         from glossary.signing import load_public_key
 
         stored = GlossaryStore(
@@ -228,7 +229,7 @@ def enroll_command(
     ),
 ) -> None:
     """Enroll this device with the central server, pin its keys and pull the signed glossary."""
-    from edge.sync.client import enroll
+    from edge.sync.enrollment import enroll
     from edge.sync.token_input import TOKEN_ENV, read_secret, refuse_argv_secret
 
     refuse_argv_secret(token, "--token", "--token-file", TOKEN_ENV)
@@ -252,7 +253,8 @@ def sync_command() -> None:
     """Run one sync round now: pull the glossary, send usage counts, send a heartbeat."""
     import asyncio
 
-    from edge.sync.client import SyncOptions, client_from_home
+    from edge.sync.client import SyncOptions
+    from edge.sync.enrollment import client_from_home
     from madoguchi import __version__
 
     settings = load_settings()

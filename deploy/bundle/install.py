@@ -385,7 +385,7 @@ def _pin_key(prefix: Path, trust: Trust) -> None:
 
 def _enroll(prefix: Path, options: InstallOptions) -> bool:
     """Enroll with the server: glossary key from IT, pack key = the bundle key this prefix pins."""
-    from edge.sync.client import enroll
+    from edge.sync.enrollment import enroll
 
     assert options.server_url and options.token and options.glossary_key_path
     enroll(

@@ -122,7 +122,7 @@ def _serve(
 
 def _open_outbox(settings: EdgeSettings) -> Any | None:
     try:
-        from edge.sync.client import enrollment_paths
+        from edge.sync.enrollment import enrollment_paths
         from edge.sync.outbox import Outbox
 
         return Outbox(enrollment_paths(settings.home).outbox_path)
@@ -150,7 +150,7 @@ def attach_glossary_reload(app: FastAPI, client: Any) -> None:
 
 def _attach_sync(app: FastAPI, settings: EdgeSettings, outbox: Any | None) -> None:
     """Sync glossary, usage and heartbeats in the background when the device is enrolled."""
-    from edge.sync.client import client_from_home
+    from edge.sync.enrollment import client_from_home
     from edge.sync.packs import background_sync_for
     from models import PackStore
 

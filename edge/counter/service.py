@@ -113,7 +113,8 @@ class GlossaryInfo:
 
 def installed_glossary(home: Path, pubkey_path: Path | None = None) -> tuple[Any, GlossaryInfo] | None:
     """The verified glossary synced from the central server, or None (not enrolled / none installed)."""
-    from edge.sync.client import GlossaryStore, enrollment_paths
+    from edge.sync.enrollment import enrollment_paths
+    from edge.sync.glossary_store import GlossaryStore
     from glossary.errors import GlossaryError
     from glossary.signing import load_public_key
 

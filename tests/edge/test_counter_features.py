@@ -326,7 +326,7 @@ def test_counter_uses_the_synced_glossary_and_reloads_a_new_version(
     server: ServerProcess, tmp_path: Path, mt_router: Any
 ) -> None:
     """Enrolled: the signed glossary replaces the bundled one; a sync installing v2 swaps it in live."""
-    from edge.sync.client import client_from_home, enroll
+    from edge.sync.enrollment import client_from_home, enroll
 
     _publish(server, _glossary("certificate of residence (v1)"))
     token = httpx.post(
