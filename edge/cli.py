@@ -89,7 +89,8 @@ def translate_command(
 
 @app.command("info")
 def info_command() -> None:
-    """Show, per enabled language, whether ASR, MT (ja⇄x) and a voice are installed, and what is missing."""
+    """Show, per enabled language, ASR, the MT engine per direction (which leg is real MT, which is
+    Whisper's speech translation or missing) and the voice."""
     from edge import engines
 
     settings = load_settings()
@@ -104,19 +105,23 @@ def info_command() -> None:
     router = engines.load_mt_router(settings, store, None)
     voices = engines.find_voices(settings, store)
     missing: list[str] = []
-    typer.echo(f"{'lang':<5} {'name':<22} {'ASR':<4} {'MT ja→x':<8} {'MT x→ja':<8} voice")
+    typer.echo(f"{'lang':<5} {'name':<22} {'ASR':<4} {'MT ja→x':<28} {'MT x→ja':<28} voice")
     for lang in settings.languages:
         to_x = from_x = "-"
         if lang != "ja":
-            ok_to = router is not None and router.can_translate("ja", lang)
-            ok_from = router is not None and router.can_translate(lang, "ja")
-            to_x, from_x = ("ok" if ok_to else "no"), ("ok" if ok_from else "no")
-            for ok, (a, b) in ((ok_to, ("ja", lang)), (ok_from, (lang, "ja"))):
-                if not ok:
-                    missing.append(router.missing_hint(a, b) if router is not None else f"no MT for {a}→{b}")
+            for a, b in (("ja", lang), (lang, "ja")):
+                if router is None:
+                    missing.append(f"no MT for {a}→{b}")
+                    continue
+                label, line = router.route_status(a, b)
+                if router.can_translate(a, b):
+                    continue
+                missing.append(line if label else router.missing_hint(a, b))
+            to_x = (router.route_status("ja", lang)[0] if router is not None else None) or "no"
+            from_x = (router.route_status(lang, "ja")[0] if router is not None else None) or "no"
         voice = voices[lang].pack_id if lang in voices else "none (text only)"
         asr = "ok" if asr_ok else "no"
-        typer.echo(f"{lang:<5} {ENGLISH_NAMES.get(lang, lang):<22} {asr:<4} {to_x:<8} {from_x:<8} {voice}")
+        typer.echo(f"{lang:<5} {ENGLISH_NAMES.get(lang, lang):<22} {asr:<4} {to_x:<28} {from_x:<28} {voice}")
     for line in dict.fromkeys(missing):
         typer.echo(f"missing: {line}")
 

@@ -177,6 +177,37 @@ class MtRouter:
             return False
         return source == target or self._route(source, target) is not None
 
+    def route_status(self, source: str, target: str, *, speech: bool = True) -> tuple[str | None, str]:
+        """(engine label or None, one line saying which leg is real MT and which is missing).
+
+        Labels: the engine of the installed route; ``whisper-translate+<engine>`` when only en→target
+        has a pack (Whisper translates the speech into English); ``<engine>→en only`` when only
+        source→en has one (the clerk reads English); ``whisper-translate`` for speech into English.
+        """
+        if source == target:
+            return "none", "same language"
+        route = self._route(source, target)
+        if route is not None:
+            names = "+".join(dict.fromkeys(str(getattr(p, "spec", p).engine) for p in route))
+            ids = ", ".join(str(getattr(p, "id", "?")) for p in route)
+            return names + ("-pivot" if len(route) == 2 else ""), f"{source}→{target}: real MT ({ids})"
+        pivot = PIVOT_LANGUAGE
+        first = self.store.find_mt(source, pivot) if pivot != source else None
+        second = self.store.find_mt(pivot, target) if pivot != target else None
+        if target == pivot and speech:
+            return "whisper-translate", f"{source}→en: Whisper speech translation only (no MT pack)"
+        if second is not None and speech and source != pivot:
+            engine = str(second.spec.engine)
+            return f"whisper-translate+{engine}", (
+                f"{source}→en: Whisper speech translation (no MT pack); en→{target}: real MT ({second.id})"
+            )
+        if first is not None and target != pivot:
+            engine = str(first.spec.engine)
+            return f"{engine}→en only", (
+                f"{source}→en: real MT ({first.id}); en→{target}: MISSING, English is shown"
+            )
+        return None, f"{source}→{target}: MISSING ({self.missing_hint(source, target)})"
+
     def missing_hint(self, source: str, target: str) -> str:
         """One line naming the catalogue packs that would make source→target work."""
         names: list[str] = []

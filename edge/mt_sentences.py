@@ -6,6 +6,8 @@ where pysbd fails for the counter languages:
 
 - languages pysbd does not know (vi, tl, pt, ko, id, ne) use its English rules; Nepali also ends
   sentences at the danda ``।``;
+- a segment that starts with a closing bracket (pysbd handles 「…。」 but not 『…。』 or （…。）) is
+  joined with the sentence it closes;
 - a segment that ends with a known abbreviation pysbd misses (Spanish "Sr.", "p. ej.", Portuguese
   "Sra.", "ex.") is joined with the next one.
 
@@ -43,6 +45,7 @@ _ABBREVIATIONS: Final[dict[str, tuple[str, ...]]] = {
     "tl": ("gng.", "bb.", "dr."),
     "id": ("bpk.", "ibu.", "dr.", "no."),
 }
+_CLOSERS: Final = tuple("」』）)】〉》］]")
 _CLAUSE_BREAKS: Final = re.compile(r"(?<=[、，,;；：:])\s*")
 _DANDA: Final = re.compile(r"(?<=[।॥])\s*")
 
@@ -63,8 +66,18 @@ def split_sentences(text: str, language: str = "en") -> list[str]:
         pieces = [p.strip() for p in _segmenter(language).segment(paragraph) if p.strip()]
         if language == "ne":
             pieces = [q.strip() for p in pieces for q in _DANDA.split(p) if q.strip()]
-        sentences.extend(_join_abbreviations(pieces, language))
+        sentences.extend(_join_abbreviations(_join_closers(pieces), language))
     return sentences
+
+
+def _join_closers(pieces: list[str]) -> list[str]:
+    joined: list[str] = []
+    for piece in pieces:
+        if joined and piece.startswith(_CLOSERS):
+            joined[-1] = f"{joined[-1]}{piece}"
+        else:
+            joined.append(piece)
+    return joined
 
 
 def _join_abbreviations(pieces: list[str], language: str) -> list[str]:

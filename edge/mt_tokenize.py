@@ -182,7 +182,7 @@ class PackCodec:
         return codec
 
     def language_code(self, lang: str) -> str:
-        """Engine code of ``lang`` (``__ja__`` for M2M-100, ``jpn_Jpan`` for NLLB, unless the manifest maps it)."""
+        """Engine code of ``lang``: the manifest's, else ``__ja__`` (M2M-100) or ``jpn_Jpan`` (NLLB)."""
         if lang in self.pack.language_codes:
             return self.pack.language_codes[lang]
         if self.pack.format == "m2m100":

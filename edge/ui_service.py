@@ -264,10 +264,13 @@ class CounterService:
             if code != STAFF_LANGUAGE:
                 to_x = bool(router is not None and router.can_translate(STAFF_LANGUAGE, code))
                 from_x = bool(router is not None and router.can_translate(code, STAFF_LANGUAGE))
-                row["mt_to_resident"] = (
-                    "ctranslate2" if to_x else ("whisper-translate" if code == "en" else None)
-                )
-                row["mt_to_staff"] = "ctranslate2" if from_x else None
+                if router is not None and hasattr(router, "route_status"):
+                    row["mt_to_resident"], to_line = router.route_status(STAFF_LANGUAGE, code)
+                    row["mt_to_staff"], from_line = router.route_status(code, STAFF_LANGUAGE)
+                    row["mt_legs"] = [to_line, from_line]
+                else:
+                    row["mt_to_resident"] = "whisper-translate" if code == "en" else None
+                    row["mt_to_staff"] = None
                 for ok, (a, b) in ((to_x, (STAFF_LANGUAGE, code)), (from_x, (code, STAFF_LANGUAGE))):
                     if not ok:
                         notes.append(_missing_hint(router, a, b))

@@ -342,6 +342,7 @@ class SessionTurns:
                         "terms": spans,
                         "term_info": self.service.term_info(ids, event.target_language),
                         "flagged": event.flagged,
+                        "maybe_cut": event.maybe_cut,
                         "ruby_html": event.ruby_html,
                         "awaiting_confirm": hold,
                     }

@@ -141,11 +141,7 @@ def _multilingual(directory: Path, name_hint: str, languages: list[str] | None) 
             description="NLLB-200 (CTranslate2), installed from a local directory — NON-COMMERCIAL",
             license=dict(NLLB_LICENSE),
         )
-    if vocab is not None and "__ja__" not in vocab and "__en__" not in vocab:
-        raise PackFormatError(
-            f"{name_hint}: a sentencepiece.bpe.model translator whose vocabulary has neither M2M-100 "
-            "(__ja__) nor NLLB (jpn_Jpan) language tokens; not a multilingual pack madoguchi can steer"
-        )
+    # Neither kind of code found: assume M2M-100; loading checks its tokens and names any that is missing.
     return Detected(
         id=slug(name_hint),
         format="m2m100",

@@ -37,8 +37,8 @@ from models.fetch import (
     fetch_wheel,
     hf_file_url,
     hf_list_files,
-    select_hf_files,
     is_url,
+    select_hf_files,
     split_sha256_fragment,
 )
 from models.manifest import LicenseInfo, PackFile, PackSource, PackSpec

@@ -194,9 +194,9 @@ def profile_for(
     if name not in PROFILES:
         raise KeyError(f"no decoding profile {name!r} for format {fmt!r}")
     model_dir = model_dir or pack_dir
-    if name == "opus-mt" and not runtime.get("profile"):
-        if _model_config(model_dir) and not _model_config(model_dir).get("add_source_eos", False):
-            name = "opus-mt-hf"
+    config = _model_config(model_dir) if name == "opus-mt" and not runtime.get("profile") else {}
+    if config and not config.get("add_source_eos", False):
+        name = "opus-mt-hf"
     profile = PROFILES[name]
     if name.startswith("opus-mt"):
         marian = _marian_decoder_settings(pack_dir)

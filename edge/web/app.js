@@ -237,6 +237,11 @@
       }
     }
     if (msg.flagged) node.classList.add("flagged");
+    if (msg.maybe_cut && !tr.querySelector(".maybe-cut")) {
+      // Decoding stopped at the model's maximum length: never show a cut translation as complete.
+      const label = msg.speaker === "clerk" ? "(may be cut)" : "（途中で切れている可能性があります）";
+      tr.appendChild(el("span", { className: "maybe-cut", lang: msg.speaker === "clerk" ? "en" : "ja" }, label));
+    }
     const mine = turnNode(msg.turn_id, msg.speaker, true);
     const old = mine.querySelector(".confirm-speak");
     if (old) old.remove();
