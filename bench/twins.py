@@ -311,7 +311,9 @@ def build_tiny_translator(
         train_sentencepiece(lines, out / "sentencepiece.bpe.model", vocab_size=vocab_size)
         nllb = {"ja": "jpn_Jpan", "en": "eng_Latn", "tl": "tgl_Latn", "ne": "npi_Deva", "vi": "vie_Latn"}
         language_codes = (
-            {lang: f"__{lang}__" for lang in langs} if fmt == "m2m100" else {lang: nllb[lang] for lang in langs}
+            {lang: f"__{lang}__" for lang in langs}
+            if fmt == "m2m100"
+            else {lang: nllb[lang] for lang in langs}
         )
         pieces = _spm_pieces(out / "sentencepiece.bpe.model")
         src_vocab = tgt_vocab = [*pieces, "<pad>", *language_codes.values()]

@@ -458,7 +458,9 @@ class TurnPipeline:
         result.target_text, result.mt_engine = "", "none"
         self._notice(result, emit, f"{hint}; showing the transcript only", "mt_missing")
 
-    def _partial_mt(self, result: TurnResult, speech: np.ndarray | None, emit: EventHandler, router: Any) -> bool:
+    def _partial_mt(
+        self, result: TurnResult, speech: np.ndarray | None, emit: EventHandler, router: Any
+    ) -> bool:
         """One real MT leg through English when the direct route is missing (True: result filled).
 
         - speech, no source→en pack but an en→target pack: Whisper translates the speech into English

@@ -18,7 +18,23 @@ from tests.shared_data import SPEECH_DIR, real_mt_store, whisper_base_dir
 
 pytestmark = pytest.mark.slow
 
-_PORTUGUESE_WORDS = {"o", "a", "de", "que", "do", "da", "um", "uma", "para", "com", "não", "você", "eu", "os", "as"}
+_PORTUGUESE_WORDS = {
+    "o",
+    "a",
+    "de",
+    "que",
+    "do",
+    "da",
+    "um",
+    "uma",
+    "para",
+    "com",
+    "não",
+    "você",
+    "eu",
+    "os",
+    "as",
+}
 
 
 @pytest.fixture(scope="module")

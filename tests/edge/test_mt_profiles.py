@@ -77,7 +77,9 @@ def test_argos_pieces_only_replace_unknowns_beam4_lp02(packs: Path) -> None:
     assert json.loads((packs / "argos" / "model" / "config.json").read_text())["add_source_eos"] is False
 
 
-@pytest.mark.parametrize(("pack", "src", "tgt"), [("m2m", "__ja__", "__tl__"), ("nllb", "jpn_Jpan", "tgl_Latn")])
+@pytest.mark.parametrize(
+    ("pack", "src", "tgt"), [("m2m", "__ja__", "__tl__"), ("nllb", "jpn_Jpan", "tgl_Latn")]
+)
 def test_m2m100_and_nllb_language_tokens(packs: Path, pack: str, src: str, tgt: str) -> None:
     engine = _engine(packs / pack)
     batch, prefix = engine.codec.encode([TEXT], "ja", "tl")

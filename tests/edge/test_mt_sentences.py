@@ -10,7 +10,8 @@ from edge.mt_sentences import split_long, split_sentences
 @pytest.mark.parametrize(
     ("text", "language", "expected"),
     [
-        ("「住民票をください。」と言いました。次の方どうぞ。", "ja", ["「住民票をください。」と言いました。", "次の方どうぞ。"]),
+        ("「住民票をください。」と言いました。次の方どうぞ。", "ja",
+         ["「住民票をください。」と言いました。", "次の方どうぞ。"]),
         ("彼は『はい。』と答えた。こちらへどうぞ！", "ja", ["彼は『はい。』と答えた。", "こちらへどうぞ！"]),
         ("Mr. Tanaka is here. Bring your ID, e.g. a passport. Thanks!", "en",
          ["Mr. Tanaka is here.", "Bring your ID, e.g. a passport.", "Thanks!"]),

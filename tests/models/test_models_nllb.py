@@ -32,7 +32,7 @@ def test_detected_as_nllb_with_flores_codes(nllb_dir: Path) -> None:
 
 def test_local_install_is_gated_then_translates_with_nllb_tokens(nllb_dir: Path, tmp_path: Path) -> None:
     store = PackStore(tmp_path / "store")
-    with pytest.raises(LicenseNotAccepted, match="CC-BY-NC-4.0.*--accept-noncommercial"):
+    with pytest.raises(LicenseNotAccepted, match=r"CC-BY-NC-4\.0.*--accept-noncommercial"):
         install_pack(str(nllb_dir), store, languages=["ja", "en", "tl"])
     assert not store.installed() and not list(store.root.glob(".tmp-*"))
     pack = install_pack(str(nllb_dir), store, languages=["ja", "en", "tl"], accept_noncommercial=True)
