@@ -437,10 +437,7 @@ class TurnPipeline:
                 self._notice(result, emit, text, "mt_failed")
                 return
             else:
-                self._apply_translation(result, translation)
-                if result.maybe_cut:
-                    text = "the translation may be cut: it reached the model's maximum length"
-                    self._notice(result, emit, text, "mt_maybe_cut")
+                self._apply_translation(result, translation)  # maybe_cut travels in TranslationReady
                 if self.back_translation and router.can_translate(target, source):
                     try:
                         result.back_translation = router.translate(translation.text, target, source).text
