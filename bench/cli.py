@@ -34,7 +34,10 @@ def bench(
         help="Comma list: baseline, tuned, tuned-m2m, +asr-window, ... or main, levers, all.",
     ),
     eval_dir: Path | None = typer.Option(
-        None, "--eval-dir", envvar="MADOGUCHI_EVAL_DIR", help="Shared evaluation data (speech/, text/)."
+        None,
+        "--eval-dir",
+        envvar="MADOGUCHI_EVAL_DIR",
+        help="Evaluation data (speech/, text/); default: tests/data for --quick, else ../shared/eval.",
     ),
     store: Path | None = typer.Option(None, "--store", help="Pack store with the ASR pack and the voices."),
     asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack id."),
@@ -134,6 +137,38 @@ def mt_command(
     directions = [tuple(pair.split("-", 1)) for pair in pairs.split(",") if "-" in pair]
     results = run_mt_bench(pack_store, directions, out)  # type: ignore[arg-type]
     typer.echo(markdown(results), nl=False)
+
+
+@app.command("voices")
+def voices_command(
+    store: Path | None = typer.Option(None, "--store", help="Pack store with the voices and Whisper."),
+    asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack that transcribes back."),
+    language: list[str] = typer.Option(
+        [], "--language", help="Only this language (repeatable; ja-easy too)."
+    ),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many phrases per language."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default bench-results/<timestamp>)."
+    ),
+) -> None:
+    """Every installed voice over the phrase book: round-trip CER/WER, RTF, first chunk, memory."""
+    from rich.console import Console
+
+    from bench.runner import default_out_dir
+    from bench.voices import markdown_table, run_voice_bench
+
+    console = Console(width=None if sys.stdout.isatty() else 170)
+    results = run_voice_bench(
+        store,
+        out or default_out_dir(),
+        asr_pack=asr_pack,
+        languages=list(language) or None,
+        limit=limit,
+        progress=lambda msg: console.log(msg),
+    )
+    typer.echo(markdown_table(results))
+    for kind, path in results["files"].items():
+        typer.echo(f"{kind}: {path}")
 
 
 @app.command("report")

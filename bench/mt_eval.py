@@ -210,7 +210,7 @@ def run_mt_bench(
     store: Any, directions: Sequence[tuple[str, str]], out: Path | None = None
 ) -> dict[str, Any]:
     """Evaluate each direction that has an installed pack; write ``mt.json`` and ``mt.md`` into ``out``."""
-    from edge.mt import MtRouter
+    from edge.translate.router import MtRouter
     from glossary import bundled_glossary
 
     glossary = bundled_glossary()

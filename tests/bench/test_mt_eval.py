@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.mt_eval import build_cases, evaluate_direction, markdown
-from edge.mt import MtRouter
+from edge.translate.router import MtRouter
 from glossary import bundled_glossary
 from glossary.match_translated import TranslatedTermMatcher
 from tests.shared_data import real_mt_store

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.asr import AsrOptions, WhisperTranscriber
-from edge.audio import load_audio
-from edge.mt import MtRouter
-from edge.pipeline import TurnPipeline
+from edge.audio.decode import load_audio
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.translate.router import MtRouter
+from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
 from glossary.languages import COUNTER_LANGUAGES
 from tests.shared_data import SPEECH_DIR, real_mt_store, whisper_base_dir

@@ -17,9 +17,9 @@ from sacremoses import MosesPunctNormalizer
 
 from bench.twins import build_tiny_translator
 from edge.errors import EngineUnavailable
-from edge.mt import MtOptions, MtRouter
-from edge.mt_engines import Ct2Engine
-from edge.mt_tokenize import PackView
+from edge.translate.engines import Ct2Engine
+from edge.translate.router import MtOptions, MtRouter
+from edge.translate.tokenize import PackView
 from models import PackStore
 
 TEXT = "「住民票の写し」をください。"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.mt_sentences import split_long, split_sentences
+from edge.translate.sentences import split_long, split_sentences
 
 
 @pytest.mark.parametrize(

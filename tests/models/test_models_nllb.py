@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.twins import build_tiny_translator
-from edge.mt import MtOptions, MtRouter
+from edge.translate.router import MtOptions, MtRouter
 from models import PackStore, install_pack
 from models.detect import detect
 from models.errors import LicenseNotAccepted
