@@ -293,16 +293,22 @@ class CounterService:
             if code != STAFF_LANGUAGE:
                 to_x = bool(router is not None and router.can_translate(STAFF_LANGUAGE, code))
                 from_x = bool(router is not None and router.can_translate(code, STAFF_LANGUAGE))
+                # Per direction: the engine label and one line saying which leg is real MT and which is
+                # Whisper's speech translation or missing (router.route_status).
+                legs = [(None, ""), (None, "")]
                 if router is not None and hasattr(router, "route_status"):
-                    row["mt_to_resident"], to_line = router.route_status(STAFF_LANGUAGE, code)
-                    row["mt_to_staff"], from_line = router.route_status(code, STAFF_LANGUAGE)
-                    row["mt_legs"] = [to_line, from_line]
-                else:
-                    row["mt_to_resident"] = "whisper-translate" if code == "en" else None
-                    row["mt_to_staff"] = None
-                for ok, (a, b) in ((to_x, (STAFF_LANGUAGE, code)), (from_x, (code, STAFF_LANGUAGE))):
+                    legs = [
+                        router.route_status(STAFF_LANGUAGE, code),
+                        router.route_status(code, STAFF_LANGUAGE),
+                    ]
+                elif code == "en":
+                    legs[0] = ("whisper-translate", "")
+                row["mt_to_resident"], row["mt_to_staff"] = legs[0][0], legs[1][0]
+                row["mt_legs"] = [line for _, line in legs]
+                pairs = ((to_x, (STAFF_LANGUAGE, code)), (from_x, (code, STAFF_LANGUAGE)))
+                for (ok, (a, b)), (label, line) in zip(pairs, legs, strict=True):
                     if not ok:
-                        notes.append(_missing_hint(router, a, b))
+                        notes.append(line if label and line else _missing_hint(router, a, b))
             if row["voice_quality"] == "machine":
                 notes.append(f"{ENGLISH_NAMES.get(code, code)}: low-quality machine voice (espeak-ng)")
             if row["voice"] is None:
