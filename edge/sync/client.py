@@ -221,6 +221,9 @@ class SyncClient:
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(timeout=self.options.timeout_s)
         self._pack_ids = pack_ids or (lambda: [])
+        #: Returns extra heartbeat fields about the device's packs (``packs``, ``languages``): ids and
+        #: codes only, never conversation data.
+        self.device_report: Callable[[], dict[str, Any]] | None = None
         self.last_error_code: str | None = None
         self.installed: InstalledGlossary | None = self.store.load()
         self.on_glossary: Callable[[InstalledGlossary], None] | None = None
@@ -391,7 +394,7 @@ class SyncClient:
             ).free
         except OSError:
             free = None
-        return {
+        payload = {
             "app_version": self.options.app_version,
             "glossary_version": version,
             "glossary_number": number,
@@ -399,6 +402,12 @@ class SyncClient:
             "free_disk_bytes": free,
             "last_error_code": self.last_error_code,
         }
+        if self.device_report is not None:
+            try:
+                payload.update(self.device_report())
+            except Exception as exc:  # the report is an aid: the heartbeat goes out without it
+                _LOGGER.warning("pack report for the heartbeat failed: %s", type(exc).__name__)
+        return payload
 
     async def heartbeat(self) -> dict[str, Any] | None:
         """Report the device state; returns the server's reply (server time, wanted packs) or None."""
