@@ -50,6 +50,7 @@ class Hello(ServerMessage):
     max_frame_bytes: int
     confirm_before_speaking: bool
     glossary_version: str | None
+    speak_to_clerk: bool = True
 
 
 @dataclass(frozen=True)

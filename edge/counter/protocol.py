@@ -13,13 +13,14 @@ Client → server, JSON text frames ``{"type": ..., ...}``:
     text             {speaker, text}                a typed turn
     speak            {turn_id}                      "OK, speak": speak a turn held for confirmation
     playback         {playing: bool}                the page is (not) playing speech: mic muted
+    clerk_voice      {on: bool}                     speak the resident's replies to the clerk in Japanese
     end_conversation {}                             erase everything now
 Client → server, binary frames: 16 kHz mono int16 little-endian PCM (after ``start``; at most
     ``max_frame_bytes`` each, an even number of bytes).
 
 Server → client, JSON text frames:
     hello            {protocol, version, sample_rate, max_frame_bytes, confirm_before_speaking,
-                      glossary_version}
+                      glossary_version, speak_to_clerk}
     state            {conversation_id, resident_language, locked, proposed_language, turns,
                       recording: {speaker, mode, source} | null, busy, idle_timeout_s}
     vad              {event: "speech_started"|"speech_stopped"}    hands-free end-pointing

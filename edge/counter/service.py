@@ -59,6 +59,8 @@ class CounterOptions:
         reviewed_only: Offer reviewed phrases only and withhold draft terms' translations.
         mic_device: The device microphone: PortAudio index or part of its name (None = default input).
         confirm_before_speaking: Show each translation and speak it only after "OK, speak" (bool).
+        speak_to_clerk: Speak the resident's translated replies to the clerk in Japanese, at first (the
+            clerk switches it per conversation page with ``clerk_voice``).
         pairing: Tablets on other addresses must pair with the device's code (None: only when the
             counter listens on a non-loopback address).
         trusted_hosts: Client addresses that never need pairing (the device itself).
@@ -75,6 +77,7 @@ class CounterOptions:
     reviewed_only: bool = False
     mic_device: int | str | None = None
     confirm_before_speaking: bool = False
+    speak_to_clerk: bool = True
     pairing: bool | None = None
     trusted_hosts: tuple[str, ...] = LOOPBACK_HOSTS
 
@@ -88,6 +91,7 @@ class CounterOptions:
             "idle_timeout_s": settings.idle_timeout_s,
             "reviewed_only": settings.reviewed_only,
             "confirm_before_speaking": settings.confirm_before_speaking,
+            "speak_to_clerk": settings.speak_to_clerk,
             "back_translation": settings.back_translation,
         }
         return cls(**{**values, **overrides})

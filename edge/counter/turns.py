@@ -82,6 +82,10 @@ class TurnRunner:
         """True when this turn's speech waits for "OK, speak" (the mode is on and a voice exists)."""
         return self.options.confirm_before_speaking and self.service.voice_for(target) is not None
 
+    def _clerk_muted(self, speaker: str) -> bool:
+        """True when the resident's reply must not be spoken to the clerk (the clerk turned it off)."""
+        return speaker == "resident" and not getattr(self.host, "clerk_voice", True)
+
     async def confirmed_speech(self, turn: Turn) -> None:
         pipe = self.service.pipeline
         try:
@@ -111,7 +115,7 @@ class TurnRunner:
             self.host.send(m.TurnStarted(turn_id, speaker, "speech"))
             hold = self._hold_speech(target)
             emit = self._emitter(turn_id, speaker, "speech", hold)
-            extra = {"speak": False} if hold else {}
+            extra = {"speak": False} if hold or self._clerk_muted(speaker) else {}
             try:
                 result = await self.service.run_locked(
                     pipe.run_turn, audio, source or "auto", target, emit, **extra
@@ -163,7 +167,7 @@ class TurnRunner:
             )
             hold = self._hold_speech(turn.target_language)
             emit = self._emitter(turn.turn_id, turn.speaker, turn.kind, hold)
-            extra = {"speak": False} if hold else {}
+            extra = {"speak": False} if hold or self._clerk_muted(turn.speaker) else {}
             try:
                 result = await self.service.run_locked(
                     pipe.translate_text,

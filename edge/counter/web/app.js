@@ -683,7 +683,7 @@
   // ---------------------------------------------------------------- connection
 
   const handlers = {
-    hello: () => {},
+    hello: (msg) => setClerkVoice(msg.speak_to_clerk !== false, false),
     state: onState,
     turn_started: onTurnStarted,
     transcript: onTranscript,
@@ -777,7 +777,17 @@
     localStorage.setItem("madoguchi.fontScale", String(state.fontScale));
   }
 
+  function setClerkVoice(on, tell) {
+    const button = $("clerk-voice");
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.textContent = on ? "返事を音声で聞く：オン" : "返事を音声で聞く：オフ";
+    if (tell) send({ type: "clerk_voice", on });
+  }
+
   function bindControls() {
+    $("clerk-voice").addEventListener("click", () => {
+      setClerkVoice($("clerk-voice").getAttribute("aria-pressed") !== "true", true);
+    });
     $("font-up").addEventListener("click", () => {
       state.fontScale = Math.min(2.5, +(state.fontScale + 0.15).toFixed(2));
       applyFont();
