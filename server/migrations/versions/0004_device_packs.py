@@ -18,12 +18,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("devices") as batch:
-        batch.add_column(sa.Column("packs", sa.Text(), nullable=False, server_default="[]"))
-        batch.add_column(sa.Column("languages", sa.Text(), nullable=False, server_default="[]"))
+    # plain ADD COLUMN (no table copy): other tables reference devices, and SQLite adds a column in place
+    op.add_column("devices", sa.Column("packs", sa.Text(), nullable=False, server_default="[]"))
+    op.add_column("devices", sa.Column("languages", sa.Text(), nullable=False, server_default="[]"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("devices") as batch:
-        batch.drop_column("languages")
-        batch.drop_column("packs")
+    op.drop_column("devices", "languages")
+    op.drop_column("devices", "packs")
