@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from edge.audio.endpoint import EndpointOptions
 from edge.audio.vad import VadOptions
 from edge.counter.messages import Error, GlossaryChanged, Notice, ServerMessage
 from edge.counter.pairing import LOOPBACK_HOSTS
 from edge.counter.phrases import PhraseBook
 from edge.counter.protocol import PROTOCOL_VERSION
 from edge.errors import AudioDeviceError, EdgeError
+from edge.speech.streaming import StreamingOptions
 from glossary.languages import ENGLISH_NAMES, NATIVE_NAMES, RESIDENT_LANGUAGES, STAFF_LANGUAGE
 
 if TYPE_CHECKING:
@@ -64,6 +66,10 @@ class CounterOptions:
         pairing: Tablets on other addresses must pair with the device's code (None: only when the
             counter listens on a non-loopback address).
         trusted_hosts: Client addresses that never need pairing (the device itself).
+        live_transcript: Recognise while the speaker speaks: tentative transcripts on the page, a
+            shorter final decode, hands-free end-pointing that waits for the end of a sentence.
+        streaming: Cadence and reuse of recognition while speaking.
+        endpoint: Hands-free end-of-utterance silences (finished / unfinished sentence).
     """
 
     idle_timeout_s: float = 120.0
@@ -80,6 +86,9 @@ class CounterOptions:
     speak_to_clerk: bool = True
     pairing: bool | None = None
     trusted_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    live_transcript: bool = True
+    streaming: StreamingOptions = field(default_factory=StreamingOptions)
+    endpoint: EndpointOptions = field(default_factory=EndpointOptions)
 
     @classmethod
     def from_settings(cls, settings: EdgeSettings, **overrides: Any) -> CounterOptions:

@@ -100,10 +100,14 @@ class TurnRunner:
 
     # -- turns ------------------------------------------------------------------------------------
 
-    async def audio_turn(self, speaker: str, audio: np.ndarray) -> None:
+    async def audio_turn(self, speaker: str, audio: np.ndarray, live: Any | None = None) -> None:
+        """A spoken turn; ``live``: the ``StreamingRecognizer`` that heard it as it was spoken."""
         pipe = self.service.pipeline
         conversation_id = self.conversation.conversation_id
+        streamed = None
         try:
+            if live is not None:  # wait (in a worker) for a tentative decode still running
+                streamed = await asyncio.to_thread(live.finish)
             source, target = self.conversation.pair(speaker)  # type: ignore[arg-type]
             if target is None:
                 self.host.send(m.Error("choose the resident's language first", "no_language"))
@@ -115,7 +119,9 @@ class TurnRunner:
             self.host.send(m.TurnStarted(turn_id, speaker, "speech"))
             hold = self._hold_speech(target)
             emit = self._emitter(turn_id, speaker, "speech", hold)
-            extra = {"speak": False} if hold or self._clerk_muted(speaker) else {}
+            extra: dict[str, Any] = {"speak": False} if hold or self._clerk_muted(speaker) else {}
+            if streamed is not None:
+                extra["streamed"] = streamed
             try:
                 result = await self.service.run_locked(
                     pipe.run_turn, audio, source or "auto", target, emit, **extra
@@ -143,6 +149,8 @@ class TurnRunner:
                 self._propose(result.source_language, getattr(result.transcript, "language_probability", 0.0))
             await self._finish_turn(turn, result)
         finally:
+            if streamed is not None:
+                streamed.discard()
             self.host.busy = False
             self.host.turn_finished()
             self.host.send_state()
