@@ -86,6 +86,7 @@ CLIENT_MESSAGES: Final = (
     "text",
     "speak",
     "playback",
+    "clerk_voice",
     "end_conversation",
 )
 
