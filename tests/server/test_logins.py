@@ -109,6 +109,8 @@ def test_api_token_replaces_basic(server: App, verifies: list[str]) -> None:
     device = {"Authorization": f"Bearer {device_token}"}
     assert client.get("/api/v1/admin/fleet", headers=device).status_code == 401
     assert client.get("/api/v1/glossary/current", headers=bearer).status_code == 401  # not a device
+    assert client.delete("/api/v1/admin/token", headers=bearer).status_code == 204
+    assert client.get("/api/v1/admin/fleet", headers=bearer).status_code == 401  # ended
 
 
 def test_console_session_cookie_and_csrf(server: App) -> None:
