@@ -123,6 +123,9 @@ def test_export_and_console_show_no_cell_under_five(server: App, posted: dict[st
         for number in re.findall(r"<td>(\d+)</td>", table):
             assert int(number) >= THRESHOLD, table
     assert "welfare.jido_teate" not in html
+    quality = re.search(r'<table id="quality">.*?</table>', html, re.S).group(0)  # type: ignore[union-attr]
+    assert "1to2s" in quality and "<td>7</td>" in quality  # 7 turns in one latency bucket: shown
+    assert "&lt;5" in quality  # the one flagged turn: counted, not shown as 1
 
 
 def test_batch_ids_are_per_device_and_count_once(server: App, posted: dict[str, str]) -> None:
