@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from server_helpers import Admin, Tamper, make_glossary, usage_row
 
 from bench.fleet import ServerProcess
 from edge.sync.client import SyncClient, SyncOptions
 from edge.sync.outbox import Outbox, OutboxOptions, TurnUsage
+from tests.support.central import Admin, Tamper, make_glossary, usage_row
 
 
 def _device(

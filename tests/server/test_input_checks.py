@@ -10,12 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from inprocess import ADMIN, ADMIN_PASSWORD, ADMIN_USER, App, running_app
-from server_helpers import make_glossary
 
 from glossary.errors import GlossaryError
 from glossary.io import write_csv_dir
 from glossary.schema import Glossary
+from tests.support.central import make_glossary
+from tests.support.inprocess import ADMIN, ADMIN_PASSWORD, ADMIN_USER, App, running_app
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from inprocess import ADMIN, ADMIN_PASSWORD, ADMIN_USER, App, running_app
+
+from tests.support.inprocess import ADMIN, ADMIN_PASSWORD, ADMIN_USER, App, running_app
 
 FREE = 3
 

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from inprocess import ADMIN, App, basic, drive, running_app
+
+from tests.support.inprocess import ADMIN, App, basic, drive, running_app
 
 MIB = 1024 * 1024
 

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from inprocess import ADMIN, ADMIN_PASSWORD, ADMIN_USER, App, running_app
-from server_helpers import usage_row
+
+from tests.support.central import usage_row
+from tests.support.inprocess import ADMIN, ADMIN_PASSWORD, ADMIN_USER, App, running_app
 
 THRESHOLD = 5
 
