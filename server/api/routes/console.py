@@ -18,8 +18,8 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from contracts.usage import USAGE_KINDS
 from glossary.schema import Glossary
-from glossary.usage import USAGE_KINDS
 from server import crud, reports, usage_counts
 from server.api.deps import SessionDep, check_admin_password
 from server.api.routes.devices import device_public
