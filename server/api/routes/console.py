@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from contracts.usage import USAGE_KINDS
 from glossary.schema import Glossary
 from server import crud, pack_report, reports, usage_counts
 from server.api.deps import SessionDep, check_admin_password
@@ -322,6 +323,9 @@ def glossary_rollback(
 
 # --- usage ---------------------------------------------------------------------------------------
 
+#: Counters shown per week as a quality table (fleet-wide, suppressed like everything else).
+QUALITY_KINDS = ("term_fallback", "duration", "langid_mismatch", "flagged")
+
 #: How many weeks back a usage view reaches (0: all); ten years at most, else 422.
 WeeksQuery = Annotated[int, Query(ge=0, le=520)]
 
@@ -340,7 +344,8 @@ def usage_page(request: Request, session: SessionDep, row: ConsoleDep, weeks: We
     """Usage charts of the last ``weeks`` weeks, small cells suppressed."""
     threshold = server_state(request).settings.suppress_below_turns
     rows = usage_counts.turn_rows(session=session, since=_since(weeks))
-    items = usage_counts.item_rows(session=session, kinds=("term", "phrase"), since=_since(weeks))
+    items = usage_counts.item_rows(session=session, kinds=USAGE_KINDS, since=_since(weeks))
+    quality = [item for item in items if item[2] in QUALITY_KINDS]
     context = {
         "row": row,
         "page": "usage",
@@ -350,6 +355,7 @@ def usage_page(request: Request, session: SessionDep, row: ConsoleDep, weeks: We
         "site_week": reports.site_week_cells(rows, threshold),
         "top_terms": reports.top_items(items, "term", threshold),
         "top_phrases": reports.top_items(items, "phrase", threshold),
+        "quality": reports.totals([], quality, threshold, by_week=True),
         "empty": not rows,
     }
     return _render(request, "usage.html", context)
