@@ -47,6 +47,9 @@ def bench(
     clip: list[str] = typer.Option([], "--clip", help="Only this clip (manifest file name); repeatable."),
     chart: bool = typer.Option(True, "--chart/--no-chart", help="Draw chart.png."),
     extras: bool = typer.Option(True, "--extras/--no-extras", help="Memory probe and MT shape table."),
+    browser: bool = typer.Option(
+        True, "--browser/--no-browser", help="The counter page in chromium per config (full runs)."
+    ),
 ) -> None:
     """Run the latency benchmark (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
@@ -71,6 +74,7 @@ def bench(
         chart=chart,
         memory_probe=extras,
         mt_shapes=extras,
+        browser=browser,
     )
     try:
         results = run_benchmark(options, progress=lambda msg: console.log(msg))

@@ -50,6 +50,7 @@ class Hello(ServerMessage):
     max_frame_bytes: int
     confirm_before_speaking: bool
     glossary_version: str | None
+    speak_to_clerk: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,21 @@ class Vad(ServerMessage):
 
     TYPE: ClassVar[str] = "vad"
     event: str
+
+
+@dataclass(frozen=True)
+class TranscriptPartial(ServerMessage):
+    """A tentative transcript of the speech so far, while the speaker speaks (shown greyed);
+    ``stable`` is the start of ``text`` that will not change."""
+
+    TYPE: ClassVar[str] = "transcript_partial"
+    speaker: str
+    text: str
+    stable: str
+    language: str
+    index: int
+    audio_s: float
+    finished: bool
 
 
 @dataclass(frozen=True)
@@ -207,7 +223,7 @@ class ConversationEnded(ServerMessage):
 SERVER_MESSAGES: dict[str, type[ServerMessage]] = {
     cls.TYPE: cls
     for cls in (
-        Hello, State, Vad, TurnStarted, Transcript, Translation, BackTranslation, SpeechAudio, SpeechEnd,
-        TurnEnd, GlossaryChanged, Notice, Error, ConversationEnded,
+        Hello, State, Vad, TranscriptPartial, TurnStarted, Transcript, Translation, BackTranslation,
+        SpeechAudio, SpeechEnd, TurnEnd, GlossaryChanged, Notice, Error, ConversationEnded,
     )
 }  # fmt: skip

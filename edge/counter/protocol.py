@@ -7,22 +7,27 @@ Client → server, JSON text frames ``{"type": ..., ...}``:
                                                     open the microphone for one speaker (``device``: the
                                                     device microphone, a PortAudio index or name part)
     stop             {}                             push-to-talk released / hands-free off
+    end_utterance    {}                             hands-free: the speaker tapped "done" (end it now)
     set_language     {language}                     the resident chose or confirmed: locks the pair
     edit             {turn_id, text}                correct what was heard → re-translate, re-speak
     phrase           {phrase_id}                    a phrase book sentence (no MT)
     text             {speaker, text}                a typed turn
     speak            {turn_id}                      "OK, speak": speak a turn held for confirmation
     playback         {playing: bool}                the page is (not) playing speech: mic muted
+    clerk_voice      {on: bool}                     speak the resident's replies to the clerk in Japanese
     end_conversation {}                             erase everything now
 Client → server, binary frames: 16 kHz mono int16 little-endian PCM (after ``start``; at most
     ``max_frame_bytes`` each, an even number of bytes).
 
 Server → client, JSON text frames:
     hello            {protocol, version, sample_rate, max_frame_bytes, confirm_before_speaking,
-                      glossary_version}
+                      glossary_version, speak_to_clerk}
     state            {conversation_id, resident_language, locked, proposed_language, turns,
                       recording: {speaker, mode, source} | null, busy, idle_timeout_s}
     vad              {event: "speech_started"|"speech_stopped"}    hands-free end-pointing
+    transcript_partial {speaker, text, stable, language, index, audio_s, finished}
+                     a tentative transcript of the speech so far, while the speaker speaks (the page
+                     shows it greyed); ``stable``: the start of ``text`` that will not change
     turn_started     {turn_id, speaker, kind}
     transcript       {turn_id, speaker, text, language, terms, term_info, kind, ruby_html}
                      ruby_html: Japanese only, escaped HTML with <ruby> furigana (the page's toggle)
@@ -75,12 +80,14 @@ CLIENT_MESSAGES: Final = (
     "hello",
     "start",
     "stop",
+    "end_utterance",
     "set_language",
     "edit",
     "phrase",
     "text",
     "speak",
     "playback",
+    "clerk_voice",
     "end_conversation",
 )
 

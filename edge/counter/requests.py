@@ -114,6 +114,13 @@ class Stop(ClientRequest):
 
 
 @dataclass(frozen=True)
+class EndUtterance(ClientRequest):
+    """``end_utterance``: hands-free, the speaker tapped "done": end the utterance now."""
+
+    TYPE: ClassVar[str] = "end_utterance"
+
+
+@dataclass(frozen=True)
 class SetLanguage(ClientRequest):
     """``set_language``: the resident chose or confirmed a language (locks the pair)."""
 
@@ -198,6 +205,21 @@ class Playback(ClientRequest):
 
 
 @dataclass(frozen=True)
+class ClerkVoice(ClientRequest):
+    """``clerk_voice``: speak the resident's translated replies to the clerk in Japanese, or not."""
+
+    TYPE: ClassVar[str] = "clerk_voice"
+    on: bool
+
+    @classmethod
+    def from_dict(cls, message: dict[str, Any]) -> ClerkVoice:
+        value = message.get("on")
+        if not isinstance(value, bool):
+            raise ProtocolError("clerk_voice needs on: true or false")
+        return cls(value)
+
+
+@dataclass(frozen=True)
 class EndConversation(ClientRequest):
     """``end_conversation``: erase everything now."""
 
@@ -206,8 +228,8 @@ class EndConversation(ClientRequest):
 
 REQUESTS: dict[str, type[ClientRequest]] = {
     cls.TYPE: cls
-    for cls in (HelloRequest, Start, Stop, SetLanguage, Edit, PhraseRequest, TextTurn, Speak, Playback,
-                EndConversation)
+    for cls in (HelloRequest, Start, Stop, EndUtterance, SetLanguage, Edit, PhraseRequest, TextTurn, Speak,
+                Playback, ClerkVoice, EndConversation)
 }  # fmt: skip
 
 

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from edge.audio.endpoint import EndpointOptions
 from edge.audio.vad import VadOptions
 from edge.counter.messages import Error, GlossaryChanged, Notice, ServerMessage
 from edge.counter.pairing import LOOPBACK_HOSTS
 from edge.counter.phrases import PhraseBook
 from edge.counter.protocol import PROTOCOL_VERSION
 from edge.errors import AudioDeviceError, EdgeError
+from edge.speech.streaming import StreamingOptions
 from glossary.languages import ENGLISH_NAMES, NATIVE_NAMES, RESIDENT_LANGUAGES, STAFF_LANGUAGE
 
 if TYPE_CHECKING:
@@ -59,9 +61,15 @@ class CounterOptions:
         reviewed_only: Offer reviewed phrases only and withhold draft terms' translations.
         mic_device: The device microphone: PortAudio index or part of its name (None = default input).
         confirm_before_speaking: Show each translation and speak it only after "OK, speak" (bool).
+        speak_to_clerk: Speak the resident's translated replies to the clerk in Japanese, at first (the
+            clerk switches it per conversation page with ``clerk_voice``).
         pairing: Tablets on other addresses must pair with the device's code (None: only when the
             counter listens on a non-loopback address).
         trusted_hosts: Client addresses that never need pairing (the device itself).
+        live_transcript: Recognise while the speaker speaks: tentative transcripts on the page, a
+            shorter final decode, hands-free end-pointing that waits for the end of a sentence.
+        streaming: Cadence and reuse of recognition while speaking.
+        endpoint: Hands-free end-of-utterance silences (finished / unfinished sentence).
     """
 
     idle_timeout_s: float = 120.0
@@ -75,8 +83,12 @@ class CounterOptions:
     reviewed_only: bool = False
     mic_device: int | str | None = None
     confirm_before_speaking: bool = False
+    speak_to_clerk: bool = True
     pairing: bool | None = None
     trusted_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    live_transcript: bool = True
+    streaming: StreamingOptions = field(default_factory=StreamingOptions)
+    endpoint: EndpointOptions = field(default_factory=EndpointOptions)
 
     @classmethod
     def from_settings(cls, settings: EdgeSettings, **overrides: Any) -> CounterOptions:
@@ -88,6 +100,7 @@ class CounterOptions:
             "idle_timeout_s": settings.idle_timeout_s,
             "reviewed_only": settings.reviewed_only,
             "confirm_before_speaking": settings.confirm_before_speaking,
+            "speak_to_clerk": settings.speak_to_clerk,
             "back_translation": settings.back_translation,
         }
         return cls(**{**values, **overrides})

@@ -82,6 +82,10 @@ class TurnRunner:
         """True when this turn's speech waits for "OK, speak" (the mode is on and a voice exists)."""
         return self.options.confirm_before_speaking and self.service.voice_for(target) is not None
 
+    def _clerk_muted(self, speaker: str) -> bool:
+        """True when the resident's reply must not be spoken to the clerk (the clerk turned it off)."""
+        return speaker == "resident" and not getattr(self.host, "clerk_voice", True)
+
     async def confirmed_speech(self, turn: Turn) -> None:
         pipe = self.service.pipeline
         try:
@@ -96,10 +100,14 @@ class TurnRunner:
 
     # -- turns ------------------------------------------------------------------------------------
 
-    async def audio_turn(self, speaker: str, audio: np.ndarray) -> None:
+    async def audio_turn(self, speaker: str, audio: np.ndarray, live: Any | None = None) -> None:
+        """A spoken turn; ``live``: the ``StreamingRecognizer`` that heard it as it was spoken."""
         pipe = self.service.pipeline
         conversation_id = self.conversation.conversation_id
+        streamed = None
         try:
+            if live is not None:  # wait (in a worker) for a tentative decode still running
+                streamed = await asyncio.to_thread(live.finish)
             source, target = self.conversation.pair(speaker)  # type: ignore[arg-type]
             if target is None:
                 self.host.send(m.Error("choose the resident's language first", "no_language"))
@@ -111,7 +119,9 @@ class TurnRunner:
             self.host.send(m.TurnStarted(turn_id, speaker, "speech"))
             hold = self._hold_speech(target)
             emit = self._emitter(turn_id, speaker, "speech", hold)
-            extra = {"speak": False} if hold else {}
+            extra: dict[str, Any] = {"speak": False} if hold or self._clerk_muted(speaker) else {}
+            if streamed is not None:
+                extra["streamed"] = streamed
             try:
                 result = await self.service.run_locked(
                     pipe.run_turn, audio, source or "auto", target, emit, **extra
@@ -139,6 +149,8 @@ class TurnRunner:
                 self._propose(result.source_language, getattr(result.transcript, "language_probability", 0.0))
             await self._finish_turn(turn, result)
         finally:
+            if streamed is not None:
+                streamed.discard()
             self.host.busy = False
             self.host.turn_finished()
             self.host.send_state()
@@ -163,7 +175,7 @@ class TurnRunner:
             )
             hold = self._hold_speech(turn.target_language)
             emit = self._emitter(turn.turn_id, turn.speaker, turn.kind, hold)
-            extra = {"speak": False} if hold else {}
+            extra = {"speak": False} if hold or self._clerk_muted(turn.speaker) else {}
             try:
                 result = await self.service.run_locked(
                     pipe.translate_text,

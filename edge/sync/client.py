@@ -7,6 +7,11 @@ Design decisions:
   signed version number is not lower than the installed one (a correctly signed *old* version
   replayed at the device is a downgrade and is refused). Anything else is refused, the last good
   version stays in use, and the error code goes out with the next heartbeat.
+- **Fresh statements only.** A statement carries a signed expiry the server renews while it serves the
+  version. An expired statement pulled from the network is refused; while the installed one is expired
+  the device warns (``glossary_expired`` in the heartbeat) and keeps using it: the last good version.
+- **One key per purpose.** The glossary is checked with the glossary key; model packs with the separate,
+  offline pack key (``pack.pub``); both are pinned at enrollment.
 - **Atomic install.** The envelope is written to a temp file, fsynced, the current file moves to
   ``previous.json`` and the temp file is renamed to ``current.json`` (then the directory is
   fsynced). A crash between the renames leaves ``previous.json``, which :meth:`GlossaryStore.load`
@@ -34,17 +39,20 @@ from typing import Any, Final, Literal
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import ValidationError
 
+from contracts import api
+from contracts.fleet import HeartbeatIn, HeartbeatOut
 from edge.errors import SyncError
 from edge.sync.outbox import Outbox
+from edge.sync.server_url import check_server_url
 from glossary.errors import GlossaryError, SignatureError
 from glossary.schema import Glossary
-from glossary.signing import SignedStatement, load_public_key, verify_envelope
+from glossary.signing import SignedStatement, load_public_key, statement_expired, verify_envelope
 from madoguchi.files import fsync_dir
 
 _LOGGER = logging.getLogger(__name__)
 
-API: Final = "/api/v1"
 CURRENT_FILE: Final = "current.json"
 PREVIOUS_FILE: Final = "previous.json"
 ETAG_FILE: Final = "etag"
@@ -210,7 +218,7 @@ class SyncClient:
             http: A shared HTTP client (its owner closes it); default: one of our own.
             pack_ids: Returns the installed model packs, for the heartbeat.
         """
-        self.server_url = server_url.rstrip("/")
+        self.server_url = check_server_url(server_url)
         self.options = options or SyncOptions()
         if isinstance(pubkey, Path):
             pubkey = pubkey.read_bytes()
@@ -221,6 +229,9 @@ class SyncClient:
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(timeout=self.options.timeout_s)
         self._pack_ids = pack_ids or (lambda: [])
+        #: Returns extra heartbeat fields about the device's packs (``packs``, ``languages``): ids and
+        #: codes only, never conversation data.
+        self.device_report: Callable[[], dict[str, Any]] | None = None
         self.last_error_code: str | None = None
         self.installed: InstalledGlossary | None = self.store.load()
         self.on_glossary: Callable[[InstalledGlossary], None] | None = None
@@ -256,7 +267,7 @@ class SyncClient:
         if self.installed is not None and etag_path.exists():
             headers["If-None-Match"] = etag_path.read_text(encoding="ascii").strip()
         try:
-            response = await self._http.get(f"{self.server_url}{API}/glossary/current", headers=headers)
+            response = await self._http.get(f"{self.server_url}{api.GLOSSARY_CURRENT}", headers=headers)
         except httpx.HTTPError as exc:
             return PullResult(
                 "failed", error_code=self._fail("server_unreachable", f"glossary pull: {exc!r}")
@@ -294,6 +305,13 @@ class SyncClient:
             statement = verify_envelope(self.public_key, envelope)
         except SignatureError as exc:
             return PullResult("refused", number, version, self._fail("glossary_signature", str(exc)))
+        if statement_expired(statement):
+            code = self._fail(
+                "glossary_expired",
+                f"server sent glossary version {statement.number} whose signature expired at "
+                f"{statement.expires_at}: refusing it, keeping the installed version",
+            )
+            return PullResult("refused", number, version, code)
         if self.installed is not None:
             current = self.installed.statement
             if statement.number < current.number:
@@ -308,6 +326,8 @@ class SyncClient:
                         "glossary_conflict", f"two different contents for version {current.number}"
                     )
                     return PullResult("refused", number, version, code)
+                if (statement.expires_at or "") > (current.expires_at or ""):
+                    self._store_renewal(body, statement)
                 self._save_etag(etag)
                 return PullResult("not_modified", number, version)
         try:
@@ -326,6 +346,26 @@ class SyncClient:
         if self.on_glossary is not None:
             self.on_glossary(self.installed)
         return PullResult("updated", statement.number, statement.version)
+
+    def _store_renewal(self, body: bytes, statement: SignedStatement) -> None:
+        """The same version with a renewed expiry: keep the fresher signed statement."""
+        try:
+            self.store.install(body)
+        except OSError as exc:
+            self._fail("disk_write", f"cannot store the renewed glossary statement: {exc}")
+            return
+        assert self.installed is not None
+        self.installed = InstalledGlossary(statement, self.installed.glossary)
+
+    def check_expiry(self) -> str | None:
+        """Warn while the installed glossary's signed statement is expired (it stays in use)."""
+        if self.installed is None or not statement_expired(self.installed.statement):
+            return None
+        return self._fail(
+            "glossary_expired",
+            f"the installed glossary version {self.installed.statement.number} expired at "
+            f"{self.installed.statement.expires_at} and the server has not renewed it; keeping it in use",
+        )
 
     def _save_etag(self, etag: str | None) -> None:
         path = self.store.directory / ETAG_FILE
@@ -353,7 +393,7 @@ class SyncClient:
                 break
             try:
                 response = await self._http.post(
-                    f"{self.server_url}{API}/usage",
+                    f"{self.server_url}{api.USAGE}",
                     content=batch.body,
                     headers={**self._headers, "Content-Type": "application/json"},
                 )
@@ -391,7 +431,13 @@ class SyncClient:
             ).free
         except OSError:
             free = None
-        return {
+        extra: dict[str, Any] = {}
+        if self.device_report is not None:
+            try:
+                extra = self.device_report()
+            except Exception as exc:  # the report is an aid: the heartbeat goes out without it
+                _LOGGER.warning("pack report for the heartbeat failed: %s", type(exc).__name__)
+        fields: dict[str, Any] = {
             "app_version": self.options.app_version,
             "glossary_version": version,
             "glossary_number": number,
@@ -399,12 +445,18 @@ class SyncClient:
             "free_disk_bytes": free,
             "last_error_code": self.last_error_code,
         }
+        try:
+            payload = HeartbeatIn(**fields, **extra)
+        except ValidationError as exc:  # a pack report the server would refuse: send the basics
+            _LOGGER.warning("pack report left out of the heartbeat: %d invalid fields", exc.error_count())
+            payload = HeartbeatIn(**fields)
+        return payload.model_dump(mode="json")
 
     async def heartbeat(self) -> dict[str, Any] | None:
         """Report the device state; returns the server's reply (server time, wanted packs) or None."""
         try:
             response = await self._http.post(
-                f"{self.server_url}{API}/heartbeat", json=self.heartbeat_payload(), headers=self._headers
+                f"{self.server_url}{api.HEARTBEAT}", json=self.heartbeat_payload(), headers=self._headers
             )
         except httpx.HTTPError as exc:
             self._fail("server_unreachable", f"heartbeat: {exc!r}")
@@ -415,7 +467,11 @@ class SyncClient:
                 f"heartbeat: HTTP {response.status_code}",
             )
             return None
-        reply: dict[str, Any] = response.json()
+        try:
+            reply: dict[str, Any] = HeartbeatOut.model_validate_json(response.content).model_dump(mode="json")
+        except ValidationError as exc:
+            self._fail("server_error", f"heartbeat: malformed reply ({exc.error_count()} errors)")
+            return None
         if self.on_heartbeat_reply is not None:
             self.on_heartbeat_reply(reply)
         return reply
@@ -427,6 +483,9 @@ class SyncClient:
         self.last_error_code = None
         pull = await self.pull_glossary()
         codes = [pull.error_code] if pull.error_code else []
+        expired = self.check_expiry()
+        if expired and expired not in codes:
+            codes.append(expired)
         batches, turns = await self.send_usage(force=force_usage)
         if self.last_error_code and self.last_error_code not in codes:
             codes.append(self.last_error_code)
@@ -457,8 +516,11 @@ class Enrollment:
     server_url: str
     token_path: Path
     pubkey_path: Path
+    """The glossary key (``server.pub``)."""
     glossary_dir: Path
     outbox_path: Path
+    pack_key_path: Path
+    """The pack key (``pack.pub``): model packs from the server verify with it and nothing else."""
 
 
 def enrollment_paths(
@@ -475,6 +537,7 @@ def enrollment_paths(
         pubkey_path=pubkey_path or home / "server.pub",
         glossary_dir=home / "glossary",
         outbox_path=home / "outbox.db",
+        pack_key_path=home / "pack.pub",
     )
 
 
@@ -486,23 +549,29 @@ def enroll(
     *,
     token_path: Path | None = None,
     pubkey_path: Path | None = None,
+    pack_key_file: Path | None = None,
     timeout_s: float = 15.0,
 ) -> PullResult:
-    """Enroll this device: check the token and key against the server, store them, pull the glossary.
+    """Enroll this device: check the token and keys against the server, store them, pull the glossary.
+
+    ``pubkey_file`` is the server's glossary key; ``pack_key_file`` the separate (offline) pack key that
+    model packs from the server must be signed with (without it the device takes no packs from the server).
 
     Raises:
-        SyncError: the key file is not an Ed25519 public key, the server is unreachable, the token
-            is refused, or the server's glossary does not verify with the key.
+        SyncError: plain http to another machine, a key file that is not an Ed25519 public key, one key
+            given for both purposes, the server unreachable, the token refused, or the server's glossary
+            not verifying with the glossary key.
     """
-    try:
-        key_bytes = pubkey_file.read_bytes()
-        load_public_key(key_bytes)
-    except OSError as exc:
+    server_url = check_server_url(server_url)
+    key_bytes = _read_key(pubkey_file, "glossary")
+    pack_key = _read_key(pack_key_file, "pack") if pack_key_file is not None else None
+    if pack_key is not None and load_public_key(pack_key).public_bytes_raw() == (
+        load_public_key(key_bytes).public_bytes_raw()
+    ):
         raise SyncError(
-            f"cannot read public key {pubkey_file}: {exc.strerror or exc}; ask IT for the server's key file"
-        ) from exc
-    except SignatureError as exc:
-        raise SyncError(f"{pubkey_file}: {exc}") from exc
+            f"{pack_key_file} is the glossary key: the pack key must be a separate key "
+            "(madoguchi server keygen --purpose pack), so a server key alone cannot push model packs"
+        )
     paths = enrollment_paths(home, token_path, pubkey_path)
 
     async def _pull() -> PullResult:
@@ -536,9 +605,25 @@ def enroll(
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(token + "\n")
     paths.pubkey_path.write_bytes(key_bytes)
+    if pack_key is not None:
+        paths.pack_key_path.write_bytes(pack_key)
     (home / SERVER_FILE).write_text(json.dumps({"server_url": server_url.rstrip("/")}), encoding="utf-8")
     _LOGGER.info("enrolled with %s (glossary %s)", server_url, result.version)
     return result
+
+
+def _read_key(path: Path, purpose: str) -> bytes:
+    try:
+        data = path.read_bytes()
+        load_public_key(data)
+    except OSError as exc:
+        raise SyncError(
+            f"cannot read the {purpose} key {path}: {exc.strerror or exc}; "
+            f"ask IT for the {purpose}-signing.pub file"
+        ) from exc
+    except SignatureError as exc:
+        raise SyncError(f"{path}: {exc}") from exc
+    return data
 
 
 def client_from_home(
@@ -559,7 +644,8 @@ def client_from_home(
     url = server_url or paths.server_url
     if not url or not paths.token_path.exists() or not paths.pubkey_path.exists():
         raise SyncError(
-            "this device is not enrolled (run: madoguchi edge enroll --server URL --token T --pubkey FILE)"
+            "this device is not enrolled (run: madoguchi edge enroll --server URL --token-file FILE "
+            "--glossary-key glossary-signing.pub --pack-key pack-signing.pub)"
         )
     token = paths.token_path.read_text(encoding="ascii").strip()
     return SyncClient(

@@ -32,7 +32,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -46,6 +46,9 @@ from edge.speech.tts import ReadingSegment, Synthesizer
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, STAFF_LANGUAGE
 
 PIVOT_LANGUAGE = "en"
+
+if TYPE_CHECKING:
+    from edge.speech.streaming import StreamedSpeech
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -218,10 +221,12 @@ class TurnPipeline:
             EngineUnavailable: the ASR model is missing or corrupt.
         """
         from edge import engines
+        from edge.memory import release_free_memory
 
         started = time.perf_counter()
         store = engines.open_store(settings)
         transcriber, asr_pack = engines.load_transcriber(settings, store)
+        release_free_memory()  # the model file's read buffers (each load below likewise)
         voice_refs = engines.find_voices(settings, store)
         wanted = {lang for pair in pairs for lang in pair} if pairs is not None else set(settings.languages)
         if EASY_JAPANESE in wanted:
@@ -237,6 +242,7 @@ class TurnPipeline:
                 others = [lang for lang in settings.languages if lang != "ja"]
                 pairs = [(a, b) for lang in others for a, b in (("ja", lang), (lang, "ja"))]
             router.warm([pair for pair in pairs if pair[0] != AUTO])
+            release_free_memory()
         easy = _load_easy_japanese()
         if warm:
             if easy is not None:
@@ -244,6 +250,7 @@ class TurnPipeline:
             transcriber.warm()
             for voice in voices.values():
                 voice.warm()
+        release_free_memory()
         _LOGGER.info(
             "turn pipeline ready in %.1f s (ASR %s, voices %s)",
             time.perf_counter() - started,
@@ -272,6 +279,7 @@ class TurnPipeline:
         on_event: EventHandler | None = None,
         *,
         speak: bool = True,
+        streamed: StreamedSpeech | None = None,
     ) -> TurnResult:
         """Translate one spoken utterance.
 
@@ -282,6 +290,9 @@ class TurnPipeline:
             on_event: Called with each event as the turn progresses (same thread).
             speak: Synthesise the translation (False: text only, e.g. the counter's "confirm before
                 speaking" mode speaks later with ``speak_text``).
+            streamed: The tentative work done while the speaker spoke (``edge.streaming``): the final
+                transcript reuses it or decodes with its stable prefix; speculative translations are
+                reused when the final text is the same.
 
         Returns:
             The ``TurnResult``.
@@ -291,7 +302,7 @@ class TurnPipeline:
         """
         emit = on_event or _ignore
         try:
-            return self._run_turn(audio, source, target, emit, speak)
+            return self._run_turn(audio, source, target, emit, speak, streamed)
         except EdgeError as exc:
             emit(TurnError(text=str(exc), code=exc.code))
             raise
@@ -368,7 +379,13 @@ class TurnPipeline:
     # -- steps -----------------------------------------------------------------------------------------
 
     def _run_turn(
-        self, audio: np.ndarray, source: str, target: str, emit: EventHandler, speak: bool = True
+        self,
+        audio: np.ndarray,
+        source: str,
+        target: str,
+        emit: EventHandler,
+        speak: bool = True,
+        streamed: StreamedSpeech | None = None,
     ) -> TurnResult:
         started = time.perf_counter()
         source = self._check_language(source, "source", allow_auto=True)
@@ -380,7 +397,8 @@ class TurnPipeline:
         speech = trim_silence(audio, self.vad_options).audio
         vad_ms = _ms(clock)
         clock = time.perf_counter()
-        transcript = self.transcriber.transcribe(speech, None if source == AUTO else source)
+        transcribe = streamed.transcribe if streamed is not None else self.transcriber.transcribe
+        transcript = transcribe(speech, None if source == AUTO else source)
         asr_ms = _ms(clock)
         emit(
             TranscriptEvent(
@@ -402,7 +420,7 @@ class TurnPipeline:
             emit(Notice(text=result.notices[-1], code="empty_transcript"))
             result.timings_ms["total"] = _ms(started)
             return result
-        self._translate_and_speak(result, speech, transcript, emit, started, speak)
+        self._translate_and_speak(result, speech, transcript, emit, started, speak, streamed)
         return result
 
     def _translate_and_speak(
@@ -413,9 +431,10 @@ class TurnPipeline:
         emit: EventHandler,
         started: float,
         speak: bool = True,
+        streamed: StreamedSpeech | None = None,
     ) -> None:
         clock = time.perf_counter()
-        self._translate(result, speech, emit)
+        self._translate(result, speech, emit, streamed)
         result.timings_ms["mt"] = _ms(clock)
         if result.target_text:
             emit(
@@ -444,7 +463,13 @@ class TurnPipeline:
                 "turn %s→%s timings %s", result.source_language, result.target_language, result.timings_ms
             )
 
-    def _translate(self, result: TurnResult, speech: np.ndarray | None, emit: EventHandler) -> None:
+    def _translate(
+        self,
+        result: TurnResult,
+        speech: np.ndarray | None,
+        emit: EventHandler,
+        streamed: StreamedSpeech | None = None,
+    ) -> None:
         source, target = result.source_language, result.target_language
         if target == EASY_JAPANESE:
             self._easy_japanese(result, emit)
@@ -460,7 +485,8 @@ class TurnPipeline:
                 mt_text = easy.pre_edit(mt_text)
                 result.mt_input = mt_text if mt_text != result.source_text else None
             try:
-                translation = router.translate(mt_text, source, target)
+                speculative = streamed.translation(mt_text, source, target) if streamed else None
+                translation = speculative or router.translate(mt_text, source, target)
             except MtUnavailable as exc:
                 _LOGGER.warning("MT unavailable: %s", exc)
             except Exception as exc:  # a crash of the MT runtime: show the transcript, keep the session
@@ -481,7 +507,9 @@ class TurnPipeline:
             return
         hint = self._missing_mt_hint(source, target)
         if target == "en" and speech is not None and self.transcriber is not None:
-            translated = self.transcriber.transcribe(speech, source, task="translate", reuse_encoding=True)
+            translated = (streamed.whisper_translation(speech, source) if streamed else None) or (
+                self.transcriber.transcribe(speech, source, task="translate", reuse_encoding=True)
+            )
             result.target_text, result.mt_engine = translated.text, "whisper-translate"
             self._notice(result, emit, f"{hint}; using Whisper's own speech translation", "whisper_translate")
             return

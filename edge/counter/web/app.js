@@ -20,6 +20,8 @@
     serverTimingsMs: [],
     errors: [],
     notices: [],
+    partials: 0, // transcript_partial messages shown
+    firstPartialMs: [], // start of talking -> first tentative text, per recording
   });
 
   const state = {
@@ -39,6 +41,7 @@
     turnStopAt: {}, // turn_id -> stop time
     turnAudio: {}, // turn_id -> [wav base64]
     turns: {}, // turn_id -> {speaker, source, target}
+    talkStartAt: null, // performance.now() when this page started recording
     fontScale: Number(localStorage.getItem("madoguchi.fontScale") || "1"),
   };
 
@@ -192,7 +195,40 @@
     input.focus();
   }
 
+  // The tentative transcript: greyed, on the speaker's side, replaced by the turn once it starts.
+  function liveNode(speaker) {
+    const list = $(`${speaker === "clerk" ? "clerk" : "resident"}-turns`);
+    let node = list.querySelector("li.live");
+    if (!node) {
+      node = el("li", { className: `turn mine live from-${speaker}` });
+      node.appendChild(el("p", { className: "heard tentative" }));
+      node.setAttribute("aria-live", "polite");
+      list.appendChild(node);
+    }
+    return node;
+  }
+
+  function clearLive() {
+    for (const node of document.querySelectorAll("li.live")) node.remove();
+  }
+
+  function onTranscriptPartial(msg) {
+    const node = liveNode(msg.speaker);
+    const heard = node.querySelector(".heard");
+    heard.lang = msg.language || "";
+    heard.textContent = "";
+    const stable = msg.text.startsWith(msg.stable) ? msg.stable : "";
+    heard.appendChild(el("span", { className: "stable" }, stable));
+    heard.appendChild(el("span", { className: "unstable" }, msg.text.slice(stable.length)));
+    node.scrollIntoView({ block: "nearest" });
+    stats.partials += 1;
+    if (msg.index === 0 && state.talkStartAt !== null) {
+      stats.firstPartialMs.push(Math.round(performance.now() - state.talkStartAt));
+    }
+  }
+
   function onTurnStarted(msg) {
+    clearLive();
     state.turns[msg.turn_id] = { speaker: msg.speaker };
     if (state.stopAt !== null) {
       state.turnStopAt[msg.turn_id] = state.stopAt;
@@ -347,6 +383,7 @@
     document.body.dataset.residentLanguage = msg.resident_language || "";
     document.body.dataset.locked = msg.locked ? "1" : "0";
     state.serverRecording = msg.recording;
+    if (!msg.recording && !msg.busy) clearLive();
     for (const button of document.querySelectorAll(".talk")) {
       const on = !!(msg.recording && msg.recording.speaker === button.dataset.speaker);
       button.classList.toggle("recording", on);
@@ -361,6 +398,7 @@
     state.turnAudio = {};
     state.turnStopAt = {};
     state.stopAt = null;
+    clearLive();
     $("term-popup").hidden = true;
     $("clerk-text").value = "";
     $("resident-text").value = "";
@@ -619,17 +657,29 @@
     }
     if (mode === "ptt" && state.pressed !== speaker) return; // released before the mic opened
     state.recording = { speaker, mode, source };
+    state.talkStartAt = performance.now();
+    clearLive();
     send({ type: "start", speaker, mode, sample_rate: TARGET_RATE, source, device });
     renderTalkLabels();
   }
 
   function stopTalking() {
     state.pressed = null;
+    for (const done of document.querySelectorAll(".done")) done.hidden = true;
     if (!state.recording) return;
     if (state.recording.mode === "ptt") state.stopAt = performance.now();
     state.recording = null;
     send({ type: "stop" });
     renderTalkLabels();
+  }
+
+  function bindDoneButtons() {
+    for (const done of document.querySelectorAll(".done")) {
+      done.addEventListener("click", () => {
+        done.hidden = true;
+        if (state.recording && state.recording.mode === "handsfree") send({ type: "end_utterance" });
+      });
+    }
   }
 
   function bindTalkButton(button) {
@@ -688,10 +738,11 @@
   // ---------------------------------------------------------------- connection
 
   const handlers = {
-    hello: () => {},
+    hello: (msg) => setClerkVoice(msg.speak_to_clerk !== false, false),
     state: onState,
     turn_started: onTurnStarted,
     transcript: onTranscript,
+    transcript_partial: onTranscriptPartial,
     translation: onTranslation,
     back_translation: onBackTranslation,
     speech_audio: onSpeechAudio,
@@ -701,6 +752,11 @@
     error: (m) => onNotice(m, true),
     vad: (m) => {
       document.body.classList.toggle("speech", m.event === "speech_started");
+      // Hands-free: while someone speaks, "done" ends the utterance at once (no waiting for silence).
+      for (const done of document.querySelectorAll(".done")) {
+        const mine = state.recording && state.recording.speaker === done.dataset.speaker;
+        done.hidden = !(mine && m.event === "speech_started");
+      }
       if (m.event === "speech_stopped") state.stopAt = performance.now();
     },
     turn_end: (m) => {
@@ -782,7 +838,17 @@
     localStorage.setItem("madoguchi.fontScale", String(state.fontScale));
   }
 
+  function setClerkVoice(on, tell) {
+    const button = $("clerk-voice");
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.textContent = on ? "返事を音声で聞く：オン" : "返事を音声で聞く：オフ";
+    if (tell) send({ type: "clerk_voice", on });
+  }
+
   function bindControls() {
+    $("clerk-voice").addEventListener("click", () => {
+      setClerkVoice($("clerk-voice").getAttribute("aria-pressed") !== "true", true);
+    });
     $("font-up").addEventListener("click", () => {
       state.fontScale = Math.min(2.5, +(state.fontScale + 0.15).toFixed(2));
       applyFont();
@@ -843,6 +909,7 @@
     });
     bindTalkButton($("clerk-talk"));
     bindTalkButton($("resident-talk"));
+    bindDoneButtons();
   }
 
   // The clerk's microphone picker: this screen's microphone, or one of the device's input devices.
