@@ -50,6 +50,8 @@ class CounterOptions:
         pairing: Tablets on other addresses must pair with the device's code (None: only when the
             counter listens on a non-loopback address).
         trusted_hosts: Client addresses that never need pairing (the device itself).
+        allowed_hosts: Names the counter answers to in ``Host`` (None: loopback names, plus the
+            device's host name, LAN address and ``lan_names`` when it listens beyond loopback).
     """
 
     idle_timeout_s: float = 120.0
@@ -65,6 +67,7 @@ class CounterOptions:
     confirm_before_speaking: bool = False
     pairing: bool | None = None
     trusted_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    allowed_hosts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
