@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from edge.errors import SyncError
 from edge.outbox import Outbox
+from edge.private_files import private_dir, write_private
 from glossary.errors import GlossaryError, SignatureError
 from glossary.schema import Glossary
 from glossary.signing import SignedStatement, load_public_key, verify_envelope
@@ -106,7 +107,7 @@ class GlossaryStore:
 
     def install(self, envelope_bytes: bytes) -> None:
         """Atomically make ``envelope_bytes`` the current version, keeping the old one as previous."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         for stale in self.directory.glob(".glossary-*.tmp"):  # left by an install cut short by a power cut
             stale.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".glossary-", suffix=".tmp", dir=self.directory)
@@ -336,7 +337,7 @@ class SyncClient:
     def _save_etag(self, etag: str | None) -> None:
         path = self.store.directory / ETAG_FILE
         if etag and etag.isascii():
-            path.write_text(etag, encoding="ascii")
+            write_private(path, etag.encode("ascii"))
         else:
             path.unlink(missing_ok=True)
 
@@ -537,10 +538,8 @@ def enroll(
             f"the server's glossary does not verify with {pubkey_file} ({result.error_code}); "
             "check that the key file is the server's glossary-signing.pub"
         )
-    home.mkdir(parents=True, exist_ok=True)
-    fd = os.open(paths.token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(token + "\n")
+    private_dir(home)
+    write_private(paths.token_path, (token + "\n").encode("ascii"))
     paths.pubkey_path.write_bytes(key_bytes)
     (home / SERVER_FILE).write_text(json.dumps({"server_url": server_url.rstrip("/")}), encoding="utf-8")
     _LOGGER.info("enrolled with %s (glossary %s)", server_url, result.version)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
-import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from edge.errors import ConfigError
+from edge.private_files import private_dir, write_private
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,8 +79,10 @@ def ensure_tls(directory: Path, names: tuple[str, ...] | None = None) -> TlsFile
     """
     names = tuple(dict.fromkeys(name.strip("[]").lower() for name in names or default_names()))
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        directory.chmod(0o700)
+        private_dir(directory)
+        for key_file in (directory / "ca.key", directory / "server.key"):
+            if key_file.exists():
+                key_file.chmod(0o600)
         ca_key, ca_cert = _ensure_ca(directory, names)
         cert_path, key_path = directory / "server.pem", directory / "server.key"
         if _needs_new_cert(cert_path, ca_cert, names):
@@ -237,6 +239,4 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     data = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    write_private(path, data)
