@@ -33,7 +33,10 @@ def bench(
         help="Comma list: baseline, tuned, tuned-m2m, +asr-window, ... or main, levers, all.",
     ),
     eval_dir: Path | None = typer.Option(
-        None, "--eval-dir", envvar="MADOGUCHI_EVAL_DIR", help="Shared evaluation data (speech/, text/)."
+        None,
+        "--eval-dir",
+        envvar="MADOGUCHI_EVAL_DIR",
+        help="Evaluation data (speech/, text/); default: tests/data for --quick, else ../shared/eval.",
     ),
     store: Path | None = typer.Option(None, "--store", help="Pack store with the ASR pack and the voices."),
     asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack id."),

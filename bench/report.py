@@ -344,7 +344,8 @@ def markdown_summary(results: dict[str, Any]) -> str:
     lines = [
         f"Run {env['date_utc']}, {env['cpu_count']} cores, {env['threads']} threads per engine, "
         f"load average {env.get('load_average_start')} → {env.get('load_average_end')}; "
-        f"{len(results['clips'])} clips; {env['mt_note']} ({', '.join(env['mt'].values())}).",
+        f"{len(results['clips'])} clips from {env.get('eval_set', 'the evaluation set')}; "
+        f"{env['mt_note']} ({', '.join(env['mt'].values())}).",
         "",
         "| config | e2e p50 ms | e2e p90 ms | /baseline | VAD | ASR enc | ASR lang-ID | ASR dec | MT | "
         "TTS 1st | TTS total | ASR RTF | ja CER % | en WER % | guard / fallback / wrong lang |",

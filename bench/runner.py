@@ -47,7 +47,8 @@ class RunOptions:
         quick: 2 short clips, tiny twins, baseline and tuned only, no memory probe or MT shape table.
         out_dir: Where results.json and chart.png go (None = ``bench-results/<UTC timestamp>``).
         configs: Comma list of configuration names (None = all, or baseline,tuned when quick).
-        eval_dir: Shared evaluation data (None = ``$MADOGUCHI_EVAL_DIR`` or ``<repo>/../shared/eval``).
+        eval_dir: Evaluation data (None = ``$MADOGUCHI_EVAL_DIR``, else ``tests/data`` for the quick
+            run, else ``<repo>/../shared/eval``).
         store_dir: Pack store holding the ASR pack and voices (None = device store, else test store).
         asr_pack: ASR pack id.
         repeats: Passes over the clips (count).
@@ -111,7 +112,7 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     configs: list[BenchConfig] = config_names(options.configs or default_configs)
     out_dir = options.out_dir or default_out_dir()
     env = environment(options.threads)
-    eval_dir = resolve_eval_dir(options.eval_dir)
+    eval_dir = resolve_eval_dir(options.eval_dir, quick=options.quick)
     if options.quick:
         clips = quick_clips(eval_dir)
         if options.clip_names:
@@ -130,7 +131,8 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
         except Exception as exc:  # one unreadable clip must not stop the run
             _LOGGER.warning("skipping clip %s: %s", clip.name, exc)
     from_eval = bool(loaded) and loaded[0][0].path.is_relative_to(eval_dir)
-    say(f"{len(loaded)} clips from {eval_dir if from_eval else 'edge/samples'}")
+    env["eval_set"] = str(eval_dir) if from_eval else "edge/samples (bundled sample)"
+    say(f"{len(loaded)} clips from {env['eval_set']}")
 
     scale = TINY_SCALE if options.quick else FULL
     say(f"preparing {scale.name} MT twins (cached under ~/.cache/madoguchi/twins)")

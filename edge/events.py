@@ -109,5 +109,6 @@ class Notice(_Event):
 
 Event = SpeechStarted | SpeechStopped | TranscriptEvent | TranslationReady | SpeechAudio | TurnError | Notice
 
-#: Contract D calls the recogniser event ``Transcript``; the ASR result class owns that name in ``edge.asr``.
+#: Contract D calls the recogniser event ``Transcript``; the ASR result class owns that name in
+#: ``edge.speech.asr``.
 Transcript = TranscriptEvent

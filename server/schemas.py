@@ -290,23 +290,31 @@ class EnrollOut(BaseModel):
 
 
 class UsageTotal(BaseModel):
-    """Summed counters, grouped by the requested keys."""
+    """Summed counters, grouped by the requested keys; ``count`` is null when under the threshold."""
 
     site: str | None = None
-    day: dt.date | None = None
-    source: str | None = None
-    target: str | None = None
-    direction: str | None = None
+    week: str | None = None
+    language: str | None = None
     kind: str
     key: str = ""
-    count: int
+    count: int | None
+    suppressed: bool
 
 
 class UsageTotalsPublic(BaseModel):
-    """Summed usage counters."""
+    """Summed usage counters, small cells suppressed (``suppress_below``)."""
 
     data: list[UsageTotal]
     count: int
+    suppress_below: int
+
+
+class AdminTokenOut(BaseModel):
+    """A short-lived admin API token (send it as ``Authorization: Bearer …``); shown once."""
+
+    token: str
+    token_type: Literal["bearer"]
+    expires_at: dt.datetime
 
 
 class Health(BaseModel):

@@ -5,17 +5,18 @@ Built once in ``main()``/``create_app`` and passed down; importing this module n
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from madoguchi import paths
+from server.core.security import PASSWORD_MEMORY_KIB, PASSWORD_TIME_COST, PasswordPolicy
+
 
 def default_home() -> Path:
-    """``$MADOGUCHI_HOME/server`` (default ``~/.local/share/madoguchi/server``)."""
-    base = os.environ.get("MADOGUCHI_HOME") or str(Path.home() / ".local" / "share" / "madoguchi")
-    return Path(base) / "server"
+    """The server's directory (``madoguchi.paths.server_home``: default ``<home>/server``)."""
+    return paths.server_home()
 
 
 class ServerSettings(BaseSettings):
@@ -58,11 +59,23 @@ class ServerSettings(BaseSettings):
     device_requests_per_minute: int = 240
     """Requests one device token may make per minute (a burst of this many, then 429; 0 = no limit)."""
 
-    password_time_cost: int = 3
+    password_time_cost: int = PASSWORD_TIME_COST
     """argon2 iterations for admin passwords (count; RFC 9106 low-memory profile)."""
 
-    password_memory_kib: int = 65536
+    password_memory_kib: int = PASSWORD_MEMORY_KIB
     """argon2 memory for admin passwords (KiB)."""
+
+    password_checks_at_once: int = Field(default=2, ge=1, le=64)
+    """Most admin password checks (argon2, ~64 MiB each) running at the same time."""
+
+    login_free_failures: int = Field(default=5, ge=1, le=1000)
+    """Failed logins per account and per client before each further failure doubles the wait."""
+
+    login_max_delay_s: float = Field(default=900.0, ge=1.0)
+    """Longest wait imposed after repeated failed logins, seconds."""
+
+    api_token_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
+    """Lifetime of an admin API token (``POST /api/v1/admin/token``), minutes."""
 
     stale_after_hours: float = 24.0
     """A device not seen for this long is highlighted as stale in the fleet view."""
@@ -83,6 +96,11 @@ class ServerSettings(BaseSettings):
         if value.startswith("postgresql://") or value.startswith("postgres://"):
             return "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
+
+    @property
+    def password_policy(self) -> PasswordPolicy:
+        """The argon2 parameters of new admin password hashes."""
+        return PasswordPolicy(time_cost=self.password_time_cost, memory_kib=self.password_memory_kib)
 
     @property
     def resolved_database_url(self) -> str:

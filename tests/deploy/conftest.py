@@ -10,7 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from deploy_helpers import can_unshare_net, madoguchi_command, run
+
+from tests.support.deploy import can_unshare_net, madoguchi_command, run
 
 BUNDLE_PACKS = ("whisper-tiny", "whisper-base")
 

@@ -7,7 +7,11 @@ import os
 import shutil
 import subprocess
 
-from deploy_helpers import outside_connects, run
+import pytest
+
+from tests.support.deploy import outside_connects, run
+
+pytestmark = pytest.mark.slow  # end to end through real processes
 
 _NETWORK_ERRORS = ("ConnectError", "Network is unreachable", "Temporary failure in name resolution",
                    "Connection refused", "getaddrinfo failed")  # fmt: skip

@@ -20,22 +20,24 @@ from pathlib import Path
 
 import httpx
 import pytest
-from deploy_helpers import REPO, run
 
 from bench.fleet import ServerProcess
-from edge.pack_sync import PackSync, PackSyncOptions, offers_from_reply
+from edge.sync.packs import PackSync, PackSyncOptions, offers_from_reply
 from models import PackStore, install_pack, verify_pack
+from tests.support.deploy import REPO, run
+from tests.support.servers import central_server
 
 PACK = "whisper-tiny"
 OLD_PACK = "piper-en_US-joe-medium"
-FAST_ARGON2 = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
 
 #: A device round in a child process (so the test can kill it like a power cut).
 _CHILD = """
 import json, sys
 from pathlib import Path
-from edge.pack_sync import PackSync, PackSyncOptions, PackOffer
+from edge.sync.packs import PackSync, PackSyncOptions, PackOffer
 from models import PackStore
+
+pytestmark = pytest.mark.slow  # end to end through real processes
 args = json.loads(sys.argv[1])
 first = Path(args["first_offset_file"])
 def progress(rel, done, total):
@@ -48,18 +50,14 @@ print(sync.sync([PackOffer(**o) for o in args["offers"]]))
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    home = tmp_path_factory.mktemp("pack-server")
-    proc = ServerProcess(home=home, database_url=f"sqlite:///{home / 'server.db'}", extra_env=FAST_ARGON2)
-    proc.start()
-    try:
+    """A central server of its own for each test (the tests publish different releases)."""
+    with central_server(tmp_path_factory.mktemp("pack-server")) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def device(server: ServerProcess, default_store, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """An enrolled device whose store already holds the English voice (its "old pack set")."""
     with httpx.Client(base_url=server.url, auth=(server.admin_user, server.admin_password)) as admin:
@@ -72,10 +70,18 @@ def device(server: ServerProcess, default_store, tmp_path_factory: pytest.TempPa
     return {"token": token, "store": store, "work": root / "pack-downloads", "root": root}
 
 
+def _add_release(server: ServerProcess, source: Path) -> None:
+    """IT uploads a pack (a tarball or a pack directory) with the server CLI."""
+    env = {"MADOGUCHI_SERVER_HOME": str(server.home), "MADOGUCHI_SERVER_DATABASE_URL": server.database_url}
+    added = run([sys.executable, "-c", "from madoguchi.cli import main; main()", "server", "packs", "add",
+                 str(source)], env=env)  # fmt: skip
+    assert added.returncode == 0, added.stderr[-2000:]
+
+
 def _heartbeat(server: ServerProcess, device: dict) -> dict:
     """A real heartbeat from the device's sync client, reporting its installed packs."""
-    from edge.outbox import Outbox
-    from edge.sync import SyncClient
+    from edge.sync.client import SyncClient
+    from edge.sync.outbox import Outbox
 
     async def beat() -> dict:
         outbox = Outbox(device["root"] / "outbox.db")
@@ -128,10 +134,7 @@ def test_pack_distribution_end_to_end(
     tarball = tmp_path / f"{PACK}.tar"
     with tarfile.open(tarball, "w") as archive:
         archive.add(default_store.root / PACK, arcname=PACK)
-    env = {"MADOGUCHI_SERVER_HOME": str(server.home), "MADOGUCHI_SERVER_DATABASE_URL": server.database_url}
-    added = run([sys.executable, "-c", "from madoguchi.cli import main; main()", "server", "packs", "add",
-                 str(tarball)], env=env)  # fmt: skip
-    assert added.returncode == 0, added.stderr[-2000:]
+    _add_release(server, tarball)
 
     # The heartbeat reply offers it and says it is wanted.
     reply = _heartbeat(server, device)
@@ -196,13 +199,14 @@ def test_pack_distribution_end_to_end(
     assert [r["pack_id"] for r in status["releases"]] == [PACK]
 
 
-def test_pack_files_need_a_device_token_and_support_range(server: ServerProcess, device: dict) -> None:
+def test_pack_files_need_a_device_token_and_support_range(
+    server: ServerProcess, device: dict, default_store
+) -> None:
+    _add_release(server, default_store.root / PACK)
     url = f"{server.url}/api/v1/packs/{PACK}/0.1.0/files/config.json"
     assert httpx.get(url).status_code == 401
     headers = {"Authorization": f"Bearer {device['token']}", "Range": "bytes=10-19"}
     response = httpx.get(url, headers=headers)
-    if response.status_code == 404:
-        pytest.skip("runs after the end-to-end test uploaded the pack")
     assert response.status_code == 206 and len(response.content) == 10
     assert httpx.get(f"{server.url}/api/v1/packs/{PACK}/0.1.0/files/../server.db",
                      headers={"Authorization": f"Bearer {device['token']}"}).status_code == 404  # fmt: skip
@@ -212,11 +216,11 @@ def test_heartbeat_reply_starts_a_background_update(
     server: ServerProcess, device: dict, default_store, tmp_path: Path
 ) -> None:
     """A newer release offered in a heartbeat reply is fetched in the background and replaces the old one."""
-    from edge.pack_sync import BackgroundPackSync
+    from edge.sync.packs import BackgroundPackSync
 
     store: PackStore = device["store"]
-    if not store.is_installed(PACK):
-        pytest.skip("runs after the end-to-end test installed the first release")
+    _add_release(server, default_store.root / PACK)  # release 0.1.0, already on the device
+    install_pack(str(default_store.root / PACK), store)
     newer = tmp_path / PACK
     newer.mkdir()
     for item in (default_store.root / PACK).iterdir():
@@ -225,10 +229,7 @@ def test_heartbeat_reply_starts_a_background_update(
     manifest["version"] = "0.1.1"
     (newer / "pack.json").unlink()
     (newer / "pack.json").write_text(json.dumps(manifest))
-    env = {"MADOGUCHI_SERVER_HOME": str(server.home), "MADOGUCHI_SERVER_DATABASE_URL": server.database_url}
-    added = run([sys.executable, "-c", "from madoguchi.cli import main; main()", "server", "packs", "add",
-                 str(newer)], env=env)  # fmt: skip
-    assert added.returncode == 0, added.stderr[-2000:]
+    _add_release(server, newer)
 
     sync = PackSync(server.url, device["token"], server.public_key_path.read_bytes(), store, device["work"],
                     options=PackSyncOptions(bandwidth_limit_bytes_per_s=None))  # fmt: skip

@@ -14,10 +14,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from deploy_helpers import madoguchi_command, run
 
-from edge.bundle import health_check, read_manifest, sign_manifest
-from edge.bundle_build import _load_signing_key
+from deploy.bundle import health_check, read_manifest, sign_manifest
+from deploy.bundle.build import _load_signing_key
+from tests.support.deploy import madoguchi_command, run
+
+pytestmark = pytest.mark.slow  # end to end through real processes
 
 
 def derive_bundle(source: Path, dest: Path, key_path: Path, release_id: str, *, broken: bool = False) -> Path:

@@ -13,10 +13,10 @@ import jiwer
 import numpy as np
 import pytest
 
-from edge.asr import AsrOptions, WhisperTranscriber, compression_ratio
-from edge.audio import SAMPLE_RATE, load_audio
+from edge.audio.decode import SAMPLE_RATE, load_audio
+from edge.audio.vad import trim_silence
 from edge.errors import EngineUnavailable
-from edge.vad import trim_silence
+from edge.speech.asr import AsrOptions, WhisperTranscriber, compression_ratio
 from glossary.languages import COUNTER_LANGUAGES
 from tests.shared_data import SPEECH_DIR as SPEECH
 from tests.shared_data import whisper_base_dir
@@ -33,9 +33,10 @@ def normalise_en(text: str) -> str:
     return " ".join(re.sub(r"[^a-z' ]", " ", text.lower()).split())
 
 
-@pytest.fixture(scope="module")
-def transcriber() -> WhisperTranscriber:
-    return WhisperTranscriber(whisper_base_dir(), AsrOptions(languages=COUNTER_LANGUAGES))
+@pytest.fixture
+def transcriber(whisper_base: WhisperTranscriber) -> WhisperTranscriber:
+    """The shared Whisper base, with no encoding kept from another test."""
+    return whisper_base.with_options(whisper_base.options)
 
 
 def speech(name: str) -> np.ndarray:

@@ -22,8 +22,8 @@ from websockets.sync.client import connect as ws_connect
 
 from bench.fleet import free_port
 from edge.config import EdgeSettings
-from edge.ui import CounterOptions, counter_names, create_app
-from edge.ui_guard import CONTENT_SECURITY_POLICY
+from edge.counter.app import CounterOptions, counter_names, create_app
+from edge.counter.guard import CONTENT_SECURITY_POLICY
 
 BASE = "http://127.0.0.1:8765"
 WS = "ws://127.0.0.1:8765/ws"
@@ -154,7 +154,7 @@ def test_every_response_carries_the_security_headers(tmp_path: Path) -> None:
 
 def test_page_has_no_inline_script_or_style() -> None:
     """The strict CSP allows no inline code: the pages load everything from /static."""
-    web = Path(__file__).resolve().parents[2] / "edge" / "web"
+    web = Path(__file__).resolve().parents[2] / "edge" / "counter" / "web"
     for page in ("index.html", "pair.html"):
         html = (web / page).read_text(encoding="utf-8")
         assert "<style" not in html and " style=" not in html and " on" + "click=" not in html

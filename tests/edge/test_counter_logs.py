@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from edge.asr import AsrOptions, WhisperTranscriber
-from edge.audio import load_audio
+from edge.audio.decode import load_audio
 from edge.config import EdgeSettings
-from edge.mt import MtOptions, MtRouter
-from edge.pipeline import TurnPipeline
-from edge.tts import PiperSynthesizer
-from edge.ui import CounterOptions, create_app
+from edge.counter.app import CounterOptions, create_app
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.tts import PiperSynthesizer
+from edge.translate.router import MtOptions, MtRouter
+from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
-from tests.edge.test_mt_packs import build_store
+from tests.support.tiny_models import build_store
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from edge.config import EdgeSettings
-from edge.ui import CounterOptions, create_app
-from edge.ui_pairing import ALPHABET, CODE_LENGTH, COOKIE_NAME, PairingGate, end_of_day, new_code
+from edge.counter.app import CounterOptions, create_app
+from edge.counter.pairing import ALPHABET, CODE_LENGTH, COOKIE_NAME, PairingGate, end_of_day, new_code
 
 BASE = "http://127.0.0.1:8765"
 WS = "ws://127.0.0.1:8765/ws"
@@ -76,7 +76,7 @@ def test_code_is_shown_to_the_device_only_and_only_while_pairing(tmp_path: Path)
         assert tablet.post("/api/pair", json={"code": code.lower().replace("-", " ")}).status_code == 200
         assert tablet.post("/api/pairing/start").status_code == 403  # paired, still not the device
         assert device.get("/api/pairing").json()["active"] is False  # one code, one tablet
-    footer = (Path(__file__).resolve().parents[2] / "edge" / "web" / "index.html").read_text()
+    footer = (Path(__file__).resolve().parents[2] / "edge" / "counter" / "web" / "index.html").read_text()
     assert "pair-info" not in footer and "pairing-panel" in footer
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge.events import Notice, TranslationReady
-from edge.mt import MtOptions, MtRouter
-from edge.pipeline import TurnPipeline
-from tests.edge.test_mt_packs import build_store
+from edge.translate.router import MtOptions, MtRouter
+from edge.turn.pipeline import TurnPipeline
+from tests.support.tiny_models import build_store
 
 
 def test_ja_easy_target_rewrites_with_furigana_without_mt() -> None:

