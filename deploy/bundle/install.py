@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from deploy.bundle.kiosk import DEFAULT_POLICY_DIR, install_policy
 from deploy.bundle.manifest import (
     MANIFEST_FILE,
     PUBKEY_FILE,
@@ -78,6 +79,8 @@ class InstallOptions:
     """Port of the counter page (TCP port)."""
     systemd_dir: Path = Path("/etc/systemd/system")
     kiosk_user: str = "pi"
+    chromium_policy_dir: Path = DEFAULT_POLICY_DIR
+    """Where chromium reads managed policies (the kiosk's lock-down policy goes there)."""
     service_user: str | None = None
     """User the services run as (default: the ``madoguchi`` system user, created when missing)."""
 
@@ -532,6 +535,8 @@ def install_services(prefix: Path, options: InstallOptions) -> tuple[list[str], 
     for name in names:
         source = templates / name
         _write_atomic(options.systemd_dir / name, render_unit(source.read_text(encoding="utf-8"), values))
+    if "madoguchi-kiosk.service" in names:
+        install_policy(templates, options.port, options.chromium_policy_dir)
     if not _systemctl("daemon-reload"):
         notices.append("systemd is not running here: units written but not started")
         return names, notices
