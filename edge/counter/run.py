@@ -115,11 +115,12 @@ def _serve(
     https = use_https(host, https if https is not None else settings.https)
     ssl: dict[str, str] = {}
     if https:
-        from edge.counter.tls import default_names, ensure_tls
+        from edge.counter.tls import ca_fingerprint, default_names, ensure_tls
 
         tls = ensure_tls(settings.home / "tls", default_names(host, settings.lan_names))
         ssl = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
         typer.echo(f"HTTPS for {', '.join(tls.names)}; install {tls.ca_cert} once on the tablets as a root")
+        typer.echo(f"  its SHA-256 fingerprint: {ca_fingerprint(tls.ca_cert)}")
     elif not is_loopback(host):
         typer.echo(
             "warning: plain HTTP on the LAN: audio and translations cross the network in clear", err=True

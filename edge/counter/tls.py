@@ -71,6 +71,12 @@ def default_names(host: str | None = None, extra: Iterable[str] = ()) -> tuple[s
     return tuple(dict.fromkeys(names))
 
 
+def ca_fingerprint(ca_cert: Path) -> str:
+    """The CA certificate's SHA-256 fingerprint as ``AB:CD:...`` (what IT compares on each tablet)."""
+    cert = x509.load_pem_x509_certificate(ca_cert.read_bytes())
+    return cert.fingerprint(hashes.SHA256()).hex(":").upper()
+
+
 def ensure_tls(directory: Path, names: tuple[str, ...] | None = None) -> TlsFiles:
     """Create the CA if missing and (re)issue the server certificate when needed.
 

@@ -13,7 +13,7 @@ from cryptography import x509
 
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
-from edge.counter.tls import ensure_tls
+from edge.counter.tls import ca_fingerprint, ensure_tls
 from tests.support.servers import serve_app
 
 
@@ -67,6 +67,7 @@ def test_ca_is_fenced_to_the_device_names_and_two_years(tmp_path: Path) -> None:
         x509.IPAddress(ipaddress.ip_network("192.168.10.23/32")),
     }
     assert ca.not_valid_after_utc - ca.not_valid_before_utc <= dt.timedelta(days=2 * 365)
+    assert ca_fingerprint(files.ca_cert) == ca.fingerprint(hashes.SHA256()).hex(":").upper()
     leaf = x509.load_pem_x509_certificate(files.cert.read_bytes())
     assert leaf.not_valid_after_utc <= ca.not_valid_after_utc
     _verifier(ca, DNSName("counter-3.local")).verify(leaf, [])
