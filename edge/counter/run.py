@@ -58,6 +58,7 @@ def run_command(
     settings = load_settings()
     host = host or settings.host
     port = port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})  # the names the counter answers to
     local: LocalServer | None = None
     try:
         if with_local_server:
@@ -83,7 +84,7 @@ def _serve(
     port: int,
     *,
     interpreter_note: str | None,
-    https: bool,
+    https: bool | None,
     mic_device: str | None,
 ) -> None:
     """Load the models, build the app and serve it until stopped."""
