@@ -97,11 +97,11 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         assert translation.get_attribute("lang") == "en"
         heard = page.locator("#clerk-turns li[data-turn-id='t1'] .heard")
         assert heard.get_attribute("lang") == "ja" and heard.inner_text().strip()
-        page.wait_for_function("window.madoguchiStats.chunksPlayed > 0")
+        page.wait_for_function("() => window.madoguchiStats.chunksPlayed > 0")
         stats = _stats(page)
         assert stats["latenciesMs"], "first audio was not timed"
         measured["clerk_ptt_stop_to_first_audio_ms"] = stats["latenciesMs"][0]
-        page.wait_for_function("window.madoguchiStats.serverTimingsMs.length > 0")
+        page.wait_for_function("() => window.madoguchiStats.serverTimingsMs.length > 0")
         measured["server_timings_ms"] = _stats(page)["serverTimingsMs"][0]
         back = page.locator("#clerk-turns li[data-turn-id='t1'] .back")
         expect(back).to_contain_text("no MT pack")
@@ -115,15 +115,15 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         page.click(f"button[data-phrase-id='{first['id']}']")
         phrase_turn = page.locator("#resident-turns li.phrase .translation")
         expect(phrase_turn).to_have_text(first["translations"]["en"])
-        page.wait_for_function("window.madoguchiStats.turnsEnded >= 2")
-        page.wait_for_function(f"window.madoguchiStats.chunksStarted > {stats['chunksStarted']}")
+        page.wait_for_function("() => window.madoguchiStats.turnsEnded >= 2")
+        page.wait_for_function(f"() => window.madoguchiStats.chunksStarted > {stats['chunksStarted']}")
 
         # typed text with markup: shown as text, glossary term marked
         page.fill("#clerk-text", "<script>window.__pwned = 1</script>住民票の写しですね")
         page.press("#clerk-text", "Enter")
         typed = page.locator("#clerk-turns li[data-turn-id='t3'] .heard")
         expect(typed).to_contain_text("<script>")
-        page.wait_for_function("window.madoguchiStats.turnsEnded >= 3")
+        page.wait_for_function("() => window.madoguchiStats.turnsEnded >= 3")
         assert page.evaluate("window.__pwned") is None
         mark = typed.locator("mark[data-term-id='res.juminhyo_copy']")
         expect(mark).to_have_count(1)
@@ -142,7 +142,7 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         expect(page.locator("#clerk-turns li")).to_have_count(0)
         expect(page.locator("#resident-turns li")).to_have_count(0)
         expect(page.locator("body")).to_have_attribute("data-locked", "0")
-        page.wait_for_function("document.body.dataset.turns === '0'")
+        page.wait_for_function("() => document.body.dataset.turns === '0'")
         conversations = _status(page)["conversations"]
         assert conversations["turns"] == 0 and conversations["holding_content"] == 0
         page.screenshot(path=str(SCREENSHOTS / "counter-ended.png"))
@@ -162,7 +162,7 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         expect(page.locator("#resident-talk")).to_contain_text("Listening")
         heard = page.locator("#resident-turns li[data-turn-id='t1'] .heard")
         expect(heard).not_to_have_class("heard pending")
-        page.wait_for_function("window.madoguchiStats.turnsEnded >= 1")
+        page.wait_for_function("() => window.madoguchiStats.turnsEnded >= 1")
         page.click("#resident-talk")  # hands-free off
         assert heard.get_attribute("lang") == "en"
         assert any(word in heard.inner_text().lower() for word in ("edge", "transformer", "cutting"))
@@ -183,10 +183,10 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         page.keyboard.down("Space")
         page.wait_for_timeout(2500)
         page.keyboard.up("Space")
-        page.wait_for_function("window.madoguchiStats.turnsEnded >= 2")
+        page.wait_for_function("() => window.madoguchiStats.turnsEnded >= 2")
         expect(page.locator("#clerk-turns li[data-turn-id='t2'].mine")).to_have_count(1)
         page.click("#end")
-        page.wait_for_function("document.body.dataset.turns === '0'")
+        page.wait_for_function("() => document.body.dataset.turns === '0'")
         browser.close()
 
     assert not [line for line in console if "Content Security Policy" in line], console
