@@ -15,7 +15,7 @@ import typer
 from edge.audio.decode import load_audio, write_wav
 from edge.audio.vad import trim_silence
 from edge.config import load_settings
-from edge.errors import EdgeError, EngineUnavailable, LanguageError
+from edge.errors import ConfigError, EdgeError, EngineUnavailable, LanguageError
 from edge.turn.pipeline import AUTO, TurnPipeline, TurnResult
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, check_language
 
@@ -220,17 +220,35 @@ def enroll_command(
     server: str = typer.Option(
         ..., "--server", help="Central server URL, e.g. https://madoguchi.city.example"
     ),
-    token: str = typer.Option(..., "--token", help="Device token printed by `madoguchi server enroll`."),
-    pubkey: Path = typer.Option(..., "--pubkey", help="The server's glossary-signing.pub file."),
+    token_file: Path = typer.Option(
+        None, "--token-file", help="File with the device token ('-' = stdin; or $MADOGUCHI_TOKEN)."
+    ),
+    token: str = typer.Option(None, "--token", hidden=True),
+    pubkey: Path = typer.Option(
+        ..., "--glossary-key", "--pubkey", help="The server's glossary-signing.pub file."
+    ),
+    pack_key: Path = typer.Option(
+        None, "--pack-key", help="The pack key's pack-signing.pub (model packs from the server need it)."
+    ),
 ) -> None:
-    """Enroll this device with the central server and pull the signed glossary."""
+    """Enroll this device with the central server, pin its keys and pull the signed glossary."""
     from edge.sync.client import enroll
+    from edge.sync.token_input import TOKEN_ENV, read_secret, refuse_argv_secret
 
+    refuse_argv_secret(token, "--token", "--token-file", TOKEN_ENV)
+    secret = read_secret(token_file, TOKEN_ENV, "device token")
+    if secret is None:
+        raise ConfigError(
+            f"give the device token with --token-file FILE, --token-file - (stdin) or ${TOKEN_ENV}"
+        )
     settings = load_settings()
     result = enroll(
-        server, token, pubkey, settings.home, token_path=settings.token_path, pubkey_path=settings.pubkey_path
-    )
+        server, secret, pubkey, settings.home, token_path=settings.token_path,
+        pubkey_path=settings.pubkey_path, pack_key_file=pack_key,
+    )  # fmt: skip
     typer.echo(f"enrolled with {server}; glossary version {result.version or '(none published yet)'}")
+    if pack_key is None:
+        typer.echo("note: no --pack-key: this device takes no model packs from the server")
 
 
 @app.command("sync")

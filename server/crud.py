@@ -329,6 +329,25 @@ def list_pack_releases(*, session: Session) -> Sequence[PackRelease]:
     return session.scalars(select(PackRelease).order_by(PackRelease.pack_id, PackRelease.id)).all()
 
 
+def reoffer_pack_release(*, session: Session, pack_id: str, version: str, by: str) -> PackRelease:
+    """Offer a stored older release again (after a signed rollback): it becomes its pack's newest row.
+
+    Raises:
+        ServerError: the release is not stored.
+    """
+    row = pack_release(session=session, pack_id=pack_id, version=version)
+    if row is None:
+        raise ServerError(f"pack {pack_id} {version} is not stored (madoguchi server packs list)")
+    values = {key: getattr(row, key) for key in ("pack_id", "version", "kind", "languages", "size_bytes",
+                                                  "manifest", "signature")}  # fmt: skip
+    session.delete(row)
+    session.flush()
+    clone = PackRelease(**values, uploaded_by=by[:100])
+    session.add(clone)
+    session.flush()
+    return clone
+
+
 def pack_offers(*, session: Session) -> list[PackRelease]:
     """The newest release of each pack id: what devices should hold."""
     newest: dict[str, PackRelease] = {}

@@ -132,10 +132,15 @@ class PackOffersOut(BaseModel):
 
 
 class PackManifestOut(BaseModel):
-    """A pack's ``pack.json`` and the server's Ed25519 signature over its statement (see ``server.packs``)."""
+    """A pack's ``pack.json``, the pack key's signature over it and any rollback statement to it.
+
+    The server relays these; devices check them with the pack key (see ``glossary.pack_signing``).
+    """
 
     pack: dict[str, Any]
     signature: str
+    signed_at: str
+    rollback: dict[str, Any] | None = None
 
 
 class PackReleasePublic(BaseModel):
@@ -181,6 +186,7 @@ class GlossaryEnvelope(BaseModel):
     number: int
     published_at: str
     sha256: str
+    expires_at: str | None = None
     glossary: dict[str, Any]
     signature: str
 
