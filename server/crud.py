@@ -11,12 +11,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from contracts.fleet import HeartbeatIn
 from glossary import Glossary
 from glossary.signing import SignedStatement, canonical_bytes, content_sha256, sign_statement
 from server.core.security import PasswordPolicy, hash_password, hash_token, new_token
 from server.errors import ServerError
 from server.packs import StoredPack
-from server.schemas import HeartbeatIn
 from server.tables import (
     Admin,
     AdminSession,

@@ -51,7 +51,7 @@ PYTHON_VERSION: Final = "3.11"
 #: glibc baselines a wheel may target: Debian 12 / Raspberry Pi OS 12 ship glibc 2.36.
 _MANYLINUX: Final = ("2_17", "2_24", "2_26", "2_27", "2_28", "2_31", "2_34", "2_35", "2_36")
 _SOURCE_ITEMS: Final = ("pyproject.toml", "README.md", "LICENSE", "madoguchi", "edge", "server", "models",
-                        "glossary", "bench", "deploy")  # fmt: skip
+                        "glossary", "bench", "deploy", "contracts")  # fmt: skip
 _IGNORE: Final = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
 _WHEEL_RE: Final = re.compile(
     r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-\d[^-]*)?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$"

@@ -39,7 +39,10 @@ from typing import Any, Final, Literal
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import ValidationError
 
+from contracts import api
+from contracts.fleet import HeartbeatIn, HeartbeatOut
 from edge.errors import SyncError
 from edge.sync.outbox import Outbox
 from edge.sync.server_url import check_server_url
@@ -50,7 +53,6 @@ from madoguchi.files import fsync_dir, private_dir, write_private
 
 _LOGGER = logging.getLogger(__name__)
 
-API: Final = "/api/v1"
 CURRENT_FILE: Final = "current.json"
 PREVIOUS_FILE: Final = "previous.json"
 ETAG_FILE: Final = "etag"
@@ -262,7 +264,7 @@ class SyncClient:
         if self.installed is not None and etag_path.exists():
             headers["If-None-Match"] = etag_path.read_text(encoding="ascii").strip()
         try:
-            response = await self._http.get(f"{self.server_url}{API}/glossary/current", headers=headers)
+            response = await self._http.get(f"{self.server_url}{api.GLOSSARY_CURRENT}", headers=headers)
         except httpx.HTTPError as exc:
             return PullResult(
                 "failed", error_code=self._fail("server_unreachable", f"glossary pull: {exc!r}")
@@ -388,7 +390,7 @@ class SyncClient:
                 break
             try:
                 response = await self._http.post(
-                    f"{self.server_url}{API}/usage",
+                    f"{self.server_url}{api.USAGE}",
                     content=batch.body,
                     headers={**self._headers, "Content-Type": "application/json"},
                 )
@@ -426,20 +428,21 @@ class SyncClient:
             ).free
         except OSError:
             free = None
-        return {
-            "app_version": self.options.app_version,
-            "glossary_version": version,
-            "glossary_number": number,
-            "pack_ids": sorted(self._pack_ids()),
-            "free_disk_bytes": free,
-            "last_error_code": self.last_error_code,
-        }
+        payload = HeartbeatIn(
+            app_version=self.options.app_version,
+            glossary_version=version,
+            glossary_number=number,
+            pack_ids=sorted(self._pack_ids()),
+            free_disk_bytes=free,
+            last_error_code=self.last_error_code,
+        )
+        return payload.model_dump(mode="json")
 
     async def heartbeat(self) -> dict[str, Any] | None:
         """Report the device state; returns the server's reply (server time, wanted packs) or None."""
         try:
             response = await self._http.post(
-                f"{self.server_url}{API}/heartbeat", json=self.heartbeat_payload(), headers=self._headers
+                f"{self.server_url}{api.HEARTBEAT}", json=self.heartbeat_payload(), headers=self._headers
             )
         except httpx.HTTPError as exc:
             self._fail("server_unreachable", f"heartbeat: {exc!r}")
@@ -450,7 +453,11 @@ class SyncClient:
                 f"heartbeat: HTTP {response.status_code}",
             )
             return None
-        reply: dict[str, Any] = response.json()
+        try:
+            reply: dict[str, Any] = HeartbeatOut.model_validate_json(response.content).model_dump(mode="json")
+        except ValidationError as exc:
+            self._fail("server_error", f"heartbeat: malformed reply ({exc.error_count()} errors)")
+            return None
         if self.on_heartbeat_reply is not None:
             self.on_heartbeat_reply(reply)
         return reply

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from edge.errors import SyncError
-from glossary.usage import (
+from contracts.fleet import UsageBatchIn, UsageRow
+from contracts.usage import (
     CELL_FIELDS,
     DURATION_BUCKETS,
     ITEM_ID_PATTERN,
@@ -41,6 +41,7 @@ from glossary.usage import (
     Direction,
     cell_row,
 )
+from edge.errors import SyncError
 from madoguchi.files import private_dir, private_file
 
 _LOGGER = logging.getLogger(__name__)
@@ -264,13 +265,8 @@ class Outbox:
                     self._db.execute("COMMIT")
                     return None
                 batch_id = str(uuid.uuid4())
-                body = json.dumps(
-                    {
-                        "batch_id": batch_id,
-                        "rows": [cell_row(cell, count) for _rowid, *cell, count in counters],
-                    },
-                    separators=(",", ":"),
-                )
+                rows = [UsageRow(**cell_row(cell, count)) for _rowid, *cell, count in counters]
+                body = UsageBatchIn(batch_id=uuid.UUID(batch_id), rows=rows).model_dump_json()
                 turns = sum(c[7] for c in counters if c[5] == "turn")
                 self._db.executemany("DELETE FROM counters WHERE rowid = ?", [(c[0],) for c in counters])
                 self._db.execute(

@@ -493,7 +493,9 @@ class TurnPipeline:
                 return
         hint = self._missing_mt_hint(source, target)
         if target == "en" and speech is not None and self.transcriber is not None:
-            translated = self.transcriber.transcribe(speech, source, task="translate", reuse_encoding=True)
+            translated = (streamed.whisper_translation(speech, source) if streamed else None) or (
+                self.transcriber.transcribe(speech, source, task="translate", reuse_encoding=True)
+            )
             result.target_text, result.mt_engine = translated.text, "whisper-translate"
             self._notice(result, emit, f"{hint}; using Whisper's own speech translation", "whisper_translate")
             return
