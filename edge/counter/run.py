@@ -178,6 +178,9 @@ def _attach_sync(app: FastAPI, settings: EdgeSettings, outbox: Any | None) -> No
         )
     except EdgeError:
         return
+    from edge.engines import device_pack_report
+
+    client.device_report = lambda: device_pack_report(settings, store)
     packs = background_sync_for(settings.home, store)
     if packs is not None:  # packs the server offers download in the background (used after a restart)
         client.on_heartbeat_reply = packs.on_heartbeat_reply
