@@ -205,7 +205,11 @@ def run_command(
     interpreter_note: str = typer.Option(
         None, "--interpreter-note", help="The clerk's interpreter line note (text)."
     ),
-    https: bool = typer.Option(False, "--https", help="Serve HTTPS with a local CA (tablets on the LAN)."),
+    https: bool = typer.Option(
+        None,
+        "--https/--http",
+        help="Serve HTTPS with the device's local CA (default: HTTPS whenever --host is not loopback).",
+    ),
     mic_device: str = typer.Option(
         None, "--mic-device", help="Device microphone: PortAudio index or name part (see /api/devices)."
     ),

@@ -66,6 +66,8 @@ class CounterOptions:
         pairing: Tablets on other addresses must pair with the device's code (None: only when the
             counter listens on a non-loopback address).
         trusted_hosts: Client addresses that never need pairing (the device itself).
+        allowed_hosts: Names the counter answers to in ``Host`` (None: loopback names, plus the
+            device's host name, LAN address and ``lan_names`` when it listens beyond loopback).
         live_transcript: Recognise while the speaker speaks: tentative transcripts on the page, a
             shorter final decode, hands-free end-pointing that waits for the end of a sentence.
         streaming: Cadence and reuse of recognition while speaking.
@@ -86,6 +88,7 @@ class CounterOptions:
     speak_to_clerk: bool = True
     pairing: bool | None = None
     trusted_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    allowed_hosts: tuple[str, ...] | None = None
     live_transcript: bool = True
     streaming: StreamingOptions = field(default_factory=StreamingOptions)
     endpoint: EndpointOptions = field(default_factory=EndpointOptions)

@@ -49,7 +49,7 @@ from edge.sync.server_url import check_server_url
 from glossary.errors import GlossaryError, SignatureError
 from glossary.schema import Glossary
 from glossary.signing import SignedStatement, load_public_key, statement_expired, verify_envelope
-from madoguchi.files import fsync_dir
+from madoguchi.files import fsync_dir, private_dir, write_private
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class GlossaryStore:
 
     def install(self, envelope_bytes: bytes) -> None:
         """Atomically make ``envelope_bytes`` the current version, keeping the old one as previous."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         for stale in self.directory.glob(".glossary-*.tmp"):  # left by an install cut short by a power cut
             stale.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".glossary-", suffix=".tmp", dir=self.directory)
@@ -370,7 +370,7 @@ class SyncClient:
     def _save_etag(self, etag: str | None) -> None:
         path = self.store.directory / ETAG_FILE
         if etag and etag.isascii():
-            path.write_text(etag, encoding="ascii")
+            write_private(path, etag.encode("ascii"))
         else:
             path.unlink(missing_ok=True)
 
@@ -600,10 +600,8 @@ def enroll(
             f"the server's glossary does not verify with {pubkey_file} ({result.error_code}); "
             "check that the key file is the server's glossary-signing.pub"
         )
-    home.mkdir(parents=True, exist_ok=True)
-    fd = os.open(paths.token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(token + "\n")
+    private_dir(home)
+    write_private(paths.token_path, (token + "\n").encode("ascii"))
     paths.pubkey_path.write_bytes(key_bytes)
     if pack_key is not None:
         paths.pack_key_path.write_bytes(pack_key)

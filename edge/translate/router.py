@@ -287,7 +287,14 @@ class MtRouter:
         timings["total"] = (time.perf_counter() - t0) * 1000.0
         result.timings_ms = timings
         if _LOGGER.isEnabledFor(logging.DEBUG):
-            _LOGGER.debug("MT %s→%s via %s: %r → %r", source, target, result.pack_ids, text, result.text)
+            _LOGGER.debug(  # lengths only: conversation text never reaches a log
+                "MT %s→%s via %s: %d → %d characters",
+                source,
+                target,
+                result.pack_ids,
+                len(text),
+                len(result.text),
+            )
         return result
 
     def translate_stream(self, text: str, source: str, target: str) -> Iterator[str]:

@@ -319,19 +319,6 @@
     $("glossary-version").dataset.version = glossary.version || "";
   }
 
-  async function showPairingCode() {
-    try {
-      const reply = await fetch("/api/pairing");
-      if (!reply.ok) return;
-      const pairing = await reply.json();
-      if (!pairing.required) return;
-      $("pair-code").textContent = pairing.code;
-      $("pair-info").hidden = false;
-    } catch (_e) {
-      /* the code is shown on the device's own screen only */
-    }
-  }
-
   function onBackTranslation(msg) {
     const node = turnNode(msg.turn_id, msg.speaker, true);
     const back = node.querySelector(".back");
@@ -941,7 +928,6 @@
     $("interpreter-note").textContent = texts.interpreter_note;
     renderStatus();
     renderFooter();
-    showPairingCode();
     loadDevices();
     buildPicker();
     buildPhrases();
