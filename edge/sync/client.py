@@ -52,6 +52,7 @@ from edge.sync.server_url import check_server_url
 from glossary.errors import GlossaryError, SignatureError
 from glossary.schema import Glossary
 from glossary.signing import SignedStatement, load_public_key, statement_expired, verify_envelope
+from madoguchi.files import write_private
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -141,6 +142,9 @@ class SyncClient:
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(timeout=self.options.timeout_s)
         self._pack_ids = pack_ids or (lambda: [])
+        #: Returns extra heartbeat fields about the device's packs (``packs``, ``languages``): ids and
+        #: codes only, never conversation data.
+        self.device_report: Callable[[], dict[str, Any]] | None = None
         self.last_error_code: str | None = None
         self.installed: InstalledGlossary | None = self.store.load()
         self.on_glossary: Callable[[InstalledGlossary], None] | None = None
@@ -279,7 +283,7 @@ class SyncClient:
     def _save_etag(self, etag: str | None) -> None:
         path = self.store.directory / ETAG_FILE
         if etag and etag.isascii():
-            path.write_text(etag, encoding="ascii")
+            write_private(path, etag.encode("ascii"))
         else:
             path.unlink(missing_ok=True)
 
@@ -340,14 +344,25 @@ class SyncClient:
             ).free
         except OSError:
             free = None
-        payload = HeartbeatIn(
-            app_version=self.options.app_version,
-            glossary_version=version,
-            glossary_number=number,
-            pack_ids=sorted(self._pack_ids()),
-            free_disk_bytes=free,
-            last_error_code=self.last_error_code,
-        )
+        extra: dict[str, Any] = {}
+        if self.device_report is not None:
+            try:
+                extra = self.device_report()
+            except Exception as exc:  # the report is an aid: the heartbeat goes out without it
+                _LOGGER.warning("pack report for the heartbeat failed: %s", type(exc).__name__)
+        fields: dict[str, Any] = {
+            "app_version": self.options.app_version,
+            "glossary_version": version,
+            "glossary_number": number,
+            "pack_ids": sorted(self._pack_ids()),
+            "free_disk_bytes": free,
+            "last_error_code": self.last_error_code,
+        }
+        try:
+            payload = HeartbeatIn(**fields, **extra)
+        except ValidationError as exc:  # a pack report the server would refuse: send the basics
+            _LOGGER.warning("pack report left out of the heartbeat: %d invalid fields", exc.error_count())
+            payload = HeartbeatIn(**fields)
         return payload.model_dump(mode="json")
 
     async def heartbeat(self) -> dict[str, Any] | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from edge.sync.outbox import Outbox
 from edge.sync.server_url import check_server_url
 from glossary.errors import SignatureError
 from glossary.signing import load_public_key
+from madoguchi.files import private_dir, write_private
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -116,10 +116,8 @@ def enroll(
             f"the server's glossary does not verify with {pubkey_file} ({result.error_code}); "
             "check that the key file is the server's glossary-signing.pub"
         )
-    home.mkdir(parents=True, exist_ok=True)
-    fd = os.open(paths.token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(token + "\n")
+    private_dir(home)
+    write_private(paths.token_path, (token + "\n").encode("ascii"))
     paths.pubkey_path.write_bytes(key_bytes)
     if pack_key is not None:
         paths.pack_key_path.write_bytes(pack_key)

@@ -23,7 +23,7 @@ from edge.errors import SyncError
 from glossary.errors import GlossaryError
 from glossary.schema import Glossary
 from glossary.signing import SignedStatement, verify_envelope
-from madoguchi.files import fsync_dir
+from madoguchi.files import fsync_dir, private_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class GlossaryStore:
 
     def install(self, envelope_bytes: bytes) -> None:
         """Atomically make ``envelope_bytes`` the current version, keeping the old one as previous."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         for stale in self.directory.glob(".glossary-*.tmp"):  # left by an install cut short by a power cut
             stale.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".glossary-", suffix=".tmp", dir=self.directory)
