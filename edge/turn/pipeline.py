@@ -609,9 +609,9 @@ class TurnPipeline:
         chunks: list[np.ndarray] = []
         result.voice_quality = getattr(voice, "quality", "neural")
         with_readings = getattr(voice, "synthesize_readings", None) if result.readings else None
-        speech = with_readings(result.readings) if with_readings else voice.synthesize(result.target_text)
         # Each sentence goes out as soon as it is synthesised; an empty ``is_last`` chunk ends the speech.
         try:
+            speech = with_readings(result.readings) if with_readings else voice.synthesize(result.target_text)
             for chunk in speech:
                 if not chunks:
                     result.timings_ms["tts_first"] = _ms(clock)
