@@ -250,3 +250,21 @@ def pcm16(samples: np.ndarray, volume: float = 1.0) -> bytes:
     """Float samples in [-1, 1] as int16 little-endian bytes (clipped)."""
     scaled = np.clip(np.asarray(samples, dtype=np.float64) * volume * 32767.0, -32768, 32767)
     return scaled.astype("<i2").tobytes()
+
+
+_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*")
+
+
+def first_clause_pieces(text: str, limit: int = MAX_PIECE_CHARS, min_first: int = 6) -> Iterator[str]:
+    """``sentence_pieces`` with the first sentence cut after its first clause (when that clause has at
+    least ``min_first`` characters), so a slow voice's first audio comes early."""
+    first = True
+    for sentence in sentence_pieces(text, limit):
+        if first:
+            first = False
+            clauses = [c for c in _CLAUSE_END.split(sentence) if c.strip()]
+            if len(clauses) > 1 and len(clauses[0]) >= min_first:
+                yield clauses[0]
+                yield "".join(clauses[1:])
+                continue
+        yield sentence
