@@ -16,6 +16,7 @@ from typing import Any
 
 from bench import report
 from bench.clips import ClipSelection, quick_clips, resolve_eval_dir, select_clips
+from bench.handsfree import DEFAULT_SETTING, SETTINGS, endpointing_table
 from bench.latency import (
     BASELINE,
     TUNED,
@@ -58,6 +59,8 @@ class RunOptions:
         chart: Draw the PNG chart.
         memory_probe: Measure peak RSS of ASR + M2M-size MT + voice in a fresh process.
         mt_shapes: Time every MT twin shape 20→20 tokens in fresh processes.
+        browser: Time the counter page in chromium (release → first audio, first tentative text) per
+            configuration (``bench.browser``; not in quick runs).
     """
 
     quick: bool = False
@@ -73,6 +76,7 @@ class RunOptions:
     chart: bool = True
     memory_probe: bool = True
     mt_shapes: bool = True
+    browser: bool = True
 
 
 def default_out_dir() -> Path:
@@ -145,22 +149,32 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     records = run_configs(engines, configs, loaded, repeats=options.repeats, progress=say)
     say("hands-free end-pointing analysis")
     endpointing = endpointing_cutoffs(loaded, (500,) if options.quick else (300, 500, 800))
+    say("hands-free end-pointing per setting (silence alone vs end of thought)")
+    settings = [s for s in SETTINGS if not options.quick or s.name in ("silence-500", DEFAULT_SETTING)]
+    handsfree = endpointing_table(loaded, engines.transcriber, settings)
+
+    browser = None
+    if options.browser and not options.quick:
+        from bench.browser import browser_rows
+
+        say("browser path (chromium, fake microphone)")
+        browser = browser_rows(engines, configs, loaded)
 
     memory = None
     if options.memory_probe and not options.quick:
         say("memory probe (fresh process)")
         probe_clip = next((c for c, _ in loaded if c.language == "ja"), loaded[0][0])
-        memory = _run_isolated(
-            "memory_probe",
-            {
-                "store_dir": str(store_dir),
-                "asr_pack": options.asr_pack,
-                "coverage_store": str(twins.coverage),
-                "tokenizer": str(twins.tokenizer),
-                "clip_path": str(probe_clip.path),
-                "threads": options.threads,
-            },
-        )
+        probe = {
+            "store_dir": str(store_dir),
+            "asr_pack": options.asr_pack,
+            "coverage_store": str(twins.coverage),
+            "tokenizer": str(twins.tokenizer),
+            "clip_path": str(probe_clip.path),
+            "threads": options.threads,
+        }
+        memory = _run_isolated("memory_probe", probe)
+        shallow = {**probe, "coverage_store": str(twins.shallow), "shape": "shallow"}
+        memory["quickmt"] = _run_isolated("memory_probe", shallow)
     shapes = None
     if options.mt_shapes and not options.quick:
         say("MT shape table (fresh processes)")
@@ -198,12 +212,14 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
         "summary": summary,
         "levers": report.lever_rows(summary, records),
         "endpointing": endpointing,
+        "handsfree": handsfree,
+        "browser": browser,
         "memory_probe": memory,
         "mt_shapes": shapes,
         "chrf": chrf_section(engines, eval_dir),
         "turns": records,
     }
-    results["targets"] = report.check_targets(summary, memory)
+    results["targets"] = report.check_targets(summary, memory, handsfree)
     json_path = report.write_json(results, out_dir / "results.json")
     results["files"] = {"json": str(json_path)}
     if options.chart:

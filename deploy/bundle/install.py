@@ -429,6 +429,8 @@ def health_check(prefix: Path, role: str = "edge") -> str | None:
             f"import {modules}; from models import PackStore; PackStore().installed()",
         ],
     ]
+    if role == "edge" and shutil.which("espeak-ng") is None:
+        return "espeak-ng is not installed (the machine voice of vi, ko, id, ne): apt-get install espeak-ng"
     for command in checks:
         try:
             completed = subprocess.run(

@@ -124,6 +124,7 @@ class Transcriber(abc.ABC):
         *,
         task: str | None = None,
         reuse_encoding: bool = False,
+        prefix: str | None = None,
     ) -> Transcript:
         """Recognise one utterance.
 
@@ -133,6 +134,9 @@ class Transcriber(abc.ABC):
             task: Overrides ``options.task`` (``transcribe`` or ``translate``).
             reuse_encoding: ``audio`` is the very array of the previous call (same turn): reuse its
                 encoder output instead of encoding again (e.g. translate after transcribe).
+            prefix: Text already known to start the transcript (e.g. the stable part of a tentative
+                transcript): the decoder is forced through it and only decodes what follows; the
+                result's ``text`` includes it.
         """
 
     @property
@@ -221,6 +225,7 @@ class WhisperTranscriber(Transcriber):
         *,
         task: str | None = None,
         reuse_encoding: bool = False,
+        prefix: str | None = None,
     ) -> Transcript:
         """Recognise one utterance (see the module docstring for the window and the guard).
 
@@ -241,7 +246,7 @@ class WhisperTranscriber(Transcriber):
             if duration_s > FULL_WINDOW_S:
                 result = self._transcribe_long(audio, language, task, timings)
             else:
-                result = self._transcribe_window(audio, language, task, timings, reuse_encoding)
+                result = self._transcribe_window(audio, language, task, timings, reuse_encoding, prefix)
         except RuntimeError as exc:
             raise EngineUnavailable(
                 f"Whisper failed while recognising ({exc}); reinstall the ASR pack"
@@ -270,10 +275,16 @@ class WhisperTranscriber(Transcriber):
         return float(min(FULL_WINDOW_S, max(self.options.min_window_s, wanted)))
 
     def _transcribe_window(
-        self, audio: np.ndarray, language: str | None, task: str, timings: dict[str, float], reuse: bool
+        self,
+        audio: np.ndarray,
+        language: str | None,
+        task: str,
+        timings: dict[str, float],
+        reuse: bool,
+        prefix: str | None = None,
     ) -> Transcript:
         window_s = self._window_s(audio.size / SAMPLE_RATE)
-        result = self._decode_window(audio, window_s, language, task, timings, reuse)
+        result = self._decode_window(audio, window_s, language, task, timings, reuse, prefix=prefix)
         if window_s < FULL_WINDOW_S and self._guard_trips(result, task):
             _LOGGER.debug(
                 "short-window guard fired (cr=%.2f lp=%.2f)", result.compression_ratio, result.avg_logprob
@@ -311,6 +322,7 @@ class WhisperTranscriber(Transcriber):
         timings: dict[str, float],
         reuse: bool = False,
         beam_size: int | None = None,
+        prefix: str | None = None,
     ) -> Transcript:
         model = self._model
         key = (id(audio), audio.size, window_s, float(np.abs(audio[:: max(1, audio.size // 512)]).sum()))
@@ -340,6 +352,8 @@ class WhisperTranscriber(Transcriber):
         clock = time.perf_counter()
         tokenizer = self._tokenizer(language, task)
         prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
+        if prefix and prefix.strip():  # as faster-whisper's ``prefix=``: the result starts with it
+            prompt.extend(tokenizer.encode(" " + prefix.strip())[: 448 // 2 - 1])
         generated = model.model.generate(
             encoder_output,
             [prompt],
@@ -352,7 +366,8 @@ class WhisperTranscriber(Transcriber):
         tokens = [t for t in generated.sequences_ids[0] if t < tokenizer.eot]
         text = tokenizer.decode(tokens).strip()
         timings["decode"] = _lap(clock)
-        hit_limit = len(prompt) + len(generated.sequences_ids[0]) >= 447
+        # The result holds the forced prefix too: count only the start sequence before it.
+        hit_limit = len(tokenizer.sot_sequence) + 1 + len(generated.sequences_ids[0]) >= 447
         return Transcript(
             text=text,
             language=language,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,11 +86,20 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
 
         talk = page.locator("#clerk-talk")
         talk.hover()
+        pressed = time.monotonic()
         page.mouse.down()
-        page.wait_for_timeout(4500)
+        # While the button is held, the tentative transcript grows greyed on the clerk's side.
+        page.wait_for_function("window.madoguchiStats.partials > 0")
+        tentative = page.locator("#clerk-turns li.live .heard.tentative")
+        expect(tentative).to_have_count(1)
+        assert tentative.inner_text().strip() and tentative.get_attribute("lang") == "ja"
+        page.screenshot(path=str(SCREENSHOTS / "counter-tentative-transcript.png"))
+        measured["first_tentative_text_ms"] = _stats(page)["firstPartialMs"][0]
+        page.wait_for_timeout(max(0, 4500 - (time.monotonic() - pressed) * 1000))
         page.mouse.up()
         translation = page.locator("#resident-turns li[data-turn-id='t1'] .translation")
         expect(translation).not_to_have_class("translation pending")
+        expect(page.locator("#clerk-turns li.live")).to_have_count(0)  # the turn replaced it
         assert translation.inner_text().strip()
         assert translation.get_attribute("lang") == "en"
         heard = page.locator("#clerk-turns li[data-turn-id='t1'] .heard")
