@@ -58,4 +58,3 @@ def whisper_tiny() -> WhisperTranscriber:
 def english_synthesizer() -> PiperSynthesizer:
     """The English Piper voice, loaded once per test process (synthesis keeps no state between calls)."""
     return PiperSynthesizer(data.english_voice())
-
