@@ -27,6 +27,8 @@ from models import PackStore, install_pack, verify_pack
 from tests.support.deploy import REPO, run
 from tests.support.servers import central_server
 
+pytestmark = pytest.mark.slow  # end to end through real processes
+
 PACK = "whisper-tiny"
 OLD_PACK = "piper-en_US-joe-medium"
 
@@ -36,8 +38,6 @@ import json, sys
 from pathlib import Path
 from edge.sync.packs import PackSync, PackSyncOptions, PackOffer
 from models import PackStore
-
-pytestmark = pytest.mark.slow  # end to end through real processes
 args = json.loads(sys.argv[1])
 first = Path(args["first_offset_file"])
 def progress(rel, done, total):
