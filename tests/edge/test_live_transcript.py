@@ -117,9 +117,9 @@ def test_hands_free_waits_for_the_end_of_the_sentence(
     assert len(transcripts) == 1
     assert any(m["type"] == "transcript_partial" for m in seen)
     if turns == 1:
-        assert "テスト" in transcripts[0] and "日本語" in transcripts[0]
+        assert "テスト" in transcripts[0] and ("日本" in transcripts[0] or "機械" in transcripts[0])
     else:  # ended at the pause: the first turn holds the first sentence only
-        assert "テスト" in transcripts[0] and "日本語" not in transcripts[0]
+        assert "テスト" in transcripts[0] and "日本" not in transcripts[0] and "機械" not in transcripts[0]
 
 
 @pytest.mark.slow
