@@ -177,6 +177,7 @@ class PartialRunner:
             return None
         previous = self.latest
         if previous is not None and previous.speech is not None and np.array_equal(previous.speech, speech):
+            previous.audio_s = audio.size / SAMPLE_RATE  # the same transcript holds for the longer audio
             return None
         committed = previous.stable if previous is not None and self.options.incremental else ""
         language_hint = self.language or (previous.language if committed and previous else None)

@@ -103,7 +103,7 @@ def test_hands_free_waits_for_the_end_of_the_sentence(
     speech = trim_silence(load_audio(eval_dir / "speech" / "test_ja_2.wav")).audio
     cut = int(cut_s * SAMPLE_RATE)
     pause = np.zeros(int(2.5 * SAMPLE_RATE), dtype=np.float32)
-    tail = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
+    tail = np.zeros(5 * SAMPLE_RATE, dtype=np.float32)  # longer than the cap: the utterance always ends
     endpoint = EndpointOptions(finished_silence_ms=300, max_silence_ms=4000)
     app = _app(pipeline, tmp_path, endpoint=endpoint)
     with TestClient(app) as client, client.websocket_connect("/ws") as ws:
