@@ -89,6 +89,18 @@ class UsageBatchOut(BaseModel):
     duplicate: bool
 
 
+class PackInfo(DeviceModel):
+    """One installed pack as a device reports it: id-shaped codes only (the attribution text comes from
+    the server's own copy of the pack's manifest, never from a device)."""
+
+    id: Code
+    kind: Literal["asr", "mt", "tts"]
+    languages: Annotated[list[Code], Field(max_length=120)] = []
+    directions: Annotated[list[tuple[LanguageCode, LanguageCode]], Field(max_length=200)] | None = None
+    license: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:+\-]{1,64}$")] = "LicenseRef-unknown"
+    machine_voice: bool = False
+
+
 class HeartbeatIn(DeviceModel):
     """What a device reports about itself (no conversation data)."""
 
@@ -96,6 +108,10 @@ class HeartbeatIn(DeviceModel):
     glossary_version: Code | None = None
     glossary_number: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None  # database INTEGER
     pack_ids: Annotated[list[Code], Field(max_length=100)] = []
+    packs: Annotated[list[PackInfo], Field(max_length=100)] = []
+    """Installed packs with kind, languages and licence (the console's packs page)."""
+    languages: Annotated[list[LanguageCode], Field(max_length=20)] = []
+    """The device's enabled counter languages."""
     free_disk_bytes: Annotated[int, Field(ge=0, le=2**62)] | None = None  # database BIGINT
     last_error_code: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")] | None = None
 

@@ -120,6 +120,8 @@ def record_heartbeat(*, session: Session, device: Device, heartbeat: HeartbeatIn
     device.glossary_version = heartbeat.glossary_version
     device.glossary_number = heartbeat.glossary_number
     device.pack_ids = json.dumps(sorted(heartbeat.pack_ids))
+    device.packs = json.dumps([pack.model_dump() for pack in heartbeat.packs], ensure_ascii=False)
+    device.languages = json.dumps(heartbeat.languages)
     device.free_disk_bytes = heartbeat.free_disk_bytes
     device.last_error_code = heartbeat.last_error_code
 

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contracts.usage import USAGE_KINDS
 from glossary.schema import Glossary
-from server import crud, reports, usage_counts
+from server import crud, pack_report, reports, usage_counts
 from server.api.deps import SessionDep, check_admin_password
 from server.api.routes.devices import device_public
 from server.console_text import LANGS, TEXT
@@ -190,6 +190,28 @@ def fleet_page(request: Request, session: SessionDep, row: ConsoleDep) -> Respon
     now = utcnow()
     devices = [device_public(d, stale_after_hours=hours, now=now) for d in crud.list_devices(session=session)]
     return _render(request, "fleet.html", {"row": row, "devices": devices, "page": "fleet"})
+
+
+# --- packs ---------------------------------------------------------------------------------------
+
+
+@router.get("/packs")
+def packs_page(request: Request, session: SessionDep, row: ConsoleDep) -> Response:
+    """Per site and device: installed ASR, MT and voice packs, what its languages lack, licences."""
+    rows = [
+        pack_report.device_packs(d.site.name, d.name, d.packs, d.languages)
+        for d in crud.list_devices(session=session)
+        if d.revoked_at is None
+    ]
+    releases = crud.list_pack_releases(session=session)
+    context = {
+        "row": row,
+        "page": "packs",
+        "devices": rows,
+        "credits": pack_report.attributions(releases),
+        "offers": [r.pack_id for r in crud.pack_offers(session=session)],
+    }
+    return _render(request, "packs.html", context)
 
 
 # --- glossary ------------------------------------------------------------------------------------
