@@ -24,6 +24,15 @@ from edge.errors import EngineUnavailable
 _LOGGER = logging.getLogger(__name__)
 
 
+def _no_debug(record: logging.LogRecord) -> bool:
+    """Piper logs the text it speaks (and its phonemes) at DEBUG: such records never pass."""
+    return record.levelno > logging.DEBUG
+
+
+#: Conversation text reaches no log at any level, whatever level IT sets for piper's logger.
+logging.getLogger("piper.voice").addFilter(_no_debug)
+
+
 @dataclass(frozen=True)
 class TtsOptions:
     """Per-call synthesis settings.

@@ -31,7 +31,13 @@ class ServerSettings(BaseSettings):
     """SQLAlchemy URL; empty means ``sqlite:///<home>/server.db`` (WAL mode)."""
 
     signing_key_path: Path | None = None
-    """Ed25519 private key (PEM); empty means ``<home>/glossary-signing.key``."""
+    """Ed25519 glossary key (PEM; online, signs glossaries only); empty = ``<home>/glossary-signing.key``."""
+
+    pack_key_path: Path | None = None
+    """Public half of the offline pack key (PEM) that signs uploads; empty = ``<home>/pack-signing.pub``."""
+
+    glossary_signature_days: int = 30
+    """Validity of a served glossary statement, days: devices refuse an expired one and warn on their own."""
 
     host: str = "127.0.0.1"
     port: int = 8470
@@ -111,6 +117,11 @@ class ServerSettings(BaseSettings):
     def resolved_signing_key_path(self) -> Path:
         """The signing key path, defaulting to ``<home>/glossary-signing.key``."""
         return self.signing_key_path or self.home / "glossary-signing.key"
+
+    @property
+    def resolved_pack_key_path(self) -> Path:
+        """The pack key's public half, defaulting to ``<home>/pack-signing.pub``."""
+        return self.pack_key_path or self.home / "pack-signing.pub"
 
     @property
     def public_key_path(self) -> Path:

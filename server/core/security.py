@@ -148,7 +148,7 @@ def write_signing_key(path: Path, *, overwrite: bool = False) -> Ed25519PrivateK
         path.with_suffix(".pub").write_bytes(public_key_pem(key))
     except OSError as exc:
         raise SigningKeyError(f"cannot write signing key {path}: {exc}") from exc
-    _LOGGER.info("created glossary signing key %s (public key %s)", path, path.with_suffix(".pub"))
+    _LOGGER.info("created signing key %s (public key %s)", path, path.with_suffix(".pub"))
     return key
 
 

@@ -136,7 +136,10 @@ def test_a_conversation_leaves_no_trace(
     secrets = [CLERK, RESIDENT, CORRECTED, IDLE]
     heard: list[str] = []
 
-    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+    with (
+        TestClient(app, base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
         _until(ws, "state")
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         _until(ws, "state")
@@ -217,8 +220,8 @@ def test_closing_the_page_mid_turn_forgets_the_conversation(store: PackStore, tm
     )
     pipe = _pipeline(settings, store)
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
-    with TestClient(app) as client:
-        with client.websocket_connect("/ws") as ws:
+    with TestClient(app, base_url="http://localhost") as client:
+        with client.websocket_connect("ws://localhost/ws") as ws:
             _until(ws, "state")
             ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
             _until(ws, "state")

@@ -336,15 +336,15 @@ def test_no_secret_reaches_any_log(tmp_path: Path, caplog: pytest.LogCaptureFixt
 
         async def device() -> None:
             transport = httpx.ASGITransport(app=app)
-            http = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+            http = httpx.AsyncClient(transport=transport, base_url="https://testserver")
             outbox = Outbox(tmp_path / "outbox.db")
             sync = SyncClient(
-                "http://testserver", token, settings.public_key_path, tmp_path / "g", outbox, http=http
+                "https://testserver", token, settings.public_key_path, tmp_path / "g", outbox, http=http
             )
             outbox.add_turn(TurnUsage(source="ja", target="vi", duration_s=1.0))
             report = await sync.sync_once(force_usage=True)
             assert report.batches_sent == 1 and report.heartbeat_ok
-            bad = SyncClient("http://testserver", "X" + token[1:], settings.public_key_path, tmp_path / "g2",
+            bad = SyncClient("https://testserver", "X" + token[1:], settings.public_key_path, tmp_path / "g2",
                              outbox, http=http)  # fmt: skip
             assert (await bad.pull_glossary()).error_code == "unauthorized"
             await http.aclose()

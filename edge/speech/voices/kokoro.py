@@ -32,6 +32,7 @@ SAMPLE_RATE = 24000
 MAX_TOKENS = 508
 #: A first clause shorter than this (characters) is not cut off: too short a piece sounds choppy.
 MIN_FIRST_CLAUSE = 8
+_WARM_TEXT = {"ja": "はい", "zh": "好"}
 _CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*")
 
 
@@ -213,6 +214,13 @@ class KokoroSynthesizer(Synthesizer):
     @property
     def sample_rate(self) -> int:
         return SAMPLE_RATE
+
+    def warm(self) -> None:
+        """Warm the phonemizer; run the shared model once per process (not once per voice)."""
+        first = not self._model.loaded
+        tokens = self._model.tokens(self._phonemize(_WARM_TEXT.get(self._language, "ok")))
+        if tokens and first:
+            self._model.run(tokens, self._style[min(len(tokens), len(self._style) - 1)], 1.0)
 
     def synthesize(self, text: str, options: TtsOptions | None = None) -> Iterator[SpeechChunk]:
         """Yield the first clause, then one chunk per sentence (see ``Synthesizer.synthesize``)."""

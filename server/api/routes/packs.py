@@ -14,19 +14,20 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from contracts.fleet import PackManifestOut, PackOffersOut
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep
 from server.core.security import private_dir
 from server.core.state import server_state
-from server.packs import PackUploadError, StoredPack, pack_file_path, store_pack
-from server.schemas import (
-    DevicePackStatus,
-    PackManifestOut,
-    PackOffer,
-    PackOffersOut,
-    PackReleasePublic,
-    PackStatusOut,
+from server.packs import (
+    PackUploadError,
+    StoredPack,
+    load_pack_key,
+    pack_file_path,
+    store_pack,
+    stored_rollback,
 )
+from server.schemas import DevicePackStatus, PackReleasePublic, PackStatusOut, pack_offer
 
 if TYPE_CHECKING:
     from server.core.state import ServerState
@@ -45,17 +46,30 @@ def packs_root(request: Request) -> Path:
 @router.get("")
 def offers(session: SessionDep, device: DeviceDep) -> PackOffersOut:
     """The packs devices should hold (newest release of each pack id)."""
-    data = [PackOffer.from_row(row) for row in crud.pack_offers(session=session)]
+    data = [pack_offer(row) for row in crud.pack_offers(session=session)]
     return PackOffersOut(data=data, count=len(data))
 
 
 @router.get("/{pack_id}/{version}/manifest")
-def manifest(pack_id: str, version: str, session: SessionDep, device: DeviceDep) -> PackManifestOut:
-    """The pack's ``pack.json`` and the server's signature over it."""
+def manifest(
+    request: Request, pack_id: str, version: str, session: SessionDep, device: DeviceDep
+) -> PackManifestOut:
+    """The pack's ``pack.json``, the pack key's signature over it and a rollback statement to it, if any."""
     row = crud.pack_release(session=session, pack_id=pack_id, version=version)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Pack not found")
-    return PackManifestOut(pack=json.loads(row.manifest), signature=row.signature)
+    try:
+        document = json.loads(row.signature)
+        signature, signed_at = str(document["signature"]), str(document["signed_at"])
+    except (ValueError, KeyError, TypeError):
+        # a release stored before packs were signed offline: devices would refuse it anyway
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Pack not signed with the pack key") from None
+    return PackManifestOut(
+        pack=json.loads(row.manifest),
+        signature=signature,
+        signed_at=signed_at,
+        rollback=stored_rollback(packs_root(request), pack_id, version),
+    )
 
 
 @router.get("/{pack_id}/{version}/files/{path:path}")
@@ -88,7 +102,8 @@ async def upload(request: Request, admin: AdminDep) -> PackReleasePublic:
         local = Path(tmp) / "pack.tar"
         await _receive_pack(request, local)
         try:
-            stored = await run_in_threadpool(store_pack, local, root, state.signing_key)
+            pack_key = load_pack_key(state.settings.resolved_pack_key_path)
+            stored = await run_in_threadpool(store_pack, local, root, pack_key)
         except PackUploadError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
     return await run_in_threadpool(_record_release, state, stored, admin.username)
