@@ -63,6 +63,8 @@ class TranslationReady(_Event):
     back_translation: str | None = None
     ruby_html: str | None = None
     """Easy Japanese (target ``ja-easy``): the text as escaped HTML with ``<ruby>`` furigana."""
+    maybe_cut: bool = False
+    """The translation reached the model's maximum length: show it as "may be cut"."""
 
 
 @dataclass

@@ -13,7 +13,7 @@ Layout of a bundle directory::
     wheelhouse/requirements-<role>.txt  closure of each role, sha256-pinned (for --require-hashes)
     packs/<id>/           model packs copied from the local store, with their pack.json
     glossary/glossary.json  the glossary (canonical JSON)
-    deploy/*.service      systemd unit templates
+    deploy/*.service      systemd unit templates (and the kiosk browser policy template)
 
 The wheelhouse is downloaded with ``pip download --only-binary=:all: --platform manylinux…_<arch>
 --python-version 3.11 --implementation cp --abi cp311`` and cached under
@@ -342,7 +342,11 @@ def _write_installer(root: Path, source: Path, version: str, release_id: str, ar
     (root / "install.sh").write_text(script, encoding="utf-8")
     (root / "install.sh").chmod(0o755)
     (root / "deploy").mkdir()
-    for item in [*sorted(deploy.glob("*.service")), deploy / "health-guard.sh"]:
+    for item in [
+        *sorted(deploy.glob("*.service")),
+        deploy / "madoguchi-kiosk-policy.json",
+        deploy / "health-guard.sh",
+    ]:
         shutil.copy2(item, root / "deploy" / item.name)
 
 

@@ -133,6 +133,8 @@ class Translation(ServerMessage):
     awaiting_confirm: bool
     reviewed: bool | None = field(default=None, metadata=OPTIONAL)
     phrase_id: str | None = field(default=None, metadata=OPTIONAL)
+    maybe_cut: bool | None = field(default=None, metadata=OPTIONAL)
+    """True when MT reached the model's maximum length: shown as "may be cut"."""
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ Server → client, JSON text frames:
     translation      {turn_id, speaker, text, language, engine, terms, term_info, flagged, ruby_html,
                       awaiting_confirm}
                      ruby_html: target ja-easy only, escaped HTML with <ruby> furigana (else null);
-                     awaiting_confirm: true when the counter confirms before speaking and a voice exists
+                     awaiting_confirm: true when the counter confirms before speaking and a voice exists;
+                     maybe_cut (optional): true when MT reached the model's maximum length
     back_translation {turn_id, speaker, available, text, language, reason}
     speech_audio     {turn_id, index, is_last, sample_rate, wav_base64}   one sentence, WAV, sent as soon
                      as it is synthesised (``is_last`` is always false: the end is ``speech_end``)

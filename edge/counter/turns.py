@@ -323,7 +323,8 @@ class TurnRunner:
                 info = self.service.term_info(ids, event.target_language)
                 send(
                     m.Translation(turn_id, speaker, event.text, event.target_language, event.engine, spans,
-                                  info, event.flagged, event.ruby_html, hold)
+                                  info, event.flagged, event.ruby_html, hold,
+                                  maybe_cut=True if event.maybe_cut else None)
                 )  # fmt: skip
             elif isinstance(event, events.SpeechAudio):
                 if event.pcm:

@@ -42,6 +42,7 @@ from contracts.usage import (
     cell_row,
 )
 from edge.errors import SyncError
+from madoguchi.files import private_dir, private_file
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -189,8 +190,16 @@ class Outbox:
         """
         self.path = Path(path)
         self.options = options or OutboxOptions()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        try:
+            private_dir(self.path.parent)
+            private_file(self.path)  # SQLite gives its -wal and -shm files the database file's mode
+            for suffix in ("-wal", "-shm"):
+                side = self.path.with_name(self.path.name + suffix)
+                if side.exists():
+                    private_file(side)
+        except OSError as exc:
+            raise SyncError(f"usage outbox {self.path} cannot be created: {exc}") from exc
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")

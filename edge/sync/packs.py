@@ -319,7 +319,7 @@ def background_sync_for(
     home: Path, store: PackStore, *, options: PackSyncOptions | None = None
 ) -> BackgroundPackSync | None:
     """The pack sync of an enrolled device (None when not enrolled)."""
-    from edge.sync.client import enrollment_paths
+    from edge.sync.enrollment import enrollment_paths
 
     paths = enrollment_paths(home)
     if not paths.server_url or not paths.token_path.exists():

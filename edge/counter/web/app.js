@@ -273,6 +273,11 @@
       }
     }
     if (msg.flagged) node.classList.add("flagged");
+    if (msg.maybe_cut && !tr.querySelector(".maybe-cut")) {
+      // Decoding stopped at the model's maximum length: never show a cut translation as complete.
+      const label = msg.speaker === "clerk" ? "(may be cut)" : "（途中で切れている可能性があります）";
+      tr.appendChild(el("span", { className: "maybe-cut", lang: msg.speaker === "clerk" ? "en" : "ja" }, label));
+    }
     const mine = turnNode(msg.turn_id, msg.speaker, true);
     const old = mine.querySelector(".confirm-speak");
     if (old) old.remove();
@@ -312,19 +317,6 @@
     const source = glossary.source === "synced" ? "配信" : glossary.source === "bundled" ? "同梱" : "";
     $("glossary-version").textContent = `用語集 ${glossary.version || "—"}${source ? ` (${source})` : ""}`;
     $("glossary-version").dataset.version = glossary.version || "";
-  }
-
-  async function showPairingCode() {
-    try {
-      const reply = await fetch("/api/pairing");
-      if (!reply.ok) return;
-      const pairing = await reply.json();
-      if (!pairing.required) return;
-      $("pair-code").textContent = pairing.code;
-      $("pair-info").hidden = false;
-    } catch (_e) {
-      /* the code is shown on the device's own screen only */
-    }
   }
 
   function onBackTranslation(msg) {
@@ -936,7 +928,6 @@
     $("interpreter-note").textContent = texts.interpreter_note;
     renderStatus();
     renderFooter();
-    showPairingCode();
     loadDevices();
     buildPicker();
     buildPhrases();
