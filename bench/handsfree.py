@@ -64,7 +64,11 @@ class _Worker:
     def run(self, now_ms: float, segmenter: Any) -> None:
         start = max(now_ms, self.free_at)
         clock = time.perf_counter()
-        partial = self.runner.run(segmenter.current_audio())
+        audio = segmenter.current_audio()
+        partial = self.runner.run(audio)
+        latest = self.runner.latest
+        if partial is None and latest is not None and latest.audio_s * 16000 == audio.size:
+            partial = latest  # only silence was added: the last transcript holds
         elapsed = (time.perf_counter() - clock) * 1000.0
         self.free_at = start + elapsed
         self.decode_ms.append(elapsed)

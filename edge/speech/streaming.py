@@ -114,8 +114,9 @@ class Partial:
 
 def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -> str:
     """The start of ``current`` that ``previous`` agrees on, minus ``margin`` characters, cut back to a
-    word boundary (a space, or for Japanese and Chinese also 、。, when the agreed part holds one): the
-    decoder must never be forced to continue half a word."""
+    word boundary (a space; for Japanese and Chinese also 、。！？): the decoder must never be forced to
+    continue half a word ("テスト分で|す" would be continued as if "で" were a particle), so without such a
+    boundary nothing is stable yet."""
     n = 0
     for a, b in zip(previous, current, strict=False):
         if a != b:
@@ -128,10 +129,7 @@ def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -
     if n < len(current) and not current[n].isspace():
         boundary = " 、。，,！？!?" if language in _NO_SPACE else " "
         cut = max(prefix.rfind(ch) for ch in boundary)
-        if cut > 0:
-            prefix = prefix[: cut + (0 if prefix[cut] == " " else 1)]
-        elif language not in _NO_SPACE:
-            prefix = ""
+        prefix = prefix[: cut + (0 if prefix[cut] == " " else 1)] if cut > 0 else ""
     return prefix.strip()
 
 
@@ -179,6 +177,7 @@ class PartialRunner:
             return None
         previous = self.latest
         if previous is not None and previous.speech is not None and np.array_equal(previous.speech, speech):
+            previous.audio_s = audio.size / SAMPLE_RATE  # the same transcript holds for the longer audio
             return None
         committed = previous.stable if previous is not None and self.options.incremental else ""
         language_hint = self.language or (previous.language if committed and previous else None)

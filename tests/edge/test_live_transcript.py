@@ -106,7 +106,7 @@ def test_hands_free_waits_for_the_end_of_the_sentence(
     speech = trim_silence(load_audio(eval_dir / "speech" / "test_ja_2.wav")).audio
     cut = int(cut_s * SAMPLE_RATE)
     pause = np.zeros(int(2.5 * SAMPLE_RATE), dtype=np.float32)
-    tail = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
+    tail = np.zeros(5 * SAMPLE_RATE, dtype=np.float32)  # longer than the cap: the utterance always ends
     endpoint = EndpointOptions(finished_silence_ms=300, max_silence_ms=4000)
     app = _app(pipeline, tmp_path, endpoint=endpoint)
     with (
@@ -123,9 +123,9 @@ def test_hands_free_waits_for_the_end_of_the_sentence(
     assert len(transcripts) == 1
     assert any(m["type"] == "transcript_partial" for m in seen)
     if turns == 1:
-        assert "テスト" in transcripts[0] and "日本語" in transcripts[0]
+        assert "テスト" in transcripts[0] and ("日本" in transcripts[0] or "機械" in transcripts[0])
     else:  # ended at the pause: the first turn holds the first sentence only
-        assert "テスト" in transcripts[0] and "日本語" not in transcripts[0]
+        assert "テスト" in transcripts[0] and "日本" not in transcripts[0] and "機械" not in transcripts[0]
 
 
 @pytest.mark.slow

@@ -74,10 +74,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def _pipeline(settings: EdgeSettings, store: PackStore, *, back_translation: bool = False) -> TurnPipeline:
-    """The real engines; MT output capped at 16 tokens (the tiny packs' random weights babble)."""
+    """The real engines; MT output capped at 8 tokens (the tiny packs' random weights babble)."""
     transcriber, asr_pack = engines.load_transcriber(settings, store)
     voices = {"en": engines.load_voice(engines.find_voices(settings, store)["en"])}
-    router = MtRouter(store, MtOptions(max_decoding_length=16), glossary=engines.load_glossary())
+    router = MtRouter(store, MtOptions(max_decoding_length=8), glossary=engines.load_glossary())
     return TurnPipeline(transcriber, voices, router, languages=("ja", "en"), asr_pack=asr_pack,
                         back_translation=back_translation)  # fmt: skip
 

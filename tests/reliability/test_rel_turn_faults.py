@@ -142,7 +142,10 @@ def _turn(ws: Any, text: str) -> dict[str, dict[str, Any]]:
         seen.setdefault(message["type"], message)
         if message["type"] == "notice":
             seen[f"notice:{message.get('code')}"] = message
+        assert message["type"] != "error", message  # e.g. a turn sent while the last one still ran
         if message["type"] == "turn_end":
+            while not (message["type"] == "state" and not message.get("busy")):
+                message = ws.receive_json()  # the next turn may start once the connection is idle
             return seen
     raise AssertionError(f"no turn_end among {list(seen)}")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edge.errors import EngineUnavailable
-from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
+from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions, first_clause_pieces, pcm16
 from edge.speech.voices import VoiceRef
 
 _LOGGER = logging.getLogger(__name__)
@@ -33,7 +32,6 @@ MAX_TOKENS = 508
 #: A first clause shorter than this (characters) is not cut off: too short a piece sounds choppy.
 MIN_FIRST_CLAUSE = 8
 _WARM_TEXT = {"ja": "はい", "zh": "好"}
-_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*")
 
 
 @dataclass(frozen=True)
@@ -154,16 +152,7 @@ def kokoro_voice_ref(store: Any, pack: Any, language: str) -> VoiceRef:
 
 def stream_pieces(text: str) -> Iterator[str]:
     """Sentences, the first one cut after its first clause so the first audio comes early."""
-    first = True
-    for sentence in sentence_pieces(text, limit=200):
-        if first:
-            first = False
-            clauses = [c for c in _CLAUSE_END.split(sentence) if c.strip()]
-            if len(clauses) > 1 and len(clauses[0]) >= MIN_FIRST_CLAUSE:
-                yield clauses[0]
-                yield "".join(clauses[1:])
-                continue
-        yield sentence
+    return first_clause_pieces(text, limit=200, min_first=MIN_FIRST_CLAUSE)
 
 
 class KokoroSynthesizer(Synthesizer):
