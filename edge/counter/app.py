@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
 
-from fastapi import FastAPI, HTTPException, Request, Response, WebSocket
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response, WebSocket
 from fastapi.middleware import Middleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -150,53 +150,26 @@ def create_app(
             return RedirectResponse("/pair", status_code=303)
         return JSONResponse({"detail": _PAIR_FIRST}, status_code=403)
 
-    @app.get("/", include_in_schema=False)
+    app.include_router(_pages_router(gate, service))
+    app.include_router(pairing_router(gate, service))
+    app.include_router(_api_router(service, gate, options))
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    return app
+
+
+def _pages_router(gate: PairingGate, service: CounterService) -> APIRouter:
+    """The counter page, the pairing page and the WebSocket (paired tablets until their pairing expires)."""
+    router = APIRouter()
+
+    @router.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-store"})
 
-    @app.get("/pair", include_in_schema=False)
+    @router.get("/pair", include_in_schema=False)
     async def pair_page() -> FileResponse:
         return FileResponse(WEB_DIR / "pair.html", headers={"Cache-Control": "no-store"})
 
-    app.include_router(pairing_router(gate, service))
-
-    @app.get("/api/status")
-    async def status() -> JSONResponse:
-        data = await asyncio.to_thread(service.status)  # reads pack manifests
-        data["pairing_required"] = gate.required
-        return JSONResponse(data)
-
-    @app.get("/api/phrases")
-    async def phrases() -> JSONResponse:
-        return JSONResponse(
-            {"situations": service.phrases.grouped(), "languages": service.resident_languages}
-        )
-
-    @app.get("/api/texts")
-    async def texts() -> JSONResponse:
-        data = screen_texts()
-        data["interpreter_note"] = options.interpreter_note
-        data["resident_languages"] = list(service.resident_languages)
-        return JSONResponse(data)
-
-    @app.get("/api/devices")
-    async def devices() -> JSONResponse:
-        from edge.audio.capture import list_input_devices
-
-        try:
-            found = await asyncio.to_thread(list_input_devices)
-        except AudioDeviceError as exc:
-            return JSONResponse({"devices": [], "selected": options.mic_device, "error": str(exc)})
-        return JSONResponse({"devices": found, "selected": options.mic_device, "error": None})
-
-    @app.get("/api/terms/{term_id}")
-    async def term(term_id: str) -> JSONResponse:
-        info = service.term_info([term_id], "en") if service.glossary is not None else {}
-        if term_id not in info:
-            raise HTTPException(status_code=404, detail="Term not found")
-        return JSONResponse({"id": term_id, **info[term_id]})
-
-    @app.websocket("/ws")
+    @router.websocket("/ws")
     async def socket(websocket: WebSocket) -> None:
         host = websocket.client.host if websocket.client else None
         if gate.is_trusted(host):
@@ -213,5 +186,47 @@ def create_app(
         finally:
             expiry.cancel()
 
-    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
-    return app
+    return router
+
+
+def _api_router(service: CounterService, gate: PairingGate, options: CounterOptions) -> APIRouter:
+    """The JSON API the page reads: status, phrase book, screen texts, microphones, glossary terms."""
+    router = APIRouter()
+
+    @router.get("/api/status")
+    async def status() -> JSONResponse:
+        data = await asyncio.to_thread(service.status)  # reads pack manifests
+        data["pairing_required"] = gate.required
+        return JSONResponse(data)
+
+    @router.get("/api/phrases")
+    async def phrases() -> JSONResponse:
+        return JSONResponse(
+            {"situations": service.phrases.grouped(), "languages": service.resident_languages}
+        )
+
+    @router.get("/api/texts")
+    async def texts() -> JSONResponse:
+        data = screen_texts()
+        data["interpreter_note"] = options.interpreter_note
+        data["resident_languages"] = list(service.resident_languages)
+        return JSONResponse(data)
+
+    @router.get("/api/devices")
+    async def devices() -> JSONResponse:
+        from edge.audio.capture import list_input_devices
+
+        try:
+            found = await asyncio.to_thread(list_input_devices)
+        except AudioDeviceError as exc:
+            return JSONResponse({"devices": [], "selected": options.mic_device, "error": str(exc)})
+        return JSONResponse({"devices": found, "selected": options.mic_device, "error": None})
+
+    @router.get("/api/terms/{term_id}")
+    async def term(term_id: str) -> JSONResponse:
+        info = service.term_info([term_id], "en") if service.glossary is not None else {}
+        if term_id not in info:
+            raise HTTPException(status_code=404, detail="Term not found")
+        return JSONResponse({"id": term_id, **info[term_id]})
+
+    return router
