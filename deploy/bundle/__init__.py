@@ -8,9 +8,6 @@ signed with the central server's Ed25519 key. See :mod:`deploy.bundle.build`, :m
 
 from deploy.bundle.build import ARCHES, BuildOptions, BuildResult, build_bundle, platform_tags
 from deploy.bundle.install import (
-    DEFAULT_PREFIX,
-    InstallOptions,
-    InstallResult,
     current_release,
     health_check,
     install_bundle,
@@ -25,6 +22,7 @@ from deploy.bundle.manifest import (
     sign_manifest,
     verify_bundle,
 )
+from deploy.bundle.options import DEFAULT_PREFIX, InstallOptions, InstallResult
 
 __all__ = [
     "ARCHES",

@@ -25,80 +25,34 @@ import fcntl
 import logging
 import os
 import platform
-import pwd
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
 from deploy.bundle.hashes import pip_install_args
-from deploy.bundle.kiosk import DEFAULT_POLICY_DIR, install_policy
 from deploy.bundle.manifest import MANIFEST_FILE, BundleError, BundleManifest, verify_bundle
+from deploy.bundle.options import (
+    COMPLETE_MARKER,
+    DEFAULT_PREFIX,
+    ENV_FILE,
+    GUARD_SCRIPT,
+    PENDING_MARKER,
+    InstallOptions,
+    InstallResult,
+)
+from deploy.bundle.services import install_services, systemctl, write_atomic
 from deploy.bundle.trust import Trust, confirm_first_install, pinned_key_path, resolve_trust
 from glossary.signing import public_key_pem
 from madoguchi.files import fsync_dir
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_PREFIX: Final = Path("/opt/madoguchi")
-ENV_FILE: Final = "madoguchi.env"
-COMPLETE_MARKER: Final = ".complete"
-#: Written before ``current`` is switched, removed once the new release passed its health check.
-PENDING_MARKER: Final = ".health-pending"
-GUARD_SCRIPT: Final = "health-guard.sh"
-SERVICE_USER: Final = "madoguchi"
 _HEALTH_TIMEOUT_S: Final = 180.0
 _KEEP_RELEASES: Final = 2
-
-
-@dataclass(frozen=True)
-class InstallOptions:
-    """How and where to install one bundle."""
-
-    bundle_dir: Path
-    prefix: Path = DEFAULT_PREFIX
-    role: str | None = None
-    """``edge`` (counter device) or ``server`` (central server); None = the prefix's role, else edge."""
-    services: bool = True
-    """Install and (re)start the systemd units."""
-    kiosk: bool = False
-    """Also install the kiosk unit (chromium --kiosk on the device's display)."""
-    server_url: str | None = None
-    token: str | None = None
-    """The enrollment token (read from a file, the environment or stdin; never a command-line value)."""
-    pubkey_path: Path | None = None
-    """The bundle (pack) signing key for a first install; must equal the pinned key on an update."""
-    expect_key: str | None = None
-    """Full fingerprint of the bundle key, as IT published it: a first install proceeds only with it..."""
-    confirm: Callable[[str], bool] | None = None
-    """...or with a yes from this callback (an interactive terminal); None = not interactive."""
-    glossary_key_path: Path | None = None
-    """The central server's glossary-signing.pub, for enrollment."""
-    port: int = 8765
-    """Port of the counter page (TCP port)."""
-    systemd_dir: Path = Path("/etc/systemd/system")
-    kiosk_user: str = "pi"
-    chromium_policy_dir: Path = DEFAULT_POLICY_DIR
-    """Where chromium reads managed policies (the kiosk's lock-down policy goes there)."""
-    service_user: str | None = None
-    """User the services run as (default: the ``madoguchi`` system user, created when missing)."""
-
-
-@dataclass
-class InstallResult:
-    """What an install did."""
-
-    release_id: str
-    release_dir: Path
-    previous: str | None
-    packs_installed: list[str] = field(default_factory=list)
-    enrolled: bool = False
-    services: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
 
 
 def install_bundle(options: InstallOptions) -> InstallResult:
@@ -143,7 +97,7 @@ def install_bundle(options: InstallOptions) -> InstallResult:
             result.enrolled = _enroll(prefix, options)
         _fault("switch")
         prior_previous = _link_target(prefix, "previous")
-        _write_atomic(prefix / PENDING_MARKER, f"{manifest.release_id}\n")
+        write_atomic(prefix / PENDING_MARKER, f"{manifest.release_id}\n")
         if previous != manifest.release_id:
             if previous is not None:
                 _point(prefix, "previous", previous)
@@ -178,7 +132,7 @@ def rollback(prefix: Path = DEFAULT_PREFIX, *, restart: bool = True) -> tuple[st
         if now is not None:
             _point(prefix, "previous", now)
     if restart:
-        _systemctl("try-restart", "madoguchi-edge.service", "madoguchi-server.service")
+        systemctl("try-restart", "madoguchi-edge.service", "madoguchi-server.service")
     _LOGGER.info("rolled back %s from %s to %s", prefix, now, before)
     return now or "", before
 
@@ -293,7 +247,7 @@ def _build_release(bundle: Path, release: Path, manifest: BundleManifest, role: 
     shutil.copytree(bundle / "deploy", release / "deploy", dirs_exist_ok=True)
     if (bundle / "glossary" / "glossary.json").exists():
         shutil.copy2(bundle / "glossary" / "glossary.json", release / "glossary.json")
-    _write_atomic(release / COMPLETE_MARKER, f"{manifest.release_id}\n")
+    write_atomic(release / COMPLETE_MARKER, f"{manifest.release_id}\n")
     fsync_dir(release.parent)
 
 
@@ -371,7 +325,7 @@ def _write_config(prefix: Path, options: InstallOptions) -> None:
         "# madoguchi configuration, read by the systemd units (EnvironmentFile=).\n"
         "# Edit, then: systemctl restart madoguchi-edge (or madoguchi-server). Kept across updates.\n"
     )
-    _write_atomic(path, header + "".join(f"{k}={v}\n" for k, v in values.items()))
+    write_atomic(path, header + "".join(f"{k}={v}\n" for k, v in values.items()))
 
 
 def _pin_key(prefix: Path, trust: Trust) -> None:
@@ -379,7 +333,7 @@ def _pin_key(prefix: Path, trust: Trust) -> None:
     pinned = pinned_key_path(prefix)
     if pinned.exists() and not trust.rotated_to:
         return
-    _write_atomic(pinned, public_key_pem(trust.key).decode("ascii"))
+    write_atomic(pinned, public_key_pem(trust.key).decode("ascii"))
     if trust.rotated_to:
         _LOGGER.warning(
             "bundle key of %s rotated to %s (signed by the old key)", prefix, trust.rotated_to[-1]
@@ -496,7 +450,7 @@ def _write_guard(prefix: Path, release: Path) -> None:
     if not source.exists():
         return
     path = prefix / "etc" / GUARD_SCRIPT
-    _write_atomic(path, source.read_text(encoding="utf-8").replace("@PREFIX@", str(prefix)))
+    write_atomic(path, source.read_text(encoding="utf-8").replace("@PREFIX@", str(prefix)))
     path.chmod(0o755)
 
 
@@ -509,84 +463,6 @@ def _prune(prefix: Path) -> None:
             _LOGGER.info("removed old release %s", release_id)
 
 
-# ---------------------------------------------------------------------------------------------- services
-
-
-def render_unit(template: str, values: dict[str, str]) -> str:
-    """Fill ``@NAME@`` placeholders of a unit template."""
-    for name, value in values.items():
-        template = template.replace(f"@{name}@", value)
-    return template
-
-
-def unit_values(prefix: Path, options: InstallOptions, user: str) -> dict[str, str]:
-    try:
-        kiosk_uid = str(pwd.getpwnam(options.kiosk_user).pw_uid)
-    except KeyError:
-        kiosk_uid = "1000"
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-    return {
-        "PREFIX": str(prefix), "USER": user, "GROUP": user, "PORT": str(options.port),
-        "KIOSK_USER": options.kiosk_user, "KIOSK_UID": kiosk_uid, "CHROMIUM": chromium,
-    }  # fmt: skip
-
-
-def install_services(prefix: Path, options: InstallOptions) -> tuple[list[str], list[str]]:
-    """Write the units, create the service user, enable and (re)start them. Returns (units, notices)."""
-    notices: list[str] = []
-    user = options.service_user or _service_user(prefix, notices)
-    values = unit_values(prefix, options, user)
-    role = options.role or "edge"
-    names = ["madoguchi-edge.service"] if role == "edge" else ["madoguchi-server.service"]
-    if options.kiosk and role == "edge":
-        names.append("madoguchi-kiosk.service")
-    templates = prefix / "current" / "deploy"
-    options.systemd_dir.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        source = templates / name
-        _write_atomic(options.systemd_dir / name, render_unit(source.read_text(encoding="utf-8"), values))
-    if "madoguchi-kiosk.service" in names:
-        install_policy(templates, options.port, options.chromium_policy_dir)
-    if not _systemctl("daemon-reload"):
-        notices.append("systemd is not running here: units written but not started")
-        return names, notices
-    _systemctl("enable", *names)
-    _systemctl("restart", *names)
-    return names, notices
-
-
-def _service_user(prefix: Path, notices: list[str]) -> str:
-    if os.geteuid() != 0:
-        return pwd.getpwuid(os.geteuid()).pw_name
-    try:
-        pwd.getpwnam(SERVICE_USER)
-    except KeyError:
-        useradd = shutil.which("useradd")
-        if useradd is None:
-            notices.append("useradd not found: the services run as root")
-            return "root"
-        subprocess.run(
-            [useradd, "--system", "--home-dir", str(prefix / "data"), "--no-create-home",
-             "--shell", "/usr/sbin/nologin", "--groups", "audio", SERVICE_USER],
-            check=False, capture_output=True,
-        )  # fmt: skip
-    for sub in ("data", "packs"):
-        subprocess.run(
-            ["chown", "-R", f"{SERVICE_USER}:", str(prefix / sub)], check=False, capture_output=True
-        )
-    return SERVICE_USER
-
-
-def _systemctl(*args: str) -> bool:
-    systemctl = shutil.which("systemctl")
-    if systemctl is None or not Path("/run/systemd/system").is_dir():
-        return False
-    completed = subprocess.run([systemctl, *args], capture_output=True, text=True)
-    if completed.returncode != 0:
-        _LOGGER.warning("systemctl %s: %s", " ".join(args), completed.stderr.strip()[:200])
-    return completed.returncode == 0
-
-
 # ---------------------------------------------------------------------------------------------- files
 
 
@@ -595,13 +471,3 @@ def _run(command: list[str], what: str, env: dict[str, str] | None = None) -> No
     if completed.returncode != 0:
         last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
         raise BundleError(f"{what} failed: {last[:300]}")
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from deploy.bundle import BuildOptions, build_bundle, read_manifest, sign_manifest, verify_bundle
-from deploy.bundle.install import InstallOptions, install_bundle
+from deploy.bundle.install import install_bundle
 from deploy.bundle.manifest import BundleError
+from deploy.bundle.options import InstallOptions
 from deploy.bundle.trust import ROTATION_FILE, pinned_key_path, resolve_trust
 from glossary.rotation import make_rotation, write_rotations
 from glossary.signing import (

@@ -7,8 +7,9 @@ import shlex
 import shutil
 from pathlib import Path
 
-from deploy.bundle.install import InstallOptions, install_services, render_unit, unit_values
 from deploy.bundle.kiosk import POLICY_FILE, render_policy
+from deploy.bundle.options import InstallOptions
+from deploy.bundle.services import install_services, render_unit, unit_values
 from tests.support.deploy import REPO
 
 

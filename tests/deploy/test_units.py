@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.bundle.install import InstallOptions, install_services, render_unit, unit_values
+from deploy.bundle.options import InstallOptions
+from deploy.bundle.services import install_services, render_unit, unit_values
 from tests.support.deploy import REPO
 
 UNITS = ("madoguchi-edge.service", "madoguchi-server.service", "madoguchi-kiosk.service")
