@@ -20,6 +20,16 @@ chose ``ja-easy`` speaks Japanese (source ``ja-easy`` is recognised as ``ja``). 
 ``EdgeSettings.pre_edit_easy_ja`` MT translates the simplified Japanese (``mt_input``) instead of the
 original.
 
+Recognition safeguards and levers (``edge.repetition``, ``edge.terms``, ``edge.phrase_match``):
+
+- A transcript that still loops after the recogniser's retries is shown, ``flagged`` and neither
+  translated nor spoken; a translation that loops is flagged and not spoken ("could not translate
+  reliably"). ``repetition`` in the result says what repeated.
+- Japanese transcripts pass the ``corrector``: near-homophones of glossary terms are replaced by the
+  terms, listed in ``corrections`` (shown underlined; the counter's undo re-translates the original).
+- A Japanese utterance that reads like a phrase-book sentence gets the phrase's verified translation
+  (``mt_engine == "phrasebook"``, ``verified_phrase``) instead of MT.
+
 Audio without speech raises ``NoSpeechError``; an unknown or disabled language raises ``LanguageError``.
 """
 
@@ -38,6 +48,7 @@ from edge.audio import check_samples
 from edge.config import EdgeSettings
 from edge.errors import EdgeError, EngineFailed, LanguageError, MtUnavailable
 from edge.events import Event, Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
+from edge.repetition import find_repetition
 from edge.tts import Synthesizer
 from edge.vad import VadOptions, trim_silence
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, STAFF_LANGUAGE
@@ -69,6 +80,10 @@ class TurnResult:
         ruby_html: Target ``ja-easy``: the Easy Japanese as escaped HTML with furigana.
         easy_ja: Target ``ja-easy``: ``{rules_fired, unsimplified, sentences}`` of the rewrite.
         mt_input: The text MT translated when it differs from ``source_text`` (pre-edited Japanese).
+        corrections: Glossary terms put into the transcript by reading (``edge.terms.Correction``).
+        recognised_text: The recogniser's own words when corrections changed them.
+        repetition: The loop that stopped the turn from being spoken (``where``: transcript/translation).
+        verified_phrase: The phrase-book sentence served instead of MT (``edge.phrase_match.PhraseHit``).
     """
 
     source_language: str
@@ -93,6 +108,10 @@ class TurnResult:
     ruby_html: str | None = None
     easy_ja: dict[str, Any] | None = None
     mt_input: str | None = None
+    corrections: list[Any] = field(default_factory=list)
+    recognised_text: str | None = None
+    repetition: dict[str, Any] | None = None
+    verified_phrase: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``result.json`` (no audio samples)."""
@@ -124,12 +143,18 @@ class TurnResult:
             data["easy_ja"] = self.easy_ja
         if self.mt_input is not None:
             data["mt_input"] = self.mt_input
+        data["corrections"] = [c.to_dict() for c in self.corrections]
+        data["corrections_count"] = len(self.corrections)
+        data["recognised_text"] = self.recognised_text
+        data["repetition"] = self.repetition
+        data["verified_phrase"] = self.verified_phrase
         if self.transcript is not None:
             t = self.transcript
             data["asr"] = {
                 "language_probability": round(t.language_probability, 4),
                 "window_s": t.window_s,
                 "guard_fired": t.guard_fired,
+                "temperature": t.temperature,
                 "beam_size": t.options.get("beam_size"),
                 "duration_s": round(t.duration_s, 3),
                 "timings_ms": t.timings_ms,
@@ -152,6 +177,9 @@ class TurnPipeline:
         back_translation: bool = False,
         easy_japanese: Any | None = None,
         pre_edit_easy_ja: bool = False,
+        corrector: Any | None = None,
+        phrase_matcher: Any | None = None,
+        levers: Any | None = None,
     ) -> None:
         """Assemble a pipeline from loaded engines (``from_settings`` does the loading).
 
@@ -165,6 +193,9 @@ class TurnPipeline:
             back_translation: Translate each result back into the source language.
             easy_japanese: An ``edge.easy_ja.EasyJapanese`` (None: no ``ja-easy`` target).
             pre_edit_easy_ja: Translate the simplified Japanese instead of the clerk's original.
+            corrector: An ``edge.terms.ReadingCorrector`` for Japanese transcripts (None: off).
+            phrase_matcher: An ``edge.phrase_match.PhraseMatcher`` (None: no spoken phrase book).
+            levers: ``edge.terms.TermLevers`` that rebuild the two above when the glossary changes.
         """
         self.transcriber = transcriber
         self.voices = dict(voices or {})
@@ -175,6 +206,9 @@ class TurnPipeline:
         self.back_translation = back_translation
         self.easy_japanese = easy_japanese
         self.pre_edit_easy_ja = pre_edit_easy_ja
+        self.corrector = corrector
+        self.phrase_matcher = phrase_matcher
+        self.levers = levers
 
     @classmethod
     def from_settings(
@@ -202,7 +236,12 @@ class TurnPipeline:
         for language, ref in voice_refs.items():
             if language in wanted:
                 voices[language] = engines.load_voice(ref)
-        router = engines.load_mt_router(settings, store, engines.load_glossary())
+        glossary = engines.load_glossary()
+        router = engines.load_mt_router(settings, store, glossary)
+        levers = engines.term_levers(settings)
+        corrector, phrase_matcher = levers.build(glossary)
+        if settings.asr_hotwords and glossary is not None:
+            transcriber = engines.with_hotwords(transcriber, glossary, levers.domains)
         if router is not None:
             if pairs is None:
                 others = [lang for lang in settings.languages if lang != "ja"]
@@ -230,6 +269,9 @@ class TurnPipeline:
             back_translation=settings.back_translation,
             easy_japanese=easy,
             pre_edit_easy_ja=settings.pre_edit_easy_ja,
+            corrector=corrector,
+            phrase_matcher=phrase_matcher,
+            levers=levers,
         )
 
     # -- public ----------------------------------------------------------------------------------------
@@ -307,6 +349,8 @@ class TurnPipeline:
             setter(glossary)
         elif self.mt_router is not None:
             self.mt_router.glossary = glossary
+        if self.levers is not None and glossary is not None:
+            self.corrector, self.phrase_matcher = self.levers.build(glossary)
 
     def speak_text(self, text: str, language: str, on_event: EventHandler | None = None) -> TurnResult:
         """Speak ``text`` in ``language`` (no MT): a phrase, or a translation the speaker confirmed.
@@ -340,13 +384,6 @@ class TurnPipeline:
         clock = time.perf_counter()
         transcript = self.transcriber.transcribe(speech, None if source == AUTO else source)
         asr_ms = _ms(clock)
-        emit(
-            TranscriptEvent(
-                text=transcript.text,
-                language=transcript.language,
-                language_probability=transcript.language_probability,
-            )
-        )
         result = TurnResult(
             source_language=transcript.language,
             source_text=transcript.text,
@@ -355,13 +392,43 @@ class TurnPipeline:
             transcript=transcript,
             timings_ms={"vad": vad_ms, "asr": asr_ms},
         )
+        self._correct_terms(result)
+        emit(
+            TranscriptEvent(
+                text=result.source_text,
+                language=transcript.language,
+                language_probability=transcript.language_probability,
+                corrections=[c.to_dict() for c in result.corrections],
+                recognised_text=result.recognised_text,
+            )
+        )
         if not transcript.text:
             result.notices.append("nothing intelligible was heard; please speak again")
             emit(Notice(text=result.notices[-1], code="empty_transcript"))
             result.timings_ms["total"] = _ms(started)
             return result
+        if transcript.repetition is not None:
+            result.flagged = True
+            result.repetition = {"where": "transcript", **transcript.repetition}
+            text = (
+                "could not recognise this reliably (the words repeat); nothing was spoken, please speak again"
+            )
+            self._notice(result, emit, text, "unreliable_transcript")
+            result.timings_ms["total"] = _ms(started)
+            return result
         self._translate_and_speak(result, speech, transcript, emit, started, speak)
         return result
+
+    def _correct_terms(self, result: TurnResult) -> None:
+        """Put glossary terms into a Japanese transcript where the recogniser wrote near-homophones."""
+        if self.corrector is None or result.source_language != STAFF_LANGUAGE or not result.source_text:
+            return
+        corrected = self.corrector.correct(result.source_text)
+        result.timings_ms["terms"] = round(corrected.elapsed_ms, 1)
+        if corrected.corrections:
+            result.recognised_text = result.source_text
+            result.source_text = corrected.text
+            result.corrections = list(corrected.corrections)
 
     def _translate_and_speak(
         self,
@@ -375,6 +442,7 @@ class TurnPipeline:
         clock = time.perf_counter()
         self._translate(result, speech, emit)
         result.timings_ms["mt"] = _ms(clock)
+        self._refuse_loop(result, emit)
         if result.target_text:
             emit(
                 TranslationReady(
@@ -386,6 +454,7 @@ class TurnPipeline:
                     flagged=result.flagged,
                     back_translation=result.back_translation,
                     ruby_html=result.ruby_html,
+                    verified_phrase=result.verified_phrase,
                 )
             )
             result.timings_ms["first_output"] = _ms(started)
@@ -404,6 +473,8 @@ class TurnPipeline:
             return
         if source == target:
             result.target_text, result.mt_engine = result.source_text, "none"
+            return
+        if self._serve_phrase(result):
             return
         router = self.mt_router
         if router is not None and router.can_translate(source, target):
@@ -444,6 +515,32 @@ class TurnPipeline:
             return
         result.target_text, result.mt_engine = "", "none"
         self._notice(result, emit, f"{hint}; showing the transcript only", "mt_missing")
+
+    def _serve_phrase(self, result: TurnResult) -> bool:
+        """Japanese that reads like a phrase-book sentence: serve its verified translation (no MT)."""
+        matcher = self.phrase_matcher
+        if matcher is None or result.source_language != STAFF_LANGUAGE:
+            return False
+        clock = time.perf_counter()
+        hit = matcher.match(result.source_text)
+        result.timings_ms["phrase_match"] = _ms(clock)
+        translation = matcher.translation(hit.phrase_id, result.target_language) if hit else ""
+        if hit is None or not translation:
+            return False
+        result.target_text, result.mt_engine = translation, "phrasebook"
+        result.verified_phrase = hit.to_dict()
+        return True
+
+    def _refuse_loop(self, result: TurnResult, emit: EventHandler) -> None:
+        """A translation that repeats a clause is never spoken: keep it off the speaker, say why."""
+        loop = find_repetition(result.target_text) if result.target_text else None
+        if loop is None:
+            return
+        result.flagged = True
+        result.repetition = {"where": "translation", **loop.to_dict()}
+        result.target_text = ""
+        text = "could not translate reliably (the translation repeats itself); showing the transcript only"
+        self._notice(result, emit, text, "unreliable_translation")
 
     def _easy(self) -> Any | None:
         """The Easy Japanese rewriter (``from_settings`` loads it; a pipeline built directly loads it
