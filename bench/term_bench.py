@@ -82,6 +82,7 @@ def _transcripts(
     hot._last_encoded = asr._last_encoded  # same audio and window: share the encoder output
     hotwords = hot.transcribe(speech, "ja", reuse_encoding=True)
     out["plain"] = (plain.text, 0.0)
+    out["_alternatives"] = ("\n".join(t for t, _ in plain.alternatives), 0.0)
     out["hotwords"] = (hotwords.text, hotwords.timings_ms["decode"] - plain.timings_ms["decode"])
     corrected = corrector.correct(plain.text)
     out["correction"] = (corrected.text, corrected.elapsed_ms)
@@ -140,7 +141,8 @@ def run(
             "phrase_id": utterance.phrase_id,
         }
         for lever, (text, extra) in finals.items():
-            _score(scores[lever], utterance, text, extra, matcher)
+            if lever in scores:
+                _score(scores[lever], utterance, text, extra, matcher)
             row[lever] = text
         hit = phrases.best(finals["correction"][0])
         row["phrase"] = (hit.phrase_id, round(hit.similarity, 4), hit.tail_ok) if hit else None

@@ -6,7 +6,9 @@ is replaced by the term's headword: 十民表 → 住民票, 自動手当 → �
 enabled domains are candidates. The threshold grows with the term's length (``CorrectionOptions``):
 short readings must match exactly, and readings shorter than ``min_morae`` are never corrected — a short
 reading has too many homophones. A span that already contains the term (any indexed form) is left
-alone. Each replacement is a ``Correction`` the counter shows underlined, with one tap to undo.
+alone. Overlapping candidates are resolved by matched morae minus three per edit (住民票の写し over
+住民税 for 10民兵の映し). Each replacement is a ``Correction`` the counter shows underlined, with one
+tap to undo.
 
 **Hotwords.** ``hotword_text`` lists a counter's terms for Whisper's previous-context prompt.
 
@@ -121,6 +123,7 @@ class ReadingCorrector:
         self._lengths = np.array([t[3] for t in self._terms])
         self._allowed = np.array([self.options.allowed(t[3]) for t in self._terms])
         self.term_ids = frozenset(t[0] for t in self._terms)
+        self._mora_count = {t[0]: t[3] for t in self._terms}
 
     def __len__(self) -> int:
         return len(self._terms)
@@ -174,7 +177,8 @@ class ReadingCorrector:
             if any(m.start < end and start < m.end for m in present):
                 continue  # the span already holds a glossary term as written
             found.append((start, end, int(distances[s_index, t_index]), term_id, headword))
-        found.sort(key=lambda f: (f[2], -(f[1] - f[0]), f[0]))
+        # A longer term explains more of what was heard: each mora counts, each edit costs three.
+        found.sort(key=lambda f: (3 * f[2] - self._mora_count[f[3]], f[0]))
         chosen: list[tuple[int, int, int, str, str]] = []
         for item in found:
             if all(item[1] <= c[0] or c[1] <= item[0] for c in chosen):

@@ -326,6 +326,8 @@ class SessionTurns:
                         "terms": spans,
                         "term_info": self.service.term_info(ids, event.language),
                         "ruby_html": ruby_html(event.text, event.language),
+                        "corrections": list(event.corrections),
+                        "recognised_text": event.recognised_text,
                     }
                 )
             elif isinstance(event, TranslationReady):
@@ -344,6 +346,7 @@ class SessionTurns:
                         "flagged": event.flagged,
                         "ruby_html": event.ruby_html,
                         "awaiting_confirm": hold,
+                        "verified": event.verified_phrase,
                     }
                 )
             elif isinstance(event, SpeechAudio):
