@@ -66,7 +66,7 @@ class Clip:
 
     def load(self) -> np.ndarray:
         """16 kHz mono float32 samples (decoded with the edge's own audio loader)."""
-        from edge.audio import load_audio
+        from edge.audio.decode import load_audio
 
         return load_audio(self.path)
 

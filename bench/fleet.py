@@ -1,7 +1,7 @@
 """Fleet simulator: many counter devices syncing with a real server process at once.
 
 Used by the server tests (small fleets, exact totals) and by the load benchmark (40 sites × 3
-devices). Each simulated device is a real :class:`edge.sync.SyncClient` with its own SQLite outbox
+devices). Each simulated device is a real :class:`edge.sync.client.SyncClient` with its own SQLite outbox
 and glossary directory; only the turns are synthetic (languages and term/phrase ids drawn from a
 seeded RNG). The server runs as a separate uvicorn process, so it can be killed (``SIGKILL``) and
 restarted in the middle of a round: the devices must retry, and the final totals on the server
@@ -28,8 +28,8 @@ from typing import Any
 
 import httpx
 
-from edge.outbox import Outbox, OutboxOptions, TurnUsage
-from edge.sync import SyncClient, SyncOptions
+from edge.sync.client import SyncClient, SyncOptions
+from edge.sync.outbox import Outbox, OutboxOptions, TurnUsage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESIDENT = ("vi", "zh", "tl", "pt", "ne", "en", "ko", "id", "es")

@@ -1,6 +1,6 @@
 """End of speech → first output, per stage, for several configurations side by side.
 
-Every turn goes through the real ``edge.pipeline.TurnPipeline`` with engines loaded once and warm (one
+Every turn goes through the real ``edge.turn.pipeline.TurnPipeline`` with engines loaded once and warm (one
 Whisper model, the installed voices, one MT router per MT shape). Configurations only change per-call
 options (``AsrOptions``, ``MtOptions``, which router, how TTS output is counted), so they run in the same
 process on the same clips, interleaved clip by clip (the order rotates per clip).
@@ -30,11 +30,12 @@ import numpy as np
 from bench.clips import REPO_ROOT, Clip
 from bench.scoring import error_rate, metric_for
 from bench.twin_packs import TwinRouter, TwinStores
+from madoguchi import paths
 
 _LOGGER = logging.getLogger(__name__)
 
 #: Test store of the default packs (``tests/conftest.py``); used when the device store lacks the ASR pack.
-FALLBACK_STORE = Path.home() / ".cache" / "madoguchi" / "test-store"
+FALLBACK_STORE = paths.cache_dir() / "test-store"
 
 
 @dataclass(frozen=True)
@@ -166,9 +167,9 @@ def load_engines(
 ) -> Engines:
     """Load the recogniser, every voice of the store and the MT routers (real packs when installed)."""
     from edge import engines
-    from edge.asr import AsrOptions, WhisperTranscriber
     from edge.config import load_settings
-    from edge.mt import MtOptions, MtRouter
+    from edge.speech.asr import AsrOptions, WhisperTranscriber
+    from edge.translate.router import MtOptions, MtRouter
     from glossary.languages import COUNTER_LANGUAGES
     from models import PackStore
 
@@ -224,7 +225,7 @@ def counter_pair(clip: Clip) -> tuple[str, str]:
 def stand_in_texts(engines: Engines, clips: Sequence[tuple[Clip, np.ndarray]]) -> dict[str, str]:
     """Realistic text for the twins' speech out: Whisper's own English translation of each Japanese clip
     (computed before the run; not timed)."""
-    from edge.asr import AsrOptions
+    from edge.speech.asr import AsrOptions
 
     transcriber = engines.transcriber
     saved = transcriber.options
@@ -243,9 +244,9 @@ def run_turn(
     engines: Engines, config: BenchConfig, clip: Clip, audio: np.ndarray, stand_in: str | None
 ) -> dict[str, Any]:
     """One turn of ``clip`` under ``config``; returns the flat per-turn record."""
-    from edge.asr import AsrOptions
     from edge.errors import EdgeError
-    from edge.pipeline import TurnPipeline
+    from edge.speech.asr import AsrOptions
+    from edge.turn.pipeline import TurnPipeline
     from glossary.languages import COUNTER_LANGUAGES
 
     source, target = counter_pair(clip)
@@ -378,7 +379,7 @@ def endpointing_cutoffs(
     A clip is "cut" when the ``Segmenter`` emits more than one utterance for it (every clip is one turn;
     clips noted as concatenated utterances are reported but not counted).
     """
-    from edge.vad import Segmenter, Utterance, VadOptions
+    from edge.audio.vad import Segmenter, Utterance, VadOptions
 
     out: dict[str, Any] = {"silences_ms": list(silences_ms), "per_clip": {}, "cut": {}, "clips": 0}
     for silence in silences_ms:
@@ -445,9 +446,9 @@ def memory_probe(
     import psutil
 
     from edge import engines as edge_engines
-    from edge.asr import AsrOptions, WhisperTranscriber
     from edge.config import load_settings
-    from edge.mt import MtOptions, MtRouter
+    from edge.speech.asr import AsrOptions, WhisperTranscriber
+    from edge.translate.router import MtOptions, MtRouter
     from glossary.languages import COUNTER_LANGUAGES
     from models import PackStore
 

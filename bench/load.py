@@ -1,7 +1,7 @@
 """``madoguchi bench load``: a bounded fleet of counter devices against a real central server.
 
 The server runs as a uvicorn subprocess on 127.0.0.1 (SQLite by default, PostgreSQL 15 with
-``--postgres``); the devices are the real ``edge.sync.SyncClient`` of ``bench.fleet`` (glossary poll —
+``--postgres``); the devices are the real ``edge.sync.client.SyncClient`` of ``bench.fleet`` (glossary poll —
 mostly ``304 Not Modified`` after the first round —, usage batches, heartbeats). Every HTTP exchange is
 timed (request handed to the client → response headers) by a thin ``httpx.AsyncClient`` subclass
 installed for the run, so the latency includes waiting for one of ``max_connections`` connections and
@@ -113,7 +113,7 @@ def run_load(
     from bench.fleet import FleetOptions, PostgresCluster, ServerProcess, enroll_fleet, run_fleet
 
     say = progress or (lambda _msg: None)
-    for noisy in ("httpx", "edge.sync", "edge.outbox"):  # one line per request/device otherwise
+    for noisy in ("httpx", "edge.sync.client", "edge.sync.outbox"):  # one line per request/device otherwise
         logging.getLogger(noisy).setLevel(logging.WARNING)
     work = Path(tempfile.mkdtemp(prefix="madoguchi-load-"))
     cluster = None

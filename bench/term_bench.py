@@ -69,8 +69,8 @@ def _transcripts(
     utterance: Utterance, audio: Any, asr: Any, hot: Any, corrector: Any, reference: bool
 ) -> dict[str, tuple[str, float]]:
     """Each lever's final transcript and its extra latency (ms) for one utterance."""
-    from edge.terms import rescore
-    from edge.vad import trim_silence
+    from edge.audio.vad import trim_silence
+    from edge.speech.terms import rescore
 
     out: dict[str, tuple[str, float]] = {}
     if reference:
@@ -109,9 +109,9 @@ def run(
 ) -> dict[str, Any]:
     """Score every lever on ``speech_set`` (``limit`` utterances per kind; plain faster-whisper on the first
     ``reference_limit`` of each kind only, it is slow); returns the report dict."""
-    from edge.asr import AsrOptions, WhisperTranscriber
-    from edge.phrase_match import PhraseMatcher
-    from edge.terms import ReadingCorrector, hotword_text
+    from edge.speech.asr import AsrOptions, WhisperTranscriber
+    from edge.speech.phrase_match import PhraseMatcher
+    from edge.speech.terms import ReadingCorrector, hotword_text
     from glossary import TermMatcher, bundled_glossary
 
     glossary = bundled_glossary()

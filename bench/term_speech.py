@@ -130,7 +130,7 @@ class TermSpeechSet:
 
     def load(self, utterance: Utterance) -> np.ndarray:
         """16 kHz mono float32 samples of one utterance."""
-        from edge.audio import load_audio
+        from edge.audio.decode import load_audio
 
         return load_audio(self.directory / utterance.path)
 
@@ -219,7 +219,7 @@ def add_noise(speech: np.ndarray, noise: np.ndarray, snr_db: float, rng: Random)
 
 def _noise_bed() -> np.ndarray:
     """Real speech of other languages from the repository's test clips, joined (babble)."""
-    from edge.audio import load_audio
+    from edge.audio.decode import load_audio
 
     speech_dir = REPO_DIR / "tests" / "data" / "speech"
     clips = [load_audio(speech_dir / name) for name in NOISE_CLIPS if (speech_dir / name).is_file()]
@@ -247,7 +247,7 @@ def _key(items: list[tuple[str, str, tuple[str, ...], str]], seed: int) -> str:
 
 def build(cache_dir: Path = DEFAULT_CACHE, *, distractors: int = 120, seed: int = 19) -> TermSpeechSet:
     """The term-speech set, synthesised into ``cache_dir/<key>/`` unless already there."""
-    from edge.audio import write_wav
+    from edge.audio.decode import write_wav
     from glossary import bundled_glossary
 
     glossary = bundled_glossary()

@@ -1,7 +1,8 @@
 """Twin MT packs: random-weight models of real pack shapes, installed in bench-only pack stores.
 
-The benchmark times MT through the real ``edge.mt.MtRouter`` (routing, pack loading, sentence split,
-glossary protection, CTranslate2 decoding). Where no real pack is installed, it installs a *twin*
+The benchmark times MT through the real ``edge.translate.router.MtRouter`` (routing, pack loading,
+sentence split, glossary protection, CTranslate2 decoding). Where no real pack is installed, it installs a
+*twin*
 (``bench.twins``: exact architecture, random int8 weights) in a pack store of its own and forces the
 decoding length, because a random model has no natural end of sentence:
 
@@ -20,15 +21,23 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench.twins import M2M100_418M, QUICKMT, SPECIAL_TOKENS, TINY, TwinShape, build_model
+from bench.twins import (
+    M2M100_418M,
+    QUICKMT,
+    SPECIAL_TOKENS,
+    TINY,
+    TwinShape,
+    build_model,
+    train_sentencepiece,
+)
 from glossary.languages import COUNTER_LANGUAGES
+from madoguchi import paths
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -52,9 +61,8 @@ VMAP_TOKENS = 16_000
 
 
 def twins_cache_dir() -> Path:
-    """``$MADOGUCHI_CACHE/twins`` (default ``~/.cache/madoguchi/twins``)."""
-    base = os.environ.get("MADOGUCHI_CACHE")
-    return (Path(base) if base else Path.home() / ".cache" / "madoguchi") / "twins"
+    """``<cache>/twins`` (``madoguchi.paths.cache_dir``)."""
+    return paths.cache_dir() / "twins"
 
 
 def ntrex_lines(text_dir: Path, language: str, limit: int | None = None) -> list[str]:
@@ -126,25 +134,8 @@ def bench_tokenizer(scale: TwinScale, text_dir: Path, cache: Path | None = None)
 
 def _train_tokenizer(lines: Sequence[str], path: Path, vocab_size: int) -> Path:
     """Unigram sentencepiece model; rare characters (CJK) fall back to ``<unk>`` like in real packs."""
-    import tempfile
-
-    import sentencepiece as spm
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "corpus.txt"
-        corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        spm.SentencePieceTrainer.train(
-            input=str(corpus),
-            model_prefix=str(Path(tmp) / "spm"),
-            vocab_size=vocab_size,
-            hard_vocab_limit=False,
-            character_coverage=0.9995 if vocab_size > 4000 else 0.98,
-            model_type="unigram",
-            minloglevel=2,
-        )
-        shutil.copyfile(Path(tmp) / "spm.model", path)
-    return path
+    coverage = 0.9995 if vocab_size > 4000 else 0.98
+    return train_sentencepiece(lines, path, vocab_size=vocab_size, character_coverage=coverage)
 
 
 def _pieces(model_path: Path) -> list[str]:
@@ -295,7 +286,7 @@ class TwinRouter:
     """``MtRouter`` over twin packs: real routing, loading and decoding; length forced; text stood in.
 
     Attributes:
-        router: The ``edge.mt.MtRouter`` over a twin store.
+        router: The ``edge.translate.router.MtRouter`` over a twin store.
         tokenizer: Path of the sentencepiece model the twins use (to count source tokens).
         length_factor: Output tokens per source token (ratio).
         stand_in: Text returned instead of the twin's output for the next turns (None: keep the output).
@@ -333,7 +324,7 @@ class TwinRouter:
 
     def forced_length(self, text: str) -> tuple[int, int]:
         """(source tokens of the longest sentence, forced output length) for ``text``."""
-        from edge.mt import split_sentences
+        from edge.translate.router import split_sentences
 
         sentences = split_sentences(text) or [text]
         tokens = max(len(self._sp.encode(sentence, out_type=str)) for sentence in sentences)

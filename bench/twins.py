@@ -3,7 +3,7 @@
 A twin has the exact architecture of a real pack (layer counts, widths, vocabulary sizes) but random
 weights, so it costs the same CPU time and memory per token as the real model while being built in
 seconds from nothing. The benchmark times twins where the real weights cannot be downloaded; the
-tests load a TINY twin through the real pack-loading path of ``edge.mt``.
+tests load a TINY twin through the real pack-loading path of ``edge.translate.router``.
 
     shape = OPUS_MT
     build_model(shape, out_dir)                       # a CTranslate2 model directory
@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+
+from madoguchi.files import file_sha256
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -216,8 +218,14 @@ def default_corpus(shared_eval_dir: Path | None = None, lines_per_file: int = 30
     return lines or list(_FALLBACK_LINES) * 20
 
 
-def train_sentencepiece(lines: Iterable[str], model_path: Path, *, vocab_size: int = 500) -> Path:
-    """Train a small unigram sentencepiece model on ``lines``; writes ``model_path`` and returns it."""
+def train_sentencepiece(
+    lines: Iterable[str], model_path: Path, *, vocab_size: int = 500, character_coverage: float = 1.0
+) -> Path:
+    """Train a unigram sentencepiece model on ``lines`` (the one trainer of the twins and the tests).
+
+    A ``character_coverage`` below 1 sends rare characters (CJK) to ``<unk>``, as in real packs.
+    Writes ``model_path`` and returns it.
+    """
     import sentencepiece as spm
 
     model_path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,7 +237,7 @@ def train_sentencepiece(lines: Iterable[str], model_path: Path, *, vocab_size: i
             model_prefix=str(Path(tmp) / "spm"),
             vocab_size=vocab_size,
             hard_vocab_limit=False,
-            character_coverage=1.0,
+            character_coverage=character_coverage,
             model_type="unigram",
             minloglevel=2,
         )
@@ -373,7 +381,7 @@ def build_tiny_translator(
         "description": f"Random-weight TINY twin ({fmt}) for tests",
         "source": {"type": "local", "path": str(out)},
         "files": [
-            {"path": p.relative_to(out).as_posix(), "sha256": _sha256(p), "size_bytes": p.stat().st_size}
+            {"path": p.relative_to(out).as_posix(), "sha256": file_sha256(p), "size_bytes": p.stat().st_size}
             for p in files
         ],
         "size_bytes": sum(p.stat().st_size for p in files),
@@ -382,16 +390,6 @@ def build_tiny_translator(
     }
     (out / "pack.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     return out
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------------

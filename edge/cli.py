@@ -12,11 +12,11 @@ from pathlib import Path
 
 import typer
 
-from edge.audio import load_audio, write_wav
+from edge.audio.decode import load_audio, write_wav
+from edge.audio.vad import trim_silence
 from edge.config import load_settings
 from edge.errors import EdgeError, EngineUnavailable, LanguageError
-from edge.pipeline import AUTO, TurnPipeline, TurnResult
-from edge.vad import trim_silence
+from edge.turn.pipeline import AUTO, TurnPipeline, TurnResult
 from glossary.languages import COUNTER_LANGUAGES, ENGLISH_NAMES, check_language
 
 _LOGGER = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def check_command() -> None:
         typer.echo(f"no model packs installed in {settings.store_dir}")
     pubkey = settings.resolved_pubkey_path
     if pubkey.exists():
-        from edge.sync import GlossaryStore, enrollment_paths
+        from edge.sync.client import GlossaryStore, enrollment_paths
         from glossary.signing import load_public_key
 
         stored = GlossaryStore(
@@ -190,7 +190,7 @@ def run_command(
     ),
 ) -> None:
     """Start the counter: load the models, serve the page (clerk and resident) and print its URL."""
-    from edge.ui import run_command as _run
+    from edge.counter.run import run_command as _run
 
     _run(port, host, with_local_server, server_port, interpreter_note, https, mic_device)
 
@@ -204,7 +204,7 @@ def enroll_command(
     pubkey: Path = typer.Option(..., "--pubkey", help="The server's glossary-signing.pub file."),
 ) -> None:
     """Enroll this device with the central server and pull the signed glossary."""
-    from edge.sync import enroll
+    from edge.sync.client import enroll
 
     settings = load_settings()
     result = enroll(
@@ -218,7 +218,7 @@ def sync_command() -> None:
     """Run one sync round now: pull the glossary, send usage counts, send a heartbeat."""
     import asyncio
 
-    from edge.sync import SyncOptions, client_from_home
+    from edge.sync.client import SyncOptions, client_from_home
     from madoguchi import __version__
 
     settings = load_settings()

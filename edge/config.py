@@ -17,12 +17,13 @@ from pydantic_settings.exceptions import SettingsError
 
 from edge.errors import ConfigError
 from glossary.languages import COUNTER_LANGUAGES, check_language
+from madoguchi import paths
 
 _LOGGER = logging.getLogger(__name__)
 
 
 def _default_home() -> Path:
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "madoguchi"
+    return paths.home()
 
 
 class EdgeSettings(BaseSettings):
@@ -105,8 +106,9 @@ class EdgeSettings(BaseSettings):
     pre_edit_easy_ja: bool = False
     """Rewrite the clerk's Japanese into Easy Japanese before translating (bool)."""
 
-    back_translation: bool = False
-    """Translate the result back into the source language so the speaker can check it (bool)."""
+    back_translation: bool = True
+    """Translate the result back into the source language so the speaker can check it (bool; the
+    counter shows it under each translation; off = no back-translation at all)."""
 
     @field_validator("languages", "term_domains", mode="before")
     @classmethod

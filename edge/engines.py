@@ -5,8 +5,8 @@ engines: the Whisper recogniser, one Piper voice per language, the MT router. Tw
 the store for development and for sites that manage models by hand: ``asr_model_dir`` (a faster-whisper
 directory) and ``voice_files`` (Piper ``.onnx`` files, language read from their ``.onnx.json``).
 
-``edge.mt`` and the glossary are optional here: when they are absent, the pipeline has no MT packs and
-falls back as documented in ``edge.pipeline``.
+``edge.translate.router`` and the glossary are optional here: when they are absent, the pipeline has no
+MT packs and falls back as documented in ``edge.turn.pipeline``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge.asr import AsrOptions, WhisperTranscriber
 from edge.config import EdgeSettings
 from edge.errors import EngineUnavailable
-from edge.tts import PiperSynthesizer, voice_language
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.tts import PiperSynthesizer, voice_language
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -149,13 +149,13 @@ def load_glossary() -> Any | None:
 
 
 def load_mt_router(settings: EdgeSettings, store: Any | None, glossary: Any | None) -> Any | None:
-    """The MT router over the store, or None when ``edge.mt`` or the store is unavailable."""
+    """The MT router over the store, or None when ``edge.translate.router`` or the store is unavailable."""
     if store is None:
         return None
     try:
-        from edge.mt import MtOptions, MtRouter
+        from edge.translate.router import MtOptions, MtRouter
     except ImportError as exc:
-        _LOGGER.debug("edge.mt unavailable: %s", exc)
+        _LOGGER.debug("edge.translate.router unavailable: %s", exc)
         return None
     options = MtOptions(intra_threads=settings.cpu_threads, compute_type=settings.compute_type)
     return MtRouter(_without_corrupt_mt(store), options, glossary=glossary)
@@ -184,8 +184,8 @@ def _without_corrupt_mt(store: Any) -> Any:
 
 
 def term_levers(settings: EdgeSettings) -> Any:
-    """The glossary-aware recognition levers ``settings`` turn on (``edge.terms.TermLevers``)."""
-    from edge.terms import TermLevers
+    """The glossary-aware recognition levers ``settings`` turn on (``edge.speech.terms.TermLevers``)."""
+    from edge.speech.terms import TermLevers
 
     return TermLevers(
         correction=settings.term_correction,
@@ -197,9 +197,9 @@ def term_levers(settings: EdgeSettings) -> Any:
 def with_hotwords(
     transcriber: WhisperTranscriber, glossary: Any, domains: tuple[str, ...]
 ) -> WhisperTranscriber:
-    """``transcriber`` prompted with the counter's terms (``edge.terms.hotword_text``)."""
+    """``transcriber`` prompted with the counter's terms (``edge.speech.terms.hotword_text``)."""
     from dataclasses import replace
 
-    from edge.terms import hotword_text
+    from edge.speech.terms import hotword_text
 
     return transcriber.with_options(replace(transcriber.options, hotwords=hotword_text(glossary, domains)))

@@ -48,7 +48,7 @@ class TranscriptEvent(_Event):
     language: str = ""
     language_probability: float = 0.0
     corrections: list[dict[str, Any]] = field(default_factory=list)
-    """Glossary terms put in by reading (``edge.terms.Correction.to_dict``; offsets into ``text``)."""
+    """Glossary terms put in by reading (``edge.speech.terms.Correction.to_dict``; offsets into ``text``)."""
     recognised_text: str | None = None
     """The recogniser's own words when ``corrections`` changed them."""
 
@@ -115,5 +115,6 @@ class Notice(_Event):
 
 Event = SpeechStarted | SpeechStopped | TranscriptEvent | TranslationReady | SpeechAudio | TurnError | Notice
 
-#: Contract D calls the recogniser event ``Transcript``; the ASR result class owns that name in ``edge.asr``.
+#: Contract D calls the recogniser event ``Transcript``; the ASR result class owns that name in
+#: ``edge.speech.asr``.
 Transcript = TranscriptEvent

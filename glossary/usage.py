@@ -4,7 +4,7 @@ Design decisions:
 
 - A counter is a *cell* (day, source, target, direction, kind, key) plus a count. Kinds, directions
   and duration buckets are closed lists, and keys are ids, so no field can carry a resident's words.
-- The device (``edge.outbox``) and the server (``server.schemas``, ``server.crud``) both import
+- The device (``edge.sync.outbox``) and the server (``server.schemas``, ``server.crud``) both import
   this module, which is why it lives in the dependency-free glossary package.
 """
 

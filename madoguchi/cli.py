@@ -30,7 +30,7 @@ _SUBAPPS: list[tuple[str, str, str]] = [
     ("edge", "edge.cli", "app"),
     ("server", "server.cli", "app"),
     ("bench", "bench.cli", "app"),
-    ("bundle", "edge.bundle_cli", "app"),
+    ("bundle", "deploy.bundle.cli", "app"),
 ]
 
 #: Top-level commands that live in a package's CLI module (``madoguchi translate`` is the edge's).
@@ -105,24 +105,25 @@ def _register(argv: list[str]) -> None:
                 app.command(name)(func)
 
 
-def _known_error_types() -> tuple[type[BaseException], ...]:
-    types: list[type[BaseException]] = []
-    for module, attr in [
+#: Base classes of each package's errors (module, class): one-line messages, no traceback. Matched by
+#: name, so the CLI imports no package just to know its errors.
+_KNOWN_ERRORS: frozenset[tuple[str, str]] = frozenset(
+    {
         ("edge.errors", "EdgeError"),
         ("models.errors", "ModelPackError"),
         ("glossary.errors", "GlossaryError"),
         ("server.errors", "ServerError"),
-    ]:
-        err = _load(module, attr)
-        if isinstance(err, type) and issubclass(err, BaseException):
-            types.append(err)
-    return tuple(types)
+    }
+)
+
+
+def _is_known_error(exc: BaseException) -> bool:
+    return any((cls.__module__, cls.__qualname__) in _KNOWN_ERRORS for cls in type(exc).__mro__)
 
 
 def main() -> None:
     """Run the CLI; known errors become one line on stderr and exit code 1."""
     _register(sys.argv[1:])
-    known = _known_error_types()
     try:
         # With standalone_mode=False click returns the code of `raise typer.Exit(code)` instead of exiting.
         code = app(standalone_mode=False)
@@ -141,7 +142,7 @@ def main() -> None:
             sys.exit(exc.exit_code)
         if _DEBUG:
             raise
-        if known and isinstance(exc, known):
+        if _is_known_error(exc):
             typer.echo(f"{type(exc).__name__}: {exc}", err=True)
             sys.exit(1)
         typer.echo(

@@ -10,6 +10,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from madoguchi import paths
+from madoguchi.files import file_sha256
 from models.errors import ChecksumMismatch, PackFormatError, PackNotInstalled
 from models.manifest import PackSpec
 
@@ -22,19 +24,18 @@ _CHUNK_BYTES = 1 << 20
 
 
 def madoguchi_home() -> Path:
-    """``$MADOGUCHI_HOME`` or ``~/.local/share/madoguchi``."""
-    return Path(os.environ.get("MADOGUCHI_HOME") or Path.home() / ".local" / "share" / "madoguchi")
+    """The device's data directory (``madoguchi.paths.home``)."""
+    return paths.home()
 
 
 def default_store_dir() -> Path:
-    """``$MADOGUCHI_PACKS``, else ``$MADOGUCHI_HOME/packs``."""
-    packs = os.environ.get("MADOGUCHI_PACKS")
-    return Path(packs) if packs else madoguchi_home() / "packs"
+    """The pack store (``madoguchi.paths.packs_dir``)."""
+    return paths.packs_dir()
 
 
 def default_cache_dir() -> Path:
-    """``$MADOGUCHI_CACHE`` or ``~/.cache/madoguchi`` (downloaded wheels and files)."""
-    return Path(os.environ.get("MADOGUCHI_CACHE") or Path.home() / ".cache" / "madoguchi")
+    """Downloaded wheels and files (``madoguchi.paths.cache_dir``)."""
+    return paths.cache_dir()
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,6 @@ class InstalledPack:
             raise PackFormatError(
                 f"{self.path / MANIFEST_NAME}: key 'runtime.{key}' is missing; reinstall the pack"
             ) from None
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 hex digest of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_pack(pack: InstalledPack, *, quick: bool = False) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from madoguchi.files import fsync_dir
 from models.errors import ChecksumMismatch, DiskFullError, ModelPackError, PackSourceError
 from models.fetch import ProgressCallback
 from models.manifest import PackFile, PackSpec
@@ -147,7 +148,7 @@ def commit(store: PackStore, staged: Path, spec: PackSpec, *, final: Path | None
         old = store.root / f"{OLD_PREFIX}{spec.id}-{os.getpid()}-{os.urandom(4).hex()}"
         os.replace(final, old)
     os.replace(staged, final)
-    _fsync_dir(store.root)
+    fsync_dir(store.root)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
     _LOGGER.info("installed pack %s %s (%d files, %.1f MB)", spec.id, spec.version, len(spec.files),
@@ -159,12 +160,4 @@ def _fsync_tree(root: Path) -> None:
     with open(root / MANIFEST_NAME, "rb") as handle:
         os.fsync(handle.fileno())
     for directory in [root, *(p for p in root.rglob("*") if p.is_dir())]:
-        _fsync_dir(directory)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(directory)

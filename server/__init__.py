@@ -12,7 +12,8 @@ from server.errors import ServerConfigError, ServerError, SigningKeyError
 
 if TYPE_CHECKING:
     from server.core.config import ServerSettings
-    from server.main import ServerState, create_app, prepare
+    from server.core.state import ServerState, prepare
+    from server.main import create_app
 
 __all__ = [
     "ServerConfigError",
@@ -26,9 +27,9 @@ __all__ = [
 
 _LAZY = {
     "ServerSettings": "server.core.config",
-    "ServerState": "server.main",
+    "ServerState": "server.core.state",
     "create_app": "server.main",
-    "prepare": "server.main",
+    "prepare": "server.core.state",
 }
 
 

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from server.core.config import ServerSettings
 from server.errors import ServerError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
+
+    from server.core.config import ServerSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ _DB = typer.Option(None, "--db", help="Database URL (default: sqlite:///<home>/s
 
 
 def _settings(db: str | None = None, **overrides: object) -> ServerSettings:
+    from server.core.config import ServerSettings  # pydantic-settings: loaded only when a command runs
+
     values = {k: v for k, v in overrides.items() if v is not None}
     if db:
         values["database_url"] = db

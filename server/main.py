@@ -1,83 +1,20 @@
 """The central server application: ``create_app(settings)``.
 
-Start-up work happens before the app serves: migrate the database, load (or create) the glossary
-signing key, create the bootstrap admin, and publish the bundled glossary as version 1 when the
-database has none.
+The start-up work (``prepare``) and the shared state live in ``server.core.state``; this module only
+assembles the app: middleware, the ``/api/v1`` router and the console.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from glossary.errors import GlossaryError
-from server import crud
 from server.api.main import api_router
 from server.api.routes import console
 from server.core.config import ServerSettings
-from server.core.db import make_engine, make_session_factory, session_scope
 from server.core.limits import MaxBodySize
-from server.core.migrate import upgrade_to_head
-from server.core.security import RateLimiter, load_or_create_signing_key
+from server.core.state import ServerState, prepare
 
-_LOGGER = logging.getLogger(__name__)
-
-
-@dataclass
-class ServerState:
-    """What the routes share: settings, database and the signing key."""
-
-    settings: ServerSettings
-    engine: Engine
-    session_factory: sessionmaker[Session]
-    signing_key: Ed25519PrivateKey
-    signing_key_created: bool
-    bundled_published: int | None
-    device_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
-
-
-def prepare(settings: ServerSettings) -> ServerState:
-    """Migrate, load the signing key, bootstrap the admin and the first glossary version."""
-    engine = make_engine(settings.resolved_database_url)
-    upgrade_to_head(engine)
-    factory = make_session_factory(engine)
-    key, created = load_or_create_signing_key(settings.resolved_signing_key_path)
-    published: int | None = None
-    with session_scope(factory) as session:
-        if settings.admin_user and settings.admin_password and crud.count_admins(session=session) == 0:
-            crud.create_admin(
-                session=session,
-                username=settings.admin_user,
-                password=settings.admin_password,
-                time_cost=settings.password_time_cost,
-                memory_kib=settings.password_memory_kib,
-            )
-            _LOGGER.info("created bootstrap admin %s", settings.admin_user)
-        if settings.publish_bundled_glossary and crud.current_glossary(session=session) is None:
-            published = _publish_bundled(session, key)
-    limiter = RateLimiter(settings.device_requests_per_minute)
-    return ServerState(settings, engine, factory, key, created, published, limiter)
-
-
-def _publish_bundled(session: Session, key: Ed25519PrivateKey) -> int | None:
-    try:
-        from glossary import bundled_glossary
-
-        glossary = bundled_glossary()
-    except (ImportError, GlossaryError) as exc:
-        _LOGGER.warning(
-            "bundled glossary not published (%s); publish one with: madoguchi server publish FILE", exc
-        )
-        return None
-    row = crud.publish_glossary(
-        session=session, glossary=glossary, signing_key=key, published_by="server", note="bundled"
-    )
-    return row.number
+__all__ = ["ServerState", "app_from_env", "create_app", "prepare"]
 
 
 def create_app(settings: ServerSettings | None = None, state: ServerState | None = None) -> FastAPI:

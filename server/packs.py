@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ from typing import Any, Final
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from glossary.signing import canonical_bytes
+from madoguchi.files import file_sha256
 from server.errors import ServerError
 
 _LOGGER = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ _LOGGER = logging.getLogger(__name__)
 PACK_PURPOSE: Final = "madoguchi-pack"
 _SCHEMA: Final = 1
 _ID_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_CHUNK: Final = 1 << 20
 
 
 class PackUploadError(ServerError):
@@ -169,13 +168,8 @@ def _check_file(directory: Path, item: Any, pack_id: str) -> None:
     path = directory / rel
     if not path.is_file():
         raise PackUploadError(f"pack {pack_id}: file {rel} is missing from the upload")
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    if digest.hexdigest() != item["sha256"] or (item.get("size_bytes") not in (None, size)):
+    size = path.stat().st_size
+    if file_sha256(path) != item["sha256"] or (item.get("size_bytes") not in (None, size)):
         raise PackUploadError(f"pack {pack_id}: file {rel} does not match its sha256/size in pack.json")
     item["size_bytes"] = size
 

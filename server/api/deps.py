@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from server import crud
 from server.core.security import verify_password
-from server.main_state import server_state
+from server.core.state import server_state
 from server.tables import Admin, Device
 
 _LOGGER = logging.getLogger(__name__)

@@ -5,17 +5,17 @@ Built once in ``main()``/``create_app`` and passed down; importing this module n
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from madoguchi import paths
+
 
 def default_home() -> Path:
-    """``$MADOGUCHI_HOME/server`` (default ``~/.local/share/madoguchi/server``)."""
-    base = os.environ.get("MADOGUCHI_HOME") or str(Path.home() / ".local" / "share" / "madoguchi")
-    return Path(base) / "server"
+    """The server's directory (``madoguchi.paths.server_home``: default ``<home>/server``)."""
+    return paths.server_home()
 
 
 class ServerSettings(BaseSettings):

@@ -30,4 +30,4 @@ PIP_CONFIG_FILE=/dev/null python3 -m pip install -q --no-index --find-links "$bu
 run() { PYTHONPATH="$site" ORT_DISABLE_TELEMETRY=1 qemu-aarch64-static -L "$sysroot" "$sysroot/usr/bin/python3.11" "$@"; }
 run -c 'import platform; print("machine:", platform.machine())'
 run -c 'import sys; sys.argv = ["madoguchi", "--version"]; from madoguchi.cli import main; main()'
-run -c 'import numpy, ctranslate2, onnxruntime, av, faster_whisper, edge.pipeline; print("edge runtime imports: ok (ctranslate2", ctranslate2.__version__ + ", numpy", numpy.__version__ + ")")'
+run -c 'import numpy, ctranslate2, onnxruntime, av, faster_whisper, edge.turn.pipeline; print("edge runtime imports: ok (ctranslate2", ctranslate2.__version__ + ", numpy", numpy.__version__ + ")")'

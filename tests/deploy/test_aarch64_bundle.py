@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from deploy_helpers import REPO, madoguchi_command, run
 
-from edge.bundle import platform_tags, verify_bundle
-from edge.bundle_manifest import load_trusted_key
+from deploy.bundle import platform_tags, verify_bundle
+from deploy.bundle.manifest import load_trusted_key
 
 
 def _canonical(name: str) -> str:

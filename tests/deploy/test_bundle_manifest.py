@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.bundle import BuildOptions, BundleError, build_bundle, verify_bundle
-from edge.bundle_manifest import load_trusted_key
+from deploy.bundle import BuildOptions, BundleError, build_bundle, verify_bundle
+from deploy.bundle.manifest import load_trusted_key
 
 
 @pytest.fixture

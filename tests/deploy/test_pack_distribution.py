@@ -23,7 +23,7 @@ import pytest
 from deploy_helpers import REPO, run
 
 from bench.fleet import ServerProcess
-from edge.pack_sync import PackSync, PackSyncOptions, offers_from_reply
+from edge.sync.packs import PackSync, PackSyncOptions, offers_from_reply
 from models import PackStore, install_pack, verify_pack
 
 PACK = "whisper-tiny"
@@ -34,7 +34,7 @@ FAST_ARGON2 = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PAS
 _CHILD = """
 import json, sys
 from pathlib import Path
-from edge.pack_sync import PackSync, PackSyncOptions, PackOffer
+from edge.sync.packs import PackSync, PackSyncOptions, PackOffer
 from models import PackStore
 args = json.loads(sys.argv[1])
 first = Path(args["first_offset_file"])
@@ -74,8 +74,8 @@ def device(server: ServerProcess, default_store, tmp_path_factory: pytest.TempPa
 
 def _heartbeat(server: ServerProcess, device: dict) -> dict:
     """A real heartbeat from the device's sync client, reporting its installed packs."""
-    from edge.outbox import Outbox
-    from edge.sync import SyncClient
+    from edge.sync.client import SyncClient
+    from edge.sync.outbox import Outbox
 
     async def beat() -> dict:
         outbox = Outbox(device["root"] / "outbox.db")
@@ -212,7 +212,7 @@ def test_heartbeat_reply_starts_a_background_update(
     server: ServerProcess, device: dict, default_store, tmp_path: Path
 ) -> None:
     """A newer release offered in a heartbeat reply is fetched in the background and replaces the old one."""
-    from edge.pack_sync import BackgroundPackSync
+    from edge.sync.packs import BackgroundPackSync
 
     store: PackStore = device["store"]
     if not store.is_installed(PACK):

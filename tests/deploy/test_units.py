@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from deploy_helpers import REPO
 
-from edge.bundle_install import InstallOptions, install_services, render_unit, unit_values
+from deploy.bundle.install import InstallOptions, install_services, render_unit, unit_values
 
 UNITS = ("madoguchi-edge.service", "madoguchi-server.service", "madoguchi-kiosk.service")
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from deploy_helpers import madoguchi_command, run
 
-from edge.bundle import health_check, read_manifest, sign_manifest
-from edge.bundle_build import _load_signing_key
+from deploy.bundle import health_check, read_manifest, sign_manifest
+from deploy.bundle.build import _load_signing_key
 
 
 def derive_bundle(source: Path, dest: Path, key_path: Path, release_id: str, *, broken: bool = False) -> Path:

@@ -13,10 +13,10 @@ import jiwer
 import numpy as np
 import pytest
 
-from edge.asr import AsrOptions, WhisperTranscriber, compression_ratio
-from edge.audio import SAMPLE_RATE, load_audio
+from edge.audio.decode import SAMPLE_RATE, load_audio
+from edge.audio.vad import trim_silence
 from edge.errors import EngineUnavailable
-from edge.vad import trim_silence
+from edge.speech.asr import AsrOptions, WhisperTranscriber, compression_ratio
 from glossary.languages import COUNTER_LANGUAGES
 from tests.shared_data import SPEECH_DIR as SPEECH
 from tests.shared_data import whisper_base_dir

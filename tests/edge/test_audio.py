@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.audio import (
+from edge.audio.decode import (
     SAMPLE_RATE,
     AudioDecodeError,
     AudioFileNotFound,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from edge.capture import (
+from edge.audio.capture import (
     CaptureOptions,
     FileInputStream,
     FileMicrophone,
@@ -21,8 +21,8 @@ from edge.capture import (
     sounddevice_stream,
 )
 from edge.config import EdgeSettings
+from edge.counter.app import CounterOptions, create_app
 from edge.errors import AudioDeviceError
-from edge.ui import CounterOptions, create_app
 
 
 def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
@@ -36,7 +36,7 @@ def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
 
 @pytest.fixture()
 def speech(eval_dir: Path) -> np.ndarray:
-    from edge.audio import load_audio
+    from edge.audio.decode import load_audio
 
     return load_audio(eval_dir / "speech" / "test_ja_2.wav")[: 16000 * 2]
 

@@ -20,13 +20,13 @@ from websockets.sync.client import connect as ws_connect
 
 from bench.fleet import ServerProcess, free_port
 from edge.config import EdgeSettings
+from edge.counter.app import CounterOptions, create_app
+from edge.counter.pairing import COOKIE_NAME, PairingGate
+from edge.counter.run import attach_glossary_reload
 from edge.events import SpeechAudio
-from edge.mt import MtOptions, MtRouter
-from edge.pipeline import TurnPipeline
-from edge.tts import PiperSynthesizer
-from edge.ui import CounterOptions, create_app
-from edge.ui_pairing import COOKIE_NAME, PairingGate
-from edge.ui_run import attach_glossary_reload
+from edge.speech.tts import PiperSynthesizer
+from edge.translate.router import MtOptions, MtRouter
+from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
 from glossary.schema import Glossary, Term
 from tests.edge.test_mt_packs import build_store
@@ -253,8 +253,8 @@ def test_pipeline_emits_each_sentence_as_soon_as_it_is_synthesised(voice: Any) -
 
 def test_start_picks_the_device_microphone(tmp_path: Path, eval_dir: Path) -> None:
     """``start`` with a device index opens that device; a malformed device is refused."""
-    from edge.audio import load_audio
-    from edge.capture import FileInputStream, FileMicrophone
+    from edge.audio.capture import FileInputStream, FileMicrophone
+    from edge.audio.decode import load_audio
 
     opened: list[Any] = []
     microphone = FileMicrophone(FileInputStream(load_audio(eval_dir / "speech" / "test_ja_2.wav")))
@@ -353,7 +353,7 @@ def test_counter_uses_the_synced_glossary_and_reloads_a_new_version(
     server: ServerProcess, tmp_path: Path, mt_router: Any
 ) -> None:
     """Enrolled: the signed glossary replaces the bundled one; a sync installing v2 swaps it in live."""
-    from edge.sync import client_from_home, enroll
+    from edge.sync.client import client_from_home, enroll
 
     _publish(server, _glossary("certificate of residence (v1)"))
     token = httpx.post(

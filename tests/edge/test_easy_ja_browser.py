@@ -24,8 +24,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import uvicorn
 
     from edge.config import EdgeSettings
-    from edge.pipeline import TurnPipeline
-    from edge.ui import CounterOptions, create_app
+    from edge.counter.app import CounterOptions, create_app
+    from edge.turn.pipeline import TurnPipeline
 
     home = tmp_path_factory.mktemp("edge-home")
     settings = EdgeSettings(home=home, packs_dir=home / "packs")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from edge.events import Notice, TranslationReady
-from edge.mt import MtOptions, MtRouter
-from edge.pipeline import TurnPipeline
+from edge.translate.router import MtOptions, MtRouter
+from edge.turn.pipeline import TurnPipeline
 from tests.edge.test_mt_packs import build_store
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from edge.config import EdgeSettings
-from edge.pipeline import TurnPipeline
-from edge.ui import CounterOptions, create_app
+from edge.counter.app import CounterOptions, create_app
+from edge.turn.pipeline import TurnPipeline
 
 
 def _drain_until(ws: Any, wanted: str, limit: int = 50) -> dict[str, dict[str, Any]]:

@@ -8,7 +8,7 @@ import pytest
 from test_mt_packs import build_store
 
 from edge.errors import EngineUnavailable, LanguageError, MtUnavailable
-from edge.mt import MtOptions, MtRouter, join_sentences, split_sentences
+from edge.translate.router import MtOptions, MtRouter, join_sentences, split_sentences
 
 OPTIONS = MtOptions(beam_size=2, max_decoding_length=12)
 JA_TEXT = "住民票の写しをください。"

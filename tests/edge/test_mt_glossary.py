@@ -8,7 +8,7 @@ import pytest
 from test_mt_packs import build_store
 
 import glossary
-from edge.mt import MtOptions, MtRouter
+from edge.translate.router import MtOptions, MtRouter
 
 HEADER = "term_id,domain,ja,reading,variants,en,vi,zh,tl,pt,ne,ko,id,es,easy_ja,explanation_en,status,source"
 ROW = (

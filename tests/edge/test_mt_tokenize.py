@@ -9,7 +9,7 @@ import pytest
 
 from bench.twins import build_tiny_translator
 from edge.errors import EngineUnavailable
-from edge.mt_tokenize import PackCodec, PackView
+from edge.translate.tokenize import PackCodec, PackView
 
 
 def _view(pack_dir: Path, fmt: str, runtime: dict, codes: dict | None = None) -> PackView:

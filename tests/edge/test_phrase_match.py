@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.phrase_match import DEFAULT_THRESHOLD, PhraseMatcher
+from edge.speech.phrase_match import DEFAULT_THRESHOLD, PhraseMatcher
 from glossary import bundled_glossary
 
 

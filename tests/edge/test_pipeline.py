@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.asr import AsrOptions, WhisperTranscriber
-from edge.audio import SAMPLE_RATE, load_audio
+from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.errors import LanguageError, NoSpeechError
 from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
-from edge.pipeline import TurnPipeline
-from edge.tts import PiperSynthesizer
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.tts import PiperSynthesizer
+from edge.turn.pipeline import TurnPipeline
 from glossary.languages import COUNTER_LANGUAGES
 from tests.shared_data import english_voice, whisper_base_dir
 

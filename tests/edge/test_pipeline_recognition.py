@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from bench.term_speech import synthesize
-from edge.asr import AsrOptions, WhisperTranscriber
 from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady
-from edge.pipeline import TurnPipeline
-from edge.repetition import find_repetition
-from edge.terms import TermLevers
-from edge.tts import PiperSynthesizer
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.repetition import find_repetition
+from edge.speech.terms import TermLevers
+from edge.speech.tts import PiperSynthesizer
+from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
 from tests.shared_data import english_voice, whisper_base_dir
 

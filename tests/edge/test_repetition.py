@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.repetition import find_repetition, find_token_repetition
+from edge.speech.repetition import find_repetition, find_token_repetition
 
 LOOPS = [
     "Don't worry about it. Don't worry about it. Don't worry about it.",

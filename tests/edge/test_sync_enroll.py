@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from bench.fleet import ServerProcess
 from edge.cli import app as edge_app
 from edge.errors import SyncError
-from edge.outbox import TurnUsage
-from edge.sync import client_from_home, enroll
+from edge.sync.client import client_from_home, enroll
+from edge.sync.outbox import TurnUsage
 from glossary.schema import Glossary, Term
 from glossary.signing import generate_private_key, public_key_pem
 

@@ -1,4 +1,4 @@
-"""The usage outbox and the glossary store of edge.sync (no server needed)."""
+"""The usage outbox and the glossary store of edge.sync.client (no server needed)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from edge.errors import SyncError
-from edge.outbox import DURATION_BUCKETS, Outbox, OutboxOptions, TurnUsage, duration_bucket
-from edge.pipeline import TurnResult
-from edge.sync import GlossaryStore
+from edge.sync.client import GlossaryStore
+from edge.sync.outbox import DURATION_BUCKETS, Outbox, OutboxOptions, TurnUsage, duration_bucket
+from edge.turn.pipeline import TurnResult
 from glossary.schema import Glossary, Term
 from glossary.signing import generate_private_key, sign_envelope
 
@@ -129,7 +129,7 @@ def test_compaction_drops_only_days_older_than_the_limit(tmp_path: Path) -> None
 _WRITER = textwrap.dedent(
     """
     import datetime as dt, sys
-    from edge.outbox import Outbox, TurnUsage
+    from edge.sync.outbox import Outbox, TurnUsage
     outbox = Outbox(sys.argv[1])
     n = 0
     while True:

@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 
 from bench.fleet import ServerProcess
-from edge.outbox import Outbox, TurnUsage
-from edge.pipeline import TurnResult
-from edge.sync import SyncClient, SyncOptions
+from edge.sync.client import SyncClient, SyncOptions
+from edge.sync.outbox import Outbox, TurnUsage
+from edge.turn.pipeline import TurnResult
 
 SECRETS = [
     "ZEBRA-7731-住民票をなくしました",

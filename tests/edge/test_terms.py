@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge.reading import morae, reading
-from edge.terms import ReadingCorrector, TermLevers, hotword_text, rescore, undo
+from edge.speech.reading import morae, reading
+from edge.speech.terms import ReadingCorrector, TermLevers, hotword_text, rescore, undo
 from glossary import bundled_glossary
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.audio import write_wav
+from edge.audio.decode import write_wav
 from tests.shared_data import english_voice, whisper_base_dir
 
 REPO = Path(__file__).resolve().parents[2]

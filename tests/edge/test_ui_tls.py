@@ -14,8 +14,8 @@ import httpx
 from cryptography import x509
 
 from edge.config import EdgeSettings
-from edge.tls import ensure_tls
-from edge.ui import CounterOptions, create_app
+from edge.counter.app import CounterOptions, create_app
+from edge.counter.tls import ensure_tls
 
 
 def test_ca_and_server_certificate(tmp_path: Path) -> None:

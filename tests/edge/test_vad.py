@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.audio import SAMPLE_RATE, load_audio
+from edge.audio.decode import SAMPLE_RATE, load_audio
+from edge.audio.vad import FRAME_SAMPLES, Segmenter, Utterance, VadOptions, trim_silence
 from edge.errors import NoSpeechError
 from edge.events import SpeechStarted, SpeechStopped
-from edge.vad import FRAME_SAMPLES, Segmenter, Utterance, VadOptions, trim_silence
 from tests.shared_data import SPEECH_DIR as SPEECH
 
 

@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from edge.config import EdgeSettings
-from edge.ui import CounterOptions, create_app
+from edge.counter.app import CounterOptions, create_app
 
 
 def _drain_until(ws: Any, wanted: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -246,8 +246,8 @@ def test_phrase_without_voice_is_text_only_and_marked_draft(client: TestClient, 
 @pytest.mark.slow
 def test_real_pipeline_clerk_turn_and_resident_text(default_store, tmp_path: Path, eval_dir: Path) -> None:
     """With Whisper base and the English voice: a spoken Japanese turn is heard, translated and spoken."""
-    from edge.audio import load_audio
-    from edge.pipeline import TurnPipeline
+    from edge.audio.decode import load_audio
+    from edge.turn.pipeline import TurnPipeline
 
     settings = EdgeSettings(home=tmp_path, packs_dir=default_store.root)
     pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en"), ("en", "ja")], warm=False)

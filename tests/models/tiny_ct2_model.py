@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.twins import train_sentencepiece
+
 _FALLBACK = [
     "住民票の写しを取りに来ました。",
     "こちらの用紙に記入してください。",
@@ -32,15 +34,7 @@ def train_spm(lines: list[str], model_path: Path, vocab_size: int = 500) -> list
     """Train a unigram sentencepiece model; returns its pieces (the CTranslate2 vocabulary)."""
     import sentencepiece as spm
 
-    corpus = model_path.with_suffix(".txt")
-    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    prefix = model_path.with_suffix("")
-    spm.SentencePieceTrainer.train(
-        input=str(corpus), model_prefix=str(prefix), vocab_size=vocab_size, hard_vocab_limit=False,
-        character_coverage=0.995, model_type="unigram", minloglevel=2,
-    )  # fmt: skip
-    corpus.unlink()
-    prefix.with_suffix(".vocab").unlink()
+    train_sentencepiece(lines, model_path, vocab_size=vocab_size, character_coverage=0.995)
     sp = spm.SentencePieceProcessor(model_file=str(model_path))
     return [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
 

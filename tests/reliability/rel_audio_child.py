@@ -1,4 +1,4 @@
-"""Child of the audio tests: decode one file with ``edge.audio.load_audio`` and report peak RSS growth.
+"""Child of the audio tests: decode one file with ``edge.audio.decode.load_audio`` and report peak RSS growth.
 
 Usage: ``python rel_audio_child.py FILE``. Prints one JSON line: the outcome (``ok`` with the sample
 count, or the error class and message) and ``rss_growth_mb``, the highest resident memory seen while
@@ -16,7 +16,7 @@ import psutil
 
 
 def main(path: Path) -> None:
-    from edge.audio import load_audio
+    from edge.audio.decode import load_audio
     from edge.errors import EdgeError
 
     process = psutil.Process()

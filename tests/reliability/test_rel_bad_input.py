@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 from rel_helpers import REPO_ROOT, small_glossary
 
-from edge.audio import SAMPLE_RATE, InvalidSamples, check_samples, load_audio
+from edge.audio.decode import SAMPLE_RATE, InvalidSamples, check_samples, load_audio
 from glossary.errors import GlossaryError
 from glossary.io import load_upload, terms_csv, xlsx_bytes
 

@@ -19,8 +19,8 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from edge.config import EdgeSettings
-from edge.ui import CounterOptions, create_app
-from edge.ui_protocol import CLIENT_MESSAGES
+from edge.counter.app import CounterOptions, create_app
+from edge.counter.protocol import CLIENT_MESSAGES
 
 SERVER_MESSAGES = {
     "hello", "state", "vad", "turn_started", "transcript", "translation", "back_translation",

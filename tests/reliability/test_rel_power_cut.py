@@ -1,6 +1,6 @@
 """Power cuts and full disks during updates: the device restarts on a complete, verified version.
 
-A glossary update (``edge.sync.GlossaryStore.install``) and a model pack update
+A glossary update (``edge.sync.client.GlossaryStore.install``) and a model pack update
 (``models.install_pack`` over an installed version) are each killed with SIGKILL at every write step
 (see ``rel_powercut_child.py``). After each cut, "restart" is what the device does on start: load the
 glossary store, open the pack store (``edge.engines.open_store`` clears leftovers) and verify the pack.
@@ -21,8 +21,8 @@ from rel_helpers import envelope_bytes, make_pack_dir, power_cuts, small_glossar
 
 from edge.config import EdgeSettings
 from edge.engines import open_store
-from edge.outbox import Outbox
-from edge.sync import GlossaryStore, SyncClient
+from edge.sync.client import GlossaryStore, SyncClient
+from edge.sync.outbox import Outbox
 from glossary.signing import generate_private_key, public_key_pem
 from models import DiskFullError, PackStore, install_pack, verify_pack
 

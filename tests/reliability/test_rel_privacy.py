@@ -29,13 +29,13 @@ from starlette.testclient import TestClient
 
 from bench.fleet import ServerProcess
 from edge import engines
-from edge.audio import load_audio
+from edge.audio.decode import load_audio
 from edge.config import EdgeSettings
-from edge.mt import MtOptions, MtRouter
-from edge.outbox import Outbox
-from edge.pipeline import TurnPipeline
-from edge.sync import SyncClient, SyncOptions
-from edge.ui import CounterOptions, create_app
+from edge.counter.app import CounterOptions, create_app
+from edge.sync.client import SyncClient, SyncOptions
+from edge.sync.outbox import Outbox
+from edge.translate.router import MtOptions, MtRouter
+from edge.turn.pipeline import TurnPipeline
 from models import PackStore
 from tests.edge.test_mt_packs import build_store
 

@@ -301,8 +301,8 @@ def test_no_secret_reaches_any_log(tmp_path: Path, caplog: pytest.LogCaptureFixt
 
     import httpx
 
-    from edge.outbox import Outbox, TurnUsage
-    from edge.sync import SyncClient
+    from edge.sync.client import SyncClient
+    from edge.sync.outbox import Outbox, TurnUsage
 
     settings = ServerSettings(
         home=tmp_path / "server",

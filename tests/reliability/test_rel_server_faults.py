@@ -1,8 +1,8 @@
 """Server-side faults: a long outage, a server killed mid-batch, a locked SQLite database.
 
 Each test runs the real server (uvicorn subprocess, SQLite) and the real device sync path
-(``edge.outbox.Outbox`` + ``edge.sync.SyncClient``). Related tests elsewhere: a fleet of 120 devices
-against a server killed mid-round (``tests/bench/test_fleet.py``), a reply lost after the commit
+(``edge.sync.outbox.Outbox`` + ``edge.sync.client.SyncClient``). Related tests elsewhere: a fleet of
+120 devices against a server killed mid-round (``tests/bench/test_fleet.py``), a reply lost after the commit
 (``tests/server/test_e2e.py::test_usage_counted_once_despite_lost_replies``), the outbox after
 ``kill -9`` of the device and the age limit of ``Outbox.compact`` (``tests/edge/test_sync_outbox.py``).
 """
@@ -23,8 +23,8 @@ import pytest
 from rel_helpers import small_glossary
 
 from bench.fleet import ServerProcess
-from edge.outbox import Outbox, OutboxOptions, TurnUsage
-from edge.sync import SyncClient, SyncOptions
+from edge.sync.client import SyncClient, SyncOptions
+from edge.sync.outbox import Outbox, OutboxOptions, TurnUsage
 
 FAST_ARGON2 = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
 TERMS = ("res.juminhyo_copy", "tax.juminzei")

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from edge.asr import AsrOptions, WhisperTranscriber
 from edge.config import EdgeSettings
 from edge.errors import EdgeError
 from edge.events import Notice, SpeechAudio, TurnError
-from edge.mt import MtOptions, MtRouter
-from edge.pipeline import TurnPipeline
-from edge.tts import PiperSynthesizer
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.tts import PiperSynthesizer
+from edge.translate.router import MtOptions, MtRouter
+from edge.turn.pipeline import TurnPipeline
 from models import PackStore
 from tests.edge.test_mt_packs import build_store
 
@@ -105,7 +105,7 @@ def test_tts_crash_keeps_the_text_and_the_next_turn_speaks(
 def test_asr_crash_ends_the_turn_with_an_error_and_the_next_turn_works(
     transcriber: WhisperTranscriber, eval_dir: Path
 ) -> None:
-    from edge.audio import load_audio
+    from edge.audio.decode import load_audio
 
     faulty = Faulty(transcriber, "transcribe", {1})
     pipe = TurnPipeline(faulty, {}, None, languages=("ja", "en"))  # type: ignore[arg-type]
@@ -122,7 +122,7 @@ def test_asr_crash_ends_the_turn_with_an_error_and_the_next_turn_works(
 
 @pytest.fixture
 def counter(mt_store: PackStore, voice: PiperSynthesizer, tmp_path: Path) -> Iterator[TestClient]:
-    from edge.ui import CounterOptions, create_app
+    from edge.counter.app import CounterOptions, create_app
 
     router = Faulty(MtRouter(mt_store, MtOptions(max_decoding_length=12)), "translate", {1})
     pipe = TurnPipeline(None, {"en": Faulty(voice, "synthesize", {1})}, router, languages=("ja", "en"))

@@ -144,8 +144,8 @@ def counter_url(tmp_path: Path) -> Iterator[str]:
     import uvicorn
 
     from edge.config import EdgeSettings
-    from edge.pipeline import TurnPipeline
-    from edge.ui import CounterOptions, create_app
+    from edge.counter.app import CounterOptions, create_app
+    from edge.turn.pipeline import TurnPipeline
 
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs", languages=["ja", "en"])
     pipe = TurnPipeline(None, {}, None, languages=("ja", "en"))  # text turns; MT missing is a notice

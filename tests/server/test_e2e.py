@@ -14,8 +14,8 @@ import httpx
 from server_helpers import Admin, Tamper, make_glossary, usage_row
 
 from bench.fleet import ServerProcess
-from edge.outbox import Outbox, OutboxOptions, TurnUsage
-from edge.sync import SyncClient, SyncOptions
+from edge.sync.client import SyncClient, SyncOptions
+from edge.sync.outbox import Outbox, OutboxOptions, TurnUsage
 
 
 def _device(

@@ -24,8 +24,8 @@ from server.api.deps import SessionDep
 from server.api.routes.devices import device_public
 from server.console_text import LANGS, TEXT
 from server.core.security import new_token, tokens_equal
+from server.core.state import server_state
 from server.glossary_ops import MAX_UPLOAD_BYTES, diff_glossaries, read_upload
-from server.main_state import server_state
 from server.schemas import GlossaryVersionPublic
 from server.tables import AdminSession, utcnow
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep, bounded_json
+from server.core.state import server_state
 from server.errors import ServerError
-from server.main_state import server_state
 from server.schemas import (
     DevicePublic,
     DevicesPublic,

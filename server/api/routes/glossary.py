@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep
+from server.core.state import server_state
 from server.errors import ServerError
 from server.glossary_ops import MAX_UPLOAD_BYTES, diff_glossaries, read_upload
-from server.main_state import server_state
 from server.schemas import (
     GlossaryEnvelope,
     GlossaryVersionPublic,
@@ -24,7 +24,7 @@ from server.schemas import (
 )
 
 if TYPE_CHECKING:
-    from server.main import ServerState
+    from server.core.state import ServerState
 
 _LOGGER = logging.getLogger(__name__)
 

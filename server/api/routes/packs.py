@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse
 
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep
-from server.main_state import server_state
+from server.core.state import server_state
 from server.packs import PackUploadError, pack_file_path, store_pack
 from server.schemas import (
     DevicePackStatus,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from glossary.usage import USAGE_KINDS
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep, bounded_json
-from server.main_state import server_state
+from server.core.state import server_state
 from server.schemas import UsageBatchIn, UsageBatchOut, UsageTotal, UsageTotalsPublic
 
 _LOGGER = logging.getLogger(__name__)

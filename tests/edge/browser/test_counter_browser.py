@@ -48,8 +48,8 @@ def server_url(default_store, tmp_path_factory) -> Iterator[str]:
     import uvicorn
 
     from edge.config import EdgeSettings
-    from edge.pipeline import TurnPipeline
-    from edge.ui import CounterOptions, create_app
+    from edge.counter.app import CounterOptions, create_app
+    from edge.turn.pipeline import TurnPipeline
 
     home = tmp_path_factory.mktemp("edge-home")
     settings = EdgeSettings(home=home, packs_dir=default_store.root)
@@ -230,7 +230,7 @@ def test_unpaired_browser_gets_the_pairing_page(tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     from edge.config import EdgeSettings
-    from edge.ui import CounterOptions, create_app
+    from edge.counter.app import CounterOptions, create_app
 
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs")
     options = CounterOptions(idle_timeout_s=0, pairing=True, trusted_hosts=("::1",))  # 127.0.0.1 is "remote"

@@ -25,7 +25,7 @@ pytestmark = [
 
 def _mei_wav(text: str, out: Path) -> Path:
     from bench.term_speech import synthesize
-    from edge.audio import write_wav
+    from edge.audio.decode import write_wav
 
     speech = synthesize(text, 1.0, 0.0)
     padded = np.concatenate([np.zeros(4000), speech, np.zeros(24000)])
@@ -38,8 +38,8 @@ def server_url(default_store, tmp_path_factory) -> Iterator[str]:
     import uvicorn
 
     from edge.config import EdgeSettings
-    from edge.pipeline import TurnPipeline
-    from edge.ui import CounterOptions, create_app
+    from edge.counter.app import CounterOptions, create_app
+    from edge.turn.pipeline import TurnPipeline
 
     home = tmp_path_factory.mktemp("edge-home")
     settings = EdgeSettings(home=home, packs_dir=default_store.root, languages=["ja", "en"])

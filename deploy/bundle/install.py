@@ -1,0 +1,592 @@
+"""Installing a bundle offline into a prefix, with an atomic switch, a health check and rollback.
+
+Layout of a prefix (default ``/opt/madoguchi``)::
+
+    releases/<release-id>/   venv/ (madoguchi + dependencies from the wheelhouse), bundle.json, glossary.json,
+                             .complete (written last: a release without it is a leftover of a crash)
+    current  -> releases/<id>    the one commit point: replaced by renaming a temporary symlink
+    previous -> releases/<id>    what ``madoguchi bundle rollback`` and a failed health check go back to
+    packs/                   the model pack store (each pack installed atomically by the models package)
+    etc/madoguchi.env        configuration read by the systemd units; etc/bundle-signing.pub pins the key
+    data/                    device data (enrollment, glossary, outbox)
+
+Until ``current`` is renamed into place the old release keeps running untouched, so a power cut at any
+step leaves a working version. For tests, ``MADOGUCHI_BUNDLE_FAULT=<step>`` kills the installer with
+SIGKILL when it reaches that step (``verify``, ``venv``, ``pip``, ``packs``, ``config``, ``switch``,
+``health``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import logging
+import os
+import platform
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from deploy.bundle.manifest import (
+    MANIFEST_FILE,
+    PUBKEY_FILE,
+    BundleError,
+    BundleManifest,
+    load_trusted_key,
+    verify_bundle,
+)
+from madoguchi.files import fsync_dir
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_PREFIX: Final = Path("/opt/madoguchi")
+ENV_FILE: Final = "madoguchi.env"
+TRUSTED_KEY_FILE: Final = "bundle-signing.pub"
+COMPLETE_MARKER: Final = ".complete"
+#: Written before ``current`` is switched, removed once the new release passed its health check.
+PENDING_MARKER: Final = ".health-pending"
+GUARD_SCRIPT: Final = "health-guard.sh"
+SERVICE_USER: Final = "madoguchi"
+_HEALTH_TIMEOUT_S: Final = 180.0
+_KEEP_RELEASES: Final = 2
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    """How and where to install one bundle."""
+
+    bundle_dir: Path
+    prefix: Path = DEFAULT_PREFIX
+    role: str | None = None
+    """``edge`` (counter device) or ``server`` (central server); None = the prefix's role, else edge."""
+    services: bool = True
+    """Install and (re)start the systemd units."""
+    kiosk: bool = False
+    """Also install the kiosk unit (chromium --kiosk on the device's display)."""
+    server_url: str | None = None
+    token: str | None = None
+    pubkey_path: Path | None = None
+    """The central server's public key: pins the bundle signature and is used for enrollment."""
+    port: int = 8765
+    """Port of the counter page (TCP port)."""
+    systemd_dir: Path = Path("/etc/systemd/system")
+    kiosk_user: str = "pi"
+    service_user: str | None = None
+    """User the services run as (default: the ``madoguchi`` system user, created when missing)."""
+
+
+@dataclass
+class InstallResult:
+    """What an install did."""
+
+    release_id: str
+    release_dir: Path
+    previous: str | None
+    packs_installed: list[str] = field(default_factory=list)
+    enrolled: bool = False
+    services: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def install_bundle(options: InstallOptions) -> InstallResult:
+    """Verify and install a bundle; switch ``current`` to it only after it is complete and healthy.
+
+    Raises:
+        BundleError: a bad bundle, another architecture, a failed step; a failed health check after the
+            switch rolls ``current`` back first and says so.
+    """
+    prefix = options.prefix.resolve()
+    role = options.role or env_file_values(prefix / "etc" / ENV_FILE).get("MADOGUCHI_ROLE") or "edge"
+    if role not in ("edge", "server"):
+        raise BundleError(f"--role must be edge or server, not {role!r}")
+    options = dataclasses.replace(options, role=role)
+    if options.token and not (options.server_url and options.pubkey_path):
+        raise BundleError("--token needs --server URL and --pubkey FILE (the server's glossary-signing.pub)")
+    bundle = options.bundle_dir.resolve()
+    _fault("verify")
+    manifest = verify_bundle(bundle, _trusted_key(prefix, options.pubkey_path))
+    _check_arch(manifest)
+    _check_space(prefix, manifest)
+    for sub in ("releases", "packs", "etc", "data"):
+        (prefix / sub).mkdir(parents=True, exist_ok=True)
+    with _locked(prefix):
+        finish_interrupted_update(prefix, role)
+        clean_leftovers(prefix)
+        release = prefix / "releases" / manifest.release_id
+        previous = current_release(prefix)
+        result = InstallResult(manifest.release_id, release, previous)
+        _build_release(bundle, release, manifest, role)
+        _fault("packs")
+        result.packs_installed = _install_packs(bundle, prefix, manifest)
+        _fault("config")
+        _write_config(prefix, options)
+        _write_guard(prefix, release)
+        _pin_key(prefix, bundle, options.pubkey_path)
+        if options.token:
+            result.enrolled = _enroll(prefix, options)
+        _fault("switch")
+        prior_previous = _link_target(prefix, "previous")
+        _write_atomic(prefix / PENDING_MARKER, f"{manifest.release_id}\n")
+        if previous != manifest.release_id:
+            if previous is not None:
+                _point(prefix, "previous", previous)
+            _point(prefix, "current", manifest.release_id)
+        _fault("health")
+        problem = health_check(prefix, role)
+        if problem is not None:
+            _undo_switch(prefix, release, previous, prior_previous)
+            went_back = f"; rolled back to {previous}" if previous and previous != manifest.release_id else ""
+            raise BundleError(f"release {manifest.release_id} failed its health check ({problem}){went_back}")
+        (prefix / PENDING_MARKER).unlink(missing_ok=True)
+        if options.services:
+            result.services, notices = install_services(prefix, options)
+            result.notices.extend(notices)
+        _prune(prefix)
+    _LOGGER.info("installed release %s into %s (previous %s)", manifest.release_id, prefix, previous)
+    return result
+
+
+def rollback(prefix: Path = DEFAULT_PREFIX, *, restart: bool = True) -> tuple[str, str]:
+    """Swap ``current`` and ``previous``; returns ``(from_id, to_id)``.
+
+    Raises:
+        BundleError: nothing to roll back to.
+    """
+    prefix = prefix.resolve()
+    with _locked(prefix):
+        now, before = current_release(prefix), _link_target(prefix, "previous")
+        if before is None or not (prefix / "releases" / before / COMPLETE_MARKER).exists():
+            raise BundleError(f"{prefix} has no previous release to roll back to")
+        _point(prefix, "current", before)
+        if now is not None:
+            _point(prefix, "previous", now)
+    if restart:
+        _systemctl("try-restart", "madoguchi-edge.service", "madoguchi-server.service")
+    _LOGGER.info("rolled back %s from %s to %s", prefix, now, before)
+    return now or "", before
+
+
+def current_release(prefix: Path) -> str | None:
+    """The release id ``prefix/current`` points to (None before the first install)."""
+    return _link_target(prefix, "current")
+
+
+def releases(prefix: Path) -> list[str]:
+    """Complete releases in ``prefix``, oldest first."""
+    root = prefix / "releases"
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / COMPLETE_MARKER).exists())
+
+
+# ---------------------------------------------------------------------------------------------- steps
+
+
+def _fault(step: str) -> None:
+    """Fault injection for the power-cut tests: die like a power cut when the step is reached."""
+    if os.environ.get("MADOGUCHI_BUNDLE_FAULT") == step:
+        _LOGGER.warning("fault injection: SIGKILL at step %s", step)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _trusted_key(prefix: Path, pubkey_path: Path | None):  # type: ignore[no-untyped-def]
+    if pubkey_path is not None:
+        return load_trusted_key(pubkey_path)
+    pinned = prefix / "etc" / TRUSTED_KEY_FILE
+    if pinned.exists():
+        return load_trusted_key(pinned)
+    return None  # first install without --pubkey: the bundle's own key (integrity only; logged)
+
+
+def _check_arch(manifest: BundleManifest) -> None:
+    machine = {"arm64": "aarch64", "amd64": "x86_64"}.get(platform.machine(), platform.machine())
+    if machine != manifest.arch:
+        raise BundleError(
+            f"this bundle is for {manifest.arch} but this machine is {machine}; "
+            f"build one with: madoguchi bundle build --arch {machine}"
+        )
+
+
+def _check_space(prefix: Path, manifest: BundleManifest) -> None:
+    """Refuse early when the disk cannot hold an unpacked release plus the packs (wheels unpack to ~3x)."""
+    wheels = sum(f.size_bytes for f in manifest.files if f.path.startswith("wheelhouse/"))
+    packs = sum(f.size_bytes for f in manifest.files if f.path.startswith("packs/"))
+    needed = 3 * wheels + packs
+    probe = prefix
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < needed:
+        raise BundleError(
+            f"{prefix} has {free / 1e6:.0f} MB free but the release needs about {needed / 1e6:.0f} MB; "
+            "free some space (old releases: madoguchi bundle status) and run the installer again"
+        )
+
+
+@contextlib.contextmanager
+def _locked(prefix: Path) -> Iterator[None]:
+    prefix.mkdir(parents=True, exist_ok=True)
+    with open(prefix / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BundleError(f"another install or rollback is running in {prefix}; wait for it") from None
+        yield
+
+
+def clean_leftovers(prefix: Path) -> list[Path]:
+    """Remove releases a crash left incomplete (except the one this process runs from) and stray links."""
+    removed = []
+    running = Path(sys.prefix).resolve()
+    for release in (prefix / "releases").iterdir() if (prefix / "releases").is_dir() else []:
+        if (release / COMPLETE_MARKER).exists() or running.is_relative_to(release.resolve()):
+            continue
+        shutil.rmtree(release, ignore_errors=True)
+        removed.append(release)
+    for stray in prefix.glob(".*.tmp-*"):
+        stray.unlink(missing_ok=True)
+        removed.append(stray)
+    for path in removed:
+        _LOGGER.info("removed leftover %s", path)
+    return removed
+
+
+def _clean_pip_env() -> dict[str, str]:
+    """pip sees only the bundle: no PIP_* variables, no configuration files of this machine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
+    return env
+
+
+def _base_python() -> str:
+    """The system interpreter to make venvs with (not a venv's python)."""
+    base = Path(getattr(sys, "_base_executable", sys.executable))
+    return str(base if base.exists() else sys.executable)
+
+
+def _build_release(bundle: Path, release: Path, manifest: BundleManifest, role: str) -> None:
+    if (release / COMPLETE_MARKER).exists():
+        _LOGGER.info("release %s is already built", manifest.release_id)
+        return
+    venv = release / "venv"
+    running_here = Path(sys.prefix).resolve() == venv.resolve()
+    _fault("venv")
+    if not running_here:
+        shutil.rmtree(release, ignore_errors=True)
+        release.mkdir(parents=True)
+        _run([_base_python(), "-m", "venv", str(venv)], "creating the virtual environment")
+    _fault("pip")
+    _run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-index", "--find-links",
+         str(bundle / "wheelhouse"), f"madoguchi[{role}]=={manifest.version}"],
+        "installing the bundled wheels (pip install --no-index)", env=_clean_pip_env(),
+    )  # fmt: skip
+    shutil.copy2(bundle / MANIFEST_FILE, release / MANIFEST_FILE)
+    shutil.copytree(bundle / "deploy", release / "deploy", dirs_exist_ok=True)
+    if (bundle / "glossary" / "glossary.json").exists():
+        shutil.copy2(bundle / "glossary" / "glossary.json", release / "glossary.json")
+    _write_atomic(release / COMPLETE_MARKER, f"{manifest.release_id}\n")
+    fsync_dir(release.parent)
+
+
+def _install_packs(bundle: Path, prefix: Path, manifest: BundleManifest) -> list[str]:
+    from models import PackStore, install_pack
+    from models.errors import ModelPackError
+
+    store = PackStore(prefix / "packs")
+    done = []
+    for pack_id in manifest.packs:
+        source = bundle / "packs" / pack_id
+        if _same_pack(store, pack_id, source):
+            _LOGGER.info("pack %s is already installed", pack_id)
+            continue
+        try:
+            install_pack(str(source), store, cache_dir=prefix / "data" / "cache", accept_noncommercial=True)
+        except ModelPackError as exc:
+            raise BundleError(f"installing pack {pack_id} from the bundle failed: {exc}") from exc
+        done.append(pack_id)
+    return done
+
+
+def _same_pack(store, pack_id: str, source: Path) -> bool:  # type: ignore[no-untyped-def]
+    import json
+
+    if not store.is_installed(pack_id):
+        return False
+
+    def files(path: Path) -> set[tuple[str, str]]:  # fmt: skip
+        data = json.loads((path / "pack.json").read_text(encoding="utf-8"))
+        return {(f["path"], f.get("sha256") or "") for f in data.get("files", [])}
+
+    try:
+        from models import verify_pack
+
+        pack = store.get(pack_id)
+        if files(pack.path) != files(source):
+            return False
+        verify_pack(pack, quick=True)
+        return True
+    except Exception:  # a damaged installed pack: reinstall it from the bundle
+        return False
+
+
+def env_file_values(path: Path) -> dict[str, str]:
+    """``KEY=VALUE`` lines of an environment file (comments and blanks skipped)."""
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip().strip('"')
+    return values
+
+
+def _write_config(prefix: Path, options: InstallOptions) -> None:
+    """Write ``etc/madoguchi.env``; values IT edited before are kept, given options win."""
+    path = prefix / "etc" / ENV_FILE
+    values = {
+        "MADOGUCHI_HOME": str(prefix / "data"),
+        "MADOGUCHI_PACKS": str(prefix / "packs"),
+        "MADOGUCHI_CACHE": str(prefix / "data" / "cache"),
+        "MADOGUCHI_PORT": str(options.port),
+        "HF_HUB_OFFLINE": "1",
+        "ORT_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
+    values.update(env_file_values(path))
+    values["MADOGUCHI_ROLE"] = options.role or "edge"
+    if options.server_url:
+        values["MADOGUCHI_SERVER_URL"] = options.server_url.rstrip("/")
+    header = (
+        "# madoguchi configuration, read by the systemd units (EnvironmentFile=).\n"
+        "# Edit, then: systemctl restart madoguchi-edge (or madoguchi-server). Kept across updates.\n"
+    )
+    _write_atomic(path, header + "".join(f"{k}={v}\n" for k, v in values.items()))
+
+
+def _pin_key(prefix: Path, bundle: Path, pubkey_path: Path | None) -> None:
+    """Remember the key this prefix trusts for later bundles (the first one wins)."""
+    pinned = prefix / "etc" / TRUSTED_KEY_FILE
+    if pinned.exists():
+        return
+    source = pubkey_path or bundle / PUBKEY_FILE
+    _write_atomic(pinned, source.read_text(encoding="utf-8"))
+
+
+def _enroll(prefix: Path, options: InstallOptions) -> bool:
+    from edge.sync.client import enroll
+
+    assert options.server_url and options.token and options.pubkey_path
+    enroll(options.server_url, options.token, options.pubkey_path, prefix / "data")
+    return True
+
+
+# ------------------------------------------------------------------------------------------ switch, health
+
+
+def _link_target(prefix: Path, name: str) -> str | None:
+    try:
+        return Path(os.readlink(prefix / name)).name
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def _point(prefix: Path, name: str, release_id: str) -> None:
+    """Atomically make ``prefix/name`` a symlink to ``releases/<release_id>`` (temp symlink + rename)."""
+    tmp = prefix / f".{name}.tmp-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    os.symlink(Path("releases") / release_id, tmp)
+    os.replace(tmp, prefix / name)
+    fsync_dir(prefix)
+
+
+def health_check(prefix: Path, role: str = "edge") -> str | None:
+    """Run the release behind ``current``: ``madoguchi --version`` and an import self-check.
+
+    Returns None when healthy, else a one-line reason.
+    """
+    venv = prefix / "current" / "venv" / "bin"
+    env = {**os.environ, **env_file_values(prefix / "etc" / ENV_FILE)}
+    modules = (
+        "edge.turn.pipeline, edge.sync.client, models, glossary"
+        if role == "edge"
+        else "server.main, glossary"
+    )
+    checks = [
+        [str(venv / "madoguchi"), "--version"],
+        [
+            str(venv / "python"),
+            "-c",
+            f"import {modules}; from models import PackStore; PackStore().installed()",
+        ],
+    ]
+    for command in checks:
+        try:
+            completed = subprocess.run(
+                command, capture_output=True, text=True, env=env, timeout=_HEALTH_TIMEOUT_S, cwd=prefix
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"{Path(command[0]).name} could not run: {exc}"
+        if completed.returncode != 0:
+            last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+            return f"`{Path(command[0]).name} {command[1]}` exited {completed.returncode}: {last[:200]}"
+    return None
+
+
+def _undo_switch(prefix: Path, release: Path, previous: str | None, prior_previous: str | None) -> None:
+    """Put ``current`` and ``previous`` back as they were and drop the release that failed."""
+    if previous is not None and previous != release.name:
+        _point(prefix, "current", previous)
+        if prior_previous is not None:
+            _point(prefix, "previous", prior_previous)
+        else:
+            (prefix / "previous").unlink(missing_ok=True)
+        shutil.rmtree(release, ignore_errors=True)
+    elif previous is None:
+        (prefix / "current").unlink(missing_ok=True)
+    (prefix / PENDING_MARKER).unlink(missing_ok=True)
+    fsync_dir(prefix)
+
+
+def finish_interrupted_update(prefix: Path, role: str = "edge") -> str | None:
+    """After a power cut between the switch and the health check: check now, go back if it fails.
+
+    Returns the release rolled back to, or None. (``etc/health-guard.sh`` does the same before the
+    services start, without needing the new release's Python.)
+    """
+    if not (prefix / PENDING_MARKER).exists():
+        return None
+    problem = health_check(prefix, role) if current_release(prefix) else "no current release"
+    previous = _link_target(prefix, "previous")
+    (prefix / PENDING_MARKER).unlink(missing_ok=True)
+    if problem is None or previous is None:
+        return None
+    _point(prefix, "current", previous)
+    _LOGGER.warning(
+        "the release of an interrupted update failed its check (%s); back to %s", problem, previous
+    )
+    return previous
+
+
+def _write_guard(prefix: Path, release: Path) -> None:
+    """Install ``etc/health-guard.sh`` (run by the units before start) from the new release."""
+    source = release / "deploy" / GUARD_SCRIPT
+    if not source.exists():
+        return
+    path = prefix / "etc" / GUARD_SCRIPT
+    _write_atomic(path, source.read_text(encoding="utf-8").replace("@PREFIX@", str(prefix)))
+    path.chmod(0o755)
+
+
+def _prune(prefix: Path) -> None:
+    keep = {current_release(prefix), _link_target(prefix, "previous")}
+    complete = releases(prefix)
+    for release_id in complete[: max(0, len(complete) - _KEEP_RELEASES)]:
+        if release_id not in keep:
+            shutil.rmtree(prefix / "releases" / release_id, ignore_errors=True)
+            _LOGGER.info("removed old release %s", release_id)
+
+
+# ---------------------------------------------------------------------------------------------- services
+
+
+def render_unit(template: str, values: dict[str, str]) -> str:
+    """Fill ``@NAME@`` placeholders of a unit template."""
+    for name, value in values.items():
+        template = template.replace(f"@{name}@", value)
+    return template
+
+
+def unit_values(prefix: Path, options: InstallOptions, user: str) -> dict[str, str]:
+    try:
+        kiosk_uid = str(pwd.getpwnam(options.kiosk_user).pw_uid)
+    except KeyError:
+        kiosk_uid = "1000"
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+    return {
+        "PREFIX": str(prefix), "USER": user, "GROUP": user, "PORT": str(options.port),
+        "KIOSK_USER": options.kiosk_user, "KIOSK_UID": kiosk_uid, "CHROMIUM": chromium,
+    }  # fmt: skip
+
+
+def install_services(prefix: Path, options: InstallOptions) -> tuple[list[str], list[str]]:
+    """Write the units, create the service user, enable and (re)start them. Returns (units, notices)."""
+    notices: list[str] = []
+    user = options.service_user or _service_user(prefix, notices)
+    values = unit_values(prefix, options, user)
+    role = options.role or "edge"
+    names = ["madoguchi-edge.service"] if role == "edge" else ["madoguchi-server.service"]
+    if options.kiosk and role == "edge":
+        names.append("madoguchi-kiosk.service")
+    templates = prefix / "current" / "deploy"
+    options.systemd_dir.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        source = templates / name
+        _write_atomic(options.systemd_dir / name, render_unit(source.read_text(encoding="utf-8"), values))
+    if not _systemctl("daemon-reload"):
+        notices.append("systemd is not running here: units written but not started")
+        return names, notices
+    _systemctl("enable", *names)
+    _systemctl("restart", *names)
+    return names, notices
+
+
+def _service_user(prefix: Path, notices: list[str]) -> str:
+    if os.geteuid() != 0:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    try:
+        pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        useradd = shutil.which("useradd")
+        if useradd is None:
+            notices.append("useradd not found: the services run as root")
+            return "root"
+        subprocess.run(
+            [useradd, "--system", "--home-dir", str(prefix / "data"), "--no-create-home",
+             "--shell", "/usr/sbin/nologin", "--groups", "audio", SERVICE_USER],
+            check=False, capture_output=True,
+        )  # fmt: skip
+    for sub in ("data", "packs"):
+        subprocess.run(
+            ["chown", "-R", f"{SERVICE_USER}:", str(prefix / sub)], check=False, capture_output=True
+        )
+    return SERVICE_USER
+
+
+def _systemctl(*args: str) -> bool:
+    systemctl = shutil.which("systemctl")
+    if systemctl is None or not Path("/run/systemd/system").is_dir():
+        return False
+    completed = subprocess.run([systemctl, *args], capture_output=True, text=True)
+    if completed.returncode != 0:
+        _LOGGER.warning("systemctl %s: %s", " ".join(args), completed.stderr.strip()[:200])
+    return completed.returncode == 0
+
+
+# ---------------------------------------------------------------------------------------------- files
+
+
+def _run(command: list[str], what: str, env: dict[str, str] | None = None) -> None:
+    completed = subprocess.run(command, capture_output=True, text=True, env=env)
+    if completed.returncode != 0:
+        last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BundleError(f"{what} failed: {last[:300]}")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)

@@ -1,0 +1,7 @@
+"""Speech engines: recognition (``asr``, faster-whisper) and voices (``tts``), and what makes recognition
+safe and glossary-aware: loop detection (``repetition``), readings (``reading``, OpenJTalk), term
+correction / hotwords / rescoring (``terms``) and the spoken phrase book (``phrase_match``).
+
+Imports ``edge.audio.decode``, ``edge.errors`` and the ``glossary`` package; never the turn, the counter
+or sync.
+"""

@@ -1,0 +1,82 @@
+"""The prepared state of a running central server and how a request reaches it.
+
+``prepare(settings)`` does the start-up work before the app serves: migrate the database, load (or
+create) the glossary signing key, create the bootstrap admin, and publish the bundled glossary as
+version 1 when the database has none. Routes get the result through ``server_state(request)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import Request
+
+from glossary.errors import GlossaryError
+from server import crud
+from server.core.config import ServerSettings
+from server.core.db import make_engine, make_session_factory, session_scope
+from server.core.migrate import upgrade_to_head
+from server.core.security import RateLimiter, load_or_create_signing_key
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerState:
+    """What the routes share: settings, database and the signing key."""
+
+    settings: ServerSettings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    signing_key: Ed25519PrivateKey
+    signing_key_created: bool
+    bundled_published: int | None
+    device_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
+
+
+def prepare(settings: ServerSettings) -> ServerState:
+    """Migrate, load the signing key, bootstrap the admin and the first glossary version."""
+    engine = make_engine(settings.resolved_database_url)
+    upgrade_to_head(engine)
+    factory = make_session_factory(engine)
+    key, created = load_or_create_signing_key(settings.resolved_signing_key_path)
+    published: int | None = None
+    with session_scope(factory) as session:
+        if settings.admin_user and settings.admin_password and crud.count_admins(session=session) == 0:
+            crud.create_admin(
+                session=session,
+                username=settings.admin_user,
+                password=settings.admin_password,
+                time_cost=settings.password_time_cost,
+                memory_kib=settings.password_memory_kib,
+            )
+            _LOGGER.info("created bootstrap admin %s", settings.admin_user)
+        if settings.publish_bundled_glossary and crud.current_glossary(session=session) is None:
+            published = _publish_bundled(session, key)
+    limiter = RateLimiter(settings.device_requests_per_minute)
+    return ServerState(settings, engine, factory, key, created, published, limiter)
+
+
+def _publish_bundled(session: Session, key: Ed25519PrivateKey) -> int | None:
+    try:
+        from glossary import bundled_glossary
+
+        glossary = bundled_glossary()
+    except (ImportError, GlossaryError) as exc:
+        _LOGGER.warning(
+            "bundled glossary not published (%s); publish one with: madoguchi server publish FILE", exc
+        )
+        return None
+    row = crud.publish_glossary(
+        session=session, glossary=glossary, signing_key=key, published_by="server", note="bundled"
+    )
+    return row.number
+
+
+def server_state(request: Request) -> ServerState:
+    """The :class:`ServerState` of the running app."""
+    return request.app.state.server  # type: ignore[no-any-return]

@@ -1,0 +1,88 @@
+"""``madoguchi edge run --with-local-server``: the local central server never outlives the counter."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from bench.fleet import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _start(tmp_path: Path, store: Any) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "MADOGUCHI_HOME": str(tmp_path / "home"),
+        "MADOGUCHI_PACKS_DIR": str(store.root),
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "madoguchi", "edge", "run", "--with-local-server",
+               "--port", str(free_port()), "--server-port", str(free_port())]  # fmt: skip
+    return subprocess.Popen(
+        command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout_s: float = 240.0) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        lines.append(line)
+        if needle in line:
+            return lines
+    raise AssertionError(f"{needle!r} never printed; output:\n{''.join(lines)}")
+
+
+def _server_children(process: subprocess.Popen[str]) -> list[psutil.Process]:
+    children = psutil.Process(process.pid).children(recursive=True)
+    servers = [c for c in children if "server" in c.cmdline() and "run" in c.cmdline()]
+    assert servers, f"no local server child among {[c.cmdline() for c in children]}"
+    return servers
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_local_server_stops_with_the_counter(tmp_path: Path, default_store: Any, signum: int) -> None:
+    """SIGTERM (systemd, kill), SIGINT (Ctrl+C) and a hard crash (SIGKILL) all take the child down."""
+    process = _start(tmp_path, default_store)
+    try:
+        _wait_for_line(process, "loading models")
+        servers = _server_children(process)
+        process.send_signal(signum)
+        process.wait(timeout=60)
+        _, alive = psutil.wait_procs(servers, timeout=20)
+        assert not alive, f"local server outlived the counter after signal {signum}"
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for child in psutil.Process().children(recursive=True):
+            child.kill()
+
+
+@pytest.mark.slow
+def test_sigterm_while_serving_stops_the_child(tmp_path: Path, default_store: Any) -> None:
+    """SIGTERM once the counter serves: it exits and the local server with it."""
+    process = _start(tmp_path, default_store)
+    try:
+        _wait_for_line(process, "counter ready")
+        servers = _server_children(process)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        _, alive = psutil.wait_procs(servers, timeout=20)
+        assert not alive
+    finally:
+        if process.poll() is None:
+            process.kill()
