@@ -73,6 +73,8 @@ class AsrOptions:
         fallback_best_of: Samples drawn per fallback temperature (count).
         hotwords: Text given to the decoder as previous context (terms to favour; None = none).
         num_hypotheses: Beam hypotheses returned as ``Transcript.alternatives`` (count; ≤ ``beam_size``).
+        timestamps: Decode in Whisper's timestamp mode (as plain faster-whisper does) instead of
+            ``<|notimestamps|>``; the timestamps themselves are dropped from the text.
     """
 
     beam_size: int = 1
@@ -90,6 +92,7 @@ class AsrOptions:
     fallback_best_of: int = 3
     hotwords: str | None = None
     num_hypotheses: int = 1
+    timestamps: bool = False
 
 
 @dataclass
@@ -384,6 +387,8 @@ class WhisperTranscriber(Transcriber):
             }
         else:
             sampling = {"beam_size": beam, "num_hypotheses": max(1, min(self.options.num_hypotheses, beam))}
+        if self.options.timestamps:
+            sampling["max_initial_timestamp_index"] = 50  # 1 s, faster-whisper's default
         generated = model.model.generate(
             encoder_output,
             [prompt],
@@ -446,6 +451,8 @@ class WhisperTranscriber(Transcriber):
         prompt: list[int] = []
         if self.options.hotwords:
             prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + self.options.hotwords.strip())[:223]]
+        if self.options.timestamps:
+            return [*prompt, *tokenizer.sot_sequence]
         return [*prompt, *tokenizer.sot_sequence, tokenizer.no_timestamps]
 
     def _pick_language(self, probabilities: list[tuple[str, float]]) -> tuple[str, float]:

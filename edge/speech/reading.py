@@ -11,7 +11,10 @@ readings instead of characters finds them. A reading is a list of morae in a fol
 - ヲ → オ, ヂ → ジ, ヅ → ズ; small ャュョァィゥェォ belong to the mora before them.
 
 ``words(text)`` keeps OpenJTalk's word segmentation with the original offsets, so a span of words can be
-replaced in the original text.
+replaced in the original text. A recogniser's wrong kanji often form no real word (点入届け for 転入届,
+安勝番号 for 暗証番号), and OpenJTalk then reads them as something else entirely (テンイリ, アンガチ). So
+a short all-kanji word also gets the reading of its characters' main on'yomi (Unihan kJapanese, shipped
+with pyopenjtalk-plus): テンニュウ, アンショウ — the reading the recogniser heard.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class Word:
     start: int
     end: int
     morae: tuple[str, ...]
+    alternatives: tuple[tuple[str, ...], ...] = ()
+    """Other readings worth trying (the characters' on'yomi), each different from ``morae``."""
 
 
 def _hira_to_kata(text: str) -> str:
@@ -82,8 +87,35 @@ def words(text: str) -> list[Word]:
         end = start + len(surface) if start >= 0 else position
         start = start if start >= 0 else position
         position = end
-        found.append(Word(surface, start, end, morae(feature["pron"])))
+        spoken = morae(feature["pron"])
+        onyomi = _onyomi(surface) if spoken else None
+        alternatives = (onyomi,) if onyomi and onyomi != spoken else ()
+        found.append(Word(surface, start, end, spoken, alternatives))
     return found
+
+
+#: Longest all-kanji word that also gets its characters' on'yomi as a reading (characters).
+MAX_ONYOMI_CHARS = 3
+
+
+@functools.lru_cache(maxsize=1)
+def _unihan() -> dict[str, str]:
+    try:
+        from pyopenjtalk._unihan_readings_map import UNIHAN_READINGS
+    except ImportError:  # another pyopenjtalk build: no alternative readings
+        return {}
+    return dict(UNIHAN_READINGS)
+
+
+def _onyomi(surface: str) -> tuple[str, ...] | None:
+    """The characters' main on'yomi of a short all-kanji word, as folded morae (None otherwise)."""
+    if not 0 < len(surface) <= MAX_ONYOMI_CHARS:
+        return None
+    table = _unihan()
+    parts = [table.get(ch) for ch in surface]
+    if not all(parts):
+        return None
+    return morae("".join(parts))  # type: ignore[arg-type]
 
 
 def _find_folded(text: str, surface: str, position: int) -> int:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from edge.speech.reading import Word, morae, words
+from edge.speech.reading import Word, morae, reading, words
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,12 +40,14 @@ class CorrectionOptions:
         exact_below: Readings shorter than this must match exactly (morae).
         max_ratio: Allowed edits per mora of the term's reading above ``exact_below`` (ratio).
         max_words: Longest run of words tried as one span (words).
+        max_readings: Most readings tried per span (OpenJTalk's and the on'yomi of short kanji words).
     """
 
     min_morae: int = 4
     exact_below: int = 6
-    max_ratio: float = 0.2
+    max_ratio: float = 0.25
     max_words: int = 6
+    max_readings: int = 8
 
     def allowed(self, length: int) -> int:
         """Edits allowed for a reading of ``length`` morae (-1: never corrected)."""
@@ -110,20 +112,23 @@ class ReadingCorrector:
         self.options = options or CorrectionOptions()
         wanted = set(domains or ())
         self._alphabet: dict[str, str] = {}
+        # One entry per distinct reading of a term: its dictionary reading, and OpenJTalk's reading of the
+        # headword and of each variant (身分証明書 for 本人確認書類); all are replaced by the headword.
         self._terms: list[tuple[str, str, str, int]] = []  # (term id, headword, encoded reading, morae)
         for term in glossary.terms.values():
             if (wanted and term.domain not in wanted) or (reviewed_only and not term.reviewed):
                 continue
-            reading = morae(term.reading)
-            if self.options.allowed(len(reading)) < 0:
-                continue
-            self._terms.append((term.id, term.ja, _encode(reading, self._alphabet), len(reading)))
+            seen: set[tuple[str, ...]] = set()
+            for spoken in (morae(term.reading), reading(term.ja), *map(reading, term.variants)):
+                if spoken in seen or self.options.allowed(len(spoken)) < 0:
+                    continue
+                seen.add(spoken)
+                self._terms.append((term.id, term.ja, _encode(spoken, self._alphabet), len(spoken)))
         self._matcher = TermMatcher(glossary, MatchOptions(reviewed_only=reviewed_only))
         self._readings = [t[2] for t in self._terms]
         self._lengths = np.array([t[3] for t in self._terms])
         self._allowed = np.array([self.options.allowed(t[3]) for t in self._terms])
         self.term_ids = frozenset(t[0] for t in self._terms)
-        self._mora_count = {t[0]: t[3] for t in self._terms}
 
     def __len__(self) -> int:
         return len(self._terms)
@@ -142,8 +147,9 @@ class ReadingCorrector:
         corrected = self.correct(text).text
         return len(self._matcher.find_ids(corrected))
 
-    def _candidates(self, text: str, sentence: list[Word]) -> list[tuple[int, int, int, str, str]]:
-        """Non-overlapping ``(start, end, distance, term id, headword)`` spans, best first."""
+    def _candidates(self, text: str, sentence: list[Word]) -> list[tuple[int, int, int, str, str, int, int]]:
+        """Non-overlapping ``(start, end, distance, term id, headword, term morae, length gap)`` spans, by
+        start; ties go to the span whose length is closest to the term's, then to the longer span."""
         from rapidfuzz.distance import Levenshtein
         from rapidfuzz.process import cdist
 
@@ -151,12 +157,15 @@ class ReadingCorrector:
         for i, first in enumerate(sentence):
             if not first.morae:
                 continue
-            seq: list[str] = []
+            readings: list[tuple[str, ...]] = [()]
             for j in range(i, min(len(sentence), i + self.options.max_words)):
-                if not sentence[j].morae:
+                word = sentence[j]
+                if not word.morae:
                     break
-                seq.extend(sentence[j].morae)
-                spans.append((first.start, sentence[j].end, _encode(seq, self._alphabet), len(seq)))
+                choices = (word.morae, *word.alternatives)
+                readings = [r + c for r in readings for c in choices][: self.options.max_readings]
+                for seq in readings:
+                    spans.append((first.start, word.end, _encode(seq, self._alphabet), len(seq)))
         if not spans:
             return []
         distances = cdist([s[2] for s in spans], self._readings, scorer=Levenshtein.distance, workers=1)
@@ -168,30 +177,31 @@ class ReadingCorrector:
         if hits.size == 0:
             return []
         present = self._matcher.find(text)
-        found: list[tuple[int, int, int, str, str]] = []
+        found: list[tuple[int, int, int, str, str, int, int]] = []
         for s_index, t_index in hits:
             start, end = spans[s_index][0], spans[s_index][1]
-            term_id, headword = self._terms[t_index][0], self._terms[t_index][1]
+            term_id, headword, _code, term_len = self._terms[t_index]
             if text[start:end] == headword:
                 continue
             if any(m.start < end and start < m.end for m in present):
                 continue  # the span already holds a glossary term as written
-            found.append((start, end, int(distances[s_index, t_index]), term_id, headword))
+            gap = abs(spans[s_index][3] - term_len)
+            found.append((start, end, int(distances[s_index, t_index]), term_id, headword, term_len, gap))
         # A longer term explains more of what was heard: each mora counts, each edit costs three.
-        found.sort(key=lambda f: (3 * f[2] - self._mora_count[f[3]], f[0]))
-        chosen: list[tuple[int, int, int, str, str]] = []
+        found.sort(key=lambda f: (3 * f[2] - f[5], f[6], f[0] - f[1], f[0]))
+        chosen: list[tuple[int, int, int, str, str, int, int]] = []
         for item in found:
             if all(item[1] <= c[0] or c[1] <= item[0] for c in chosen):
                 chosen.append(item)
         return sorted(chosen)
 
 
-def _apply(text: str, found: list[tuple[int, int, int, str, str]]) -> tuple[str, list[Correction]]:
+def _apply(text: str, found: list[tuple[int, int, int, str, str, int, int]]) -> tuple[str, list[Correction]]:
     out: list[str] = []
     corrections: list[Correction] = []
     position = 0
     length = 0
-    for start, end, distance, term_id, headword in found:
+    for start, end, distance, term_id, headword, _length, _gap in found:
         out.append(text[position:start])
         length += start - position
         corrections.append(

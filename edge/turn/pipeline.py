@@ -181,6 +181,7 @@ class TurnPipeline:
         corrector: Any | None = None,
         phrase_matcher: Any | None = None,
         levers: Any | None = None,
+        loop_guard: bool = True,
     ) -> None:
         """Assemble a pipeline from loaded engines (``from_settings`` does the loading).
 
@@ -197,6 +198,8 @@ class TurnPipeline:
             corrector: An ``edge.speech.terms.ReadingCorrector`` for Japanese transcripts (None: off).
             phrase_matcher: An ``edge.speech.phrase_match.PhraseMatcher`` (None: no spoken phrase book).
             levers: ``edge.speech.terms.TermLevers`` that rebuild the two above when the glossary changes.
+            loop_guard: Refuse to speak a translation that repeats itself (off only for timing runs whose
+                MT is an untrained stand-in producing random text).
         """
         self.transcriber = transcriber
         self.voices = dict(voices or {})
@@ -210,6 +213,7 @@ class TurnPipeline:
         self.corrector = corrector
         self.phrase_matcher = phrase_matcher
         self.levers = levers
+        self.loop_guard = loop_guard
 
     @classmethod
     def from_settings(
@@ -534,7 +538,7 @@ class TurnPipeline:
 
     def _refuse_loop(self, result: TurnResult, emit: EventHandler) -> None:
         """A translation that repeats a clause is never spoken: keep it off the speaker, say why."""
-        loop = find_repetition(result.target_text) if result.target_text else None
+        loop = find_repetition(result.target_text) if result.target_text and self.loop_guard else None
         if loop is None:
             return
         result.flagged = True

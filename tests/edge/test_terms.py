@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.speech.reading import morae, reading
+from edge.speech.reading import morae, reading, words
 from edge.speech.terms import ReadingCorrector, TermLevers, hotword_text, rescore, undo
 from glossary import bundled_glossary
 
@@ -23,6 +23,13 @@ def test_readings_fold_long_vowels_like_a_dictionary() -> None:
     assert morae("じゅうみんひょう") == reading("住民票") == ("ジュ", "ウ", "ミ", "ン", "ヒョ", "ウ")
     assert reading("十民表") == reading("住民票")
     assert reading("申請") == morae("しんせい")
+    assert reading("住民票の写し") == morae("じゅうみんひょうのうつし")  # の+う stays two morae
+
+
+def test_short_kanji_words_also_get_their_onyomi() -> None:
+    by_surface = {w.surface: w for w in words("安勝番号")}
+    assert by_surface["安勝"].alternatives == (morae("あんしょう"),)
+    assert all(w.alternatives == () for w in words("ください"))
 
 
 # What Whisper base wrote for synthetic counter speech (bench terms), and the term that was said.
@@ -34,6 +41,11 @@ def test_readings_fold_long_vowels_like_a_dictionary() -> None:
         ("10民兵の映しを一通お願いします", "住民票の写しを一通お願いします", "res.juminhyo_copy"),
         ("住民表って今日もらいますか", "住民票って今日もらいますか", "res.juminhyo"),
         ("自動不要手当は所得制限があります", "児童扶養手当は所得制限があります", "allow.jido_fuyo_teate"),
+        # kanji that form no word: read by their on'yomi (テンニュウ, アンショウ), not OpenJTalk's guess
+        ("引っ越してから点入届けを出してください", "引っ越してから転入届を出してください", "res.moving_in"),
+        ("安勝番号を3回間違えるとロックされます", "暗証番号を3回間違えるとロックされます", "mynum.pin"),
+        # a variant's reading (身分証明書 of 本人確認書類) counts too
+        ("身分症名症は何かお持ちですか", "本人確認書類は何かお持ちですか", "res.id_document"),
     ],
 )
 def test_near_homophones_become_the_term(
@@ -55,6 +67,9 @@ def test_near_homophones_become_the_term(
         "木村さんはわたしに写真を見せてくれました。",
         "保健室はどこですか。",
         "電話番号を教えてください。",
+        "在留外国人の友達はどこにありますか。",
+        "すみません、自動ドアを見ませんでしたか。",
+        "昨日、健康食品のことで友達と話しました。",
     ],
 )
 def test_right_text_and_look_alikes_are_left_alone(corrector: ReadingCorrector, text: str) -> None:
