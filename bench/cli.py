@@ -33,7 +33,10 @@ def bench(
         help="Comma list: baseline, tuned, tuned-m2m, +asr-window, ... or main, levers, all.",
     ),
     eval_dir: Path | None = typer.Option(
-        None, "--eval-dir", envvar="MADOGUCHI_EVAL_DIR", help="Shared evaluation data (speech/, text/)."
+        None,
+        "--eval-dir",
+        envvar="MADOGUCHI_EVAL_DIR",
+        help="Evaluation data (speech/, text/); default: tests/data for --quick, else ../shared/eval.",
     ),
     store: Path | None = typer.Option(None, "--store", help="Pack store with the ASR pack and the voices."),
     asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack id."),
@@ -43,6 +46,9 @@ def bench(
     clip: list[str] = typer.Option([], "--clip", help="Only this clip (manifest file name); repeatable."),
     chart: bool = typer.Option(True, "--chart/--no-chart", help="Draw chart.png."),
     extras: bool = typer.Option(True, "--extras/--no-extras", help="Memory probe and MT shape table."),
+    browser: bool = typer.Option(
+        True, "--browser/--no-browser", help="The counter page in chromium per config (full runs)."
+    ),
 ) -> None:
     """Run the latency benchmark (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
@@ -67,6 +73,7 @@ def bench(
         chart=chart,
         memory_probe=extras,
         mt_shapes=extras,
+        browser=browser,
     )
     try:
         results = run_benchmark(options, progress=lambda msg: console.log(msg))
@@ -108,6 +115,38 @@ def load(
     )
     result = run_load(options, out or default_out_dir(), progress=lambda msg: console.log(msg))
     print_load(result, console)
+
+
+@app.command("voices")
+def voices_command(
+    store: Path | None = typer.Option(None, "--store", help="Pack store with the voices and Whisper."),
+    asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack that transcribes back."),
+    language: list[str] = typer.Option(
+        [], "--language", help="Only this language (repeatable; ja-easy too)."
+    ),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many phrases per language."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default bench-results/<timestamp>)."
+    ),
+) -> None:
+    """Every installed voice over the phrase book: round-trip CER/WER, RTF, first chunk, memory."""
+    from rich.console import Console
+
+    from bench.runner import default_out_dir
+    from bench.voices import markdown_table, run_voice_bench
+
+    console = Console(width=None if sys.stdout.isatty() else 170)
+    results = run_voice_bench(
+        store,
+        out or default_out_dir(),
+        asr_pack=asr_pack,
+        languages=list(language) or None,
+        limit=limit,
+        progress=lambda msg: console.log(msg),
+    )
+    typer.echo(markdown_table(results))
+    for kind, path in results["files"].items():
+        typer.echo(f"{kind}: {path}")
 
 
 @app.command("report")

@@ -1,8 +1,9 @@
 """Evaluation clips of the latency benchmark: the shared speech set (``MANIFEST.tsv``) or a bundled sample.
 
-The shared evaluation data lives beside the repository clone (``<repo>/../shared/eval``); ``--eval-dir`` or
-``MADOGUCHI_EVAL_DIR`` points elsewhere. Without it, the quick mode still runs on the Japanese sample that
-ships in ``edge/samples``.
+Full runs use the larger evaluation data beside the repository clone (``<repo>/../shared/eval``) when it is
+there; ``--eval-dir`` or ``MADOGUCHI_EVAL_DIR`` points elsewhere. The quick mode runs on the repository's
+own clips (``tests/data``) or, outside a clone, on the Japanese sample that ships in ``edge/samples``.
+Results name the set their figures came from.
 
     clips = select_clips(load_manifest(resolve_eval_dir()), ClipSelection(max_per_language=4))
 """
@@ -24,6 +25,7 @@ _LOGGER = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVAL_DIR_ENV = "MADOGUCHI_EVAL_DIR"
+REPO_EVAL_DIR = REPO_ROOT / "tests" / "data"
 BUNDLED_SAMPLE = REPO_ROOT / "edge" / "samples" / "ja_common_voice_19482480.mp3"
 BUNDLED_REFERENCE = "木村さんはわたしに写真を見せてくれました。"
 #: Short real clips used by ``--quick`` (file names in the manifest), in order of preference.
@@ -71,13 +73,16 @@ class Clip:
         return load_audio(self.path)
 
 
-def resolve_eval_dir(explicit: Path | None = None) -> Path:
-    """``explicit``, else ``$MADOGUCHI_EVAL_DIR``, else ``<repo>/../shared/eval`` (may not exist)."""
+def resolve_eval_dir(explicit: Path | None = None, *, quick: bool = False) -> Path:
+    """``explicit``, else ``$MADOGUCHI_EVAL_DIR``, else (``quick``) the repository's ``tests/data``,
+    else ``<repo>/../shared/eval`` (either may not exist)."""
     if explicit is not None:
         return Path(explicit)
     env = os.environ.get(EVAL_DIR_ENV)
     if env:
         return Path(env)
+    if quick:
+        return REPO_EVAL_DIR
     return REPO_ROOT.parent / "shared" / "eval"
 
 

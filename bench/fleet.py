@@ -5,7 +5,7 @@ devices). Each simulated device is a real :class:`edge.sync.client.SyncClient` w
 and glossary directory; only the turns are synthetic (languages and term/phrase ids drawn from a
 seeded RNG). The server runs as a separate uvicorn process, so it can be killed (``SIGKILL``) and
 restarted in the middle of a round: the devices must retry, and the final totals on the server
-must equal what the devices generated, exactly.
+must equal what the devices generated, exactly (both shown with the server's small-cell suppression).
 """
 
 from __future__ import annotations
@@ -251,8 +251,8 @@ class FleetReport:
     restarts: int = 0
     turns_generated: int = 0
     turns_counted: int = 0
-    generated: dict[str, int] = field(default_factory=dict)
-    counted: dict[str, int] = field(default_factory=dict)
+    generated: dict[str, int | None] = field(default_factory=dict)
+    counted: dict[str, int | None] = field(default_factory=dict)
     pending_turns_left: int = 0
     glossary_numbers: list[int] = field(default_factory=list)
 
@@ -286,6 +286,25 @@ def _random_turn(rng: random.Random, options: FleetOptions, day: dt.date) -> Tur
 
 def _key(kind: str, key: str) -> str:
     return f"{kind}:{key}" if key else kind
+
+
+def suppressed_totals(generated: Counter[str], threshold: int) -> dict[str, int | None]:
+    """What the server's fleet totals must show for ``generated``: the same small-cell suppression."""
+    from server.reports import KEYLESS_KINDS, suppress
+
+    per_kind: dict[str, dict[str, int]] = {}
+    for name, n in generated.items():
+        kind, _, key = name.partition(":")
+        per_kind.setdefault(kind, {})[key] = n
+    out: dict[str, int | None] = {}
+    for kind, counts in per_kind.items():
+        if kind in KEYLESS_KINDS:
+            total = sum(counts.values())
+            out[kind] = total if total >= threshold else None
+            continue
+        for key, shown in suppress(counts, threshold).items():
+            out[_key(kind, key)] = shown
+    return out
 
 
 async def run_fleet(
@@ -372,8 +391,8 @@ async def run_fleet(
         )
         response.raise_for_status()
         report.counted = {_key(r["kind"], r["key"]): r["count"] for r in response.json()["data"]}
-        report.generated = dict(generated)
-        report.turns_counted = report.counted.get("turn", 0)
+        report.generated = suppressed_totals(generated, response.json()["suppress_below"])
+        report.turns_counted = report.counted.get("turn") or 0
     finally:
         await http.aclose()
         for client in clients:
@@ -383,14 +402,14 @@ async def run_fleet(
 
 
 def _minimal_glossary_json() -> bytes:
-    from glossary.schema import Glossary, Term
+    from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
 
     term = Term(
         id="res.juminhyo_copy",
         domain="res",
         ja="住民票の写し",
         reading="じゅうみんひょうのうつし",
-        translations={"en": "certificate of residence"},
+        translations={lang: "certificate of residence" for lang in TRANSLATION_LANGUAGES},
     )
     return Glossary.from_items([term], []).canonical_json()
 

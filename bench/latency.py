@@ -52,6 +52,9 @@ class BenchConfig:
         mt_beam: MT beam width (count).
         mt_vmap: Restrict the output vocabulary with the pack's vocabulary map.
         tts_streaming: First audio after the first sentence (False: after the whole text is synthesised).
+        asr_streaming: Recognise while the speaker speaks (``edge.streaming``, replayed on the clip): the
+            final decode reuses the last partial or is forced through its stable prefix.
+        partial_beam: Beam of the partial decodes (None: the same as ``asr_beam``).
         group: ``main`` or ``lever`` (one change on top of the baseline).
     """
 
@@ -64,6 +67,8 @@ class BenchConfig:
     mt_beam: int = 4
     mt_vmap: bool = False
     tts_streaming: bool = False
+    asr_streaming: bool = False
+    partial_beam: int | None = None
     group: str = "main"
 
 
@@ -74,14 +79,16 @@ BASELINE = BenchConfig(
 )
 TUNED = BenchConfig(
     "tuned",
-    "short window (min 10 s) with guard, greedy, language ID within the pair; quickmt shape "
-    "(direct ja⇄en, pivot via en otherwise), greedy; first sentence spoken as soon as ready",
-    asr_beam=1,
+    "recognition while speaking (final = reused partial or stable-prefix decode), beam 5, short window "
+    "(min 10 s) with guard, language ID within the pair; quickmt shape (direct ja⇄en, pivot via en "
+    "otherwise), greedy, speculative MT; first sentence spoken as soon as ready",
+    asr_beam=5,
     asr_short_window=True,
     asr_pair_languages=True,
     mt_shape="shallow",
     mt_beam=1,
     tts_streaming=True,
+    asr_streaming=True,
 )
 TUNED_M2M = replace(
     TUNED,
@@ -93,9 +100,17 @@ TUNED_M2M = replace(
 TUNED_ASR_BEAM = replace(
     TUNED,
     name="tuned-asr-beam5",
-    description="tuned, but Whisper keeps beam 5 (accuracy check of greedy ASR)",
-    asr_beam=5,
+    description="tuned without recognition while speaking: beam 5 decoded after release",
+    asr_streaming=False,
 )
+TUNED_GREEDY = replace(
+    TUNED,
+    name="tuned-greedy",
+    description="the earlier tuned: greedy Whisper decoded after release (no recognition while speaking)",
+    asr_beam=1,
+    asr_streaming=False,
+)
+TUNED_BEAM3 = replace(TUNED, name="tuned-beam3", description="tuned with Whisper beam 3", asr_beam=3)
 LEVERS: tuple[BenchConfig, ...] = (
     replace(BASELINE, name="+asr-window", description="short ASR window + guard", asr_short_window=True),
     replace(BASELINE, name="+asr-greedy", description="ASR beam 1", asr_beam=1),
@@ -104,9 +119,12 @@ LEVERS: tuple[BenchConfig, ...] = (
     replace(BASELINE, name="+mt-greedy", description="MT beam 1", mt_beam=1),
     replace(BASELINE, name="+mt-vmap", description="MT vocabulary map (16k)", mt_vmap=True),
     replace(BASELINE, name="+tts-stream", description="speak the first sentence at once", tts_streaming=True),
+    replace(BASELINE, name="+asr-stream", description="recognition while speaking", asr_streaming=True),
 )
 LEVERS = tuple(replace(c, group="lever") for c in LEVERS)
-CONFIGS: dict[str, BenchConfig] = {c.name: c for c in (BASELINE, TUNED, TUNED_M2M, TUNED_ASR_BEAM, *LEVERS)}
+CONFIGS: dict[str, BenchConfig] = {
+    c.name: c for c in (BASELINE, TUNED, TUNED_M2M, TUNED_ASR_BEAM, TUNED_GREEDY, TUNED_BEAM3, *LEVERS)
+}
 
 
 def config_names(spec: str) -> list[BenchConfig]:
@@ -116,7 +134,7 @@ def config_names(spec: str) -> list[BenchConfig]:
         if part == "all":
             names = list(CONFIGS)
         elif part == "main":
-            names = [BASELINE.name, TUNED.name, TUNED_M2M.name, TUNED_ASR_BEAM.name]
+            names = [BASELINE.name, TUNED.name, TUNED_M2M.name, TUNED_ASR_BEAM.name, TUNED_GREEDY.name]
         elif part == "levers":
             names = [c.name for c in LEVERS]
         elif part in CONFIGS:
@@ -283,8 +301,9 @@ def run_turn(
         "mt": engines.mt_labels[config.mt_shape],
     }
     cpu_clock = time.process_time()
+    streamed, stream_stats = _replay_stream(config, engines, pipeline, audio, target)
     try:
-        result = pipeline.run_turn(audio, "auto", target)
+        result = pipeline.run_turn(audio, "auto", target, streamed=streamed)
     except EdgeError as exc:
         record.update(error=f"{type(exc).__name__}: {exc}", e2e_ms=None)
         return record
@@ -300,13 +319,15 @@ def run_turn(
     else:
         e2e, output = t.get("total"), "transcript-only"
     cpu_ms = (time.process_time() - cpu_clock) * 1000.0
+    wait = stream_stats.release_wait_ms if stream_stats is not None else 0.0
+    e2e = None if e2e is None else e2e + wait
     guard_fired = bool(transcript.guard_fired) if transcript is not None else False
     tts_wait = (t.get("tts_first") if config.tts_streaming else t.get("tts")) if spoken else None
     record.update(
         {
             "output": output,
             "e2e_ms": _round(e2e),
-            "first_text_ms": _round(t.get("first_output")),
+            "first_text_ms": _round(t["first_output"] + wait) if "first_output" in t else None,
             "vad_ms": _round(t.get("vad")),
             "asr_ms": _round(t.get("asr")),
             "asr_encoder_ms": _round(
@@ -332,6 +353,20 @@ def run_turn(
         }
     )
     record["fallback"] = bool(record["notices"]) or result.mt_engine in ("none", "whisper-translate")
+    if streamed is not None and stream_stats is not None:
+        record.update(
+            {
+                "release_wait_ms": _round(wait),
+                "stream_mode": streamed.mode,
+                "stream_prefix_chars": len(streamed.prefix),
+                "partials": stream_stats.partials,
+                "first_partial_ms": _round((stream_stats.first_partial_s or 0.0) * 1000.0)
+                if stream_stats.first_partial_s is not None
+                else None,
+                "mt_speculative_reused": streamed.translation_reused,
+            }
+        )
+        streamed.discard()
     if isinstance(router, TwinRouter) and router.last:
         record["mt_source_tokens"] = router.last.get("source_tokens")
         record["mt_forced_tokens"] = router.last.get("forced_tokens")
@@ -340,6 +375,25 @@ def run_turn(
         rate = error_rate(clip.reference, result.source_text, clip.language)
         record[metric_for(clip.language)] = None if rate is None else round(rate, 4)
     return record
+
+
+def _replay_stream(
+    config: BenchConfig, engines: Engines, pipeline: Any, audio: np.ndarray, target: str
+) -> tuple[Any, Any]:
+    """Recognition while speaking, replayed on the clip before the timed turn (``edge.streaming``)."""
+    if not config.asr_streaming:
+        return None, None
+    from edge.speech.streaming import PartialRunner, StreamingOptions, replay
+
+    router = engines.routers[config.mt_shape]
+    runner = PartialRunner(
+        engines.transcriber,
+        None,
+        options=StreamingOptions(partial_beam=config.partial_beam),
+        vad_options=pipeline.vad_options,
+        translate_to=(router, target),
+    )
+    return replay(runner, audio)
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:
@@ -447,13 +501,23 @@ def _run_isolated(function: str, kwargs: dict[str, Any], timeout_s: float = 600.
 
 
 def memory_probe(
-    store_dir: str, asr_pack: str, coverage_store: str, tokenizer: str, clip_path: str, threads: int = 2
+    store_dir: str,
+    asr_pack: str,
+    coverage_store: str,
+    tokenizer: str,
+    clip_path: str,
+    threads: int = 2,
+    shape: str = "coverage",
+    levers: bool = True,
 ) -> dict[str, Any]:
-    """(Run in a fresh process.) ASR + the coverage-size MT + every voice, two turns; peak RSS in MB."""
+    """(Run in a fresh process.) ASR + one MT twin (``coverage``: M2M-100 418M size, ``shallow``: quickmt
+    size; ``coverage_store`` is that twin's store) + every voice, two turns; peak RSS in MB. ``levers``:
+    load and run as the device does (``edge.memory``: capped malloc arenas, freed pages returned)."""
     import psutil
 
     from edge import engines as edge_engines
     from edge.config import load_settings
+    from edge.memory import limit_malloc_arenas, release_free_memory
     from edge.speech.asr import AsrOptions, WhisperTranscriber
     from edge.translate.router import MtOptions, MtRouter
     from glossary.languages import COUNTER_LANGUAGES
@@ -462,14 +526,22 @@ def memory_probe(
     def rss() -> float:
         return round(psutil.Process().memory_info().rss / 2**20, 1)
 
+    def settle() -> None:
+        if levers:
+            release_free_memory()
+
+    if levers:
+        limit_malloc_arenas()
     steps: dict[str, float] = {"python_and_imports": rss()}
     store = PackStore(Path(store_dir))
     transcriber = WhisperTranscriber(store.get(asr_pack).model_dir, AsrOptions(cpu_threads=threads))
     transcriber.warm()
+    settle()
     steps["asr_loaded"] = rss()
     settings = load_settings(packs_dir=Path(store_dir), languages=list(COUNTER_LANGUAGES))
     refs = edge_engines.find_voices(settings, store)
     voices = {lang: edge_engines.load_voice(ref) for lang, ref in refs.items()}
+    settle()
     steps["voices_loaded"] = rss()
     mt = MtRouter(
         PackStore(Path(coverage_store)),
@@ -478,14 +550,25 @@ def memory_probe(
     )
     router = TwinRouter(mt, Path(tokenizer))
     router.warm([("ja", "en")])
+    settle()
     steps["mt_loaded"] = rss()
-    engines = Engines(transcriber, asr_pack, voices, {"coverage": router}, {"coverage": "twin"})
+    engines = Engines(transcriber, asr_pack, voices, {shape: router}, {shape: "twin"})
     clip = Clip(Path(clip_path).name, Path(clip_path), "ja", ("ja",), 0.0, "")
     audio = clip.load()
     for _ in range(2):
-        run_turn(engines, TUNED_M2M, clip, audio, "Kimura showed me a photo.")
+        run_turn(
+            engines, TUNED_M2M if shape == "coverage" else TUNED, clip, audio, "Kimura showed me a photo."
+        )
+        settle()
     steps["after_two_turns"] = rss()
-    return {"peak_rss_mb": peak_rss_mb(), "rss_mb": rss(), "rss_steps_mb": steps, "voices": sorted(voices)}
+    return {
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_mb": rss(),
+        "rss_steps_mb": steps,
+        "voices": sorted(voices),
+        "shape": shape,
+        "levers": levers,
+    }
 
 
 def decode_probe(model_dir: str, tokens: int = 20, threads: int = 2, repeats: int = 3) -> dict[str, Any]:

@@ -30,10 +30,13 @@ _TIMED = (
     "total_ms",
     "cpu_ms",
     "tts_wait_ms",
+    "release_wait_ms",
+    "first_partial_ms",
     *(k for k, _ in STAGES),
 )
 #: Stacked in the chart: the stages on the path to the first output.
 _CHART_STAGES: tuple[tuple[str, str], ...] = (
+    ("release_wait_ms", "wait for a partial at release"),
     ("vad_ms", "VAD"),
     ("asr_encoder_ms", "ASR encoder"),
     ("asr_langid_ms", "ASR lang-ID"),
@@ -50,6 +53,9 @@ TARGETS = {
     "ratio_tuned_baseline": 0.35,
     "ja_cer_margin_points": 1.0,
     "peak_rss_mb": 900.0,
+    "peak_rss_quickmt_mb": 700.0,
+    "handsfree_false_cutoffs": 0.0,
+    "handsfree_delay_p50_ms": 700.0,
 }
 
 
@@ -112,6 +118,7 @@ def summarize(
                     key = f"{language}+mixed" if mixed else language
                     accuracy[key] = {metric: round(100 * rate, 1), "clips": len(pairs)}
         entry["accuracy_pct"] = accuracy
+        entry["streaming"] = _streaming(rows)
         summary[name] = entry
     base = summary.get("baseline", {}).get("stages", {}).get("e2e_ms", {}).get("p50")
     for entry in summary.values():
@@ -120,7 +127,27 @@ def summarize(
     return summary
 
 
-def check_targets(summary: dict[str, Any], memory: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _streaming(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """Recognition while speaking: how finals were made, the wait at release, the first tentative text."""
+    streamed = [r for r in rows if r.get("stream_mode") is not None]
+    if not streamed:
+        return None
+    modes: dict[str, int] = {}
+    for row in streamed:
+        modes[row["stream_mode"]] = modes.get(row["stream_mode"], 0) + 1
+    return {
+        "final_modes": modes,
+        "release_wait_ms": _stats(streamed, "release_wait_ms"),
+        "first_partial_ms": _stats(streamed, "first_partial_ms"),
+        "partials_p50": _r(percentile(_values(streamed, "partials"), 50)),
+        "mt_speculative_reused": sum(1 for r in streamed if r.get("mt_speculative_reused")),
+        "turns": len(streamed),
+    }
+
+
+def check_targets(
+    summary: dict[str, Any], memory: dict[str, Any] | None, handsfree: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """Each target with the measured value and whether it is met (None: not measured in this run)."""
     rows: list[dict[str, Any]] = []
 
@@ -167,6 +194,23 @@ def check_targets(summary: dict[str, Any], memory: dict[str, Any] | None) -> lis
         peak,
         TARGETS["peak_rss_mb"],
         note="fresh process (memory probe)",
+    )
+    add(
+        "peak RSS, ASR + quickmt-size MT + one voice, MB",
+        ((memory or {}).get("quickmt") or {}).get("peak_rss_mb"),
+        TARGETS["peak_rss_quickmt_mb"],
+        note="fresh process (memory probe)",
+    )
+    default = (handsfree or {}).get("settings", {}).get((handsfree or {}).get("default", ""))
+    add(
+        "hands-free false cut-offs (default end-pointing)",
+        default["false_cutoffs"] if default else None,
+        TARGETS["handsfree_false_cutoffs"],
+    )
+    add(
+        "hands-free end-of-speech delay p50, ms",
+        default["delay_p50_ms"] if default else None,
+        TARGETS["handsfree_delay_p50_ms"],
     )
     return rows
 
@@ -312,7 +356,7 @@ def draw_chart(results: dict[str, Any], path: Path) -> Path:
         ("text out (xx → ja, first text)", [t for t in turns if t.get("output") != "audio"]),
     ]
     panels = [(title, rows) for title, rows in panels if rows]
-    colors = ["#9e9e9e", "#1f77b4", "#aec7e8", "#ff7f0e", "#2ca02c", "#d62728"]
+    colors = ["#bcbd22", "#9e9e9e", "#1f77b4", "#aec7e8", "#ff7f0e", "#2ca02c", "#d62728"]
     fig, axes = plt.subplots(
         len(panels), 1, figsize=(11.5, (0.42 * len(names) + 1.0) * len(panels) + 0.8), squeeze=False
     )
@@ -344,7 +388,8 @@ def markdown_summary(results: dict[str, Any]) -> str:
     lines = [
         f"Run {env['date_utc']}, {env['cpu_count']} cores, {env['threads']} threads per engine, "
         f"load average {env.get('load_average_start')} → {env.get('load_average_end')}; "
-        f"{len(results['clips'])} clips; {env['mt_note']} ({', '.join(env['mt'].values())}).",
+        f"{len(results['clips'])} clips from {env.get('eval_set', 'the evaluation set')}; "
+        f"{env['mt_note']} ({', '.join(env['mt'].values())}).",
         "",
         "| config | e2e p50 ms | e2e p90 ms | /baseline | VAD | ASR enc | ASR lang-ID | ASR dec | MT | "
         "TTS 1st | TTS total | ASR RTF | ja CER % | en WER % | guard / fallback / wrong lang |",
@@ -397,11 +442,69 @@ def markdown_summary(results: dict[str, Any]) -> str:
             f"Peak RSS, fresh process with ASR + M2M-418M-size MT + voice: {memory['peak_rss_mb']} MB "
             f"(steps: {memory.get('rss_steps_mb')}).",
         ]
+    lines += _streaming_lines(results) + _handsfree_lines(results) + _browser_lines(results)
     cut = results.get("endpointing") or {}
     if cut.get("cut"):
         parts = ", ".join(f"{ms} ms: {n}/{cut['clips']} clips cut" for ms, n in cut["cut"].items())
         lines += ["", f"Hands-free end-pointing, false cut-offs (streaming VAD): {parts}."]
     return "\n".join(lines) + "\n"
+
+
+def _streaming_lines(results: dict[str, Any]) -> list[str]:
+    rows = [(n, e["streaming"]) for n, e in results["summary"].items() if e.get("streaming")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "| recognition while speaking | final: reused / prefix / full | wait at release p50 / p90 ms "
+        "| first tentative text p50 ms | partials p50 | speculative MT reused |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for name, st in rows:
+        modes = st["final_modes"]
+        lines.append(
+            f"| `{name}` | {modes.get('reused', 0)} / {modes.get('prefix', 0)} / {modes.get('full', 0)} | "
+            f"{_fmt(st['release_wait_ms']['p50'])} / {_fmt(st['release_wait_ms']['p90'])} | "
+            f"{_fmt(st['first_partial_ms']['p50'])} | {_fmt(st['partials_p50'])} | "
+            f"{st['mt_speculative_reused']}/{st['turns']} |"
+        )
+    return lines
+
+
+def _browser_lines(results: dict[str, Any]) -> list[str]:
+    browser = results.get("browser") or {}
+    if not browser:
+        return []
+    if not browser.get("measured"):
+        return ["", f"Browser path not measured: {browser.get('reason')}."]
+    lines = [
+        "",
+        f"| browser ({browser['route']}) | release → first audio p50 ms | first tentative text p50 ms |",
+        "|---|---:|---:|",
+    ]
+    for name, row in browser["configs"].items():
+        lines.append(
+            f"| `{name}` | {_fmt(row['release_to_first_audio_p50_ms'])} | "
+            f"{_fmt(row['first_tentative_text_p50_ms'])} |"
+        )
+    return lines
+
+
+def _handsfree_lines(results: dict[str, Any]) -> list[str]:
+    settings = (results.get("handsfree") or {}).get("settings") or {}
+    if not settings:
+        return []
+    lines = [
+        "",
+        "| hands-free end-pointing | false cut-offs | end-of-speech delay p50 / p90 ms |",
+        "|---|---:|---:|",
+    ]
+    for name, row in settings.items():
+        lines.append(
+            f"| `{name}` | {row['false_cutoffs']}/{row['clips']} | "
+            f"{_fmt(row['delay_p50_ms'])} / {_fmt(row['delay_p90_ms'])} |"
+        )
+    return lines
 
 
 def rerender(json_path: Path, *, chart: bool = True) -> dict[str, Any]:
@@ -416,7 +519,9 @@ def rerender(json_path: Path, *, chart: bool = True) -> dict[str, Any]:
         mixed = {c.name for c in load_manifest(resolve_eval_dir()) if c.mixed}
     results["summary"] = summarize(results["turns"], names, frozenset(mixed))
     results["levers"] = lever_rows(results["summary"], results["turns"])
-    results["targets"] = check_targets(results["summary"], results.get("memory_probe"))
+    results["targets"] = check_targets(
+        results["summary"], results.get("memory_probe"), results.get("handsfree")
+    )
     out_dir = Path(json_path).parent
     files = {**dict(results.get("files") or {}), "json": str(json_path)}
     if chart:

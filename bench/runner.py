@@ -16,6 +16,7 @@ from typing import Any
 
 from bench import report
 from bench.clips import ClipSelection, quick_clips, resolve_eval_dir, select_clips
+from bench.handsfree import DEFAULT_SETTING, SETTINGS, endpointing_table
 from bench.latency import (
     BASELINE,
     TUNED,
@@ -47,7 +48,8 @@ class RunOptions:
         quick: 2 short clips, tiny twins, baseline and tuned only, no memory probe or MT shape table.
         out_dir: Where results.json and chart.png go (None = ``bench-results/<UTC timestamp>``).
         configs: Comma list of configuration names (None = all, or baseline,tuned when quick).
-        eval_dir: Shared evaluation data (None = ``$MADOGUCHI_EVAL_DIR`` or ``<repo>/../shared/eval``).
+        eval_dir: Evaluation data (None = ``$MADOGUCHI_EVAL_DIR``, else ``tests/data`` for the quick
+            run, else ``<repo>/../shared/eval``).
         store_dir: Pack store holding the ASR pack and voices (None = device store, else test store).
         asr_pack: ASR pack id.
         repeats: Passes over the clips (count).
@@ -57,6 +59,8 @@ class RunOptions:
         chart: Draw the PNG chart.
         memory_probe: Measure peak RSS of ASR + M2M-size MT + voice in a fresh process.
         mt_shapes: Time every MT twin shape 20→20 tokens in fresh processes.
+        browser: Time the counter page in chromium (release → first audio, first tentative text) per
+            configuration (``bench.browser``; not in quick runs).
     """
 
     quick: bool = False
@@ -72,6 +76,7 @@ class RunOptions:
     chart: bool = True
     memory_probe: bool = True
     mt_shapes: bool = True
+    browser: bool = True
 
 
 def default_out_dir() -> Path:
@@ -111,7 +116,7 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     configs: list[BenchConfig] = config_names(options.configs or default_configs)
     out_dir = options.out_dir or default_out_dir()
     env = environment(options.threads)
-    eval_dir = resolve_eval_dir(options.eval_dir)
+    eval_dir = resolve_eval_dir(options.eval_dir, quick=options.quick)
     if options.quick:
         clips = quick_clips(eval_dir)
         if options.clip_names:
@@ -130,7 +135,8 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
         except Exception as exc:  # one unreadable clip must not stop the run
             _LOGGER.warning("skipping clip %s: %s", clip.name, exc)
     from_eval = bool(loaded) and loaded[0][0].path.is_relative_to(eval_dir)
-    say(f"{len(loaded)} clips from {eval_dir if from_eval else 'edge/samples'}")
+    env["eval_set"] = str(eval_dir) if from_eval else "edge/samples (bundled sample)"
+    say(f"{len(loaded)} clips from {env['eval_set']}")
 
     scale = TINY_SCALE if options.quick else FULL
     say(f"preparing {scale.name} MT twins (cached under ~/.cache/madoguchi/twins)")
@@ -143,22 +149,32 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     records = run_configs(engines, configs, loaded, repeats=options.repeats, progress=say)
     say("hands-free end-pointing analysis")
     endpointing = endpointing_cutoffs(loaded, (500,) if options.quick else (300, 500, 800))
+    say("hands-free end-pointing per setting (silence alone vs end of thought)")
+    settings = [s for s in SETTINGS if not options.quick or s.name in ("silence-500", DEFAULT_SETTING)]
+    handsfree = endpointing_table(loaded, engines.transcriber, settings)
+
+    browser = None
+    if options.browser and not options.quick:
+        from bench.browser import browser_rows
+
+        say("browser path (chromium, fake microphone)")
+        browser = browser_rows(engines, configs, loaded)
 
     memory = None
     if options.memory_probe and not options.quick:
         say("memory probe (fresh process)")
         probe_clip = next((c for c, _ in loaded if c.language == "ja"), loaded[0][0])
-        memory = _run_isolated(
-            "memory_probe",
-            {
-                "store_dir": str(store_dir),
-                "asr_pack": options.asr_pack,
-                "coverage_store": str(twins.coverage),
-                "tokenizer": str(twins.tokenizer),
-                "clip_path": str(probe_clip.path),
-                "threads": options.threads,
-            },
-        )
+        probe = {
+            "store_dir": str(store_dir),
+            "asr_pack": options.asr_pack,
+            "coverage_store": str(twins.coverage),
+            "tokenizer": str(twins.tokenizer),
+            "clip_path": str(probe_clip.path),
+            "threads": options.threads,
+        }
+        memory = _run_isolated("memory_probe", probe)
+        shallow = {**probe, "coverage_store": str(twins.shallow), "shape": "shallow"}
+        memory["quickmt"] = _run_isolated("memory_probe", shallow)
     shapes = None
     if options.mt_shapes and not options.quick:
         say("MT shape table (fresh processes)")
@@ -196,12 +212,14 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
         "summary": summary,
         "levers": report.lever_rows(summary, records),
         "endpointing": endpointing,
+        "handsfree": handsfree,
+        "browser": browser,
         "memory_probe": memory,
         "mt_shapes": shapes,
         "chrf": chrf_section(engines, eval_dir),
         "turns": records,
     }
-    results["targets"] = report.check_targets(summary, memory)
+    results["targets"] = report.check_targets(summary, memory, handsfree)
     json_path = report.write_json(results, out_dir / "results.json")
     results["files"] = {"json": str(json_path)}
     if options.chart:

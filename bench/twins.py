@@ -196,9 +196,9 @@ _FALLBACK_LINES = (
 
 
 def default_corpus(shared_eval_dir: Path | None = None, lines_per_file: int = 300) -> list[str]:
-    """A few hundred ja/en/vi lines from the shared evaluation text (fallback: built-in lines).
+    """A few hundred ja/en/vi lines of Tatoeba from the evaluation text (fallback: built-in lines).
 
-    ``shared_eval_dir`` defaults to the ``text/`` folder of the evaluation data beside the clone.
+    ``shared_eval_dir`` defaults to the ``text/`` folder of the evaluation data (``resolve_eval_dir``).
     """
     if shared_eval_dir is None:
         from bench.clips import resolve_eval_dir

@@ -8,7 +8,7 @@ set -u
 prefix=${1:-@PREFIX@}
 pending="$prefix/.health-pending"
 [ -f "$pending" ] || exit 0
-if "$prefix/current/venv/bin/madoguchi" --version >/dev/null 2>&1; then
+if env -u PYTHONPATH "$prefix/current/venv/bin/madoguchi" --version >/dev/null 2>&1; then
   rm -f "$pending"
   exit 0
 fi

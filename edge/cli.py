@@ -15,9 +15,9 @@ import typer
 from edge.audio.decode import load_audio, write_wav
 from edge.audio.vad import trim_silence
 from edge.config import load_settings
-from edge.errors import EdgeError, EngineUnavailable, LanguageError
+from edge.errors import ConfigError, EdgeError, EngineUnavailable, LanguageError
 from edge.turn.pipeline import AUTO, TurnPipeline, TurnResult
-from glossary.languages import COUNTER_LANGUAGES, ENGLISH_NAMES, check_language
+from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, check_language
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -27,18 +27,19 @@ app = typer.Typer(help="The counter device: engines, languages, demo.", no_args_
 SAMPLE_CLIP = Path(__file__).parent / "samples" / "ja_common_voice_19482480.mp3"
 
 
-def _language(code: str, role: str, *, allow_auto: bool = False) -> str:
+def _language(code: str, role: str, *, allow_auto: bool = False, allow_easy: bool = False) -> str:
     if allow_auto and code.strip().lower() == AUTO:
         return AUTO
     try:
-        return check_language(code)
+        return check_language(code, allow_easy=allow_easy)
     except ValueError:
-        valid = ", ".join((AUTO, *COUNTER_LANGUAGES) if allow_auto else COUNTER_LANGUAGES)
+        codes = (*COUNTER_LANGUAGES, EASY_JAPANESE) if allow_easy else COUNTER_LANGUAGES
+        valid = ", ".join((AUTO, *codes) if allow_auto else codes)
         raise LanguageError(f"unknown {role} language {code!r}; use one of: {valid}") from None
 
 
 def _run_file(input: Path, target: str, source: str, *, warm: bool = False) -> TurnResult:
-    target = _language(target, "target")
+    target = _language(target, "target", allow_easy=True)
     source = _language(source, "source", allow_auto=True)
     settings = load_settings()
     audio = load_audio(input)
@@ -52,6 +53,11 @@ def _echo_result(result: TurnResult) -> None:
     typer.echo(f"[{result.source_language}] {result.source_text}")
     if result.target_text:
         typer.echo(f"[{result.target_language}] {result.target_text}  ({result.mt_engine})")
+    if result.readings:
+        typer.echo(f"[reading] {bracketed(result.readings)}")
+    if result.voice:
+        machine = " (machine voice, low quality)" if result.voice_quality == "machine" else ""
+        typer.echo(f"voice: {result.voice}{machine}", err=True)
     for notice in result.notices:
         typer.echo(f"note: {notice}", err=True)
     timings = ", ".join(f"{key} {value:.0f} ms" for key, value in result.timings_ms.items())
@@ -60,7 +66,9 @@ def _echo_result(result: TurnResult) -> None:
 
 def translate_command(
     input: Path = typer.Argument(..., help="Audio file (WAV, FLAC, OGG, MP3; any rate, mono or stereo)."),
-    target: str = typer.Option(..., "--target", "-t", help="Language of the listener (ja, vi, zh, tl, ...)."),
+    target: str = typer.Option(
+        ..., "--target", "-t", help="Language of the listener (ja, vi, zh, tl, ..., or ja-easy)."
+    ),
     source: str = typer.Option(AUTO, "--source", "-s", help="Spoken language, or 'auto' to detect it."),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="Directory for result.json and speech.wav."),
 ) -> None:
@@ -104,6 +112,7 @@ def info_command() -> None:
     router = engines.load_mt_router(settings, store, None)
     voices = engines.find_voices(settings, store)
     missing: list[str] = []
+    credits: dict[str, str] = {}
     typer.echo(f"{'lang':<5} {'name':<22} {'ASR':<4} {'MT ja→x':<8} {'MT x→ja':<8} voice")
     for lang in settings.languages:
         to_x = from_x = "-"
@@ -114,11 +123,18 @@ def info_command() -> None:
             for ok, (a, b) in ((ok_to, ("ja", lang)), (ok_from, (lang, "ja"))):
                 if not ok:
                     missing.append(router.missing_hint(a, b) if router is not None else f"no MT for {a}→{b}")
-        voice = voices[lang].pack_id if lang in voices else "none (text only)"
+        ref = voices.get(lang)
+        voice = "none (text only)" if ref is None else ref.pack_id
+        if ref is not None and ref.machine:
+            voice += " (machine voice, low quality)"
+        if ref is not None and ref.attribution:
+            credits.setdefault(ref.attribution, ref.pack_id)
         asr = "ok" if asr_ok else "no"
         typer.echo(f"{lang:<5} {ENGLISH_NAMES.get(lang, lang):<22} {asr:<4} {to_x:<8} {from_x:<8} {voice}")
     for line in dict.fromkeys(missing):
         typer.echo(f"missing: {line}")
+    for attribution, pack_id in credits.items():
+        typer.echo(f"voice credit ({pack_id}): {attribution}")
 
 
 @app.command("check")
@@ -200,17 +216,35 @@ def enroll_command(
     server: str = typer.Option(
         ..., "--server", help="Central server URL, e.g. https://madoguchi.city.example"
     ),
-    token: str = typer.Option(..., "--token", help="Device token printed by `madoguchi server enroll`."),
-    pubkey: Path = typer.Option(..., "--pubkey", help="The server's glossary-signing.pub file."),
+    token_file: Path = typer.Option(
+        None, "--token-file", help="File with the device token ('-' = stdin; or $MADOGUCHI_TOKEN)."
+    ),
+    token: str = typer.Option(None, "--token", hidden=True),
+    pubkey: Path = typer.Option(
+        ..., "--glossary-key", "--pubkey", help="The server's glossary-signing.pub file."
+    ),
+    pack_key: Path = typer.Option(
+        None, "--pack-key", help="The pack key's pack-signing.pub (model packs from the server need it)."
+    ),
 ) -> None:
-    """Enroll this device with the central server and pull the signed glossary."""
+    """Enroll this device with the central server, pin its keys and pull the signed glossary."""
     from edge.sync.client import enroll
+    from edge.sync.token_input import TOKEN_ENV, read_secret, refuse_argv_secret
 
+    refuse_argv_secret(token, "--token", "--token-file", TOKEN_ENV)
+    secret = read_secret(token_file, TOKEN_ENV, "device token")
+    if secret is None:
+        raise ConfigError(
+            f"give the device token with --token-file FILE, --token-file - (stdin) or ${TOKEN_ENV}"
+        )
     settings = load_settings()
     result = enroll(
-        server, token, pubkey, settings.home, token_path=settings.token_path, pubkey_path=settings.pubkey_path
-    )
+        server, secret, pubkey, settings.home, token_path=settings.token_path,
+        pubkey_path=settings.pubkey_path, pack_key_file=pack_key,
+    )  # fmt: skip
     typer.echo(f"enrolled with {server}; glossary version {result.version or '(none published yet)'}")
+    if pack_key is None:
+        typer.echo("note: no --pack-key: this device takes no model packs from the server")
 
 
 @app.command("sync")
@@ -244,3 +278,8 @@ def sync_command() -> None:
     )
     if report.error_codes:
         raise EdgeError(f"sync finished with errors: {', '.join(report.error_codes)}")
+
+
+def bracketed(readings: tuple[tuple[str, str | None], ...]) -> str:
+    """Text with its furigana as 漢字[かんじ] (the readings the voice speaks)."""
+    return "".join(text if reading is None else f"{text}[{reading}]" for text, reading in readings)

@@ -51,6 +51,15 @@ class EdgeSettings(BaseSettings):
     voice_files: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     """Piper ``.onnx`` voices used besides (and before) the store's voice packs (paths)."""
 
+    fallback_voice_languages: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["vi", "ko", "id", "ne"]
+    )
+    """Languages spoken by the espeak-ng machine voice (low quality) when no voice pack speaks them
+    (ISO 639-1 codes; remove a language to keep it text-only, empty = never)."""
+
+    speak_to_clerk: bool = True
+    """Speak the resident's translated reply to the clerk in Japanese (bool; needs a Japanese voice)."""
+
     cpu_threads: int = 2
     """CPU threads per inference engine (count)."""
 
@@ -110,7 +119,7 @@ class EdgeSettings(BaseSettings):
     """Translate the result back into the source language so the speaker can check it (bool; the
     counter shows it under each translation; off = no back-translation at all)."""
 
-    @field_validator("languages", "term_domains", mode="before")
+    @field_validator("languages", "fallback_voice_languages", "term_domains", mode="before")
     @classmethod
     def _split_languages(cls, value: object) -> object:
         if isinstance(value, str):
@@ -124,7 +133,7 @@ class EdgeSettings(BaseSettings):
             return [part for part in value.split(os.pathsep) if part]
         return value
 
-    @field_validator("languages")
+    @field_validator("languages", "fallback_voice_languages")
     @classmethod
     def _check_languages(cls, value: list[str]) -> list[str]:
         return [check_language(code) for code in value]

@@ -1,9 +1,10 @@
 """Finding and loading the engines of a counter from the model pack store.
 
 The store (``models.PackStore``) knows which packs are installed; this module turns them into loaded
-engines: the Whisper recogniser, one Piper voice per language, the MT router. Two settings override
-the store for development and for sites that manage models by hand: ``asr_model_dir`` (a faster-whisper
-directory) and ``voice_files`` (Piper ``.onnx`` files, language read from their ``.onnx.json``).
+engines: the Whisper recogniser, one voice per language (Piper, OpenJTalk or Kokoro packs, else the
+espeak-ng machine voice where IT allows it), the MT router. Two settings override the store for
+development and for sites that manage models by hand: ``asr_model_dir`` (a faster-whisper directory) and
+``voice_files`` (Piper ``.onnx`` files, language read from their ``.onnx.json``).
 
 ``edge.translate.router`` and the glossary are optional here: when they are absent, the pipeline has no
 MT packs and falls back as documented in ``edge.turn.pipeline``.
@@ -12,33 +13,19 @@ MT packs and falls back as documented in ``edge.turn.pipeline``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from edge.config import EdgeSettings
 from edge.errors import EngineUnavailable
 from edge.speech.asr import AsrOptions, WhisperTranscriber
-from edge.speech.tts import PiperSynthesizer, voice_language
+from edge.speech.tts import Synthesizer, voice_language
+from edge.speech.voices import ESPEAK_ENGINE, PREFERRED_VOICES, VoiceRef
+from edge.speech.voices import load_voice as _load_voice
+
+__all__ = ["VoiceRef", "find_voices", "load_voice", "open_store"]
 
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class VoiceRef:
-    """Where a Piper voice lives.
-
-    Attributes:
-        language: ISO 639-1 language it speaks.
-        model_path: The ``.onnx`` file.
-        config_path: Its ``.onnx.json``.
-        pack_id: The pack it came from (or the file stem for a hand-placed voice).
-    """
-
-    language: str
-    model_path: Path
-    config_path: Path
-    pack_id: str
 
 
 def open_store(settings: EdgeSettings) -> Any | None:
@@ -84,26 +71,16 @@ def asr_model_dir(settings: EdgeSettings, store: Any | None = None) -> tuple[Pat
 
 
 def find_voices(settings: EdgeSettings, store: Any | None = None) -> dict[str, VoiceRef]:
-    """One voice per enabled language that has one (hand-placed ``voice_files`` win over packs)."""
+    """One voice per enabled language that has one: hand-placed ``voice_files`` first, then packs in
+    ``PREFERRED_VOICES`` order, then the espeak-ng machine voice for ``fallback_voice_languages``."""
     voices: dict[str, VoiceRef] = {}
     store = store if store is not None else open_store(settings)
     if store is not None:
         for language in settings.languages:
-            for pack in store.find("tts", language):
-                try:
-                    from models.registry import verify_installed
-
-                    verify_installed(pack)  # a corrupt voice is skipped: that language is text-only
-                    model = pack.runtime_path("model_file")
-                    config = (
-                        pack.runtime_path("config_file")
-                        if "config_file" in pack.spec.runtime
-                        else model.with_name(model.name + ".json")
-                    )
-                except Exception as exc:  # a broken manifest must not stop the counter
-                    _LOGGER.warning("skipping voice pack %s: %s", pack.id, exc)
-                    continue
-                voices.setdefault(language, VoiceRef(language, model, config, pack.id))
+            for pack in _preferred(store.find("tts", language), language):
+                ref = _pack_voice(store, pack, language)
+                if ref is not None:
+                    voices.setdefault(language, ref)
     for path in settings.voice_files:
         config = path.with_name(path.name + ".json")
         try:
@@ -113,7 +90,70 @@ def find_voices(settings: EdgeSettings, store: Any | None = None) -> dict[str, V
             continue
         if language in settings.languages:
             voices[language] = VoiceRef(language, path, config, path.name.removesuffix(".onnx"))
+    voices.update(_fallback_voices(settings, voices))
     return voices
+
+
+def _preferred(packs: list[Any], language: str) -> list[Any]:
+    order = PREFERRED_VOICES.get(language, ())
+    return sorted(packs, key=lambda pack: order.index(pack.id) if pack.id in order else len(order))
+
+
+def _pack_voice(store: Any, pack: Any, language: str) -> VoiceRef | None:
+    """The voice of an installed tts pack, or None when it is not a voice or fails its check."""
+    if pack.spec.format == "kokoro-onnx":
+        return None  # the shared Kokoro model: voices are the kokoro-voice packs that use it
+    try:
+        from models.registry import verify_installed
+
+        verify_installed(pack)  # a corrupt voice is skipped: that language is text-only
+        licence = pack.spec.license
+        common = {"pack_id": pack.id, "attribution": licence.attribution, "license": licence.spdx}
+        if pack.spec.engine == "openjtalk":
+            return VoiceRef(language, pack.runtime_path("voice_file"), None, engine="openjtalk", **common)
+        if pack.spec.engine == "kokoro":
+            from edge.speech.voices.kokoro import kokoro_voice_ref
+
+            return kokoro_voice_ref(store, pack, language)
+        model = pack.runtime_path("model_file")
+        config = (
+            pack.runtime_path("config_file")
+            if "config_file" in pack.spec.runtime
+            else model.with_name(model.name + ".json")
+        )
+        return VoiceRef(language, model, config, **common)
+    except Exception as exc:  # a broken manifest must not stop the counter
+        _LOGGER.warning("skipping voice pack %s: %s", pack.id, exc)
+        return None
+
+
+def _fallback_voices(settings: EdgeSettings, voices: dict[str, VoiceRef]) -> dict[str, VoiceRef]:
+    """The espeak-ng machine voice for enabled languages IT allows it for and no pack speaks."""
+    wanted = [
+        lang
+        for lang in settings.fallback_voice_languages
+        if lang in settings.languages and lang not in voices
+    ]
+    if not wanted:
+        return {}
+    from edge.speech.voices.espeak import ESPEAK_ATTRIBUTION, ESPEAK_VOICES, espeak_binary
+
+    if espeak_binary() is None:
+        _LOGGER.warning("espeak-ng is not installed: %s stay text-only", ", ".join(wanted))
+        return {}
+    return {
+        lang: VoiceRef(
+            lang,
+            None,
+            None,
+            ESPEAK_ENGINE,
+            engine=ESPEAK_ENGINE,
+            attribution=ESPEAK_ATTRIBUTION,
+            license="GPL-3.0-or-later",
+        )
+        for lang in wanted
+        if lang in ESPEAK_VOICES
+    }
 
 
 def load_transcriber(settings: EdgeSettings, store: Any | None = None) -> tuple[WhisperTranscriber, str]:
@@ -130,9 +170,9 @@ def load_transcriber(settings: EdgeSettings, store: Any | None = None) -> tuple[
     return WhisperTranscriber(model_dir, options), pack_id
 
 
-def load_voice(ref: VoiceRef) -> PiperSynthesizer:
-    """Load one Piper voice."""
-    return PiperSynthesizer(ref.model_path, ref.config_path, language=ref.language, name=ref.pack_id)
+def load_voice(ref: VoiceRef, glossary: Any | None = None) -> Synthesizer:
+    """Load one voice (``glossary``: the readings a Japanese voice uses for the city's terms)."""
+    return _load_voice(ref, glossary=glossary)
 
 
 def load_glossary() -> Any | None:

@@ -15,15 +15,16 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 from glossary.errors import GlossaryError, SchemaError
+from glossary.rows import phrase_row, term_row
 from glossary.schema import (
     PHRASE_COLUMNS,
     TERM_COLUMNS,
-    TRANSLATION_LANGUAGES,
     Glossary,
     Phrase,
     Term,
@@ -33,6 +34,9 @@ from glossary.validate import FORMULA_PREFIXES, Report, validate_path, validate_
 _LOGGER = logging.getLogger(__name__)
 
 ExportFormat = Literal["csv", "xlsx", "json"]
+
+#: Domain and situation keys become file names (``terms/<domain>.csv``): nothing else passes.
+_FILE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 def _raise_for(report: Report, what: str) -> Glossary:
@@ -70,44 +74,17 @@ def load_glossary(path: str | Path) -> Glossary:
 
 
 def load_upload(filename: str, data: bytes) -> Glossary:
-    """Load one uploaded file (``.csv``, ``.xlsx`` or ``.json``) given by its name and bytes."""
-    if filename.lower().endswith(".json"):
-        return Glossary.from_json(data)
+    """Load one uploaded file (``.csv``, ``.xlsx`` or ``.json``) given by its name and bytes.
+
+    Every format goes through the same validation (a JSON export is checked row by row like the
+    tables it came from).
+    """
     return _raise_for(validate_upload(filename, data), filename)
 
 
 def neutralise_cell(value: str) -> str:
     """A cell value that no spreadsheet will run as a formula (apostrophe-prefixed if needed)."""
     return "'" + value if value.startswith(FORMULA_PREFIXES) else value
-
-
-def term_row(t: Term) -> list[str]:
-    """The CSV/XLSX cells of a term, in :data:`TERM_COLUMNS` order."""
-    return [
-        t.id,
-        t.domain,
-        t.ja,
-        t.reading,
-        "|".join(t.variants),
-        *(t.translations.get(lang, "") for lang in TRANSLATION_LANGUAGES),
-        t.easy_ja,
-        t.explanation_en,
-        t.status,
-        t.source,
-    ]
-
-
-def phrase_row(p: Phrase) -> list[str]:
-    """The CSV/XLSX cells of a phrase, in :data:`PHRASE_COLUMNS` order."""
-    return [
-        p.id,
-        p.situation,
-        p.ja,
-        p.easy_ja,
-        *(p.translations.get(lang, "") for lang in TRANSLATION_LANGUAGES),
-        p.status,
-        p.source,
-    ]
 
 
 def _csv_text(header: Iterable[str], rows: Iterable[list[str]]) -> str:
@@ -134,6 +111,11 @@ def write_csv_dir(g: Glossary, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     written: list[Path] = []
     groups: dict[Path, list[Term] | list[Phrase]] = {}
+    for name in {t.domain for t in g.terms.values()} | {p.situation for p in g.phrases.values()}:
+        if not _FILE_NAME.fullmatch(name):
+            raise GlossaryError(
+                f"domain or situation {name[:40]!r} cannot name a file; use lowercase letters, digits and _"
+            )
     for t in g.terms.values():
         groups.setdefault(out / "terms" / f"{t.domain}.csv", []).append(t)  # type: ignore[arg-type]
     for p in g.phrases.values():

@@ -4,11 +4,14 @@ The server signs, the device verifies. What is signed is not the glossary itself
 *statement* about it::
 
     {"schema": 1, "purpose": "madoguchi-glossary", "version": "12-ab34…", "number": 12,
-     "published_at": "2026-11-29T04:00:00Z", "sha256": "<hex of the canonical glossary bytes>"}
+     "published_at": "2026-11-29T04:00:00Z", "sha256": "<hex of the canonical glossary bytes>",
+     "expires_at": "2027-01-05T00:00:00Z"}
 
 The statement carries the monotonically increasing version ``number``, so a device that remembers
 the number it runs can refuse an older, correctly signed version replayed at it (a downgrade). The
 ``sha256`` binds the statement to the glossary content; :func:`verify_envelope` checks both.
+``expires_at`` (signed, renewed by the server while it serves the version) lets a device notice that it
+is being fed a stale statement: it refuses an expired one and warns while its own copy is expired.
 
 Canonical bytes are ``json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))``
 encoded as UTF-8: the same rule as ``Glossary.canonical_json()``. This module is pure: no I/O apart
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -43,6 +47,7 @@ __all__ = [
     "public_key_pem",
     "sign_envelope",
     "sign_statement",
+    "statement_expired",
     "verify_envelope",
     "verify_statement",
 ]
@@ -70,10 +75,12 @@ class SignedStatement:
     number: int
     published_at: str
     sha256: str
+    expires_at: str | None = None
+    """UTC ISO time after which devices treat the statement as stale (None: a statement without expiry)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the statement as the dict whose canonical bytes are signed."""
-        return {
+        data: dict[str, Any] = {
             "schema": _STATEMENT_SCHEMA,
             "purpose": SIGNATURE_PURPOSE,
             "version": self.version,
@@ -81,6 +88,22 @@ class SignedStatement:
             "published_at": self.published_at,
             "sha256": self.sha256,
         }
+        if self.expires_at is not None:
+            data["expires_at"] = self.expires_at
+        return data
+
+
+def statement_expired(statement: SignedStatement, now: dt.datetime | None = None) -> bool:
+    """True when the statement carries an expiry that has passed (an unparsable one counts as passed)."""
+    if statement.expires_at is None:
+        return False
+    try:
+        expires = dt.datetime.fromisoformat(statement.expires_at.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=dt.UTC)
+    return (now or dt.datetime.now(dt.UTC)) >= expires
 
 
 def sign_statement(private_key: Ed25519PrivateKey, statement: SignedStatement) -> str:
@@ -116,12 +139,17 @@ def sign_envelope(
     version: str,
     number: int,
     published_at: str,
+    expires_at: str | None = None,
 ) -> dict[str, Any]:
     """Build the envelope a server hands to devices: statement fields, glossary, signature."""
     statement = SignedStatement(
-        version=version, number=number, published_at=published_at, sha256=content_sha256(glossary_dict)
+        version=version,
+        number=number,
+        published_at=published_at,
+        sha256=content_sha256(glossary_dict),
+        expires_at=expires_at,
     )
-    return {
+    envelope = {
         "version": version,
         "number": number,
         "published_at": published_at,
@@ -129,6 +157,9 @@ def sign_envelope(
         "glossary": glossary_dict,
         "signature": sign_statement(private_key, statement),
     }
+    if expires_at is not None:
+        envelope["expires_at"] = expires_at
+    return envelope
 
 
 def verify_envelope(public_key: Ed25519PublicKey, envelope: dict[str, Any]) -> SignedStatement:
@@ -146,6 +177,7 @@ def verify_envelope(public_key: Ed25519PublicKey, envelope: dict[str, Any]) -> S
             number=int(envelope["number"]),
             published_at=str(envelope["published_at"]),
             sha256=str(envelope["sha256"]),
+            expires_at=None if envelope.get("expires_at") is None else str(envelope["expires_at"]),
         )
         glossary_dict = envelope["glossary"]
         signature = envelope.get("signature") or ""
@@ -185,11 +217,13 @@ def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
     return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def public_key_fingerprint(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
-    """Return ``sha256:<first 16 hex>`` of the raw public key, for humans comparing keys."""
+def public_key_fingerprint(key: Ed25519PrivateKey | Ed25519PublicKey, *, full: bool = False) -> str:
+    """Return ``sha256:<hex>`` of the raw public key: the first 16 hex digits for humans comparing keys,
+    all 64 (``full``) where a fingerprint decides trust (``--expect-key``, rotation statements)."""
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
+    digest = hashlib.sha256(raw).hexdigest()
+    return "sha256:" + (digest if full else digest[:16])
 
 
 def load_private_key(pem: bytes) -> Ed25519PrivateKey:

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
-from glossary.schema import PHRASE_COLUMNS, TERM_COLUMNS
+from glossary.errors import GlossaryError
+from glossary.rows import phrase_row, term_row
+from glossary.schema import PHRASE_COLUMNS, TERM_COLUMNS, Glossary
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -294,15 +296,35 @@ def _read_sheet(ws: object, file: str, kind: TableKind, problems: list[Problem])
     return table
 
 
+def read_json_bytes(data: bytes, file: str, problems: list[Problem]) -> list[RawTable]:
+    """A canonical JSON export as its two tables, so it gets exactly the checks a CSV/XLSX gets."""
+    try:
+        g = Glossary.from_json(data)
+    except GlossaryError as exc:
+        problems.append(Problem(file, None, "file", f"not a glossary JSON export: {exc}"))
+        return []
+    terms = RawTable(file, "terms", TERM_COLUMNS)
+    for line, t in enumerate(g.terms.values(), start=1):
+        terms.rows.append(RawRow(line, dict(zip(TERM_COLUMNS, term_row(t), strict=True))))
+    phrases = RawTable(file, "phrases", PHRASE_COLUMNS)
+    for line, ph in enumerate(g.phrases.values(), start=1):
+        phrases.rows.append(RawRow(line, dict(zip(PHRASE_COLUMNS, phrase_row(ph), strict=True))))
+    return [terms, phrases]
+
+
 def read_upload(filename: str, data: bytes, problems: list[Problem]) -> list[RawTable]:
-    """Read one uploaded file (``.csv`` or ``.xlsx``) by name and bytes."""
+    """Read one uploaded file (``.csv``, ``.xlsx`` or a ``.json`` export) by name and bytes."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".xlsx":
         return read_xlsx_bytes(data, filename, problems)
+    if suffix == ".json":
+        return read_json_bytes(data, filename, problems)
     if suffix in (".csv", ".txt"):
         table = read_csv_bytes(data, filename, problems)
         return [table] if table is not None else []
-    problems.append(Problem(filename, None, "file", "unsupported file type; upload a .csv or .xlsx file"))
+    problems.append(
+        Problem(filename, None, "file", "unsupported file type; upload a .csv, .xlsx or .json file")
+    )
     return []
 
 

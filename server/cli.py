@@ -91,17 +91,32 @@ def migrate(db: str | None = _DB) -> None:
 @app.command()
 def keygen(
     out: Path | None = typer.Option(
-        None, "--out", help="Private key path (default <home>/glossary-signing.key)."
+        None, "--out", help="Private key path (default <home>/glossary-signing.key or ./pack-signing.key)."
+    ),
+    purpose: str = typer.Option(
+        "glossary",
+        "--purpose",
+        help="glossary: the server's online key; pack: the offline key for model packs and bundles.",
     ),
     force: bool = typer.Option(
         False, "--force", help="Replace an existing key (devices must get the new .pub)."
     ),
 ) -> None:
-    """Create the Ed25519 glossary signing key; prints the public key path to give devices."""
+    """Create an Ed25519 signing key; prints the public key path to give devices.
+
+    Keep the pack key off the server (a laptop or an offline machine): it signs what runs on the devices.
+    """
+    from glossary.signing import load_private_key, public_key_fingerprint
     from server.core.security import write_signing_key
 
-    path = out or _settings().resolved_signing_key_path
+    if purpose not in ("glossary", "pack"):
+        raise ServerError(f"--purpose must be glossary or pack, not {purpose!r}")
+    path = out or (
+        _settings().resolved_signing_key_path if purpose == "glossary" else Path("pack-signing.key")
+    )
     write_signing_key(path, overwrite=force)
+    fingerprint = public_key_fingerprint(load_private_key(path.read_bytes()), full=True)
+    typer.echo(f"{purpose} key fingerprint: {fingerprint}", err=True)
     typer.echo(str(path.with_suffix(".pub")))
 
 
@@ -177,8 +192,7 @@ def admin_add(
             session=session,
             username=user,
             password=password,
-            time_cost=settings.password_time_cost,
-            memory_kib=settings.password_memory_kib,
+            policy=settings.password_policy,
         )
     typer.echo(f"admin {user} saved")
 
@@ -273,20 +287,90 @@ def packs_add(
     file: Path = typer.Argument(..., help="A pack directory (with pack.json) or a .tar/.tar.gz of one."),
     db: str | None = _DB,
 ) -> None:
-    """Check a pack against its pack.json, store it, sign its manifest and offer it to devices."""
+    """Check a signed pack (pack.sig) against its pack.json, store it and offer it to devices."""
     from server import crud
     from server.core.db import session_scope
-    from server.core.security import load_signing_key
-    from server.packs import store_pack
+    from server.packs import load_pack_key, store_pack
 
     settings = _settings(db)
-    key = load_signing_key(settings.resolved_signing_key_path)
-    stored = store_pack(file, Path(settings.home) / "packs", key)
+    stored = store_pack(file, Path(settings.home) / "packs", load_pack_key(settings.resolved_pack_key_path))
     with session_scope(_factory(settings)) as session:
         crud.add_pack_release(session=session, stored=stored, uploaded_by="cli")
     typer.echo(
         f"offered pack {stored.pack_id} {stored.version} ({stored.size_bytes / 1e6:.1f} MB) to devices"
     )
+
+
+@packs_app.command("sign")
+def packs_sign(
+    directory: Path = typer.Argument(..., help="A pack directory (with pack.json)."),
+    key: Path = typer.Option(..., "--key", help="The offline pack key (pack-signing.key)."),
+) -> None:
+    """Sign a pack with the pack key (on the signing machine, not the server): writes DIR/pack.sig."""
+    import json
+
+    from glossary.pack_signing import PACK_SIGNATURE_FILE, sign_pack
+    from server.packs import PackUploadError, read_pack_json
+
+    document = sign_pack(_load_key(key), read_pack_json(directory))
+    try:
+        (directory / PACK_SIGNATURE_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise PackUploadError(f"cannot write {directory / PACK_SIGNATURE_FILE}: {exc}") from exc
+    typer.echo(f"signed {directory.name} with {document['key']} at {document['signed_at']}")
+
+
+@packs_app.command("sign-rollback")
+def packs_sign_rollback(
+    pack_id: str = typer.Option(..., "--pack", help="Pack id."),
+    from_version: str = typer.Option(..., "--from", help="The release devices leave (the bad one)."),
+    to_version: str = typer.Option(..., "--to", help="The older release they go back to."),
+    key: Path = typer.Option(..., "--key", help="The offline pack key (pack-signing.key)."),
+    out: Path = typer.Option(..., "--out", help="Rollback statement file to write."),
+) -> None:
+    """Sign a rollback statement (devices otherwise never go to an older pack release)."""
+    import json
+
+    from glossary.pack_signing import sign_rollback
+
+    document = sign_rollback(_load_key(key), pack_id, from_version, to_version)
+    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    typer.echo(f"rollback of {pack_id} {from_version} -> {to_version} written to {out}")
+
+
+@packs_app.command("rollback")
+def packs_rollback(
+    statement: Path = typer.Argument(..., help="A rollback statement from `packs sign-rollback`."),
+    db: str | None = _DB,
+) -> None:
+    """Offer an older pack release again, with the rollback statement devices need to accept it."""
+    import json
+
+    from server import crud
+    from server.core.db import session_scope
+    from server.packs import PackUploadError, load_pack_key, store_rollback
+
+    settings = _settings(db)
+    try:
+        document = json.loads(statement.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PackUploadError(f"cannot read rollback statement {statement}: {exc}") from exc
+    signed = store_rollback(
+        document, Path(settings.home) / "packs", load_pack_key(settings.resolved_pack_key_path)
+    )
+    with session_scope(_factory(settings)) as session:
+        crud.reoffer_pack_release(
+            session=session, pack_id=signed["pack"], version=signed["to_version"], by="cli rollback"
+        )
+    typer.echo(
+        f"offering {signed['pack']} {signed['to_version']} again (rollback from {signed['from_version']})"
+    )
+
+
+def _load_key(path: Path):  # type: ignore[no-untyped-def]
+    from server.core.security import load_signing_key
+
+    return load_signing_key(path)
 
 
 @packs_app.command("list")

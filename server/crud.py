@@ -5,22 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from glossary import Glossary
 from glossary.signing import SignedStatement, canonical_bytes, content_sha256, sign_statement
-from glossary.usage import CELL_FIELDS, cell_row
-from server.core.security import hash_password, hash_token, new_token, verify_password
+from server.core.security import PasswordPolicy, hash_password, hash_token, new_token
 from server.errors import ServerError
 from server.packs import StoredPack
-from server.schemas import HeartbeatIn, UsageBatchIn
+from server.schemas import HeartbeatIn
 from server.tables import (
     Admin,
     AdminSession,
@@ -29,15 +25,10 @@ from server.tables import (
     PackRelease,
     PendingUpload,
     Site,
-    UsageBatch,
-    UsageCount,
     utcnow,
 )
 
 _LOGGER = logging.getLogger(__name__)
-
-_CELL = ("device_id", *CELL_FIELDS)
-
 
 # --- sites and devices ---------------------------------------------------------------------------
 
@@ -222,78 +213,16 @@ def etag_of(row: GlossaryVersion) -> str:
     return f'"{row.number}-{row.sha256[:32]}"'
 
 
-# --- usage ---------------------------------------------------------------------------------------
-
-
-def _upsert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert
-    if dialect == "sqlite":
-        return sqlite.insert
-    raise ServerError(f"usage counters need SQLite or PostgreSQL, not {dialect}")
-
-
-def record_usage(*, session: Session, device: Device, batch: UsageBatchIn) -> tuple[int, bool]:
-    """Add a batch's counters once; returns (rows accepted, duplicate?).
-
-    The batch row and the counters are one transaction: a batch either counts fully, or not at
-    all and the device retries with the same id.
-    """
-    insert = _upsert(session)
-    batch_id = str(batch.batch_id)
-    merged: Counter[tuple[Any, ...]] = Counter()
-    for row in batch.rows:
-        merged[tuple(getattr(row, name) for name in CELL_FIELDS)] += row.count
-    # RETURNING tells whether this transaction claimed the id (rowcount is not reliable for
-    # ON CONFLICT DO NOTHING across drivers); a concurrent claim of the same id waits on the key.
-    claimed = session.execute(
-        insert(UsageBatch)
-        .values(batch_id=batch_id, device_id=device.id, received_at=utcnow(), row_count=len(merged))
-        .on_conflict_do_nothing(index_elements=["batch_id"])
-        .returning(UsageBatch.batch_id)
-    ).first()
-    if claimed is None:
-        return 0, True
-    values = [
-        {"site_id": device.site_id, "device_id": device.id, **cell_row(cell, count)}
-        for cell, count in merged.items()
-    ]
-    statement = insert(UsageCount).values(values)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(_CELL), set_={"count": UsageCount.count + statement.excluded.count}
-    )
-    session.execute(statement)
-    device.last_seen_at = utcnow()
-    return len(merged), False
-
-
-def usage_rows(
-    *, session: Session, kinds: Iterable[str], since: dt.date | None = None
-) -> list[tuple[str, dt.date, str, str, str, str, str, int]]:
-    """Counters summed over devices: (site, day, source, target, direction, kind, key, count)."""
-    grouping = (Site.name, *(getattr(UsageCount, name) for name in CELL_FIELDS))
-    query = (
-        select(*grouping, func.sum(UsageCount.count))
-        .join(Site, Site.id == UsageCount.site_id)
-        .where(UsageCount.kind.in_(list(kinds)))
-        .group_by(*grouping)
-    )
-    if since is not None:
-        query = query.where(UsageCount.day >= since)
-    return [(*tuple(r[:7]), int(r[7])) for r in session.execute(query).all()]  # type: ignore[misc]
-
-
 # --- admins and console sessions -----------------------------------------------------------------
 
 
 def create_admin(
-    *, session: Session, username: str, password: str, time_cost: int = 3, memory_kib: int = 65536
+    *, session: Session, username: str, password: str, policy: PasswordPolicy | None = None
 ) -> Admin:
     """Create an admin, or set the password of an existing one."""
     if len(password) < 8:
         raise ServerError("admin password must have at least 8 characters")
-    password_hash = hash_password(password, time_cost=time_cost, memory_kib=memory_kib)
+    password_hash = hash_password(password, policy)
     admin = session.scalar(select(Admin).where(Admin.username == username))
     if admin is None:
         admin = Admin(username=username, password_hash=password_hash)
@@ -314,31 +243,30 @@ def admin_by_name(*, session: Session, username: str) -> Admin | None:
     return session.scalar(select(Admin).where(Admin.username == username))
 
 
-def authenticate_admin(*, session: Session, username: str, password: str) -> Admin | None:
-    """The admin if the password matches, else None."""
-    admin = session.scalar(select(Admin).where(Admin.username == username))
-    if admin is None or not verify_password(password, admin.password_hash):
-        return None
-    return admin
-
-
-def create_admin_session(*, session: Session, admin: Admin, hours: float) -> tuple[AdminSession, str]:
-    """Open a console session; returns it with the cookie token (stored hashed)."""
+def create_admin_session(
+    *, session: Session, admin: Admin, hours: float, kind: str = "console"
+) -> tuple[AdminSession, str]:
+    """Open a console session (or an API token, ``kind="api"``); returns it with its token (stored hashed)."""
     token = new_token()
+    now = utcnow()
+    session.execute(delete(AdminSession).where(AdminSession.expires_at <= now))
     row = AdminSession(
         token_hash=hash_token(token),
         admin_id=admin.id,
-        csrf_token=new_token(),
-        expires_at=utcnow() + dt.timedelta(hours=hours),
+        kind=kind,
+        csrf_token=new_token() if kind == "console" else "",
+        expires_at=now + dt.timedelta(hours=hours),
     )
     session.add(row)
     session.flush()
     return row, token
 
 
-def admin_session_by_token(*, session: Session, token: str) -> AdminSession | None:
-    """The live console session for a cookie token, else None."""
-    row = session.scalar(select(AdminSession).where(AdminSession.token_hash == hash_token(token)))
+def admin_session_by_token(*, session: Session, token: str, kind: str = "console") -> AdminSession | None:
+    """The live console session (or API token) for a token, else None."""
+    row = session.scalar(
+        select(AdminSession).where(AdminSession.token_hash == hash_token(token), AdminSession.kind == kind)
+    )
     if row is None or row.expires_at <= utcnow():
         return None
     return row
@@ -399,6 +327,25 @@ def pack_release(*, session: Session, pack_id: str, version: str) -> PackRelease
 
 def list_pack_releases(*, session: Session) -> Sequence[PackRelease]:
     return session.scalars(select(PackRelease).order_by(PackRelease.pack_id, PackRelease.id)).all()
+
+
+def reoffer_pack_release(*, session: Session, pack_id: str, version: str, by: str) -> PackRelease:
+    """Offer a stored older release again (after a signed rollback): it becomes its pack's newest row.
+
+    Raises:
+        ServerError: the release is not stored.
+    """
+    row = pack_release(session=session, pack_id=pack_id, version=version)
+    if row is None:
+        raise ServerError(f"pack {pack_id} {version} is not stored (madoguchi server packs list)")
+    values = {key: getattr(row, key) for key in ("pack_id", "version", "kind", "languages", "size_bytes",
+                                                  "manifest", "signature")}  # fmt: skip
+    session.delete(row)
+    session.flush()
+    clone = PackRelease(**values, uploaded_by=by[:100])
+    session.add(clone)
+    session.flush()
+    return clone
 
 
 def pack_offers(*, session: Session) -> list[PackRelease]:

@@ -25,7 +25,7 @@ def create_app(settings: ServerSettings | None = None, state: ServerState | None
     app.add_middleware(
         MaxBodySize,
         max_bytes=state.settings.max_request_bytes,
-        large={"/api/v1/admin/packs": state.settings.max_pack_upload_bytes},
+        streamed={"/api/v1/admin/packs": state.settings.max_pack_upload_bytes},
     )
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(console.router)

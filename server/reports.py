@@ -1,10 +1,11 @@
-"""Usage reports for the console and CSV export, with small-cell suppression.
+"""Usage reports for the console, the CSV export and the admin API, with small-cell suppression.
 
 Decision (DESIGN.md, "Counts cannot single out a resident"): a cell is site × ISO week ×
 resident language. Within each site and week, languages with fewer than ``threshold`` turns are
 merged into ``other``; if ``other`` itself stays under the threshold its number is suppressed
 (shown as ``<5``). Fleet-wide charts (week × language) follow the same rule, and so do the top
-term and phrase lists (an id used fewer times than the threshold is not listed).
+term and phrase lists (an id used fewer times than the threshold is not listed) and every row of
+``GET /api/v1/admin/usage/totals`` (:func:`totals`): no output shows a count under the threshold.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from server.usage_counts import ItemRowT, TurnRowT
+
 OTHER = "other"
 
-#: (site, day, source, target, direction, kind, key, count) as returned by ``crud.usage_rows``.
-UsageRowT = tuple[str, dt.date, str, str, str, str, str, int]
+#: Kinds counted without a key: one cell per group.
+KEYLESS_KINDS = frozenset({"turn", "langid_mismatch", "flagged"})
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,6 @@ def iso_week(day: dt.date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def resident_language(source: str, target: str) -> str:
-    """The resident's side of a pair (the side that is not the clerk's Japanese)."""
-    if source == "ja":
-        return target
-    return source
-
-
 def suppress(counts: dict[str, int], threshold: int) -> dict[str, int | None]:
     """Merge languages under ``threshold`` into ``other``; suppress ``other`` if still under it."""
     shown: dict[str, int | None] = {}
@@ -64,15 +60,14 @@ def suppress(counts: dict[str, int], threshold: int) -> dict[str, int | None]:
     return shown
 
 
-def _turns(rows: Iterable[UsageRowT]) -> dict[tuple[str, str, str], int]:
+def _turns(rows: Iterable[TurnRowT]) -> dict[tuple[str, str, str], int]:
     grouped: dict[tuple[str, str, str], int] = defaultdict(int)
-    for site, day, source, target, _direction, kind, _key, count in rows:
-        if kind == "turn":
-            grouped[(site, iso_week(day), resident_language(source, target))] += count
+    for site, week, language, turns in rows:
+        grouped[(site, iso_week(week), language)] += turns
     return grouped
 
 
-def site_week_cells(rows: Sequence[UsageRowT], threshold: int) -> list[Cell]:
+def site_week_cells(rows: Sequence[TurnRowT], threshold: int) -> list[Cell]:
     """Cells per site × week × language, suppressed."""
     per_group: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for (site, week, language), turns in _turns(rows).items():
@@ -84,7 +79,7 @@ def site_week_cells(rows: Sequence[UsageRowT], threshold: int) -> list[Cell]:
     return cells
 
 
-def week_cells(rows: Sequence[UsageRowT], threshold: int) -> list[Cell]:
+def week_cells(rows: Sequence[TurnRowT], threshold: int) -> list[Cell]:
     """Fleet-wide cells per week × language, suppressed (site is ``""``)."""
     per_week: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (_site, week, language), turns in _turns(rows).items():
@@ -96,7 +91,7 @@ def week_cells(rows: Sequence[UsageRowT], threshold: int) -> list[Cell]:
     ]
 
 
-def site_cells(rows: Sequence[UsageRowT], threshold: int) -> list[Cell]:
+def site_cells(rows: Sequence[TurnRowT], threshold: int) -> list[Cell]:
     """Turns per site over all weeks (all languages), suppressed under the threshold."""
     per_site: dict[str, int] = defaultdict(int)
     for (site, _week, _language), turns in _turns(rows).items():
@@ -104,14 +99,64 @@ def site_cells(rows: Sequence[UsageRowT], threshold: int) -> list[Cell]:
     return [Cell(site, "", "", t if t >= threshold else None) for site, t in sorted(per_site.items())]
 
 
-def top_items(rows: Sequence[UsageRowT], kind: str, threshold: int, limit: int = 20) -> list[tuple[str, int]]:
+def top_items(rows: Sequence[ItemRowT], kind: str, threshold: int, limit: int = 20) -> list[tuple[str, int]]:
     """The most used term or phrase ids (``kind`` = term | phrase), each used ≥ ``threshold`` times."""
-    totals: dict[str, int] = defaultdict(int)
-    for _site, _day, _source, _target, _direction, row_kind, key, count in rows:
+    counts: dict[str, int] = defaultdict(int)
+    for _site, _week, row_kind, key, count in rows:
         if row_kind == kind:
-            totals[key] += count
-    ranked = sorted(((k, v) for k, v in totals.items() if v >= threshold), key=lambda kv: (-kv[1], kv[0]))
+            counts[key] += count
+    ranked = sorted(((k, v) for k, v in counts.items() if v >= threshold), key=lambda kv: (-kv[1], kv[0]))
     return ranked[:limit]
+
+
+@dataclass(frozen=True)
+class Total:
+    """One row of the admin totals: ``count`` is None when suppressed (under the threshold)."""
+
+    site: str | None
+    week: str | None
+    language: str | None
+    kind: str
+    key: str
+    count: int | None
+
+
+def totals(
+    turns: Sequence[TurnRowT],
+    items: Sequence[ItemRowT],
+    threshold: int,
+    *,
+    by_site: bool = False,
+    by_week: bool = False,
+    by_language: bool = False,
+) -> list[Total]:
+    """Summed counters per (site?, week?) group, suppressed like the console.
+
+    Turns are split by language only with ``by_language`` (rare languages merged into ``other``);
+    ids and buckets under the threshold are merged into the key ``other`` of their kind; a cell
+    (or ``other``) still under the threshold has no count.
+    """
+    groups: dict[tuple[str | None, str | None, str, bool], dict[str, int]] = defaultdict(
+        lambda: defaultdict(int)
+    )
+    for site, week, language, n in turns:
+        group = (site if by_site else None, iso_week(week) if by_week else None, "turn", by_language)
+        groups[group][language if by_language else ""] += n
+    for site, week, kind, key, n in items:
+        group = (site if by_site else None, iso_week(week) if by_week else None, kind, False)
+        groups[group][key] += n
+    out: list[Total] = []
+    for (site, week, kind, split_language), counts in groups.items():
+        if kind in KEYLESS_KINDS and not split_language:
+            n = sum(counts.values())
+            out.append(Total(site, week, None, kind, "", n if n >= threshold else None))
+            continue
+        for name, shown in suppress(dict(counts), threshold).items():
+            if split_language:
+                out.append(Total(site, week, name, kind, "", shown))
+            else:
+                out.append(Total(site, week, None, kind, name, shown))
+    return sorted(out, key=lambda t: (t.site or "", t.week or "", t.kind, t.language or "", t.key))
 
 
 def cells_csv(cells: Iterable[Cell]) -> str:

@@ -132,10 +132,15 @@ class PackOffersOut(BaseModel):
 
 
 class PackManifestOut(BaseModel):
-    """A pack's ``pack.json`` and the server's Ed25519 signature over its statement (see ``server.packs``)."""
+    """A pack's ``pack.json``, the pack key's signature over it and any rollback statement to it.
+
+    The server relays these; devices check them with the pack key (see ``glossary.pack_signing``).
+    """
 
     pack: dict[str, Any]
     signature: str
+    signed_at: str
+    rollback: dict[str, Any] | None = None
 
 
 class PackReleasePublic(BaseModel):
@@ -181,6 +186,7 @@ class GlossaryEnvelope(BaseModel):
     number: int
     published_at: str
     sha256: str
+    expires_at: str | None = None
     glossary: dict[str, Any]
     signature: str
 
@@ -290,23 +296,31 @@ class EnrollOut(BaseModel):
 
 
 class UsageTotal(BaseModel):
-    """Summed counters, grouped by the requested keys."""
+    """Summed counters, grouped by the requested keys; ``count`` is null when under the threshold."""
 
     site: str | None = None
-    day: dt.date | None = None
-    source: str | None = None
-    target: str | None = None
-    direction: str | None = None
+    week: str | None = None
+    language: str | None = None
     kind: str
     key: str = ""
-    count: int
+    count: int | None
+    suppressed: bool
 
 
 class UsageTotalsPublic(BaseModel):
-    """Summed usage counters."""
+    """Summed usage counters, small cells suppressed (``suppress_below``)."""
 
     data: list[UsageTotal]
     count: int
+    suppress_below: int
+
+
+class AdminTokenOut(BaseModel):
+    """A short-lived admin API token (send it as ``Authorization: Bearer …``); shown once."""
+
+    token: str
+    token_type: Literal["bearer"]
+    expires_at: dt.datetime
 
 
 class Health(BaseModel):

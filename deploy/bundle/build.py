@@ -4,11 +4,13 @@ Layout of a bundle directory::
 
     install.sh            the thin installer (a template from deploy/install.sh)
     bundle.json           manifest: every file with sha256 and size (signed)
-    bundle.sig            Ed25519 signature of bundle.json by the central server's key
+    bundle.sig            Ed25519 signature of bundle.json by the pack/bundle key (kept offline)
     SHA256SUMS            the same checksums for ``sha256sum -c``
-    signing.pub           the public half of the key (first-install convenience; pass --pubkey to pin)
+    signing.pub           the public half of the key (a first install still needs IT's --expect-key)
+    key-rotation.json     optional: rotation statements from an older key (see deploy.bundle.trust)
     wheelhouse/*.whl      every dependency for the target architecture + the madoguchi wheel
     wheelhouse/requirements.txt / requirements.lock
+    wheelhouse/requirements-<role>.txt  closure of each role, sha256-pinned (for --require-hashes)
     packs/<id>/           model packs copied from the local store, with their pack.json
     glossary/glossary.json  the glossary (canonical JSON)
     deploy/*.service      systemd unit templates
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from deploy.bundle.hashes import write_hashed_requirements
 from deploy.bundle.manifest import BundleError, BundleManifest, sign_manifest
 from glossary.errors import SignatureError
 from glossary.signing import load_private_key
@@ -68,7 +71,9 @@ class BuildOptions:
     store_dir: Path | None = None
     """Local pack store (default: the device's store)."""
     signing_key_path: Path | None = None
-    """The server's Ed25519 private key (default ``$MADOGUCHI_HOME/glossary-signing.key``)."""
+    """The pack/bundle Ed25519 private key (default ``$MADOGUCHI_HOME/pack-signing.key``)."""
+    rotation_path: Path | None = None
+    """Key rotation statements to ship as ``key-rotation.json`` (when the key changed)."""
     extras: tuple[str, ...] = ("edge", "server")
     """Extras of madoguchi whose pinned dependencies go into the wheelhouse."""
     cache_dir: Path | None = None
@@ -114,6 +119,8 @@ def build_bundle(options: BuildOptions) -> BuildResult:
         glossary_version = _write_glossary(partial / "glossary")
         release_id = f"{project.version}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}"
         _write_installer(partial, source, project.version, release_id, options.arch)
+        if options.rotation_path is not None:
+            shutil.copyfile(options.rotation_path, partial / "key-rotation.json")
         manifest = BundleManifest(
             version=project.version,
             release_id=release_id,
@@ -154,13 +161,13 @@ class _Project:
 
 def _load_signing_key(path: Path | None):  # type: ignore[no-untyped-def]
     if path is None:
-        path = paths.server_home() / "glossary-signing.key"
+        path = paths.server_home() / "pack-signing.key"
     try:
         return load_private_key(path.read_bytes())
     except FileNotFoundError:
         raise BundleError(
-            f"signing key {path} not found; pass --signing-key with the central server's "
-            "glossary-signing.key (devices trust that key)"
+            f"signing key {path} not found; pass --key with the pack/bundle key "
+            "(pack-signing.key from `madoguchi server keygen --purpose pack`; devices pin it)"
         ) from None
     except (OSError, SignatureError) as exc:
         raise BundleError(f"signing key {path} is unusable: {exc}") from exc
@@ -232,6 +239,7 @@ def _fill_wheelhouse(dest: Path, source: Path, project: _Project, options: Build
     (dest / "requirements.txt").write_text(requirements, encoding="utf-8")
     lock = [f"{m['name']}=={m['version']}" for w in sorted(dest.glob("*.whl")) if (m := _wheel_meta(w.name))]
     (dest / "requirements.lock").write_text("\n".join(lock) + "\n", encoding="utf-8")
+    write_hashed_requirements(dest, project.version, tags, PYTHON_VERSION)
     _LOGGER.info("wheelhouse: %d dependency wheels + %s", count, own.name)
     return count + 1
 

@@ -8,6 +8,7 @@ Layout of a prefix (default ``/opt/madoguchi``)::
     previous -> releases/<id>    what ``madoguchi bundle rollback`` and a failed health check go back to
     packs/                   the model pack store (each pack installed atomically by the models package)
     etc/madoguchi.env        configuration read by the systemd units; etc/bundle-signing.pub pins the key
+                             (see :mod:`deploy.bundle.trust`: updates are checked with it and nothing else)
     data/                    device data (enrollment, glossary, outbox)
 
 Until ``current`` is renamed into place the old release keeps running untouched, so a power cut at any
@@ -29,26 +30,21 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from deploy.bundle.manifest import (
-    MANIFEST_FILE,
-    PUBKEY_FILE,
-    BundleError,
-    BundleManifest,
-    load_trusted_key,
-    verify_bundle,
-)
+from deploy.bundle.hashes import pip_install_args
+from deploy.bundle.manifest import MANIFEST_FILE, BundleError, BundleManifest, verify_bundle
+from deploy.bundle.trust import Trust, confirm_first_install, pinned_key_path, resolve_trust
+from glossary.signing import public_key_pem
 from madoguchi.files import fsync_dir
 
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_PREFIX: Final = Path("/opt/madoguchi")
 ENV_FILE: Final = "madoguchi.env"
-TRUSTED_KEY_FILE: Final = "bundle-signing.pub"
 COMPLETE_MARKER: Final = ".complete"
 #: Written before ``current`` is switched, removed once the new release passed its health check.
 PENDING_MARKER: Final = ".health-pending"
@@ -72,8 +68,15 @@ class InstallOptions:
     """Also install the kiosk unit (chromium --kiosk on the device's display)."""
     server_url: str | None = None
     token: str | None = None
+    """The enrollment token (read from a file, the environment or stdin; never a command-line value)."""
     pubkey_path: Path | None = None
-    """The central server's public key: pins the bundle signature and is used for enrollment."""
+    """The bundle (pack) signing key for a first install; must equal the pinned key on an update."""
+    expect_key: str | None = None
+    """Full fingerprint of the bundle key, as IT published it: a first install proceeds only with it..."""
+    confirm: Callable[[str], bool] | None = None
+    """...or with a yes from this callback (an interactive terminal); None = not interactive."""
+    glossary_key_path: Path | None = None
+    """The central server's glossary-signing.pub, for enrollment."""
     port: int = 8765
     """Port of the counter page (TCP port)."""
     systemd_dir: Path = Path("/etc/systemd/system")
@@ -107,11 +110,15 @@ def install_bundle(options: InstallOptions) -> InstallResult:
     if role not in ("edge", "server"):
         raise BundleError(f"--role must be edge or server, not {role!r}")
     options = dataclasses.replace(options, role=role)
-    if options.token and not (options.server_url and options.pubkey_path):
-        raise BundleError("--token needs --server URL and --pubkey FILE (the server's glossary-signing.pub)")
+    if options.token and not (options.server_url and options.glossary_key_path):
+        raise BundleError(
+            "enrolling needs --server URL and --glossary-key FILE (the server's glossary-signing.pub)"
+        )
     bundle = options.bundle_dir.resolve()
     _fault("verify")
-    manifest = verify_bundle(bundle, _trusted_key(prefix, options.pubkey_path))
+    trust = resolve_trust(prefix, bundle, options.pubkey_path, options.expect_key)
+    manifest = verify_bundle(bundle, trust.key)
+    confirm_first_install(trust, bundle, manifest, options.expect_key, options.confirm)
     _check_arch(manifest)
     _check_space(prefix, manifest)
     for sub in ("releases", "packs", "etc", "data"):
@@ -128,7 +135,7 @@ def install_bundle(options: InstallOptions) -> InstallResult:
         _fault("config")
         _write_config(prefix, options)
         _write_guard(prefix, release)
-        _pin_key(prefix, bundle, options.pubkey_path)
+        _pin_key(prefix, trust)
         if options.token:
             result.enrolled = _enroll(prefix, options)
         _fault("switch")
@@ -194,15 +201,6 @@ def _fault(step: str) -> None:
     if os.environ.get("MADOGUCHI_BUNDLE_FAULT") == step:
         _LOGGER.warning("fault injection: SIGKILL at step %s", step)
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _trusted_key(prefix: Path, pubkey_path: Path | None):  # type: ignore[no-untyped-def]
-    if pubkey_path is not None:
-        return load_trusted_key(pubkey_path)
-    pinned = prefix / "etc" / TRUSTED_KEY_FILE
-    if pinned.exists():
-        return load_trusted_key(pinned)
-    return None  # first install without --pubkey: the bundle's own key (integrity only; logged)
 
 
 def _check_arch(manifest: BundleManifest) -> None:
@@ -284,9 +282,9 @@ def _build_release(bundle: Path, release: Path, manifest: BundleManifest, role: 
         _run([_base_python(), "-m", "venv", str(venv)], "creating the virtual environment")
     _fault("pip")
     _run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-index", "--find-links",
-         str(bundle / "wheelhouse"), f"madoguchi[{role}]=={manifest.version}"],
-        "installing the bundled wheels (pip install --no-index)", env=_clean_pip_env(),
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+         *pip_install_args(bundle / "wheelhouse", role)],
+        "installing the bundled wheels (pip install --no-index --require-hashes)", env=_clean_pip_env(),
     )  # fmt: skip
     shutil.copy2(bundle / MANIFEST_FILE, release / MANIFEST_FILE)
     shutil.copytree(bundle / "deploy", release / "deploy", dirs_exist_ok=True)
@@ -373,20 +371,27 @@ def _write_config(prefix: Path, options: InstallOptions) -> None:
     _write_atomic(path, header + "".join(f"{k}={v}\n" for k, v in values.items()))
 
 
-def _pin_key(prefix: Path, bundle: Path, pubkey_path: Path | None) -> None:
-    """Remember the key this prefix trusts for later bundles (the first one wins)."""
-    pinned = prefix / "etc" / TRUSTED_KEY_FILE
-    if pinned.exists():
+def _pin_key(prefix: Path, trust: Trust) -> None:
+    """Pin the key this prefix trusts for later bundles: the first one IT confirmed, or a rotation of it."""
+    pinned = pinned_key_path(prefix)
+    if pinned.exists() and not trust.rotated_to:
         return
-    source = pubkey_path or bundle / PUBKEY_FILE
-    _write_atomic(pinned, source.read_text(encoding="utf-8"))
+    _write_atomic(pinned, public_key_pem(trust.key).decode("ascii"))
+    if trust.rotated_to:
+        _LOGGER.warning(
+            "bundle key of %s rotated to %s (signed by the old key)", prefix, trust.rotated_to[-1]
+        )
 
 
 def _enroll(prefix: Path, options: InstallOptions) -> bool:
+    """Enroll with the server: glossary key from IT, pack key = the bundle key this prefix pins."""
     from edge.sync.client import enroll
 
-    assert options.server_url and options.token and options.pubkey_path
-    enroll(options.server_url, options.token, options.pubkey_path, prefix / "data")
+    assert options.server_url and options.token and options.glossary_key_path
+    enroll(
+        options.server_url, options.token, options.glossary_key_path, prefix / "data",
+        pack_key_file=pinned_key_path(prefix),
+    )  # fmt: skip
     return True
 
 
@@ -415,7 +420,10 @@ def health_check(prefix: Path, role: str = "edge") -> str | None:
     Returns None when healthy, else a one-line reason.
     """
     venv = prefix / "current" / "venv" / "bin"
-    env = {**os.environ, **env_file_values(prefix / "etc" / ENV_FILE)}
+    # the release's own environment only: a PYTHONPATH would run other code than the release's
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | env_file_values(
+        prefix / "etc" / ENV_FILE
+    )
     modules = (
         "edge.turn.pipeline, edge.sync.client, models, glossary"
         if role == "edge"
@@ -429,6 +437,8 @@ def health_check(prefix: Path, role: str = "edge") -> str | None:
             f"import {modules}; from models import PackStore; PackStore().installed()",
         ],
     ]
+    if role == "edge" and shutil.which("espeak-ng") is None:
+        return "espeak-ng is not installed (the machine voice of vi, ko, id, ne): apt-get install espeak-ng"
     for command in checks:
         try:
             completed = subprocess.run(

@@ -155,6 +155,31 @@ class Segmenter:
         """True while an utterance is open."""
         return self._in_speech
 
+    @property
+    def silence_ms(self) -> float:
+        """Silence since the last speech frame of the open utterance (ms; 0 outside speech)."""
+        return self._silent_run * self._frame_ms if self._in_speech else 0.0
+
+    @property
+    def heard_ms(self) -> float:
+        """Audio of the open utterance up to its last speech frame (ms, pre-roll included)."""
+        return (len(self._speech) - self._silent_run) * self._frame_ms if self._in_speech else 0.0
+
+    def current_audio(self) -> np.ndarray:
+        """The open utterance as it would be if it ended now: up to the last speech frame plus
+        ``speech_pad_ms`` (a copy; safe to call from another thread). Once the silence is at least the
+        pad long, this is exactly the audio ``end_now`` will return while no speech follows."""
+        frames = list(self._speech)
+        keep = len(frames) - self._silent_run + self._pad_frames if self._in_speech else len(frames)
+        frames = frames[: max(1, keep)]
+        return np.concatenate(frames) if frames else np.zeros(0, dtype=np.float32)
+
+    def end_now(self) -> list[SegmenterOutput]:
+        """End the open utterance at its last speech frame (an end-pointer decided; [] when none)."""
+        if self._in_speech and self._announced:
+            return self._close(forced=False)
+        return []
+
     def probability(self, frame: np.ndarray) -> float:
         """Speech probability of one 512-sample frame (advances the model state)."""
         window = np.concatenate([self._context, frame.reshape(1, -1)], axis=1)

@@ -75,6 +75,21 @@ class Vad(ServerMessage):
 
 
 @dataclass(frozen=True)
+class TranscriptPartial(ServerMessage):
+    """A tentative transcript of the speech so far, while the speaker speaks (shown greyed);
+    ``stable`` is the start of ``text`` that will not change."""
+
+    TYPE: ClassVar[str] = "transcript_partial"
+    speaker: str
+    text: str
+    stable: str
+    language: str
+    index: int
+    audio_s: float
+    finished: bool
+
+
+@dataclass(frozen=True)
 class TurnStarted(ServerMessage):
     """A turn began."""
 
@@ -211,7 +226,7 @@ class ConversationEnded(ServerMessage):
 SERVER_MESSAGES: dict[str, type[ServerMessage]] = {
     cls.TYPE: cls
     for cls in (
-        Hello, State, Vad, TurnStarted, Transcript, Translation, BackTranslation, SpeechAudio, SpeechEnd,
-        TurnEnd, GlossaryChanged, Notice, Error, ConversationEnded,
+        Hello, State, Vad, TranscriptPartial, TurnStarted, Transcript, Translation, BackTranslation,
+        SpeechAudio, SpeechEnd, TurnEnd, GlossaryChanged, Notice, Error, ConversationEnded,
     )
 }  # fmt: skip

@@ -7,6 +7,7 @@ Client → server, JSON text frames ``{"type": ..., ...}``:
                                                     open the microphone for one speaker (``device``: the
                                                     device microphone, a PortAudio index or name part)
     stop             {}                             push-to-talk released / hands-free off
+    end_utterance    {}                             hands-free: the speaker tapped "done" (end it now)
     set_language     {language}                     the resident chose or confirmed: locks the pair
     edit             {turn_id, text}                correct what was heard → re-translate, re-speak
     phrase           {phrase_id}                    a phrase book sentence (no MT)
@@ -23,6 +24,9 @@ Server → client, JSON text frames:
     state            {conversation_id, resident_language, locked, proposed_language, turns,
                       recording: {speaker, mode, source} | null, busy, idle_timeout_s}
     vad              {event: "speech_started"|"speech_stopped"}    hands-free end-pointing
+    transcript_partial {speaker, text, stable, language, index, audio_s, finished}
+                     a tentative transcript of the speech so far, while the speaker speaks (the page
+                     shows it greyed); ``stable``: the start of ``text`` that will not change
     turn_started     {turn_id, speaker, kind}
     transcript       {turn_id, speaker, text, language, terms, term_info, kind, ruby_html, corrections,
                       recognised_text}
@@ -80,6 +84,7 @@ CLIENT_MESSAGES: Final = (
     "hello",
     "start",
     "stop",
+    "end_utterance",
     "set_language",
     "edit",
     "phrase",

@@ -114,6 +114,13 @@ class Stop(ClientRequest):
 
 
 @dataclass(frozen=True)
+class EndUtterance(ClientRequest):
+    """``end_utterance``: hands-free, the speaker tapped "done": end the utterance now."""
+
+    TYPE: ClassVar[str] = "end_utterance"
+
+
+@dataclass(frozen=True)
 class SetLanguage(ClientRequest):
     """``set_language``: the resident chose or confirmed a language (locks the pair)."""
 
@@ -206,8 +213,8 @@ class EndConversation(ClientRequest):
 
 REQUESTS: dict[str, type[ClientRequest]] = {
     cls.TYPE: cls
-    for cls in (HelloRequest, Start, Stop, SetLanguage, Edit, PhraseRequest, TextTurn, Speak, Playback,
-                EndConversation)
+    for cls in (HelloRequest, Start, Stop, EndUtterance, SetLanguage, Edit, PhraseRequest, TextTurn, Speak,
+                Playback, EndConversation)
 }  # fmt: skip
 
 

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from edge.audio.endpoint import EndpointOptions
 from edge.audio.vad import VadOptions
 from edge.counter.messages import Error, GlossaryChanged, Notice, ServerMessage
 from edge.counter.pairing import LOOPBACK_HOSTS
 from edge.counter.phrases import PhraseBook
 from edge.counter.protocol import PROTOCOL_VERSION
 from edge.errors import AudioDeviceError, EdgeError
+from edge.speech.streaming import StreamingOptions
 from glossary.languages import ENGLISH_NAMES, NATIVE_NAMES, RESIDENT_LANGUAGES, STAFF_LANGUAGE
 
 if TYPE_CHECKING:
@@ -62,6 +64,10 @@ class CounterOptions:
         pairing: Tablets on other addresses must pair with the device's code (None: only when the
             counter listens on a non-loopback address).
         trusted_hosts: Client addresses that never need pairing (the device itself).
+        live_transcript: Recognise while the speaker speaks: tentative transcripts on the page, a
+            shorter final decode, hands-free end-pointing that waits for the end of a sentence.
+        streaming: Cadence and reuse of recognition while speaking.
+        endpoint: Hands-free end-of-utterance silences (finished / unfinished sentence).
     """
 
     idle_timeout_s: float = 120.0
@@ -77,6 +83,9 @@ class CounterOptions:
     confirm_before_speaking: bool = False
     pairing: bool | None = None
     trusted_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    live_transcript: bool = True
+    streaming: StreamingOptions = field(default_factory=StreamingOptions)
+    endpoint: EndpointOptions = field(default_factory=EndpointOptions)
 
     @classmethod
     def from_settings(cls, settings: EdgeSettings, **overrides: Any) -> CounterOptions:
@@ -285,6 +294,8 @@ class CounterService:
                 "english_name": ENGLISH_NAMES.get(code, code),
                 "asr": code in asr_languages,
                 "voice": getattr(voices.get(code), "name", None) if code in voices else None,
+                "voice_quality": getattr(voices.get(code), "quality", None) if code in voices else None,
+                "voice_attribution": getattr(voices.get(code), "attribution", "") if code in voices else "",
             }
             if not row["asr"]:
                 notes.append(f"no speech recognition for {ENGLISH_NAMES.get(code, code)}")
@@ -298,6 +309,8 @@ class CounterService:
                 for ok, (a, b) in ((to_x, (STAFF_LANGUAGE, code)), (from_x, (code, STAFF_LANGUAGE))):
                     if not ok:
                         notes.append(_missing_hint(router, a, b))
+            if row["voice_quality"] == "machine":
+                notes.append(f"{ENGLISH_NAMES.get(code, code)}: low-quality machine voice (espeak-ng)")
             if row["voice"] is None:
                 notes.append(
                     "no Japanese voice (Japanese is text-first)"

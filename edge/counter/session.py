@@ -18,6 +18,7 @@ from fastapi import WebSocket, WebSocketDisconnect
 
 from edge.audio.decode import SAMPLE_RATE
 from edge.audio.vad import Segmenter, Utterance
+from edge.counter.live import LiveRecognition
 from edge.counter.messages import ConversationEnded, Error, Hello, Notice, ServerMessage, State, Vad
 from edge.counter.phrases import EXTRA_PICKER_LANGUAGES
 from edge.counter.protocol import PROTOCOL_VERSION, ProtocolError
@@ -25,6 +26,7 @@ from edge.counter.requests import (
     ClientRequest,
     Edit,
     EndConversation,
+    EndUtterance,
     HelloRequest,
     PhraseRequest,
     Playback,
@@ -63,7 +65,7 @@ class Session:
         self._chunks: list[np.ndarray] = []
         self._samples = 0
         self._segmenter: Segmenter | None = None
-        self._vad_frames: asyncio.Queue[tuple[Segmenter, np.ndarray]] = asyncio.Queue()
+        self._vad_frames: asyncio.Queue[tuple[Segmenter, np.ndarray | None]] = asyncio.Queue()
         self.busy = False
         self.playing = False
         self.closed = False
@@ -72,6 +74,13 @@ class Session:
         self._loop = asyncio.get_running_loop()
         self._tasks: set[asyncio.Task[Any]] = set()
         self.turns = TurnRunner(self)
+        self.live = LiveRecognition(
+            service.pipeline,
+            self.send_threadsafe,
+            enabled=self.options.live_transcript,
+            streaming=self.options.streaming,
+            endpoint=self.options.endpoint,
+        )
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -170,21 +179,26 @@ class Session:
             segmenter, samples = await self._vad_frames.get()
             if segmenter is not self._segmenter:
                 continue
-            found = await asyncio.to_thread(segmenter.push, samples)
+            if samples is None:  # a tap: end the utterance now
+                found = await asyncio.to_thread(segmenter.end_now)
+            else:  # end-pointing waits for the end of a sentence (edge.counter.live)
+                found = await asyncio.to_thread(self.live.push, segmenter, samples)
             for item in found:
                 if segmenter is not self._segmenter or self.recording is None or self.busy:
                     break
                 if isinstance(item, Utterance):
                     self.busy = True
-                    self.spawn(self.turns.audio_turn(self.recording["speaker"], item.audio))
+                    live = self.live.take()
+                    self.spawn(self.turns.audio_turn(self.recording["speaker"], item.audio, live))
                 else:
                     self.send(Vad(item.type.replace("-", "_")))
 
     def abandon_recording(self) -> None:
         """Drop the audio of an unfinished utterance (hands-free starts afresh with a new segmenter)."""
         self._chunks, self._samples = [], 0
+        self.live.cancel()
         if self._segmenter is not None:
-            self._segmenter = Segmenter(self.options.vad)
+            self._segmenter = self.live.segmenter(self.options.vad)
 
     # -- message handlers ------------------------------------------------------------------------
 
@@ -218,8 +232,13 @@ class Session:
             self.service.detach_capture(self)
         self.abandon_recording()
         self.recording = {"speaker": request.speaker, "mode": request.mode, "source": request.source}
+        pair = self.conversation.pair(request.speaker)  # type: ignore[arg-type]
         if request.mode == "handsfree":
-            self._segmenter = Segmenter(self.options.vad)
+            self._segmenter = self.live.segmenter(self.options.vad)
+            self.live.set_pair(request.speaker, *pair)
+        else:  # recognise while the button is held
+            chunks = self._chunks
+            self.live.begin(request.speaker, *pair, lambda: _joined(chunks))
         if request.source == "device":
             try:
                 await self.service.attach_capture(self, request.device)
@@ -247,11 +266,23 @@ class Session:
         self._chunks, self._samples = [], 0
         if recording is None:
             return
+        live = self.live.take()
         if samples < self.options.min_utterance_s * SAMPLE_RATE:
+            if live is not None:
+                live.cancel()
             self.send(Error("too short: hold the button while speaking", "too_short"))
             return
         self.busy = True
-        self.spawn(self.turns.audio_turn(recording["speaker"], np.concatenate(chunks)))
+        self.spawn(self.turns.audio_turn(recording["speaker"], np.concatenate(chunks), live))
+
+    async def on_end_utterance(self, request: EndUtterance) -> None:
+        """A tap: end the hands-free utterance now (push-to-talk: the same as releasing)."""
+        if self.recording is None:
+            return
+        if self.recording["mode"] == "ptt":
+            await self.on_stop(Stop())
+        elif self._segmenter is not None and not self.busy:
+            self._vad_frames.put_nowait((self._segmenter, None))  # after the frames already queued
 
     async def on_set_language(self, request: SetLanguage) -> None:
         try:
@@ -332,7 +363,7 @@ class Session:
     def turn_finished(self) -> None:
         """A turn ended: hands-free listens afresh."""
         if self._segmenter is not None:
-            self._segmenter = Segmenter(self.options.vad)
+            self._segmenter = self.live.segmenter(self.options.vad)
 
     def _claim(self) -> None:
         if self.busy:
@@ -350,6 +381,7 @@ _HANDLERS: dict[type[ClientRequest], Callable[[Session, Any], Any]] = {
     HelloRequest: Session.on_hello,
     Start: Session.on_start,
     Stop: Session.on_stop,
+    EndUtterance: Session.on_end_utterance,
     SetLanguage: Session.on_set_language,
     Edit: Session.on_edit,
     PhraseRequest: Session.on_phrase,
@@ -358,6 +390,12 @@ _HANDLERS: dict[type[ClientRequest], Callable[[Session, Any], Any]] = {
     Playback: Session.on_playback,
     EndConversation: Session.on_end,
 }
+
+
+def _joined(chunks: list[np.ndarray]) -> np.ndarray:
+    """The push-to-talk audio so far (called from the recognition worker: copies the list first)."""
+    parts = list(chunks)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
 
 async def _idle_watch(session: Session) -> None:

@@ -96,10 +96,14 @@ class TurnRunner:
 
     # -- turns ------------------------------------------------------------------------------------
 
-    async def audio_turn(self, speaker: str, audio: np.ndarray) -> None:
+    async def audio_turn(self, speaker: str, audio: np.ndarray, live: Any | None = None) -> None:
+        """A spoken turn; ``live``: the ``StreamingRecognizer`` that heard it as it was spoken."""
         pipe = self.service.pipeline
         conversation_id = self.conversation.conversation_id
+        streamed = None
         try:
+            if live is not None:  # wait (in a worker) for a tentative decode still running
+                streamed = await asyncio.to_thread(live.finish)
             source, target = self.conversation.pair(speaker)  # type: ignore[arg-type]
             if target is None:
                 self.host.send(m.Error("choose the resident's language first", "no_language"))
@@ -111,7 +115,9 @@ class TurnRunner:
             self.host.send(m.TurnStarted(turn_id, speaker, "speech"))
             hold = self._hold_speech(target)
             emit = self._emitter(turn_id, speaker, "speech", hold)
-            extra = {"speak": False} if hold else {}
+            extra: dict[str, Any] = {"speak": False} if hold else {}
+            if streamed is not None:
+                extra["streamed"] = streamed
             try:
                 result = await self.service.run_locked(
                     pipe.run_turn, audio, source or "auto", target, emit, **extra
@@ -139,6 +145,8 @@ class TurnRunner:
                 self._propose(result.source_language, getattr(result.transcript, "language_probability", 0.0))
             await self._finish_turn(turn, result)
         finally:
+            if streamed is not None:
+                streamed.discard()
             self.host.busy = False
             self.host.turn_finished()
             self.host.send_state()
@@ -231,7 +239,10 @@ class TurnRunner:
                 text = f"no {_language_name(language)} voice: shown as text only"
                 self.host.send(m.Notice(text, "voice_missing", turn.turn_id))
             else:
-                await self.service.run_locked(self._speak_text, voice, turn.target_text, turn.turn_id)
+                readings = pipe_readings(self.service.pipeline, turn.target_text, language)
+                await self.service.run_locked(
+                    self._speak_text, voice, turn.target_text, turn.turn_id, readings
+                )
             self.host.send(m.TurnEnd(turn.turn_id, "clerk", "phrasebook"))
             usage = _PhraseUsage(source_language=STAFF_LANGUAGE, target_language=language)
             await asyncio.to_thread(self.service.count_turn, usage, phrase_id)
@@ -239,10 +250,12 @@ class TurnRunner:
             self.host.busy = False
             self.host.send_state()
 
-    def _speak_text(self, voice: Any, text: str, turn_id: str) -> None:
-        """Synthesise ``text`` (worker thread), sending each sentence as soon as it is ready."""
+    def _speak_text(self, voice: Any, text: str, turn_id: str, readings: Any = None) -> None:
+        """Synthesise ``text`` (worker thread), sending each sentence as soon as it is ready; with
+        ``readings`` (Easy Japanese furigana) the voice says what the furigana show."""
         count = 0
-        for chunk in voice.synthesize(text):
+        with_readings = getattr(voice, "synthesize_readings", None) if readings else None
+        for chunk in with_readings(readings) if with_readings else voice.synthesize(text):
             self.host.send_threadsafe(_speech_audio(turn_id, count, chunk.pcm, chunk.sample_rate))
             count += 1
         self.host.send_threadsafe(m.SpeechEnd(turn_id, count))
@@ -322,3 +335,10 @@ class TurnRunner:
                 send(m.Notice(event.text, event.code, turn_id))
 
         return emit
+
+
+def pipe_readings(pipe: Any, text: str, language: str) -> Any:
+    """The furigana shown for an Easy Japanese phrase (None for other languages or without analyser)."""
+    if language != "ja-easy" or pipe is None or not hasattr(pipe, "readings_for"):
+        return None
+    return pipe.readings_for(text)

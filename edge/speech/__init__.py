@@ -1,4 +1,5 @@
-"""Speech engines: recognition (``asr``, faster-whisper) and voices (``tts``), and what makes recognition
+"""Speech engines: recognition (``asr``, faster-whisper) and voices (``tts`` with Piper and the ABC;
+``voices`` with OpenJTalk, Kokoro and espeak-ng, one engine per voice pack), and what makes recognition
 safe and glossary-aware: loop detection (``repetition``), readings (``reading``, OpenJTalk), term
 correction / hotwords / rescoring (``terms``) and the spoken phrase book (``phrase_match``).
 

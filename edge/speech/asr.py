@@ -151,6 +151,7 @@ class Transcriber(abc.ABC):
         *,
         task: str | None = None,
         reuse_encoding: bool = False,
+        prefix: str | None = None,
     ) -> Transcript:
         """Recognise one utterance.
 
@@ -160,6 +161,9 @@ class Transcriber(abc.ABC):
             task: Overrides ``options.task`` (``transcribe`` or ``translate``).
             reuse_encoding: ``audio`` is the very array of the previous call (same turn): reuse its
                 encoder output instead of encoding again (e.g. translate after transcribe).
+            prefix: Text already known to start the transcript (e.g. the stable part of a tentative
+                transcript): the decoder is forced through it and only decodes what follows; the
+                result's ``text`` includes it.
         """
 
     @property
@@ -248,6 +252,7 @@ class WhisperTranscriber(Transcriber):
         *,
         task: str | None = None,
         reuse_encoding: bool = False,
+        prefix: str | None = None,
     ) -> Transcript:
         """Recognise one utterance (see the module docstring for the window and the guard).
 
@@ -268,7 +273,7 @@ class WhisperTranscriber(Transcriber):
             if duration_s > FULL_WINDOW_S:
                 result = self._transcribe_long(audio, language, task, timings)
             else:
-                result = self._transcribe_window(audio, language, task, timings, reuse_encoding)
+                result = self._transcribe_window(audio, language, task, timings, reuse_encoding, prefix)
         except RuntimeError as exc:
             raise EngineUnavailable(
                 f"Whisper failed while recognising ({exc}); reinstall the ASR pack"
@@ -297,10 +302,16 @@ class WhisperTranscriber(Transcriber):
         return float(min(FULL_WINDOW_S, max(self.options.min_window_s, wanted)))
 
     def _transcribe_window(
-        self, audio: np.ndarray, language: str | None, task: str, timings: dict[str, float], reuse: bool
+        self,
+        audio: np.ndarray,
+        language: str | None,
+        task: str,
+        timings: dict[str, float],
+        reuse: bool,
+        prefix: str | None = None,
     ) -> Transcript:
         window_s = self._window_s(audio.size / SAMPLE_RATE)
-        result = self._decode_window(audio, window_s, language, task, timings, reuse)
+        result = self._decode_window(audio, window_s, language, task, timings, reuse, prefix=prefix)
         if window_s < FULL_WINDOW_S and self._guard_trips(result, task):
             _LOGGER.debug(
                 "short-window guard fired (cr=%.2f lp=%.2f)", result.compression_ratio, result.avg_logprob
@@ -363,6 +374,7 @@ class WhisperTranscriber(Transcriber):
         reuse: bool = False,
         beam_size: int | None = None,
         temperature: float = 0.0,
+        prefix: str | None = None,
     ) -> Transcript:
         encoder_output = self._encode(audio, window_s, timings, reuse)
         model = self._model
@@ -373,7 +385,8 @@ class WhisperTranscriber(Transcriber):
         timings["language"] = _lap(clock)
         clock = time.perf_counter()
         tokenizer = self._tokenizer(language, task)
-        prompt = self._prompt(tokenizer)
+        prompt, forced = self._prompt(tokenizer, prefix)
+        start_length = len(prompt) - forced
         beam = beam_size or self.options.beam_size
         if temperature > 0:
             import ctranslate2
@@ -402,7 +415,8 @@ class WhisperTranscriber(Transcriber):
         for ids, score in zip(generated.sequences_ids, generated.scores, strict=True):
             tokens = [t for t in ids if t < tokenizer.eot]
             text = tokenizer.decode(tokens).strip()
-            hit_limit = len(prompt) + len(ids) >= 447
+            # The result holds the forced prefix too: count only the start sequence before it.
+            hit_limit = start_length + len(ids) >= 447
             loop = find_repetition(text) or find_token_repetition(tokens)
             hypotheses.append((text, float(score) if not hit_limit else -math.inf, loop))
         if temperature > 0:  # best loop-free sample first
@@ -446,14 +460,22 @@ class WhisperTranscriber(Transcriber):
         self._last_encoded = (key, encoder_output)
         return encoder_output
 
-    def _prompt(self, tokenizer: Any) -> list[int]:
-        """Whisper's start sequence, after the hotwords as previous context (as faster-whisper does)."""
+    def _prompt(self, tokenizer: Any, prefix: str | None = None) -> tuple[list[int], int]:
+        """Whisper's start sequence after the hotwords as previous context, then the forced ``prefix``
+        (as faster-whisper's ``get_prompt``); with the number of prefix tokens at its end."""
         prompt: list[int] = []
         if self.options.hotwords:
             prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + self.options.hotwords.strip())[:223]]
-        if self.options.timestamps:
-            return [*prompt, *tokenizer.sot_sequence]
-        return [*prompt, *tokenizer.sot_sequence, tokenizer.no_timestamps]
+        prompt.extend(tokenizer.sot_sequence)
+        if not self.options.timestamps:
+            prompt.append(tokenizer.no_timestamps)
+        forced: list[int] = []
+        if prefix and prefix.strip():  # as faster-whisper's ``prefix=``: the result starts with it
+            forced = tokenizer.encode(" " + prefix.strip())[: 448 // 2 - 1]
+            if self.options.timestamps:
+                forced = [tokenizer.timestamp_begin, *forced]
+            prompt.extend(forced)
+        return prompt, len(forced)
 
     def _pick_language(self, probabilities: list[tuple[str, float]]) -> tuple[str, float]:
         allowed = set(self.languages)

@@ -1,7 +1,8 @@
 """Speech synthesis: a small ``Synthesizer`` ABC and the Piper backend, streamed sentence by sentence.
 
 Piper phonemizes the whole text, then yields one ``AudioChunk`` per sentence; we pass each one on as a
-``SpeechChunk`` at once, so the resident hears the first sentence while the next is synthesised.
+``SpeechChunk`` at once, so the resident hears the first sentence while the next is synthesised. The other
+engines (OpenJTalk, Kokoro, espeak-ng) live in ``edge.speech.voices`` behind the same ABC.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,8 +67,22 @@ class SpeechChunk:
         return np.frombuffer(self.pcm, dtype="<i2")
 
 
+#: A text piece and the reading displayed over it (hiragana furigana; None = read as written).
+ReadingSegment = tuple[str, str | None]
+
+
 class Synthesizer(abc.ABC):
-    """A text-to-speech voice."""
+    """A text-to-speech voice.
+
+    Attributes:
+        name: The voice's display name (its pack id).
+        quality: ``neural`` (natural) or ``machine`` (a last-resort voice of low quality, labelled so).
+        attribution: What the voice's licence requires to be shown ("" when nothing).
+    """
+
+    name: str = "voice"
+    quality: str = "neural"
+    attribution: str = ""
 
     @property
     @abc.abstractmethod
@@ -81,6 +97,16 @@ class Synthesizer(abc.ABC):
     @abc.abstractmethod
     def synthesize(self, text: str, options: TtsOptions | None = None) -> Iterator[SpeechChunk]:
         """Yield one ``SpeechChunk`` per sentence of ``text``, as soon as each is ready."""
+
+    def synthesize_readings(
+        self, segments: Sequence[ReadingSegment], options: TtsOptions | None = None
+    ) -> Iterator[SpeechChunk]:
+        """Speak text shown with furigana, with the readings shown (voices without readings: the text)."""
+        return self.synthesize("".join(text for text, _ in segments), options)
+
+    def set_glossary(self, glossary: Any | None) -> None:
+        """Use ``glossary``'s readings from the next sentence on (voices without a lexicon ignore it)."""
+        return None
 
     def warm(self) -> None:
         """Synthesise a short word so the first real turn is not slower."""
@@ -207,3 +233,20 @@ def bounded_pieces(text: str, limit: int = MAX_PIECE_CHARS) -> Iterator[str]:
         rest = rest[cut:].strip()
     if rest:
         yield rest
+
+
+#: Sentence ends (a piece of speech is never longer than one sentence, so the first plays early).
+_SENTENCE_END = re.compile(r"(?<=[。！？\n])\s*|(?<=[.!?])\s+")
+
+
+def sentence_pieces(text: str, limit: int = MAX_PIECE_CHARS) -> Iterator[str]:
+    """The sentences of ``text``, each cut at clause marks or spaces when longer than ``limit``."""
+    for sentence in _SENTENCE_END.split(text):
+        if sentence.strip():
+            yield from bounded_pieces(sentence, limit)
+
+
+def pcm16(samples: np.ndarray, volume: float = 1.0) -> bytes:
+    """Float samples in [-1, 1] as int16 little-endian bytes (clipped)."""
+    scaled = np.clip(np.asarray(samples, dtype=np.float64) * volume * 32767.0, -32768, 32767)
+    return scaled.astype("<i2").tobytes()

@@ -7,6 +7,11 @@ Design decisions:
   signed version number is not lower than the installed one (a correctly signed *old* version
   replayed at the device is a downgrade and is refused). Anything else is refused, the last good
   version stays in use, and the error code goes out with the next heartbeat.
+- **Fresh statements only.** A statement carries a signed expiry the server renews while it serves the
+  version. An expired statement pulled from the network is refused; while the installed one is expired
+  the device warns (``glossary_expired`` in the heartbeat) and keeps using it: the last good version.
+- **One key per purpose.** The glossary is checked with the glossary key; model packs with the separate,
+  offline pack key (``pack.pub``); both are pinned at enrollment.
 - **Atomic install.** The envelope is written to a temp file, fsynced, the current file moves to
   ``previous.json`` and the temp file is renamed to ``current.json`` (then the directory is
   fsynced). A crash between the renames leaves ``previous.json``, which :meth:`GlossaryStore.load`
@@ -37,9 +42,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from edge.errors import SyncError
 from edge.sync.outbox import Outbox
+from edge.sync.server_url import check_server_url
 from glossary.errors import GlossaryError, SignatureError
 from glossary.schema import Glossary
-from glossary.signing import SignedStatement, load_public_key, verify_envelope
+from glossary.signing import SignedStatement, load_public_key, statement_expired, verify_envelope
 from madoguchi.files import fsync_dir
 
 _LOGGER = logging.getLogger(__name__)
@@ -210,7 +216,7 @@ class SyncClient:
             http: A shared HTTP client (its owner closes it); default: one of our own.
             pack_ids: Returns the installed model packs, for the heartbeat.
         """
-        self.server_url = server_url.rstrip("/")
+        self.server_url = check_server_url(server_url)
         self.options = options or SyncOptions()
         if isinstance(pubkey, Path):
             pubkey = pubkey.read_bytes()
@@ -294,6 +300,13 @@ class SyncClient:
             statement = verify_envelope(self.public_key, envelope)
         except SignatureError as exc:
             return PullResult("refused", number, version, self._fail("glossary_signature", str(exc)))
+        if statement_expired(statement):
+            code = self._fail(
+                "glossary_expired",
+                f"server sent glossary version {statement.number} whose signature expired at "
+                f"{statement.expires_at}: refusing it, keeping the installed version",
+            )
+            return PullResult("refused", number, version, code)
         if self.installed is not None:
             current = self.installed.statement
             if statement.number < current.number:
@@ -308,6 +321,8 @@ class SyncClient:
                         "glossary_conflict", f"two different contents for version {current.number}"
                     )
                     return PullResult("refused", number, version, code)
+                if (statement.expires_at or "") > (current.expires_at or ""):
+                    self._store_renewal(body, statement)
                 self._save_etag(etag)
                 return PullResult("not_modified", number, version)
         try:
@@ -326,6 +341,26 @@ class SyncClient:
         if self.on_glossary is not None:
             self.on_glossary(self.installed)
         return PullResult("updated", statement.number, statement.version)
+
+    def _store_renewal(self, body: bytes, statement: SignedStatement) -> None:
+        """The same version with a renewed expiry: keep the fresher signed statement."""
+        try:
+            self.store.install(body)
+        except OSError as exc:
+            self._fail("disk_write", f"cannot store the renewed glossary statement: {exc}")
+            return
+        assert self.installed is not None
+        self.installed = InstalledGlossary(statement, self.installed.glossary)
+
+    def check_expiry(self) -> str | None:
+        """Warn while the installed glossary's signed statement is expired (it stays in use)."""
+        if self.installed is None or not statement_expired(self.installed.statement):
+            return None
+        return self._fail(
+            "glossary_expired",
+            f"the installed glossary version {self.installed.statement.number} expired at "
+            f"{self.installed.statement.expires_at} and the server has not renewed it; keeping it in use",
+        )
 
     def _save_etag(self, etag: str | None) -> None:
         path = self.store.directory / ETAG_FILE
@@ -427,6 +462,9 @@ class SyncClient:
         self.last_error_code = None
         pull = await self.pull_glossary()
         codes = [pull.error_code] if pull.error_code else []
+        expired = self.check_expiry()
+        if expired and expired not in codes:
+            codes.append(expired)
         batches, turns = await self.send_usage(force=force_usage)
         if self.last_error_code and self.last_error_code not in codes:
             codes.append(self.last_error_code)
@@ -457,8 +495,11 @@ class Enrollment:
     server_url: str
     token_path: Path
     pubkey_path: Path
+    """The glossary key (``server.pub``)."""
     glossary_dir: Path
     outbox_path: Path
+    pack_key_path: Path
+    """The pack key (``pack.pub``): model packs from the server verify with it and nothing else."""
 
 
 def enrollment_paths(
@@ -475,6 +516,7 @@ def enrollment_paths(
         pubkey_path=pubkey_path or home / "server.pub",
         glossary_dir=home / "glossary",
         outbox_path=home / "outbox.db",
+        pack_key_path=home / "pack.pub",
     )
 
 
@@ -486,23 +528,29 @@ def enroll(
     *,
     token_path: Path | None = None,
     pubkey_path: Path | None = None,
+    pack_key_file: Path | None = None,
     timeout_s: float = 15.0,
 ) -> PullResult:
-    """Enroll this device: check the token and key against the server, store them, pull the glossary.
+    """Enroll this device: check the token and keys against the server, store them, pull the glossary.
+
+    ``pubkey_file`` is the server's glossary key; ``pack_key_file`` the separate (offline) pack key that
+    model packs from the server must be signed with (without it the device takes no packs from the server).
 
     Raises:
-        SyncError: the key file is not an Ed25519 public key, the server is unreachable, the token
-            is refused, or the server's glossary does not verify with the key.
+        SyncError: plain http to another machine, a key file that is not an Ed25519 public key, one key
+            given for both purposes, the server unreachable, the token refused, or the server's glossary
+            not verifying with the glossary key.
     """
-    try:
-        key_bytes = pubkey_file.read_bytes()
-        load_public_key(key_bytes)
-    except OSError as exc:
+    server_url = check_server_url(server_url)
+    key_bytes = _read_key(pubkey_file, "glossary")
+    pack_key = _read_key(pack_key_file, "pack") if pack_key_file is not None else None
+    if pack_key is not None and load_public_key(pack_key).public_bytes_raw() == (
+        load_public_key(key_bytes).public_bytes_raw()
+    ):
         raise SyncError(
-            f"cannot read public key {pubkey_file}: {exc.strerror or exc}; ask IT for the server's key file"
-        ) from exc
-    except SignatureError as exc:
-        raise SyncError(f"{pubkey_file}: {exc}") from exc
+            f"{pack_key_file} is the glossary key: the pack key must be a separate key "
+            "(madoguchi server keygen --purpose pack), so a server key alone cannot push model packs"
+        )
     paths = enrollment_paths(home, token_path, pubkey_path)
 
     async def _pull() -> PullResult:
@@ -536,9 +584,25 @@ def enroll(
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(token + "\n")
     paths.pubkey_path.write_bytes(key_bytes)
+    if pack_key is not None:
+        paths.pack_key_path.write_bytes(pack_key)
     (home / SERVER_FILE).write_text(json.dumps({"server_url": server_url.rstrip("/")}), encoding="utf-8")
     _LOGGER.info("enrolled with %s (glossary %s)", server_url, result.version)
     return result
+
+
+def _read_key(path: Path, purpose: str) -> bytes:
+    try:
+        data = path.read_bytes()
+        load_public_key(data)
+    except OSError as exc:
+        raise SyncError(
+            f"cannot read the {purpose} key {path}: {exc.strerror or exc}; "
+            f"ask IT for the {purpose}-signing.pub file"
+        ) from exc
+    except SignatureError as exc:
+        raise SyncError(f"{path}: {exc}") from exc
+    return data
 
 
 def client_from_home(
@@ -559,7 +623,8 @@ def client_from_home(
     url = server_url or paths.server_url
     if not url or not paths.token_path.exists() or not paths.pubkey_path.exists():
         raise SyncError(
-            "this device is not enrolled (run: madoguchi edge enroll --server URL --token T --pubkey FILE)"
+            "this device is not enrolled (run: madoguchi edge enroll --server URL --token-file FILE "
+            "--glossary-key glossary-signing.pub --pack-key pack-signing.pub)"
         )
     token = paths.token_path.read_text(encoding="ascii").strip()
     return SyncClient(

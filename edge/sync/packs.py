@@ -3,9 +3,10 @@
 The heartbeat reply names the packs this device should hold (``pack_offers``: id, version, size). For each
 one not installed at that version the device
 
-1. fetches the pack's manifest (``GET /api/v1/packs/{id}/{version}/manifest``) and checks the server's
-   Ed25519 signature over ``{"purpose": "madoguchi-pack", "schema": 1, "pack": <pack.json>}`` (canonical
-   bytes), with the public key it received at enrollment;
+1. fetches the pack's manifest (``GET /api/v1/packs/{id}/{version}/manifest``) and checks its Ed25519
+   signature by the offline *pack key* the device pinned at enrollment (see :mod:`glossary.pack_signing`;
+   the server's glossary key cannot sign packs), and that it is no older than the release accepted last
+   unless IT signed a rollback (:mod:`edge.sync.pack_releases`);
 2. downloads every file (``GET /api/v1/packs/{id}/{version}/files/{path}``) into
    ``<work_dir>/<id>-<version>/<path>.part``, resuming with ``Range: bytes=<have>-`` after an interruption,
    at most ``bandwidth_limit_bytes_per_s``, and checks size and sha256 against the signed manifest (a bad file
@@ -18,8 +19,6 @@ The next heartbeat reports the new pack set. Nothing about conversations is sent
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 import os
@@ -33,11 +32,13 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import httpx
-from cryptography.exceptions import InvalidSignature
 
 from edge.errors import SyncError
+from edge.sync.pack_releases import RECORD_FILE, AcceptedRelease, ReleaseRecord, downgrade_problem
+from edge.sync.server_url import check_server_url
 from glossary.errors import SignatureError
-from glossary.signing import canonical_bytes, load_public_key
+from glossary.pack_signing import verify_pack
+from glossary.signing import load_public_key
 from madoguchi.files import file_sha256
 from models import InstalledPack, PackSpec, PackStore, install_pack
 from models.errors import ModelPackError
@@ -45,13 +46,6 @@ from models.errors import ModelPackError
 _LOGGER = logging.getLogger(__name__)
 
 API: Final = "/api/v1"
-PACK_PURPOSE: Final = "madoguchi-pack"
-_SCHEMA: Final = 1
-
-
-def pack_statement_bytes(pack: dict[str, Any]) -> bytes:
-    """The bytes the server signs for a pack manifest (the server builds the same statement)."""
-    return canonical_bytes({"purpose": PACK_PURPOSE, "schema": _SCHEMA, "pack": pack})
 
 
 @dataclass(frozen=True)
@@ -93,7 +87,8 @@ class PackSyncReport:
     installed: list[str] = field(default_factory=list)
     up_to_date: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
-    """pack id → error code (``signature``, ``checksum``, ``server_unreachable``, ``http``, ``install``)."""
+    """pack id → error code (``signature``, ``downgrade``, ``checksum``, ``server_unreachable``, ``http``,
+    ``install``)."""
     downloaded_bytes: int = 0
 
 
@@ -104,7 +99,7 @@ class PackSync:
         self,
         server_url: str,
         token: str,
-        public_key_pem: bytes,
+        pack_key_pem: bytes,
         store: PackStore,
         work_dir: Path,
         *,
@@ -112,14 +107,15 @@ class PackSync:
         http: httpx.Client | None = None,
         on_progress: Callable[[str, int, int | None], None] | None = None,
     ) -> None:
-        self.server_url = server_url.rstrip("/")
+        self.server_url = check_server_url(server_url)
         self.store = store
         self.work_dir = work_dir
         self.options = options or PackSyncOptions()
+        self.record = ReleaseRecord(work_dir / RECORD_FILE)
         try:
-            self._public_key = load_public_key(public_key_pem)
+            self._public_key = load_public_key(pack_key_pem)
         except SignatureError as exc:
-            raise SyncError(f"the server public key is unusable: {exc}") from exc
+            raise SyncError(f"the pack key is unusable: {exc}") from exc
         self._http = http or httpx.Client(timeout=self.options.timeout_s)
         self._own_http = http is None
         self._headers = {"Authorization": f"Bearer {token}"}
@@ -170,7 +166,7 @@ class PackSync:
 
     def install(self, offer: PackOffer, report: PackSyncReport | None = None) -> InstalledPack:
         """Fetch, verify, download (resuming) and install one pack atomically."""
-        pack = self.fetch_manifest(offer)
+        pack, signed_at = self.fetch_manifest(offer)
         staging = self.work_dir / f"{offer.id}-{offer.version}"
         staging.mkdir(parents=True, exist_ok=True)
         for item in pack["files"]:
@@ -182,21 +178,22 @@ class PackSync:
             installed = install_pack(str(staging), self.store, accept_noncommercial=True)
         except ModelPackError as exc:
             raise _PackFailure("install", f"install failed: {exc}") from exc
+        self.record.set(offer.id, AcceptedRelease(offer.version, signed_at))
         shutil.rmtree(staging, ignore_errors=True)
         _LOGGER.info("pack %s %s installed from the server", offer.id, offer.version)
         return installed
 
-    def fetch_manifest(self, offer: PackOffer) -> dict[str, Any]:
-        """The pack.json the server signed for this offer (signature checked)."""
+    def fetch_manifest(self, offer: PackOffer) -> tuple[dict[str, Any], str]:
+        """The pack.json signed with the pack key for this offer and its ``signed_at`` (both checked)."""
         url = f"{self.server_url}{API}/packs/{quote(offer.id)}/{quote(offer.version)}/manifest"
         body = self._get_json(url)
-        pack, signature = body.get("pack"), body.get("signature")
-        if not isinstance(pack, dict) or not isinstance(signature, str):
-            raise _PackFailure("signature", "manifest reply has no pack or no signature")
+        pack = body.get("pack")
+        if not isinstance(pack, dict):
+            raise _PackFailure("signature", "manifest reply has no pack")
         try:
-            self._public_key.verify(base64.b64decode(signature, validate=True), pack_statement_bytes(pack))
-        except (InvalidSignature, binascii.Error, ValueError) as exc:
-            raise _PackFailure("signature", "pack manifest signature does not verify: refusing it") from exc
+            signed_at = verify_pack(self._public_key, pack, body)
+        except SignatureError as exc:
+            raise _PackFailure("signature", f"pack manifest signature does not verify: {exc}") from exc
         try:
             spec = PackSpec.from_dict(pack, f"server pack {offer.id}")
         except ModelPackError as exc:
@@ -207,7 +204,12 @@ class PackSync:
             rel = PurePosixPath(str(item.get("path", "")))
             if rel.is_absolute() or ".." in rel.parts or not item.get("sha256"):
                 raise _PackFailure("signature", f"manifest lists an unsafe or unhashed file {rel}")
-        return pack
+        problem = downgrade_problem(
+            self.record, offer.id, offer.version, signed_at, body.get("rollback"), self._public_key
+        )
+        if problem is not None:
+            raise _PackFailure("downgrade", problem)
+        return pack, signed_at
 
     def _get_json(self, url: str) -> dict[str, Any]:
         try:
@@ -328,12 +330,18 @@ def background_sync_for(
     from edge.sync.client import enrollment_paths
 
     paths = enrollment_paths(home)
-    if not paths.server_url or not paths.token_path.exists() or not paths.pubkey_path.exists():
+    if not paths.server_url or not paths.token_path.exists():
+        return None
+    if not paths.pack_key_path.exists():
+        _LOGGER.warning(
+            "no pack key pinned (%s): model packs from the server are not taken; enroll with --pack-key",
+            paths.pack_key_path,
+        )
         return None
     sync = PackSync(
         paths.server_url,
         paths.token_path.read_text(encoding="ascii").strip(),
-        paths.pubkey_path.read_bytes(),
+        paths.pack_key_path.read_bytes(),
         store,
         home / "pack-downloads",
         options=options,

@@ -11,11 +11,14 @@ Fallbacks (a missing MT pack or voice is not an error; the turn still ends with 
 - **No MT pack, other target**: the result carries the transcript only (``target_text == ""``),
   ``mt_engine == "none"`` and a notice naming the pack to install (``MtRouter.missing_hint``).
 - **No voice for the target**: text result, ``voice_missing`` set and a notice naming the voice pack to
-  install. Japanese is text-first: without a licensed Japanese voice, turns into Japanese are text only.
+  install (Tagalog has none: the notice says so). A language IT allows the espeak-ng machine voice for
+  is spoken by it (``voice_quality == "machine"``). The resident's reply is spoken to the clerk in
+  Japanese unless ``EdgeSettings.speak_to_clerk`` is off.
 - **ASR model missing or corrupt**: ``EngineUnavailable`` (an error: nothing works without ASR).
 
 Easy Japanese (target ``ja-easy``): no MT; the clerk's Japanese is rewritten by ``edge.easy_ja`` and the
-result carries ``ruby_html`` (escaped HTML with furigana); ``mt_engine == "easy-ja"``. A resident who
+result carries ``ruby_html`` (escaped HTML with furigana); ``mt_engine == "easy-ja"``. It is spoken with
+the readings shown (``readings``), so the voice says ついたち where the furigana say ついたち. A resident who
 chose ``ja-easy`` speaks Japanese (source ``ja-easy`` is recognised as ``ja``). With
 ``EdgeSettings.pre_edit_easy_ja`` MT translates the simplified Japanese (``mt_input``) instead of the
 original.
@@ -40,7 +43,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,8 +54,11 @@ from edge.errors import EdgeError, EngineFailed, LanguageError, MtUnavailable
 from edge.events import Event, Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from edge.speech.asr import Transcriber, Transcript
 from edge.speech.repetition import find_repetition
-from edge.speech.tts import Synthesizer
+from edge.speech.tts import ReadingSegment, Synthesizer
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, STAFF_LANGUAGE
+
+if TYPE_CHECKING:
+    from edge.speech.streaming import StreamedSpeech
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,6 +80,7 @@ class TurnResult:
         audio: The spoken translation as int16 samples, None when nothing was spoken.
         sample_rate: Sample rate of ``audio`` (Hz).
         voice: The voice that spoke (pack id), voice_missing: the language that had no voice.
+        voice_quality: ``neural``, or ``machine`` for the low-quality last-resort voice.
         notices: One-line explanations of every fallback taken.
         timings_ms: ``vad``, ``asr``, ``mt``, ``tts_first``, ``tts``, ``first_output``, ``total`` (ms).
         asr_pack / mt_packs: Pack ids used; glossary_version: glossary used by MT.
@@ -85,6 +92,7 @@ class TurnResult:
         recognised_text: The recogniser's own words when corrections changed them.
         repetition: The loop that stopped the turn from being spoken (``where``: transcript/translation).
         verified_phrase: The phrase-book sentence served instead of MT (``phrase_match.PhraseHit``).
+        readings: Target ``ja-easy``: the text as (piece, furigana) pairs, which the voice follows.
     """
 
     source_language: str
@@ -100,6 +108,7 @@ class TurnResult:
     sample_rate: int | None = None
     voice: str | None = None
     voice_missing: str | None = None
+    voice_quality: str | None = None
     notices: list[str] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     asr_pack: str | None = None
@@ -113,6 +122,7 @@ class TurnResult:
     recognised_text: str | None = None
     repetition: dict[str, Any] | None = None
     verified_phrase: dict[str, Any] | None = None
+    readings: tuple[ReadingSegment, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``result.json`` (no audio samples)."""
@@ -128,6 +138,7 @@ class TurnResult:
             "flagged": self.flagged,
             "voice": self.voice,
             "voice_missing": self.voice_missing,
+            "voice_quality": self.voice_quality,
             "speech_duration_s": (
                 round(self.audio.size / self.sample_rate, 3)
                 if self.audio is not None and self.sample_rate
@@ -142,6 +153,8 @@ class TurnResult:
         if self.ruby_html is not None:
             data["ruby_html"] = self.ruby_html
             data["easy_ja"] = self.easy_ja
+        if self.readings:
+            data["readings"] = [{"text": text, "reading": reading} for text, reading in self.readings]
         if self.mt_input is not None:
             data["mt_input"] = self.mt_input
         data["corrections"] = [c.to_dict() for c in self.corrections]
@@ -182,6 +195,7 @@ class TurnPipeline:
         phrase_matcher: Any | None = None,
         levers: Any | None = None,
         loop_guard: bool = True,
+        speak_to_clerk: bool = True,
     ) -> None:
         """Assemble a pipeline from loaded engines (``from_settings`` does the loading).
 
@@ -200,6 +214,7 @@ class TurnPipeline:
             levers: ``edge.speech.terms.TermLevers`` that rebuild the two above when the glossary changes.
             loop_guard: Refuse to speak a translation that repeats itself (off only for timing runs whose
                 MT is an untrained stand-in producing random text).
+            speak_to_clerk: Speak translations into Japanese (the resident's replies) to the clerk.
         """
         self.transcriber = transcriber
         self.voices = dict(voices or {})
@@ -214,6 +229,7 @@ class TurnPipeline:
         self.phrase_matcher = phrase_matcher
         self.levers = levers
         self.loop_guard = loop_guard
+        self.speak_to_clerk = speak_to_clerk
 
     @classmethod
     def from_settings(
@@ -231,17 +247,21 @@ class TurnPipeline:
             EngineUnavailable: the ASR model is missing or corrupt.
         """
         from edge import engines
+        from edge.memory import release_free_memory
 
         started = time.perf_counter()
         store = engines.open_store(settings)
         transcriber, asr_pack = engines.load_transcriber(settings, store)
+        release_free_memory()  # the model file's read buffers (each load below likewise)
         voice_refs = engines.find_voices(settings, store)
         wanted = {lang for pair in pairs for lang in pair} if pairs is not None else set(settings.languages)
+        if EASY_JAPANESE in wanted:
+            wanted.add(STAFF_LANGUAGE)
+        glossary = engines.load_glossary()
         voices: dict[str, Synthesizer] = {}
         for language, ref in voice_refs.items():
             if language in wanted:
-                voices[language] = engines.load_voice(ref)
-        glossary = engines.load_glossary()
+                voices[language] = engines.load_voice(ref, glossary)
         router = engines.load_mt_router(settings, store, glossary)
         levers = engines.term_levers(settings)
         corrector, phrase_matcher = levers.build(glossary)
@@ -252,6 +272,7 @@ class TurnPipeline:
                 others = [lang for lang in settings.languages if lang != "ja"]
                 pairs = [(a, b) for lang in others for a, b in (("ja", lang), (lang, "ja"))]
             router.warm([pair for pair in pairs if pair[0] != AUTO])
+            release_free_memory()
         easy = _load_easy_japanese()
         if warm:
             if easy is not None:
@@ -259,6 +280,7 @@ class TurnPipeline:
             transcriber.warm()
             for voice in voices.values():
                 voice.warm()
+        release_free_memory()
         _LOGGER.info(
             "turn pipeline ready in %.1f s (ASR %s, voices %s)",
             time.perf_counter() - started,
@@ -277,6 +299,7 @@ class TurnPipeline:
             corrector=corrector,
             phrase_matcher=phrase_matcher,
             levers=levers,
+            speak_to_clerk=settings.speak_to_clerk,
         )
 
     # -- public ----------------------------------------------------------------------------------------
@@ -289,6 +312,7 @@ class TurnPipeline:
         on_event: EventHandler | None = None,
         *,
         speak: bool = True,
+        streamed: StreamedSpeech | None = None,
     ) -> TurnResult:
         """Translate one spoken utterance.
 
@@ -299,6 +323,9 @@ class TurnPipeline:
             on_event: Called with each event as the turn progresses (same thread).
             speak: Synthesise the translation (False: text only, e.g. the counter's "confirm before
                 speaking" mode speaks later with ``speak_text``).
+            streamed: The tentative work done while the speaker spoke (``edge.streaming``): the final
+                transcript reuses it or decodes with its stable prefix; speculative translations are
+                reused when the final text is the same.
 
         Returns:
             The ``TurnResult``.
@@ -308,7 +335,7 @@ class TurnPipeline:
         """
         emit = on_event or _ignore
         try:
-            return self._run_turn(audio, source, target, emit, speak)
+            return self._run_turn(audio, source, target, emit, speak, streamed)
         except EdgeError as exc:
             emit(TurnError(text=str(exc), code=exc.code))
             raise
@@ -349,6 +376,9 @@ class TurnPipeline:
 
     def set_glossary(self, glossary: Any | None) -> None:
         """Enforce ``glossary`` from the next turn on (a newly synced version); call between turns."""
+        for voice in self.voices.values():
+            if hasattr(voice, "set_glossary"):
+                voice.set_glossary(glossary)
         setter = getattr(self.mt_router, "set_glossary", None)
         if setter is not None:
             setter(glossary)
@@ -357,17 +387,26 @@ class TurnPipeline:
         if self.levers is not None and glossary is not None:
             self.corrector, self.phrase_matcher = self.levers.build(glossary)
 
-    def speak_text(self, text: str, language: str, on_event: EventHandler | None = None) -> TurnResult:
+    def speak_text(
+        self,
+        text: str,
+        language: str,
+        on_event: EventHandler | None = None,
+        *,
+        readings: tuple[ReadingSegment, ...] | None = None,
+    ) -> TurnResult:
         """Speak ``text`` in ``language`` (no MT): a phrase, or a translation the speaker confirmed.
 
         Emits ``SpeechAudio`` per sentence as soon as it is synthesised, then an empty ``is_last`` marker;
-        a ``Notice`` when no voice exists.
+        a ``Notice`` when no voice exists. ``readings``: the furigana shown (Japanese), which the voice
+        follows; for ``ja-easy`` they are computed when not given.
         """
         emit = on_event or _ignore
         started = time.perf_counter()
         result = TurnResult(
             source_language=language, source_text=text, target_language=language, target_text=text
         )
+        result.readings = readings or (self.readings_for(text) if language == EASY_JAPANESE else None)
         self._speak(result, emit, started)
         result.timings_ms["total"] = _ms(started)
         return result
@@ -375,7 +414,13 @@ class TurnPipeline:
     # -- steps -----------------------------------------------------------------------------------------
 
     def _run_turn(
-        self, audio: np.ndarray, source: str, target: str, emit: EventHandler, speak: bool = True
+        self,
+        audio: np.ndarray,
+        source: str,
+        target: str,
+        emit: EventHandler,
+        speak: bool = True,
+        streamed: StreamedSpeech | None = None,
     ) -> TurnResult:
         started = time.perf_counter()
         source = self._check_language(source, "source", allow_auto=True)
@@ -387,7 +432,8 @@ class TurnPipeline:
         speech = trim_silence(audio, self.vad_options).audio
         vad_ms = _ms(clock)
         clock = time.perf_counter()
-        transcript = self.transcriber.transcribe(speech, None if source == AUTO else source)
+        transcribe = streamed.transcribe if streamed is not None else self.transcriber.transcribe
+        transcript = transcribe(speech, None if source == AUTO else source)
         asr_ms = _ms(clock)
         result = TurnResult(
             source_language=transcript.language,
@@ -421,7 +467,7 @@ class TurnPipeline:
             self._notice(result, emit, text, "unreliable_transcript")
             result.timings_ms["total"] = _ms(started)
             return result
-        self._translate_and_speak(result, speech, transcript, emit, started, speak)
+        self._translate_and_speak(result, speech, transcript, emit, started, speak, streamed)
         return result
 
     def _correct_terms(self, result: TurnResult) -> None:
@@ -443,9 +489,10 @@ class TurnPipeline:
         emit: EventHandler,
         started: float,
         speak: bool = True,
+        streamed: StreamedSpeech | None = None,
     ) -> None:
         clock = time.perf_counter()
-        self._translate(result, speech, emit)
+        self._translate(result, speech, emit, streamed)
         result.timings_ms["mt"] = _ms(clock)
         self._refuse_loop(result, emit)
         if result.target_text:
@@ -463,7 +510,7 @@ class TurnPipeline:
                 )
             )
             result.timings_ms["first_output"] = _ms(started)
-            if speak:
+            if speak and (self.speak_to_clerk or result.target_language != STAFF_LANGUAGE):
                 self._speak(result, emit, started)
         result.timings_ms["total"] = _ms(started)
         if _LOGGER.isEnabledFor(logging.DEBUG):
@@ -471,7 +518,13 @@ class TurnPipeline:
                 "turn %s→%s timings %s", result.source_language, result.target_language, result.timings_ms
             )
 
-    def _translate(self, result: TurnResult, speech: np.ndarray | None, emit: EventHandler) -> None:
+    def _translate(
+        self,
+        result: TurnResult,
+        speech: np.ndarray | None,
+        emit: EventHandler,
+        streamed: StreamedSpeech | None = None,
+    ) -> None:
         source, target = result.source_language, result.target_language
         if target == EASY_JAPANESE:
             self._easy_japanese(result, emit)
@@ -489,7 +542,8 @@ class TurnPipeline:
                 mt_text = easy.pre_edit(mt_text)
                 result.mt_input = mt_text if mt_text != result.source_text else None
             try:
-                translation = router.translate(mt_text, source, target)
+                speculative = streamed.translation(mt_text, source, target) if streamed else None
+                translation = speculative or router.translate(mt_text, source, target)
             except MtUnavailable as exc:
                 _LOGGER.warning("MT unavailable: %s", exc)
             except Exception as exc:  # a crash of the MT runtime: show the transcript, keep the session
@@ -570,6 +624,7 @@ class TurnPipeline:
         rewritten = easy.rewrite(result.source_text)
         result.target_text, result.mt_engine = rewritten.text, "easy-ja"
         result.ruby_html = rewritten.ruby_html
+        result.readings = tuple((segment.text, segment.reading) for segment in rewritten.segments)
         result.terms_applied = [t.term_id for t in rewritten.terms]
         result.easy_ja = {
             "rules_fired": list(rewritten.rules_fired),
@@ -593,9 +648,12 @@ class TurnPipeline:
             return
         clock = time.perf_counter()
         chunks: list[np.ndarray] = []
+        result.voice_quality = getattr(voice, "quality", "neural")
+        with_readings = getattr(voice, "synthesize_readings", None) if result.readings else None
+        speech = with_readings(result.readings) if with_readings else voice.synthesize(result.target_text)
         # Each sentence goes out as soon as it is synthesised; an empty ``is_last`` chunk ends the speech.
         try:
-            for chunk in voice.synthesize(result.target_text):
+            for chunk in speech:
                 if not chunks:
                     result.timings_ms["tts_first"] = _ms(clock)
                     result.timings_ms["first_audio"] = _ms(started)
@@ -620,6 +678,13 @@ class TurnPipeline:
             result.voice = getattr(voice, "name", target)
 
     # -- helpers ---------------------------------------------------------------------------------------
+
+    def readings_for(self, text: str) -> tuple[ReadingSegment, ...] | None:
+        """The furigana the screen shows for ``text`` (None without the Easy Japanese analyser)."""
+        easy = self._easy()
+        if easy is None or not text:
+            return None
+        return tuple((segment.text, segment.reading) for segment in easy.furigana(text).segments)
 
     def _check_language(self, code: str, role: str, *, allow_auto: bool = False) -> str:
         norm = code.strip().lower().replace("_", "-")
@@ -654,11 +719,14 @@ class TurnPipeline:
 def _missing_voice_message(language: str) -> str:
     name = ENGLISH_NAMES.get(language, language)
     if language in (STAFF_LANGUAGE, EASY_JAPANESE):
-        return "no Japanese voice installed (Japanese is text-first); the translation is shown as text"
+        return (
+            "no Japanese voice installed (Japanese is text-first): run "
+            "`madoguchi models install openjtalk-mei`; the translation is shown as text"
+        )
     pack = _catalogue_voice(language)
     if pack:
         return f"no {name} voice installed: run `madoguchi models install {pack}`; text only for now"
-    return f"no {name} voice is available (no openly licensed Piper voice); the translation is shown as text"
+    return f"no {name} voice is available (no openly licensed voice); the translation is shown as text"
 
 
 def _catalogue_voice(language: str) -> str | None:
@@ -666,7 +734,7 @@ def _catalogue_voice(language: str) -> str | None:
         from models.catalogue import Catalogue
 
         for spec in Catalogue.load().all():
-            if spec.kind == "tts" and language in spec.languages:
+            if spec.kind == "tts" and language in spec.languages and spec.license.commercial_ok is not False:
                 return str(spec.id)
     except Exception as exc:  # the catalogue only improves a message
         _LOGGER.debug("catalogue unavailable: %s", exc)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from server import crud
-from server.core.security import verify_password
+from server.core.logins import LoginBusy, LoginThrottled
 from server.core.state import server_state
 from server.tables import Admin, Device
 
@@ -69,12 +69,44 @@ def get_device(
 DeviceDep = Annotated[Device, Depends(get_device)]
 
 
+def client_address(request: Request) -> str:
+    """The peer address login throttling counts failures against."""
+    return request.client.host if request.client else "unknown"
+
+
+def check_admin_password(request: Request, session: Session, username: str, password: str) -> Admin | None:
+    """The admin if the password is right, else None; throttled (429) and bounded (503).
+
+    An unknown name costs the same argon2 check as a known one (a dummy hash), so the reply time
+    does not tell which admins exist.
+    """
+    candidate = crud.admin_by_name(session=session, username=username)
+    # Release the database before the (deliberately slow) argon2 check.
+    session.commit()
+    guard = server_state(request).logins
+    password_hash = candidate.password_hash if candidate is not None else None
+    try:
+        ok = guard.check(username, password, password_hash, client_address(request))
+    except LoginThrottled as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "Too many failed logins; try again later",
+            headers={"Retry-After": exc.retry_after},
+        ) from exc
+    except LoginBusy as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "Login checks are busy", headers={"Retry-After": "5"}
+        ) from exc
+    return candidate if ok else None
+
+
 def get_admin(
     request: Request,
     session: SessionDep,
-    credentials: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Admin:
-    """The admin named by HTTP Basic credentials (401 otherwise).
+    """The admin named by an API token (``Bearer``, from ``POST /admin/token``) or HTTP Basic (401 otherwise).
 
     Browsers replay cached Basic credentials on cross-site requests, so a request that a browser
     marks as coming from another origin is refused (403): the admin API is for scripts, the
@@ -86,12 +118,12 @@ def get_admin(
     ):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Cross-site request refused")
     admin = None
-    if credentials is not None:
-        candidate = crud.admin_by_name(session=session, username=credentials.username)
-        # Release the database before the (deliberately slow) argon2 check.
+    if bearer is not None and bearer.scheme.lower() == "bearer" and bearer.credentials:
+        row = crud.admin_session_by_token(session=session, token=bearer.credentials, kind="api")
+        admin = row.admin if row is not None else None
         session.commit()
-        if candidate is not None and verify_password(credentials.password, candidate.password_hash):
-            admin = candidate
+    elif basic is not None:
+        admin = check_admin_password(request, session, basic.username, basic.password)
     if admin is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "Not authenticated", headers={"WWW-Authenticate": "Basic"}

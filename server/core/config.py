@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from madoguchi import paths
+from server.core.security import PASSWORD_MEMORY_KIB, PASSWORD_TIME_COST, PasswordPolicy
 
 
 def default_home() -> Path:
@@ -30,7 +31,13 @@ class ServerSettings(BaseSettings):
     """SQLAlchemy URL; empty means ``sqlite:///<home>/server.db`` (WAL mode)."""
 
     signing_key_path: Path | None = None
-    """Ed25519 private key (PEM); empty means ``<home>/glossary-signing.key``."""
+    """Ed25519 glossary key (PEM; online, signs glossaries only); empty = ``<home>/glossary-signing.key``."""
+
+    pack_key_path: Path | None = None
+    """Public half of the offline pack key (PEM) that signs uploads; empty = ``<home>/pack-signing.pub``."""
+
+    glossary_signature_days: int = 30
+    """Validity of a served glossary statement, days: devices refuse an expired one and warn on their own."""
 
     host: str = "127.0.0.1"
     port: int = 8470
@@ -58,11 +65,23 @@ class ServerSettings(BaseSettings):
     device_requests_per_minute: int = 240
     """Requests one device token may make per minute (a burst of this many, then 429; 0 = no limit)."""
 
-    password_time_cost: int = 3
+    password_time_cost: int = PASSWORD_TIME_COST
     """argon2 iterations for admin passwords (count; RFC 9106 low-memory profile)."""
 
-    password_memory_kib: int = 65536
+    password_memory_kib: int = PASSWORD_MEMORY_KIB
     """argon2 memory for admin passwords (KiB)."""
+
+    password_checks_at_once: int = Field(default=2, ge=1, le=64)
+    """Most admin password checks (argon2, ~64 MiB each) running at the same time."""
+
+    login_free_failures: int = Field(default=5, ge=1, le=1000)
+    """Failed logins per account and per client before each further failure doubles the wait."""
+
+    login_max_delay_s: float = Field(default=900.0, ge=1.0)
+    """Longest wait imposed after repeated failed logins, seconds."""
+
+    api_token_minutes: float = Field(default=60.0, gt=0, le=24 * 60)
+    """Lifetime of an admin API token (``POST /api/v1/admin/token``), minutes."""
 
     stale_after_hours: float = 24.0
     """A device not seen for this long is highlighted as stale in the fleet view."""
@@ -85,6 +104,11 @@ class ServerSettings(BaseSettings):
         return value
 
     @property
+    def password_policy(self) -> PasswordPolicy:
+        """The argon2 parameters of new admin password hashes."""
+        return PasswordPolicy(time_cost=self.password_time_cost, memory_kib=self.password_memory_kib)
+
+    @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite in ``home``."""
         return self.database_url or f"sqlite:///{self.home / 'server.db'}"
@@ -93,6 +117,11 @@ class ServerSettings(BaseSettings):
     def resolved_signing_key_path(self) -> Path:
         """The signing key path, defaulting to ``<home>/glossary-signing.key``."""
         return self.signing_key_path or self.home / "glossary-signing.key"
+
+    @property
+    def resolved_pack_key_path(self) -> Path:
+        """The pack key's public half, defaulting to ``<home>/pack-signing.pub``."""
+        return self.pack_key_path or self.home / "pack-signing.pub"
 
     @property
     def public_key_path(self) -> Path:

@@ -2,8 +2,11 @@
 
 Multipart forms are parsed (and spooled to disk) before a route's authentication runs, so without a
 cap anyone could make the server write gigabytes to its temp directory. Declared sizes above the cap
-get 413 at once; chunked bodies are counted as they arrive and cut off at the cap. Model pack uploads
-(hundreds of MB) get their own cap, and only when the request carries credentials.
+get 413 at once; chunked bodies are counted as they arrive and cut off at the cap.
+
+Model pack uploads (hundreds of MB) get their own cap on one route only (``POST``, exact path), a
+route that checks the admin's credentials *before* it reads a byte of the body: a stranger gets 401
+with the body unread, whatever headers they send. No header lifts a cap.
 """
 
 from __future__ import annotations
@@ -21,18 +24,16 @@ _TOO_LARGE = b'{"detail":"Payload too large"}'
 class MaxBodySize:
     """ASGI middleware answering 413 to request bodies above ``max_bytes``."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, large: dict[str, int] | None = None) -> None:
-        """``large`` maps path prefixes (model pack uploads) to a higher cap for requests that carry
-        credentials; a request without an ``Authorization`` header always gets ``max_bytes``."""
+    def __init__(self, app: ASGIApp, max_bytes: int, streamed: dict[str, int] | None = None) -> None:
+        """``streamed`` maps exact paths of ``POST`` routes that authenticate before reading their
+        body (model pack uploads) to their own cap; every other request gets ``max_bytes``."""
         self.app = app
         self.max_bytes = max_bytes
-        self.large = dict(large or {})
+        self.streamed = dict(streamed or {})
 
-    def _cap(self, scope: Scope, headers: dict[bytes, bytes]) -> int:
-        if b"authorization" in headers:
-            for prefix, cap in self.large.items():
-                if str(scope.get("path", "")).startswith(prefix):
-                    return cap
+    def _cap(self, scope: Scope) -> int:
+        if scope.get("method") == "POST":
+            return self.streamed.get(str(scope.get("path", "")), self.max_bytes)
         return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -40,7 +41,7 @@ class MaxBodySize:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        cap = self._cap(scope, headers)
+        cap = self._cap(scope)
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > cap:
             await _reply_413(send)

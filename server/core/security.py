@@ -1,7 +1,9 @@
 """Secrets: device tokens (sha256 at rest), admin passwords (argon2), the Ed25519 signing key.
 
 Device tokens are 32 random bytes, so a fast hash is enough to store them: there is nothing to
-brute-force. Admin passwords are chosen by people, so they get argon2.
+brute-force. Admin passwords are chosen by people, so they get argon2id with the parameters of
+:class:`PasswordPolicy` (the one place they are set). Secret files are created 0600 in 0700
+directories.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import secrets
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -65,9 +68,32 @@ class RateLimiter:
             return 0.0
 
 
-def hash_password(password: str, *, time_cost: int = 3, memory_kib: int = 65536) -> str:
+#: argon2id iterations for admin passwords (RFC 9106 second recommendation: t=3, 64 MiB).
+PASSWORD_TIME_COST = 3
+#: argon2id memory for admin passwords, KiB.
+PASSWORD_MEMORY_KIB = 64 * 1024
+#: argon2id lanes.
+PASSWORD_PARALLELISM = 4
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    """The argon2id parameters of new admin password hashes (a hash records its own for checking)."""
+
+    time_cost: int = PASSWORD_TIME_COST
+    memory_kib: int = PASSWORD_MEMORY_KIB
+    parallelism: int = PASSWORD_PARALLELISM
+
+    def hasher(self) -> PasswordHasher:
+        """An argon2id hasher with these parameters."""
+        return PasswordHasher(
+            time_cost=self.time_cost, memory_cost=self.memory_kib, parallelism=self.parallelism
+        )
+
+
+def hash_password(password: str, policy: PasswordPolicy | None = None) -> str:
     """Return the argon2id hash of an admin password (the parameters are stored in the hash)."""
-    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib).hash(password)
+    return (policy or PasswordPolicy()).hasher().hash(password)
 
 
 def verify_password(password: str, password_hash: str) -> bool:
@@ -76,6 +102,22 @@ def verify_password(password: str, password_hash: str) -> bool:
         return PasswordHasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def write_secret_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` as a new file readable by its owner only (0600, parent 0700)."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) if needed; a directory created here is 0700."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700)
+        os.chmod(path, 0o700)  # mkdir's mode is filtered by the umask
 
 
 def load_signing_key(path: Path) -> Ed25519PrivateKey:
@@ -102,14 +144,11 @@ def write_signing_key(path: Path, *, overwrite: bool = False) -> Ed25519PrivateK
         raise SigningKeyError(f"signing key {path} already exists (devices trust it; refusing to replace)")
     key = generate_private_key()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(private_key_pem(key))
+        write_secret_file(path, private_key_pem(key))
         path.with_suffix(".pub").write_bytes(public_key_pem(key))
     except OSError as exc:
         raise SigningKeyError(f"cannot write signing key {path}: {exc}") from exc
-    _LOGGER.info("created glossary signing key %s (public key %s)", path, path.with_suffix(".pub"))
+    _LOGGER.info("created signing key %s (public key %s)", path, path.with_suffix(".pub"))
     return key
 
 

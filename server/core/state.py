@@ -8,7 +8,7 @@ version 1 when the database has none. Routes get the result through ``server_sta
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
@@ -19,15 +19,16 @@ from glossary.errors import GlossaryError
 from server import crud
 from server.core.config import ServerSettings
 from server.core.db import make_engine, make_session_factory, session_scope
+from server.core.logins import LoginGuard, LoginThrottle, PasswordChecker, ThrottlePolicy
 from server.core.migrate import upgrade_to_head
-from server.core.security import RateLimiter, load_or_create_signing_key
+from server.core.security import RateLimiter, load_or_create_signing_key, private_dir
 
 _LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
 class ServerState:
-    """What the routes share: settings, database and the signing key."""
+    """What the routes share: settings, database, the signing key, device rate and login guards."""
 
     settings: ServerSettings
     engine: Engine
@@ -35,11 +36,22 @@ class ServerState:
     signing_key: Ed25519PrivateKey
     signing_key_created: bool
     bundled_published: int | None
-    device_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
+    device_limiter: RateLimiter
+    logins: LoginGuard
+
+
+def login_guard(settings: ServerSettings) -> LoginGuard:
+    """Throttled, bounded admin password checks with the settings' argon2 parameters."""
+    checker = PasswordChecker(settings.password_policy, max_concurrent=settings.password_checks_at_once)
+    throttle = LoginThrottle(
+        ThrottlePolicy(free_failures=settings.login_free_failures, max_delay_s=settings.login_max_delay_s)
+    )
+    return LoginGuard(checker, throttle)
 
 
 def prepare(settings: ServerSettings) -> ServerState:
     """Migrate, load the signing key, bootstrap the admin and the first glossary version."""
+    private_dir(settings.home)
     engine = make_engine(settings.resolved_database_url)
     upgrade_to_head(engine)
     factory = make_session_factory(engine)
@@ -51,14 +63,13 @@ def prepare(settings: ServerSettings) -> ServerState:
                 session=session,
                 username=settings.admin_user,
                 password=settings.admin_password,
-                time_cost=settings.password_time_cost,
-                memory_kib=settings.password_memory_kib,
+                policy=settings.password_policy,
             )
             _LOGGER.info("created bootstrap admin %s", settings.admin_user)
         if settings.publish_bundled_glossary and crud.current_glossary(session=session) is None:
             published = _publish_bundled(session, key)
     limiter = RateLimiter(settings.device_requests_per_minute)
-    return ServerState(settings, engine, factory, key, created, published, limiter)
+    return ServerState(settings, engine, factory, key, created, published, limiter, login_guard(settings))
 
 
 def _publish_bundled(session: Session, key: Ed25519PrivateKey) -> int | None:

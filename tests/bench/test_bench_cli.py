@@ -56,6 +56,17 @@ def test_quick_run_writes_results_for_both_configs(default_store, eval_dir: Path
     assert results["summary"]["baseline"]["ratio_to_baseline"] == 1.0
     assert {row["target"] for row in results["targets"]} and results["environment"]["cpu_count"] >= 1
     assert results["endpointing"]["silences_ms"] == [500]
+    # Recognition while speaking (tuned): partials replayed on each clip, the final made from them.
+    tuned_turns = [t for t in results["turns"] if t["config"] == "tuned"]
+    assert all(t["stream_mode"] in ("reused", "prefix", "full") and t["partials"] >= 1 for t in tuned_turns)
+    assert results["summary"]["tuned"]["streaming"]["turns"] == len(tuned_turns)
+    assert results["summary"]["baseline"]["streaming"] is None
+    # Hands-free: silence alone and the end-of-thought end-pointer, with cut-offs and delays.
+    handsfree = results["handsfree"]["settings"]
+    assert set(handsfree) == {"silence-500", results["handsfree"]["default"]}
+    for row in handsfree.values():
+        assert 0 <= row["false_cutoffs"] <= row["clips"] and row["delay_p50_ms"] > 0
+    assert "hands-free end-pointing" in (out / "summary.md").read_text(encoding="utf-8")
     assert "twins" in results["environment"]["mt_note"]
     if "chart" in results["files"]:
         assert (out / "chart.png").read_bytes()[:4] == b"\x89PNG"
@@ -84,6 +95,7 @@ def test_config_names_expand_groups() -> None:
                 "mt_beam",
                 "mt_vmap",
                 "tts_streaming",
+                "asr_streaming",
             )
             if getattr(lever, f) != getattr(BASELINE, f)
         ]
@@ -104,8 +116,7 @@ def test_normalisation_and_error_rates() -> None:
 
 def test_clip_selection_from_the_manifest(eval_dir: Path) -> None:
     clips = load_manifest(eval_dir)
-    if not clips:
-        pytest.skip("shared evaluation data not present")
+    assert len(clips) >= 8, f"the repository's clips are missing from {eval_dir / 'speech'}"
     chosen = select_clips(clips, ClipSelection(max_per_language=2, max_synthetic_per_language=1))
     per_language: dict[str, int] = {}
     for clip in chosen:

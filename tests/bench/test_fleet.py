@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bench.fleet import FleetOptions, PostgresCluster, simulate
+from tests.support.servers import FAST_ARGON2
 
-#: Cheap argon2 for the simulated admin (production keeps the RFC 9106 defaults).
-FAST_ARGON2 = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
+pytestmark = pytest.mark.slow  # end to end through real processes
 
 
 @pytest.fixture(scope="module")

@@ -10,19 +10,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-from deploy_helpers import can_unshare_net, madoguchi_command, run
+
+from tests.support.deploy import can_unshare_net, key_fingerprint, madoguchi_command, run
 
 BUNDLE_PACKS = ("whisper-tiny", "whisper-base")
 
 
 @pytest.fixture(scope="session")
 def signing_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A fresh server signing key (private, public) as the server's keygen writes it."""
+    """A fresh pack/bundle key (private, public) as `madoguchi server keygen --purpose pack` writes it."""
     from glossary.signing import generate_private_key, private_key_pem, public_key_pem
 
     directory = tmp_path_factory.mktemp("keys")
     key = generate_private_key()
-    private, public = directory / "glossary-signing.key", directory / "glossary-signing.pub"
+    private, public = directory / "pack-signing.key", directory / "pack-signing.pub"
     private.write_bytes(private_key_pem(key))
     public.write_bytes(public_key_pem(key))
     return private, public
@@ -48,7 +49,10 @@ def offline_install(x86_bundle, signing_key, tmp_path_factory: pytest.TempPathFa
         pytest.skip("needs root and `unshare -n` (a network namespace) to prove the install is offline")
     prefix = tmp_path_factory.mktemp("offline") / "opt-madoguchi"
     trace = prefix.parent / "install.strace"
-    install = f"{x86_bundle}/install.sh --prefix {prefix} --no-services --pubkey {signing_key[1]}"
+    install = (
+        f"{x86_bundle}/install.sh --prefix {prefix} --no-services --pubkey {signing_key[1]} "
+        f"--expect-key {key_fingerprint(signing_key[1])}"
+    )
     script = f"ip link set lo up; {install}"
     command = ["unshare", "-n", "sh", "-c", script]
     if shutil.which("strace"):

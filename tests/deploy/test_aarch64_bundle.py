@@ -12,10 +12,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from deploy_helpers import REPO, madoguchi_command, run
 
 from deploy.bundle import platform_tags, verify_bundle
 from deploy.bundle.manifest import load_trusted_key
+from tests.support.deploy import REPO, madoguchi_command, run
+
+pytestmark = pytest.mark.slow  # end to end through real processes
 
 
 def _canonical(name: str) -> str:

@@ -7,7 +7,11 @@ import os
 import shutil
 import subprocess
 
-from deploy_helpers import outside_connects, run
+import pytest
+
+from tests.support.deploy import outside_connects, run
+
+pytestmark = pytest.mark.slow  # end to end through real processes
 
 _NETWORK_ERRORS = ("ConnectError", "Network is unreachable", "Temporary failure in name resolution",
                    "Connection refused", "getaddrinfo failed")  # fmt: skip
@@ -57,10 +61,9 @@ def test_installed_release_translates_offline(offline_install, eval_dir, tmp_pat
 
 
 def test_install_with_a_token_enrolls_the_device(offline_install, x86_bundle, signing_key, tmp_path) -> None:
-    """Installing the same bundle again with --server --token --pubkey enrolls the device (server on
-    loopback) and changes nothing else: same release, no `previous`, the installed madoguchi ran it.
-
-    The server signs with the key the bundle was signed with, as in production: one key, one .pub file.
+    """Installing the same bundle again with the installed madoguchi and --server --token-file
+    --glossary-key enrolls the device (server on loopback) and changes nothing else: same release, no
+    `previous`. The device pins both keys: the server's glossary key and the bundle key as the pack key.
     """
     from bench.fleet import ServerProcess
 
@@ -69,7 +72,6 @@ def test_install_with_a_token_enrolls_the_device(offline_install, x86_bundle, si
     before = os.readlink(prefix / "current")
     home = tmp_path / "server"
     home.mkdir()
-    shutil.copy(signing_key[0], home / "glossary-signing.key")
     server = ServerProcess(home=home, database_url=f"sqlite:///{home / 'server.db'}")
     server.start()
     try:
@@ -80,8 +82,10 @@ def test_install_with_a_token_enrolls_the_device(offline_install, x86_bundle, si
             response.raise_for_status()
             token = response.json()["token"]
         result = run(
-            [f"{x86_bundle}/install.sh", "--prefix", str(prefix), "--no-services", "--server", server.url,
-             "--token", token, "--pubkey", str(server.public_key_path)],
+            [str(prefix / "current" / "venv" / "bin" / "madoguchi"), "bundle", "install", str(x86_bundle),
+             "--prefix", str(prefix), "--no-services", "--server", server.url, "--token-file", "-",
+             "--glossary-key", str(server.public_key_path)],
+            input=token + "\n",
         )  # fmt: skip
     finally:
         server.stop()
@@ -92,4 +96,6 @@ def test_install_with_a_token_enrolls_the_device(offline_install, x86_bundle, si
     data = prefix / "data"
     assert (data / "device.token").read_text().strip() == token
     assert (data / "device.token").stat().st_mode & 0o777 == 0o600
+    assert (data / "server.pub").read_bytes() == server.public_key_path.read_bytes()
+    assert (data / "pack.pub").read_bytes() == signing_key[1].read_bytes()
     assert f"MADOGUCHI_SERVER_URL={server.url}" in (prefix / "etc" / "madoguchi.env").read_text()

@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from deploy_helpers import REPO
 
 from deploy.bundle.install import InstallOptions, install_services, render_unit, unit_values
+from tests.support.deploy import REPO
 
 UNITS = ("madoguchi-edge.service", "madoguchi-server.service", "madoguchi-kiosk.service")
 

@@ -14,10 +14,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from deploy_helpers import madoguchi_command, run
 
-from deploy.bundle import health_check, read_manifest, sign_manifest
+from deploy.bundle import health_check, platform_tags, read_manifest, sign_manifest
 from deploy.bundle.build import _load_signing_key
+from deploy.bundle.hashes import write_hashed_requirements
+from tests.support.deploy import key_fingerprint, madoguchi_command, run
+
+pytestmark = pytest.mark.slow  # end to end through real processes
 
 
 def derive_bundle(source: Path, dest: Path, key_path: Path, release_id: str, *, broken: bool = False) -> Path:
@@ -36,6 +39,10 @@ def derive_bundle(source: Path, dest: Path, key_path: Path, release_id: str, *, 
                 if item.filename == "madoguchi/__init__.py":
                     body = b'raise ImportError("deliberately broken release")\n'
                 bad.writestr(item, body)
+        # as a rebuild would: the wheelhouse's hash-pinned requirements name the new wheel
+        write_hashed_requirements(
+            dest / "wheelhouse", read_manifest(dest).version, platform_tags("x86_64"), "3.11"
+        )
     manifest = dataclasses.replace(read_manifest(dest), release_id=release_id)
     for name in ("SHA256SUMS", "bundle.json", "bundle.sig", "signing.pub"):
         (dest / name).unlink()
@@ -53,7 +60,7 @@ def install(bundle: Path, prefix: Path, pubkey: Path, *role: str, **env: str):  
     """`madoguchi bundle install`; the role is given once, later installs keep the prefix's role."""
     return run(
         [*madoguchi_command(), "bundle", "install", str(bundle), "--prefix", str(prefix), *role,
-         "--no-services", "--pubkey", str(pubkey)],
+         "--no-services", "--pubkey", str(pubkey), "--expect-key", key_fingerprint(pubkey)],
         env=env, timeout=900,
     )  # fmt: skip
 

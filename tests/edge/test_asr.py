@@ -33,9 +33,10 @@ def normalise_en(text: str) -> str:
     return " ".join(re.sub(r"[^a-z' ]", " ", text.lower()).split())
 
 
-@pytest.fixture(scope="module")
-def transcriber() -> WhisperTranscriber:
-    return WhisperTranscriber(whisper_base_dir(), AsrOptions(languages=COUNTER_LANGUAGES))
+@pytest.fixture
+def transcriber(whisper_base: WhisperTranscriber) -> WhisperTranscriber:
+    """The shared Whisper base, with no encoding kept from another test."""
+    return whisper_base.with_options(whisper_base.options)
 
 
 def speech(name: str) -> np.ndarray:

@@ -15,7 +15,7 @@ from edge.counter.service import CounterOptions
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
-from tests.edge.test_mt_packs import build_store
+from tests.support.tiny_models import build_store
 
 
 @pytest.fixture(scope="module")

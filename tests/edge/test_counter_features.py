@@ -3,22 +3,18 @@ reviewed-only term marks and the synced glossary (loaded at start, reloaded afte
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from bench.fleet import ServerProcess, free_port
+from bench.fleet import ServerProcess
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
 from edge.counter.pairing import COOKIE_NAME, PairingGate
@@ -28,32 +24,14 @@ from edge.speech.tts import PiperSynthesizer
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
-from glossary.schema import Glossary, Term
-from tests.edge.test_mt_packs import build_store
+from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
+from tests.support.servers import central_server, serve_app
+from tests.support.tiny_models import build_store
 
 REMOTE = "127.0.0.2"  # a second loopback address: the counter trusts 127.0.0.1 only in these tests
-FAST = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _serve(app: Any) -> Iterator[str]:
-    """The app under uvicorn on 127.0.0.1 (a thread); yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def _http(source: str) -> httpx.Client:
@@ -90,8 +68,8 @@ def paired_app(tmp_path: Path) -> Any:
 
 def test_remote_tablet_needs_the_code_then_the_cookie(paired_app: Any) -> None:
     """From a non-trusted address: 403 / redirect / refused WebSocket until the device's code is typed."""
-    with _serve(paired_app) as addr, _http(REMOTE) as remote, _http("127.0.0.1") as device:
-        base = f"http://{addr}"
+    with serve_app(paired_app) as url, _http(REMOTE) as remote, _http("127.0.0.1") as device:
+        base, addr = url, url.removeprefix("http://")
         assert remote.get(f"{base}/api/status").status_code == 403
         assert remote.get(f"{base}/api/phrases").status_code == 403
         assert remote.get(f"{base}/static/app.js").status_code == 403
@@ -158,9 +136,9 @@ def test_loopback_counter_needs_no_pairing(tmp_path: Path) -> None:
 # --- speech: confirm before speaking, streaming --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def voice(default_store: Any) -> PiperSynthesizer:
-    return PiperSynthesizer(default_store.get("piper-en_US-joe-medium").runtime_path("model_file"))
+@pytest.fixture
+def voice(english_synthesizer: PiperSynthesizer) -> PiperSynthesizer:
+    return english_synthesizer
 
 
 @pytest.fixture(scope="module")
@@ -323,7 +301,7 @@ def _glossary(english: str) -> Glossary:
         domain="res",
         ja="住民票の写し",
         reading="じゅうみんひょうのうつし",
-        translations={"en": english},
+        translations={lang: english for lang in TRANSLATION_LANGUAGES},
         status="reviewed",
     )
     return Glossary.from_items([term], [])
@@ -340,13 +318,8 @@ def _publish(server: ServerProcess, glossary: Glossary) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    home = tmp_path_factory.mktemp("counter-server")
-    proc = ServerProcess(home=home, database_url=f"sqlite:///{home / 'server.db'}", extra_env=FAST)
-    proc.start()
-    try:
+    with central_server(tmp_path_factory.mktemp("counter-server")) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def test_counter_uses_the_synced_glossary_and_reloads_a_new_version(
@@ -376,7 +349,7 @@ def test_counter_uses_the_synced_glossary_and_reloads_a_new_version(
         assert status["glossary"] == {"version": first.version, "source": "synced", "number": 1}
         assert status["phrases"] == 0  # the synced glossary has none; the bundled one has many
         term = http.get("/api/terms/res.juminhyo_copy").json()
-        assert term["translations"] == {"en": "certificate of residence (v1)"}
+        assert term["translations"]["en"] == "certificate of residence (v1)"
         assert router.glossary.version == first.version
 
         _publish(server, _glossary("copy of the residence record (v2)"))
@@ -387,7 +360,7 @@ def test_counter_uses_the_synced_glossary_and_reloads_a_new_version(
         status = http.get("/api/status").json()
         assert status["glossary"]["version"] == pulled.version and status["glossary"]["number"] == 2
         term = http.get("/api/terms/res.juminhyo_copy").json()
-        assert term["translations"] == {"en": "copy of the residence record (v2)"}
+        assert term["translations"]["en"] == "copy of the residence record (v2)"
         assert router.glossary.version == pulled.version
         result = pipe.translate_text("住民票の写しをください", "ja", "en")
         assert result.glossary_version == pulled.version

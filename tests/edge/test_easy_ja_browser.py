@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.support.browser import chromium
+from tests.support.servers import serve_app
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The counter app with a text-only pipeline (no speech models needed for typed turns)."""
-    import uvicorn
-
     from edge.config import EdgeSettings
     from edge.counter.app import CounterOptions, create_app
     from edge.turn.pipeline import TurnPipeline
@@ -31,28 +23,16 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = EdgeSettings(home=home, packs_dir=home / "packs")
     pipe = TurnPipeline(None, {}, None, languages=("ja", "vi", "en"))
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_app(app) as url:
+        yield url
 
 
 def test_easy_japanese_ruby_in_the_page(server_url: str) -> None:
     """Pick やさしい にほんご, type a clerk sentence with markup: ruby shows, the markup is text."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     expect.set_options(timeout=30_000)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as browser:
         page = browser.new_page()
         page.goto(server_url + "/")
         expect(page.locator("body")).to_have_attribute("data-connected", "1")
@@ -69,4 +49,3 @@ def test_easy_japanese_ruby_in_the_page(server_url: str) -> None:
         assert translation.locator("img").count() == 0
         assert "<img src=x" in translation.inner_text()
         assert page.evaluate("window.pwned === undefined")
-        browser.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 from edge.events import Notice, TranslationReady
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
-from tests.edge.test_mt_packs import build_store
+from tests.support.tiny_models import build_store
 
 
 def test_ja_easy_target_rewrites_with_furigana_without_mt() -> None:

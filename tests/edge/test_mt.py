@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_mt_packs import build_store
 
 from edge.errors import EngineUnavailable, LanguageError, MtUnavailable
 from edge.translate.router import MtOptions, MtRouter, join_sentences, split_sentences
+from tests.support.tiny_models import build_store
 
 OPTIONS = MtOptions(beam_size=2, max_decoding_length=12)
 JA_TEXT = "住民票の写しをください。"

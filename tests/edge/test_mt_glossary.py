@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_mt_packs import build_store
 
 import glossary
 from edge.translate.router import MtOptions, MtRouter
+from tests.support.tiny_models import build_store
 
 HEADER = "term_id,domain,ja,reading,variants,en,vi,zh,tl,pt,ne,ko,id,es,easy_ja,explanation_en,status,source"
 ROW = (

@@ -15,21 +15,19 @@ import pytest
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.errors import LanguageError, NoSpeechError
 from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
-from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.asr import WhisperTranscriber
 from edge.speech.tts import PiperSynthesizer
 from edge.turn.pipeline import TurnPipeline
-from glossary.languages import COUNTER_LANGUAGES
-from tests.shared_data import english_voice, whisper_base_dir
 
 pytestmark = pytest.mark.slow
 
 CLIP = Path(__file__).resolve().parents[2] / "edge" / "samples" / "ja_common_voice_19482480.mp3"
 
 
-@pytest.fixture(scope="module")
-def pipe() -> TurnPipeline:
-    transcriber = WhisperTranscriber(whisper_base_dir(), AsrOptions(languages=COUNTER_LANGUAGES))
-    return TurnPipeline(transcriber, {"en": PiperSynthesizer(english_voice())}, None, asr_pack="whisper-base")
+@pytest.fixture
+def pipe(whisper_base: WhisperTranscriber, english_synthesizer: PiperSynthesizer) -> TurnPipeline:
+    transcriber = whisper_base.with_options(whisper_base.options)
+    return TurnPipeline(transcriber, {"en": english_synthesizer}, None, asr_pack="whisper-base")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from edge.cli import app as edge_app
 from edge.errors import SyncError
 from edge.sync.client import client_from_home, enroll
 from edge.sync.outbox import TurnUsage
-from glossary.schema import Glossary, Term
+from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
 from glossary.signing import generate_private_key, public_key_pem
 
 
@@ -26,7 +26,7 @@ def server(sync_server: ServerProcess) -> ServerProcess:
         domain="res",
         ja="住民票の写し",
         reading="じゅうみんひょうのうつし",
-        translations={"en": "certificate of residence"},
+        translations={lang: "certificate of residence" for lang in TRANSLATION_LANGUAGES},
     )
     httpx.post(
         f"{sync_server.url}/api/v1/admin/glossary",
@@ -94,9 +94,13 @@ def test_edge_cli_enroll_and_sync(server: ServerProcess, tmp_path: Path) -> None
     runner = CliRunner()
     env = {"MADOGUCHI_HOME": str(tmp_path / "cli-home")}
     token = _token(server, "d3")
-    args = ["enroll", "--server", server.url, "--token", token, "--pubkey", str(server.public_key_path)]
-    enrolled = runner.invoke(edge_app, args, env=env)
+    pack_key = tmp_path / "pack-signing.pub"
+    pack_key.write_bytes(public_key_pem(generate_private_key()))
+    args = ["enroll", "--server", server.url, "--token-file", "-",
+            "--glossary-key", str(server.public_key_path), "--pack-key", str(pack_key)]  # fmt: skip
+    enrolled = runner.invoke(edge_app, args, env=env, input=token + "\n")
     assert enrolled.exit_code == 0, enrolled.output
+    assert (tmp_path / "cli-home" / "pack.pub").read_bytes() == pack_key.read_bytes()
     assert "glossary version v1-" in enrolled.stdout
     synced = runner.invoke(edge_app, ["sync"], env=env)
     assert synced.exit_code == 0, synced.output

@@ -14,9 +14,9 @@ from tests.shared_data import english_voice
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def voice() -> PiperSynthesizer:
-    return PiperSynthesizer(english_voice())
+@pytest.fixture
+def voice(english_synthesizer: PiperSynthesizer) -> PiperSynthesizer:
+    return english_synthesizer
 
 
 def test_voice_language_and_rate(voice: PiperSynthesizer) -> None:

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import ssl
 import stat
-import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -16,6 +13,7 @@ from cryptography import x509
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
 from edge.counter.tls import ensure_tls
+from tests.support.servers import serve_app
 
 
 def test_ca_and_server_certificate(tmp_path: Path) -> None:
@@ -39,39 +37,16 @@ def test_ca_and_server_certificate(tmp_path: Path) -> None:
 
 def test_counter_page_over_https(tmp_path: Path) -> None:
     """A client trusting only the local CA loads the page over HTTPS."""
-    import uvicorn
-
     files = ensure_tls(tmp_path / "tls", ("localhost", "127.0.0.1"))
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs")
     app = create_app(settings, pipeline=None, options=CounterOptions(idle_timeout_s=0))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        ssl_certfile=str(files.cert),
-        ssl_keyfile=str(files.key),
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        response = httpx.get(
-            f"https://127.0.0.1:{port}/", verify=ssl.create_default_context(cafile=files.ca_cert)
-        )
+    tls = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
+    with serve_app(app, scheme="https", **tls) as url:
+        response = httpx.get(f"{url}/", verify=ssl.create_default_context(cafile=files.ca_cert))
         assert response.status_code == 200 and "窓口" in response.text
         try:
-            httpx.get(f"https://127.0.0.1:{port}/", verify=True)
+            httpx.get(f"{url}/", verify=True)
         except httpx.ConnectError:
             pass  # the system trust store does not know the local CA
         else:
             raise AssertionError("an untrusted certificate was accepted")
-    finally:
-        server.should_exit = True
-        thread.join(10)

@@ -17,13 +17,23 @@ from edge.counter.app import CounterOptions, create_app
 
 
 def _drain_until(ws: Any, wanted: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Messages up to the first ``wanted`` one; an ``error`` fails at once instead of waiting forever."""
     seen = []
     for _ in range(limit):
         message = ws.receive_json()
         seen.append(message)
         if message["type"] == wanted:
             return seen
+        assert message["type"] != "error" or wanted == "error", message
     raise AssertionError(f"no {wanted} among {[m['type'] for m in seen]}")
+
+
+def _turn_done(ws: Any, limit: int = 100) -> list[dict[str, Any]]:
+    """Messages of a turn until it ended and the connection is idle again (the next turn may start)."""
+    seen = _drain_until(ws, "turn_end", limit)
+    while not (seen[-1]["type"] == "state" and not seen[-1].get("busy")):
+        seen.append(ws.receive_json())
+    return seen
 
 
 def _greet(ws: Any) -> Any:
@@ -263,7 +273,7 @@ def test_real_pipeline_clerk_turn_and_resident_text(default_store, tmp_path: Pat
         for start in range(0, len(pcm), 3200):
             ws.send_bytes(pcm[start : start + 3200])
         ws.send_text(json.dumps({"type": "stop"}))
-        seen = _drain_until(ws, "turn_end", limit=100)
+        seen = _turn_done(ws)
         by_type = {m["type"]: m for m in seen}
         assert "テスト" in by_type["transcript"]["text"]
         assert by_type["translation"]["engine"] == "whisper-translate"
@@ -271,13 +281,13 @@ def test_real_pipeline_clerk_turn_and_resident_text(default_store, tmp_path: Pat
         assert any(m["type"] == "speech_audio" and m["wav_base64"] for m in seen)
         assert by_type["back_translation"]["available"] is False
         ws.send_text(json.dumps({"type": "edit", "turn_id": "t1", "text": "住民票の写しをください"}))
-        edited = {m["type"]: m for m in _drain_until(ws, "turn_end")}
+        edited = {m["type"]: m for m in _turn_done(ws)}
         assert edited["transcript"]["turn_id"] == "t1"
         assert edited["transcript"]["text"] == "住民票の写しをください"
         assert [span["term_id"] for span in edited["transcript"]["terms"]] == ["res.juminhyo_copy"]
         assert edited["transcript"]["term_info"]["res.juminhyo_copy"]["translations"]["en"]
         ws.send_text(json.dumps({"type": "text", "speaker": "resident", "text": "Where do I pay?"}))
-        seen = {m["type"]: m for m in _drain_until(ws, "turn_end")}
+        seen = {m["type"]: m for m in _turn_done(ws)}
         assert seen["transcript"]["text"] == "Where do I pay?"
         assert seen["notice"]["code"] == "mt_missing"
         ws.close()

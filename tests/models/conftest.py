@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from tiny_ct2_model import build_tiny_translator, corpus_lines, train_spm, zip_dir
+
+from tests.support.tiny_models import build_tiny_translator, corpus_lines, train_spm, zip_dir
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tiny_ct2_model import zip_dir
 
 from models import (
     ChecksumMismatch,
@@ -19,6 +18,7 @@ from models import (
     install_pack,
     verify_pack,
 )
+from tests.support.tiny_models import zip_dir
 
 
 def test_argosmodel_installs_flattened_and_translates(tiny_argosmodel: Path, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from models import (
 from models.fetch import find_cached_wheel
 
 
-def test_default_store_has_the_three_packs(default_store: PackStore) -> None:
+def test_default_store_has_the_default_packs(default_store: PackStore) -> None:
     """whisper-base is joined from two wheels; every file matches the catalogue sha256."""
     ids = {pack.id for pack in default_store.installed()}
     assert {"whisper-base", "whisper-tiny", "piper-en_US-joe-medium"} <= ids
@@ -36,8 +36,10 @@ def test_default_store_has_the_three_packs(default_store: PackStore) -> None:
     }
     assert default_store.find("asr", "ja")[0].id == "whisper-base"
     assert [p.id for p in default_store.find("asr", "en")][:2] == ["whisper-base", "whisper-tiny"]
-    assert [p.id for p in default_store.find("tts", "en")] == ["piper-en_US-joe-medium"]
-    assert default_store.find("tts", "ja") == []
+    # other voice packs (Kokoro) may share the test store: the default ones must be found
+    assert "piper-en_US-joe-medium" in [p.id for p in default_store.find("tts", "en")]
+    assert "openjtalk-mei" in [p.id for p in default_store.find("tts", "ja")]
+    assert not {p.id for p in default_store.find("tts", "ja")} & {"piper-en_US-joe-medium", "whisper-base"}
 
 
 def test_reinstall_is_a_no_op(default_store: PackStore) -> None:

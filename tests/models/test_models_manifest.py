@@ -97,7 +97,7 @@ def test_catalogue_online_packs() -> None:
     assert {"vi", "zh", "pt", "ne", "id", "es", "en"} <= tts_languages
     for voice in ("piper-ja_JP-hi_fi_captain-medium", "piper-ko_KR-kss-medium"):
         assert catalogue.get(voice).license.commercial_ok is False
-    assert all(s.source.type in ("pypi", "hf", "url") for s in catalogue.all())
+    assert all(s.source.type in ("pypi", "npm", "hf", "url") for s in catalogue.all())
 
 
 def test_hf_urls_are_quoted() -> None:

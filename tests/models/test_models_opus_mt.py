@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tiny_ct2_model import build_tiny_marian, zip_dir
 
 from models import Catalogue, PackStore, install_pack
+from tests.support.tiny_models import build_tiny_marian, zip_dir
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
-from rel_helpers import REPO_ROOT, small_glossary
 
 from edge.audio.decode import SAMPLE_RATE, InvalidSamples, check_samples, load_audio
 from glossary.errors import GlossaryError
 from glossary.io import load_upload, terms_csv, xlsx_bytes
+from tests.support.faults import REPO_ROOT
+from tests.support.glossaries import small_glossary
 
 AUDIO_CHILD = Path(__file__).with_name("rel_audio_child.py")
 

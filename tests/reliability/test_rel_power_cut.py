@@ -17,7 +17,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from rel_helpers import envelope_bytes, make_pack_dir, power_cuts, small_glossary, tmpfs
 
 from edge.config import EdgeSettings
 from edge.engines import open_store
@@ -25,6 +24,8 @@ from edge.sync.client import GlossaryStore, SyncClient
 from edge.sync.outbox import Outbox
 from glossary.signing import generate_private_key, public_key_pem
 from models import DiskFullError, PackStore, install_pack, verify_pack
+from tests.support.faults import envelope_bytes, make_pack_dir, power_cuts, tmpfs
+from tests.support.glossaries import small_glossary
 
 V1_PAYLOAD = {"voice.onnx": b"1" * 3000, "voice.onnx.json": b'{"audio": {"sample_rate": 22050}, "v": 1}'}
 V2_PAYLOAD = {

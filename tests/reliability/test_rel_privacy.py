@@ -37,13 +37,13 @@ from edge.sync.outbox import Outbox
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
 from models import PackStore
-from tests.edge.test_mt_packs import build_store
+from tests.support.servers import central_server
+from tests.support.tiny_models import build_store
 
 CLERK = "ZEBRA7731 山田花子さんの住民票の写しを二通ください"
 RESIDENT = "My name is Nguyen QUOKKA5521, I live at 3-14 Hyakunincho"
 CORRECTED = "PELICAN8804 マイナンバーカードの暗証番号は4321です"
 IDLE = "WOMBAT9902 在留カードをなくしました"
-FAST_ARGON2 = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
 
 
 def _forms(secret: str) -> set[bytes]:
@@ -69,13 +69,8 @@ def store(default_store: PackStore, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    home = tmp_path_factory.mktemp("privacy-server")
-    proc = ServerProcess(home=home, database_url=f"sqlite:///{home / 'server.db'}", extra_env=FAST_ARGON2)
-    proc.start()
-    try:
+    with central_server(tmp_path_factory.mktemp("privacy-server")) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def _pipeline(settings: EdgeSettings, store: PackStore, *, back_translation: bool = False) -> TurnPipeline:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
-from rel_helpers import small_glossary
 from starlette.testclient import TestClient
 
 from server.core.config import ServerSettings
 from server.main import create_app
+from tests.support.glossaries import small_glossary
 
 ADMIN_USER = "it-admin"
 ADMIN_PASSWORD = "correct-horse-battery-9"
@@ -143,7 +143,9 @@ def test_admin_routes_refuse_missing_wrong_and_device_credentials(server: Server
         for name, value in bad.items():
             kwargs = {"auth": value[1]} if isinstance(value, tuple) else {"headers": value}
             reply = server.client.request(method, _url(path, server), json={}, **kwargs)  # type: ignore[arg-type]
-            assert reply.status_code == 401, f"{method} {path} with {name}: {reply.status_code}"
+            # Repeated wrong passwords lock the account and this client for a while (429).
+            allowed = (401, 429) if isinstance(value, tuple) else (401,)
+            assert reply.status_code in allowed, f"{method} {path} with {name}: {reply.status_code}"
             checked += 1
     assert checked >= 20
 
@@ -194,7 +196,7 @@ def test_console_routes_need_a_session_and_posts_need_the_csrf_token(server: Ser
 def test_a_device_writes_only_its_own_site_and_reads_no_admin_data(server: Server) -> None:
     client = server.client
     north = {"Authorization": f"Bearer {server.tokens['north']}"}
-    batch = {"batch_id": str(uuid.uuid4()), "rows": [_row(count=3)]}
+    batch = {"batch_id": str(uuid.uuid4()), "rows": [_row(count=5)]}
     assert client.post("/api/v1/usage", json=batch, headers=north).status_code == 200
     for smuggled in ({"site": "south"}, {"device": "c1"}, {"site_id": 2}):
         body = {"batch_id": str(uuid.uuid4()), "rows": [_row(**smuggled)]}
@@ -210,8 +212,8 @@ def test_a_device_writes_only_its_own_site_and_reads_no_admin_data(server: Serve
         "/api/v1/admin/usage/totals", params={"by_site": True}, auth=(ADMIN_USER, ADMIN_PASSWORD)
     ).json()["data"]
     by_site = {row["site"]: row["count"] for row in totals if row["kind"] == "turn"}
-    assert by_site.get("north") == 3
-    assert by_site.get("south") in (None, 3)  # counted for south, or refused as a duplicate id; never north
+    assert by_site.get("north") == 5
+    assert by_site.get("south") == 5  # batch ids are per device: counted for south, never for north
 
 
 def test_request_size_limits(server: Server) -> None:
@@ -237,7 +239,8 @@ def test_unauthenticated_uploads_are_cut_off_before_they_reach_the_disk(server: 
     body = b"-" * (40 * 1024 * 1024)
     for path in ("/console/glossary/upload", "/api/v1/admin/glossary", "/api/v1/admin/packs"):
         files = {"file": ("g.csv", body, "text/csv")}
-        assert client.post(path, files=files, follow_redirects=False).status_code == 413, path
+        # 413 (over the general cap) or, for the pack upload that checks credentials first, 401.
+        assert client.post(path, files=files, follow_redirects=False).status_code in (401, 413), path
     if ("POST", "/api/v1/admin/packs") in _routes(server):
         # An admin may upload a model pack larger than the general cap (refused here as not a pack).
         files = {"file": ("pack.tar", body[: 12 * 1024 * 1024], "application/x-tar")}
@@ -333,15 +336,15 @@ def test_no_secret_reaches_any_log(tmp_path: Path, caplog: pytest.LogCaptureFixt
 
         async def device() -> None:
             transport = httpx.ASGITransport(app=app)
-            http = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+            http = httpx.AsyncClient(transport=transport, base_url="https://testserver")
             outbox = Outbox(tmp_path / "outbox.db")
             sync = SyncClient(
-                "http://testserver", token, settings.public_key_path, tmp_path / "g", outbox, http=http
+                "https://testserver", token, settings.public_key_path, tmp_path / "g", outbox, http=http
             )
             outbox.add_turn(TurnUsage(source="ja", target="vi", duration_s=1.0))
             report = await sync.sync_once(force_usage=True)
             assert report.batches_sent == 1 and report.heartbeat_ok
-            bad = SyncClient("http://testserver", "X" + token[1:], settings.public_key_path, tmp_path / "g2",
+            bad = SyncClient("https://testserver", "X" + token[1:], settings.public_key_path, tmp_path / "g2",
                              outbox, http=http)  # fmt: skip
             assert (await bad.pull_glossary()).error_code == "unauthorized"
             await http.aclose()

@@ -20,26 +20,21 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rel_helpers import small_glossary
 
 from bench.fleet import ServerProcess
 from edge.sync.client import SyncClient, SyncOptions
 from edge.sync.outbox import Outbox, OutboxOptions, TurnUsage
+from tests.support.glossaries import small_glossary
+from tests.support.servers import central_server
 
-FAST_ARGON2 = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
 TERMS = ("res.juminhyo_copy", "tax.juminzei")
 FIRST_DAY = dt.date(2026, 9, 1)
 
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    home = tmp_path_factory.mktemp("server")
-    proc = ServerProcess(home=home, database_url=f"sqlite:///{home / 'server.db'}", extra_env=FAST_ARGON2)
-    proc.start()
-    try:
+    with central_server(tmp_path_factory.mktemp("server")) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.fixture

@@ -15,12 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from rel_helpers import REPO_ROOT
 
 from edge.config import EdgeSettings
 from edge.engines import asr_model_dir, find_voices
 from edge.errors import EngineUnavailable
 from models import PackStore, verify_installed
+from tests.support.faults import REPO_ROOT
 
 
 @pytest.fixture
@@ -130,7 +130,7 @@ def test_corrupt_mt_pack_is_reported_and_its_pair_falls_back(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from edge.engines import load_mt_router
-    from tests.edge.test_mt_packs import build_store
+    from tests.support.tiny_models import build_store
 
     mt_store = build_store(tmp_path / "mt", ("tiny-ja-en", "tiny-ja-es"))
     settings = EdgeSettings(home=tmp_path, packs_dir=mt_store.root, languages=["ja", "en", "es"])

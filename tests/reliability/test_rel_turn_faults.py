@@ -19,12 +19,12 @@ from starlette.testclient import TestClient
 from edge.config import EdgeSettings
 from edge.errors import EdgeError
 from edge.events import Notice, SpeechAudio, TurnError
-from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.asr import WhisperTranscriber
 from edge.speech.tts import PiperSynthesizer
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
 from models import PackStore
-from tests.edge.test_mt_packs import build_store
+from tests.support.tiny_models import build_store
 
 SECRET = "住民票の写しをZEBRA-4471ください。"
 
@@ -54,14 +54,14 @@ def mt_store(tmp_path_factory: pytest.TempPathFactory) -> PackStore:
     return build_store(tmp_path_factory.mktemp("mt"), ("tiny-ja-en",))
 
 
-@pytest.fixture(scope="module")
-def voice(default_store: PackStore) -> PiperSynthesizer:
-    return PiperSynthesizer(default_store.get("piper-en_US-joe-medium").runtime_path("model_file"))
+@pytest.fixture
+def voice(english_synthesizer: PiperSynthesizer) -> PiperSynthesizer:
+    return english_synthesizer
 
 
-@pytest.fixture(scope="module")
-def transcriber(default_store: PackStore) -> WhisperTranscriber:
-    return WhisperTranscriber(default_store.get("whisper-tiny").model_dir, AsrOptions(languages=("ja", "en")))
+@pytest.fixture
+def transcriber(whisper_tiny: WhisperTranscriber) -> WhisperTranscriber:
+    return whisper_tiny.with_options(whisper_tiny.options)
 
 
 def _events() -> tuple[list[Any], Any]:

@@ -9,32 +9,21 @@ must appear as literal text where they are shown. CSRF of the console forms is i
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from rel_helpers import LANGS
 
-from bench.fleet import ServerProcess, free_port
 from glossary.io import terms_csv
 from glossary.schema import Glossary, Phrase, Term
+from tests.support.browser import chromium
+from tests.support.glossaries import LANGS
+from tests.support.servers import serve_app, sqlite_server
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '<img src=x onerror="window.__xss=1;alert(2)">'
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-FAST_ARGON2 = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
 
 
 def evil_glossary(label: str) -> Glossary:
@@ -60,16 +49,8 @@ def evil_glossary(label: str) -> Glossary:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as running:
+        yield running
 
 
 class Watch:
@@ -99,9 +80,7 @@ class Watch:
 
 
 def test_console_shows_markup_as_text(browser: Any, tmp_path: Path) -> None:
-    server = ServerProcess(
-        home=tmp_path / "server", database_url=f"sqlite:///{tmp_path / 'server.db'}", extra_env=FAST_ARGON2
-    )
+    server = sqlite_server(tmp_path / "server", database_url=f"sqlite:///{tmp_path / 'server.db'}")
     server.start()
     watch = Watch(browser)
     try:
@@ -141,8 +120,6 @@ def test_console_shows_markup_as_text(browser: Any, tmp_path: Path) -> None:
 
 @pytest.fixture
 def counter_url(tmp_path: Path) -> Iterator[str]:
-    import uvicorn
-
     from edge.config import EdgeSettings
     from edge.counter.app import CounterOptions, create_app
     from edge.turn.pipeline import TurnPipeline
@@ -151,18 +128,8 @@ def counter_url(tmp_path: Path) -> Iterator[str]:
     pipe = TurnPipeline(None, {}, None, languages=("ja", "en"))  # text turns; MT missing is a notice
     options = CounterOptions(idle_timeout_s=0, interpreter_note=f"call 1234 {SCRIPT}")
     app = create_app(settings, pipeline=pipe, glossary=evil_glossary("counter"), options=options)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app(app) as url:
+        yield url
 
 
 def test_counter_page_shows_markup_as_text(browser: Any, counter_url: str) -> None:

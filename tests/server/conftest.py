@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from server_helpers import Admin
 
 from bench.fleet import PostgresCluster, ServerProcess
+from tests.support.central import Admin
+from tests.support.servers import FAST_ARGON2
 
 
 @pytest.fixture(scope="session")
@@ -22,10 +23,6 @@ def pg_cluster() -> Iterator[PostgresCluster]:
         yield cluster
     finally:
         cluster.stop()
-
-
-#: Cheap argon2 for the test admin (production keeps the RFC 9106 defaults).
-FAST_ARGON2 = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -9,19 +9,19 @@ import time
 from pathlib import Path
 
 import httpx
-from server_helpers import make_glossary
 from typer.testing import CliRunner
 
 from bench.fleet import REPO_ROOT, free_port
 from server import crud
 from server.cli import app
 from server.core.db import make_engine, make_session_factory
-
-FAST = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
+from server.core.security import verify_password
+from tests.support.central import make_glossary
+from tests.support.servers import FAST_ARGON2
 
 
 def _env(home: Path) -> dict[str, str]:
-    return {"MADOGUCHI_SERVER_HOME": str(home), **FAST}
+    return {"MADOGUCHI_SERVER_HOME": str(home), **FAST_ARGON2}
 
 
 def test_admin_commands(tmp_path: Path) -> None:
@@ -68,7 +68,8 @@ def test_admin_commands(tmp_path: Path) -> None:
     )
     assert added.exit_code == 0, added.output
     with factory() as session:
-        assert crud.authenticate_admin(session=session, username="it-staff", password="long-enough-pw")
+        saved = crud.admin_by_name(session=session, username="it-staff")
+        assert saved is not None and verify_password("long-enough-pw", saved.password_hash)
 
     first = tmp_path / "v1.json"
     first.write_bytes(make_glossary("one").canonical_json())
@@ -98,7 +99,7 @@ def test_server_run_first_start(tmp_path: Path) -> None:
         **os.environ,
         "PYTHONPATH": str(REPO_ROOT),
         "MADOGUCHI_HOME": str(tmp_path / "mh"),
-        **FAST,
+        **FAST_ARGON2,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "madoguchi", "server", "run", "--port", str(port)],

@@ -8,10 +8,10 @@ import uuid
 
 import httpx
 import pytest
-from server_helpers import LANGS, Admin, make_glossary, tax_term, usage_row
 
 from bench.fleet import ServerProcess
 from glossary.io import terms_csv, xlsx_bytes
+from tests.support.central import LANGS, Admin, make_glossary, tax_term, usage_row
 
 
 def _csrf(html: str) -> str:

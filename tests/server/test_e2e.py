@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from server_helpers import Admin, Tamper, make_glossary, usage_row
 
 from bench.fleet import ServerProcess
 from edge.sync.client import SyncClient, SyncOptions
 from edge.sync.outbox import Outbox, OutboxOptions, TurnUsage
+from tests.support.central import Admin, Tamper, make_glossary, usage_row
 
 
 def _device(
@@ -185,8 +185,8 @@ def test_usage_counted_once_despite_lost_replies(server: ServerProcess, admin: A
                         source="ja" if i % 2 else "vi",
                         target="vi" if i % 2 else "ja",
                         day=today,
-                        term_ids=("res.juminhyo_copy",) if i < 3 else (),
-                        phrase_id="greeting.welcome" if i == 0 else None,
+                        term_ids=("res.juminhyo_copy", "tax.juminzei")[: 2 if i == 0 else 1 if i < 5 else 0],
+                        phrase_id="greeting.welcome" if i < 5 else None,
                         duration_s=1.5,
                     )
                 )
@@ -201,9 +201,11 @@ def test_usage_counted_once_despite_lost_replies(server: ServerProcess, admin: A
     assert lost["usage"] == 1
     totals = admin.totals("ward-office")
     assert totals["turn"] == 7
-    assert totals["term:res.juminhyo_copy"] == 3
-    assert totals["phrase:greeting.welcome"] == 1
+    assert totals["term:res.juminhyo_copy"] == 5
+    assert totals["phrase:greeting.welcome"] == 5
     assert totals["duration:1to2s"] == 7
+    # A term used once is not named: it is merged into "other", whose count (1) is suppressed.
+    assert "term:tax.juminzei" not in totals and totals["term:other"] is None
 
     # The same batch posted twice by hand is acknowledged twice and counted once.
     batch = {
@@ -226,7 +228,7 @@ def test_usage_payload_limits(server: ServerProcess, admin: Admin) -> None:
     def post(body: object) -> int:
         return httpx.post(url, json=body, headers=headers).status_code
 
-    assert post({"batch_id": str(uuid.uuid4()), "rows": [row]}) == 200
+    assert post({"batch_id": str(uuid.uuid4()), "rows": [{**row, "count": 5}]}) == 200
     assert post({"batch_id": str(uuid.uuid4()), "rows": [row], "note": "hello"}) == 422
     assert post({"batch_id": str(uuid.uuid4()), "rows": [{**row, "text": "住民票をください"}]}) == 422
     assert (
@@ -244,7 +246,7 @@ def test_usage_payload_limits(server: ServerProcess, admin: Admin) -> None:
         httpx.post(hb, json={"app_version": "1", "last_error_code": "Bad Code!"}, headers=headers).status_code
         == 422
     )
-    assert admin.totals("annex")["turn"] == 1
+    assert admin.totals("annex")["turn"] == 5  # only the valid batch counted
 
 
 def test_tokens_no_bad_revoked_get_401(server: ServerProcess, admin: Admin) -> None:

@@ -7,7 +7,6 @@ import copy
 import json
 
 import pytest
-from server_helpers import make_glossary
 
 from glossary.errors import SignatureError
 from glossary.signing import (
@@ -22,6 +21,7 @@ from glossary.signing import (
     sign_envelope,
     verify_envelope,
 )
+from tests.support.central import make_glossary
 
 
 def _envelope(number: int = 7) -> tuple[object, dict[str, object]]:

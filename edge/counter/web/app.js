@@ -20,6 +20,8 @@
     serverTimingsMs: [],
     errors: [],
     notices: [],
+    partials: 0, // transcript_partial messages shown
+    firstPartialMs: [], // start of talking -> first tentative text, per recording
   });
 
   const state = {
@@ -39,6 +41,7 @@
     turnStopAt: {}, // turn_id -> stop time
     turnAudio: {}, // turn_id -> [wav base64]
     turns: {}, // turn_id -> {speaker, source, target}
+    talkStartAt: null, // performance.now() when this page started recording
     fontScale: Number(localStorage.getItem("madoguchi.fontScale") || "1"),
   };
 
@@ -227,7 +230,40 @@
     input.focus();
   }
 
+  // The tentative transcript: greyed, on the speaker's side, replaced by the turn once it starts.
+  function liveNode(speaker) {
+    const list = $(`${speaker === "clerk" ? "clerk" : "resident"}-turns`);
+    let node = list.querySelector("li.live");
+    if (!node) {
+      node = el("li", { className: `turn mine live from-${speaker}` });
+      node.appendChild(el("p", { className: "heard tentative" }));
+      node.setAttribute("aria-live", "polite");
+      list.appendChild(node);
+    }
+    return node;
+  }
+
+  function clearLive() {
+    for (const node of document.querySelectorAll("li.live")) node.remove();
+  }
+
+  function onTranscriptPartial(msg) {
+    const node = liveNode(msg.speaker);
+    const heard = node.querySelector(".heard");
+    heard.lang = msg.language || "";
+    heard.textContent = "";
+    const stable = msg.text.startsWith(msg.stable) ? msg.stable : "";
+    heard.appendChild(el("span", { className: "stable" }, stable));
+    heard.appendChild(el("span", { className: "unstable" }, msg.text.slice(stable.length)));
+    node.scrollIntoView({ block: "nearest" });
+    stats.partials += 1;
+    if (msg.index === 0 && state.talkStartAt !== null) {
+      stats.firstPartialMs.push(Math.round(performance.now() - state.talkStartAt));
+    }
+  }
+
   function onTurnStarted(msg) {
+    clearLive();
     state.turns[msg.turn_id] = { speaker: msg.speaker };
     if (state.stopAt !== null) {
       state.turnStopAt[msg.turn_id] = state.stopAt;
@@ -385,6 +421,7 @@
     document.body.dataset.residentLanguage = msg.resident_language || "";
     document.body.dataset.locked = msg.locked ? "1" : "0";
     state.serverRecording = msg.recording;
+    if (!msg.recording && !msg.busy) clearLive();
     for (const button of document.querySelectorAll(".talk")) {
       const on = !!(msg.recording && msg.recording.speaker === button.dataset.speaker);
       button.classList.toggle("recording", on);
@@ -399,6 +436,7 @@
     state.turnAudio = {};
     state.turnStopAt = {};
     state.stopAt = null;
+    clearLive();
     $("term-popup").hidden = true;
     $("clerk-text").value = "";
     $("resident-text").value = "";
@@ -463,6 +501,9 @@
       const row = state.status && state.status.languages.find((r) => r.code === code);
       const button = el("button", { type: "button", lang: code, "data-lang": code, className: "lang" }, nativeName(code));
       if (row && !row.voice) button.appendChild(el("span", { className: "badge", "aria-hidden": "true", title: "text only" }, "(text)"));
+      if (row && row.voice_quality === "machine") {
+        button.appendChild(el("span", { className: "badge machine-voice", title: "low-quality machine voice (espeak-ng)" }, "(machine voice)"));
+      }
       button.addEventListener("click", () => send({ type: "set_language", language: code }));
       picker.appendChild(button);
     }
@@ -654,17 +695,29 @@
     }
     if (mode === "ptt" && state.pressed !== speaker) return; // released before the mic opened
     state.recording = { speaker, mode, source };
+    state.talkStartAt = performance.now();
+    clearLive();
     send({ type: "start", speaker, mode, sample_rate: TARGET_RATE, source, device });
     renderTalkLabels();
   }
 
   function stopTalking() {
     state.pressed = null;
+    for (const done of document.querySelectorAll(".done")) done.hidden = true;
     if (!state.recording) return;
     if (state.recording.mode === "ptt") state.stopAt = performance.now();
     state.recording = null;
     send({ type: "stop" });
     renderTalkLabels();
+  }
+
+  function bindDoneButtons() {
+    for (const done of document.querySelectorAll(".done")) {
+      done.addEventListener("click", () => {
+        done.hidden = true;
+        if (state.recording && state.recording.mode === "handsfree") send({ type: "end_utterance" });
+      });
+    }
   }
 
   function bindTalkButton(button) {
@@ -727,6 +780,7 @@
     state: onState,
     turn_started: onTurnStarted,
     transcript: onTranscript,
+    transcript_partial: onTranscriptPartial,
     translation: onTranslation,
     back_translation: onBackTranslation,
     speech_audio: onSpeechAudio,
@@ -736,6 +790,11 @@
     error: (m) => onNotice(m, true),
     vad: (m) => {
       document.body.classList.toggle("speech", m.event === "speech_started");
+      // Hands-free: while someone speaks, "done" ends the utterance at once (no waiting for silence).
+      for (const done of document.querySelectorAll(".done")) {
+        const mine = state.recording && state.recording.speaker === done.dataset.speaker;
+        done.hidden = !(mine && m.event === "speech_started");
+      }
       if (m.event === "speech_stopped") state.stopAt = performance.now();
     },
     turn_end: (m) => {
@@ -805,7 +864,8 @@
       tr.appendChild(el("td", null, row.asr ? "✓" : "✗"));
       tr.appendChild(el("td", null, row.code === "ja" ? "—" : row.mt_to_resident || "✗"));
       tr.appendChild(el("td", null, row.code === "ja" ? "—" : row.mt_to_staff || "✗"));
-      tr.appendChild(el("td", null, row.voice || "text only"));
+      const voice = row.voice ? (row.voice_quality === "machine" ? `${row.voice} (machine voice, low quality)` : row.voice) : "text only";
+      tr.appendChild(el("td", { className: row.voice_quality === "machine" ? "machine-voice" : "" }, voice));
       tr.appendChild(el("td", null, (row.notes || []).join("; ")));
       body.appendChild(tr);
     }
@@ -877,6 +937,7 @@
     });
     bindTalkButton($("clerk-talk"));
     bindTalkButton($("resident-talk"));
+    bindDoneButtons();
   }
 
   // The clerk's microphone picker: this screen's microphone, or one of the device's input devices.

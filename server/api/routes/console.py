@@ -12,15 +12,15 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from glossary.schema import Glossary
-from server import crud, reports
-from server.api.deps import SessionDep
+from server import crud, reports, usage_counts
+from server.api.deps import SessionDep, check_admin_password
 from server.api.routes.devices import device_public
 from server.console_text import LANGS, TEXT
 from server.core.security import new_token, tokens_equal
@@ -75,10 +75,16 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+def _render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     lang = _lang(request)
     response = templates.TemplateResponse(
-        request, name, {"t": TEXT[lang], "lang": lang, **context}, status_code=status_code
+        request, name, {"t": TEXT[lang], "lang": lang, **context}, status_code=status_code, headers=headers
     )
     if request.query_params.get("lang") in LANGS:
         response.set_cookie(
@@ -133,7 +139,13 @@ def login(
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not tokens_equal(cookie, csrf_token):
         raise CsrfFailed()
-    admin = crud.authenticate_admin(session=session, username=username, password=password)
+    try:
+        admin = check_admin_password(request, session, username, password)
+    except HTTPException as exc:
+        if exc.status_code not in (429, 503):
+            raise
+        context = {"csrf": cookie, "failed": False, "throttled": True}
+        return _render(request, "login.html", context, status_code=exc.status_code, headers=exc.headers)
     if admin is None:
         return _render(request, "login.html", {"csrf": cookie, "failed": True}, status_code=401)
     hours = server_state(request).settings.session_hours
@@ -187,7 +199,12 @@ def _versions(session: Session) -> list[GlossaryVersionPublic]:
 
 
 @router.get("/glossary")
-def glossary_page(request: Request, session: SessionDep, row: ConsoleDep, done: str = "") -> Response:
+def glossary_page(
+    request: Request,
+    session: SessionDep,
+    row: ConsoleDep,
+    done: Annotated[str, Query(pattern=r"^[a-z_]{0,20}$")] = "",
+) -> Response:
     """Published versions, the upload form and rollback buttons."""
     context = {"row": row, "versions": _versions(session), "page": "glossary", "done": done}
     return _render(request, "glossary.html", context)
@@ -283,10 +300,12 @@ def glossary_rollback(
 
 # --- usage ---------------------------------------------------------------------------------------
 
+#: How many weeks back a usage view reaches (0: all); ten years at most, else 422.
+WeeksQuery = Annotated[int, Query(ge=0, le=520)]
 
-def _usage_rows(session: Session, weeks: int) -> list[reports.UsageRowT]:
-    since = (utcnow() - dt.timedelta(weeks=weeks)).date() if weeks > 0 else None
-    return crud.usage_rows(session=session, kinds=("turn", "term", "phrase"), since=since)
+
+def _since(weeks: int) -> dt.date | None:
+    return (utcnow() - dt.timedelta(weeks=weeks)).date() if weeks > 0 else None
 
 
 def _bars(cells: list[reports.Cell]) -> list[dict[str, Any]]:
@@ -295,10 +314,11 @@ def _bars(cells: list[reports.Cell]) -> list[dict[str, Any]]:
 
 
 @router.get("/usage")
-def usage_page(request: Request, session: SessionDep, row: ConsoleDep, weeks: int = 12) -> Response:
+def usage_page(request: Request, session: SessionDep, row: ConsoleDep, weeks: WeeksQuery = 12) -> Response:
     """Usage charts of the last ``weeks`` weeks, small cells suppressed."""
     threshold = server_state(request).settings.suppress_below_turns
-    rows = _usage_rows(session, weeks)
+    rows = usage_counts.turn_rows(session=session, since=_since(weeks))
+    items = usage_counts.item_rows(session=session, kinds=("term", "phrase"), since=_since(weeks))
     context = {
         "row": row,
         "page": "usage",
@@ -306,18 +326,18 @@ def usage_page(request: Request, session: SessionDep, row: ConsoleDep, weeks: in
         "week_bars": _bars(reports.week_cells(rows, threshold)),
         "site_bars": _bars(reports.site_cells(rows, threshold)),
         "site_week": reports.site_week_cells(rows, threshold),
-        "top_terms": reports.top_items(rows, "term", threshold),
-        "top_phrases": reports.top_items(rows, "phrase", threshold),
+        "top_terms": reports.top_items(items, "term", threshold),
+        "top_phrases": reports.top_items(items, "phrase", threshold),
         "empty": not rows,
     }
     return _render(request, "usage.html", context)
 
 
 @router.get("/usage.csv")
-def usage_csv(request: Request, session: SessionDep, row: ConsoleDep, weeks: int = 0) -> Response:
+def usage_csv(request: Request, session: SessionDep, row: ConsoleDep, weeks: WeeksQuery = 0) -> Response:
     """Site × week turn counts as CSV (``weeks=0``: all), small cells suppressed."""
     threshold = server_state(request).settings.suppress_below_turns
-    cells = reports.site_week_cells(_usage_rows(session, weeks), threshold)
+    cells = reports.site_week_cells(usage_counts.turn_rows(session=session, since=_since(weeks)), threshold)
     return Response(
         reports.cells_csv(cells).encode("utf-8-sig"),  # BOM: Excel opens UTF-8 CSV correctly
         media_type="text/csv; charset=utf-8",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from typing import TYPE_CHECKING, Annotated
@@ -10,6 +11,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, Response, Upl
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from glossary.signing import SignedStatement, sign_statement
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep
 from server.core.state import server_state
@@ -39,16 +41,26 @@ def _etag_matches(header: str | None, etag: str) -> bool:
     return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
 
 
+def _expiry(days: int) -> str:
+    """The signed expiry of statements served today: midnight UTC ``days`` days ahead (one ETag a day)."""
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (today + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @router.get("/current", response_model=GlossaryEnvelope)
 def current_glossary(request: Request, session: SessionDep, device: DeviceDep) -> Response:
-    """The current signed glossary; 304 when the device's ``If-None-Match`` is current."""
+    """The current glossary with a statement signed now, valid ``glossary_signature_days``; 304 when the
+    device's ``If-None-Match`` is current (the ETag changes daily, so devices renew the expiry)."""
     row = crud.current_glossary(session=session)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "No glossary published")
-    etag = crud.etag_of(row)
+    state = server_state(request)
+    expires_at = _expiry(state.settings.glossary_signature_days)
+    etag = crud.etag_of(row)[:-1] + f"-{expires_at[:10]}" + '"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if _etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    statement = SignedStatement(row.version, row.number, row.published_at, row.sha256, expires_at)
     # The stored canonical JSON is sent as is: no re-serialisation between signing and the wire.
     head = json.dumps(
         {
@@ -56,7 +68,8 @@ def current_glossary(request: Request, session: SessionDep, device: DeviceDep) -
             "number": row.number,
             "published_at": row.published_at,
             "sha256": row.sha256,
-            "signature": row.signature,
+            "expires_at": expires_at,
+            "signature": sign_statement(state.signing_key, statement),
         },
         ensure_ascii=False,
     )

@@ -7,14 +7,25 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep
+from server.core.security import private_dir
 from server.core.state import server_state
-from server.packs import PackUploadError, pack_file_path, store_pack
+from server.packs import (
+    PackUploadError,
+    StoredPack,
+    load_pack_key,
+    pack_file_path,
+    store_pack,
+    stored_rollback,
+)
 from server.schemas import (
     DevicePackStatus,
     PackManifestOut,
@@ -23,6 +34,9 @@ from server.schemas import (
     PackReleasePublic,
     PackStatusOut,
 )
+
+if TYPE_CHECKING:
+    from server.core.state import ServerState
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,12 +57,25 @@ def offers(session: SessionDep, device: DeviceDep) -> PackOffersOut:
 
 
 @router.get("/{pack_id}/{version}/manifest")
-def manifest(pack_id: str, version: str, session: SessionDep, device: DeviceDep) -> PackManifestOut:
-    """The pack's ``pack.json`` and the server's signature over it."""
+def manifest(
+    request: Request, pack_id: str, version: str, session: SessionDep, device: DeviceDep
+) -> PackManifestOut:
+    """The pack's ``pack.json``, the pack key's signature over it and a rollback statement to it, if any."""
     row = crud.pack_release(session=session, pack_id=pack_id, version=version)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Pack not found")
-    return PackManifestOut(pack=json.loads(row.manifest), signature=row.signature)
+    try:
+        document = json.loads(row.signature)
+        signature, signed_at = str(document["signature"]), str(document["signed_at"])
+    except (ValueError, KeyError, TypeError):
+        # a release stored before packs were signed offline: devices would refuse it anyway
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "Pack not signed with the pack key") from None
+    return PackManifestOut(
+        pack=json.loads(row.manifest),
+        signature=signature,
+        signed_at=signed_at,
+        rollback=stored_rollback(packs_root(request), pack_id, version),
+    )
 
 
 @router.get("/{pack_id}/{version}/files/{path:path}")
@@ -67,20 +94,51 @@ def file(
 
 
 @admin_router.post("", status_code=status.HTTP_201_CREATED)
-def upload(request: Request, session: SessionDep, admin: AdminDep, file: UploadFile) -> PackReleasePublic:
-    """Upload a pack as a ``.tar``/``.tar.gz`` of its directory (with ``pack.json``)."""
+async def upload(request: Request, admin: AdminDep) -> PackReleasePublic:
+    """Upload a pack as a ``.tar``/``.tar.gz`` of its directory (with ``pack.json``).
+
+    The body is a multipart form (field ``file``) or the tarball itself. It is read only after the
+    admin's credentials were checked (the dependency above), and streamed to a file under the
+    server's home, capped by ``max_pack_upload_bytes``.
+    """
     state = server_state(request)
-    with tempfile.TemporaryDirectory(prefix="madoguchi-upload-") as tmp:
+    root = packs_root(request)
+    private_dir(root / ".incoming")
+    with tempfile.TemporaryDirectory(prefix="upload-", dir=root / ".incoming") as tmp:
         local = Path(tmp) / "pack.tar"
-        with local.open("wb") as out:
-            shutil.copyfileobj(file.file, out)
+        await _receive_pack(request, local)
         try:
-            stored = store_pack(local, packs_root(request), state.signing_key)
+            pack_key = load_pack_key(state.settings.resolved_pack_key_path)
+            stored = await run_in_threadpool(store_pack, local, root, pack_key)
         except PackUploadError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    row = crud.add_pack_release(session=session, stored=stored, uploaded_by=admin.username)
-    session.commit()
-    return PackReleasePublic.from_row(row)
+    return await run_in_threadpool(_record_release, state, stored, admin.username)
+
+
+async def _receive_pack(request: Request, local: Path) -> None:
+    """Write the uploaded tarball to ``local`` chunk by chunk (multipart field ``file`` or raw body)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=4)
+        try:
+            upload = form.get("file")
+            if not isinstance(upload, StarletteUploadFile):
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "Send the pack as field 'file'")
+            with local.open("wb") as out:
+                await run_in_threadpool(shutil.copyfileobj, upload.file, out, 1 << 20)
+        finally:
+            await form.close()
+        return
+    with local.open("wb") as out:
+        async for chunk in request.stream():
+            out.write(chunk)
+
+
+def _record_release(state: ServerState, stored: StoredPack, username: str) -> PackReleasePublic:
+    with state.session_factory() as session:
+        row = crud.add_pack_release(session=session, stored=stored, uploaded_by=username)
+        session.commit()
+        return PackReleasePublic.from_row(row)
 
 
 @admin_router.get("")

@@ -1,16 +1,20 @@
-"""Usage counters: devices post batches (idempotent by batch id); admins read totals."""
+"""Usage counters: devices post batches (counted once per device and batch id); admins read totals."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from dataclasses import asdict
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
 from glossary.usage import USAGE_KINDS
-from server import crud
+from server import reports, usage_counts
 from server.api.deps import AdminDep, DeviceDep, SessionDep, bounded_json
 from server.core.state import server_state
 from server.schemas import UsageBatchIn, UsageBatchOut, UsageTotal, UsageTotalsPublic
+from server.tables import utcnow
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,7 +34,7 @@ def post_usage(
     """Count a batch once; a retried batch (same id) is acknowledged as a duplicate."""
     if len(batch.rows) > server_state(request).settings.usage_max_rows:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "Too many rows in one batch")
-    accepted, duplicate = crud.record_usage(session=session, device=device, batch=batch)
+    accepted, duplicate = usage_counts.record_usage(session=session, device=device, batch=batch)
     session.commit()
     if duplicate:
         _LOGGER.debug("usage batch %s already counted", batch.batch_id)
@@ -38,14 +42,25 @@ def post_usage(
 
 
 @admin_router.get("/totals")
-def totals(session: SessionDep, admin: AdminDep, by_site: bool = False) -> UsageTotalsPublic:
-    """Raw totals per kind and key (and site), unsuppressed: for IT checks, not for publication."""
-    merged: dict[tuple[str | None, str, str], int] = {}
-    for site, _day, _src, _tgt, _dir, kind, key, count in crud.usage_rows(session=session, kinds=USAGE_KINDS):
-        cell = (site if by_site else None, kind, key)
-        merged[cell] = merged.get(cell, 0) + count
-    data = [
-        UsageTotal(site=site, kind=kind, key=key, count=count)
-        for (site, kind, key), count in sorted(merged.items(), key=lambda item: tuple(map(str, item[0])))
-    ]
-    return UsageTotalsPublic(data=data, count=len(data))
+def totals(
+    request: Request,
+    session: SessionDep,
+    admin: AdminDep,
+    by_site: bool = False,
+    by_week: bool = False,
+    by_language: bool = False,
+    weeks: Annotated[int, Query(ge=0, le=520)] = 0,
+) -> UsageTotalsPublic:
+    """Totals per kind and key (and site, week, resident language), cells under the threshold suppressed."""
+    threshold = server_state(request).settings.suppress_below_turns
+    since = (utcnow() - dt.timedelta(weeks=weeks)).date() if weeks > 0 else None
+    rows = reports.totals(
+        usage_counts.turn_rows(session=session, since=since),
+        usage_counts.item_rows(session=session, kinds=USAGE_KINDS, since=since),
+        threshold,
+        by_site=by_site,
+        by_week=by_week,
+        by_language=by_language,
+    )
+    data = [UsageTotal(**asdict(row), suppressed=row.count is None) for row in rows]
+    return UsageTotalsPublic(data=data, count=len(data), suppress_below=threshold)

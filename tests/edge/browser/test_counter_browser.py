@@ -9,34 +9,24 @@ latency measured in the page is printed (timing is reported, never asserted).
 from __future__ import annotations
 
 import json
-import shutil
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.support.browser import fake_microphone_args, launch, require_tool
+from tests.support.servers import serve_app
+
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-    pytest.mark.skipif(shutil.which("sox") is None, reason="sox is not installed"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+pytestmark = pytest.mark.slow
 
 
 def _fake_wav(source: Path, out: Path, seconds: float) -> Path:
     """A 16 kHz 16-bit mono WAV: the first ``seconds`` of ``source`` then 1.5 s of silence."""
+    require_tool("sox", "sox")
     convert = ["sox", str(source), "-r", "16000", "-c", "1", "-b", "16", str(out)]
     subprocess.run([*convert, "trim", "0", str(seconds), "pad", "0", "1.5"], check=True)
     return out
@@ -45,8 +35,6 @@ def _fake_wav(source: Path, out: Path, seconds: float) -> Path:
 @pytest.fixture(scope="module")
 def server_url(default_store, tmp_path_factory) -> Iterator[str]:
     """The counter app with the real pipeline, served by uvicorn on 127.0.0.1."""
-    import uvicorn
-
     from edge.config import EdgeSettings
     from edge.counter.app import CounterOptions, create_app
     from edge.turn.pipeline import TurnPipeline
@@ -55,35 +43,12 @@ def server_url(default_store, tmp_path_factory) -> Iterator[str]:
     settings = EdgeSettings(home=home, packs_dir=default_store.root)
     pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en"), ("en", "ja")], warm=False)
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_app(app) as url:
+        yield url
 
 
 def _launch(playwright, wav: Path):
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM),
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}",
-            "--autoplay-policy=no-user-gesture-required",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    )
+    return launch(playwright, *fake_microphone_args(wav))
 
 
 def _status(page) -> dict:
@@ -121,11 +86,20 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
 
         talk = page.locator("#clerk-talk")
         talk.hover()
+        pressed = time.monotonic()
         page.mouse.down()
-        page.wait_for_timeout(4500)
+        # While the button is held, the tentative transcript grows greyed on the clerk's side.
+        page.wait_for_function("window.madoguchiStats.partials > 0")
+        tentative = page.locator("#clerk-turns li.live .heard.tentative")
+        expect(tentative).to_have_count(1)
+        assert tentative.inner_text().strip() and tentative.get_attribute("lang") == "ja"
+        page.screenshot(path=str(SCREENSHOTS / "counter-tentative-transcript.png"))
+        measured["first_tentative_text_ms"] = _stats(page)["firstPartialMs"][0]
+        page.wait_for_timeout(max(0, 4500 - (time.monotonic() - pressed) * 1000))
         page.mouse.up()
         translation = page.locator("#resident-turns li[data-turn-id='t1'] .translation")
         expect(translation).not_to_have_class("translation pending")
+        expect(page.locator("#clerk-turns li.live")).to_have_count(0)  # the turn replaced it
         assert translation.inner_text().strip()
         assert translation.get_attribute("lang") == "en"
         heard = page.locator("#clerk-turns li[data-turn-id='t1'] .heard")
@@ -226,7 +200,6 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
 
 def test_unpaired_browser_gets_the_pairing_page(tmp_path: Path) -> None:
     """Opened from an address the counter does not trust, the page asks for the device's code first."""
-    import uvicorn
     from playwright.sync_api import expect, sync_playwright
 
     from edge.config import EdgeSettings
@@ -235,28 +208,17 @@ def test_unpaired_browser_gets_the_pairing_page(tmp_path: Path) -> None:
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs")
     options = CounterOptions(idle_timeout_s=0, pairing=True, trusted_hosts=("::1",))  # 127.0.0.1 is "remote"
     app = create_app(settings, pipeline=None, options=options)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        with sync_playwright() as p:
-            browser = _launch(p, tmp_path / "unused.wav")
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
-            expect(page.locator("#pair-code")).to_be_visible()
-            page.fill("#pair-code", "000000" if app.state.pairing.code != "000000" else "111111")
-            page.click("#pair-form button")
-            expect(page.locator("#pair-message")).to_contain_text("Wrong code")
-            page.fill("#pair-code", app.state.pairing.code)
-            page.click("#pair-form button")
-            expect(page.locator("body")).to_have_attribute("data-connected", "1")
-            expect(page.locator("#pair-info")).to_be_hidden()  # the code is shown on the device only
-            page.screenshot(path=str(SCREENSHOTS / "counter-paired.png"))
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_app(app) as url, sync_playwright() as p:
+        browser = _launch(p, tmp_path / "unused.wav")
+        page = browser.new_page()
+        page.goto(f"{url}/")
+        expect(page.locator("#pair-code")).to_be_visible()
+        page.fill("#pair-code", "000000" if app.state.pairing.code != "000000" else "111111")
+        page.click("#pair-form button")
+        expect(page.locator("#pair-message")).to_contain_text("Wrong code")
+        page.fill("#pair-code", app.state.pairing.code)
+        page.click("#pair-form button")
+        expect(page.locator("body")).to_have_attribute("data-connected", "1")
+        expect(page.locator("#pair-info")).to_be_hidden()  # the code is shown on the device only
+        page.screenshot(path=str(SCREENSHOTS / "counter-paired.png"))
+        browser.close()

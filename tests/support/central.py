@@ -1,4 +1,4 @@
-"""Helpers of the server tests: small glossaries, admin API calls, a tampering transport."""
+"""The central server from outside: admin API calls, usage rows as devices post them, a tampering proxy."""
 
 from __future__ import annotations
 
@@ -8,21 +8,10 @@ from typing import Any
 import httpx
 
 from bench.fleet import ServerProcess
-from glossary.schema import Glossary, Phrase, Term
+from glossary.schema import Glossary
+from tests.support.glossaries import LANGS, make_glossary, tax_term
 
-LANGS = ("en", "vi", "zh", "tl", "pt", "ne", "ko", "id", "es")
-
-
-def tax_term(translations: dict[str, str]) -> Term:
-    """The resident-tax term (``tax.juminzei``) with these translations."""
-    return Term(
-        id="tax.juminzei",
-        domain="tax",
-        ja="住民税",
-        reading="じゅうみんぜい",
-        translations=translations,
-        easy_ja="すんでいる まちに はらう ぜいきん",
-    )
+__all__ = ["LANGS", "Admin", "Tamper", "make_glossary", "tax_term", "usage_row"]
 
 
 def usage_row(target: str = "vi", *, kind: str = "turn", count: int = 1, **extra: Any) -> dict[str, Any]:
@@ -36,43 +25,6 @@ def usage_row(target: str = "vi", *, kind: str = "turn", count: int = 1, **extra
         "count": count,
         **extra,
     }
-
-
-def make_glossary(label: str = "a", *, extra_term: bool = False) -> Glossary:
-    """A small valid glossary; ``label`` changes the translations so versions differ."""
-    terms = [
-        Term(
-            id="res.juminhyo_copy",
-            domain="res",
-            ja="住民票の写し",
-            reading="じゅうみんひょうのうつし",
-            variants=("住民票",),
-            translations={lang: f"certificate of residence ({lang}, {label})" for lang in LANGS},
-            easy_ja="すんでいる ところを しょうめいする かみ",
-        ),
-        tax_term({lang: f"resident tax ({lang}, {label})" for lang in LANGS}),
-    ]
-    if extra_term:
-        terms.append(
-            Term(
-                id="waste.sodai_gomi",
-                domain="waste",
-                ja="粗大ごみ",
-                reading="そだいごみ",
-                translations={lang: f"oversized waste ({lang}, {label})" for lang in LANGS},
-                easy_ja="おおきい ごみ",
-            )
-        )
-    phrases = [
-        Phrase(
-            id="greeting.welcome",
-            situation="greeting",
-            ja="こんにちは。ご用件をどうぞ。",
-            easy_ja="こんにちは。なにを しますか。",
-            translations={lang: f"Hello, how can I help? ({lang})" for lang in LANGS},
-        )
-    ]
-    return Glossary.from_items(terms, phrases)
 
 
 class Admin:

@@ -1,4 +1,4 @@
-"""Helpers of the reliability tests: small glossaries, signed envelopes, hand-made packs, a tmpfs."""
+"""Faults made for real: signed glossary envelopes, hand-made packs, power cuts in a child, a small tmpfs."""
 
 from __future__ import annotations
 
@@ -13,45 +13,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from glossary.schema import Glossary, Phrase, Term
+from glossary.schema import Glossary
 from glossary.signing import sign_envelope
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LANGS = ("en", "vi", "zh", "tl", "pt", "ne", "ko", "id", "es")
-CHILD = Path(__file__).with_name("rel_powercut_child.py")
-
-
-def small_glossary(label: str, *, term_text: str | None = None) -> Glossary:
-    """Two terms and a phrase; ``label`` makes versions differ, ``term_text`` sets every translation."""
-    terms = [
-        Term(
-            id="res.juminhyo_copy",
-            domain="res",
-            ja="住民票の写し",
-            reading="じゅうみんひょうのうつし",
-            variants=("住民票",),
-            translations={lang: term_text or f"certificate of residence ({lang}, {label})" for lang in LANGS},
-            easy_ja="すんでいる ところを しょうめいする かみ",
-        ),
-        Term(
-            id="tax.juminzei",
-            domain="tax",
-            ja="住民税",
-            reading="じゅうみんぜい",
-            translations={lang: f"resident tax ({lang}, {label})" for lang in LANGS},
-            easy_ja="すんでいる まちに はらう ぜいきん",
-        ),
-    ]
-    phrases = [
-        Phrase(
-            id="greeting.welcome",
-            situation="greeting",
-            ja="こんにちは。ご用件をどうぞ。",
-            easy_ja="こんにちは。なにを しますか。",
-            translations={lang: f"Hello, how can I help? ({lang}, {label})" for lang in LANGS},
-        )
-    ]
-    return Glossary.from_items(terms, phrases)
+CHILD = REPO_ROOT / "tests" / "reliability" / "rel_powercut_child.py"
 
 
 def envelope_bytes(key: Ed25519PrivateKey, glossary: Glossary, number: int) -> bytes:

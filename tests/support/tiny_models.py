@@ -1,14 +1,34 @@
-"""A tiny but real CTranslate2 translator (random weights, 1 layer) and a sentencepiece model for it."""
+"""Tiny but real CTranslate2 translators (random weights, 1 layer) for the tests, built once per process.
+
+``build_store(root, ("tiny-ja-en",))`` gives a real pack store of TINY twin packs (each pack is built once
+per test process and copied); ``build_tiny_translator``/``build_tiny_marian`` write bare model directories
+the way real packs are converted.
+"""
 
 from __future__ import annotations
 
+import atexit
+import functools
 import itertools
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from bench import twins
 from bench.twins import train_sentencepiece
+from models import PackStore
+
+#: pack id → (format, languages, directions or None for multilingual)
+TINY_PACKS: dict[str, tuple[str, tuple[str, ...], list[tuple[str, str]] | None]] = {
+    "tiny-ja-en": ("ct2-sentencepiece", ("ja", "en"), [("ja", "en")]),
+    "tiny-en-vi": ("argos", ("en", "vi"), [("en", "vi")]),
+    "tiny-en-ko": ("ct2-sentencepiece-shared", ("en", "ko"), [("en", "ko")]),
+    "tiny-ja-es": ("opus-mt", ("ja", "es"), [("ja", "es")]),
+    "tiny-m2m": ("m2m100", ("ja", "en", "tl", "ne"), None),
+}
 
 _FALLBACK = [
     "住民票の写しを取りに来ました。",
@@ -18,8 +38,32 @@ _FALLBACK = [
 ]
 
 
+@functools.cache
+def _built_packs_dir() -> Path:
+    """A temporary directory of this process holding each tiny pack built once (removed at exit)."""
+    path = Path(tempfile.mkdtemp(prefix="madoguchi-tiny-packs-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+@functools.cache
+def _built_pack(pack_id: str) -> Path:
+    fmt, langs, directions = TINY_PACKS[pack_id]
+    out = _built_packs_dir() / pack_id
+    twins.build_tiny_translator(out, langs, fmt=fmt, directions=directions, pack_id=pack_id)
+    return out
+
+
+def build_store(root: Path, pack_ids: tuple[str, ...] = tuple(TINY_PACKS)) -> PackStore:
+    """The named tiny packs copied into ``root`` (one directory each); returns the real store over them."""
+    root.mkdir(parents=True, exist_ok=True)
+    for pack_id in pack_ids:
+        shutil.copytree(_built_pack(pack_id), root / pack_id, dirs_exist_ok=True)
+    return PackStore(root)
+
+
 def corpus_lines(eval_dir: Path, count: int = 400) -> list[str]:
-    """Japanese and English lines from the shared Tatoeba corpus (a fixed fallback when absent)."""
+    """Japanese and English lines of the Tatoeba corpus in ``eval_dir`` (a fixed fallback when absent)."""
     path = eval_dir / "text" / "tatoeba_manythings_eng-jpn" / "jpn.txt"
     if not path.is_file():
         return _FALLBACK * 50

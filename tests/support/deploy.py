@@ -23,6 +23,13 @@ def run(command: list[str], **kwargs) -> subprocess.CompletedProcess[str]:  # ty
     )
 
 
+def key_fingerprint(pub: Path) -> str:
+    """The full fingerprint of a public key file (what IT publishes for ``--expect-key``)."""
+    from glossary.signing import load_public_key, public_key_fingerprint
+
+    return public_key_fingerprint(load_public_key(pub.read_bytes()), full=True)
+
+
 def can_unshare_net() -> bool:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return False

@@ -1,0 +1,170 @@
+"""Hands-free end-pointing on the bench clips: false cut-offs and end-of-speech delay per setting.
+
+Each clip is one utterance, streamed in 30 ms frames (like a microphone callback) and followed by 2 s of
+silence. A setting either ends utterances on silence alone (``silence-N``: the VAD's ``min_silence_ms``)
+or with the transcript-aware ``edge.endpoint.EndPointer`` (``thought-F/C``: F ms after a finished
+sentence, up to C ms otherwise). For the latter, when a silence reaches ``check_after_ms`` the tentative
+transcript of the speech so far is decoded for real (Whisper, same options as the counter) and becomes
+available ``decode time`` later on the stream's clock, after any decode still running; during speech the
+worker also decodes every ``interval_s``, as the counter's worker thread does.
+
+- **false cut-off**: the clip was split (an utterance ended before its last speech);
+- **end-of-speech delay**: stream time from the end of the last speech to the end decision (ms).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bench.clips import Clip
+from bench.scoring import percentile
+
+FRAME = 480  # 30 ms at 16 kHz
+TAIL_S = 2.0
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One end-pointing setting (``transcript``: use the EndPointer, else silence alone)."""
+
+    name: str
+    silence_ms: int
+    max_silence_ms: int = 0
+    transcript: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("silence-300", 300),
+    Setting("silence-500", 500),
+    Setting("silence-800", 800),
+    Setting("thought-300/1200", 300, 1200, True),
+    Setting("thought-300/1500", 300, 1500, True),
+    Setting("thought-500/1500", 500, 1500, True),
+)
+DEFAULT_SETTING = "thought-300/1200"
+
+
+class _Worker:
+    """The counter's recognition worker on the stream's clock: one decode at a time, each available
+    ``decode time`` after it started; periodic partials every ``interval_s`` during speech."""
+
+    def __init__(self, runner: Any) -> None:
+        self.runner = runner
+        self.free_at = 0.0
+        self.next_due = runner.options.min_audio_s * 1000.0
+        self.results: list[tuple[float, str, str, float]] = []  # (ready ms, text, language, covers ms)
+
+    def run(self, now_ms: float, segmenter: Any) -> None:
+        start = max(now_ms, self.free_at)
+        clock = time.perf_counter()
+        partial = self.runner.run(segmenter.current_audio())
+        self.free_at = start + (time.perf_counter() - clock) * 1000.0
+        self.next_due = start + self.runner.options.interval_s * 1000.0
+        if partial is not None:
+            self.results.append((self.free_at, partial.text, partial.language, segmenter.heard_ms))
+
+    def latest(self, now_ms: float, heard_ms: float) -> tuple[str | None, str | None]:
+        """The newest transcript ready by ``now_ms`` that heard all ``heard_ms`` of speech."""
+        ready = [r for r in self.results if r[0] <= now_ms]
+        if not ready or ready[-1][3] + 40 < heard_ms:
+            return None, None
+        return ready[-1][1], ready[-1][2]
+
+
+def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> dict[str, Any]:
+    """Stream one clip; returns utterance count, delay of the last end (ms) and decodes run."""
+    from edge.audio.endpoint import EndPointer, EndpointOptions
+    from edge.audio.vad import Segmenter, Utterance, VadOptions
+
+    cap = setting.max_silence_ms if setting.transcript else setting.silence_ms
+    segmenter = Segmenter(VadOptions(min_silence_ms=cap))
+    pointer = EndPointer(EndpointOptions(finished_silence_ms=setting.silence_ms, max_silence_ms=cap))
+    audio = np.concatenate([clip_audio, np.zeros(int(TAIL_S * 16000), dtype=np.float32)])
+    ends: list[tuple[float, float]] = []  # (decision ms, speech end ms)
+    worker = _Worker(runner_factory()) if setting.transcript else None
+    poked = False
+    decodes = 0
+    for start in range(0, audio.size, FRAME):
+        now_ms = (start + FRAME) / 16.0
+        outputs = segmenter.push(audio[start : start + FRAME])
+        utterance = next((o for o in outputs if isinstance(o, Utterance)), None)
+        if utterance is None and worker is not None and segmenter.in_speech:
+            silence = segmenter.silence_ms
+            poked = poked and silence > 0
+            poke = not poked and pointer.wants_transcript(silence)
+            if poke or (silence <= 0 and now_ms >= worker.next_due and now_ms >= worker.free_at):
+                worker.run(now_ms, segmenter)
+                decodes += 1
+                poked = poked or poke
+            text, language = worker.latest(now_ms, segmenter.heard_ms)
+            if silence > 0 and pointer.should_end(silence, text, language):
+                utterance = next((o for o in segmenter.end_now() if isinstance(o, Utterance)), None)
+        if utterance is not None:
+            ends.append((now_ms, utterance.end_ms))
+            if worker is not None:
+                worker = _Worker(runner_factory())
+                poked = False
+    for item in segmenter.flush():
+        if isinstance(item, Utterance):
+            ends.append((audio.size / 16.0, item.end_ms))
+    delay = ends[-1][0] - ends[-1][1] if ends else None
+    return {
+        "utterances": len(ends),
+        "delay_ms": None if delay is None else round(delay, 1),
+        "decodes": decodes,
+    }
+
+
+def endpointing_table(
+    clips: Sequence[tuple[Clip, np.ndarray]],
+    transcriber: Any,
+    settings: Sequence[Setting] = SETTINGS,
+) -> dict[str, Any]:
+    """Every setting on every clip: false cut-offs, end-of-speech delay p50/p90 and per-clip detail."""
+    from dataclasses import replace
+
+    from edge.speech.streaming import PartialRunner, StreamingOptions
+
+    rows: dict[str, Any] = {}
+    per_clip: dict[str, dict[str, Any]] = {}
+    saved = transcriber.options
+    try:
+        for setting in settings:
+            cut = 0
+            counted = 0
+            delays: list[float] = []
+            for clip, audio in clips:
+                multi = "concatenated" in clip.note or "utterances" in clip.note
+                pair = (clip.language, "en" if clip.language != "en" else "ja")
+                transcriber.options = replace(saved, beam_size=5, short_window=True, languages=pair)
+
+                def factory(t: Any = transcriber) -> Any:
+                    return PartialRunner(t, None, options=StreamingOptions())
+
+                run = _clip_run(audio, setting, factory)
+                per_clip.setdefault(clip.name, {})[setting.name] = run
+                if multi:
+                    continue
+                counted += 1
+                cut += int(run["utterances"] > 1)
+                if run["delay_ms"] is not None:
+                    delays.append(run["delay_ms"])
+            rows[setting.name] = {
+                "false_cutoffs": cut,
+                "clips": counted,
+                "delay_p50_ms": _r(percentile(delays, 50)),
+                "delay_p90_ms": _r(percentile(delays, 90)),
+                "transcript_aware": setting.transcript,
+            }
+    finally:
+        transcriber.options = saved
+    return {"settings": rows, "per_clip": per_clip, "default": DEFAULT_SETTING}
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -1,0 +1,269 @@
+"""``madoguchi bench voices``: how intelligible and how fast each installed voice is.
+
+For every installed voice (voice packs of the store, and the espeak-ng machine voice for the languages
+it speaks), the phrase book's sentences in the voice's language are synthesised in a child process (so
+its peak memory is the voice's own), then transcribed back with the installed Whisper. Reported per voice
+and language: round-trip CER (ja, zh) or WER (others) against the phrase text, RTF (synthesis time /
+audio time), first-chunk latency (text ready → first sentence of audio), peak RSS of the child and the
+load time. For Japanese the CER is also given on readings (kana, through OpenJTalk), which does not count
+a kanji/kana spelling choice of Whisper as an error. ``ja-easy`` is the phrase book's Easy Japanese side.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import multiprocessing
+import resource
+import statistics
+import time
+import wave
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.scoring import corpus_error_rate, metric_for
+
+_LOGGER = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class VoiceRow:
+    """One voice speaking one language over the phrase book."""
+
+    voice: str
+    engine: str
+    quality: str
+    language: str
+    phrases: int
+    metric: str
+    error_rate: float | None
+    kana_cer: float | None
+    rtf: float
+    first_chunk_ms_median: float
+    first_chunk_ms_p90: float
+    peak_rss_mb: float
+    load_s: float
+    audio_s: float
+
+
+def phrase_texts(language: str, limit: int | None = None) -> list[str]:
+    """The phrase book's sentences in ``language`` (``ja``, ``ja-easy`` or a resident language)."""
+    from glossary import bundled_glossary
+
+    texts = [p.translation(language) for p in sorted(bundled_glossary().phrases.values(), key=lambda p: p.id)]
+    texts = [t for t in texts if t.strip()]
+    return texts[:limit] if limit else texts
+
+
+def voice_refs(store_dir: Path | None) -> list[Any]:
+    """Every installed voice of the store (all voices of each language, not only the preferred one)
+    and the espeak-ng machine voice for each language it speaks."""
+    from edge import engines
+    from edge.config import EdgeSettings
+    from edge.speech.voices import ESPEAK_ENGINE, VoiceRef
+    from edge.speech.voices.espeak import ESPEAK_ATTRIBUTION, ESPEAK_VOICES, espeak_binary
+    from glossary.languages import COUNTER_LANGUAGES
+
+    settings = EdgeSettings(packs_dir=store_dir, fallback_voice_languages=[])
+    store = engines.open_store(settings)
+    refs: list[Any] = []
+    if store is not None:
+        for language in COUNTER_LANGUAGES:
+            for pack in store.find("tts", language):
+                ref = engines._pack_voice(store, pack, language)
+                if ref is not None:
+                    refs.append(ref)
+    if espeak_binary() is not None:
+        refs.extend(
+            VoiceRef(lang, None, None, ESPEAK_ENGINE, engine=ESPEAK_ENGINE, attribution=ESPEAK_ATTRIBUTION)
+            for lang in COUNTER_LANGUAGES
+            if lang in ESPEAK_VOICES
+        )
+    return refs
+
+
+def _synthesise_child(ref: Any, texts: list[str], readings: bool, queue: Any) -> None:
+    """Child process: load the voice, speak every text, report timings, audio and peak RSS."""
+    from edge.speech.voices import load_voice
+
+    try:
+        started = time.perf_counter()
+        glossary = None
+        if ref.engine == "openjtalk":
+            from glossary import bundled_glossary
+
+            glossary = bundled_glossary()
+        voice = load_voice(ref, glossary=glossary)
+        voice.warm()
+        load_s = time.perf_counter() - started
+        easy = None
+        if readings:
+            from edge.easy_ja import default_easy_japanese
+
+            easy = default_easy_japanese()
+        results = []
+        for text in texts:
+            segments = tuple((s.text, s.reading) for s in easy.furigana(text).segments) if easy else None
+            clock = time.perf_counter()
+            first = None
+            chunks, rate = [], voice.sample_rate
+            speech = voice.synthesize_readings(segments) if segments else voice.synthesize(text)
+            for chunk in speech:
+                first = first if first is not None else time.perf_counter() - clock
+                chunks.append(chunk.samples())
+                rate = chunk.sample_rate
+            elapsed = time.perf_counter() - clock
+            audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
+            results.append({"first_s": first or elapsed, "elapsed_s": elapsed, "rate": rate, "pcm": audio})
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        queue.put(
+            {"ok": True, "load_s": load_s, "results": results, "peak_rss_mb": peak, "quality": voice.quality}
+        )
+    except Exception as exc:  # reported as a row error, the run goes on
+        queue.put({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+
+
+def _to_16k(pcm: np.ndarray, rate: int) -> np.ndarray:
+    from faster_whisper.audio import decode_audio
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(pcm.astype("<i2").tobytes())
+    buffer.seek(0)
+    return decode_audio(buffer, sampling_rate=16000)
+
+
+def _kana(text: str) -> str:
+    import pyopenjtalk
+
+    return pyopenjtalk.g2p(text, kana=True) if text.strip() else ""
+
+
+def _run_voice(ref: Any, language: str, texts: list[str], transcriber: Any) -> VoiceRow | dict[str, str]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_synthesise_child, args=(ref, texts, language == "ja-easy", queue))
+    child.start()
+    report = queue.get(timeout=1800)
+    child.join(timeout=60)
+    if not report["ok"]:
+        return {"voice": ref.pack_id, "language": language, "error": report["error"]}
+    spoken = "ja" if language == "ja-easy" else language
+    pairs, audio_s, synth_s, firsts = [], 0.0, 0.0, []
+    for text, item in zip(texts, report["results"], strict=True):
+        duration = item["pcm"].size / item["rate"]
+        audio_s += duration
+        synth_s += item["elapsed_s"]
+        firsts.append(item["first_s"] * 1000)
+        heard = transcriber.transcribe(_to_16k(item["pcm"], item["rate"]), spoken).text if duration else ""
+        pairs.append((text, heard))
+    kana_cer = None
+    if spoken == "ja":
+        kana_cer = corpus_error_rate([(_kana(a), _kana(b)) for a, b in pairs], "ja")
+    rate = corpus_error_rate(pairs, spoken)
+    return VoiceRow(
+        voice=ref.pack_id,
+        engine=ref.engine,
+        quality=report["quality"],
+        language=language,
+        phrases=len(texts),
+        metric=metric_for(spoken),
+        error_rate=None if rate is None else round(rate, 4),
+        kana_cer=None if kana_cer is None else round(kana_cer, 4),
+        rtf=round(synth_s / audio_s, 3) if audio_s else 0.0,
+        first_chunk_ms_median=round(statistics.median(firsts), 1),
+        first_chunk_ms_p90=round(sorted(firsts)[max(0, int(0.9 * len(firsts)) - 1)], 1),
+        peak_rss_mb=round(report["peak_rss_mb"], 1),
+        load_s=round(report["load_s"], 2),
+        audio_s=round(audio_s, 1),
+    )
+
+
+def run_voice_bench(
+    store_dir: Path | None,
+    out_dir: Path,
+    *,
+    asr_pack: str = "whisper-base",
+    languages: list[str] | None = None,
+    limit: int | None = None,
+    progress: Progress = lambda _msg: None,
+) -> dict[str, Any]:
+    """Benchmark every installed voice over the phrase book; writes ``voices.json`` and ``voices.md``."""
+    from edge import engines
+    from edge.config import EdgeSettings
+    from edge.speech.asr import AsrOptions, WhisperTranscriber
+    from glossary.languages import COUNTER_LANGUAGES
+
+    settings = EdgeSettings(packs_dir=store_dir, asr_pack=asr_pack)
+    model_dir, asr_id = engines.asr_model_dir(settings)
+    transcriber = WhisperTranscriber(model_dir, AsrOptions(languages=tuple(COUNTER_LANGUAGES)))
+    rows: list[dict[str, Any]] = []
+    for ref in voice_refs(store_dir):
+        spoken = [ref.language, "ja-easy"] if ref.language == "ja" else [ref.language]
+        for language in spoken:
+            if languages and language not in languages:
+                continue
+            texts = phrase_texts(language, limit)
+            if not texts:
+                continue
+            progress(f"{ref.pack_id} ({language}): {len(texts)} phrases")
+            row = _run_voice(ref, language, texts, transcriber)
+            rows.append(asdict(row) if isinstance(row, VoiceRow) else row)
+    baseline = _child_baseline_mb()
+    results = {"asr_pack": asr_id, "rows": rows, "child_baseline_rss_mb": baseline, "limit": limit}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "voices.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+    (out_dir / "voices.md").write_text(markdown_table(results))
+    results["files"] = {"json": str(out_dir / "voices.json"), "markdown": str(out_dir / "voices.md")}
+    return results
+
+
+def _baseline_child(queue: Any) -> None:
+    import edge.speech.voices  # noqa: F401  (what every voice child imports before its engine)
+
+    queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def _child_baseline_mb() -> float:
+    """Peak RSS of a child that imports the voice registry only (subtract it for a voice's own cost)."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_baseline_child, args=(queue,))
+    child.start()
+    value = float(queue.get(timeout=300))
+    child.join(timeout=60)
+    return round(value, 1)
+
+
+def markdown_table(results: dict[str, Any]) -> str:
+    """The voice table as Markdown (one row per voice and language)."""
+    lines = [
+        f"Voices over the phrase book, transcribed back with {results['asr_pack']} "
+        f"(child baseline RSS {results['child_baseline_rss_mb']} MB).",
+        "",
+        "| voice | quality | lang | phrases | metric | round-trip | kana CER | RTF | first chunk ms "
+        "(median/p90) | peak RSS MB | load s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in results["rows"]:
+        if "error" in row:
+            lines.append(f"| {row['voice']} | error | {row['language']} | {row['error']} |||||||")
+            continue
+        rate = "-" if row["error_rate"] is None else f"{100 * row['error_rate']:.1f}%"
+        kana = "-" if row["kana_cer"] is None else f"{100 * row['kana_cer']:.1f}%"
+        lines.append(
+            f"| {row['voice']} | {row['quality']} | {row['language']} | {row['phrases']} | {row['metric']} "
+            f"| {rate} | {kana} | {row['rtf']} | {row['first_chunk_ms_median']:.0f}/"
+            f"{row['first_chunk_ms_p90']:.0f} | {row['peak_rss_mb']:.0f} | {row['load_s']} |"
+        )
+    return "\n".join(lines) + "\n"

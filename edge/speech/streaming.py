@@ -1,0 +1,410 @@
+"""Recognition while they speak: tentative transcripts at a steady cadence, then a short final decode.
+
+While push-to-talk is held (or hands-free hears speech), ``StreamingRecognizer`` decodes the audio so far
+in its own worker thread about every ``interval_s`` (never on the capture path or the event loop) and
+reports each tentative transcript (``Partial``). Two consecutive partials agree on a prefix
+(*local agreement*); that agreed text is the *stable* part. At release, ``finish`` hands a
+``StreamedSpeech`` to the turn pipeline, whose final recognition then:
+
+1. **reuses** the last partial outright when it decoded exactly the same speech (after silence trimming)
+   with the same settings (the speaker had stopped before releasing the button): no ASR after release;
+2. else encodes the final window once and decodes with the stable part as a **prefix** (faster-whisper's
+   ``prefix``), so only the last words are decoded after release;
+3. else (no partial yet) decodes normally.
+
+Finished sentences of a partial are translated speculatively (MT is deterministic); the pipeline reuses
+that translation when the final text is the same. Everything stays in memory and is dropped with the
+turn; nothing of the speech or text is logged.
+
+``replay`` runs the same schedule on a recorded clip against a virtual clock (the benchmark).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from edge.audio.decode import SAMPLE_RATE
+from edge.audio.endpoint import sentence_finished
+from edge.audio.vad import VadOptions, trim_silence
+from edge.errors import NoSpeechError
+from edge.speech.asr import Transcriber, Transcript
+
+_LOGGER = logging.getLogger(__name__)
+
+_NO_SPACE = ("ja", "zh")
+
+
+@dataclass(frozen=True)
+class StreamingOptions:
+    """Settings of recognition while speaking.
+
+    Attributes:
+        interval_s: Start a new partial decode this long after the previous one started (seconds).
+        min_audio_s: No partial before this much audio (seconds).
+        idle_stop_s: The worker stops by itself when no new audio arrived for this long (seconds; a
+            recording nobody finished or cancelled never keeps decoding).
+        margin_chars: Characters dropped from the end of the agreed prefix (they may still change).
+        partial_beam: Beam width of partial decodes (None: the recogniser's own, which lets the last
+            partial be reused as the final result).
+        reuse_final: Reuse the last partial when it decoded exactly the final speech.
+        use_prefix: Decode the final window with the stable part as a prefix.
+        incremental: Partials too decode with the stable part as a prefix (the committed text only
+            grows, and each partial decodes about one interval of new speech).
+    """
+
+    interval_s: float = 1.0
+    min_audio_s: float = 1.5
+    idle_stop_s: float = 60.0
+    margin_chars: int = 2
+    partial_beam: int | None = None
+    reuse_final: bool = True
+    use_prefix: bool = True
+    incremental: bool = True
+
+
+@dataclass
+class Partial:
+    """One tentative transcript.
+
+    Attributes:
+        index: 0, 1, ... within the utterance.
+        text: What the audio so far sounds like.
+        stable: The part of ``text`` the previous partial agreed on ("" at first).
+        language: Spoken language (ISO 639-1).
+        language_probability: Whisper's probability of ``language``.
+        audio_s: Audio the partial heard (seconds since the utterance started).
+        elapsed_ms: How long the decode took (ms).
+        finished: ``text`` ends like a finished sentence.
+    """
+
+    index: int
+    text: str
+    stable: str
+    language: str
+    language_probability: float
+    audio_s: float
+    elapsed_ms: float
+    finished: bool
+    speech: np.ndarray | None = field(default=None, repr=False)
+    transcript: Transcript | None = field(default=None, repr=False)
+
+    def to_message(self) -> dict[str, Any]:
+        """The protocol fields of a ``transcript_partial``."""
+        return {
+            "text": self.text,
+            "stable": self.stable,
+            "language": self.language,
+            "index": self.index,
+            "audio_s": round(self.audio_s, 2),
+            "finished": self.finished,
+        }
+
+
+def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -> str:
+    """The start of ``current`` that ``previous`` agrees on, minus ``margin`` characters, cut back to a
+    word boundary (a space, or for Japanese and Chinese also 、。, when the agreed part holds one): the
+    decoder must never be forced to continue half a word."""
+    n = 0
+    for a, b in zip(previous, current, strict=False):
+        if a != b:
+            break
+        n += 1
+    if n >= len(current) and n >= len(previous):
+        n = len(current)  # identical: the whole text is stable except the margin
+    n = max(0, n - margin)
+    prefix = current[:n]
+    if n < len(current) and not current[n].isspace():
+        boundary = " 、。，,！？!?" if language in _NO_SPACE else " "
+        cut = max(prefix.rfind(ch) for ch in boundary)
+        if cut > 0:
+            prefix = prefix[: cut + (0 if prefix[cut] == " " else 1)]
+        elif language not in _NO_SPACE:
+            prefix = ""
+    return prefix.strip()
+
+
+class PartialRunner:
+    """Decodes snapshots of one utterance, keeps the partials and the speculative translations."""
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        language: str | None,
+        *,
+        options: StreamingOptions = StreamingOptions(),
+        vad_options: VadOptions = VadOptions(),
+        translate_to: tuple[Any, str] | None = None,
+    ) -> None:
+        """``translate_to``: (MT router, target language) for speculative translation, or None."""
+        self.transcriber = transcriber
+        self.options = options
+        self.vad_options = vad_options
+        self.language = language
+        self.partial_asr = transcriber
+        if options.partial_beam is not None and hasattr(transcriber, "with_options"):
+            tuned = replace(transcriber.options, beam_size=options.partial_beam)
+            self.partial_asr = transcriber.with_options(tuned)
+        self.translate_to = translate_to
+        self.partials: list[Partial] = []
+        self.translations: dict[tuple[str, str, str], Any] = {}
+        self.speculated_ms = 0.0
+
+    @property
+    def latest(self) -> Partial | None:
+        """The newest partial, or None."""
+        return self.partials[-1] if self.partials else None
+
+    def run(self, audio: np.ndarray) -> Partial | None:
+        """Decode ``audio`` (the utterance so far); None when it holds no speech yet."""
+        started = time.perf_counter()
+        try:
+            speech = trim_silence(audio, self.vad_options).audio
+        except NoSpeechError:
+            return None
+        previous = self.latest
+        committed = previous.stable if previous is not None and self.options.incremental else ""
+        language_hint = self.language or (previous.language if committed and previous else None)
+        transcript = self.partial_asr.transcribe(speech, language_hint, prefix=committed or None)
+        language = transcript.language
+        stable = ""
+        if previous is not None and previous.language == language:
+            stable = agreed_prefix(previous.text, transcript.text, language, self.options.margin_chars)
+            if committed and transcript.text.startswith(committed) and len(stable) < len(committed):
+                stable = committed  # committed text only grows
+        partial = Partial(
+            index=len(self.partials),
+            text=transcript.text,
+            stable=stable,
+            language=language,
+            language_probability=transcript.language_probability,
+            audio_s=audio.size / SAMPLE_RATE,
+            elapsed_ms=(time.perf_counter() - started) * 1000.0,
+            finished=sentence_finished(transcript.text, language),
+            speech=speech,
+            transcript=transcript,
+        )
+        self.partials.append(partial)
+        if partial.finished:
+            self._speculate(partial)
+        return partial
+
+    def _speculate(self, partial: Partial) -> None:
+        if self.translate_to is None:
+            return
+        router, target = self.translate_to
+        key = (partial.text, partial.language, target)
+        if key in self.translations or partial.language == target:
+            return
+        started = time.perf_counter()
+        try:
+            if router.can_translate(partial.language, target):
+                self.translations[key] = router.translate(partial.text, partial.language, target)
+        except Exception as exc:  # speculation only; the final turn translates for real
+            _LOGGER.debug("speculative translation failed: %s", type(exc).__name__)
+        self.speculated_ms += (time.perf_counter() - started) * 1000.0
+
+    def streamed(self, release_wait_ms: float = 0.0) -> StreamedSpeech:
+        """What the pipeline needs at release."""
+        return StreamedSpeech(self, release_wait_ms)
+
+
+class StreamedSpeech:
+    """The tentative work of one utterance, handed to ``TurnPipeline.run_turn(streamed=...)``.
+
+    Attributes:
+        mode: How the final transcript was made: ``reused``, ``prefix``, ``full`` ("" before).
+        prefix: The stable text forced as the prefix ("" when none).
+        release_wait_ms: Time the final waited for a partial still running at release (ms).
+        translation_reused: The final translation came from speculation.
+    """
+
+    def __init__(self, runner: PartialRunner, release_wait_ms: float = 0.0) -> None:
+        self.runner = runner
+        self.release_wait_ms = release_wait_ms
+        self.mode = ""
+        self.prefix = ""
+        self.translation_reused = False
+
+    @property
+    def partials(self) -> list[Partial]:
+        """Every partial of the utterance, in order."""
+        return self.runner.partials
+
+    def transcribe(self, speech: np.ndarray, language: str | None) -> Transcript:
+        """The final transcript of ``speech`` (reused, prefix-decoded or decoded in full)."""
+        runner, last = self.runner, self.runner.latest
+        options = runner.options
+        same_language = last is not None and language in (None, last.language)
+        if (
+            last is not None
+            and same_language
+            and options.reuse_final
+            and runner.partial_asr is runner.transcriber
+            and last.transcript is not None
+            and last.speech is not None
+            and np.array_equal(last.speech, speech)
+        ):
+            self.mode = "reused"
+            result = copy.copy(last.transcript)
+            result.timings_ms = {"reused": 1.0, "total": 0.0}
+            return result
+        self.prefix = last.stable if last is not None and same_language and options.use_prefix else ""
+        decode_language = language or (last.language if same_language and self.prefix else None)
+        self.mode = "prefix" if self.prefix else "full"
+        result = runner.transcriber.transcribe(speech, decode_language, prefix=self.prefix or None)
+        if language is None and self.prefix and last is not None:
+            result.language_probability = last.language_probability
+        return result
+
+    def translation(self, text: str, source: str, target: str) -> Any | None:
+        """The speculative translation of exactly ``text``, or None."""
+        found = self.runner.translations.get((text, source, target))
+        if found is not None:
+            self.translation_reused = True
+        return found
+
+    def discard(self) -> None:
+        """Forget the audio and text (the turn is over)."""
+        self.runner.partials.clear()
+        self.runner.translations.clear()
+
+
+class StreamingRecognizer:
+    """Runs ``PartialRunner`` in a worker thread on snapshots of the growing utterance."""
+
+    def __init__(
+        self,
+        runner: PartialRunner,
+        snapshot: Callable[[], np.ndarray],
+        on_partial: Callable[[Partial], None] | None = None,
+    ) -> None:
+        """``snapshot`` returns the utterance so far (called from the worker; must be thread-safe)."""
+        self.runner = runner
+        self._snapshot = snapshot
+        self._on_partial = on_partial
+        self._cond = threading.Condition()
+        self._stop = False
+        self._poked = False
+        self._thread = threading.Thread(target=self._work, name="partial-asr", daemon=True)
+        self.failed = False
+
+    def start(self) -> StreamingRecognizer:
+        """Start the worker."""
+        self._thread.start()
+        return self
+
+    def poke(self) -> None:
+        """Decode the audio so far as soon as the worker is free (e.g. at the start of a silence)."""
+        with self._cond:
+            self._poked = True
+            self._cond.notify()
+
+    @property
+    def latest(self) -> Partial | None:
+        """The newest partial."""
+        return self.runner.latest
+
+    def finish(self, timeout_s: float = 60.0) -> StreamedSpeech:
+        """Stop, wait for a decode still running (timed as ``release_wait_ms``) and hand over the work."""
+        started = time.perf_counter()
+        self._halt()
+        self._thread.join(timeout_s)
+        return self.runner.streamed((time.perf_counter() - started) * 1000.0)
+
+    def cancel(self) -> None:
+        """Stop without waiting and forget everything (the recording was abandoned)."""
+        self._halt()
+        self.runner.partials.clear()
+        self.runner.translations.clear()
+
+    def _halt(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify()
+
+    def _wait_turn(self, due: float) -> bool:
+        with self._cond:
+            while not self._stop and not self._poked and time.monotonic() < due:
+                self._cond.wait(max(0.0, due - time.monotonic()))
+            self._poked = False
+            return not self._stop
+
+    def _work(self) -> None:
+        options = self.runner.options
+        due = time.monotonic() + options.interval_s
+        heard = 0
+        grew = time.monotonic()
+        while self._wait_turn(due):
+            audio = self._snapshot()
+            started = time.monotonic()
+            if audio.size < options.min_audio_s * SAMPLE_RATE or audio.size == heard:
+                if started - grew > options.idle_stop_s:
+                    return
+                due = started + 0.1
+                continue
+            heard, grew = audio.size, started
+            due = started + options.interval_s
+            try:
+                partial = self.runner.run(audio)
+            except Exception as exc:  # partials are an aid; the final decode still runs
+                _LOGGER.warning("tentative recognition failed: %s", type(exc).__name__)
+                self.failed = True
+                return
+            if partial is not None and self._on_partial is not None and not self._stop:
+                self._on_partial(partial)
+
+
+@dataclass
+class ReplayStats:
+    """What a replay of a clip saw.
+
+    Attributes:
+        partials: Partial decodes run (count).
+        release_wait_ms: Wait at release for the partial still running (ms).
+        first_partial_s: Time after the start of speech when the first tentative text was ready (s).
+        busy_ms: Time spent decoding partials (ms).
+        speculated_ms: Time spent translating speculatively (ms).
+    """
+
+    partials: int = 0
+    release_wait_ms: float = 0.0
+    first_partial_s: float | None = None
+    busy_ms: float = 0.0
+    speculated_ms: float = 0.0
+
+
+def replay(
+    runner: PartialRunner, audio: np.ndarray, *, decode_s: float | None = None
+) -> tuple[StreamedSpeech, ReplayStats]:
+    """Run the worker's schedule on a recorded utterance against a virtual clock.
+
+    The clock is the capture's: partial *i* starts at ``max(start_{i-1} + interval, end_{i-1})`` on
+    the audio captured by then; push-to-talk is released at the end of ``audio``. A partial still running
+    at release is waited for (``release_wait_ms``), as ``StreamingRecognizer.finish`` does. Each decode
+    takes the time it really took, or ``decode_s`` (a fixed schedule, independent of the machine's load).
+    """
+    options = runner.options
+    duration = audio.size / SAMPLE_RATE
+    stats = ReplayStats()
+    start = options.min_audio_s
+    while start < duration:
+        clock = time.perf_counter()
+        partial = runner.run(audio[: int(start * SAMPLE_RATE)])
+        elapsed = time.perf_counter() - clock if decode_s is None else decode_s
+        stats.partials += 1
+        stats.busy_ms += elapsed * 1000.0
+        end = start + elapsed
+        if partial is not None and partial.text and stats.first_partial_s is None:
+            stats.first_partial_s = round(end, 3)
+        stats.release_wait_ms = max(0.0, (end - duration) * 1000.0)
+        start = max(start + options.interval_s, end)
+    stats.speculated_ms = runner.speculated_ms
+    return runner.streamed(stats.release_wait_ms), stats

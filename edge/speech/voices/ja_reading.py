@@ -1,0 +1,156 @@
+"""Japanese readings for OpenJTalk: the glossary as a user dictionary, and speech that follows the furigana.
+
+Two problems, two tools:
+
+- **Administrative words**: OpenJTalk's dictionary reads 分別 as ふんべつ and 納期限 as おさめきげん; the
+  glossary's ``reading`` column says ぶんべつ and のうきげん. ``build_user_dictionary`` compiles every term
+  with a reading into a MeCab user dictionary (naist-jdic format) that the voice loads with reading
+  protection, so pyopenjtalk-plus's own reading guesses do not override it.
+- **Easy Japanese**: the resident reads furigana on screen and must hear the same readings.
+  ``spoken_text`` takes the displayed segments (text + reading) and returns the text to synthesise:
+  the original where OpenJTalk already reads it as displayed (best accent), otherwise the displayed
+  reading in katakana for the segments that differ.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+_LOGGER = logging.getLogger(__name__)
+
+#: A text piece and the reading shown over it (hiragana; None = no ruby, read as written).
+ReadingSegment = tuple[str, str | None]
+
+_COMPILE = "import sys, pyopenjtalk; pyopenjtalk.mecab_dict_index(sys.argv[1], sys.argv[2])"
+_NOT_KANA = re.compile(r"[^\u30a1-\u30fa\u30fc]")
+_SMALL = set("ァィゥェォャュョヮ")
+_KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ]")
+
+
+def to_katakana(text: str) -> str:
+    """Hiragana folded to katakana (everything else unchanged)."""
+    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
+
+
+def _full_width(text: str) -> str:
+    """ASCII as full-width characters, the form OpenJTalk's MeCab sees its input in."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def _morae(kana: str) -> int:
+    return sum(1 for c in kana if c not in _SMALL)
+
+
+def reading_of(text: str, jtalk: Any) -> str:
+    """How OpenJTalk reads ``text`` (katakana, kana only: punctuation and pauses dropped)."""
+    import pyopenjtalk
+
+    features = pyopenjtalk.run_frontend(text, jtalk=jtalk)
+    return _NOT_KANA.sub("", "".join(feature["read"] for feature in features))
+
+
+def displayed_reading(segments: Sequence[ReadingSegment]) -> str:
+    """The reading the screen shows (katakana, kana only)."""
+    return _NOT_KANA.sub("", "".join(to_katakana(r if r is not None else t) for t, r in segments))
+
+
+def spoken_text(segments: Sequence[ReadingSegment], jtalk: Any) -> str:
+    """The text to give OpenJTalk so that it says what the furigana show.
+
+    The original text when OpenJTalk reads it as displayed; else the segments it misreads replaced by
+    their displayed reading in katakana; else every kanji segment replaced (always reads as shown).
+    """
+    original = "".join(text for text, _ in segments)
+    wanted = displayed_reading(segments)
+    if not wanted or reading_of(original, jtalk) == wanted:
+        return original
+    mixed = "".join(
+        text if reading is None or _read_as_shown(segments, index, jtalk) else to_katakana(reading)
+        for index, (text, reading) in enumerate(segments)
+    )
+    if reading_of(mixed, jtalk) == wanted:
+        return mixed
+    return "".join(text if reading is None else to_katakana(reading) for text, reading in segments)
+
+
+def _read_as_shown(segments: Sequence[ReadingSegment], index: int, jtalk: Any) -> bool:
+    """True when OpenJTalk reads segment ``index`` with its okurigana (the kana after it) as shown."""
+    following = segments[index + 1 : index + 2]
+    context = [segments[index], *(seg for seg in following if seg[1] is None)]
+    return reading_of("".join(text for text, _ in context), jtalk) == displayed_reading(context)
+
+
+def dictionary_rows(terms: Iterable[Any], jtalk: Any) -> list[list[str]]:
+    """naist-jdic rows for glossary terms whose written form has kanji and whose reading is given.
+
+    The pronunciation (long vowels as ー, as OpenJTalk's own entries) comes from OpenJTalk reading the
+    katakana; the accent is flat (type 0), the usual accent of compound nouns.
+    """
+    import pyopenjtalk
+
+    rows = []
+    seen: set[str] = set()
+    for term in terms:
+        surface, reading = str(term.ja).strip(), to_katakana(str(term.reading).replace(" ", ""))
+        if not surface or not reading or not _KANJI.search(surface) or surface in seen:
+            continue
+        if _NOT_KANA.sub("", reading) != reading:
+            _LOGGER.warning("glossary term %s: reading is not kana only; not added to the voice", term.id)
+            continue
+        seen.add(surface)
+        features = pyopenjtalk.run_frontend(reading, jtalk=jtalk)
+        pron = "".join(feature["pron"] for feature in features) or reading
+        rows.append(
+            [
+                _full_width(surface),
+                "",
+                "",
+                "1",
+                "名詞",
+                "固有名詞",
+                "一般",
+                "*",
+                "*",
+                "*",
+                _full_width(surface),
+                reading,
+                pron,
+                f"0/{_morae(pron)}",
+                "*",
+            ]
+        )
+    return rows
+
+
+def build_user_dictionary(glossary: Any, directory: Path, jtalk: Any) -> Path | None:
+    """Compile the glossary's readings into ``directory/glossary.dic``; None when there is nothing to add.
+
+    Raises:
+        RuntimeError: MeCab could not compile the dictionary.
+    """
+    rows = dictionary_rows(glossary.terms.values(), jtalk) if glossary is not None else []
+    if not rows:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    source = directory / "glossary.csv"
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    target = directory / "glossary.dic"
+    # MeCab's compiler prints progress bars on stdout; a child process keeps them off the CLI's output.
+    done = subprocess.run(
+        [sys.executable, "-c", _COMPILE, str(source), str(target)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0 or not target.is_file():
+        raise RuntimeError(f"MeCab could not compile the glossary readings (exit {done.returncode})")
+    _LOGGER.info("OpenJTalk user dictionary: %d glossary readings", len(rows))
+    return target

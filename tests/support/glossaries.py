@@ -1,0 +1,89 @@
+"""Small valid glossaries for the tests (terms, a phrase, translations in every counter language)."""
+
+from __future__ import annotations
+
+from glossary.schema import Glossary, Phrase, Term
+
+LANGS = ("en", "vi", "zh", "tl", "pt", "ne", "ko", "id", "es")
+
+
+def tax_term(translations: dict[str, str]) -> Term:
+    """The resident-tax term (``tax.juminzei``) with these translations."""
+    return Term(
+        id="tax.juminzei",
+        domain="tax",
+        ja="住民税",
+        reading="じゅうみんぜい",
+        translations=translations,
+        easy_ja="すんでいる まちに はらう ぜいきん",
+    )
+
+
+def make_glossary(label: str = "a", *, extra_term: bool = False) -> Glossary:
+    """A small valid glossary; ``label`` changes the translations so versions differ."""
+    terms = [
+        Term(
+            id="res.juminhyo_copy",
+            domain="res",
+            ja="住民票の写し",
+            reading="じゅうみんひょうのうつし",
+            variants=("住民票",),
+            translations={lang: f"certificate of residence ({lang}, {label})" for lang in LANGS},
+            easy_ja="すんでいる ところを しょうめいする かみ",
+        ),
+        tax_term({lang: f"resident tax ({lang}, {label})" for lang in LANGS}),
+    ]
+    if extra_term:
+        terms.append(
+            Term(
+                id="waste.sodai_gomi",
+                domain="waste",
+                ja="粗大ごみ",
+                reading="そだいごみ",
+                translations={lang: f"oversized waste ({lang}, {label})" for lang in LANGS},
+                easy_ja="おおきい ごみ",
+            )
+        )
+    phrases = [
+        Phrase(
+            id="greeting.welcome",
+            situation="greeting",
+            ja="こんにちは。ご用件をどうぞ。",
+            easy_ja="こんにちは。なにを しますか。",
+            translations={lang: f"Hello, how can I help? ({lang})" for lang in LANGS},
+        )
+    ]
+    return Glossary.from_items(terms, phrases)
+
+
+def small_glossary(label: str, *, term_text: str | None = None) -> Glossary:
+    """Two terms and a phrase; ``label`` makes versions differ, ``term_text`` sets every translation."""
+    terms = [
+        Term(
+            id="res.juminhyo_copy",
+            domain="res",
+            ja="住民票の写し",
+            reading="じゅうみんひょうのうつし",
+            variants=("住民票",),
+            translations={lang: term_text or f"certificate of residence ({lang}, {label})" for lang in LANGS},
+            easy_ja="すんでいる ところを しょうめいする かみ",
+        ),
+        Term(
+            id="tax.juminzei",
+            domain="tax",
+            ja="住民税",
+            reading="じゅうみんぜい",
+            translations={lang: f"resident tax ({lang}, {label})" for lang in LANGS},
+            easy_ja="すんでいる まちに はらう ぜいきん",
+        ),
+    ]
+    phrases = [
+        Phrase(
+            id="greeting.welcome",
+            situation="greeting",
+            ja="こんにちは。ご用件をどうぞ。",
+            easy_ja="こんにちは。なにを しますか。",
+            translations={lang: f"Hello, how can I help? ({lang}, {label})" for lang in LANGS},
+        )
+    ]
+    return Glossary.from_items(terms, phrases)
