@@ -7,20 +7,18 @@ playing speech the test synthesises with OpenJTalk's voice Mei (pyopenjtalk-plus
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.edge.browser.test_counter_browser import CHROMIUM, SCREENSHOTS, _free_port, _launch
+from tests.support.browser import fake_microphone_args, launch
+from tests.support.servers import serve_app
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
-]
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+
+pytestmark = pytest.mark.slow
 
 
 def _mei_wav(text: str, out: Path) -> Path:
@@ -35,8 +33,6 @@ def _mei_wav(text: str, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def server_url(default_store, tmp_path_factory) -> Iterator[str]:
-    import uvicorn
-
     from edge.config import EdgeSettings
     from edge.counter.app import CounterOptions, create_app
     from edge.turn.pipeline import TurnPipeline
@@ -46,23 +42,14 @@ def server_url(default_store, tmp_path_factory) -> Iterator[str]:
     pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en")], warm=False)
     assert pipe.corrector is not None and pipe.phrase_matcher is not None  # on by default
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_app(app) as url:
+        yield url
 
 
 def _clerk_says(p, server_url: str, wav: Path, hold_ms: int):  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
-    browser = _launch(p, wav)
+    browser = launch(p, *fake_microphone_args(wav))
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     page.set_default_timeout(90_000)
     page.goto(server_url + "/")
