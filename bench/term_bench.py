@@ -10,6 +10,7 @@ returning the beam's alternatives. From those the levers are scored:
 - ``hotwords``: the counter's terms as Whisper context;
 - ``correction``: term correction by reading on the plain transcript;
 - ``rescoring``: the beam alternative with glossary terms preferred (bounded bonus);
+- ``rescoring+correction``, ``hotwords+correction``: two levers together;
 - ``all``: hotwords + rescoring + correction.
 
 Per lever: term recall (expected (utterance, term) pairs found in the final transcript by the
@@ -34,7 +35,16 @@ from bench.term_speech import TermSpeechSet, Utterance
 
 _LOGGER = logging.getLogger(__name__)
 
-LEVERS: tuple[str, ...] = ("fw-plain", "plain", "hotwords", "correction", "rescoring", "all")
+LEVERS: tuple[str, ...] = (
+    "fw-plain",
+    "plain",
+    "hotwords",
+    "correction",
+    "rescoring",
+    "rescoring+correction",
+    "hotwords+correction",
+    "all",
+)
 
 
 @dataclass
@@ -89,6 +99,10 @@ def _transcripts(
     clock = time.perf_counter()
     hyps = [(plain.text, plain.avg_logprob), *plain.alternatives]
     out["rescoring"] = (hyps[rescore(hyps, corrector)][0], (time.perf_counter() - clock) * 1000)
+    both = corrector.correct(out["rescoring"][0])
+    out["rescoring+correction"] = (both.text, out["rescoring"][1] + both.elapsed_ms)
+    hot_corrected = corrector.correct(hotwords.text)
+    out["hotwords+correction"] = (hot_corrected.text, out["hotwords"][1] + hot_corrected.elapsed_ms)
     clock = time.perf_counter()
     hot_hyps = [(hotwords.text, hotwords.avg_logprob), *hotwords.alternatives]
     chosen = corrector.correct(hot_hyps[rescore(hot_hyps, corrector)][0])

@@ -27,7 +27,7 @@ Recognition safeguards and levers (``edge.speech.repetition``, ``edge.speech.ter
 ``edge.speech.phrase_match``):
 
 - A transcript that still loops after the recogniser's retries is shown, ``flagged`` and neither
-  translated nor spoken; a translation that loops is flagged and not spoken ("could not translate
+  translated nor spoken; a translation that loops is shown flagged and not spoken ("could not translate
   reliably"). ``repetition`` in the result says what repeated.
 - Japanese transcripts pass the ``corrector``: near-homophones of glossary terms are replaced by the
   terms, listed in ``corrections`` (shown underlined; the counter's undo re-translates the original).
@@ -510,7 +510,8 @@ class TurnPipeline:
                 )
             )
             result.timings_ms["first_output"] = _ms(started)
-            if speak and (self.speak_to_clerk or result.target_language != STAFF_LANGUAGE):
+            unspoken = result.repetition is not None  # a loop is never spoken
+            if speak and not unspoken and (self.speak_to_clerk or result.target_language != STAFF_LANGUAGE):
                 self._speak(result, emit, started)
         result.timings_ms["total"] = _ms(started)
         if _LOGGER.isEnabledFor(logging.DEBUG):
@@ -597,8 +598,7 @@ class TurnPipeline:
             return
         result.flagged = True
         result.repetition = {"where": "translation", **loop.to_dict()}
-        result.target_text = ""
-        text = "could not translate reliably (the translation repeats itself); showing the transcript only"
+        text = "could not translate reliably (the translation repeats itself); shown flagged, not spoken"
         self._notice(result, emit, text, "unreliable_translation")
 
     def _easy(self) -> Any | None:

@@ -79,8 +79,10 @@ def test_a_looping_translation_is_not_spoken(pipe: TurnPipeline) -> None:
     events: list[object] = []
     loop = "Don't worry about it. Don't worry about it. Don't worry about it."
     result = pipe.translate_text(loop, "en", "en", events.append)
-    assert result.flagged and result.audio is None and result.target_text == ""
+    assert result.flagged and result.audio is None and result.target_text == loop  # shown, flagged
     assert result.repetition is not None and result.repetition["where"] == "translation"
+    assert not any(isinstance(e, SpeechAudio) for e in events)
+    assert next(e for e in events if isinstance(e, TranslationReady)).flagged
     assert "unreliable_translation" in [e.code for e in events if isinstance(e, Notice)]
     fine = pipe.translate_text("Please wait a moment.", "en", "en")
     assert not fine.flagged and fine.audio is not None
