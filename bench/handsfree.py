@@ -45,6 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("thought-300/1200", 300, 1200, True),
     Setting("thought-300/1500", 300, 1500, True),
     Setting("thought-500/1500", 500, 1500, True),
+    Setting("thought-300/2000", 300, 2000, True),
 )
 DEFAULT_SETTING = "thought-300/1200"
 
@@ -53,17 +54,24 @@ class _Worker:
     """The counter's recognition worker on the stream's clock: one decode at a time, each available
     ``decode time`` after it started; periodic partials every ``interval_s`` during speech."""
 
-    def __init__(self, runner: Any) -> None:
+    def __init__(self, runner: Any, decode_ms: list[float]) -> None:
         self.runner = runner
         self.free_at = 0.0
         self.next_due = runner.options.min_audio_s * 1000.0
         self.results: list[tuple[float, str, str, float]] = []  # (ready ms, text, language, covers ms)
+        self.decode_ms = decode_ms
 
     def run(self, now_ms: float, segmenter: Any) -> None:
         start = max(now_ms, self.free_at)
         clock = time.perf_counter()
-        partial = self.runner.run(segmenter.current_audio())
-        self.free_at = start + (time.perf_counter() - clock) * 1000.0
+        audio = segmenter.current_audio()
+        partial = self.runner.run(audio)
+        latest = self.runner.latest
+        if partial is None and latest is not None and latest.audio_s * 16000 == audio.size:
+            partial = latest  # only silence was added: the last transcript holds
+        elapsed = (time.perf_counter() - clock) * 1000.0
+        self.free_at = start + elapsed
+        self.decode_ms.append(elapsed)
         self.next_due = start + self.runner.options.interval_s * 1000.0
         if partial is not None:
             self.results.append((self.free_at, partial.text, partial.language, segmenter.heard_ms))
@@ -86,7 +94,8 @@ def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> 
     pointer = EndPointer(EndpointOptions(finished_silence_ms=setting.silence_ms, max_silence_ms=cap))
     audio = np.concatenate([clip_audio, np.zeros(int(TAIL_S * 16000), dtype=np.float32)])
     ends: list[tuple[float, float]] = []  # (decision ms, speech end ms)
-    worker = _Worker(runner_factory()) if setting.transcript else None
+    decode_ms: list[float] = []
+    worker = _Worker(runner_factory(), decode_ms) if setting.transcript else None
     poked = False
     decodes = 0
     for start in range(0, audio.size, FRAME):
@@ -107,7 +116,7 @@ def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> 
         if utterance is not None:
             ends.append((now_ms, utterance.end_ms))
             if worker is not None:
-                worker = _Worker(runner_factory())
+                worker = _Worker(runner_factory(), decode_ms)
                 poked = False
     for item in segmenter.flush():
         if isinstance(item, Utterance):
@@ -117,6 +126,7 @@ def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> 
         "utterances": len(ends),
         "delay_ms": None if delay is None else round(delay, 1),
         "decodes": decodes,
+        "decode_ms": decode_ms,
     }
 
 
@@ -138,6 +148,7 @@ def endpointing_table(
             cut = 0
             counted = 0
             delays: list[float] = []
+            decode_times: list[float] = []
             for clip, audio in clips:
                 multi = "concatenated" in clip.note or "utterances" in clip.note
                 pair = (clip.language, "en" if clip.language != "en" else "ja")
@@ -147,6 +158,7 @@ def endpointing_table(
                     return PartialRunner(t, None, options=StreamingOptions())
 
                 run = _clip_run(audio, setting, factory)
+                decode_times.extend(run.pop("decode_ms"))
                 per_clip.setdefault(clip.name, {})[setting.name] = run
                 if multi:
                     continue
@@ -160,6 +172,7 @@ def endpointing_table(
                 "delay_p50_ms": _r(percentile(delays, 50)),
                 "delay_p90_ms": _r(percentile(delays, 90)),
                 "transcript_aware": setting.transcript,
+                "tentative_decode_p50_ms": _r(percentile(decode_times, 50)),
             }
     finally:
         transcriber.options = saved

@@ -511,7 +511,8 @@ def memory_probe(
     levers: bool = True,
 ) -> dict[str, Any]:
     """(Run in a fresh process.) ASR + one MT twin (``coverage``: M2M-100 418M size, ``shallow``: quickmt
-    size; ``coverage_store`` is that twin's store) + every voice, two turns; peak RSS in MB. ``levers``:
+    size; ``coverage_store`` is that twin's store) + the English voice, two ja→en turns; peak RSS in MB.
+    ``levers``:
     load and run as the device does (``edge.memory``: capped malloc arenas, freed pages returned)."""
     import psutil
 
@@ -540,7 +541,7 @@ def memory_probe(
     steps["asr_loaded"] = rss()
     settings = load_settings(packs_dir=Path(store_dir), languages=list(COUNTER_LANGUAGES))
     refs = edge_engines.find_voices(settings, store)
-    voices = {lang: edge_engines.load_voice(ref) for lang, ref in refs.items()}
+    voices = {lang: edge_engines.load_voice(ref) for lang, ref in refs.items() if lang == "en"}  # one voice
     settle()
     steps["voices_loaded"] = rss()
     mt = MtRouter(

@@ -252,7 +252,7 @@ def _spm_pieces(model_path: Path) -> list[str]:
     return [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
 
 
-TINY_FORMATS = ("ct2-sentencepiece", "ct2-sentencepiece-shared", "m2m100", "argos", "opus-mt")
+TINY_FORMATS = ("ct2-sentencepiece", "ct2-sentencepiece-shared", "m2m100", "nllb", "argos", "opus-mt")
 
 
 def build_tiny_translator(
@@ -269,7 +269,8 @@ def build_tiny_translator(
     """Write a complete, loadable MT pack directory (payload + ``pack.json``) with a TINY twin.
 
     ``fmt``: ``ct2-sentencepiece`` (separate src/tgt sentencepiece models, as quickmt),
-    ``ct2-sentencepiece-shared`` (one model for both sides), ``m2m100`` (``__xx__`` language tokens,
+    ``ct2-sentencepiece-shared`` (one model for both sides), ``m2m100`` (``__xx__`` language tokens) or
+    ``nllb`` (``jpn_Jpan`` tokens,
     multilingual), ``argos`` (``model/`` subdir + ``sentencepiece.model`` + ``metadata.json``) or
     ``opus-mt`` (``source.spm``/``target.spm``, Marian-style ``</s>`` added by the model).
     ``directions`` defaults to ``langs[0]→langs[1]`` (``None`` = every pair for m2m100).
@@ -281,7 +282,7 @@ def build_tiny_translator(
     lines = list(corpus) if corpus is not None else default_corpus()
     rng = np.random.default_rng(seed)
     src_lang, tgt_lang = langs[0], langs[1]
-    if directions is None and fmt != "m2m100":
+    if directions is None and fmt not in ("m2m100", "nllb"):
         directions = [(src_lang, tgt_lang)]
     pack_format = "ct2-sentencepiece" if fmt == "ct2-sentencepiece-shared" else fmt
     language_codes: dict[str, str] = {}
@@ -312,9 +313,16 @@ def build_tiny_translator(
             "source_suffix": ["</s>"],
         }
         model_dir = out
-    elif fmt == "m2m100":
+    elif fmt in ("m2m100", "nllb"):
+        # As ct2-transformers-converter writes them: language tokens in the vocabulary, </s> from the
+        # tokenizer (no add_source_eos), decoder start </s>.
         train_sentencepiece(lines, out / "sentencepiece.bpe.model", vocab_size=vocab_size)
-        language_codes = {lang: f"__{lang}__" for lang in langs}
+        nllb = {"ja": "jpn_Jpan", "en": "eng_Latn", "tl": "tgl_Latn", "ne": "npi_Deva", "vi": "vie_Latn"}
+        language_codes = (
+            {lang: f"__{lang}__" for lang in langs}
+            if fmt == "m2m100"
+            else {lang: nllb[lang] for lang in langs}
+        )
         pieces = _spm_pieces(out / "sentencepiece.bpe.model")
         src_vocab = tgt_vocab = [*pieces, "<pad>", *language_codes.values()]
         runtime = {
@@ -344,7 +352,7 @@ def build_tiny_translator(
             "metadata": metadata,
         }
         model_dir = out / "model"
-        add_source_eos = True
+        add_source_eos = False  # OpenNMT-py converted (as Argos packages are): no implicit </s>
     else:  # opus-mt
         half = len(lines) // 2
         train_sentencepiece(lines[:half] + lines[half:], out / "source.spm", vocab_size=vocab_size)

@@ -89,6 +89,18 @@ def voice_refs(store_dir: Path | None) -> list[Any]:
     return refs
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (MB), from ``VmHWM``: unlike ``ru_maxrss`` it starts afresh in
+    a spawned child (Linux keeps ``ru_maxrss`` across exec, so a child would report its parent's peak)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _synthesise_child(ref: Any, texts: list[str], readings: bool, queue: Any) -> None:
     """Child process: load the voice, speak every text, report timings, audio and peak RSS."""
     from edge.speech.voices import load_voice
@@ -122,7 +134,7 @@ def _synthesise_child(ref: Any, texts: list[str], readings: bool, queue: Any) ->
             elapsed = time.perf_counter() - clock
             audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
             results.append({"first_s": first or elapsed, "elapsed_s": elapsed, "rate": rate, "pcm": audio})
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = peak_rss_mb()
         queue.put(
             {"ok": True, "load_s": load_s, "results": results, "peak_rss_mb": peak, "quality": voice.quality}
         )
@@ -231,7 +243,7 @@ def run_voice_bench(
 def _baseline_child(queue: Any) -> None:
     import edge.speech.voices  # noqa: F401  (what every voice child imports before its engine)
 
-    queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    queue.put(peak_rss_mb())
 
 
 def _child_baseline_mb() -> float:

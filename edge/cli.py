@@ -97,7 +97,8 @@ def translate_command(
 
 @app.command("info")
 def info_command() -> None:
-    """Show, per enabled language, whether ASR, MT (ja⇄x) and a voice are installed, and what is missing."""
+    """Show, per enabled language, ASR, the MT engine per direction (which leg is real MT, which is
+    Whisper's speech translation or missing) and the voice."""
     from edge import engines
 
     settings = load_settings()
@@ -113,16 +114,20 @@ def info_command() -> None:
     voices = engines.find_voices(settings, store)
     missing: list[str] = []
     credits: dict[str, str] = {}
-    typer.echo(f"{'lang':<5} {'name':<22} {'ASR':<4} {'MT ja→x':<8} {'MT x→ja':<8} voice")
+    typer.echo(f"{'lang':<5} {'name':<22} {'ASR':<4} {'MT ja→x':<28} {'MT x→ja':<28} voice")
     for lang in settings.languages:
         to_x = from_x = "-"
         if lang != "ja":
-            ok_to = router is not None and router.can_translate("ja", lang)
-            ok_from = router is not None and router.can_translate(lang, "ja")
-            to_x, from_x = ("ok" if ok_to else "no"), ("ok" if ok_from else "no")
-            for ok, (a, b) in ((ok_to, ("ja", lang)), (ok_from, (lang, "ja"))):
-                if not ok:
-                    missing.append(router.missing_hint(a, b) if router is not None else f"no MT for {a}→{b}")
+            for a, b in (("ja", lang), (lang, "ja")):
+                if router is None:
+                    missing.append(f"no MT for {a}→{b}")
+                    continue
+                label, line = router.route_status(a, b)
+                if router.can_translate(a, b):
+                    continue
+                missing.append(line if label else router.missing_hint(a, b))
+            to_x = (router.route_status("ja", lang)[0] if router is not None else None) or "no"
+            from_x = (router.route_status(lang, "ja")[0] if router is not None else None) or "no"
         ref = voices.get(lang)
         voice = "none (text only)" if ref is None else ref.pack_id
         if ref is not None and ref.machine:
@@ -130,7 +135,7 @@ def info_command() -> None:
         if ref is not None and ref.attribution:
             credits.setdefault(ref.attribution, ref.pack_id)
         asr = "ok" if asr_ok else "no"
-        typer.echo(f"{lang:<5} {ENGLISH_NAMES.get(lang, lang):<22} {asr:<4} {to_x:<8} {from_x:<8} {voice}")
+        typer.echo(f"{lang:<5} {ENGLISH_NAMES.get(lang, lang):<22} {asr:<4} {to_x:<28} {from_x:<28} {voice}")
     for line in dict.fromkeys(missing):
         typer.echo(f"missing: {line}")
     for attribution, pack_id in credits.items():
@@ -160,7 +165,8 @@ def check_command() -> None:
         typer.echo(f"no model packs installed in {settings.store_dir}")
     pubkey = settings.resolved_pubkey_path
     if pubkey.exists():
-        from edge.sync.client import GlossaryStore, enrollment_paths
+        from edge.sync.enrollment import enrollment_paths
+        from edge.sync.glossary_store import GlossaryStore
         from glossary.signing import load_public_key
 
         stored = GlossaryStore(
@@ -200,7 +206,11 @@ def run_command(
     interpreter_note: str = typer.Option(
         None, "--interpreter-note", help="The clerk's interpreter line note (text)."
     ),
-    https: bool = typer.Option(False, "--https", help="Serve HTTPS with a local CA (tablets on the LAN)."),
+    https: bool = typer.Option(
+        None,
+        "--https/--http",
+        help="Serve HTTPS with the device's local CA (default: HTTPS whenever --host is not loopback).",
+    ),
     mic_device: str = typer.Option(
         None, "--mic-device", help="Device microphone: PortAudio index or name part (see /api/devices)."
     ),
@@ -228,7 +238,7 @@ def enroll_command(
     ),
 ) -> None:
     """Enroll this device with the central server, pin its keys and pull the signed glossary."""
-    from edge.sync.client import enroll
+    from edge.sync.enrollment import enroll
     from edge.sync.token_input import TOKEN_ENV, read_secret, refuse_argv_secret
 
     refuse_argv_secret(token, "--token", "--token-file", TOKEN_ENV)
@@ -252,7 +262,8 @@ def sync_command() -> None:
     """Run one sync round now: pull the glossary, send usage counts, send a heartbeat."""
     import asyncio
 
-    from edge.sync.client import SyncOptions, client_from_home
+    from edge.sync.client import SyncOptions
+    from edge.sync.enrollment import client_from_home
     from madoguchi import __version__
 
     settings = load_settings()

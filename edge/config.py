@@ -91,6 +91,17 @@ class EdgeSettings(BaseSettings):
     port: int = 8765
     """Port the counter UI listens on (TCP port)."""
 
+    lan_names: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Extra names and addresses tablets use to reach the counter (comma-separated; besides loopback,
+    the host name and the LAN address). The counter answers only to these names (Host allow-list) and
+    its HTTPS certificate and local CA cover exactly them."""
+
+    https: bool | None = None
+    """Serve HTTPS with the local CA (bool; default: on whenever the counter listens beyond loopback)."""
+
+    pairing_lifetime_s: float | None = None
+    """How long a tablet stays paired (seconds; default: until the end of the local day)."""
+
     idle_timeout_s: float = 120.0
     """A conversation ends after this much silence (seconds)."""
 
@@ -122,6 +133,13 @@ class EdgeSettings(BaseSettings):
     @field_validator("languages", "fallback_voice_languages", "term_domains", mode="before")
     @classmethod
     def _split_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("lan_names", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
         if isinstance(value, str):
             return [part for part in value.replace(",", " ").split() if part]
         return value

@@ -156,6 +156,37 @@ def _fallback_voices(settings: EdgeSettings, voices: dict[str, VoiceRef]) -> dic
     }
 
 
+def device_pack_report(settings: EdgeSettings, store: Any) -> dict[str, Any]:
+    """For the heartbeat (the console's packs page): installed packs as id-shaped facts (kind, languages,
+    directions, SPDX licence), the espeak-ng machine voice where it speaks, and the enabled languages."""
+    packs: list[dict[str, Any]] = []
+    for pack in store.installed() if store is not None else []:
+        spec = pack.spec
+        if spec.format == "kokoro-onnx":
+            continue  # the shared Kokoro model: its voices are reported
+        packs.append(
+            {
+                "id": spec.id,
+                "kind": spec.kind,
+                "languages": list(spec.languages)[:120],
+                "directions": None if spec.directions is None else [list(d) for d in spec.directions][:200],
+                "license": spec.license.spdx,
+            }
+        )
+    machine = sorted(lang for lang, ref in find_voices(settings, store).items() if ref.machine)
+    if machine:
+        packs.append(
+            {
+                "id": ESPEAK_ENGINE,
+                "kind": "tts",
+                "languages": machine,
+                "license": "GPL-3.0-or-later",
+                "machine_voice": True,
+            }
+        )
+    return {"packs": packs[:100], "languages": list(settings.languages)}
+
+
 def load_transcriber(settings: EdgeSettings, store: Any | None = None) -> tuple[WhisperTranscriber, str]:
     """Load the recogniser of ``settings`` (language ID restricted to the enabled languages)."""
     model_dir, pack_id = asr_model_dir(settings, store)

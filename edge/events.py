@@ -69,6 +69,8 @@ class TranslationReady(_Event):
     """Easy Japanese (target ``ja-easy``): the text as escaped HTML with ``<ruby>`` furigana."""
     verified_phrase: dict[str, Any] | None = None
     """The phrase-book sentence the utterance matched (its verified translation is ``text``)."""
+    maybe_cut: bool = False
+    """The translation reached the model's maximum length: show it as "may be cut"."""
 
 
 @dataclass

@@ -140,6 +140,19 @@ def _placeholder_re(prefix: str) -> re.Pattern[str]:
     return re.compile(rf"{a}\s?{b}\s?[-_#]?\s?0*(\d{{1,3}})(?!\d)", re.IGNORECASE)
 
 
+def found_placeholders(translated_text: str, protected: ProtectedText) -> set[int]:
+    """1-based slots whose placeholder came back in ``translated_text`` (garbled forms included)."""
+    slots = range(1, len(protected.slots) + 1)
+    found: set[int] = set()
+    for m in _placeholder_re(protected.prefix).finditer(translated_text):
+        digits = m.group(1)
+        while len(digits) > 1 and int(digits) not in slots:
+            digits = digits[:-1]
+        if int(digits) in slots:
+            found.add(int(digits))
+    return found
+
+
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)$")
 _CASED_TARGETS: Final = frozenset({"en", "vi", "tl", "pt", "id", "es"})
 

@@ -1,4 +1,4 @@
-"""File helpers every package shares: a file's sha256, and making a rename durable.
+"""File helpers every package shares: a file's sha256, making a rename durable, owner-only files.
 
 Imports nothing of ours, so every package may import it (like ``madoguchi.paths``).
 """
@@ -9,9 +9,12 @@ import hashlib
 import os
 from pathlib import Path
 
-__all__ = ["file_sha256", "fsync_dir"]
+__all__ = ["file_sha256", "fsync_dir", "private_dir", "private_file", "write_private"]
 
 _CHUNK_BYTES = 1 << 20
+#: Keys, tokens and databases: the owner only, whatever the process umask.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
 
 
 def file_sha256(path: Path) -> str:
@@ -34,3 +37,28 @@ def fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) and make it 0700, also when it existed; returns it."""
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    path.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Make sure ``path`` exists with mode 0600 (an empty file when new); returns it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    finally:
+        os.close(fd)
+    return path
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` with mode 0600 (also when the file existed with another mode)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        os.fchmod(handle.fileno(), PRIVATE_FILE_MODE)
+        handle.write(data)

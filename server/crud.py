@@ -11,12 +11,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from contracts.fleet import HeartbeatIn
 from glossary import Glossary
 from glossary.signing import SignedStatement, canonical_bytes, content_sha256, sign_statement
 from server.core.security import PasswordPolicy, hash_password, hash_token, new_token
 from server.errors import ServerError
 from server.packs import StoredPack
-from server.schemas import HeartbeatIn
 from server.tables import (
     Admin,
     AdminSession,
@@ -120,6 +120,8 @@ def record_heartbeat(*, session: Session, device: Device, heartbeat: HeartbeatIn
     device.glossary_version = heartbeat.glossary_version
     device.glossary_number = heartbeat.glossary_number
     device.pack_ids = json.dumps(sorted(heartbeat.pack_ids))
+    device.packs = json.dumps([pack.model_dump() for pack in heartbeat.packs], ensure_ascii=False)
+    device.languages = json.dumps(heartbeat.languages)
     device.free_disk_bytes = heartbeat.free_disk_bytes
     device.last_error_code = heartbeat.last_error_code
 

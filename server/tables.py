@@ -91,6 +91,10 @@ class Device(Base):
     glossary_version: Mapped[str | None] = mapped_column(String(80), nullable=True)
     glossary_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     pack_ids: Mapped[str] = mapped_column(Text, default="[]")
+    packs: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    """JSON list of ``PackInfo``: what the device reported about each installed pack."""
+    languages: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    """JSON list of the device's enabled counter languages."""
     free_disk_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     last_error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
 

@@ -28,8 +28,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from contracts.fleet import UsageBatchIn
 from server.errors import ServerError
-from server.schemas import UsageBatchIn
 from server.tables import Device, Site, UsageBatch, UsageItem, UsageTurns, utcnow
 
 _LOGGER = logging.getLogger(__name__)

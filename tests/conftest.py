@@ -58,20 +58,3 @@ def whisper_tiny() -> WhisperTranscriber:
 def english_synthesizer() -> PiperSynthesizer:
     """The English Piper voice, loaded once per test process (synthesis keeps no state between calls)."""
     return PiperSynthesizer(data.english_voice())
-
-
-#: Test modules that share an expensive session fixture run on the same xdist worker.
-_SHARED_GROUPS = {
-    "tests/deploy/test_offline_install.py": "x86-bundle",
-    "tests/deploy/test_update_rollback.py": "x86-bundle",
-}
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each module is one xdist group (its module-scoped servers and models are set up once), except
-    modules that share a session fixture, which share a group (``--dist loadgroup`` in script/test)."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            module = item.nodeid.split("::", 1)[0]
-            item.add_marker(pytest.mark.xdist_group(_SHARED_GROUPS.get(module, module)))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-PACKAGES = ["madoguchi", "glossary", "models", "edge", "server", "bench"]
+PACKAGES = ["madoguchi", "contracts", "glossary", "models", "edge", "server", "bench"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

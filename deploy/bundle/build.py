@@ -13,7 +13,7 @@ Layout of a bundle directory::
     wheelhouse/requirements-<role>.txt  closure of each role, sha256-pinned (for --require-hashes)
     packs/<id>/           model packs copied from the local store, with their pack.json
     glossary/glossary.json  the glossary (canonical JSON)
-    deploy/*.service      systemd unit templates
+    deploy/*.service      systemd unit templates (and the kiosk browser policy template)
 
 The wheelhouse is downloaded with ``pip download --only-binary=:all: --platform manylinux…_<arch>
 --python-version 3.11 --implementation cp --abi cp311`` and cached under
@@ -51,7 +51,7 @@ PYTHON_VERSION: Final = "3.11"
 #: glibc baselines a wheel may target: Debian 12 / Raspberry Pi OS 12 ship glibc 2.36.
 _MANYLINUX: Final = ("2_17", "2_24", "2_26", "2_27", "2_28", "2_31", "2_34", "2_35", "2_36")
 _SOURCE_ITEMS: Final = ("pyproject.toml", "README.md", "LICENSE", "madoguchi", "edge", "server", "models",
-                        "glossary", "bench", "deploy")  # fmt: skip
+                        "glossary", "bench", "deploy", "contracts")  # fmt: skip
 _IGNORE: Final = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
 _WHEEL_RE: Final = re.compile(
     r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-\d[^-]*)?-(?P<py>[^-]+)-(?P<abi>[^-]+)-(?P<plat>[^-]+)\.whl$"
@@ -342,7 +342,11 @@ def _write_installer(root: Path, source: Path, version: str, release_id: str, ar
     (root / "install.sh").write_text(script, encoding="utf-8")
     (root / "install.sh").chmod(0o755)
     (root / "deploy").mkdir()
-    for item in [*sorted(deploy.glob("*.service")), deploy / "health-guard.sh"]:
+    for item in [
+        *sorted(deploy.glob("*.service")),
+        deploy / "madoguchi-kiosk-policy.json",
+        deploy / "health-guard.sh",
+    ]:
         shutil.copy2(item, root / "deploy" / item.name)
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Final
 
 from deploy.bundle.hashes import pip_install_args
+from deploy.bundle.kiosk import DEFAULT_POLICY_DIR, install_policy
 from deploy.bundle.manifest import MANIFEST_FILE, BundleError, BundleManifest, verify_bundle
 from deploy.bundle.trust import Trust, confirm_first_install, pinned_key_path, resolve_trust
 from glossary.signing import public_key_pem
@@ -81,6 +82,8 @@ class InstallOptions:
     """Port of the counter page (TCP port)."""
     systemd_dir: Path = Path("/etc/systemd/system")
     kiosk_user: str = "pi"
+    chromium_policy_dir: Path = DEFAULT_POLICY_DIR
+    """Where chromium reads managed policies (the kiosk's lock-down policy goes there)."""
     service_user: str | None = None
     """User the services run as (default: the ``madoguchi`` system user, created when missing)."""
 
@@ -385,7 +388,7 @@ def _pin_key(prefix: Path, trust: Trust) -> None:
 
 def _enroll(prefix: Path, options: InstallOptions) -> bool:
     """Enroll with the server: glossary key from IT, pack key = the bundle key this prefix pins."""
-    from edge.sync.client import enroll
+    from edge.sync.enrollment import enroll
 
     assert options.server_url and options.token and options.glossary_key_path
     enroll(
@@ -542,6 +545,8 @@ def install_services(prefix: Path, options: InstallOptions) -> tuple[list[str], 
     for name in names:
         source = templates / name
         _write_atomic(options.systemd_dir / name, render_unit(source.read_text(encoding="utf-8"), values))
+    if "madoguchi-kiosk.service" in names:
+        install_policy(templates, options.port, options.chromium_policy_dir)
     if not _systemctl("daemon-reload"):
         notices.append("systemd is not running here: units written but not started")
         return names, notices

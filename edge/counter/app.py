@@ -3,15 +3,15 @@
 ``create_app(settings, pipeline=...)`` builds the FastAPI app; ``madoguchi edge run`` (``edge.counter.run``)
 serves it. The parts: ``edge.counter.protocol`` (WebSocket message schema, versioned),
 ``edge.counter.session`` (one connection = one conversation, in memory only), ``edge.counter.turns``
-(turns through the pipeline),
-``edge.counter.service`` (what connections share: pipeline, lock, glossary, outbox, device mic) and
-``edge.counter.pairing`` (tablets pair with a code shown on the device).
+(turns through the pipeline), ``edge.counter.service`` (what connections share: pipeline, lock,
+glossary, outbox, device mic), ``edge.counter.pairing`` and ``edge.counter.pair_api`` (tablets pair
+with a code shown on the device) and ``edge.counter.guard`` (Host allow-list, same-origin checks, body
+limits, security headers on everything).
 
 HTTP:
     GET /                 the counter page (edge/counter/web/index.html); unpaired remote browsers get /pair
-    GET /pair             the pairing page (type the 6-digit code shown on the device)
-    POST /api/pair        {code} → sets the pairing cookie (403 on a wrong code)
-    GET /api/pairing      the current code and whether pairing is required (the device itself only)
+    GET /pair             the pairing page (type the 8-character code shown on the device)
+    POST /api/pair, /api/pairing[/start|/stop|/revoke]   pairing (``edge.counter.pair_api``)
     GET /static/...       app.js, style.css, capture-worklet.js, pair.js
     GET /api/status       per language: ASR, MT (ja→x, x→ja), voice, what is missing; glossary version;
                           live conversations
@@ -24,6 +24,9 @@ HTTP:
 Pairing: when ``CounterOptions.pairing`` is on (by default when the counter listens beyond loopback),
 a client whose address is not in ``trusted_hosts`` needs the pairing cookie for everything but the
 pairing page: APIs answer 403 and the WebSocket is closed before it opens.
+
+Before any of that, ``CounterGuard`` refuses requests whose ``Host`` is not one of the counter's names
+(``CounterOptions.allowed_hosts``) or whose ``Origin`` is another site.
 """
 
 from __future__ import annotations
@@ -33,12 +36,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
 
-from fastapi import FastAPI, HTTPException, Request, Response, WebSocket
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response, WebSocket
+from fastapi.middleware import Middleware
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from edge.config import EdgeSettings
-from edge.counter.pairing import COOKIE_NAME, LOOPBACK_HOSTS, PairingGate
+from edge.counter.guard import LOOPBACK_NAMES, CounterGuard
+from edge.counter.pair_api import close_at_expiry, pairing_router
+from edge.counter.pairing import LOOPBACK_HOSTS, PairingGate
 from edge.counter.phrases import screen_texts
 from edge.counter.protocol import PROTOCOL_VERSION, ProtocolError
 from edge.counter.service import CounterOptions, CounterService, GlossaryInfo, installed_glossary
@@ -69,6 +75,15 @@ def _counter_glossary(settings: EdgeSettings) -> tuple[Any | None, GlossaryInfo 
     from edge import engines
 
     return engines.load_glossary(), None
+
+
+def counter_names(settings: EdgeSettings) -> tuple[str, ...]:
+    """The names the counter answers to: loopback, plus the device's LAN names when it listens on the LAN."""
+    if settings.host in (*LOOPBACK_NAMES, *LOOPBACK_HOSTS):
+        return (*LOOPBACK_NAMES, *settings.lan_names)
+    from edge.counter.tls import default_names
+
+    return tuple(dict.fromkeys((*LOOPBACK_NAMES, *default_names(settings.host, settings.lan_names))))
 
 
 def create_app(
@@ -112,8 +127,17 @@ def create_app(
     required = options.pairing
     if required is None:
         required = settings.host not in (*LOOPBACK_HOSTS, "localhost")
-    gate = PairingGate(required=required, trusted_hosts=options.trusted_hosts)
-    app = FastAPI(title="madoguchi counter", docs_url=None, redoc_url=None, openapi_url=None)
+    gate = PairingGate(
+        required=required, trusted_hosts=options.trusted_hosts, lifetime_s=settings.pairing_lifetime_s
+    )
+    guard = Middleware(
+        CounterGuard,  # type: ignore[arg-type]
+        allowed_hosts=options.allowed_hosts or counter_names(settings),
+        max_body_bytes=options.max_text_bytes,
+    )
+    app = FastAPI(
+        title="madoguchi counter", docs_url=None, redoc_url=None, openapi_url=None, middleware=[guard]
+    )
     app.state.counter = service
     app.state.pairing = gate
 
@@ -126,66 +150,69 @@ def create_app(
             return RedirectResponse("/pair", status_code=303)
         return JSONResponse({"detail": _PAIR_FIRST}, status_code=403)
 
-    @app.get("/", include_in_schema=False)
+    app.include_router(_pages_router(gate, service))
+    app.include_router(pairing_router(gate, service))
+    app.include_router(_api_router(service, gate, options))
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    return app
+
+
+def _pages_router(gate: PairingGate, service: CounterService) -> APIRouter:
+    """The counter page, the pairing page and the WebSocket (paired tablets until their pairing expires)."""
+    router = APIRouter()
+
+    @router.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html", headers={"Cache-Control": "no-store"})
 
-    @app.get("/pair", include_in_schema=False)
+    @router.get("/pair", include_in_schema=False)
     async def pair_page() -> FileResponse:
         return FileResponse(WEB_DIR / "pair.html", headers={"Cache-Control": "no-store"})
 
-    @app.post("/api/pair")
-    async def pair(request: Request) -> JSONResponse:
+    @router.websocket("/ws")
+    async def socket(websocket: WebSocket) -> None:
+        host = websocket.client.host if websocket.client else None
+        if gate.is_trusted(host):
+            await serve_socket(service, websocket)
+            return
+        expires_at = gate.token_expiry(websocket.cookies)
+        if expires_at is None:
+            await websocket.close(code=1008, reason="pair this tablet first")
+            return
+        websocket.state.paired = True
+        expiry = asyncio.create_task(close_at_expiry(websocket, gate, expires_at))
         try:
-            body = await request.json()
-        except ValueError:
-            body = None
-        code = body.get("code") if isinstance(body, dict) else None
-        if not isinstance(code, str | int):
-            return JSONResponse({"detail": 'send {"code": "123456"}'}, status_code=400)
-        token = gate.pair(str(code))
-        if token is None:
-            return JSONResponse(
-                {"detail": "wrong code; look at the counter device's screen"}, status_code=403
-            )
-        response = JSONResponse({"paired": True})
-        response.set_cookie(
-            COOKIE_NAME,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-            max_age=365 * 24 * 3600,
-        )
-        return response
+            await serve_socket(service, websocket)
+        finally:
+            expiry.cancel()
 
-    @app.get("/api/pairing")
-    async def pairing_code(request: Request) -> JSONResponse:
-        host = request.client.host if request.client else None
-        if gate.required and host not in gate.trusted_hosts:
-            raise HTTPException(status_code=403, detail="the pairing code is shown on the device only")
-        return JSONResponse({"required": gate.required, "code": gate.code if gate.required else None})
+    return router
 
-    @app.get("/api/status")
+
+def _api_router(service: CounterService, gate: PairingGate, options: CounterOptions) -> APIRouter:
+    """The JSON API the page reads: status, phrase book, screen texts, microphones, glossary terms."""
+    router = APIRouter()
+
+    @router.get("/api/status")
     async def status() -> JSONResponse:
         data = await asyncio.to_thread(service.status)  # reads pack manifests
         data["pairing_required"] = gate.required
         return JSONResponse(data)
 
-    @app.get("/api/phrases")
+    @router.get("/api/phrases")
     async def phrases() -> JSONResponse:
         return JSONResponse(
             {"situations": service.phrases.grouped(), "languages": service.resident_languages}
         )
 
-    @app.get("/api/texts")
+    @router.get("/api/texts")
     async def texts() -> JSONResponse:
         data = screen_texts()
         data["interpreter_note"] = options.interpreter_note
         data["resident_languages"] = list(service.resident_languages)
         return JSONResponse(data)
 
-    @app.get("/api/devices")
+    @router.get("/api/devices")
     async def devices() -> JSONResponse:
         from edge.audio.capture import list_input_devices
 
@@ -195,20 +222,11 @@ def create_app(
             return JSONResponse({"devices": [], "selected": options.mic_device, "error": str(exc)})
         return JSONResponse({"devices": found, "selected": options.mic_device, "error": None})
 
-    @app.get("/api/terms/{term_id}")
+    @router.get("/api/terms/{term_id}")
     async def term(term_id: str) -> JSONResponse:
         info = service.term_info([term_id], "en") if service.glossary is not None else {}
         if term_id not in info:
             raise HTTPException(status_code=404, detail="Term not found")
         return JSONResponse({"id": term_id, **info[term_id]})
 
-    @app.websocket("/ws")
-    async def socket(websocket: WebSocket) -> None:
-        host = websocket.client.host if websocket.client else None
-        if not gate.allows(host, websocket.cookies):
-            await websocket.close(code=1008, reason="pair this tablet first")
-            return
-        await serve_socket(service, websocket)
-
-    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
-    return app
+    return router

@@ -67,7 +67,7 @@ class LiveRecognition:
         if not self.enabled or transcriber is None:
             return
         router = getattr(self.pipeline, "mt_router", None)
-        translate_to = (router, target) if router is not None and target and target != "ja-easy" else None
+        translate_to = (router, target) if target and target != "ja-easy" else None
         runner = PartialRunner(
             transcriber,
             None if source in (None, "auto") else source,

@@ -102,7 +102,7 @@ def enroll_with_local_server(local: LocalServer, settings: EdgeSettings) -> str:
     import sys
 
     from edge.errors import ConfigError
-    from edge.sync.client import enroll, enrollment_paths
+    from edge.sync.enrollment import enroll, enrollment_paths
 
     paths = enrollment_paths(settings.home, settings.token_path, settings.pubkey_path)
     if paths.server_url == local.url and paths.token_path.exists():

@@ -50,6 +50,7 @@ class Hello(ServerMessage):
     max_frame_bytes: int
     confirm_before_speaking: bool
     glossary_version: str | None
+    speak_to_clerk: bool = True
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,8 @@ class Translation(ServerMessage):
     phrase_id: str | None = field(default=None, metadata=OPTIONAL)
     verified: dict[str, Any] | None = field(default=None, metadata=OPTIONAL)
     """The phrase-book sentence a spoken turn matched (its verified translation is ``text``)."""
+    maybe_cut: bool | None = field(default=None, metadata=OPTIONAL)
+    """True when MT reached the model's maximum length: shown as "may be cut"."""
 
 
 @dataclass(frozen=True)

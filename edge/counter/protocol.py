@@ -14,13 +14,14 @@ Client → server, JSON text frames ``{"type": ..., ...}``:
     text             {speaker, text}                a typed turn
     speak            {turn_id}                      "OK, speak": speak a turn held for confirmation
     playback         {playing: bool}                the page is (not) playing speech: mic muted
+    clerk_voice      {on: bool}                     speak the resident's replies to the clerk in Japanese
     end_conversation {}                             erase everything now
 Client → server, binary frames: 16 kHz mono int16 little-endian PCM (after ``start``; at most
     ``max_frame_bytes`` each, an even number of bytes).
 
 Server → client, JSON text frames:
     hello            {protocol, version, sample_rate, max_frame_bytes, confirm_before_speaking,
-                      glossary_version}
+                      glossary_version, speak_to_clerk}
     state            {conversation_id, resident_language, locked, proposed_language, turns,
                       recording: {speaker, mode, source} | null, busy, idle_timeout_s}
     vad              {event: "speech_started"|"speech_stopped"}    hands-free end-pointing
@@ -39,7 +40,8 @@ Server → client, JSON text frames:
                      verified: {phrase_id, ja, similarity} when the utterance read like a phrase-book
                      sentence and its verified translation was served (engine phrasebook), else null
                      ruby_html: target ja-easy only, escaped HTML with <ruby> furigana (else null);
-                     awaiting_confirm: true when the counter confirms before speaking and a voice exists
+                     awaiting_confirm: true when the counter confirms before speaking and a voice exists;
+                     maybe_cut (optional): true when MT reached the model's maximum length
     back_translation {turn_id, speaker, available, text, language, reason}
     speech_audio     {turn_id, index, is_last, sample_rate, wav_base64}   one sentence, WAV, sent as soon
                      as it is synthesised (``is_last`` is always false: the end is ``speech_end``)
@@ -91,6 +93,7 @@ CLIENT_MESSAGES: Final = (
     "text",
     "speak",
     "playback",
+    "clerk_voice",
     "end_conversation",
 )
 

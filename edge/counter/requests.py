@@ -205,6 +205,21 @@ class Playback(ClientRequest):
 
 
 @dataclass(frozen=True)
+class ClerkVoice(ClientRequest):
+    """``clerk_voice``: speak the resident's translated replies to the clerk in Japanese, or not."""
+
+    TYPE: ClassVar[str] = "clerk_voice"
+    on: bool
+
+    @classmethod
+    def from_dict(cls, message: dict[str, Any]) -> ClerkVoice:
+        value = message.get("on")
+        if not isinstance(value, bool):
+            raise ProtocolError("clerk_voice needs on: true or false")
+        return cls(value)
+
+
+@dataclass(frozen=True)
 class EndConversation(ClientRequest):
     """``end_conversation``: erase everything now."""
 
@@ -214,7 +229,7 @@ class EndConversation(ClientRequest):
 REQUESTS: dict[str, type[ClientRequest]] = {
     cls.TYPE: cls
     for cls in (HelloRequest, Start, Stop, EndUtterance, SetLanguage, Edit, PhraseRequest, TextTurn, Speak,
-                Playback, EndConversation)
+                Playback, ClerkVoice, EndConversation)
 }  # fmt: skip
 
 

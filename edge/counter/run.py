@@ -1,6 +1,8 @@
 """``madoguchi edge run``: load the models, serve the counter page, optionally beside a local server.
 
-Also prints the tablet pairing code when the counter listens beyond loopback, and keeps the glossary,
+A counter that listens beyond loopback serves HTTPS with the device's local CA (``edge.counter.tls``) unless
+told otherwise, and tablets pair with a code the clerk opens on the device's own screen (never printed
+or logged). It keeps the glossary,
 usage counts and heartbeats in sync in the background when the device is enrolled (a newly installed
 glossary is swapped into the running counter).
 """
@@ -29,13 +31,18 @@ def is_loopback(host: str) -> bool:
     return host in (*LOOPBACK_HOSTS, "localhost")
 
 
+def use_https(host: str, wanted: bool | None) -> bool:
+    """HTTPS unless asked otherwise, except on loopback (where browsers trust plain HTTP)."""
+    return (not is_loopback(host)) if wanted is None else wanted
+
+
 def run_command(
     port: int | None = None,
     host: str | None = None,
     with_local_server: bool = False,
     server_port: int = 8470,
     interpreter_note: str | None = None,
-    https: bool = False,
+    https: bool | None = None,
     mic_device: str | None = None,
 ) -> None:
     """Start the counter: load the models, serve the page and print its URL (and the pairing code).
@@ -51,6 +58,7 @@ def run_command(
     settings = load_settings()
     host = host or settings.host
     port = port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})  # the names the counter answers to
     local: LocalServer | None = None
     try:
         if with_local_server:
@@ -76,7 +84,7 @@ def _serve(
     port: int,
     *,
     interpreter_note: str | None,
-    https: bool,
+    https: bool | None,
     mic_device: str | None,
 ) -> None:
     """Load the models, build the app and serve it until stopped."""
@@ -105,24 +113,30 @@ def _serve(
             typer.echo(f"  {row['code']}: " + "; ".join(row["notes"]))
     glossary = status["glossary"]
     typer.echo(f"glossary {glossary['version']} ({glossary['source']})")
+    https = use_https(host, https if https is not None else settings.https)
     ssl: dict[str, str] = {}
     if https:
-        from edge.counter.tls import default_names, ensure_tls
+        from edge.counter.tls import ca_fingerprint, default_names, ensure_tls
 
-        tls = ensure_tls(settings.home / "tls", default_names(host))
+        tls = ensure_tls(settings.home / "tls", default_names(host, settings.lan_names))
         ssl = {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
         typer.echo(f"HTTPS for {', '.join(tls.names)}; install {tls.ca_cert} once on the tablets as a root")
+        typer.echo(f"  its SHA-256 fingerprint: {ca_fingerprint(tls.ca_cert)}")
+    elif not is_loopback(host):
+        typer.echo(
+            "warning: plain HTTP on the LAN: audio and translations cross the network in clear", err=True
+        )
     shown = "localhost" if is_loopback(host) else host
     scheme = "https" if https else "http"
     typer.echo(f"counter ready: {scheme}://{shown}:{port}/  (Ctrl+C to stop)")
     if options.pairing:
-        typer.echo(f"tablet pairing code: {app.state.pairing.code} (also shown on this device's page)")
+        typer.echo("tablets: press 'タブレット接続' (pair a tablet) on this device's screen to show a code")
     uvicorn.run(app, host=host, port=port, log_level="warning", **ssl)  # type: ignore[arg-type]
 
 
 def _open_outbox(settings: EdgeSettings) -> Any | None:
     try:
-        from edge.sync.client import enrollment_paths
+        from edge.sync.enrollment import enrollment_paths
         from edge.sync.outbox import Outbox
 
         return Outbox(enrollment_paths(settings.home).outbox_path)
@@ -150,7 +164,7 @@ def attach_glossary_reload(app: FastAPI, client: Any) -> None:
 
 def _attach_sync(app: FastAPI, settings: EdgeSettings, outbox: Any | None) -> None:
     """Sync glossary, usage and heartbeats in the background when the device is enrolled."""
-    from edge.sync.client import client_from_home
+    from edge.sync.enrollment import client_from_home
     from edge.sync.packs import background_sync_for
     from models import PackStore
 
@@ -164,6 +178,9 @@ def _attach_sync(app: FastAPI, settings: EdgeSettings, outbox: Any | None) -> No
         )
     except EdgeError:
         return
+    from edge.engines import device_pack_report
+
+    client.device_report = lambda: device_pack_report(settings, store)
     packs = background_sync_for(settings.home, store)
     if packs is not None:  # packs the server offers download in the background (used after a restart)
         client.on_heartbeat_reply = packs.on_heartbeat_reply

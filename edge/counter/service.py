@@ -61,9 +61,13 @@ class CounterOptions:
         reviewed_only: Offer reviewed phrases only and withhold draft terms' translations.
         mic_device: The device microphone: PortAudio index or part of its name (None = default input).
         confirm_before_speaking: Show each translation and speak it only after "OK, speak" (bool).
+        speak_to_clerk: Speak the resident's translated replies to the clerk in Japanese, at first (the
+            clerk switches it per conversation page with ``clerk_voice``).
         pairing: Tablets on other addresses must pair with the device's code (None: only when the
             counter listens on a non-loopback address).
         trusted_hosts: Client addresses that never need pairing (the device itself).
+        allowed_hosts: Names the counter answers to in ``Host`` (None: loopback names, plus the
+            device's host name, LAN address and ``lan_names`` when it listens beyond loopback).
         live_transcript: Recognise while the speaker speaks: tentative transcripts on the page, a
             shorter final decode, hands-free end-pointing that waits for the end of a sentence.
         streaming: Cadence and reuse of recognition while speaking.
@@ -81,8 +85,10 @@ class CounterOptions:
     reviewed_only: bool = False
     mic_device: int | str | None = None
     confirm_before_speaking: bool = False
+    speak_to_clerk: bool = True
     pairing: bool | None = None
     trusted_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    allowed_hosts: tuple[str, ...] | None = None
     live_transcript: bool = True
     streaming: StreamingOptions = field(default_factory=StreamingOptions)
     endpoint: EndpointOptions = field(default_factory=EndpointOptions)
@@ -97,6 +103,7 @@ class CounterOptions:
             "idle_timeout_s": settings.idle_timeout_s,
             "reviewed_only": settings.reviewed_only,
             "confirm_before_speaking": settings.confirm_before_speaking,
+            "speak_to_clerk": settings.speak_to_clerk,
             "back_translation": settings.back_translation,
         }
         return cls(**{**values, **overrides})
@@ -113,7 +120,8 @@ class GlossaryInfo:
 
 def installed_glossary(home: Path, pubkey_path: Path | None = None) -> tuple[Any, GlossaryInfo] | None:
     """The verified glossary synced from the central server, or None (not enrolled / none installed)."""
-    from edge.sync.client import GlossaryStore, enrollment_paths
+    from edge.sync.enrollment import enrollment_paths
+    from edge.sync.glossary_store import GlossaryStore
     from glossary.errors import GlossaryError
     from glossary.signing import load_public_key
 
@@ -302,13 +310,22 @@ class CounterService:
             if code != STAFF_LANGUAGE:
                 to_x = bool(router is not None and router.can_translate(STAFF_LANGUAGE, code))
                 from_x = bool(router is not None and router.can_translate(code, STAFF_LANGUAGE))
-                row["mt_to_resident"] = (
-                    "ctranslate2" if to_x else ("whisper-translate" if code == "en" else None)
-                )
-                row["mt_to_staff"] = "ctranslate2" if from_x else None
-                for ok, (a, b) in ((to_x, (STAFF_LANGUAGE, code)), (from_x, (code, STAFF_LANGUAGE))):
+                # Per direction: the engine label and one line saying which leg is real MT and which is
+                # Whisper's speech translation or missing (router.route_status).
+                legs = [(None, ""), (None, "")]
+                if router is not None and hasattr(router, "route_status"):
+                    legs = [
+                        router.route_status(STAFF_LANGUAGE, code),
+                        router.route_status(code, STAFF_LANGUAGE),
+                    ]
+                elif code == "en":
+                    legs[0] = ("whisper-translate", "")
+                row["mt_to_resident"], row["mt_to_staff"] = legs[0][0], legs[1][0]
+                row["mt_legs"] = [line for _, line in legs]
+                pairs = ((to_x, (STAFF_LANGUAGE, code)), (from_x, (code, STAFF_LANGUAGE)))
+                for (ok, (a, b)), (label, line) in zip(pairs, legs, strict=True):
                     if not ok:
-                        notes.append(_missing_hint(router, a, b))
+                        notes.append(line if label and line else _missing_hint(router, a, b))
             if row["voice_quality"] == "machine":
                 notes.append(f"{ENGLISH_NAMES.get(code, code)}: low-quality machine voice (espeak-ng)")
             if row["voice"] is None:

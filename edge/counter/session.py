@@ -23,6 +23,7 @@ from edge.counter.messages import ConversationEnded, Error, Hello, Notice, Serve
 from edge.counter.phrases import EXTRA_PICKER_LANGUAGES
 from edge.counter.protocol import PROTOCOL_VERSION, ProtocolError
 from edge.counter.requests import (
+    ClerkVoice,
     ClientRequest,
     Edit,
     EndConversation,
@@ -69,6 +70,7 @@ class Session:
         self.busy = False
         self.playing = False
         self.closed = False
+        self.clerk_voice = bool(getattr(service.options, "speak_to_clerk", True))
         self.held: set[str] = set()  # turns whose speech waits for "OK, speak"
         self._queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
@@ -216,6 +218,7 @@ class Session:
             max_frame_bytes=self.options.max_frame_bytes,
             confirm_before_speaking=self.options.confirm_before_speaking,
             glossary_version=self.service.glossary_info.version,
+            speak_to_clerk=self.clerk_voice,
         )
 
     async def on_start(self, request: Start) -> None:
@@ -346,6 +349,10 @@ class Session:
         if self.playing and self.recording is not None and self.recording["mode"] == "handsfree":
             self.abandon_recording()
 
+    async def on_clerk_voice(self, request: ClerkVoice) -> None:
+        """The clerk turns the spoken Japanese replies on or off (from the next turn on)."""
+        self.clerk_voice = request.on
+
     async def on_end(self, _request: EndConversation) -> None:
         self.end_conversation("ended")
 
@@ -388,6 +395,7 @@ _HANDLERS: dict[type[ClientRequest], Callable[[Session, Any], Any]] = {
     TextTurn: Session.on_text_turn,
     Speak: Session.on_speak,
     Playback: Session.on_playback,
+    ClerkVoice: Session.on_clerk_voice,
     EndConversation: Session.on_end,
 }
 

@@ -82,6 +82,10 @@ class TurnRunner:
         """True when this turn's speech waits for "OK, speak" (the mode is on and a voice exists)."""
         return self.options.confirm_before_speaking and self.service.voice_for(target) is not None
 
+    def _clerk_muted(self, speaker: str) -> bool:
+        """True when the resident's reply must not be spoken to the clerk (the clerk turned it off)."""
+        return speaker == "resident" and not getattr(self.host, "clerk_voice", True)
+
     async def confirmed_speech(self, turn: Turn) -> None:
         pipe = self.service.pipeline
         try:
@@ -115,7 +119,7 @@ class TurnRunner:
             self.host.send(m.TurnStarted(turn_id, speaker, "speech"))
             hold = self._hold_speech(target)
             emit = self._emitter(turn_id, speaker, "speech", hold)
-            extra: dict[str, Any] = {"speak": False} if hold else {}
+            extra: dict[str, Any] = {"speak": False} if hold or self._clerk_muted(speaker) else {}
             if streamed is not None:
                 extra["streamed"] = streamed
             try:
@@ -171,7 +175,7 @@ class TurnRunner:
             )
             hold = self._hold_speech(turn.target_language)
             emit = self._emitter(turn.turn_id, turn.speaker, turn.kind, hold)
-            extra = {"speak": False} if hold else {}
+            extra = {"speak": False} if hold or self._clerk_muted(turn.speaker) else {}
             try:
                 result = await self.service.run_locked(
                     pipe.translate_text,
@@ -322,7 +326,8 @@ class TurnRunner:
                 send(
                     m.Translation(turn_id, speaker, event.text, event.target_language, event.engine, spans,
                                   info, event.flagged, event.ruby_html, hold,
-                                  verified=event.verified_phrase)
+                                  verified=event.verified_phrase,
+                                  maybe_cut=True if event.maybe_cut else None)
                 )  # fmt: skip
             elif isinstance(event, events.SpeechAudio):
                 if event.pcm:

@@ -286,13 +286,13 @@ class WhisperTranscriber(Transcriber):
         result.options = asdict(replace(self.options, task=task))
         result.model = self.model_dir.name
         if _LOGGER.isEnabledFor(logging.DEBUG):
-            _LOGGER.debug(
-                "ASR %s p=%.2f window=%.0fs guard=%s %r",
+            _LOGGER.debug(  # the length only: conversation text never reaches a log
+                "ASR %s p=%.2f window=%.0fs guard=%s, %d characters",
                 result.language,
                 result.language_probability,
                 result.window_s,
                 result.guard_fired,
-                result.text,
+                len(result.text),
             )
         return result
 

@@ -49,6 +49,8 @@ class StreamingOptions:
     Attributes:
         interval_s: Start a new partial decode this long after the previous one started (seconds).
         min_audio_s: No partial before this much audio (seconds).
+        min_speech_s: No partial before this much speech (seconds, after silence trimming): Whisper
+            hallucinates on a second of sound, and its guard would then decode the full 30 s window.
         idle_stop_s: The worker stops by itself when no new audio arrived for this long (seconds; a
             recording nobody finished or cancelled never keeps decoding).
         margin_chars: Characters dropped from the end of the agreed prefix (they may still change).
@@ -62,6 +64,7 @@ class StreamingOptions:
 
     interval_s: float = 1.0
     min_audio_s: float = 1.5
+    min_speech_s: float = 1.2
     idle_stop_s: float = 60.0
     margin_chars: int = 2
     partial_beam: int | None = None
@@ -95,6 +98,7 @@ class Partial:
     finished: bool
     speech: np.ndarray | None = field(default=None, repr=False)
     transcript: Transcript | None = field(default=None, repr=False)
+    whisper_translation: Transcript | None = field(default=None, repr=False)
 
     def to_message(self) -> dict[str, Any]:
         """The protocol fields of a ``transcript_partial``."""
@@ -110,8 +114,9 @@ class Partial:
 
 def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -> str:
     """The start of ``current`` that ``previous`` agrees on, minus ``margin`` characters, cut back to a
-    word boundary (a space, or for Japanese and Chinese also 、。, when the agreed part holds one): the
-    decoder must never be forced to continue half a word."""
+    word boundary (a space; for Japanese and Chinese also 、。！？): the decoder must never be forced to
+    continue half a word ("テスト分で|す" would be continued as if "で" were a particle), so without such a
+    boundary nothing is stable yet."""
     n = 0
     for a, b in zip(previous, current, strict=False):
         if a != b:
@@ -124,10 +129,7 @@ def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -
     if n < len(current) and not current[n].isspace():
         boundary = " 、。，,！？!?" if language in _NO_SPACE else " "
         cut = max(prefix.rfind(ch) for ch in boundary)
-        if cut > 0:
-            prefix = prefix[: cut + (0 if prefix[cut] == " " else 1)]
-        elif language not in _NO_SPACE:
-            prefix = ""
+        prefix = prefix[: cut + (0 if prefix[cut] == " " else 1)] if cut > 0 else ""
     return prefix.strip()
 
 
@@ -163,13 +165,20 @@ class PartialRunner:
         return self.partials[-1] if self.partials else None
 
     def run(self, audio: np.ndarray) -> Partial | None:
-        """Decode ``audio`` (the utterance so far); None when it holds no speech yet."""
+        """Decode ``audio`` (the utterance so far); None when it holds no speech yet or no new speech
+        (only silence was added since the last partial: the decode would give the same result, so the
+        worker stays idle and a release finds nothing running)."""
         started = time.perf_counter()
         try:
             speech = trim_silence(audio, self.vad_options).audio
         except NoSpeechError:
             return None
+        if speech.size < self.options.min_speech_s * SAMPLE_RATE:
+            return None
         previous = self.latest
+        if previous is not None and previous.speech is not None and np.array_equal(previous.speech, speech):
+            previous.audio_s = audio.size / SAMPLE_RATE  # the same transcript holds for the longer audio
+            return None
         committed = previous.stable if previous is not None and self.options.incremental else ""
         language_hint = self.language or (previous.language if committed and previous else None)
         transcript = self.partial_asr.transcribe(speech, language_hint, prefix=committed or None)
@@ -197,6 +206,8 @@ class PartialRunner:
         return partial
 
     def _speculate(self, partial: Partial) -> None:
+        """Translate a finished partial now: with MT, or (into English without an MT pack) with
+        Whisper's own speech translation of the same speech, reusing its encoder output."""
         if self.translate_to is None:
             return
         router, target = self.translate_to
@@ -205,8 +216,12 @@ class PartialRunner:
             return
         started = time.perf_counter()
         try:
-            if router.can_translate(partial.language, target):
+            if router is not None and router.can_translate(partial.language, target):
                 self.translations[key] = router.translate(partial.text, partial.language, target)
+            elif target == "en" and partial.speech is not None and self.partial_asr is self.transcriber:
+                partial.whisper_translation = self.transcriber.transcribe(
+                    partial.speech, partial.language, task="translate", reuse_encoding=True
+                )
         except Exception as exc:  # speculation only; the final turn translates for real
             _LOGGER.debug("speculative translation failed: %s", type(exc).__name__)
         self.speculated_ms += (time.perf_counter() - started) * 1000.0
@@ -263,6 +278,20 @@ class StreamedSpeech:
         if language is None and self.prefix and last is not None:
             result.language_probability = last.language_probability
         return result
+
+    def whisper_translation(self, speech: np.ndarray, language: str) -> Transcript | None:
+        """Whisper's speculative English translation of exactly ``speech``, or None."""
+        last = self.runner.latest
+        if (
+            last is None
+            or last.whisper_translation is None
+            or last.language != language
+            or last.speech is None
+            or not np.array_equal(last.speech, speech)
+        ):
+            return None
+        self.translation_reused = True
+        return last.whisper_translation
 
     def translation(self, text: str, source: str, target: str) -> Any | None:
         """The speculative translation of exactly ``text``, or None."""

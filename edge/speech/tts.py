@@ -24,6 +24,15 @@ from edge.errors import EngineUnavailable
 _LOGGER = logging.getLogger(__name__)
 
 
+def _no_debug(record: logging.LogRecord) -> bool:
+    """Piper logs the text it speaks (and its phonemes) at DEBUG: such records never pass."""
+    return record.levelno > logging.DEBUG
+
+
+#: Conversation text reaches no log at any level, whatever level IT sets for piper's logger.
+logging.getLogger("piper.voice").addFilter(_no_debug)
+
+
 @dataclass(frozen=True)
 class TtsOptions:
     """Per-call synthesis settings.
@@ -170,6 +179,7 @@ class PiperSynthesizer(Synthesizer):
         started = time.perf_counter()
         try:
             self._voice = PiperVoice.load(model_path, config_path=config_path)
+            self._voice.session = _session_without_arena(model_path)
         except Exception as exc:  # onnxruntime raises its own types; any failure means a bad voice
             raise EngineUnavailable(
                 f"cannot load the Piper voice {model_path.name} ({type(exc).__name__}); reinstall it"
@@ -250,3 +260,37 @@ def pcm16(samples: np.ndarray, volume: float = 1.0) -> bytes:
     """Float samples in [-1, 1] as int16 little-endian bytes (clipped)."""
     scaled = np.clip(np.asarray(samples, dtype=np.float64) * volume * 32767.0, -32768, 32767)
     return scaled.astype("<i2").tobytes()
+
+
+_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*")
+
+
+def first_clause_pieces(text: str, limit: int = MAX_PIECE_CHARS, min_first: int = 6) -> Iterator[str]:
+    """``sentence_pieces`` with the first sentence cut after its first clause (when that clause has at
+    least ``min_first`` characters), so a slow voice's first audio comes early."""
+    first = True
+    for sentence in sentence_pieces(text, limit):
+        if first:
+            first = False
+            clauses = [c for c in _CLAUSE_END.split(sentence) if c.strip()]
+            if len(clauses) > 1 and len(clauses[0]) >= min_first:
+                yield clauses[0]
+                yield "".join(clauses[1:])
+                continue
+        yield sentence
+
+
+def _session_without_arena(model_path: Path) -> Any:
+    """The voice's ONNX Runtime session without the CPU memory arena.
+
+    With the arena, every synthesis keeps the memory of the largest input seen so far for good (about
+    600 MB after a few long sentences); without it, memory goes back after each sentence, at a small cost
+    in speed. A counter has 900 MB for everything.
+    """
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.enable_cpu_mem_arena = False
+    return onnxruntime.InferenceSession(
+        str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+    )

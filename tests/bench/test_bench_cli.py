@@ -45,7 +45,8 @@ def test_quick_run_writes_results_for_both_configs(default_store, eval_dir: Path
     assert len(results["turns"]) == 2 * len(clips)
     for turn in results["turns"]:
         assert turn["e2e_ms"] > 0, turn
-        assert turn["asr_encoder_ms"] > 0 and turn["asr_decoder_ms"] > 0
+        if turn.get("stream_mode") != "reused":  # a reused partial needs no decode after release
+            assert turn["asr_encoder_ms"] > 0 and turn["asr_decoder_ms"] > 0
         assert turn["mt"].startswith("twin:")  # no real MT pack: figures are labelled as twins
         assert turn["output"] in ("audio", "text")
     by_config = {t["config"]: t for t in results["turns"] if t["clip"] == clips[0]["name"]}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from bench.twins import (
     build_tiny_translator,
     synthetic_vocabulary,
 )
+from tests.support.data import REPO_DIR
 
 
 def _vocab_sizes(model_dir: Path) -> dict[str, int]:
@@ -93,7 +96,11 @@ def test_unknown_format_rejected(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_quickmt_twin_full_size(tmp_path: Path) -> None:
-    model = build_model(QUICKMT, tmp_path / "quickmt")
+    """Built in a child process: the ~200 M random float32 weights (0.8 GB) never sit in the test process."""
+    model = tmp_path / "quickmt"
+    build = "import sys; from pathlib import Path; from bench.twins import QUICKMT, build_model; "
+    build += "build_model(QUICKMT, Path(sys.argv[1]))"
+    subprocess.run([sys.executable, "-c", build, str(model)], check=True, timeout=600, cwd=REPO_DIR)
     assert _vocab_sizes(model) == {"source_vocabulary": 20_000, "target_vocabulary": 20_000}
     size = (model / "model.bin").stat().st_size
     assert 0.9 * QUICKMT.parameter_count < size < 1.3 * QUICKMT.parameter_count  # int8: ~1 byte per weight

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.deploy import can_unshare_net, key_fingerprint, madoguchi_command, run
+from tests.support.deploy import built_once, can_unshare_net, key_fingerprint, madoguchi_command, run
 
 BUNDLE_PACKS = ("whisper-tiny", "whisper-base")
 
@@ -21,25 +21,29 @@ def signing_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A fresh pack/bundle key (private, public) as `madoguchi server keygen --purpose pack` writes it."""
     from glossary.signing import generate_private_key, private_key_pem, public_key_pem
 
-    directory = tmp_path_factory.mktemp("keys")
-    key = generate_private_key()
-    private, public = directory / "pack-signing.key", directory / "pack-signing.pub"
-    private.write_bytes(private_key_pem(key))
-    public.write_bytes(public_key_pem(key))
-    return private, public
+    def write(directory: Path) -> None:
+        key = generate_private_key()
+        (directory / "pack-signing.key").write_bytes(private_key_pem(key))
+        (directory / "pack-signing.pub").write_bytes(public_key_pem(key))
+
+    directory = built_once(tmp_path_factory, "keys", write)  # the bundles below are signed with it
+    return directory / "pack-signing.key", directory / "pack-signing.pub"
 
 
 @pytest.fixture(scope="session")
 def x86_bundle(default_store, signing_key, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An x86_64 bundle with whisper-tiny and whisper-base, built by the real CLI."""
-    out = tmp_path_factory.mktemp("bundles") / "madoguchi-x86_64"
-    completed = run(
-        [*madoguchi_command(), "bundle", "build", "--arch", "x86_64", "--packs", ",".join(BUNDLE_PACKS),
-         "--store", str(default_store.root), "--out", str(out), "--signing-key", str(signing_key[0])],
-        timeout=1800,
-    )  # fmt: skip
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    return out
+    """An x86_64 bundle with whisper-tiny and whisper-base, built by the real CLI (once per run)."""
+
+    def build(directory: Path) -> None:
+        completed = run(
+            [*madoguchi_command(), "bundle", "build", "--arch", "x86_64", "--packs", ",".join(BUNDLE_PACKS),
+             "--store", str(default_store.root), "--out", str(directory / "madoguchi-x86_64"),
+             "--signing-key", str(signing_key[0])],
+            timeout=1800,
+        )  # fmt: skip
+        assert completed.returncode == 0, completed.stderr[-2000:]
+
+    return built_once(tmp_path_factory, "x86-bundle", build) / "madoguchi-x86_64"
 
 
 @pytest.fixture(scope="session")

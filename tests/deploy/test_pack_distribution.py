@@ -29,6 +29,8 @@ from models import PackStore, install_pack, verify_pack
 from tests.support.deploy import REPO, run
 from tests.support.servers import central_server
 
+pytestmark = pytest.mark.slow  # end to end through real processes
+
 PACK = "whisper-tiny"
 OLD_PACK = "piper-en_US-joe-medium"
 

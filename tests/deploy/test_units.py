@@ -75,7 +75,12 @@ def test_install_services_writes_units_without_systemd(tmp_path: Path) -> None:
     _fake_release(prefix)
     shutil.copytree(REPO / "deploy", prefix / "releases" / "r1" / "deploy")
     options = InstallOptions(
-        bundle_dir=prefix, prefix=prefix, kiosk=True, systemd_dir=tmp_path / "systemd", service_user="root"
+        bundle_dir=prefix,
+        prefix=prefix,
+        kiosk=True,
+        systemd_dir=tmp_path / "systemd",
+        service_user="root",
+        chromium_policy_dir=tmp_path / "policies",
     )
     names, notices = install_services(prefix, options)
     assert names == ["madoguchi-edge.service", "madoguchi-kiosk.service"]

@@ -134,7 +134,7 @@ def test_devices_endpoint_answers_without_portaudio_devices(tmp_path: Path) -> N
     """The device list is empty (not an error page) on a machine without microphones."""
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs")
     app = create_app(settings, pipeline=None, options=CounterOptions(idle_timeout_s=0, mic_device=3))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         body = client.get("/api/devices").json()
     assert body["selected"] == 3
     assert isinstance(body["devices"], list)
@@ -152,7 +152,10 @@ def test_counter_device_microphone_loss_abandons_the_turn(tmp_path: Path, speech
         options=CounterOptions(idle_timeout_s=0),
         capture_factory=FileMicrophone(stream),
     )
-    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+    with (
+        TestClient(app, base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
         ws.receive_json(), ws.receive_json()
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         ws.receive_json()

@@ -26,7 +26,10 @@ def router(tmp_path_factory: pytest.TempPathFactory) -> MtRouter:
 
 
 def _typed_turn(app: Any) -> list[dict[str, Any]]:
-    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+    with (
+        TestClient(app, base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
         assert ws.receive_json()["type"] == "hello"
         assert ws.receive_json()["type"] == "state"
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))

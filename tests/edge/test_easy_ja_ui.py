@@ -30,7 +30,7 @@ def _app(tmp_path: Path, pipeline: Any | None) -> Any:
 
 def test_picker_offers_easy_japanese(tmp_path: Path) -> None:
     """やさしい にほんご is in the picker (the extra target) with its native name."""
-    with TestClient(_app(tmp_path, None)) as client:
+    with TestClient(_app(tmp_path, None), base_url="http://localhost") as client:
         texts = client.get("/api/texts").json()
     assert "ja-easy" in texts["extra_picker_languages"]
     assert texts["native_names"]["ja-easy"] == "やさしい にほんご"
@@ -38,14 +38,14 @@ def test_picker_offers_easy_japanese(tmp_path: Path) -> None:
 
 def test_phrase_in_easy_japanese_comes_with_furigana(tmp_path: Path) -> None:
     """A tapped phrase shows its hand-written easy_ja, and ruby_html with furigana."""
-    with TestClient(_app(tmp_path, None)) as client:
+    with TestClient(_app(tmp_path, None), base_url="http://localhost") as client:
         phrase = next(
             p
             for group in client.get("/api/phrases").json()["situations"]
             for p in group["phrases"]
             if any("\u4e00" <= c <= "\u9fff" for c in p["easy_ja"])
         )
-        with client.websocket_connect("/ws") as ws:
+        with client.websocket_connect("ws://localhost/ws") as ws:
             ws.receive_json(), ws.receive_json()  # hello, state
             ws.send_text(json.dumps({"type": "set_language", "language": "ja-easy"}))
             assert ws.receive_json()["resident_language"] == "ja-easy"
@@ -59,7 +59,10 @@ def test_phrase_in_easy_japanese_comes_with_furigana(tmp_path: Path) -> None:
 def test_typed_clerk_turn_into_easy_japanese(tmp_path: Path) -> None:
     """A typed clerk sentence is rewritten; the translation message carries escaped ruby_html."""
     pipe = TurnPipeline(None, {}, None, languages=("ja", "vi"))
-    with TestClient(_app(tmp_path, pipe)) as client, client.websocket_connect("/ws") as ws:
+    with (
+        TestClient(_app(tmp_path, pipe), base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
         ws.receive_json(), ws.receive_json()
         ws.send_text(json.dumps({"type": "set_language", "language": "ja-easy"}))
         ws.receive_json()
@@ -76,7 +79,10 @@ def test_typed_clerk_turn_into_easy_japanese(tmp_path: Path) -> None:
 def test_clerk_japanese_transcript_carries_furigana(tmp_path: Path) -> None:
     """The clerk's Japanese comes with ruby_html (shown when the page's ふりがな toggle is on)."""
     pipe = TurnPipeline(None, {}, None, languages=("ja", "vi"))
-    with TestClient(_app(tmp_path, pipe)) as client, client.websocket_connect("/ws") as ws:
+    with (
+        TestClient(_app(tmp_path, pipe), base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
         ws.receive_json(), ws.receive_json()
         ws.send_text(json.dumps({"type": "set_language", "language": "vi"}))
         ws.receive_json()

@@ -48,7 +48,7 @@ class _LagProbe:
 
 
 def _ping(client: TestClient, done: threading.Event, rtts: list[float]) -> None:
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect("ws://localhost/ws") as ws:
         ws.receive_json()
         ws.receive_json()
         while not done.is_set():
@@ -70,10 +70,10 @@ def test_a_turn_does_not_hold_up_another_screen(default_store: Any, tmp_path: Pa
     audio = np.concatenate([np.zeros(8000, np.float32), clip, np.zeros(24000, np.float32)])
     pcm = (audio * 32767).astype("<i2").tobytes()
     probe, done, rtts = _LagProbe(), threading.Event(), []
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         client.portal.start_task_soon(probe.run)
         pinger = threading.Thread(target=_ping, args=(client, done, rtts))
-        with client.websocket_connect("/ws") as ws:
+        with client.websocket_connect("ws://localhost/ws") as ws:
             ws.receive_json()
             ws.receive_json()
             ws.send_text(json.dumps({"type": "set_language", "language": "en"}))

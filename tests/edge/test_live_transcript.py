@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 from bench.scoring import error_rate
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.audio.endpoint import EndpointOptions
-from edge.audio.vad import trim_silence
+from edge.audio.vad import VadOptions, trim_silence
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
 from edge.speech.streaming import StreamingOptions
@@ -71,7 +71,10 @@ def test_partials_arrive_while_speaking_and_the_final_is_as_good(
     audio = load_audio(eval_dir / "speech" / "test_ja_2.wav")
     duration = audio.size / SAMPLE_RATE
     one_shot = pipeline.transcriber.transcribe(trim_silence(audio).audio, "ja").text
-    with TestClient(_app(pipeline, tmp_path)) as client, client.websocket_connect("/ws") as ws:
+    with (
+        TestClient(_app(pipeline, tmp_path), base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
         _start(ws, "ptt")
         _stream(ws, audio, speed=1.0)
         ws.send_text(json.dumps({"type": "stop"}))
@@ -103,10 +106,13 @@ def test_hands_free_waits_for_the_end_of_the_sentence(
     speech = trim_silence(load_audio(eval_dir / "speech" / "test_ja_2.wav")).audio
     cut = int(cut_s * SAMPLE_RATE)
     pause = np.zeros(int(2.5 * SAMPLE_RATE), dtype=np.float32)
-    tail = np.zeros(2 * SAMPLE_RATE, dtype=np.float32)
+    tail = np.zeros(5 * SAMPLE_RATE, dtype=np.float32)  # longer than the cap: the utterance always ends
     endpoint = EndpointOptions(finished_silence_ms=300, max_silence_ms=4000)
     app = _app(pipeline, tmp_path, endpoint=endpoint)
-    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+    with (
+        TestClient(app, base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
         _start(ws, "handsfree")
         _stream(ws, np.concatenate([pause, speech[:cut], pause]), speed=1.0)
         _stream(ws, np.concatenate([speech[cut:], tail]), speed=1.0)
@@ -117,6 +123,26 @@ def test_hands_free_waits_for_the_end_of_the_sentence(
     assert len(transcripts) == 1
     assert any(m["type"] == "transcript_partial" for m in seen)
     if turns == 1:
-        assert "テスト" in transcripts[0] and "日本語" in transcripts[0]
+        assert "テスト" in transcripts[0] and ("日本" in transcripts[0] or "機械" in transcripts[0])
     else:  # ended at the pause: the first turn holds the first sentence only
-        assert "テスト" in transcripts[0] and "日本語" not in transcripts[0]
+        assert "テスト" in transcripts[0] and "日本" not in transcripts[0] and "機械" not in transcripts[0]
+
+
+@pytest.mark.slow
+def test_a_tap_ends_the_hands_free_utterance(pipeline, tmp_path: Path, eval_dir: Path) -> None:
+    """``end_utterance`` (the page's Done button) ends the utterance while no silence has come yet."""
+    speech = trim_silence(load_audio(eval_dir / "speech" / "test_ja_2.wav")).audio[: 4 * SAMPLE_RATE]
+    # Neither silence nor the end of a sentence ends it here: only the tap can.
+    never = {"endpoint": EndpointOptions(use_transcript=False), "vad": VadOptions(min_silence_ms=60_000)}
+    with (
+        TestClient(_app(pipeline, tmp_path, **never), base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
+        _start(ws, "handsfree")
+        _stream(ws, speech, speed=4.0)
+        ws.send_text(json.dumps({"type": "end_utterance"}))
+        seen = _drain_until(ws, "turn_end")
+        ws.send_text(json.dumps({"type": "stop"}))
+        ws.close()
+    transcripts = [m["text"] for m in seen if m["type"] == "transcript"]
+    assert len(transcripts) == 1 and "テスト" in transcripts[0]

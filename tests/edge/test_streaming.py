@@ -144,3 +144,23 @@ def test_worker_reports_partials_while_audio_grows(
     assert streamed.partials and streamed.partials[-1].audio_s <= 6.0
     recognizer.cancel()
     assert streamed.partials == []
+
+
+def test_final_turn_reuses_the_partial_and_its_whisper_translation(
+    transcriber: WhisperTranscriber, ja_clip: np.ndarray
+) -> None:
+    """The speaker had stopped before release: the last partial heard exactly the final speech, so the
+    turn neither decodes nor translates again (ja → en by Whisper's own translation, no MT pack)."""
+    from edge.turn.pipeline import TurnPipeline
+
+    audio = np.concatenate([ja_clip, np.zeros(SAMPLE_RATE * 3 // 2, dtype=np.float32)])  # then 1.5 s quiet
+    runner = PartialRunner(transcriber, "ja", translate_to=(None, "en"))
+    streamed, _ = replay(runner, audio, decode_s=0.5)
+    last = streamed.partials[-1]
+    assert last.finished and last.whisper_translation is not None
+    pipeline = TurnPipeline(transcriber, {}, None, languages=("ja", "en"))
+    result = pipeline.run_turn(audio, "ja", "en", streamed=streamed)
+    assert streamed.mode == "reused" and result.source_text == last.text
+    assert result.mt_engine == "whisper-translate" and streamed.translation_reused
+    assert result.target_text == last.whisper_translation.text
+    assert any(c.isascii() and c.isalpha() for c in result.target_text)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from bench.fleet import ServerProcess
 from edge.cli import app as edge_app
 from edge.errors import SyncError
-from edge.sync.client import client_from_home, enroll
+from edge.sync.enrollment import client_from_home, enroll
 from edge.sync.outbox import TurnUsage
 from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
 from glossary.signing import generate_private_key, public_key_pem

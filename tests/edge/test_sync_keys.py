@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from bench.fleet import ServerProcess
 from edge.cli import app as edge_app
 from edge.errors import SyncError
-from edge.sync.client import SyncClient, client_from_home, enroll
+from edge.sync.client import SyncClient
+from edge.sync.enrollment import client_from_home, enroll
 from edge.sync.outbox import Outbox
 from edge.sync.server_url import check_server_url
 from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term

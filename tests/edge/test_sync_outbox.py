@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from edge.errors import SyncError
-from edge.sync.client import GlossaryStore
+from edge.sync.glossary_store import GlossaryStore
 from edge.sync.outbox import DURATION_BUCKETS, Outbox, OutboxOptions, TurnUsage, duration_bucket
 from edge.turn.pipeline import TurnResult
 from glossary.schema import Glossary, Term
@@ -80,7 +80,7 @@ def test_from_turn_reads_ids_and_timings_only() -> None:
 
 
 def test_duration_buckets_match_the_server_protocol() -> None:
-    from server.schemas import DURATION_BUCKETS as SERVER_BUCKETS
+    from contracts.fleet import DURATION_BUCKETS as SERVER_BUCKETS
 
     assert tuple(label for _, label in DURATION_BUCKETS) == SERVER_BUCKETS
     assert [duration_bucket(s) for s in (0.2, 1.0, 2.5, 4.9, 9.99, 30.0)] == [

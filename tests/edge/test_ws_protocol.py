@@ -51,7 +51,7 @@ def app(tmp_path: Path):
 
 @pytest.fixture()
 def client(app) -> TestClient:
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c
 
 
@@ -59,7 +59,7 @@ def client(app) -> TestClient:
 def connect(client: TestClient):
     """Open WebSocket sessions that are closed before the client stops."""
     with contextlib.ExitStack() as stack:
-        yield lambda: _greet(stack.enter_context(client.websocket_connect("/ws")))
+        yield lambda: _greet(stack.enter_context(client.websocket_connect("ws://localhost/ws")))
 
 
 def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
@@ -208,7 +208,10 @@ def test_idle_timeout_erases_the_conversation(tmp_path: Path) -> None:
     """After the idle timeout the conversation is erased and the page told so."""
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs")
     app = create_app(settings, pipeline=None, options=CounterOptions(idle_timeout_s=0.3))
-    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+    with (
+        TestClient(app, base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
         _greet(ws)
         ws.send_text(json.dumps({"type": "set_language", "language": "id"}))
         assert ws.receive_json()["locked"]
@@ -264,7 +267,10 @@ def test_real_pipeline_clerk_turn_and_resident_text(default_store, tmp_path: Pat
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
     audio = load_audio(eval_dir / "speech" / "test_ja_2.wav")[: 16000 * 5]
     pcm = (audio * 32767).astype("<i2").tobytes()
-    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+    with (
+        TestClient(app, base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
         _greet(ws)
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         ws.receive_json()

@@ -41,7 +41,7 @@ class _Counter:
 def _update(scenario: str, args: list[str]) -> Callable[[Path], None]:
     """The update to run against a copy of the base directory."""
     if scenario == "glossary":
-        from edge.sync.client import GlossaryStore
+        from edge.sync.glossary_store import GlossaryStore
         from glossary.signing import load_public_key
 
         body = Path(args[0]).read_bytes()

@@ -69,7 +69,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     home = tmp_path_factory.mktemp("ws-fuzz")
     settings = EdgeSettings(home=home, packs_dir=home / "packs")
     app = create_app(settings, pipeline=None, options=CounterOptions(idle_timeout_s=0))
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url="http://localhost") as test_client:
         yield test_client
 
 
@@ -93,7 +93,7 @@ def _drain_until_hello(ws: Any) -> list[dict[str, Any]]:
 )
 @given(sequence=frames)
 def test_random_frames_never_crash_the_counter(client: TestClient, sequence: list[tuple[str, Any]]) -> None:
-    with client.websocket_connect("/ws") as ws:
+    with client.websocket_connect("ws://localhost/ws") as ws:
         _drain_until_hello(ws)
         try:
             for kind, frame in sequence:

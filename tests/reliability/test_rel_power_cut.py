@@ -20,7 +20,8 @@ import pytest
 
 from edge.config import EdgeSettings
 from edge.engines import open_store
-from edge.sync.client import GlossaryStore, SyncClient
+from edge.sync.client import SyncClient
+from edge.sync.glossary_store import GlossaryStore
 from edge.sync.outbox import Outbox
 from glossary.signing import generate_private_key, public_key_pem
 from models import DiskFullError, PackStore, install_pack, verify_pack

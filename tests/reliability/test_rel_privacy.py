@@ -76,10 +76,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def _pipeline(settings: EdgeSettings, store: PackStore, *, back_translation: bool = False) -> TurnPipeline:
-    """The real engines; MT output capped at 16 tokens (the tiny packs' random weights babble)."""
+    """The real engines; MT output capped at 8 tokens (the tiny packs' random weights babble)."""
     transcriber, asr_pack = engines.load_transcriber(settings, store)
     voices = {"en": engines.load_voice(engines.find_voices(settings, store)["en"])}
-    router = MtRouter(store, MtOptions(max_decoding_length=16), glossary=engines.load_glossary())
+    router = MtRouter(store, MtOptions(max_decoding_length=8), glossary=engines.load_glossary())
     return TurnPipeline(transcriber, voices, router, languages=("ja", "en"), asr_pack=asr_pack,
                         back_translation=back_translation, loop_guard=False)  # fmt: skip
 
@@ -138,7 +138,10 @@ def test_a_conversation_leaves_no_trace(
     secrets = [CLERK, RESIDENT, CORRECTED, IDLE]
     heard: list[str] = []
 
-    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+    with (
+        TestClient(app, base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
         _until(ws, "state")
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         _until(ws, "state")
@@ -219,8 +222,8 @@ def test_closing_the_page_mid_turn_forgets_the_conversation(store: PackStore, tm
     )
     pipe = _pipeline(settings, store)
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
-    with TestClient(app) as client:
-        with client.websocket_connect("/ws") as ws:
+    with TestClient(app, base_url="http://localhost") as client:
+        with client.websocket_connect("ws://localhost/ws") as ws:
             _until(ws, "state")
             ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
             _until(ws, "state")

@@ -131,7 +131,10 @@ def counter(mt_store: PackStore, voice: PiperSynthesizer, tmp_path: Path) -> Ite
         None, {"en": Faulty(voice, "synthesize", {1})}, router, languages=("ja", "en"), loop_guard=False
     )
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs", languages=["ja", "en"])
-    with TestClient(create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))) as client:
+    with TestClient(
+        create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0)),
+        base_url="http://localhost",
+    ) as client:
         yield client
 
 
@@ -143,13 +146,16 @@ def _turn(ws: Any, text: str) -> dict[str, dict[str, Any]]:
         seen.setdefault(message["type"], message)
         if message["type"] == "notice":
             seen[f"notice:{message.get('code')}"] = message
+        assert message["type"] != "error", message  # e.g. a turn sent while the last one still ran
         if message["type"] == "turn_end":
+            while not (message["type"] == "state" and not message.get("busy")):
+                message = ws.receive_json()  # the next turn may start once the connection is idle
             return seen
     raise AssertionError(f"no turn_end among {list(seen)}")
 
 
 def test_counter_session_survives_engine_crashes(counter: TestClient) -> None:
-    with counter.websocket_connect("/ws") as ws:
+    with counter.websocket_connect("ws://localhost/ws") as ws:
         assert ws.receive_json()["type"] == "hello"
         ws.receive_json()
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))

@@ -151,13 +151,15 @@ def test_counter_page_shows_markup_as_text(browser: Any, counter_url: str) -> No
         page.check("#furigana")  # the one HTML path: escaped ruby from the server
         page.fill("#clerk-text", f"住民票を{SCRIPT}")
         page.press("#clerk-text", "Enter")
-        page.wait_for_function("document.querySelectorAll('#clerk-turns li').length >= 2")
-        page.wait_for_function("document.querySelector('#clerk-turns').innerText.includes('alert(1)')")
+        page.wait_for_function("() => document.querySelectorAll('#clerk-turns li').length >= 2")
+        page.wait_for_function("() => document.querySelector('#clerk-turns').innerText.includes('alert(1)')")
         page.click("#phrasebook summary")
         page.wait_for_selector("#phrase-groups button[data-phrase-id='greeting.welcome']")
         assert SCRIPT in page.inner_text("#phrase-groups")
         page.click("#phrase-groups button[data-phrase-id='greeting.welcome']")
-        page.wait_for_function("document.querySelector('#resident-turns').innerText.includes('onerror')")
+        page.wait_for_function(
+            "() => document.querySelector('#resident-turns').innerText.includes('onerror')"
+        )
         page.click("#interpreter-button")
         assert SCRIPT in page.inner_text("#interpreter-note")
         watch.assert_inert()

@@ -8,10 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
-import server.core.logins as logins
-from server.core.logins import LoginBusy, PasswordChecker
-from server.core.security import PasswordPolicy, hash_password
 from tests.support.inprocess import ADMIN, ADMIN_PASSWORD, ADMIN_USER, App, running_app
 
 FREE = 3
@@ -21,13 +19,13 @@ FREE = 3
 def verifies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every argon2 verification the server runs (the hash checked, in order)."""
     calls: list[str] = []
-    real = logins.verify_password
+    real = PasswordHasher.verify
 
-    def counting(password: str, password_hash: str) -> bool:
-        calls.append(password_hash)
-        return real(password, password_hash)
+    def counting(self: PasswordHasher, password_hash: str | bytes, password: str | bytes) -> bool:
+        calls.append(str(password_hash))
+        return real(self, password_hash, password)
 
-    monkeypatch.setattr(logins, "verify_password", counting)
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
     return calls
 
 
@@ -109,6 +107,8 @@ def test_api_token_replaces_basic(server: App, verifies: list[str]) -> None:
     device = {"Authorization": f"Bearer {device_token}"}
     assert client.get("/api/v1/admin/fleet", headers=device).status_code == 401
     assert client.get("/api/v1/glossary/current", headers=bearer).status_code == 401  # not a device
+    assert client.delete("/api/v1/admin/token", headers=bearer).status_code == 204
+    assert client.get("/api/v1/admin/fleet", headers=bearer).status_code == 401  # ended
 
 
 def test_console_session_cookie_and_csrf(server: App) -> None:
@@ -134,6 +134,10 @@ def test_console_session_cookie_and_csrf(server: App) -> None:
 
 
 def test_password_checks_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.core.logins as logins
+    from server.core.logins import LoginBusy, PasswordChecker
+    from server.core.security import PasswordPolicy, hash_password
+
     policy = PasswordPolicy(time_cost=1, memory_kib=8192)
     checker = PasswordChecker(policy, max_concurrent=1, wait_s=0.2)
     stored = hash_password("right-password", policy)
@@ -159,6 +163,7 @@ def test_password_checks_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_argon2_parameters_live_in_one_place() -> None:
+    """One place sets the argon2 parameters (``server.core.security.PasswordPolicy``)."""
     repo = Path(__file__).resolve().parents[2]
     sources = [p for p in (repo / "server").rglob("*.py") if p.name != "security.py"]
     for path in sources:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from glossary.pack_signing import sign_pack
+from glossary.signing import generate_private_key, public_key_pem
 from tests.support.inprocess import ADMIN, App, basic, drive, running_app
 
 MIB = 1024 * 1024
@@ -30,7 +32,12 @@ def _chunks(total_mib: int) -> Iterator[bytes]:
         yield block
 
 
+#: The offline pack key of these tests (the server holds only its public half).
+PACK_KEY = generate_private_key()
+
+
 def _pack_tar(pack_id: str = "tiny-pack", size: int = 2 * MIB) -> bytes:
+    """A signed pack (``pack.json``, ``pack.sig``, one file of ``size`` bytes) as a tarball."""
     payload = bytes(range(256)) * (size // 256)
     manifest = {
         "id": pack_id,
@@ -40,7 +47,13 @@ def _pack_tar(pack_id: str = "tiny-pack", size: int = 2 * MIB) -> bytes:
     }
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w") as archive:
-        for name, data in (("pack.json", json.dumps(manifest).encode()), ("model.bin", payload)):
+        signature = json.dumps(sign_pack(PACK_KEY, manifest)).encode()
+        members = (
+            ("pack.json", json.dumps(manifest).encode()),
+            ("pack.sig", signature),
+            ("model.bin", payload),
+        )
+        for name, data in members:
             info = tarfile.TarInfo(f"{pack_id}/{name}")
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
@@ -74,6 +87,7 @@ def test_other_routes_keep_the_small_cap_whatever_the_headers(server: App) -> No
 
 def test_an_admin_uploads_a_pack_streamed_and_capped(server: App) -> None:
     client = server.client
+    (server.home / "pack-signing.pub").write_bytes(public_key_pem(PACK_KEY))
     tar = _pack_tar()
     reply = client.post(
         "/api/v1/admin/packs", files={"file": ("pack.tar", tar, "application/x-tar")}, auth=ADMIN

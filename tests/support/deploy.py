@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,3 +51,23 @@ def outside_connects(trace: Path | None) -> list[str]:
             continue
         bad.append(line.strip())
     return bad
+
+
+def built_once(tmp_path_factory: Any, name: str, build: Callable[[Path], None]) -> Path:
+    """``<shared temp>/<name>``, built by ``build(dir)`` once per test run, whatever the xdist worker.
+
+    The xdist workers' temporary directories share a parent; the first worker to get here builds under
+    a file lock, the others wait and reuse the result (read-only). Without xdist it is built once too.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    target, done = shared / name, shared / f"{name}.done"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            if target.exists():
+                shutil.rmtree(target)  # a half build of a worker that failed
+            target.mkdir(parents=True)
+            build(target)
+            done.touch()
+    return target

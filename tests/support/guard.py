@@ -61,18 +61,35 @@ def allowed_roots() -> tuple[str, ...]:
     return tuple(sorted({os.path.abspath(r) for r in roots}))
 
 
-class FileGuard:
-    """Records opens outside ``roots``; ``take()`` returns and clears them."""
+def beside_the_clone() -> str:
+    """What lies beside the repository (its parent), which is never allowed, temporary or not (a CI
+    clone lives in a temporary directory); when the parent is a temporary root itself, only the
+    ``shared`` folder that developers keep beside their clones."""
+    parent = os.path.abspath(REPO_DIR.parent)
+    temp_roots = {os.path.abspath(p) for p in (tempfile.gettempdir(), "/tmp", "/var/tmp")}
+    return os.path.join(parent, "shared") if parent in temp_roots else parent
 
-    def __init__(self, roots: tuple[str, ...]) -> None:
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)
+
+
+class FileGuard:
+    """Records opens outside ``roots`` (or beside the repository); ``take()`` returns and clears them."""
+
+    def __init__(self, roots: tuple[str, ...], beside: str) -> None:
         self.roots = roots
+        self.beside = beside
+        self._repo = os.path.abspath(REPO_DIR)
         self._outside: list[str] = []
         self._lock = threading.Lock()
         self._busy = threading.local()
 
     def is_allowed(self, path: str) -> bool:
         absolute = os.path.abspath(path)
-        return any(absolute == root or absolute.startswith(root + os.sep) for root in self.roots)
+        if _under(absolute, self.beside) and not _under(absolute, self._repo):
+            return False
+        return any(_under(absolute, root) for root in self.roots)
 
     def audit(self, event: str, args: tuple) -> None:
         if event not in _EVENTS or not args or getattr(self._busy, "on", False):
@@ -109,7 +126,7 @@ class FileGuard:
                 self._outside.extend(before)
 
 
-GUARD = FileGuard(allowed_roots())
+GUARD = FileGuard(allowed_roots(), beside_the_clone())
 _INSTALLED = False
 
 

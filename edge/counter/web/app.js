@@ -311,6 +311,11 @@
       }
     }
     if (msg.flagged) node.classList.add("flagged");
+    if (msg.maybe_cut && !tr.querySelector(".maybe-cut")) {
+      // Decoding stopped at the model's maximum length: never show a cut translation as complete.
+      const label = msg.speaker === "clerk" ? "(may be cut)" : "（途中で切れている可能性があります）";
+      tr.appendChild(el("span", { className: "maybe-cut", lang: msg.speaker === "clerk" ? "en" : "ja" }, label));
+    }
     const mine = turnNode(msg.turn_id, msg.speaker, true);
     if (msg.verified && !mine.querySelector(".verified")) {
       // The utterance read like a phrase-book sentence: its verified translation was served, not MT.
@@ -355,19 +360,6 @@
     const source = glossary.source === "synced" ? "配信" : glossary.source === "bundled" ? "同梱" : "";
     $("glossary-version").textContent = `用語集 ${glossary.version || "—"}${source ? ` (${source})` : ""}`;
     $("glossary-version").dataset.version = glossary.version || "";
-  }
-
-  async function showPairingCode() {
-    try {
-      const reply = await fetch("/api/pairing");
-      if (!reply.ok) return;
-      const pairing = await reply.json();
-      if (!pairing.required) return;
-      $("pair-code").textContent = pairing.code;
-      $("pair-info").hidden = false;
-    } catch (_e) {
-      /* the code is shown on the device's own screen only */
-    }
   }
 
   function onBackTranslation(msg) {
@@ -776,7 +768,7 @@
   // ---------------------------------------------------------------- connection
 
   const handlers = {
-    hello: () => {},
+    hello: (msg) => setClerkVoice(msg.speak_to_clerk !== false, false),
     state: onState,
     turn_started: onTurnStarted,
     transcript: onTranscript,
@@ -876,7 +868,17 @@
     localStorage.setItem("madoguchi.fontScale", String(state.fontScale));
   }
 
+  function setClerkVoice(on, tell) {
+    const button = $("clerk-voice");
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.textContent = on ? "返事を音声で聞く：オン" : "返事を音声で聞く：オフ";
+    if (tell) send({ type: "clerk_voice", on });
+  }
+
   function bindControls() {
+    $("clerk-voice").addEventListener("click", () => {
+      setClerkVoice($("clerk-voice").getAttribute("aria-pressed") !== "true", true);
+    });
     $("font-up").addEventListener("click", () => {
       state.fontScale = Math.min(2.5, +(state.fontScale + 0.15).toFixed(2));
       applyFont();
@@ -969,7 +971,6 @@
     $("interpreter-note").textContent = texts.interpreter_note;
     renderStatus();
     renderFooter();
-    showPairingCode();
     loadDevices();
     buildPicker();
     buildPhrases();

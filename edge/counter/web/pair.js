@@ -24,7 +24,12 @@
       location.replace("/");
       return;
     }
-    message.textContent = "コードが違います。端末の画面を確認してください。 (Wrong code)";
+    if (reply.status === 403) {
+      message.textContent = "コードが違います。端末の画面を確認してください。 (Wrong code)";
+    } else {
+      const detail = await reply.json().then((body) => body.detail).catch(() => "");
+      message.textContent = `接続できません。 (${detail || reply.status})`;
+    }
     input.select();
   });
   input.focus();

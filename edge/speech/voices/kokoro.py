@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edge.errors import EngineUnavailable
-from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
+from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions, first_clause_pieces, pcm16
 from edge.speech.voices import VoiceRef
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,7 +31,7 @@ SAMPLE_RATE = 24000
 MAX_TOKENS = 508
 #: A first clause shorter than this (characters) is not cut off: too short a piece sounds choppy.
 MIN_FIRST_CLAUSE = 8
-_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*")
+_WARM_TEXT = {"ja": "はい", "zh": "好"}
 
 
 @dataclass(frozen=True)
@@ -153,16 +152,7 @@ def kokoro_voice_ref(store: Any, pack: Any, language: str) -> VoiceRef:
 
 def stream_pieces(text: str) -> Iterator[str]:
     """Sentences, the first one cut after its first clause so the first audio comes early."""
-    first = True
-    for sentence in sentence_pieces(text, limit=200):
-        if first:
-            first = False
-            clauses = [c for c in _CLAUSE_END.split(sentence) if c.strip()]
-            if len(clauses) > 1 and len(clauses[0]) >= MIN_FIRST_CLAUSE:
-                yield clauses[0]
-                yield "".join(clauses[1:])
-                continue
-        yield sentence
+    return first_clause_pieces(text, limit=200, min_first=MIN_FIRST_CLAUSE)
 
 
 class KokoroSynthesizer(Synthesizer):
@@ -213,6 +203,13 @@ class KokoroSynthesizer(Synthesizer):
     @property
     def sample_rate(self) -> int:
         return SAMPLE_RATE
+
+    def warm(self) -> None:
+        """Warm the phonemizer; run the shared model once per process (not once per voice)."""
+        first = not self._model.loaded
+        tokens = self._model.tokens(self._phonemize(_WARM_TEXT.get(self._language, "ok")))
+        if tokens and first:
+            self._model.run(tokens, self._style[min(len(tokens), len(self._style) - 1)], 1.0)
 
     def synthesize(self, text: str, options: TtsOptions | None = None) -> Iterator[SpeechChunk]:
         """Yield the first clause, then one chunk per sentence (see ``Synthesizer.synthesize``)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from edge.errors import EngineUnavailable
-from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
+from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, first_clause_pieces, pcm16
 from edge.speech.voices.ja_reading import build_user_dictionary, reading_of, spoken_text
 
 _LOGGER = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ class OpenJTalkSynthesizer(Synthesizer):
         """Yield one chunk per sentence (see ``Synthesizer.synthesize``)."""
         opts = options or self.options
         index = 0
-        for piece in sentence_pieces(text):
+        for piece in first_clause_pieces(text):  # the first clause alone: the first audio comes sooner
             pcm = self._speak(piece, opts)
             if pcm:
                 yield SpeechChunk(pcm=pcm, sample_rate=self.sample_rate, index=index)

@@ -18,8 +18,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from contracts.usage import USAGE_KINDS
 from glossary.schema import Glossary
-from server import crud, reports, usage_counts
+from server import crud, pack_report, reports, usage_counts
 from server.api.deps import SessionDep, check_admin_password
 from server.api.routes.devices import device_public
 from server.console_text import LANGS, TEXT
@@ -191,6 +192,28 @@ def fleet_page(request: Request, session: SessionDep, row: ConsoleDep) -> Respon
     return _render(request, "fleet.html", {"row": row, "devices": devices, "page": "fleet"})
 
 
+# --- packs ---------------------------------------------------------------------------------------
+
+
+@router.get("/packs")
+def packs_page(request: Request, session: SessionDep, row: ConsoleDep) -> Response:
+    """Per site and device: installed ASR, MT and voice packs, what its languages lack, licences."""
+    rows = [
+        pack_report.device_packs(d.site.name, d.name, d.packs, d.languages)
+        for d in crud.list_devices(session=session)
+        if d.revoked_at is None
+    ]
+    releases = crud.list_pack_releases(session=session)
+    context = {
+        "row": row,
+        "page": "packs",
+        "devices": rows,
+        "credits": pack_report.attributions(releases),
+        "offers": [r.pack_id for r in crud.pack_offers(session=session)],
+    }
+    return _render(request, "packs.html", context)
+
+
 # --- glossary ------------------------------------------------------------------------------------
 
 
@@ -300,6 +323,9 @@ def glossary_rollback(
 
 # --- usage ---------------------------------------------------------------------------------------
 
+#: Counters shown per week as a quality table (fleet-wide, suppressed like everything else).
+QUALITY_KINDS = ("term_fallback", "duration", "langid_mismatch", "flagged")
+
 #: How many weeks back a usage view reaches (0: all); ten years at most, else 422.
 WeeksQuery = Annotated[int, Query(ge=0, le=520)]
 
@@ -318,7 +344,8 @@ def usage_page(request: Request, session: SessionDep, row: ConsoleDep, weeks: We
     """Usage charts of the last ``weeks`` weeks, small cells suppressed."""
     threshold = server_state(request).settings.suppress_below_turns
     rows = usage_counts.turn_rows(session=session, since=_since(weeks))
-    items = usage_counts.item_rows(session=session, kinds=("term", "phrase"), since=_since(weeks))
+    items = usage_counts.item_rows(session=session, kinds=USAGE_KINDS, since=_since(weeks))
+    quality = [item for item in items if item[2] in QUALITY_KINDS]
     context = {
         "row": row,
         "page": "usage",
@@ -328,6 +355,7 @@ def usage_page(request: Request, session: SessionDep, row: ConsoleDep, weeks: We
         "site_week": reports.site_week_cells(rows, threshold),
         "top_terms": reports.top_items(items, "term", threshold),
         "top_phrases": reports.top_items(items, "phrase", threshold),
+        "quality": reports.totals([], quality, threshold, by_week=True),
         "empty": not rows,
     }
     return _render(request, "usage.html", context)

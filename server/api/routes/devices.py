@@ -8,19 +8,12 @@ import logging
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 
+from contracts.fleet import HeartbeatIn, HeartbeatOut
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep, bounded_json
 from server.core.state import server_state
 from server.errors import ServerError
-from server.schemas import (
-    DevicePublic,
-    DevicesPublic,
-    EnrollIn,
-    EnrollOut,
-    HeartbeatIn,
-    HeartbeatOut,
-    PackOffer,
-)
+from server.schemas import DevicePublic, DevicesPublic, EnrollIn, EnrollOut, pack_offer
 from server.tables import Device, utcnow
 
 _LOGGER = logging.getLogger(__name__)
@@ -60,7 +53,7 @@ def heartbeat(
 ) -> HeartbeatOut:
     """Record the device's state; reply with the server time and the packs it should install."""
     crud.record_heartbeat(session=session, device=device, heartbeat=body)
-    offers = [PackOffer.from_row(row) for row in crud.pack_offers(session=session)]
+    offers = [pack_offer(row) for row in crud.pack_offers(session=session)]
     session.commit()
     wanted = [offer.id for offer in offers if offer.id not in set(body.pack_ids)]
     return HeartbeatOut(server_time=utcnow(), wanted_packs=wanted, pack_offers=offers)

@@ -11,19 +11,14 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, Response, Upl
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from contracts.fleet import GlossaryEnvelope
 from glossary.signing import SignedStatement, sign_statement
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep
 from server.core.state import server_state
 from server.errors import ServerError
 from server.glossary_ops import MAX_UPLOAD_BYTES, diff_glossaries, read_upload
-from server.schemas import (
-    GlossaryEnvelope,
-    GlossaryVersionPublic,
-    GlossaryVersionsPublic,
-    PublishOut,
-    RollbackIn,
-)
+from server.schemas import GlossaryVersionPublic, GlossaryVersionsPublic, PublishOut, RollbackIn
 
 if TYPE_CHECKING:
     from server.core.state import ServerState

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from contracts.fleet import PackManifestOut, PackOffersOut
 from server import crud
 from server.api.deps import AdminDep, DeviceDep, SessionDep
 from server.core.security import private_dir
@@ -26,14 +27,7 @@ from server.packs import (
     store_pack,
     stored_rollback,
 )
-from server.schemas import (
-    DevicePackStatus,
-    PackManifestOut,
-    PackOffer,
-    PackOffersOut,
-    PackReleasePublic,
-    PackStatusOut,
-)
+from server.schemas import DevicePackStatus, PackReleasePublic, PackStatusOut, pack_offer
 
 if TYPE_CHECKING:
     from server.core.state import ServerState
@@ -52,7 +46,7 @@ def packs_root(request: Request) -> Path:
 @router.get("")
 def offers(session: SessionDep, device: DeviceDep) -> PackOffersOut:
     """The packs devices should hold (newest release of each pack id)."""
-    data = [PackOffer.from_row(row) for row in crud.pack_offers(session=session)]
+    data = [pack_offer(row) for row in crud.pack_offers(session=session)]
     return PackOffersOut(data=data, count=len(data))
 
 

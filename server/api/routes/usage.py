@@ -9,11 +9,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
-from glossary.usage import USAGE_KINDS
+from contracts.fleet import UsageBatchIn, UsageBatchOut
+from contracts.usage import USAGE_KINDS
 from server import reports, usage_counts
 from server.api.deps import AdminDep, DeviceDep, SessionDep, bounded_json
 from server.core.state import server_state
-from server.schemas import UsageBatchIn, UsageBatchOut, UsageTotal, UsageTotalsPublic
+from server.schemas import UsageTotal, UsageTotalsPublic
 from server.tables import utcnow
 
 _LOGGER = logging.getLogger(__name__)

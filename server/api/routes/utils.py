@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import text
 
+from contracts.fleet import Health
 from server import crud
 from server.api.deps import SessionDep
-from server.schemas import Health
 
 router = APIRouter(tags=["utils"])
 

@@ -9,6 +9,7 @@ latency measured in the page is printed (timing is reported, never asserted).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -68,11 +69,13 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
     ja_wav = _fake_wav(eval_dir / "speech" / "test_ja_2.wav", tmp_path / "ja.wav", 4.5)
     en_wav = _fake_wav(eval_dir / "speech" / "test_en_1.wav", tmp_path / "en.wav", 4.0)
     measured: dict[str, float] = {}
+    console: list[str] = []  # a Content-Security-Policy violation would show here
 
     with sync_playwright() as p:
         # --- the clerk speaks Japanese to an English-speaking resident --------------------------------
         browser = _launch(p, ja_wav)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.on("console", lambda message: console.append(message.text))
         page.set_default_timeout(90_000)
         page.goto(server_url + "/")
         expect(page.locator("body")).to_have_attribute("data-connected", "1")
@@ -89,7 +92,7 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         pressed = time.monotonic()
         page.mouse.down()
         # While the button is held, the tentative transcript grows greyed on the clerk's side.
-        page.wait_for_function("window.madoguchiStats.partials > 0")
+        page.wait_for_function("() => window.madoguchiStats.partials > 0")
         tentative = page.locator("#clerk-turns li.live .heard.tentative")
         expect(tentative).to_have_count(1)
         assert tentative.inner_text().strip() and tentative.get_attribute("lang") == "ja"
@@ -104,11 +107,11 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         assert translation.get_attribute("lang") == "en"
         heard = page.locator("#clerk-turns li[data-turn-id='t1'] .heard")
         assert heard.get_attribute("lang") == "ja" and heard.inner_text().strip()
-        page.wait_for_function("window.madoguchiStats.chunksPlayed > 0")
+        page.wait_for_function("() => window.madoguchiStats.chunksPlayed > 0")
         stats = _stats(page)
         assert stats["latenciesMs"], "first audio was not timed"
         measured["clerk_ptt_stop_to_first_audio_ms"] = stats["latenciesMs"][0]
-        page.wait_for_function("window.madoguchiStats.serverTimingsMs.length > 0")
+        page.wait_for_function("() => window.madoguchiStats.serverTimingsMs.length > 0")
         measured["server_timings_ms"] = _stats(page)["serverTimingsMs"][0]
         back = page.locator("#clerk-turns li[data-turn-id='t1'] .back")
         expect(back).to_contain_text("no MT pack")
@@ -122,15 +125,15 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         page.click(f"button[data-phrase-id='{first['id']}']")
         phrase_turn = page.locator("#resident-turns li.phrase .translation")
         expect(phrase_turn).to_have_text(first["translations"]["en"])
-        page.wait_for_function("window.madoguchiStats.turnsEnded >= 2")
-        page.wait_for_function(f"window.madoguchiStats.chunksStarted > {stats['chunksStarted']}")
+        page.wait_for_function("() => window.madoguchiStats.turnsEnded >= 2")
+        page.wait_for_function(f"() => window.madoguchiStats.chunksStarted > {stats['chunksStarted']}")
 
         # typed text with markup: shown as text, glossary term marked
         page.fill("#clerk-text", "<script>window.__pwned = 1</script>住民票の写しですね")
         page.press("#clerk-text", "Enter")
         typed = page.locator("#clerk-turns li[data-turn-id='t3'] .heard")
         expect(typed).to_contain_text("<script>")
-        page.wait_for_function("window.madoguchiStats.turnsEnded >= 3")
+        page.wait_for_function("() => window.madoguchiStats.turnsEnded >= 3")
         assert page.evaluate("window.__pwned") is None
         mark = typed.locator("mark[data-term-id='res.juminhyo_copy']")
         expect(mark).to_have_count(1)
@@ -149,7 +152,7 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         expect(page.locator("#clerk-turns li")).to_have_count(0)
         expect(page.locator("#resident-turns li")).to_have_count(0)
         expect(page.locator("body")).to_have_attribute("data-locked", "0")
-        page.wait_for_function("document.body.dataset.turns === '0'")
+        page.wait_for_function("() => document.body.dataset.turns === '0'")
         conversations = _status(page)["conversations"]
         assert conversations["turns"] == 0 and conversations["holding_content"] == 0
         page.screenshot(path=str(SCREENSHOTS / "counter-ended.png"))
@@ -158,6 +161,7 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         # --- a resident speaks English hands-free; language ID proposes English -----------------------
         browser = _launch(p, en_wav)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.on("console", lambda message: console.append(message.text))
         page.set_default_timeout(90_000)
         page.goto(server_url + "/")
         expect(page.locator("body")).to_have_attribute("data-connected", "1")
@@ -168,7 +172,7 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         expect(page.locator("#resident-talk")).to_contain_text("Listening")
         heard = page.locator("#resident-turns li[data-turn-id='t1'] .heard")
         expect(heard).not_to_have_class("heard pending")
-        page.wait_for_function("window.madoguchiStats.turnsEnded >= 1")
+        page.wait_for_function("() => window.madoguchiStats.turnsEnded >= 1")
         page.click("#resident-talk")  # hands-free off
         assert heard.get_attribute("lang") == "en"
         assert any(word in heard.inner_text().lower() for word in ("edge", "transformer", "cutting"))
@@ -189,36 +193,63 @@ def test_counter_in_the_browser(server_url: str, eval_dir: Path, tmp_path: Path)
         page.keyboard.down("Space")
         page.wait_for_timeout(2500)
         page.keyboard.up("Space")
-        page.wait_for_function("window.madoguchiStats.turnsEnded >= 2")
+        page.wait_for_function("() => window.madoguchiStats.turnsEnded >= 2")
         expect(page.locator("#clerk-turns li[data-turn-id='t2'].mine")).to_have_count(1)
         page.click("#end")
-        page.wait_for_function("document.body.dataset.turns === '0'")
+        page.wait_for_function("() => document.body.dataset.turns === '0'")
         browser.close()
 
+    assert not [line for line in console if "Content Security Policy" in line], console
     print("BROWSER_LATENCY " + json.dumps(measured))
 
 
-def test_unpaired_browser_gets_the_pairing_page(tmp_path: Path) -> None:
-    """Opened from an address the counter does not trust, the page asks for the device's code first."""
+def test_pairing_from_the_device_screen_to_a_tablet(tmp_path: Path) -> None:
+    """The clerk opens a code on the device's screen (not in the footer); a tablet that is not trusted
+    gets the pairing page, a wrong code is refused, the right one connects it; the clerk unpairs all.
+    No page breaks the Content-Security-Policy."""
     from playwright.sync_api import expect, sync_playwright
 
     from edge.config import EdgeSettings
     from edge.counter.app import CounterOptions, create_app
 
     settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs")
-    options = CounterOptions(idle_timeout_s=0, pairing=True, trusted_hosts=("::1",))  # 127.0.0.1 is "remote"
+    options = CounterOptions(idle_timeout_s=0, pairing=True, trusted_hosts=("127.0.0.1",))
     app = create_app(settings, pipeline=None, options=options)
+    gate = app.state.pairing
+    console: list[str] = []
     with serve_app(app) as url, sync_playwright() as p:
         browser = _launch(p, tmp_path / "unused.wav")
-        page = browser.new_page()
-        page.goto(f"{url}/")
-        expect(page.locator("#pair-code")).to_be_visible()
-        page.fill("#pair-code", "000000" if app.state.pairing.code != "000000" else "111111")
-        page.click("#pair-form button")
-        expect(page.locator("#pair-message")).to_contain_text("Wrong code")
-        page.fill("#pair-code", app.state.pairing.code)
-        page.click("#pair-form button")
-        expect(page.locator("body")).to_have_attribute("data-connected", "1")
-        expect(page.locator("#pair-info")).to_be_hidden()  # the code is shown on the device only
-        page.screenshot(path=str(SCREENSHOTS / "counter-paired.png"))
+        device = browser.new_context().new_page()
+        device.on("console", lambda message: console.append(message.text))
+        device.goto(f"{url}/")
+        expect(device.locator("body")).to_have_attribute("data-connected", "1")
+        device.click("#pairing-button")
+        code = device.locator("#pairing-code")
+        expect(code).to_have_text(re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}$"))
+        shown = code.inner_text()
+        assert shown not in device.locator("#footer").inner_text()
+        device.screenshot(path=str(SCREENSHOTS / "counter-pairing-code.png"))
+
+        gate.trusted_hosts = frozenset({"::1"})  # from here on, 127.0.0.1 is a tablet on the LAN
+        tablet = browser.new_context().new_page()
+        tablet.on("console", lambda message: console.append(message.text))
+        tablet.goto(f"{url}/")
+        expect(tablet.locator("#pair-code")).to_be_visible()
+        tablet.fill("#pair-code", "ZZZZ-ZZZZ" if shown != "ZZZZ-ZZZZ" else "YYYY-YYYY")
+        tablet.click("#pair-form button")
+        expect(tablet.locator("#pair-message")).to_contain_text("Wrong code")
+        tablet.fill("#pair-code", shown.lower())
+        tablet.click("#pair-form button")
+        expect(tablet.locator("body")).to_have_attribute("data-connected", "1")
+        expect(tablet.locator("#pairing-button")).to_be_hidden()  # pairing is managed on the device
+        tablet.screenshot(path=str(SCREENSHOTS / "counter-paired.png"))
+
+        gate.trusted_hosts = frozenset({"127.0.0.1"})  # the device's screen again
+        device.reload()
+        device.click("#pairing-button")
+        device.click("#pairing-revoke")
+        expect(device.locator("#pairing-left")).to_contain_text("unpaired 1")
+        expect(device.locator("#pairing-count")).to_contain_text("0")
+        assert gate.status()["paired"] == 0
         browser.close()
+    assert not [line for line in console if "Content Security Policy" in line], console

@@ -4,8 +4,8 @@ Design decisions:
 
 - A counter is a *cell* (day, source, target, direction, kind, key) plus a count. Kinds, directions
   and duration buckets are closed lists, and keys are ids, so no field can carry a resident's words.
-- The device (``edge.sync.outbox``) and the server (``server.schemas``, ``server.crud``) both import
-  this module, which is why it lives in the dependency-free glossary package.
+- The device (``edge.sync.outbox``) and the server (``server.crud``, ``contracts.fleet``) both import
+  this module: it is part of the wire contract.
 """
 
 from __future__ import annotations

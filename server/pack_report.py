@@ -1,0 +1,81 @@
+"""The console's packs page: per site and device, which ASR, MT and voice packs are installed, what its
+counter languages still lack, and each pack's licence and attribution.
+
+Devices report id-shaped facts only (pack id, kind, languages, SPDX licence, machine voice or not); the
+attribution text shown comes from the manifests of the packs this server distributes, never from a
+device.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from glossary.languages import COUNTER_LANGUAGES, STAFF_LANGUAGE
+
+KINDS = ("asr", "mt", "tts")
+
+
+@dataclass(frozen=True)
+class DevicePacks:
+    """One device's packs by kind and what its languages lack."""
+
+    site: str
+    device: str
+    reported: bool
+    packs: dict[str, list[dict[str, Any]]]
+    lacking: dict[str, list[str]] = field(default_factory=dict)
+    """``asr`` / ``mt`` / ``voice`` → languages without one (``mt``: ja⇄x in either direction)."""
+    machine_voice: list[str] = field(default_factory=list)
+    """Languages spoken only by the low-quality machine voice."""
+
+
+def _covers_mt(packs: Iterable[dict[str, Any]], source: str, target: str) -> bool:
+    for pack in packs:
+        directions = pack.get("directions")
+        if directions is not None:
+            if [source, target] in [list(d) for d in directions]:
+                return True
+        elif source in pack.get("languages", ()) and target in pack.get("languages", ()):
+            return True
+    return False
+
+
+def device_packs(site: str, device: str, packs_json: str, languages_json: str) -> DevicePacks:
+    """The packs page row of one device from what its heartbeat stored."""
+    packs: list[dict[str, Any]] = json.loads(packs_json or "[]")
+    languages = json.loads(languages_json or "[]") or list(COUNTER_LANGUAGES)
+    by_kind = {
+        kind: sorted((p for p in packs if p.get("kind") == kind), key=lambda p: p["id"]) for kind in KINDS
+    }
+    lacking: dict[str, list[str]] = {"asr": [], "mt": [], "voice": []}
+    machine: list[str] = []
+    for language in languages:
+        if not any(language in p.get("languages", ()) for p in by_kind["asr"]):
+            lacking["asr"].append(language)
+        if language != STAFF_LANGUAGE and not (
+            _covers_mt(by_kind["mt"], STAFF_LANGUAGE, language)
+            and _covers_mt(by_kind["mt"], language, STAFF_LANGUAGE)
+        ):
+            lacking["mt"].append(language)
+        voices = [p for p in by_kind["tts"] if language in p.get("languages", ())]
+        if not voices:
+            lacking["voice"].append(language)
+        elif all(p.get("machine_voice") for p in voices):
+            machine.append(language)
+    return DevicePacks(site, device, bool(packs), by_kind, lacking, machine)
+
+
+def attributions(releases: Sequence[Any]) -> dict[str, dict[str, str]]:
+    """Pack id → ``{spdx, attribution, source_url}`` from the manifests of the server's pack releases."""
+    out: dict[str, dict[str, str]] = {}
+    for row in releases:
+        licence = (json.loads(row.manifest or "{}") or {}).get("license") or {}
+        out[row.pack_id] = {
+            "spdx": str(licence.get("spdx", "")),
+            "attribution": str(licence.get("attribution", "")),
+            "source_url": str(licence.get("source_url", "")),
+        }
+    return out

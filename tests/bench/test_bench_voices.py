@@ -1,0 +1,37 @@
+"""``madoguchi bench voices``: real voices over the phrase book, transcribed back with Whisper base."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.data import REPO_DIR, default_store
+
+pytestmark = pytest.mark.slow
+
+
+def test_bench_voices_reports_round_trip_speed_and_memory(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    store = default_store().root
+    done = subprocess.run(
+        [sys.executable, "-m", "madoguchi", "bench", "voices", "--store", str(store), "--limit", "2",
+         "--language", "ja-easy", "--language", "vi", "--out", str(out)],
+        cwd=REPO_DIR, env={**os.environ}, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((out / "voices.json").read_text(encoding="utf-8"))
+    rows = {(row["voice"], row["language"]): row for row in results["rows"]}
+    mei = rows[("openjtalk-mei", "ja-easy")]
+    assert mei["metric"] == "cer" and mei["kana_cer"] is not None and mei["phrases"] == 2
+    assert mei["rtf"] > 0 and mei["first_chunk_ms_median"] > 0 and mei["peak_rss_mb"] > 0
+    machine = rows[("espeak-ng", "vi")]
+    assert (
+        machine["quality"] == "machine" and machine["metric"] == "wer" and machine["error_rate"] is not None
+    )
+    assert 0 < results["child_baseline_rss_mb"] < mei["peak_rss_mb"]
+    assert "| openjtalk-mei | neural | ja-easy |" in (out / "voices.md").read_text(encoding="utf-8")

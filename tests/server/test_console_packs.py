@@ -1,0 +1,102 @@
+"""The console's packs page: per device, the packs its heartbeat reported (from the real edge report),
+what its languages lack, the machine-voice label, and the licence and attribution of distributed packs."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from bench.fleet import ServerProcess
+from edge.config import EdgeSettings
+from edge.engines import device_pack_report
+from glossary.signing import generate_private_key, private_key_pem, public_key_pem
+from tests.server.test_console import console  # noqa: F401  (the logged-in console fixture)
+from tests.support.central import Admin
+from tests.support.data import default_store
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "madoguchi", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def _distribute(server: ServerProcess, pack_dir: Path, tmp: Path) -> None:
+    """IT signs the pack with the offline pack key and adds it to the server (the server CLI)."""
+    key = generate_private_key()
+    (tmp / "pack-signing.key").write_bytes(private_key_pem(key))
+    (server.home / "pack-signing.pub").write_bytes(public_key_pem(key))
+    copy = tmp / pack_dir.name
+    copy.mkdir()
+    for item in pack_dir.iterdir():
+        if item.name != "pack.sig":
+            (copy / item.name).symlink_to(item.resolve())
+    _cli("server", "packs", "sign", str(copy), "--key", str(tmp / "pack-signing.key"))
+    env = {**os.environ, "MADOGUCHI_SERVER_HOME": str(server.home)}
+    env["MADOGUCHI_SERVER_DATABASE_URL"] = server.database_url
+    _cli("server", "packs", "add", str(copy), env=env)
+
+
+def _row(page: str, device: str) -> str:
+    match = re.search(rf'<tr data-device="{re.escape(device)}">.*?</tr>', page, re.S)
+    assert match, f"no row for {device}"
+    return match.group(0)
+
+
+def test_packs_page_shows_voices_lacks_and_credits(
+    server: ServerProcess,
+    admin: Admin,
+    console: httpx.Client,  # noqa: F811
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    store = default_store()
+    settings = EdgeSettings(home=tmp_path, packs_dir=store.root, languages=["ja", "vi", "tl", "en"])
+    report = device_pack_report(settings, store)
+    token = admin.enroll("北庁舎", "counter-voices")
+    admin.enroll("北庁舎", "counter-silent")
+    beat = {"app_version": "0.1.0", "pack_ids": [p["id"] for p in report["packs"]], **report}
+    reply = httpx.post(
+        f"{server.url}/api/v1/heartbeat", json=beat, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert reply.status_code == 200, reply.text
+    _distribute(server, store.get("openjtalk-mei").path, tmp_path)
+
+    page = console.get("/console/packs").text
+    row = _row(page, "北庁舎/counter-voices")
+    assert 'data-pack="whisper-base"' in row and 'data-pack="openjtalk-mei"' in row
+    assert 'data-pack="espeak-ng"' in row and "機械音声" in row
+    lacking = re.search(r'data-lacking="voice">([^<]*)<', row)
+    assert lacking and "tl" in lacking.group(1) and "ja" not in lacking.group(1)
+    assert re.search(r'data-machine="1">[^<]*vi', row)
+    mt = re.search(r'data-lacking="mt">([^<]*)<', row)
+    assert mt and all(code in mt.group(1) for code in ("vi", "tl", "en"))
+    assert "まだパックの詳細を報告していません" in _row(page, "北庁舎/counter-silent")
+    credits = re.search(r'<tr data-pack="openjtalk-mei">.*?</tr>', page, re.S)
+    assert (
+        credits and "CC-BY-3.0" in credits.group(0) and "Nagoya Institute of Technology" in credits.group(0)
+    )
+    english = console.get("/console/packs?lang=en").text
+    assert "Still lacking" in english and "machine voice (low quality)" in english
+    assert "Licences and attribution" in english
+
+
+def test_heartbeat_pack_details_are_codes_only(server: ServerProcess, admin: Admin) -> None:
+    token = admin.enroll("北庁舎", "counter-strict")
+    bad = {"app_version": "0.1.0", "packs": [{"id": "x", "kind": "tts", "attribution": "free text"}]}
+    reply = httpx.post(
+        f"{server.url}/api/v1/heartbeat", json=bad, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert reply.status_code == 422
+    words = {"app_version": "0.1.0", "packs": [{"id": "こんにちは 住民票", "kind": "tts"}]}
+    reply = httpx.post(
+        f"{server.url}/api/v1/heartbeat", json=words, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert reply.status_code == 422
+    # nothing of either was stored: the fleet still shows no packs for this device
+    assert admin.fleet()["北庁舎/counter-strict"]["pack_ids"] == []
