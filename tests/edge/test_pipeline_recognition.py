@@ -105,11 +105,11 @@ def test_a_misheard_term_is_corrected_and_counted(pipe: TurnPipeline) -> None:
 
 def test_a_phrase_book_sentence_gets_its_verified_translation(pipe: TurnPipeline) -> None:
     events: list[object] = []
-    result = pipe.run_turn(mei("お気をつけてお帰りください。"), "ja", "en", events.append)
+    result = pipe.run_turn(mei("確認しますので、少々お待ちください。"), "ja", "en", events.append)
     assert result.mt_engine == "phrasebook"
     assert result.verified_phrase is not None
-    assert result.verified_phrase["phrase_id"] == "closing.take_care_going_home"
-    phrase = bundled_glossary().phrases["closing.take_care_going_home"]
+    assert result.verified_phrase["phrase_id"] == "clarification.let_me_check"
+    phrase = bundled_glossary().phrases["clarification.let_me_check"]
     assert result.target_text == phrase.translations["en"]
     assert result.audio is not None  # a verified sentence is spoken
     ready = next(e for e in events if isinstance(e, TranslationReady))

@@ -59,7 +59,7 @@ def _clerk_says(p, server_url: str, wav: Path, hold_ms: int):  # type: ignore[no
     page.mouse.down()
     page.wait_for_timeout(hold_ms)
     page.mouse.up()
-    page.wait_for_function("window.madoguchiStats.turnsEnded >= 1")
+    page.wait_for_function("() => window.madoguchiStats.turnsEnded >= 1")
     return browser, page
 
 
@@ -79,7 +79,7 @@ def test_correction_is_underlined_and_one_tap_undoes_it(server_url: str, tmp_pat
         assert original.startswith("聞き取り: ") and "児童手当" not in original
         page.screenshot(path=str(SCREENSHOTS / "counter-term-correction.png"))
         heard.locator("button.undo-correction").click()
-        page.wait_for_function("window.madoguchiStats.turnsEnded >= 2")
+        page.wait_for_function("() => window.madoguchiStats.turnsEnded >= 2")
         expect(heard).to_contain_text(original.removeprefix("聞き取り: "))
         expect(heard.locator("mark.corrected")).to_have_count(0)
         browser.close()
@@ -89,7 +89,7 @@ def test_a_phrase_book_sentence_is_marked_verified(server_url: str, tmp_path: Pa
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=90_000)
-    wav = _mei_wav("お気をつけてお帰りください。", tmp_path / "phrase.wav")
+    wav = _mei_wav("確認しますので、少々お待ちください。", tmp_path / "phrase.wav")
     with sync_playwright() as p:
         browser, page = _clerk_says(p, server_url, wav, 3500)
         translation = page.locator("#resident-turns li[data-turn-id='t1'] .translation")
