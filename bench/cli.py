@@ -189,3 +189,57 @@ def report_command(
     print_tables(results, Console(width=None if sys.stdout.isatty() else 170))
     for kind, path in results.get("files", {}).items():
         typer.echo(f"{kind}: {path}")
+
+
+@app.command("terms")
+def terms_command(
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default bench-results/<timestamp>)."
+    ),
+    cache: Path | None = typer.Option(
+        None, "--cache", help="Term-speech set cache (default ~/.cache/madoguchi)."
+    ),
+    store: Path | None = typer.Option(None, "--store", help="Pack store with the ASR pack."),
+    asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack id."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Utterances per kind (default all)."),
+    reference: bool = typer.Option(
+        True, "--reference/--no-reference", help="Also run plain faster-whisper (beam 5, 30 s window)."
+    ),
+    reference_limit: int | None = typer.Option(
+        None, "--reference-limit", min=1, help="Plain faster-whisper on this many utterances per kind."
+    ),
+) -> None:
+    """Term recall, false-term rate, CER and extra latency per recognition lever (synthetic term speech)."""
+    import json
+
+    from bench.runner import default_out_dir
+    from bench.term_bench import format_table, run
+    from bench.term_speech import DEFAULT_CACHE, build
+    from edge import engines
+    from edge.config import load_settings
+    from models import PackStore
+    from models.errors import PackNotInstalled
+
+    speech_set = build(cache or DEFAULT_CACHE)
+    pack_store = PackStore(store) if store is not None else engines.open_store(load_settings())
+    try:
+        model_dir = pack_store.get(asr_pack).model_dir
+    except PackNotInstalled as exc:
+        raise typer.BadParameter(
+            f"ASR pack {asr_pack!r} is not installed: madoguchi models install {asr_pack}"
+        ) from exc
+    out_dir = out or default_out_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = run(
+        speech_set,
+        model_dir,
+        limit=limit,
+        reference=reference,
+        reference_limit=reference_limit,
+        rows_path=out_dir / "terms_rows.jsonl",
+        progress=lambda done, total: typer.echo(f"{done}/{total}", err=True) if done % 25 == 0 else None,
+    )
+    (out_dir / "terms.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+    table = format_table(report)
+    (out_dir / "terms.md").write_text(table + "\n", "utf-8")
+    typer.echo(table)

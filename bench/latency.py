@@ -280,8 +280,15 @@ def run_turn(
     if isinstance(router, TwinRouter):
         router.stand_in = stand_in if target in engines.voices else None
         router.last = {}
+    # Twin MT packs have untrained weights and emit random, often repetitive text: the loop guard would
+    # keep it off the speaker, and the timing run needs the voice to speak it.
     pipeline = TurnPipeline(
-        transcriber, engines.voices, router, languages=COUNTER_LANGUAGES, asr_pack=engines.asr_pack
+        transcriber,
+        engines.voices,
+        router,
+        languages=COUNTER_LANGUAGES,
+        asr_pack=engines.asr_pack,
+        loop_guard=not engines.mt_labels[config.mt_shape].startswith("twin:"),
     )
     record: dict[str, Any] = {
         "clip": clip.name,

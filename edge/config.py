@@ -108,6 +108,18 @@ class EdgeSettings(BaseSettings):
     confirm_before_speaking: bool = False
     """Show the translation for confirmation before speaking it (bool; off = speak at once)."""
 
+    term_correction: bool = True
+    """Replace near-homophones of glossary terms in Japanese transcripts by the terms (bool)."""
+
+    spoken_phrases: bool = True
+    """Serve the verified translation when an utterance reads like a phrase-book sentence (bool)."""
+
+    term_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Glossary domains of this counter for term correction (e.g. ``res,mynum``; empty = all)."""
+
+    asr_hotwords: bool = False
+    """Give Whisper the counter's most frequent terms as context (bool; see ``bench terms``)."""
+
     reviewed_only: bool = False
     """Use only reviewed glossary terms and phrases (bool)."""
 
@@ -118,7 +130,7 @@ class EdgeSettings(BaseSettings):
     """Translate the result back into the source language so the speaker can check it (bool; the
     counter shows it under each translation; off = no back-translation at all)."""
 
-    @field_validator("languages", "fallback_voice_languages", mode="before")
+    @field_validator("languages", "fallback_voice_languages", "term_domains", mode="before")
     @classmethod
     def _split_languages(cls, value: object) -> object:
         if isinstance(value, str):

@@ -252,3 +252,25 @@ def _without_corrupt_mt(store: Any) -> Any:
             return [pack for pack in super().installed() if pack.id not in corrupt]
 
     return _Checked(store.root)
+
+
+def term_levers(settings: EdgeSettings) -> Any:
+    """The glossary-aware recognition levers ``settings`` turn on (``edge.speech.terms.TermLevers``)."""
+    from edge.speech.terms import TermLevers
+
+    return TermLevers(
+        correction=settings.term_correction,
+        phrases=settings.spoken_phrases,
+        domains=tuple(settings.term_domains),
+    )
+
+
+def with_hotwords(
+    transcriber: WhisperTranscriber, glossary: Any, domains: tuple[str, ...]
+) -> WhisperTranscriber:
+    """``transcriber`` prompted with the counter's terms (``edge.speech.terms.hotword_text``)."""
+    from dataclasses import replace
+
+    from edge.speech.terms import hotword_text
+
+    return transcriber.with_options(replace(transcriber.options, hotwords=hotword_text(glossary, domains)))

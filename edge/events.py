@@ -47,6 +47,10 @@ class TranscriptEvent(_Event):
     text: str = ""
     language: str = ""
     language_probability: float = 0.0
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+    """Glossary terms put in by reading (``edge.speech.terms.Correction.to_dict``; offsets into ``text``)."""
+    recognised_text: str | None = None
+    """The recogniser's own words when ``corrections`` changed them."""
 
 
 @dataclass
@@ -63,6 +67,8 @@ class TranslationReady(_Event):
     back_translation: str | None = None
     ruby_html: str | None = None
     """Easy Japanese (target ``ja-easy``): the text as escaped HTML with ``<ruby>`` furigana."""
+    verified_phrase: dict[str, Any] | None = None
+    """The phrase-book sentence the utterance matched (its verified translation is ``text``)."""
     maybe_cut: bool = False
     """The translation reached the model's maximum length: show it as "may be cut"."""
 

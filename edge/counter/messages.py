@@ -114,6 +114,10 @@ class Transcript(ServerMessage):
     term_info: dict[str, Any]
     ruby_html: str | None
     language_probability: float | None = field(default=None, metadata=OPTIONAL)
+    corrections: list[dict[str, Any]] | None = field(default=None, metadata=OPTIONAL)
+    """Glossary terms put in by reading (spoken turns): ``{term_id, start, end, original, replacement}``."""
+    recognised_text: str | None = field(default=None, metadata=OPTIONAL)
+    """The recogniser's own words when ``corrections`` changed them."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,8 @@ class Translation(ServerMessage):
     awaiting_confirm: bool
     reviewed: bool | None = field(default=None, metadata=OPTIONAL)
     phrase_id: str | None = field(default=None, metadata=OPTIONAL)
+    verified: dict[str, Any] | None = field(default=None, metadata=OPTIONAL)
+    """The phrase-book sentence a spoken turn matched (its verified translation is ``text``)."""
     maybe_cut: bool | None = field(default=None, metadata=OPTIONAL)
     """True when MT reached the model's maximum length: shown as "may be cut"."""
 

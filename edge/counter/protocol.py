@@ -29,10 +29,16 @@ Server → client, JSON text frames:
                      a tentative transcript of the speech so far, while the speaker speaks (the page
                      shows it greyed); ``stable``: the start of ``text`` that will not change
     turn_started     {turn_id, speaker, kind}
-    transcript       {turn_id, speaker, text, language, terms, term_info, kind, ruby_html}
+    transcript       {turn_id, speaker, text, language, terms, term_info, kind, ruby_html, corrections,
+                      recognised_text}
                      ruby_html: Japanese only, escaped HTML with <ruby> furigana (the page's toggle)
+                     corrections (spoken turns): glossary terms put in by reading, [{term_id, start, end,
+                     original, replacement, distance}] (offsets into text); the page underlines them and
+                     undoes one by sending an edit with ``original`` restored
     translation      {turn_id, speaker, text, language, engine, terms, term_info, flagged, ruby_html,
-                      awaiting_confirm}
+                      awaiting_confirm, verified}
+                     verified: {phrase_id, ja, similarity} when the utterance read like a phrase-book
+                     sentence and its verified translation was served (engine phrasebook), else null
                      ruby_html: target ja-easy only, escaped HTML with <ruby> furigana (else null);
                      awaiting_confirm: true when the counter confirms before speaking and a voice exists;
                      maybe_cut (optional): true when MT reached the model's maximum length

@@ -315,7 +315,9 @@ class TurnRunner:
                 furigana = ruby_html(event.text, event.language)
                 send(
                     m.Transcript(turn_id, speaker, kind, event.text, event.language, spans, info, furigana,
-                                 language_probability=event.language_probability)
+                                 language_probability=event.language_probability,
+                                 corrections=list(event.corrections) or None,
+                                 recognised_text=event.recognised_text)
                 )  # fmt: skip
             elif isinstance(event, events.TranslationReady):
                 hints = list(event.terms_applied) + source_terms
@@ -324,6 +326,7 @@ class TurnRunner:
                 send(
                     m.Translation(turn_id, speaker, event.text, event.target_language, event.engine, spans,
                                   info, event.flagged, event.ruby_html, hold,
+                                  verified=event.verified_phrase,
                                   maybe_cut=True if event.maybe_cut else None)
                 )  # fmt: skip
             elif isinstance(event, events.SpeechAudio):

@@ -12,6 +12,14 @@ Design decisions:
   the full window's accuracy. A guard checks every short-window result (compression ratio, average
   log-probability, running into the length limit) and, if it trips, decodes again with the full
   30 s window; ``Transcript.guard_fired`` records it.
+- **Loops are looked for directly** (``edge.speech.repetition``: repeated clauses and token runs, which a
+  gzip ratio misses in a short text). A loop trips the guard too; if the full-window retry loops as well, the
+  segment is decoded again with temperature sampling (``fallback_temperatures``, as Whisper's own
+  fallback does) and the first loop-free result is kept. If every decode loops, the result carries
+  ``repetition`` and the pipeline shows it without speaking it.
+- **Hotwords**: ``AsrOptions.hotwords`` is given to the decoder as previous-context text (faster-whisper's
+  ``hotwords`` prompt), e.g. a counter's most frequent glossary terms. ``num_hypotheses`` > 1 returns the
+  beam's alternatives (``Transcript.alternatives``) for rescoring.
 - Clips longer than 30 s go through faster-whisper's own sequential ``transcribe`` (rare at a counter).
 - ``task="translate"`` is Whisper's own speech translation into English, the fallback when no MT pack
   covers a turn into English.
@@ -33,6 +41,7 @@ import numpy as np
 
 from edge.audio.decode import SAMPLE_RATE
 from edge.errors import EngineUnavailable, LanguageError
+from edge.speech.repetition import find_repetition, find_token_repetition
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,6 +68,16 @@ class AsrOptions:
             decode (nats).
         guard_beam_size: Beam width of the guard's full-window retry (count; at least ``beam_size``): a
             greedy retry can fall into the same repetition loop.
+        fallback_temperatures: Sampling temperatures tried, in order, when the full-window retry still
+            loops (empty: no sampling retry).
+        fallback_best_of: Samples drawn per fallback temperature (count).
+        hotwords: Text given to the decoder as previous context (terms to favour; None = none).
+        num_hypotheses: Beam hypotheses returned as ``Transcript.alternatives`` (count; ≤ ``beam_size``).
+        timestamps: Decode in Whisper's timestamp mode (as plain faster-whisper does) instead of
+            ``<|notimestamps|>``; the timestamps themselves are dropped from the text. Measured on 120
+            synthetic counter utterances and 2 real clips with Whisper base: CER 21.3 % / 17.2 % against
+            21.5 % / 19.0 % without, at the same speed; off by default because Whisper tiny then returns
+            nothing on some clips.
     """
 
     beam_size: int = 1
@@ -72,6 +91,11 @@ class AsrOptions:
     max_compression_ratio: float = 2.4
     min_avg_logprob: float = -1.0
     guard_beam_size: int = 5
+    fallback_temperatures: tuple[float, ...] = (0.2, 0.5, 0.8)
+    fallback_best_of: int = 3
+    hotwords: str | None = None
+    num_hypotheses: int = 1
+    timestamps: bool = False
 
 
 @dataclass
@@ -91,6 +115,9 @@ class Transcript:
         timings_ms: ``features``, ``encode``, ``language``, ``decode`` and ``total`` (milliseconds).
         options: The ``AsrOptions`` used, as a dict.
         model: The model directory name.
+        repetition: The loop still found in ``text`` after every retry (None: no loop).
+        temperature: Sampling temperature of the final decode (0 = beam search).
+        alternatives: Other beam hypotheses with their scores, best first (when ``num_hypotheses`` > 1).
     """
 
     text: str
@@ -105,6 +132,9 @@ class Transcript:
     timings_ms: dict[str, float] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     model: str = ""
+    repetition: dict[str, Any] | None = None
+    temperature: float = 0.0
+    alternatives: list[tuple[str, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -296,11 +326,34 @@ class WhisperTranscriber(Transcriber):
             for key, value in retry.items():
                 timings[f"guard_{key}"] = value
             # Keep the full-window decode unless it is the worse of two non-repetitive results.
-            short_ok = result.compression_ratio <= self.options.max_compression_ratio and result.text
-            if not short_ok or full.avg_logprob >= result.avg_logprob:
+            short_ok = (
+                result.compression_ratio <= self.options.max_compression_ratio
+                and result.text
+                and result.repetition is None
+            )
+            if not short_ok or (full.repetition is None and full.avg_logprob >= result.avg_logprob):
                 result = full
             result.guard_fired = True
+        if result.repetition is not None and self.options.fallback_temperatures:
+            result = self._sample_fallback(audio, result, task, timings)
         return result
+
+    def _sample_fallback(
+        self, audio: np.ndarray, looped: Transcript, task: str, timings: dict[str, float]
+    ) -> Transcript:
+        """Decode a looping segment again with temperature sampling; the first loop-free sample wins."""
+        clock = time.perf_counter()
+        for temperature in self.options.fallback_temperatures:
+            sampled = self._decode_window(
+                audio, looped.window_s, looped.language, task, {}, reuse=True, temperature=temperature
+            )
+            if sampled.repetition is None and sampled.text:
+                sampled.language_probability = looped.language_probability
+                sampled.guard_fired = True
+                looped = sampled
+                break
+        timings["fallback"] = _lap(clock)
+        return looped
 
     def _guard_trips(self, result: Transcript, task: str) -> bool:
         # Speech translation is naturally less confident than transcription: there only repetition
@@ -308,6 +361,7 @@ class WhisperTranscriber(Transcriber):
         low_confidence = task == "transcribe" and result.avg_logprob < self.options.min_avg_logprob
         return (
             result.compression_ratio > self.options.max_compression_ratio
+            or result.repetition is not None
             or result.avg_logprob == -math.inf
             or low_confidence
             or result.text == ""
@@ -322,28 +376,11 @@ class WhisperTranscriber(Transcriber):
         timings: dict[str, float],
         reuse: bool = False,
         beam_size: int | None = None,
+        temperature: float = 0.0,
         prefix: str | None = None,
     ) -> Transcript:
+        encoder_output = self._encode(audio, window_s, timings, reuse)
         model = self._model
-        key = (id(audio), audio.size, window_s, float(np.abs(audio[:: max(1, audio.size // 512)]).sum()))
-        clock = time.perf_counter()
-        if reuse and self._last_encoded is not None and self._last_encoded[0] == key:
-            # The same utterance again (the whisper-translate fallback after transcribing): the encoder
-            # output does not depend on the task or language, so reuse it. Only on request: a freed
-            # array's id can be reused by the next one, and benchmarks must never skip the encoder.
-            encoder_output = self._last_encoded[1]
-            timings["features"] = timings["encode"] = 0.0
-        else:
-            n_samples = int(window_s * SAMPLE_RATE)
-            n_frames = int(window_s * _FRAMES_PER_S)
-            padded = np.zeros(n_samples, dtype=np.float32)
-            padded[: min(audio.size, n_samples)] = audio[:n_samples]
-            features = model.feature_extractor(padded, padding=0)[:, :n_frames]
-            timings["features"] = _lap(clock)
-            clock = time.perf_counter()
-            encoder_output = model.encode(features)
-            timings["encode"] = _lap(clock)
-            self._last_encoded = (key, encoder_output)
         clock = time.perf_counter()
         probability = 1.0
         if language is None:
@@ -351,23 +388,44 @@ class WhisperTranscriber(Transcriber):
         timings["language"] = _lap(clock)
         clock = time.perf_counter()
         tokenizer = self._tokenizer(language, task)
-        prompt = [*tokenizer.sot_sequence, tokenizer.no_timestamps]
-        if prefix and prefix.strip():  # as faster-whisper's ``prefix=``: the result starts with it
-            prompt.extend(tokenizer.encode(" " + prefix.strip())[: 448 // 2 - 1])
+        prompt, forced = self._prompt(tokenizer, prefix)
+        start_length = len(prompt) - forced
+        beam = beam_size or self.options.beam_size
+        if temperature > 0:
+            import ctranslate2
+
+            ctranslate2.set_random_seed(int(temperature * 1000) + audio.size)
+            sampling = {
+                "beam_size": 1,
+                "num_hypotheses": max(1, self.options.fallback_best_of),
+                "sampling_topk": 0,
+                "sampling_temperature": temperature,
+            }
+        else:
+            sampling = {"beam_size": beam, "num_hypotheses": max(1, min(self.options.num_hypotheses, beam))}
+        if self.options.timestamps:
+            sampling["max_initial_timestamp_index"] = 50  # 1 s, faster-whisper's default
         generated = model.model.generate(
             encoder_output,
             [prompt],
-            beam_size=beam_size or self.options.beam_size,
             max_length=448,
             return_scores=True,
             suppress_blank=True,
             suppress_tokens=[-1],
+            **sampling,
         )[0]
-        tokens = [t for t in generated.sequences_ids[0] if t < tokenizer.eot]
-        text = tokenizer.decode(tokens).strip()
+        hypotheses = []
+        for ids, score in zip(generated.sequences_ids, generated.scores, strict=True):
+            tokens = [t for t in ids if t < tokenizer.eot]
+            text = tokenizer.decode(tokens).strip()
+            # The result holds the forced prefix too: count only the start sequence before it.
+            hit_limit = start_length + len(ids) >= 447
+            loop = find_repetition(text) or find_token_repetition(tokens)
+            hypotheses.append((text, float(score) if not hit_limit else -math.inf, loop))
+        if temperature > 0:  # best loop-free sample first
+            hypotheses.sort(key=lambda h: (h[2] is not None, -h[1]))
         timings["decode"] = _lap(clock)
-        # The result holds the forced prefix too: count only the start sequence before it.
-        hit_limit = len(tokenizer.sot_sequence) + 1 + len(generated.sequences_ids[0]) >= 447
+        text, score, loop = hypotheses[0]
         return Transcript(
             text=text,
             language=language,
@@ -375,10 +433,52 @@ class WhisperTranscriber(Transcriber):
             duration_s=audio.size / SAMPLE_RATE,
             window_s=window_s,
             guard_fired=False,
-            avg_logprob=float(generated.scores[0]) if not hit_limit else -math.inf,
+            avg_logprob=score,
             compression_ratio=compression_ratio(text),
             task=task,
+            repetition=loop.to_dict() if loop is not None else None,
+            temperature=temperature,
+            alternatives=[(t, sc) for t, sc, _ in hypotheses[1:]] if temperature == 0 else [],
         )
+
+    def _encode(self, audio: np.ndarray, window_s: float, timings: dict[str, float], reuse: bool) -> Any:
+        model = self._model
+        key = (id(audio), audio.size, window_s, float(np.abs(audio[:: max(1, audio.size // 512)]).sum()))
+        clock = time.perf_counter()
+        if reuse and self._last_encoded is not None and self._last_encoded[0] == key:
+            # The same utterance again (the whisper-translate fallback after transcribing): the encoder
+            # output does not depend on the task or language, so reuse it. Only on request: a freed
+            # array's id can be reused by the next one, and benchmarks must never skip the encoder.
+            timings["features"] = timings["encode"] = 0.0
+            return self._last_encoded[1]
+        n_samples = int(window_s * SAMPLE_RATE)
+        n_frames = int(window_s * _FRAMES_PER_S)
+        padded = np.zeros(n_samples, dtype=np.float32)
+        padded[: min(audio.size, n_samples)] = audio[:n_samples]
+        features = model.feature_extractor(padded, padding=0)[:, :n_frames]
+        timings["features"] = _lap(clock)
+        clock = time.perf_counter()
+        encoder_output = model.encode(features)
+        timings["encode"] = _lap(clock)
+        self._last_encoded = (key, encoder_output)
+        return encoder_output
+
+    def _prompt(self, tokenizer: Any, prefix: str | None = None) -> tuple[list[int], int]:
+        """Whisper's start sequence after the hotwords as previous context, then the forced ``prefix``
+        (as faster-whisper's ``get_prompt``); with the number of prefix tokens at its end."""
+        prompt: list[int] = []
+        if self.options.hotwords:
+            prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + self.options.hotwords.strip())[:223]]
+        prompt.extend(tokenizer.sot_sequence)
+        if not self.options.timestamps:
+            prompt.append(tokenizer.no_timestamps)
+        forced: list[int] = []
+        if prefix and prefix.strip():  # as faster-whisper's ``prefix=``: the result starts with it
+            forced = tokenizer.encode(" " + prefix.strip())[: 448 // 2 - 1]
+            if self.options.timestamps:
+                forced = [tokenizer.timestamp_begin, *forced]
+            prompt.extend(forced)
+        return prompt, len(forced)
 
     def _pick_language(self, probabilities: list[tuple[str, float]]) -> tuple[str, float]:
         allowed = set(self.languages)
@@ -423,6 +523,7 @@ class WhisperTranscriber(Transcriber):
         timings["decode"] = _lap(clock)
         text = " ".join(segment.text.strip() for segment in parts).strip()
         avg = float(np.mean([segment.avg_logprob for segment in parts])) if parts else -math.inf
+        loop = find_repetition(text)
         return Transcript(
             text=text,
             language=language,
@@ -433,6 +534,7 @@ class WhisperTranscriber(Transcriber):
             avg_logprob=avg,
             compression_ratio=compression_ratio(text),
             task=task,
+            repetition=loop.to_dict() if loop is not None else None,
         )
 
 

@@ -23,6 +23,17 @@ chose ``ja-easy`` speaks Japanese (source ``ja-easy`` is recognised as ``ja``). 
 ``EdgeSettings.pre_edit_easy_ja`` MT translates the simplified Japanese (``mt_input``) instead of the
 original.
 
+Recognition safeguards and levers (``edge.speech.repetition``, ``edge.speech.terms``,
+``edge.speech.phrase_match``):
+
+- A transcript that still loops after the recogniser's retries is shown, ``flagged`` and neither
+  translated nor spoken; a translation that loops is shown flagged and not spoken ("could not translate
+  reliably"). ``repetition`` in the result says what repeated.
+- Japanese transcripts pass the ``corrector``: near-homophones of glossary terms are replaced by the
+  terms, listed in ``corrections`` (shown underlined; the counter's undo re-translates the original).
+- A Japanese utterance that reads like a phrase-book sentence gets the phrase's verified translation
+  (``mt_engine == "phrasebook"``, ``verified_phrase``) instead of MT.
+
 Audio without speech raises ``NoSpeechError``; an unknown or disabled language raises ``LanguageError``.
 """
 
@@ -42,6 +53,7 @@ from edge.config import EdgeSettings
 from edge.errors import EdgeError, EngineFailed, LanguageError, MtUnavailable
 from edge.events import Event, Notice, SpeechAudio, TranscriptEvent, TranslationReady, TurnError
 from edge.speech.asr import Transcriber, Transcript
+from edge.speech.repetition import find_repetition
 from edge.speech.tts import ReadingSegment, Synthesizer
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, STAFF_LANGUAGE
 
@@ -83,6 +95,10 @@ class TurnResult:
         maybe_cut: The translation reached the model's maximum length (shown as "may be cut").
         shown_language: Language of ``target_text`` when it is not ``target_language`` (English shown to
             the clerk when only the source→English leg has MT); such text is not spoken.
+        corrections: Glossary terms put into the transcript by reading (``edge.speech.terms.Correction``).
+        recognised_text: The recogniser's own words when corrections changed them.
+        repetition: The loop that stopped the turn from being spoken (``where``: transcript/translation).
+        verified_phrase: The phrase-book sentence served instead of MT (``phrase_match.PhraseHit``).
         readings: Target ``ja-easy``: the text as (piece, furigana) pairs, which the voice follows.
     """
 
@@ -109,6 +125,10 @@ class TurnResult:
     ruby_html: str | None = None
     easy_ja: dict[str, Any] | None = None
     mt_input: str | None = None
+    corrections: list[Any] = field(default_factory=list)
+    recognised_text: str | None = None
+    repetition: dict[str, Any] | None = None
+    verified_phrase: dict[str, Any] | None = None
     maybe_cut: bool = False
     shown_language: str | None = None
     readings: tuple[ReadingSegment, ...] | None = None
@@ -146,6 +166,11 @@ class TurnResult:
             data["readings"] = [{"text": text, "reading": reading} for text, reading in self.readings]
         if self.mt_input is not None:
             data["mt_input"] = self.mt_input
+        data["corrections"] = [c.to_dict() for c in self.corrections]
+        data["corrections_count"] = len(self.corrections)
+        data["recognised_text"] = self.recognised_text
+        data["repetition"] = self.repetition
+        data["verified_phrase"] = self.verified_phrase
         if self.maybe_cut:
             data["maybe_cut"] = True
         if self.shown_language is not None:
@@ -156,6 +181,7 @@ class TurnResult:
                 "language_probability": round(t.language_probability, 4),
                 "window_s": t.window_s,
                 "guard_fired": t.guard_fired,
+                "temperature": t.temperature,
                 "beam_size": t.options.get("beam_size"),
                 "duration_s": round(t.duration_s, 3),
                 "timings_ms": t.timings_ms,
@@ -178,6 +204,10 @@ class TurnPipeline:
         back_translation: bool = False,
         easy_japanese: Any | None = None,
         pre_edit_easy_ja: bool = False,
+        corrector: Any | None = None,
+        phrase_matcher: Any | None = None,
+        levers: Any | None = None,
+        loop_guard: bool = True,
         speak_to_clerk: bool = True,
     ) -> None:
         """Assemble a pipeline from loaded engines (``from_settings`` does the loading).
@@ -192,6 +222,11 @@ class TurnPipeline:
             back_translation: Translate each result back into the source language.
             easy_japanese: An ``edge.easy_ja.EasyJapanese`` (None: no ``ja-easy`` target).
             pre_edit_easy_ja: Translate the simplified Japanese instead of the clerk's original.
+            corrector: An ``edge.speech.terms.ReadingCorrector`` for Japanese transcripts (None: off).
+            phrase_matcher: An ``edge.speech.phrase_match.PhraseMatcher`` (None: no spoken phrase book).
+            levers: ``edge.speech.terms.TermLevers`` that rebuild the two above when the glossary changes.
+            loop_guard: Refuse to speak a translation that repeats itself (off only for timing runs whose
+                MT is an untrained stand-in producing random text).
             speak_to_clerk: Speak translations into Japanese (the resident's replies) to the clerk.
         """
         self.transcriber = transcriber
@@ -203,6 +238,10 @@ class TurnPipeline:
         self.back_translation = back_translation
         self.easy_japanese = easy_japanese
         self.pre_edit_easy_ja = pre_edit_easy_ja
+        self.corrector = corrector
+        self.phrase_matcher = phrase_matcher
+        self.levers = levers
+        self.loop_guard = loop_guard
         self.speak_to_clerk = speak_to_clerk
 
     @classmethod
@@ -237,6 +276,10 @@ class TurnPipeline:
             if language in wanted:
                 voices[language] = engines.load_voice(ref, glossary)
         router = engines.load_mt_router(settings, store, glossary)
+        levers = engines.term_levers(settings)
+        corrector, phrase_matcher = levers.build(glossary)
+        if settings.asr_hotwords and glossary is not None:
+            transcriber = engines.with_hotwords(transcriber, glossary, levers.domains)
         if router is not None:
             if pairs is None:
                 others = [lang for lang in settings.languages if lang != "ja"]
@@ -266,6 +309,9 @@ class TurnPipeline:
             back_translation=settings.back_translation,
             easy_japanese=easy,
             pre_edit_easy_ja=settings.pre_edit_easy_ja,
+            corrector=corrector,
+            phrase_matcher=phrase_matcher,
+            levers=levers,
             speak_to_clerk=settings.speak_to_clerk,
         )
 
@@ -351,6 +397,8 @@ class TurnPipeline:
             setter(glossary)
         elif self.mt_router is not None:
             self.mt_router.glossary = glossary
+        if self.levers is not None and glossary is not None:
+            self.corrector, self.phrase_matcher = self.levers.build(glossary)
 
     def speak_text(
         self,
@@ -400,13 +448,6 @@ class TurnPipeline:
         transcribe = streamed.transcribe if streamed is not None else self.transcriber.transcribe
         transcript = transcribe(speech, None if source == AUTO else source)
         asr_ms = _ms(clock)
-        emit(
-            TranscriptEvent(
-                text=transcript.text,
-                language=transcript.language,
-                language_probability=transcript.language_probability,
-            )
-        )
         result = TurnResult(
             source_language=transcript.language,
             source_text=transcript.text,
@@ -415,13 +456,43 @@ class TurnPipeline:
             transcript=transcript,
             timings_ms={"vad": vad_ms, "asr": asr_ms},
         )
+        self._correct_terms(result)
+        emit(
+            TranscriptEvent(
+                text=result.source_text,
+                language=transcript.language,
+                language_probability=transcript.language_probability,
+                corrections=[c.to_dict() for c in result.corrections],
+                recognised_text=result.recognised_text,
+            )
+        )
         if not transcript.text:
             result.notices.append("nothing intelligible was heard; please speak again")
             emit(Notice(text=result.notices[-1], code="empty_transcript"))
             result.timings_ms["total"] = _ms(started)
             return result
+        if transcript.repetition is not None:
+            result.flagged = True
+            result.repetition = {"where": "transcript", **transcript.repetition}
+            text = (
+                "could not recognise this reliably (the words repeat); nothing was spoken, please speak again"
+            )
+            self._notice(result, emit, text, "unreliable_transcript")
+            result.timings_ms["total"] = _ms(started)
+            return result
         self._translate_and_speak(result, speech, transcript, emit, started, speak, streamed)
         return result
+
+    def _correct_terms(self, result: TurnResult) -> None:
+        """Put glossary terms into a Japanese transcript where the recogniser wrote near-homophones."""
+        if self.corrector is None or result.source_language != STAFF_LANGUAGE or not result.source_text:
+            return
+        corrected = self.corrector.correct(result.source_text)
+        result.timings_ms["terms"] = round(corrected.elapsed_ms, 1)
+        if corrected.corrections:
+            result.recognised_text = result.source_text
+            result.source_text = corrected.text
+            result.corrections = list(corrected.corrections)
 
     def _translate_and_speak(
         self,
@@ -436,6 +507,7 @@ class TurnPipeline:
         clock = time.perf_counter()
         self._translate(result, speech, emit, streamed)
         result.timings_ms["mt"] = _ms(clock)
+        self._refuse_loop(result, emit)
         if result.target_text:
             emit(
                 TranslationReady(
@@ -447,12 +519,15 @@ class TurnPipeline:
                     flagged=result.flagged,
                     back_translation=result.back_translation,
                     ruby_html=result.ruby_html,
+                    verified_phrase=result.verified_phrase,
                     maybe_cut=result.maybe_cut,
                 )
             )
             result.timings_ms["first_output"] = _ms(started)
+            unspoken = result.repetition is not None  # a loop is never spoken
             if (
                 speak
+                and not unspoken
                 and result.shown_language is None
                 and (self.speak_to_clerk or result.target_language != STAFF_LANGUAGE)
             ):
@@ -476,6 +551,8 @@ class TurnPipeline:
             return
         if source == target:
             result.target_text, result.mt_engine = result.source_text, "none"
+            return
+        if self._serve_phrase(result):
             return
         router = self.mt_router
         if router is not None and router.can_translate(source, target):
@@ -515,6 +592,31 @@ class TurnPipeline:
             return
         result.target_text, result.mt_engine = "", "none"
         self._notice(result, emit, f"{hint}; showing the transcript only", "mt_missing")
+
+    def _serve_phrase(self, result: TurnResult) -> bool:
+        """Japanese that reads like a phrase-book sentence: serve its verified translation (no MT)."""
+        matcher = self.phrase_matcher
+        if matcher is None or result.source_language != STAFF_LANGUAGE:
+            return False
+        clock = time.perf_counter()
+        hit = matcher.match(result.source_text)
+        result.timings_ms["phrase_match"] = _ms(clock)
+        translation = matcher.translation(hit.phrase_id, result.target_language) if hit else ""
+        if hit is None or not translation:
+            return False
+        result.target_text, result.mt_engine = translation, "phrasebook"
+        result.verified_phrase = hit.to_dict()
+        return True
+
+    def _refuse_loop(self, result: TurnResult, emit: EventHandler) -> None:
+        """A translation that repeats a clause is never spoken: keep it off the speaker, say why."""
+        loop = find_repetition(result.target_text) if result.target_text and self.loop_guard else None
+        if loop is None:
+            return
+        result.flagged = True
+        result.repetition = {"where": "translation", **loop.to_dict()}
+        text = "could not translate reliably (the translation repeats itself); shown flagged, not spoken"
+        self._notice(result, emit, text, "unreliable_translation")
 
     def _partial_mt(
         self, result: TurnResult, speech: np.ndarray | None, emit: EventHandler, router: Any

@@ -46,6 +46,8 @@ CORRECTED = "PELICAN8804 マイナンバーカードの暗証番号は4321です
 IDLE = "WOMBAT9902 在留カードをなくしました"
 
 
+# The tiny MT test models are untrained and often loop (紙紙紙…); the pipeline's loop guard would keep
+# that off the speaker, so the pipelines here, which test faults and privacy, turn the guard off.
 def _forms(secret: str) -> set[bytes]:
     """Ways a string can be written: UTF-8, JSON-escaped, URL-encoded, UTF-16, and its long words."""
     forms = {
@@ -79,7 +81,7 @@ def _pipeline(settings: EdgeSettings, store: PackStore, *, back_translation: boo
     voices = {"en": engines.load_voice(engines.find_voices(settings, store)["en"])}
     router = MtRouter(store, MtOptions(max_decoding_length=8), glossary=engines.load_glossary())
     return TurnPipeline(transcriber, voices, router, languages=("ja", "en"), asr_pack=asr_pack,
-                        back_translation=back_translation)  # fmt: skip
+                        back_translation=back_translation, loop_guard=False)  # fmt: skip
 
 
 def _until(ws: Any, wanted: str, limit: int = 200) -> list[dict[str, Any]]:

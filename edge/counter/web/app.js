@@ -75,10 +75,26 @@
   }
 
   // Render text with glossary marks. Offsets are code points (the server is Python).
-  function renderMarked(node, text, spans, info, lang) {
+  // Glossary terms the recogniser's words were corrected to (by reading) are underlined; "↶" undoes one.
+  function correctionFor(span, corrections) {
+    return (corrections || []).find((c) => c.start <= span.start && span.end <= c.end) || null;
+  }
+
+  function undoButton(correction, onUndo) {
+    const label = `元に戻す: ${correction.original}`;
+    const button = el("button", { type: "button", className: "undo-correction", title: label, "aria-label": label }, "↶");
+    button.addEventListener("click", (e) => {
+      e.stopPropagation();
+      onUndo(correction);
+    });
+    return button;
+  }
+
+  function renderMarked(node, text, spans, info, lang, corrections, onUndo) {
     node.textContent = "";
     if (lang) node.setAttribute("lang", lang);
     const chars = Array.from(text || "");
+    const shown = new Set();
     let pos = 0;
     for (const span of spans || []) {
       if (span.start < pos || span.end > chars.length) continue;
@@ -99,9 +115,28 @@
         }
       });
       node.appendChild(mark);
+      const correction = onUndo ? correctionFor(span, corrections) : null;
+      if (correction && !shown.has(correction)) {
+        shown.add(correction);
+        mark.classList.add("corrected");
+        mark.title = `聞き取り: ${correction.original}`;
+        node.appendChild(undoButton(correction, onUndo));
+      }
       pos = span.end;
     }
     if (pos < chars.length) node.appendChild(document.createTextNode(chars.slice(pos).join("")));
+    for (const correction of corrections || []) {
+      if (!onUndo || shown.has(correction)) continue;
+      const note = el("span", { className: "correction-note", lang: "ja" }, ` 補正: ${correction.original}→${correction.replacement}`);
+      note.appendChild(undoButton(correction, onUndo));
+      node.appendChild(note);
+    }
+  }
+
+  function undoCorrection(turnId, text, correction) {
+    const chars = Array.from(text || "");
+    const reverted = chars.slice(0, correction.start).join("") + correction.original + chars.slice(correction.end).join("");
+    send({ type: "edit", turn_id: turnId, text: reverted });
   }
 
   function showTerm(termId, details, lang) {
@@ -246,7 +281,10 @@
     heard.classList.remove("pending");
     const ruby = $("furigana") && $("furigana").checked && msg.language === "ja" && typeof msg.ruby_html === "string";
     if (ruby) renderRuby(heard, msg.ruby_html);
-    else renderMarked(heard, msg.text, msg.terms, msg.term_info, msg.language);
+    else {
+      const undo = (c) => undoCorrection(msg.turn_id, msg.text, c);
+      renderMarked(heard, msg.text, msg.terms, msg.term_info, msg.language, msg.corrections, undo);
+    }
     if (msg.kind === "phrase") node.querySelector(".edit").hidden = true;
     if (!msg.text) heard.textContent = msg.speaker === "clerk" ? "（聞き取れませんでした）" : "…?";
   }
@@ -279,6 +317,11 @@
       tr.appendChild(el("span", { className: "maybe-cut", lang: msg.speaker === "clerk" ? "en" : "ja" }, label));
     }
     const mine = turnNode(msg.turn_id, msg.speaker, true);
+    if (msg.verified && !mine.querySelector(".verified")) {
+      // The utterance read like a phrase-book sentence: its verified translation was served, not MT.
+      mine.querySelector(".heard").appendChild(el("span", { className: "verified", lang: "ja", title: msg.verified.ja }, "✔ 定型文"));
+      tr.appendChild(el("span", { className: "verified", "aria-label": "verified" }, " ✔"));
+    }
     const old = mine.querySelector(".confirm-speak");
     if (old) old.remove();
     if (msg.awaiting_confirm) {

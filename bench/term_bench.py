@@ -1,0 +1,229 @@
+"""``madoguchi bench terms``: glossary-aware recognition measured per lever on the term-speech set.
+
+Every utterance of ``bench.term_speech`` goes through the product's ASR path (VAD trim, Whisper base,
+beam 5, short window) once without and once with hotwords (the encoder output is shared), each
+returning the beam's alternatives. From those the levers are scored:
+
+- ``fw-plain``: plain faster-whisper base (``WhisperModel.transcribe``, beam 5, full 30 s window) — the
+  reference the product must not fall below;
+- ``plain``: the product's ASR, no lever;
+- ``hotwords``: the counter's terms as Whisper context;
+- ``correction``: term correction by reading on the plain transcript;
+- ``rescoring``: the beam alternative with glossary terms preferred (bounded bonus);
+- ``rescoring+correction``, ``hotwords+correction``: two levers together;
+- ``all``: hotwords + rescoring + correction.
+
+Per lever: term recall (expected (utterance, term) pairs found in the final transcript by the
+glossary matcher), false-term rate (distractor utterances with any term), CER over all utterances
+(``bench.scoring``), and the lever's extra latency per turn (median ms). The spoken phrase book is
+scored on the same transcripts: the threshold is the lowest similarity above every non-phrase utterance.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bench.scoring import corpus_error_rate
+from bench.term_speech import TermSpeechSet, Utterance
+
+_LOGGER = logging.getLogger(__name__)
+
+LEVERS: tuple[str, ...] = (
+    "fw-plain",
+    "plain",
+    "hotwords",
+    "correction",
+    "rescoring",
+    "rescoring+correction",
+    "hotwords+correction",
+    "all",
+)
+
+
+@dataclass
+class LeverScore:
+    """Scores of one lever over the set."""
+
+    lever: str
+    expected: int = 0
+    found: int = 0
+    distractors: int = 0
+    false_hits: int = 0
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    extra_ms: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table row."""
+        cer = corpus_error_rate(self.pairs, "ja")
+        return {
+            "lever": self.lever,
+            "term_recall": round(self.found / self.expected, 4) if self.expected else None,
+            "false_term_rate": round(self.false_hits / self.distractors, 4) if self.distractors else None,
+            "cer": round(cer, 4) if cer is not None else None,
+            "extra_ms_median": round(statistics.median(self.extra_ms), 1) if self.extra_ms else 0.0,
+            "extra_ms_max": round(max(self.extra_ms), 1) if self.extra_ms else 0.0,
+            "terms_expected": self.expected,
+            "utterances": len(self.pairs),
+            "distractors": self.distractors,
+        }
+
+
+def _transcripts(
+    utterance: Utterance, audio: Any, asr: Any, hot: Any, corrector: Any, reference: bool
+) -> dict[str, tuple[str, float]]:
+    """Each lever's final transcript and its extra latency (ms) for one utterance."""
+    from edge.audio.vad import trim_silence
+    from edge.speech.terms import rescore
+
+    out: dict[str, tuple[str, float]] = {}
+    if reference:
+        clock = time.perf_counter()
+        segments, _ = asr._model.transcribe(audio, language="ja", beam_size=5)
+        out["fw-plain"] = ("".join(s.text for s in segments), (time.perf_counter() - clock) * 1000)
+    speech = trim_silence(audio).audio
+    plain = asr.transcribe(speech, "ja")
+    hot._last_encoded = asr._last_encoded  # same audio and window: share the encoder output
+    hotwords = hot.transcribe(speech, "ja", reuse_encoding=True)
+    out["plain"] = (plain.text, 0.0)
+    out["_alternatives"] = ("\n".join(t for t, _ in plain.alternatives), 0.0)
+    out["hotwords"] = (hotwords.text, hotwords.timings_ms["decode"] - plain.timings_ms["decode"])
+    corrected = corrector.correct(plain.text)
+    out["correction"] = (corrected.text, corrected.elapsed_ms)
+    clock = time.perf_counter()
+    hyps = [(plain.text, plain.avg_logprob), *plain.alternatives]
+    out["rescoring"] = (hyps[rescore(hyps, corrector)][0], (time.perf_counter() - clock) * 1000)
+    both = corrector.correct(out["rescoring"][0])
+    out["rescoring+correction"] = (both.text, out["rescoring"][1] + both.elapsed_ms)
+    hot_corrected = corrector.correct(hotwords.text)
+    out["hotwords+correction"] = (hot_corrected.text, out["hotwords"][1] + hot_corrected.elapsed_ms)
+    clock = time.perf_counter()
+    hot_hyps = [(hotwords.text, hotwords.avg_logprob), *hotwords.alternatives]
+    chosen = corrector.correct(hot_hyps[rescore(hot_hyps, corrector)][0])
+    all_ms = (time.perf_counter() - clock) * 1000 + out["hotwords"][1]
+    out["all"] = (chosen.text, all_ms)
+    return out
+
+
+def run(
+    speech_set: TermSpeechSet,
+    model_dir: Path,
+    *,
+    limit: int | None = None,
+    reference: bool = True,
+    reference_limit: int | None = None,
+    rows_path: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Score every lever on ``speech_set`` (``limit`` utterances per kind; plain faster-whisper on the first
+    ``reference_limit`` of each kind only, it is slow); returns the report dict."""
+    from edge.speech.asr import AsrOptions, WhisperTranscriber
+    from edge.speech.phrase_match import PhraseMatcher
+    from edge.speech.terms import ReadingCorrector, hotword_text
+    from glossary import TermMatcher, bundled_glossary
+
+    glossary = bundled_glossary()
+    matcher = TermMatcher(glossary)
+    corrector = ReadingCorrector(glossary)
+    phrases = PhraseMatcher(glossary)
+    asr = WhisperTranscriber(model_dir, AsrOptions(beam_size=5, languages=("ja",), num_hypotheses=5))
+    hot = asr.with_options(replace(asr.options, hotwords=hotword_text(glossary)))
+    asr.warm()
+    utterances = [u for kind in ("term", "phrase", "distractor") for u in speech_set.of_kind(kind)[:limit]]
+    scores = {lever: LeverScore(lever) for lever in LEVERS if reference or lever != "fw-plain"}
+    with_reference = {
+        u.id
+        for kind in ("term", "phrase", "distractor")
+        for u in speech_set.of_kind(kind)[:limit][:reference_limit]
+    }
+    rows: list[dict[str, Any]] = []
+    for index, utterance in enumerate(utterances):
+        audio = speech_set.load(utterance)
+        finals = _transcripts(
+            utterance, audio, asr, hot, corrector, reference and utterance.id in with_reference
+        )
+        row: dict[str, Any] = {
+            "id": utterance.id,
+            "kind": utterance.kind,
+            "text": utterance.text,
+            "phrase_id": utterance.phrase_id,
+        }
+        for lever, (text, extra) in finals.items():
+            if lever in scores:
+                _score(scores[lever], utterance, text, extra, matcher)
+            row[lever] = text
+        hit = phrases.best(finals["correction"][0])
+        row["phrase"] = (hit.phrase_id, round(hit.similarity, 4), hit.tail_ok) if hit else None
+        rows.append(row)
+        if progress is not None:
+            progress(index + 1, len(utterances))
+    if rows_path is not None:
+        rows_path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    return {
+        "set": str(speech_set.directory),
+        "utterances": {
+            k: sum(1 for u in utterances if u.kind == k) for k in ("term", "phrase", "distractor")
+        },
+        "levers": [score.to_dict() for score in scores.values()],
+        "phrase_book": phrase_threshold(rows),
+    }
+
+
+def _score(score: LeverScore, utterance: Utterance, text: str, extra_ms: float, matcher: Any) -> None:
+    found = set(matcher.find_ids(text))
+    if utterance.term_ids:
+        score.expected += len(utterance.term_ids)
+        score.found += len(set(utterance.term_ids) & found)
+    if utterance.kind == "distractor":
+        score.distractors += 1
+        score.false_hits += bool(found)
+    score.pairs.append((utterance.text, text))
+    score.extra_ms.append(extra_ms)
+
+
+def phrase_threshold(rows: list[dict[str, Any]], margin: float = 0.02) -> dict[str, Any]:
+    """The spoken phrase book's threshold chosen on data: just above every non-phrase utterance."""
+    phrase_texts = {r["text"] for r in rows if r["kind"] == "phrase"}
+    negatives = [
+        r["phrase"][1]
+        for r in rows
+        if r["kind"] != "phrase" and r["phrase"] and r["phrase"][2] and r["text"] not in phrase_texts
+    ]
+    threshold = min(1.0, max(negatives, default=0.0) + margin)
+    positives = [r for r in rows if r["kind"] == "phrase"]
+    accepted = [r for r in positives if r["phrase"] and r["phrase"][2] and r["phrase"][1] >= threshold]
+    right = [r for r in accepted if r["phrase"][0] == r["phrase_id"]]
+    return {
+        "threshold": round(threshold, 3),
+        "highest_non_phrase_similarity": round(max(negatives, default=0.0), 4),
+        "phrases": len(positives),
+        "served_verified": len(accepted),
+        "served_share": round(len(accepted) / len(positives), 4) if positives else None,
+        "served_right_phrase": len(right),
+    }
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """The per-lever table as Markdown."""
+    lines = [
+        "| lever | term recall | false-term rate | CER | extra ms (median / max) | utterances |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in report["levers"]:
+        lines.append(
+            f"| {row['lever']} | {row['term_recall']} | {row['false_term_rate']} | {row['cer']} | "
+            f"{row['extra_ms_median']} / {row['extra_ms_max']} | {row['utterances']} |"
+        )
+    book = report["phrase_book"]
+    lines.append(
+        f"\nphrase book: threshold {book['threshold']} "
+        f"(highest non-phrase {book['highest_non_phrase_similarity']}); served verified "
+        f"{book['served_verified']}/{book['phrases']}, right phrase {book['served_right_phrase']}"
+    )
+    return "\n".join(lines)

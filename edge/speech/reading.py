@@ -1,0 +1,131 @@
+"""Japanese text as morae of its spoken reading (OpenJTalk's front end via pyopenjtalk-plus).
+
+Recognition errors on counter vocabulary are mostly *homophones or near-homophones*: Whisper writes
+住民票 as 十民表 and 児童手当 as 自動手当 — different characters, (almost) the same sound. Comparing
+readings instead of characters finds them. A reading is a list of morae in a folded katakana form:
+
+- OpenJTalk's pronunciation of each word (``pron``, accent marks dropped);
+- the long-vowel mark spelled out the way dictionaries write it: ー after an o/u-row mora is ウ, after an
+  e/i-row mora イ, after an a-row mora ア (ジュー = ジュウ, セー = セイ), so a dictionary reading
+  (じゅうみんひょう) and a pronunciation agree while の+うつし stays ノウツシ;
+- ヲ → オ, ヂ → ジ, ヅ → ズ; small ャュョァィゥェォ belong to the mora before them.
+
+``words(text)`` keeps OpenJTalk's word segmentation with the original offsets, so a span of words can be
+replaced in the original text. A recogniser's wrong kanji often form no real word (点入届け for 転入届,
+安勝番号 for 暗証番号), and OpenJTalk then reads them as something else entirely (テンイリ, アンガチ). So
+a short all-kanji word also gets the reading of its characters' main on'yomi (Unihan kJapanese, shipped
+with pyopenjtalk-plus): テンニュウ, アンショウ — the reading the recogniser heard.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+_LOGGER = logging.getLogger(__name__)
+
+_SMALL: Final = frozenset("ャュョァィゥェォヮ")
+_SAME: Final = str.maketrans({"ヲ": "オ", "ヂ": "ジ", "ヅ": "ズ", "’": None, "'": None})
+_LONG: Final = {
+    **dict.fromkeys("アカサタナハマヤラワガザダバパァャヮ", "ア"),
+    **dict.fromkeys("イキシチニヒミリギジビピィエケセテネヘメレゲゼデベペェ", "イ"),
+    **dict.fromkeys("ウクスツヌフムユルグズブプゥュヴオコソトノホモヨロゴゾドボポォョ", "ウ"),
+}
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a text with its reading: ``text[start:end] == surface``."""
+
+    surface: str
+    start: int
+    end: int
+    morae: tuple[str, ...]
+    alternatives: tuple[tuple[str, ...], ...] = ()
+    """Other readings worth trying (the characters' on'yomi), each different from ``morae``."""
+
+
+def _hira_to_kata(text: str) -> str:
+    return "".join(chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in text)
+
+
+def morae(kana: str) -> tuple[str, ...]:
+    """Folded morae of a kana string (hiragana or katakana)."""
+    kana = _hira_to_kata(kana).translate(_SAME)
+    out: list[str] = []
+    for ch in kana:
+        if not ("\u30a1" <= ch <= "\u30fc"):
+            continue
+        if ch in _SMALL and out:
+            out[-1] += ch
+            continue
+        if ch == "ー" and out:
+            ch = _LONG.get(out[-1][-1], ch)
+        out.append(ch)
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=1)
+def _frontend() -> object:
+    import pyopenjtalk
+
+    return pyopenjtalk.run_frontend
+
+
+def words(text: str) -> list[Word]:
+    """OpenJTalk's words of ``text`` with original offsets and folded morae (punctuation has none)."""
+    run = _frontend()
+    found: list[Word] = []
+    position = 0
+    for feature in run(text):  # type: ignore[operator]
+        surface = feature["string"]
+        start = text.find(surface, position)
+        if start < 0:  # OpenJTalk widened the characters (ｍｙ for my): map by width-folded search
+            start = _find_folded(text, surface, position)
+        end = start + len(surface) if start >= 0 else position
+        start = start if start >= 0 else position
+        position = end
+        spoken = morae(feature["pron"])
+        onyomi = _onyomi(surface) if spoken else None
+        alternatives = (onyomi,) if onyomi and onyomi != spoken else ()
+        found.append(Word(surface, start, end, spoken, alternatives))
+    return found
+
+
+#: Longest all-kanji word that also gets its characters' on'yomi as a reading (characters).
+MAX_ONYOMI_CHARS = 3
+
+
+@functools.lru_cache(maxsize=1)
+def _unihan() -> dict[str, str]:
+    try:
+        from pyopenjtalk._unihan_readings_map import UNIHAN_READINGS
+    except ImportError:  # another pyopenjtalk build: no alternative readings
+        return {}
+    return dict(UNIHAN_READINGS)
+
+
+def _onyomi(surface: str) -> tuple[str, ...] | None:
+    """The characters' main on'yomi of a short all-kanji word, as folded morae (None otherwise)."""
+    if not 0 < len(surface) <= MAX_ONYOMI_CHARS:
+        return None
+    table = _unihan()
+    parts = [table.get(ch) for ch in surface]
+    if not all(parts):
+        return None
+    return morae("".join(parts))  # type: ignore[arg-type]
+
+
+def _find_folded(text: str, surface: str, position: int) -> int:
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", surface)
+    index = text.find(folded, position)
+    return index
+
+
+def reading(text: str) -> tuple[str, ...]:
+    """Folded morae of the whole of ``text`` as spoken."""
+    return tuple(m for word in words(text) for m in word.morae)

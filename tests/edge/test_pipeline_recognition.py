@@ -1,0 +1,116 @@
+"""Loops are never spoken; term corrections and phrase-book matches reach the turn result.
+
+Real Whisper base, the real English Piper voice and speech synthesised by the test itself with
+OpenJTalk's voice Mei (pyopenjtalk-plus), resampled to 16 kHz.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bench.term_speech import synthesize
+from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.repetition import find_repetition
+from edge.speech.terms import TermLevers
+from edge.speech.tts import PiperSynthesizer
+from edge.turn.pipeline import TurnPipeline
+from glossary import bundled_glossary
+from tests.shared_data import english_voice, whisper_base_dir
+
+pytestmark = pytest.mark.slow
+
+REPEATED = "大丈夫です。大丈夫です。大丈夫です。大丈夫です。"
+
+
+def mei(text: str) -> np.ndarray:
+    return synthesize(text, 1.0, 0.0).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> WhisperTranscriber:
+    return WhisperTranscriber(whisper_base_dir(), AsrOptions(beam_size=5, languages=("ja", "en")))
+
+
+@pytest.fixture(scope="module")
+def pipe(transcriber: WhisperTranscriber) -> TurnPipeline:
+    levers = TermLevers()
+    corrector, phrases = levers.build(bundled_glossary())
+    voices = {"en": PiperSynthesizer(english_voice())}
+    return TurnPipeline(
+        transcriber,
+        voices,
+        None,
+        languages=("ja", "en"),
+        corrector=corrector,
+        phrase_matcher=phrases,
+        levers=levers,
+    )
+
+
+def test_a_looping_decode_is_decoded_again(transcriber: WhisperTranscriber) -> None:
+    result = transcriber.transcribe(mei(REPEATED), "ja")
+    # Beam search writes the clause four times; the loop is seen and a sampled decode replaces it.
+    assert result.temperature > 0 or result.repetition is not None
+    assert result.guard_fired
+    if result.repetition is None:
+        assert find_repetition(result.text) is None
+
+
+def test_a_transcript_that_still_loops_is_shown_flagged_and_never_spoken(pipe: TurnPipeline) -> None:
+    no_retry = pipe.transcriber.with_options(replace(pipe.transcriber.options, fallback_temperatures=()))
+    looping = TurnPipeline(no_retry, pipe.voices, None, languages=("ja", "en"))
+    events: list[object] = []
+    result = looping.run_turn(mei(REPEATED), "ja", "en", events.append)
+    assert result.source_text.count("大丈夫") >= 2
+    assert result.flagged and result.audio is None and result.target_text == ""
+    assert result.repetition is not None and result.repetition["where"] == "transcript"
+    assert not any(isinstance(e, SpeechAudio | TranslationReady) for e in events)
+    codes = [e.code for e in events if isinstance(e, Notice)]
+    assert "unreliable_transcript" in codes
+    assert json.loads(json.dumps(result.to_dict()))["repetition"]["kind"] in {"tandem", "clause", "tokens"}
+
+
+def test_a_looping_translation_is_not_spoken(pipe: TurnPipeline) -> None:
+    events: list[object] = []
+    loop = "Don't worry about it. Don't worry about it. Don't worry about it."
+    result = pipe.translate_text(loop, "en", "en", events.append)
+    assert result.flagged and result.audio is None and result.target_text == loop  # shown, flagged
+    assert result.repetition is not None and result.repetition["where"] == "translation"
+    assert not any(isinstance(e, SpeechAudio) for e in events)
+    assert next(e for e in events if isinstance(e, TranslationReady)).flagged
+    assert "unreliable_translation" in [e.code for e in events if isinstance(e, Notice)]
+    fine = pipe.translate_text("Please wait a moment.", "en", "en")
+    assert not fine.flagged and fine.audio is not None
+
+
+def test_a_misheard_term_is_corrected_and_counted(pipe: TurnPipeline) -> None:
+    events: list[object] = []
+    result = pipe.run_turn(mei("児童手当の申請はこちらです。"), "ja", "en", events.append, speak=False)
+    assert "児童手当" in result.source_text
+    data = result.to_dict()
+    assert data["corrections_count"] == len(result.corrections)
+    if result.corrections:  # Whisper base writes 自動手当て for Mei's 児童手当
+        assert result.recognised_text and "児童手当" not in result.recognised_text
+        first = data["corrections"][0]
+        assert result.source_text[first["start"] : first["end"]] == "児童手当"
+        event = next(e for e in events if isinstance(e, TranscriptEvent))
+        assert event.corrections == data["corrections"] and event.recognised_text == result.recognised_text
+    assert "terms" in result.timings_ms
+
+
+def test_a_phrase_book_sentence_gets_its_verified_translation(pipe: TurnPipeline) -> None:
+    events: list[object] = []
+    result = pipe.run_turn(mei("確認しますので、少々お待ちください。"), "ja", "en", events.append)
+    assert result.mt_engine == "phrasebook"
+    assert result.verified_phrase is not None
+    assert result.verified_phrase["phrase_id"] == "clarification.let_me_check"
+    phrase = bundled_glossary().phrases["clarification.let_me_check"]
+    assert result.target_text == phrase.translations["en"]
+    assert result.audio is not None  # a verified sentence is spoken
+    ready = next(e for e in events if isinstance(e, TranslationReady))
+    assert ready.verified_phrase == result.verified_phrase

@@ -1,0 +1,120 @@
+"""Term correction by reading, hotwords and rescoring on the bundled glossary (real OpenJTalk readings)."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.speech.reading import morae, reading, words
+from edge.speech.terms import ReadingCorrector, TermLevers, hotword_text, rescore, undo
+from glossary import bundled_glossary
+
+
+@pytest.fixture(scope="module")
+def glossary():  # type: ignore[no-untyped-def]
+    return bundled_glossary()
+
+
+@pytest.fixture(scope="module")
+def corrector(glossary) -> ReadingCorrector:  # type: ignore[no-untyped-def]
+    return ReadingCorrector(glossary)
+
+
+def test_readings_fold_long_vowels_like_a_dictionary() -> None:
+    assert morae("じゅうみんひょう") == reading("住民票") == ("ジュ", "ウ", "ミ", "ン", "ヒョ", "ウ")
+    assert reading("十民表") == reading("住民票")
+    assert reading("申請") == morae("しんせい")
+    assert reading("住民票の写し") == morae("じゅうみんひょうのうつし")  # の+う stays two morae
+
+
+def test_short_kanji_words_also_get_their_onyomi() -> None:
+    by_surface = {w.surface: w for w in words("安勝番号")}
+    assert by_surface["安勝"].alternatives == (morae("あんしょう"),)
+    assert all(w.alternatives == () for w in words("ください"))
+
+
+# What Whisper base wrote for synthetic counter speech (bench terms), and the term that was said.
+@pytest.mark.parametrize(
+    ("heard", "expected", "term_id"),
+    [
+        ("自動手当ての申請はこちらです。", "児童手当の申請はこちらです。", "allow.jido_teate"),
+        ("十民表の写しをください", "住民票の写しをください", "res.juminhyo_copy"),
+        ("10民兵の映しを一通お願いします", "住民票の写しを一通お願いします", "res.juminhyo_copy"),
+        ("住民表って今日もらいますか", "住民票って今日もらいますか", "res.juminhyo"),
+        ("自動不要手当は所得制限があります", "児童扶養手当は所得制限があります", "allow.jido_fuyo_teate"),
+        # kanji that form no word: read by their on'yomi (テンニュウ, アンショウ), not OpenJTalk's guess
+        ("引っ越してから点入届けを出してください", "引っ越してから転入届を出してください", "res.moving_in"),
+        ("安勝番号を3回間違えるとロックされます", "暗証番号を3回間違えるとロックされます", "mynum.pin"),
+        # a variant's reading (身分証明書 of 本人確認書類) counts too
+        ("身分症名症は何かお持ちですか", "本人確認書類は何かお持ちですか", "res.id_document"),
+    ],
+)
+def test_near_homophones_become_the_term(
+    corrector: ReadingCorrector, heard: str, expected: str, term_id: str
+) -> None:
+    result = corrector.correct(heard)
+    assert result.text == expected
+    assert term_id in [c.term_id for c in result.corrections]
+    for c in result.corrections:
+        assert result.text[c.start : c.end] == c.replacement
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "住民票の写しを一通お願いします。本人確認書類はお持ちですか？",  # already right
+        "自動ドアが開きません。",  # 自動 alone is no term
+        "十人ほど並んでいます。",
+        "木村さんはわたしに写真を見せてくれました。",
+        "保健室はどこですか。",
+        "電話番号を教えてください。",
+        "在留外国人の友達はどこにありますか。",
+        "すみません、自動ドアを見ませんでしたか。",
+        "昨日、健康食品のことで友達と話しました。",
+    ],
+)
+def test_right_text_and_look_alikes_are_left_alone(corrector: ReadingCorrector, text: str) -> None:
+    result = corrector.correct(text)
+    assert result.text == text
+    assert result.corrections == ()
+
+
+def test_only_the_counters_domains_are_candidates(glossary) -> None:  # type: ignore[no-untyped-def]
+    waste_only = ReadingCorrector(glossary, ["waste"])
+    assert waste_only.correct("自動手当の申請です").corrections == ()
+    allow = ReadingCorrector(glossary, ["allow"])
+    assert allow.correct("自動手当の申請です").text == "児童手当の申請です"
+    assert all(term_id.startswith("allow.") for term_id in allow.term_ids)
+
+
+def test_one_tap_undo_restores_the_recognisers_words(corrector: ReadingCorrector) -> None:
+    heard = "十民表と自動手当の書類"
+    result = corrector.correct(heard)
+    assert len(result.corrections) == 2
+    second = result.corrections[1]
+    back = undo(result.text, second)
+    assert back == "住民票と自動手当の書類"
+    with pytest.raises(ValueError):
+        undo("別の文", second)
+
+
+def test_hotwords_fit_whispers_context(glossary) -> None:  # type: ignore[no-untyped-def]
+    text = hotword_text(glossary)
+    terms = text.split("、")
+    assert 10 <= len(terms) <= 25 and len(text) <= 120
+    assert set(terms) <= {t.ja for t in glossary.terms.values()}
+    res = hotword_text(glossary, ["res"]).split("、")
+    assert {t.domain for t in glossary.terms.values() if t.ja in res} == {"res"}
+
+
+def test_rescoring_prefers_a_term_within_a_small_gap_only(corrector: ReadingCorrector) -> None:
+    close = [("自動ドアの申請です", -0.30), ("児童手当の申請です", -0.34)]
+    assert rescore(close, corrector) == 1
+    far = [("自動ドアの申請です", -0.30), ("児童手当の申請です", -0.90)]
+    assert rescore(far, corrector) == 0
+
+
+def test_levers_build_per_glossary(glossary) -> None:  # type: ignore[no-untyped-def]
+    corrector, matcher = TermLevers(domains=("res",)).build(glossary)
+    assert corrector is not None and matcher is not None and len(matcher) > 100
+    assert TermLevers(correction=False, phrases=False).build(glossary) == (None, None)
+    assert TermLevers().build(None) == (None, None)
