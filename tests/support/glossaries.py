@@ -19,18 +19,34 @@ def tax_term(translations: dict[str, str]) -> Term:
     )
 
 
+def juminhyo_term(translations: dict[str, str]) -> Term:
+    """The certificate-of-residence term (``res.juminhyo_copy``) with these translations."""
+    return Term(
+        id="res.juminhyo_copy",
+        domain="res",
+        ja="住民票の写し",
+        reading="じゅうみんひょうのうつし",
+        variants=("住民票",),
+        translations=translations,
+        easy_ja="すんでいる ところを しょうめいする かみ",
+    )
+
+
+def welcome_phrase(translations: dict[str, str]) -> Phrase:
+    """The greeting phrase (``greeting.welcome``) with these translations."""
+    return Phrase(
+        id="greeting.welcome",
+        situation="greeting",
+        ja="こんにちは。ご用件をどうぞ。",
+        easy_ja="こんにちは。なにを しますか。",
+        translations=translations,
+    )
+
+
 def make_glossary(label: str = "a", *, extra_term: bool = False) -> Glossary:
     """A small valid glossary; ``label`` changes the translations so versions differ."""
     terms = [
-        Term(
-            id="res.juminhyo_copy",
-            domain="res",
-            ja="住民票の写し",
-            reading="じゅうみんひょうのうつし",
-            variants=("住民票",),
-            translations={lang: f"certificate of residence ({lang}, {label})" for lang in LANGS},
-            easy_ja="すんでいる ところを しょうめいする かみ",
-        ),
+        juminhyo_term({lang: f"certificate of residence ({lang}, {label})" for lang in LANGS}),
         tax_term({lang: f"resident tax ({lang}, {label})" for lang in LANGS}),
     ]
     if extra_term:
@@ -44,46 +60,15 @@ def make_glossary(label: str = "a", *, extra_term: bool = False) -> Glossary:
                 easy_ja="おおきい ごみ",
             )
         )
-    phrases = [
-        Phrase(
-            id="greeting.welcome",
-            situation="greeting",
-            ja="こんにちは。ご用件をどうぞ。",
-            easy_ja="こんにちは。なにを しますか。",
-            translations={lang: f"Hello, how can I help? ({lang})" for lang in LANGS},
-        )
-    ]
+    phrases = [welcome_phrase({lang: f"Hello, how can I help? ({lang})" for lang in LANGS})]
     return Glossary.from_items(terms, phrases)
 
 
 def small_glossary(label: str, *, term_text: str | None = None) -> Glossary:
     """Two terms and a phrase; ``label`` makes versions differ, ``term_text`` sets every translation."""
     terms = [
-        Term(
-            id="res.juminhyo_copy",
-            domain="res",
-            ja="住民票の写し",
-            reading="じゅうみんひょうのうつし",
-            variants=("住民票",),
-            translations={lang: term_text or f"certificate of residence ({lang}, {label})" for lang in LANGS},
-            easy_ja="すんでいる ところを しょうめいする かみ",
-        ),
-        Term(
-            id="tax.juminzei",
-            domain="tax",
-            ja="住民税",
-            reading="じゅうみんぜい",
-            translations={lang: f"resident tax ({lang}, {label})" for lang in LANGS},
-            easy_ja="すんでいる まちに はらう ぜいきん",
-        ),
+        juminhyo_term({lang: term_text or f"certificate of residence ({lang}, {label})" for lang in LANGS}),
+        tax_term({lang: f"resident tax ({lang}, {label})" for lang in LANGS}),
     ]
-    phrases = [
-        Phrase(
-            id="greeting.welcome",
-            situation="greeting",
-            ja="こんにちは。ご用件をどうぞ。",
-            easy_ja="こんにちは。なにを しますか。",
-            translations={lang: f"Hello, how can I help? ({lang}, {label})" for lang in LANGS},
-        )
-    ]
+    phrases = [welcome_phrase({lang: f"Hello, how can I help? ({lang}, {label})" for lang in LANGS})]
     return Glossary.from_items(terms, phrases)
