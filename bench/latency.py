@@ -357,6 +357,8 @@ def run_turn(
         record.update(
             {
                 "release_wait_ms": _round(wait),
+                "partial_at_release": stream_stats.at_release,
+                "partial_stopped_after": stream_stats.stopped_after,
                 "stream_mode": streamed.mode,
                 "stream_prefix_chars": len(streamed.prefix),
                 "partials": stream_stats.partials,
@@ -383,7 +385,8 @@ def _replay_stream(
     """Recognition while speaking, replayed on the clip before the timed turn (``edge.streaming``)."""
     if not config.asr_streaming:
         return None, None
-    from edge.speech.streaming import PartialRunner, StreamingOptions, replay
+    from edge.speech.replay import replay
+    from edge.speech.streaming import PartialRunner, StreamingOptions
 
     router = engines.routers[config.mt_shape]
     runner = PartialRunner(
