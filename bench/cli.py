@@ -50,6 +50,9 @@ def bench(
     browser: bool = typer.Option(
         True, "--browser/--no-browser", help="The counter page in chromium per config (full runs)."
     ),
+    handsfree: bool = typer.Option(
+        True, "--handsfree/--no-handsfree", help="Hands-free end-pointing analysis on the clips."
+    ),
 ) -> None:
     """Run the latency benchmark (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
@@ -75,6 +78,7 @@ def bench(
         memory_probe=extras,
         mt_shapes=extras,
         browser=browser,
+        handsfree=handsfree,
     )
     try:
         results = run_benchmark(options, progress=lambda msg: console.log(msg))

@@ -133,10 +133,14 @@ def _streaming(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     if not streamed:
         return None
     modes: dict[str, int] = {}
+    at_release: dict[str, int] = {}
     for row in streamed:
         modes[row["stream_mode"]] = modes.get(row["stream_mode"], 0) + 1
+        state = row.get("partial_at_release") or "idle"
+        at_release[state] = at_release.get(state, 0) + 1
     return {
         "final_modes": modes,
+        "partial_at_release": at_release,
         "release_wait_ms": _stats(streamed, "release_wait_ms"),
         "first_partial_ms": _stats(streamed, "first_partial_ms"),
         "partials_p50": _r(percentile(_values(streamed, "partials"), 50)),
@@ -457,14 +461,17 @@ def _streaming_lines(results: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "| recognition while speaking | final: reused / prefix / full | wait at release p50 / p90 ms "
+        "| partial at release: stopped / carried on / idle "
         "| first tentative text p50 ms | partials p50 | speculative MT reused |",
-        "|---|---|---:|---:|---:|---:|",
+        "|---|---|---:|---|---:|---:|---:|",
     ]
     for name, st in rows:
         modes = st["final_modes"]
+        states = st.get("partial_at_release") or {}
         lines.append(
             f"| `{name}` | {modes.get('reused', 0)} / {modes.get('prefix', 0)} / {modes.get('full', 0)} | "
             f"{_fmt(st['release_wait_ms']['p50'])} / {_fmt(st['release_wait_ms']['p90'])} | "
+            f"{states.get('stopped', 0)} / {states.get('carried-on', 0)} / {states.get('idle', 0)} | "
             f"{_fmt(st['first_partial_ms']['p50'])} | {_fmt(st['partials_p50'])} | "
             f"{st['mt_speculative_reused']}/{st['turns']} |"
         )

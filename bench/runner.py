@@ -61,6 +61,7 @@ class RunOptions:
         mt_shapes: Time every MT twin shape 20→20 tokens in fresh processes.
         browser: Time the counter page in chromium (release → first audio, first tentative text) per
             configuration (``bench.browser``; not in quick runs).
+        handsfree: Analyse hands-free end-pointing on the clips (false cut-offs, end-of-speech delay).
     """
 
     quick: bool = False
@@ -77,6 +78,7 @@ class RunOptions:
     memory_probe: bool = True
     mt_shapes: bool = True
     browser: bool = True
+    handsfree: bool = True
 
 
 def default_out_dir() -> Path:
@@ -147,11 +149,13 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     rss_after_load = peak_rss_mb()
 
     records = run_configs(engines, configs, loaded, repeats=options.repeats, progress=say)
-    say("hands-free end-pointing analysis")
-    endpointing = endpointing_cutoffs(loaded, (500,) if options.quick else (300, 500, 800))
-    say("hands-free end-pointing per setting (silence alone vs end of thought)")
-    settings = [s for s in SETTINGS if not options.quick or s.name in ("silence-500", DEFAULT_SETTING)]
-    handsfree = endpointing_table(loaded, engines.transcriber, settings)
+    endpointing = handsfree = None
+    if options.handsfree:
+        say("hands-free end-pointing analysis")
+        endpointing = endpointing_cutoffs(loaded, (500,) if options.quick else (300, 500, 800))
+        say("hands-free end-pointing per setting (silence alone vs end of thought)")
+        settings = [s for s in SETTINGS if not options.quick or s.name in ("silence-500", DEFAULT_SETTING)]
+        handsfree = endpointing_table(loaded, engines.transcriber, settings)
 
     browser = None
     if options.browser and not options.quick:
