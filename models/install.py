@@ -168,7 +168,8 @@ def _install_catalogue(spec: PackSpec, job: _Job) -> InstalledPack:
 def _install_pinned(spec: PackSpec, job: _Job) -> InstalledPack:
     if job.store.is_installed(spec.id):
         existing = job.store.get(spec.id)
-        if existing.spec.version == spec.version and existing.spec.source == spec.source:
+        same = (existing.spec.version, existing.spec.source, existing.spec.license)
+        if same == (spec.version, spec.source, spec.license):  # a corrected licence is installed anew
             try:
                 verify_pack(existing)
             except ChecksumMismatch as exc:
