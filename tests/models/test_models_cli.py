@@ -61,6 +61,9 @@ def test_cli_install_list_verify_remove(tiny_argosmodel: Path, tmp_path: Path) -
     )
     full = _run("list", store=store)
     assert "whisper-base" in full.stdout and "quickmt-ja-en" in full.stdout
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in full.stdout.splitlines() if "│" in line]
+    pinned = {row[1]: row[-1] for row in cells if len(row) == 8}
+    assert pinned["whisper-base"] == "yes" and pinned["m2m100-418m"] == "NO"
     verify = _run("verify", "argos-ja-en", store=store)
     assert verify.returncode == 0 and verify.stdout.startswith("ok argos-ja-en")
     info = _run("info", "argos-ja-en", store=store)

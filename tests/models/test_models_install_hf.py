@@ -42,14 +42,16 @@ def _install(spec: PackSpec, tmp: Path, name: str, **kwargs: object):
 
 
 def test_hf_repo_reference(fake_hub: FakeHub, tmp_path: Path) -> None:
-    """`hf:owner/repo@revision` fetches every non-doc file but training checkpoints and detects the format."""
-    ref = f"hf:{fake_hub.repo}@{fake_hub.commit}"
+    """`hf:owner/repo@main` fetches every non-doc file but training checkpoints at the commit main names,
+    records that commit and detects the format."""
+    ref = f"hf:{fake_hub.repo}@main"
     pack = install_pack(ref, PackStore(tmp_path / "store"), cache_dir=tmp_path / "cache")
     assert pack.id == "quickmt-ja-en" and pack.spec.format == "ct2-sentencepiece"
     assert pack.spec.directions == (("ja", "en"),)
     assert pack.spec.source == PackSource(type="hf", repo=fake_hub.repo, revision=fake_hub.commit)
     assert not (pack.path / "README.md").exists() and (pack.path / "src.spm.model").is_file()
     assert not any("eole-model" in path for path in fake_hub.fetched())
+    assert all(f"/resolve/{fake_hub.commit}/" in path for path in fake_hub.fetched()[1:])
     assert hf_file_url(fake_hub.repo, "r", "model.bin").endswith(f"/{fake_hub.repo}/resolve/r/model.bin")
 
 
