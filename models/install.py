@@ -150,7 +150,8 @@ def _install_catalogue(spec: PackSpec, job: _Job) -> InstalledPack:
     reason = job.catalogue.unpinned_reason(spec.id)
     decision = decide(spec, job.pins, pin_on_first_install=job.pin_on_first_install, reason=reason)
     try:
-        pack = _install_pinned(decision.spec, job)
+        # A first install that pins must download: what is already installed may predate the pin.
+        pack = _install_pinned(decision.spec, job, reuse=decision.origin != "first-install")
     except ChecksumMismatch as exc:
         if decision.origin != "local":
             raise
@@ -165,8 +166,8 @@ def _install_catalogue(spec: PackSpec, job: _Job) -> InstalledPack:
     return pack
 
 
-def _install_pinned(spec: PackSpec, job: _Job) -> InstalledPack:
-    if job.store.is_installed(spec.id):
+def _install_pinned(spec: PackSpec, job: _Job, *, reuse: bool = True) -> InstalledPack:
+    if reuse and job.store.is_installed(spec.id):
         existing = job.store.get(spec.id)
         same = (existing.spec.version, existing.spec.source, existing.spec.license)
         if same == (spec.version, spec.source, spec.license):  # a corrected licence is installed anew

@@ -97,6 +97,8 @@ def test_pin_on_first_install_records_then_verifies(fake_hub: FakeHub, tmp_path:
     }
 
     fake_hub.server.requests.clear()
+    assert _install(spec, tmp_path, "first").path == first.path  # installed and verified: nothing fetched
+    assert fake_hub.fetched() == []
     again = _install(spec, tmp_path, "second")  # no flag: the local pin is enough
     assert again.spec.source.revision == fake_hub.commit
     assert not any(p.startswith("/api/") for p in fake_hub.fetched())  # pinned: exactly the recorded files
@@ -108,6 +110,14 @@ def test_pin_on_first_install_records_then_verifies(fake_hub: FakeHub, tmp_path:
         _install(spec, tmp_path, "third")
     assert os.listdir(tmp_path / "third") == []
     assert not [p for p in (tmp_path / "cache" / "downloads").iterdir() if "model.bin" in p.name]
+
+    assert PinFile(pin_file).remove("quickmt-ja-en")  # IT trusts the change: pin again, from a download
+    fake_hub.server.requests.clear()
+    repinned = _install(spec, tmp_path, "first", pin_on_first_install=True)
+    assert f"/{fake_hub.repo}/resolve/{fake_hub.commit}/model.bin" in fake_hub.fetched()
+    assert next(f for f in repinned.spec.files if f.path == "model.bin").sha256 == _sha256(
+        fake_hub.files / "model.bin"
+    )
 
 
 def test_hf_wrong_md5_is_rejected(fake_hub: FakeHub, tmp_path: Path) -> None:
