@@ -165,6 +165,7 @@ def install_command(
     pack_store = _store(store)
     langs = [code.strip() for code in languages.split(",") if code.strip()] if languages else None
     console = Console(stderr=True)
+    catalogue = Catalogue.load()
     for name in names:
         progress = _RichProgress(console)
         try:
@@ -186,6 +187,9 @@ def install_command(
         elif pack.spec.license.commercial_ok is None:
             typer.echo(f"note: the licence of {pack.id} is not verified for commercial use", err=True)
         typer.echo(f"installed {pack.id} {pack.spec.version} ({_mb(pack.spec.size_bytes)}) in {pack.path}")
+        if pin_on_first_install and name in catalogue and missing_pins(catalogue.get(name)):
+            source = pack.spec.source
+            typer.echo(f"pinned {pack.id} at {source.revision or source.sha256} in {PinFile().path}")
 
 
 @app.command("verify")
