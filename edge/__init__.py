@@ -49,7 +49,7 @@ _EXPORTS: dict[str, str] = {
     "TtsOptions": "edge.speech.tts",
     "TurnError": "edge.events",
     "TurnPipeline": "edge.turn.pipeline",
-    "TurnResult": "edge.turn.pipeline",
+    "TurnResult": "edge.turn.result",
     "Utterance": "edge.audio.vad",
     "VadOptions": "edge.audio.vad",
     "WhisperTranscriber": "edge.speech.asr",
