@@ -16,7 +16,7 @@ from typing import Any
 from edge import engines
 from edge.config import EdgeSettings
 from edge.memory import release_free_memory
-from edge.speech.asr import Transcriber
+from edge.speech.asr_types import Transcriber
 from edge.speech.tts import Synthesizer
 from edge.turn.easy import load_easy_japanese
 from edge.turn.languages import AUTO

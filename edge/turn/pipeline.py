@@ -35,7 +35,7 @@ from edge.audio.vad import VadOptions
 from edge.config import EdgeSettings
 from edge.errors import EdgeError, EngineFailed, LanguageError
 from edge.events import TurnError
-from edge.speech.asr import Transcriber
+from edge.speech.asr_types import Transcriber
 from edge.speech.tts import ReadingSegment, Synthesizer
 from edge.turn import easy, terms, transcribe
 from edge.turn.languages import AUTO, check_language

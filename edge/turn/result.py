@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from edge.events import Event, Notice
-from edge.speech.asr import Transcript
+from edge.speech.asr_types import Transcript
 from edge.speech.tts import ReadingSegment
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ import numpy as np
 from edge.audio.decode import check_samples
 from edge.audio.vad import VadOptions, trim_silence
 from edge.events import TranscriptEvent
-from edge.speech.asr import Transcriber, Transcript
+from edge.speech.asr_types import Transcriber, Transcript
 from edge.turn.result import TurnContext, ms_since
 
 if TYPE_CHECKING:

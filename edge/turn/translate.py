@@ -24,7 +24,7 @@ from typing import Any
 
 from edge.errors import EdgeError, MtUnavailable
 from edge.events import TranslationReady
-from edge.speech.asr import Transcriber
+from edge.speech.asr_types import Transcriber
 from edge.speech.repetition import find_repetition
 from edge.translate.router import PIVOT_LANGUAGE
 from edge.turn.result import TurnContext, TurnResult, log_engine_failure
