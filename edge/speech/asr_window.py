@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -30,21 +31,9 @@ MAX_LENGTH = 448
 Hypothesis = tuple[str, float, Repetition | None]
 
 
-class Decode(Protocol):
-    """``WhisperTranscriber._decode_window``: one decode of ``audio`` in a ``window_s`` encoder window."""
-
-    def __call__(
-        self,
-        audio: np.ndarray,
-        window_s: float,
-        language: str | None,
-        task: str,
-        timings: dict[str, float],
-        reuse: bool = False,
-        beam_size: int | None = None,
-        temperature: float = 0.0,
-        prefix: str | None = None,
-    ) -> Transcript: ...
+#: One decode of ``audio`` in a ``window_s`` encoder window: ``WhisperTranscriber._decode_window(audio,
+#: window_s, language, task, timings, reuse=False, beam_size=None, temperature=0.0, prefix=None)``.
+Decode = Callable[..., Transcript]
 
 
 def window_seconds(options: AsrOptions, duration_s: float) -> float:
