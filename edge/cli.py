@@ -142,6 +142,9 @@ def info_command() -> None:
         typer.echo(f"missing: {line}")
     for attribution, pack_id in credits.items():
         typer.echo(f"voice credit ({pack_id}): {attribution}")
+    for pack in store.find("mt") if store is not None else []:  # the licences that ask for attribution
+        if pack.spec.license.attribution:
+            typer.echo(f"MT credit ({pack.id}): {pack.spec.license.attribution}")
 
 
 @app.command("check")
