@@ -16,7 +16,9 @@ from edge.audio.decode import load_audio, write_wav
 from edge.audio.vad import trim_silence
 from edge.config import load_settings
 from edge.errors import ConfigError, EdgeError, EngineUnavailable, LanguageError
-from edge.turn.pipeline import AUTO, TurnPipeline, TurnResult
+from edge.turn.languages import AUTO
+from edge.turn.pipeline import TurnPipeline
+from edge.turn.result import TurnResult
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, check_language
 
 _LOGGER = logging.getLogger(__name__)
