@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from models import DEFAULT_PACKS, PackStore
+from tests.support.cli import run_madoguchi
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str, store: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MADOGUCHI_PACKS": str(store), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "madoguchi", "models", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_madoguchi("models", *args, env={"MADOGUCHI_PACKS": str(store), "COLUMNS": "200"})
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str], name: str) -> str:
