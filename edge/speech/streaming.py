@@ -41,7 +41,7 @@ from edge.audio.decode import SAMPLE_RATE
 from edge.audio.endpoint import sentence_finished
 from edge.audio.vad import VadOptions, trim_silence
 from edge.errors import NoSpeechError
-from edge.speech.asr import Transcriber, Transcript
+from edge.speech.asr_types import Transcriber, Transcript
 from edge.speech.tentative import StepLog, Stopped, TentativeDecoder, stepwise
 
 _LOGGER = logging.getLogger(__name__)

@@ -31,11 +31,9 @@ from typing import Any
 import numpy as np
 
 from edge.audio.decode import SAMPLE_RATE
-from edge.speech.asr import Transcriber, Transcript, compression_ratio
+from edge.speech.asr_types import Transcriber, Transcript, compression_ratio
+from edge.speech.asr_window import MAX_LENGTH, guard_trips, prompt_tokens, window_seconds
 from edge.speech.repetition import find_repetition, find_token_repetition
-
-#: Whisper's decoder context (tokens); CTranslate2 decodes at most half of ``max_length``.
-_MAX_LENGTH = 448
 
 StepLog = list[tuple[str, float]]
 
@@ -46,7 +44,7 @@ class Stopped(Exception):
 
 def stepwise(transcriber: Transcriber) -> bool:
     """True when ``transcriber`` can be decoded step by step (the faster-whisper recogniser)."""
-    return all(hasattr(transcriber, name) for name in ("_encode", "_prompt", "_tokenizer", "_model"))
+    return all(hasattr(transcriber, name) for name in ("_encode", "_pick_language", "_tokenizer", "_model"))
 
 
 class TentativeDecoder:
@@ -77,7 +75,7 @@ class TentativeDecoder:
         options = asr.options
         clock = time.perf_counter()
         timings: dict[str, float] = {}
-        window_s = asr._window_s(speech.size / SAMPLE_RATE)
+        window_s = window_seconds(options, speech.size / SAMPLE_RATE)
         encoded = asr._encode(speech, window_s, timings, False)
         _step(steps, "encode", clock, should_stop)
         probability = 1.0
@@ -86,7 +84,7 @@ class TentativeDecoder:
             language, probability = asr._pick_language(asr._model.model.detect_language(encoded)[0])
             _step(steps, "language", clock, should_stop)
         tokenizer = asr._tokenizer(language, "transcribe")
-        prompt, forced = asr._prompt(tokenizer, prefix)
+        prompt, forced = prompt_tokens(options, tokenizer, prefix)
         ids, score = self._generate(encoded, prompt, forced, should_stop, steps)
         tokens = [t for t in ids if t < tokenizer.eot]
         text = tokenizer.decode(tokens).strip()
@@ -106,7 +104,7 @@ class TentativeDecoder:
             model=asr.model_dir.name,
         )
         result.options = {"beam_size": options.beam_size, "tentative": True}
-        return None if asr._guard_trips(result, "transcribe") else result
+        return None if guard_trips(options, result, "transcribe") else result
 
     def _generate(
         self,
@@ -121,7 +119,7 @@ class TentativeDecoder:
         model = self.transcriber._model.model
         beam = self.transcriber.options.beam_size
         start = len(prompt) - forced  # the start sequence before the forced text
-        budget = _MAX_LENGTH // 2 - 1
+        budget = MAX_LENGTH // 2 - 1
         known = prompt[start:]  # tokens after the start sequence: the forced text, then what was decoded
         chunk = self.chunk_tokens if self.chunk_tokens > 0 else budget
         while True:
@@ -132,7 +130,7 @@ class TentativeDecoder:
                 encoded,
                 [prompt[:start] + known],
                 beam_size=beam,
-                max_length=min(_MAX_LENGTH, max(2 * wanted, start - 1 + wanted)),
+                max_length=min(MAX_LENGTH, max(2 * wanted, start - 1 + wanted)),
                 return_scores=True,
                 suppress_blank=True,
                 suppress_tokens=[-1],
