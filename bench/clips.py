@@ -62,6 +62,11 @@ class Clip:
         return len(self.languages) > 1
 
     @property
+    def multi_utterance(self) -> bool:
+        """True for clips the manifest notes as several utterances (one turn each is not expected)."""
+        return "concatenated" in self.note or "utterances" in self.note
+
+    @property
     def scored(self) -> bool:
         """True when the clip counts in accuracy figures (real speech with a reference)."""
         return bool(self.reference) and not self.synthetic
