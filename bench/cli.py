@@ -208,18 +208,23 @@ def terms_command(
     reference_limit: int | None = typer.Option(
         None, "--reference-limit", min=1, help="Plain faster-whisper on this many utterances per kind."
     ),
+    split: str | None = typer.Option(
+        None, "--split", help="One half of the set: tune (thresholds chosen on it) or held-out (report)."
+    ),
 ) -> None:
     """Term recall, false-term rate, CER and extra latency per recognition lever (synthetic term speech)."""
     import json
 
     from bench.runner import default_out_dir
-    from bench.term_bench import format_table, run
+    from bench.term_bench import SPLITS, format_table, run
     from bench.term_speech import DEFAULT_CACHE, build
     from edge import engines
     from edge.config import load_settings
     from models import PackStore
     from models.errors import PackNotInstalled
 
+    if split is not None and split not in SPLITS:
+        raise typer.BadParameter(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     speech_set = build(cache or DEFAULT_CACHE)
     pack_store = PackStore(store) if store is not None else engines.open_store(load_settings())
     try:
@@ -236,6 +241,7 @@ def terms_command(
         limit=limit,
         reference=reference,
         reference_limit=reference_limit,
+        split=split,
         rows_path=out_dir / "terms_rows.jsonl",
         progress=lambda done, total: typer.echo(f"{done}/{total}", err=True) if done % 25 == 0 else None,
     )

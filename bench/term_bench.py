@@ -17,6 +17,9 @@ Per lever: term recall (expected (utterance, term) pairs found in the final tran
 glossary matcher), false-term rate (distractor utterances with any term), CER over all utterances
 (``bench.scoring``), and the lever's extra latency per turn (median ms). The spoken phrase book is
 scored on the same transcripts: the threshold is the lowest similarity above every non-phrase utterance.
+
+Thresholds of the levers are tuned on one half of the set and reported on the other: ``split="tune"`` or
+``split="held-out"`` keeps one half (fixed by a hash of the utterance id, about half of each kind).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import json
 import logging
 import statistics
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,6 +49,14 @@ LEVERS: tuple[str, ...] = (
     "hotwords+correction",
     "all",
 )
+
+
+SPLITS: tuple[str, ...] = ("tune", "held-out")
+
+
+def split_of(utterance_id: str) -> str:
+    """The half of the set an utterance belongs to (``tune`` or ``held-out``), fixed by its id."""
+    return SPLITS[zlib.crc32(utterance_id.encode("utf-8")) % 2]
 
 
 @dataclass
@@ -120,9 +132,12 @@ def run(
     reference_limit: int | None = None,
     rows_path: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    split: str | None = None,
 ) -> dict[str, Any]:
-    """Score every lever on ``speech_set`` (``limit`` utterances per kind; plain faster-whisper on the first
-    ``reference_limit`` of each kind only, it is slow); returns the report dict."""
+    """Score every lever on ``speech_set`` (``split``: one half only; ``limit`` utterances per kind; plain
+    faster-whisper on the first ``reference_limit`` of each kind only, it is slow); returns the report."""
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     from edge.speech.asr import AsrOptions, WhisperTranscriber
     from edge.speech.phrase_match import PhraseMatcher
     from edge.speech.terms import ReadingCorrector, hotword_text
@@ -135,13 +150,13 @@ def run(
     asr = WhisperTranscriber(model_dir, AsrOptions(beam_size=5, languages=("ja",), num_hypotheses=5))
     hot = asr.with_options(replace(asr.options, hotwords=hotword_text(glossary)))
     asr.warm()
-    utterances = [u for kind in ("term", "phrase", "distractor") for u in speech_set.of_kind(kind)[:limit]]
-    scores = {lever: LeverScore(lever) for lever in LEVERS if reference or lever != "fw-plain"}
-    with_reference = {
-        u.id
+    kinds = {
+        kind: [u for u in speech_set.of_kind(kind) if split is None or split_of(u.id) == split][:limit]
         for kind in ("term", "phrase", "distractor")
-        for u in speech_set.of_kind(kind)[:limit][:reference_limit]
     }
+    utterances = [u for kind in kinds.values() for u in kind]
+    scores = {lever: LeverScore(lever) for lever in LEVERS if reference or lever != "fw-plain"}
+    with_reference = {u.id for kind in kinds.values() for u in kind[:reference_limit]}
     rows: list[dict[str, Any]] = []
     for index, utterance in enumerate(utterances):
         audio = speech_set.load(utterance)
@@ -167,6 +182,7 @@ def run(
         rows_path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
     return {
         "set": str(speech_set.directory),
+        "split": split or "all",
         "utterances": {
             k: sum(1 for u in utterances if u.kind == k) for k in ("term", "phrase", "distractor")
         },
@@ -212,6 +228,7 @@ def phrase_threshold(rows: list[dict[str, Any]], margin: float = 0.02) -> dict[s
 def format_table(report: dict[str, Any]) -> str:
     """The per-lever table as Markdown."""
     lines = [
+        f"split: {report.get('split', 'all')}; utterances {report['utterances']}\n",
         "| lever | term recall | false-term rate | CER | extra ms (median / max) | utterances |",
         "|---|---|---|---|---|---|",
     ]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -145,12 +145,21 @@ def found_placeholders(translated_text: str, protected: ProtectedText) -> set[in
     slots = range(1, len(protected.slots) + 1)
     found: set[int] = set()
     for m in _placeholder_re(protected.prefix).finditer(translated_text):
-        digits = m.group(1)
-        while len(digits) > 1 and int(digits) not in slots:
-            digits = digits[:-1]
-        if int(digits) in slots:
-            found.add(int(digits))
+        idx, _ = _split_slot(m.group(1), slots)
+        if idx in slots:
+            found.add(idx)
     return found
+
+
+def _split_slot(digits: str, slots: Container[int]) -> tuple[int, str]:
+    """The slot number a placeholder's digits name, and the digits after it.
+
+    ``ZX26`` where the model dropped the space of ``ZX2 6``: the longest known slot, then the digits.
+    """
+    rest = ""
+    while len(digits) > 1 and int(digits) not in slots:
+        digits, rest = digits[:-1], digits[-1] + rest
+    return int(digits), rest
 
 
 _SENTENCE_START = re.compile(r"(?:^|[.!?]\s+|\n)$")
@@ -187,41 +196,9 @@ def restore(
     for idx, term_id in enumerate(protected.slots, start=1):
         term = glossary.terms.get(term_id)
         approved[idx] = approved_term(term, target_lang) if term else ""
-    found: set[int] = set()
-    text = translated_text
-
-    def _sub(m: re.Match[str]) -> str:
-        digits = m.group(1)
-        rest = ""
-        # "ZX26" where the model dropped the space of "ZX2 6": the longest known slot, then the digits.
-        while len(digits) > 1 and int(digits) not in approved:
-            digits, rest = digits[:-1], digits[-1] + rest
-        idx = int(digits)
-        term = approved.get(idx)
-        if not term:
-            return rest  # a stray or invented placeholder: drop it
-        found.add(idx)
-        at_start = _SENTENCE_START.search(m.string, 0, m.start()) is not None
-        if at_start and target_lang in _CASED_TARGETS and term[:1].islower():
-            return term[:1].upper() + term[1:] + rest
-        return term + rest
-
-    if protected.slots:
-        text = _placeholder_re(protected.prefix).sub(_sub, translated_text)
-        # A bare prefix left without its number is garbage from a garbled placeholder.
-        text = re.sub(rf"(?<![A-Za-z]){protected.prefix}(?![A-Za-z])", "", text)
-        text = re.sub(r"[ \t]{2,}", " ", text).strip()
+    text, found = _substitute(translated_text, protected, approved, target_lang)
     applied = [protected.slots[i - 1] for i in sorted(found)]
-    lost = [i for i in approved if i not in found]
-    fallback: list[str] = []
-    extra: list[str] = []
-    for idx in lost:
-        term_id = protected.slots[idx - 1]
-        if term_id in applied or term_id in fallback:
-            continue
-        fallback.append(term_id)
-        if approved[idx]:
-            extra.append(approved[idx])
+    fallback, extra = _fallbacks(protected.slots, approved, found, applied)
     if extra:
         text = f"{text} [{'; '.join(dict.fromkeys(extra))}]".strip()
     missing = verify(text, protected.slots, glossary, target_lang)
@@ -237,3 +214,47 @@ def restore(
         flagged=flagged,
         details=details,
     )
+
+
+def _substitute(
+    translated_text: str, protected: ProtectedText, approved: dict[int, str], target_lang: str
+) -> tuple[str, set[int]]:
+    """``translated_text`` with each placeholder replaced by its approved term, and the slots found.
+
+    A stray or invented placeholder is dropped, and so is a bare prefix left without its number; a term
+    that starts a sentence in a cased language is capitalised.
+    """
+    found: set[int] = set()
+    if not protected.slots:
+        return translated_text, found
+
+    def _sub(m: re.Match[str]) -> str:
+        idx, rest = _split_slot(m.group(1), approved)
+        term = approved.get(idx)
+        if not term:
+            return rest
+        found.add(idx)
+        at_start = _SENTENCE_START.search(m.string, 0, m.start()) is not None
+        if at_start and target_lang in _CASED_TARGETS and term[:1].islower():
+            return term[:1].upper() + term[1:] + rest
+        return term + rest
+
+    text = _placeholder_re(protected.prefix).sub(_sub, translated_text)
+    text = re.sub(rf"(?<![A-Za-z]){protected.prefix}(?![A-Za-z])", "", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip(), found
+
+
+def _fallbacks(
+    slots: tuple[str, ...], approved: dict[int, str], found: set[int], applied: list[str]
+) -> tuple[list[str], list[str]]:
+    """Term ids whose placeholder was lost (once each), and their approved terms to append."""
+    fallback: list[str] = []
+    extra: list[str] = []
+    for idx in (i for i in approved if i not in found):
+        term_id = slots[idx - 1]
+        if term_id in applied or term_id in fallback:
+            continue
+        fallback.append(term_id)
+        if approved[idx]:
+            extra.append(approved[idx])
+    return fallback, extra

@@ -70,9 +70,28 @@ def download_url(
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
+    done, total = _transfer(url, part, dest.name, progress, timeout_s)
+    if total is not None and done != total:
+        raise PackSourceError(
+            f"download of {url} stopped at {done} of {total} bytes; run the same command again to resume"
+        )
+    if expected_sha256 is not None:
+        _check_download(url, part, expected_sha256)
+    os.replace(part, dest)
+    return dest
+
+
+def _transfer(
+    url: str, part: Path, label: str, progress: ProgressCallback, timeout_s: float
+) -> tuple[int, int | None]:
+    """Fetch ``url`` into ``part``, resuming what it holds: (bytes in ``part``, expected total or None).
+
+    Raises:
+        PackSourceError: the server unreachable, an HTTP error, or the transfer interrupted (``part``
+            keeps what arrived).
+    """
     offset = part.stat().st_size if part.is_file() else 0
     headers = {"Range": f"bytes={offset}-"} if offset else {}
-    host = urlsplit(url).netloc or url
     done = offset
     total: int | None = None
     try:
@@ -80,46 +99,48 @@ def download_url(
             if response.status_code == 416 and offset:
                 # The partial file is as long as the resource (or longer): start over once.
                 part.unlink()
-                return download_url(
-                    url, dest, progress=progress, timeout_s=timeout_s, expected_sha256=expected_sha256
-                )
-            if response.status_code == 206:
-                mode = "ab"
-                _LOGGER.info("resuming %s at byte %d", url, offset)
-            elif response.status_code == 200:
-                mode, done = "wb", 0
-            else:
-                raise PackSourceError(f"{url}: HTTP {response.status_code}; check the URL or {_COPY_HINT}")
+                return _transfer(url, part, label, progress, timeout_s)
+            mode = _write_mode(url, response.status_code, offset)
+            done = offset if mode == "ab" else 0
             length = response.headers.get("content-length")
             total = done + int(length) if length and length.isdigit() else None
             with part.open(mode) as handle:
                 for chunk in response.iter_bytes():  # unbuffered: a drop keeps what arrived
                     handle.write(chunk)
                     done += len(chunk)
-                    progress(dest.name, done, total)
+                    progress(label, done, total)
                 handle.flush()
                 os.fsync(handle.fileno())
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        host = urlsplit(url).netloc or url
         raise PackSourceError(f"cannot reach {host} ({exc}); {_COPY_HINT}") from exc
     except (httpx.TimeoutException, httpx.TransportError) as exc:
         raise PackSourceError(
             f"download of {url} interrupted after {done} bytes ({type(exc).__name__}); "
             "run the same command again to resume"
         ) from exc
-    if total is not None and done != total:
-        raise PackSourceError(
-            f"download of {url} stopped at {done} of {total} bytes; run the same command again to resume"
+    return done, total
+
+
+def _write_mode(url: str, status_code: int, offset: int) -> str:
+    """``ab`` when the server resumes at ``offset`` (206), ``wb`` for the whole file (200)."""
+    if status_code == 206:
+        _LOGGER.info("resuming %s at byte %d", url, offset)
+        return "ab"
+    if status_code == 200:
+        return "wb"
+    raise PackSourceError(f"{url}: HTTP {status_code}; check the URL or {_COPY_HINT}")
+
+
+def _check_download(url: str, part: Path, expected_sha256: str) -> None:
+    """Delete a download whose sha256 is not the expected one (the next attempt starts over)."""
+    actual = file_sha256(part)
+    if actual != expected_sha256:
+        part.unlink()
+        raise ChecksumMismatch(
+            f"{url}: sha256 {actual[:12]}… differs from the expected {expected_sha256[:12]}… "
+            "(corrupt or tampered download, deleted); try again or get the file from IT"
         )
-    if expected_sha256 is not None:
-        actual = file_sha256(part)
-        if actual != expected_sha256:
-            part.unlink()
-            raise ChecksumMismatch(
-                f"{url}: sha256 {actual[:12]}… differs from the expected {expected_sha256[:12]}… "
-                "(corrupt or tampered download, deleted); try again or get the file from IT"
-            )
-    os.replace(part, dest)
-    return dest
 
 
 # ---------------------------------------------------------------------------------------------- PyPI

@@ -285,6 +285,9 @@ app.add_typer(packs_app, name="packs")
 @packs_app.command("add")
 def packs_add(
     file: Path = typer.Argument(..., help="A pack directory (with pack.json) or a .tar/.tar.gz of one."),
+    hold: bool = typer.Option(
+        False, "--hold", help="Offer it to no site yet: push it to sites from the console's packs page."
+    ),
     db: str | None = _DB,
 ) -> None:
     """Check a signed pack (pack.sig) against its pack.json, store it and offer it to devices."""
@@ -295,10 +298,9 @@ def packs_add(
     settings = _settings(db)
     stored = store_pack(file, Path(settings.home) / "packs", load_pack_key(settings.resolved_pack_key_path))
     with session_scope(_factory(settings)) as session:
-        crud.add_pack_release(session=session, stored=stored, uploaded_by="cli")
-    typer.echo(
-        f"offered pack {stored.pack_id} {stored.version} ({stored.size_bytes / 1e6:.1f} MB) to devices"
-    )
+        crud.add_pack_release(session=session, stored=stored, uploaded_by="cli", all_sites=not hold)
+    where = "held: push it to sites from the console" if hold else "offered to the devices of every site"
+    typer.echo(f"stored pack {stored.pack_id} {stored.version} ({stored.size_bytes / 1e6:.1f} MB), {where}")
 
 
 @packs_app.command("sign")
@@ -382,10 +384,10 @@ def packs_list(db: str | None = _DB) -> None:
     from server.core.db import session_scope
 
     with session_scope(_factory(_settings(db))) as session:
-        offered = {row.pack_id for row in crud.pack_offers(session=session)}
         for row in crud.list_pack_releases(session=session):
             typer.echo(f"{row.pack_id}\t{row.version}\t{row.kind}\t{row.size_bytes / 1e6:.1f} MB")
         for device in crud.list_devices(session=session):
             if device.revoked_at is None:
+                offered = {row.pack_id for row in crud.pack_offers(session=session, site_id=device.site_id)}
                 missing = sorted(offered - set(json.loads(device.pack_ids or "[]")))
                 typer.echo(f"{device.site.name}/{device.name}\tmissing: {', '.join(missing) or '-'}")

@@ -25,6 +25,7 @@ from server.tables import (
     PackRelease,
     PendingUpload,
     Site,
+    SitePackOffer,
     utcnow,
 )
 
@@ -41,6 +42,10 @@ def get_or_create_site(*, session: Session, name: str) -> Site:
         session.add(site)
         session.flush()
     return site
+
+
+def list_sites(*, session: Session) -> Sequence[Site]:
+    return session.scalars(select(Site).order_by(Site.name)).all()
 
 
 def enroll_device(*, session: Session, site_name: str, device_name: str) -> tuple[Device, str]:
@@ -302,8 +307,11 @@ def pending_upload(*, session: Session, upload_id: int, admin: Admin) -> Pending
 # --- model packs ---------------------------------------------------------------------------------
 
 
-def add_pack_release(*, session: Session, stored: StoredPack, uploaded_by: str) -> PackRelease:
-    """Record a stored pack release (an identical re-upload returns the existing row)."""
+def add_pack_release(
+    *, session: Session, stored: StoredPack, uploaded_by: str, all_sites: bool = True
+) -> PackRelease:
+    """Record a stored pack release, offered to every site or (``all_sites=False``) only to the sites it
+    is pushed to; an identical re-upload returns the existing row, offered as asked now."""
     row = pack_release(session=session, pack_id=stored.pack_id, version=stored.version)
     if row is None:
         row = PackRelease(
@@ -317,7 +325,8 @@ def add_pack_release(*, session: Session, stored: StoredPack, uploaded_by: str) 
             uploaded_by=uploaded_by,
         )
         session.add(row)
-        session.flush()
+    row.all_sites = all_sites
+    session.flush()
     return row
 
 
@@ -341,7 +350,7 @@ def reoffer_pack_release(*, session: Session, pack_id: str, version: str, by: st
     if row is None:
         raise ServerError(f"pack {pack_id} {version} is not stored (madoguchi server packs list)")
     values = {key: getattr(row, key) for key in ("pack_id", "version", "kind", "languages", "size_bytes",
-                                                  "manifest", "signature")}  # fmt: skip
+                                                  "manifest", "signature", "all_sites")}  # fmt: skip
     session.delete(row)
     session.flush()
     clone = PackRelease(**values, uploaded_by=by[:100])
@@ -350,9 +359,47 @@ def reoffer_pack_release(*, session: Session, pack_id: str, version: str, by: st
     return clone
 
 
-def pack_offers(*, session: Session) -> list[PackRelease]:
-    """The newest release of each pack id: what devices should hold."""
+def pack_offers(*, session: Session, site_id: int | None = None) -> list[PackRelease]:
+    """The newest release of each pack id that the devices of site ``site_id`` should hold: releases
+    offered to every site, and those of the packs pushed to this site (``None``: every site's share)."""
+    pushed: set[str] = set()
+    if site_id is not None:
+        query = select(SitePackOffer.pack_id).where(SitePackOffer.site_id == site_id)
+        pushed = set(session.scalars(query).all())
     newest: dict[str, PackRelease] = {}
     for row in list_pack_releases(session=session):
-        newest[row.pack_id] = row  # ordered by id: the last one wins
+        if row.all_sites or row.pack_id in pushed:
+            newest[row.pack_id] = row  # ordered by id: the last one wins
     return [newest[key] for key in sorted(newest)]
+
+
+def push_pack_to_site(*, session: Session, site_id: int, pack_id: str, by: str) -> SitePackOffer:
+    """Offer pack ``pack_id`` (its newest release, now and after updates) to the devices of one site.
+
+    Raises:
+        ServerError: the site does not exist or no release of the pack is stored.
+    """
+    if session.get(Site, site_id) is None:
+        raise ServerError(f"site {site_id} does not exist")
+    if not session.scalars(select(PackRelease.id).where(PackRelease.pack_id == pack_id)).first():
+        raise ServerError(f"pack {pack_id} is not stored (madoguchi server packs add)")
+    query = select(SitePackOffer).where(SitePackOffer.site_id == site_id, SitePackOffer.pack_id == pack_id)
+    row = session.scalar(query)
+    if row is None:
+        row = SitePackOffer(site_id=site_id, pack_id=pack_id, pushed_by=by[:100])
+        session.add(row)
+        session.flush()
+    return row
+
+
+def site_pushes(*, session: Session) -> dict[str, list[str]]:
+    """Pack id → names of the sites it was pushed to."""
+    out: dict[str, list[str]] = {}
+    query = select(SitePackOffer.pack_id, Site.name).join(Site).order_by(Site.name)
+    for pack_id, site in session.execute(query).all():
+        out.setdefault(pack_id, []).append(site)
+    return out
+
+
+def site_push(*, session: Session, push_id: int) -> SitePackOffer | None:
+    return session.get(SitePackOffer, push_id)

@@ -79,3 +79,52 @@ def attributions(releases: Sequence[Any]) -> dict[str, dict[str, str]]:
             "source_url": str(licence.get("source_url", "")),
         }
     return out
+
+
+#: The ``lacking`` key of each pack kind.
+_LACK_KEY = {"asr": "asr", "mt": "mt", "tts": "voice"}
+
+
+@dataclass(frozen=True)
+class PushChoice:
+    """A stored pack not yet offered to a site, and what pushing it would add there."""
+
+    pack_id: str
+    kind: str
+    languages: list[str]
+    fills: list[str]
+    """Languages of the site's counters that lack this kind of pack and that it covers."""
+    outside: list[str]
+    """Languages it covers that no counter of the site uses (pushing is allowed all the same)."""
+
+
+@dataclass(frozen=True)
+class SitePush:
+    """One site's push form: the packs it could be sent."""
+
+    site_id: int
+    site: str
+    choices: list[PushChoice]
+
+
+def push_choices(
+    site_id: int,
+    site: str,
+    devices: Sequence[DevicePacks],
+    languages: Iterable[str],
+    candidates: Sequence[Any],
+) -> SitePush:
+    """The packs (``candidates``: pack releases not offered to the site) one site could be sent, each with
+    the lacking languages it fills over the site's ``devices`` and the languages outside its counters."""
+    used = set(languages) or set(COUNTER_LANGUAGES)
+    choices = []
+    for row in candidates:
+        pack_languages = list(json.loads(row.languages or "[]"))
+        key = _LACK_KEY.get(row.kind, "")
+        lacking = {code for d in devices for code in d.lacking.get(key, ())}
+        if row.kind == "tts":  # a real voice also improves on the machine voice
+            lacking |= {code for d in devices for code in d.machine_voice}
+        fills = [code for code in pack_languages if code in lacking]
+        outside = [code for code in pack_languages if code not in used and code != STAFF_LANGUAGE]
+        choices.append(PushChoice(row.pack_id, row.kind, pack_languages, fills, outside))
+    return SitePush(site_id, site, choices)

@@ -10,6 +10,7 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import true as sql_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 _NAMING = {
@@ -216,3 +218,21 @@ class PackRelease(Base):
     signature: Mapped[str] = mapped_column(Text)
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     uploaded_by: Mapped[str] = mapped_column(String(100), default="")
+    all_sites: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_true())
+    """Offered to every site (the default); else only to the sites IT pushed the pack to."""
+
+
+class SitePackOffer(Base):
+    """IT pushed a pack to one site from the console: its devices are offered the pack's newest release
+    even when that release is not offered to every site."""
+
+    __tablename__ = "site_pack_offers"
+    __table_args__ = (UniqueConstraint("site_id", "pack_id", name="uq_site_pack_offers_site_pack"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    pack_id: Mapped[str] = mapped_column(String(100))
+    pushed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    pushed_by: Mapped[str] = mapped_column(String(100), default="")
+
+    site: Mapped[Site] = relationship()

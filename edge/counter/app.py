@@ -124,22 +124,45 @@ def create_app(
         languages=tuple(settings.languages),
         capture_factory=capture_factory,
     )
+    gate = _pairing_gate(settings, options)
+    app = FastAPI(
+        title="madoguchi counter",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        middleware=[_guard(settings, options)],
+    )
+    app.state.counter = service
+    app.state.pairing = gate
+    _require_pairing(app, gate)
+    app.include_router(_pages_router(gate, service))
+    app.include_router(pairing_router(gate, service))
+    app.include_router(_api_router(service, gate, options))
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    return app
+
+
+def _pairing_gate(settings: EdgeSettings, options: CounterOptions) -> PairingGate:
+    """Pairing is required when the options say so, else when the counter listens beyond loopback."""
     required = options.pairing
     if required is None:
         required = settings.host not in (*LOOPBACK_HOSTS, "localhost")
-    gate = PairingGate(
+    return PairingGate(
         required=required, trusted_hosts=options.trusted_hosts, lifetime_s=settings.pairing_lifetime_s
     )
-    guard = Middleware(
+
+
+def _guard(settings: EdgeSettings, options: CounterOptions) -> Middleware:
+    """The outermost middleware: Host allow-list, same-origin checks, body limits, security headers."""
+    return Middleware(
         CounterGuard,  # type: ignore[arg-type]
         allowed_hosts=options.allowed_hosts or counter_names(settings),
         max_body_bytes=options.max_text_bytes,
     )
-    app = FastAPI(
-        title="madoguchi counter", docs_url=None, redoc_url=None, openapi_url=None, middleware=[guard]
-    )
-    app.state.counter = service
-    app.state.pairing = gate
+
+
+def _require_pairing(app: FastAPI, gate: PairingGate) -> None:
+    """Unpaired remote clients reach the pairing page only: ``/`` redirects there, the rest is 403."""
 
     @app.middleware("http")
     async def pairing(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -149,12 +172,6 @@ def create_app(
         if request.url.path == "/" and request.method == "GET":
             return RedirectResponse("/pair", status_code=303)
         return JSONResponse({"detail": _PAIR_FIRST}, status_code=403)
-
-    app.include_router(_pages_router(gate, service))
-    app.include_router(pairing_router(gate, service))
-    app.include_router(_api_router(service, gate, options))
-    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
-    return app
 
 
 def _pages_router(gate: PairingGate, service: CounterService) -> APIRouter:

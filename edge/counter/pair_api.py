@@ -35,50 +35,57 @@ def _client(request: Request | WebSocket) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _device_only(gate: PairingGate, request: Request) -> None:
+    """Refuse a pairing-management call that does not come from the counter device itself."""
+    if not gate.required:
+        raise HTTPException(status_code=409, detail=_NO_PAIRING)
+    if _client(request) not in gate.trusted_hosts:
+        raise HTTPException(status_code=403, detail=_DEVICE_ONLY)
+
+
+async def _pair(gate: PairingGate, request: Request) -> JSONResponse:
+    """Check a tablet's code: the pairing cookie, or why not (400, 403, 409, 429 with Retry-After)."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        body = None
+    code = body.get("code") if isinstance(body, dict) else None
+    if not isinstance(code, str) or len(code) > 64:
+        return JSONResponse({"detail": 'send {"code": "ABCD-EFGH"}'}, status_code=400)
+    result = gate.pair(_client(request), code)
+    if result.token is None or result.expires_at is None:
+        status, detail = _MESSAGES[result.outcome]
+        headers = {"Retry-After": str(result.retry_after_s)} if result.retry_after_s else None
+        return JSONResponse({"detail": detail, "reason": result.outcome}, status, headers=headers)
+    response = JSONResponse({"paired": True, "expires_at": result.expires_at})
+    response.set_cookie(
+        COOKIE_NAME,
+        result.token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=max(1, int(result.expires_at - time.time())),
+    )
+    return response
+
+
 def pairing_router(gate: PairingGate, service: Any) -> APIRouter:
     """The pairing routes over ``gate``; ``service`` (a ``CounterService``) holds the live connections."""
     router = APIRouter()
 
-    def device_only(request: Request) -> None:
-        if not gate.required:
-            raise HTTPException(status_code=409, detail=_NO_PAIRING)
-        if _client(request) not in gate.trusted_hosts:
-            raise HTTPException(status_code=403, detail=_DEVICE_ONLY)
-
     @router.post("/api/pair")
     async def pair(request: Request) -> JSONResponse:
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            body = None
-        code = body.get("code") if isinstance(body, dict) else None
-        if not isinstance(code, str) or len(code) > 64:
-            return JSONResponse({"detail": 'send {"code": "ABCD-EFGH"}'}, status_code=400)
-        result = gate.pair(_client(request), code)
-        if result.token is None or result.expires_at is None:
-            status, detail = _MESSAGES[result.outcome]
-            headers = {"Retry-After": str(result.retry_after_s)} if result.retry_after_s else None
-            return JSONResponse({"detail": detail, "reason": result.outcome}, status, headers=headers)
-        response = JSONResponse({"paired": True, "expires_at": result.expires_at})
-        response.set_cookie(
-            COOKIE_NAME,
-            result.token,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-            max_age=max(1, int(result.expires_at - time.time())),
-        )
-        return response
+        return await _pair(gate, request)
 
     @router.get("/api/pairing")
     async def pairing_status(request: Request) -> JSONResponse:
         if gate.required:
-            device_only(request)
+            _device_only(gate, request)
         return JSONResponse(gate.status())
 
     @router.post("/api/pairing/start")
     async def start(request: Request) -> JSONResponse:
-        device_only(request)
+        _device_only(gate, request)
         code, closes_at = gate.start()
         return JSONResponse(
             {"code": show_code(code), "closes_in_s": round(closes_at - gate.clock())},
@@ -87,13 +94,13 @@ def pairing_router(gate: PairingGate, service: Any) -> APIRouter:
 
     @router.post("/api/pairing/stop")
     async def stop(request: Request) -> JSONResponse:
-        device_only(request)
+        _device_only(gate, request)
         gate.stop()
         return JSONResponse(gate.status())
 
     @router.post("/api/pairing/revoke")
     async def revoke(request: Request) -> JSONResponse:
-        device_only(request)
+        _device_only(gate, request)
         revoked = gate.revoke_all()
         closed = await close_paired_sockets(service)
         return JSONResponse({"revoked": revoked, "connections_closed": closed})

@@ -24,9 +24,10 @@ from edge.counter.messages import Error, GlossaryChanged, Notice, ServerMessage
 from edge.counter.pairing import LOOPBACK_HOSTS
 from edge.counter.phrases import PhraseBook
 from edge.counter.protocol import PROTOCOL_VERSION
+from edge.counter.readiness import language_rows
 from edge.errors import AudioDeviceError, EdgeError
 from edge.speech.streaming import StreamingOptions
-from glossary.languages import ENGLISH_NAMES, NATIVE_NAMES, RESIDENT_LANGUAGES, STAFF_LANGUAGE
+from glossary.languages import RESIDENT_LANGUAGES, STAFF_LANGUAGE
 
 if TYPE_CHECKING:
     from edge.config import EdgeSettings
@@ -289,60 +290,13 @@ class CounterService:
         from madoguchi import __version__
 
         pipe = self.pipeline
-        transcriber = getattr(pipe, "transcriber", None)
-        asr_languages = set(getattr(transcriber, "languages", ()) or ()) if transcriber else set()
-        router = getattr(pipe, "mt_router", None)
-        voices = getattr(pipe, "voices", {}) or {}
-        rows = []
-        for code in self.languages:
-            notes: list[str] = []
-            row: dict[str, Any] = {
-                "code": code,
-                "native_name": NATIVE_NAMES.get(code, code),
-                "english_name": ENGLISH_NAMES.get(code, code),
-                "asr": code in asr_languages,
-                "voice": getattr(voices.get(code), "name", None) if code in voices else None,
-                "voice_quality": getattr(voices.get(code), "quality", None) if code in voices else None,
-                "voice_attribution": getattr(voices.get(code), "attribution", "") if code in voices else "",
-            }
-            if not row["asr"]:
-                notes.append(f"no speech recognition for {ENGLISH_NAMES.get(code, code)}")
-            if code != STAFF_LANGUAGE:
-                to_x = bool(router is not None and router.can_translate(STAFF_LANGUAGE, code))
-                from_x = bool(router is not None and router.can_translate(code, STAFF_LANGUAGE))
-                # Per direction: the engine label and one line saying which leg is real MT and which is
-                # Whisper's speech translation or missing (router.route_status).
-                legs = [(None, ""), (None, "")]
-                if router is not None and hasattr(router, "route_status"):
-                    legs = [
-                        router.route_status(STAFF_LANGUAGE, code),
-                        router.route_status(code, STAFF_LANGUAGE),
-                    ]
-                elif code == "en":
-                    legs[0] = ("whisper-translate", "")
-                row["mt_to_resident"], row["mt_to_staff"] = legs[0][0], legs[1][0]
-                row["mt_legs"] = [line for _, line in legs]
-                pairs = ((to_x, (STAFF_LANGUAGE, code)), (from_x, (code, STAFF_LANGUAGE)))
-                for (ok, (a, b)), (label, line) in zip(pairs, legs, strict=True):
-                    if not ok:
-                        notes.append(line if label and line else _missing_hint(router, a, b))
-            if row["voice_quality"] == "machine":
-                notes.append(f"{ENGLISH_NAMES.get(code, code)}: low-quality machine voice (espeak-ng)")
-            if row["voice"] is None:
-                notes.append(
-                    "no Japanese voice (Japanese is text-first)"
-                    if code == STAFF_LANGUAGE
-                    else f"no {ENGLISH_NAMES.get(code, code)} voice: text only"
-                )
-            row["notes"] = notes
-            rows.append(row)
         info = self.glossary_info
         return {
             "protocol": PROTOCOL_VERSION,
             "version": __version__,
             "ready": pipe is not None,
             "asr_pack": getattr(pipe, "asr_pack", None),
-            "languages": rows,
+            "languages": language_rows(pipe, self.languages),
             "phrases": len(self.phrases),
             "glossary_version": info.version,
             "glossary": {"version": info.version, "source": info.source, "number": info.number},
@@ -350,17 +304,22 @@ class CounterService:
             "idle_timeout_s": self.options.idle_timeout_s,
             "confirm_before_speaking": self.options.confirm_before_speaking,
             "reviewed_only": self.options.reviewed_only,
-            "conversations": {
-                "connected": len(self.sessions),
-                "holding_content": sum(not s.conversation.is_empty for s in self.sessions.values()),
-                "turns": sum(len(s.conversation.turns) for s in self.sessions.values()),
-                "recording": sum(s.recording is not None for s in self.sessions.values()),
-            },
+            "conversations": self._conversation_counts(),
             "device_microphone": {
                 "owner": self._capture_owner is not None,
                 "connected": bool(getattr(self._capture, "connected", False)),
                 "device": self._capture_device,
             },
+        }
+
+    def _conversation_counts(self) -> dict[str, int]:
+        """How many pages are connected, hold content, have turns, and are recording (counts only)."""
+        sessions = list(self.sessions.values())
+        return {
+            "connected": len(sessions),
+            "holding_content": sum(not s.conversation.is_empty for s in sessions),
+            "turns": sum(len(s.conversation.turns) for s in sessions),
+            "recording": sum(s.recording is not None for s in sessions),
         }
 
     # -- device microphone ------------------------------------------------------------------------
@@ -465,10 +424,3 @@ def _matcher(glossary: Any | None) -> Any | None:
     except Exception as exc:  # marks are an aid; a broken matcher must not stop the counter
         _LOGGER.warning("glossary marks unavailable: %s", exc)
         return None
-
-
-def _missing_hint(router: Any | None, source: str, target: str) -> str:
-    if router is not None:
-        with contextlib.suppress(Exception):
-            return str(router.missing_hint(source, target))
-    return f"no MT pack for {source}→{target}"

@@ -27,6 +27,29 @@ _GODAN: Final[dict[str, tuple[str, str, str, str, str]]] = {
 FORMS: Final = ("dict", "masu", "te", "ta", "nai", "ba", "vol", "pot")
 
 
+#: サ変 (〜する) endings after the stem.
+_SURU: Final[dict[str, str]] = {
+    "masu": "し",
+    "te": "して",
+    "ta": "した",
+    "nai": "し",
+    "ba": "すれば",
+    "vol": "しよう",
+    "pot": "できる",
+}
+
+#: 一段 endings after the stem (食べ|る).
+_ICHIDAN: Final[dict[str, str]] = {
+    "masu": "",
+    "te": "て",
+    "ta": "た",
+    "nai": "",
+    "ba": "れば",
+    "vol": "よう",
+    "pot": "られる",
+}
+
+
 def conjugate_word(dictionary_form: str, conj_type: str, form: str) -> str:
     """Conjugate one verb given its dictionary form and Sudachi conjugation type.
 
@@ -38,63 +61,46 @@ def conjugate_word(dictionary_form: str, conj_type: str, form: str) -> str:
     if dictionary_form in ("ある", "有る") and form == "nai":
         raise ValueError("ある has no regular negative stem")
     if conj_type.startswith("サ行変格"):
-        stem = dictionary_form[:-2]  # 〜する
-        return (
-            stem
-            + {
-                "masu": "し",
-                "te": "して",
-                "ta": "した",
-                "nai": "し",
-                "ba": "すれば",
-                "vol": "しよう",
-                "pot": "できる",
-            }[form]
-        )
+        return dictionary_form[:-2] + _SURU[form]  # 〜する
     if conj_type.startswith("カ行変格"):
-        stem = dictionary_form[:-2]  # 来る / くる
-        kanji = dictionary_form.endswith("来る")
-        ki, ko = ("来", "来") if kanji else ("き", "こ")
-        return (
-            stem
-            + {
-                "masu": ki,
-                "te": ki + "て",
-                "ta": ki + "た",
-                "nai": ko,
-                "ba": "来れば" if kanji else "くれば",
-                "vol": ko + "よう",
-                "pot": ko + "られる",
-            }[form]
-        )
+        return dictionary_form[:-2] + _kuru_ending(dictionary_form, form)  # 来る / くる
     if conj_type.startswith(("上一段", "下一段")):
-        stem = dictionary_form[:-1]
-        return (
-            stem
-            + {"masu": "", "te": "て", "ta": "た", "nai": "", "ba": "れば", "vol": "よう", "pot": "られる"}[
-                form
-            ]
-        )
+        return dictionary_form[:-1] + _ICHIDAN[form]
     if conj_type.startswith("五段"):
-        last = dictionary_form[-1]
-        stem = dictionary_form[:-1]
-        i_row, a_row, e_row, o_row, te = _GODAN[last]
-        if dictionary_form.endswith(("行く", "いく")) and form in ("te", "ta"):
-            te = "って"
-        ta = te[:-1] + ("だ" if te.endswith("で") else "た")
-        return (
-            stem
-            + {
-                "masu": i_row,
-                "te": te,
-                "ta": ta,
-                "nai": a_row,
-                "ba": e_row + "ば",
-                "vol": o_row + "う",
-                "pot": e_row + "る",
-            }[form]
-        )
+        return dictionary_form[:-1] + _godan_ending(dictionary_form, form)
     raise ValueError(f"cannot conjugate {dictionary_form!r} ({conj_type})")
+
+
+def _kuru_ending(dictionary_form: str, form: str) -> str:
+    """来る in ``form``, in kanji or in kana like the dictionary form."""
+    kanji = dictionary_form.endswith("来る")
+    ki, ko = ("来", "来") if kanji else ("き", "こ")
+    return {
+        "masu": ki,
+        "te": ki + "て",
+        "ta": ki + "た",
+        "nai": ko,
+        "ba": "来れば" if kanji else "くれば",
+        "vol": ko + "よう",
+        "pot": ko + "られる",
+    }[form]
+
+
+def _godan_ending(dictionary_form: str, form: str) -> str:
+    """The ending of a 五段 verb in ``form`` (行く: 行って, not 行いて)."""
+    i_row, a_row, e_row, o_row, te = _GODAN[dictionary_form[-1]]
+    if dictionary_form.endswith(("行く", "いく")) and form in ("te", "ta"):
+        te = "って"
+    ta = te[:-1] + ("だ" if te.endswith("で") else "た")
+    return {
+        "masu": i_row,
+        "te": te,
+        "ta": ta,
+        "nai": a_row,
+        "ba": e_row + "ば",
+        "vol": o_row + "う",
+        "pot": e_row + "る",
+    }[form]
 
 
 def conjugate_phrase(analyzer: Analyzer, phrase: str, form: str) -> str:

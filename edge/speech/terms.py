@@ -1,14 +1,17 @@
 """Glossary-aware recognition: term correction by reading, hotwords and n-best rescoring.
 
 **Correction.** After recognition the hypothesis is read as morae (``edge.speech.reading``); every run of
-words whose reading is close to a glossary term's reading (mora-level Levenshtein distance, rapidfuzz)
-is replaced by the term's headword: 十民表 → 住民票, 自動手当 → 児童手当. Only terms of the counter's
-enabled domains are candidates. The threshold grows with the term's length (``CorrectionOptions``):
-short readings must match exactly, and readings shorter than ``min_morae`` are never corrected — a short
-reading has too many homophones. A span that already contains the term (any indexed form) is left
-alone. Overlapping candidates are resolved by matched morae minus three per edit (住民票の写し over
-住民税 for 10民兵の映し). Each replacement is a ``Correction`` the counter shows underlined, with one
-tap to undo.
+words whose reading is close to a glossary term's reading is replaced by the term's headword: 十民表 →
+住民票, 自動手当 → 児童手当. Only terms of the counter's enabled domains are candidates. Closeness is a
+mora-level Levenshtein distance (rapidfuzz) in which a difference of voicing or length only counts half
+(燃える込み → 燃えるごみ, 避難場 → 避難所). The allowance grows with the term's length
+(``CorrectionOptions``): readings under ``min_morae`` are never corrected (too many homophones), short
+ones allow one voicing or length difference (none on a guessed on'yomi), longer ones a quarter edit per
+mora. A span never cuts into a term written right; it may widen one into a longer term heard almost
+exactly (住民税の深刻 → 住民税申告). Overlapping candidates are resolved by matched morae minus three per
+edit (住民票の写し over 住民税 for 10民兵の映し). Each replacement is a ``Correction`` the counter shows
+underlined, with one tap to undo. The thresholds were chosen on one half of the term-speech set
+(``bench terms --split tune``) and are reported on the other.
 
 **Hotwords.** ``hotword_text`` lists a counter's terms for Whisper's previous-context prompt.
 
@@ -22,11 +25,11 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from edge.speech.reading import Word, morae, reading, words
+from edge.speech.reading import Word, fold, morae, reading, words
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,27 +38,56 @@ _LOGGER = logging.getLogger(__name__)
 class CorrectionOptions:
     """How close a reading must be to be corrected.
 
+    Distances are mora edits where a difference of voicing or length only (ゴ/コ, ショウ/ショ, ッ) counts
+    half: the mean of the edit distance of the readings and of their ``fold``-ed forms.
+
     Attributes:
         min_morae: Shortest term reading that is ever corrected (morae).
-        exact_below: Readings shorter than this must match exactly (morae).
-        max_ratio: Allowed edits per mora of the term's reading above ``exact_below`` (ratio).
+        exact_below: Readings shorter than this allow only ``short_allowed`` edits (morae).
+        short_allowed: Edits allowed below ``exact_below`` (0.5: one voicing or length difference).
+        max_ratio: Allowed edits per mora of the term's reading from ``exact_below`` on (ratio, at least 1).
         max_words: Longest run of words tried as one span (words).
         max_readings: Most readings tried per span (OpenJTalk's and the on'yomi of short kanji words).
+        widen_allowed: Edits allowed when a span widens a term written right into a longer term.
     """
 
     min_morae: int = 4
     exact_below: int = 6
+    short_allowed: float = 0.5
     max_ratio: float = 0.25
     max_words: int = 6
     max_readings: int = 8
+    widen_allowed: float = 1.5
 
-    def allowed(self, length: int) -> int:
+    def allowed(self, length: int) -> float:
         """Edits allowed for a reading of ``length`` morae (-1: never corrected)."""
         if length < self.min_morae:
             return -1
         if length < self.exact_below:
-            return 0
-        return max(1, int(length * self.max_ratio))
+            return self.short_allowed
+        return max(1.0, length * self.max_ratio)
+
+
+class _Span(NamedTuple):
+    """A run of words and one reading of it."""
+
+    start: int
+    end: int
+    reading: tuple[str, ...]
+    guessed: bool
+    """The reading uses a word's on'yomi instead of OpenJTalk's reading."""
+
+
+class _Found(NamedTuple):
+    """A span close enough to a term."""
+
+    start: int
+    end: int
+    distance: float
+    term_id: str
+    headword: str
+    term_morae: int
+    gap: int
 
 
 @dataclass(frozen=True)
@@ -67,7 +99,7 @@ class Correction:
     end: int
     original: str
     replacement: str
-    distance: int
+    distance: float
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (offsets into the corrected text)."""
@@ -114,7 +146,8 @@ class ReadingCorrector:
         self._alphabet: dict[str, str] = {}
         # One entry per distinct reading of a term: its dictionary reading, and OpenJTalk's reading of the
         # headword and of each variant (身分証明書 for 本人確認書類); all are replaced by the headword.
-        self._terms: list[tuple[str, str, str, int]] = []  # (term id, headword, encoded reading, morae)
+        self._terms: list[tuple[str, str, int]] = []  # (term id, headword, morae)
+        spoken_forms: list[tuple[str, ...]] = []
         for term in glossary.terms.values():
             if (wanted and term.domain not in wanted) or (reviewed_only and not term.reviewed):
                 continue
@@ -123,22 +156,28 @@ class ReadingCorrector:
                 if spoken in seen or self.options.allowed(len(spoken)) < 0:
                     continue
                 seen.add(spoken)
-                self._terms.append((term.id, term.ja, _encode(spoken, self._alphabet), len(spoken)))
+                self._terms.append((term.id, term.ja, len(spoken)))
+                spoken_forms.append(spoken)
         self._matcher = TermMatcher(glossary, MatchOptions(reviewed_only=reviewed_only))
-        self._readings = [t[2] for t in self._terms]
-        self._lengths = np.array([t[3] for t in self._terms])
-        self._allowed = np.array([self.options.allowed(t[3]) for t in self._terms])
+        self._readings = [self._encode(r) for r in spoken_forms]
+        self._folded = [self._encode(fold(r)) for r in spoken_forms]
+        self._lengths = np.array([t[2] for t in self._terms])
+        self._allowed = np.array([self.options.allowed(t[2]) for t in self._terms])
+        self._morae_of = {t.id: len(morae(t.reading)) for t in glossary.terms.values()}
         self.term_ids = frozenset(t[0] for t in self._terms)
 
     def __len__(self) -> int:
         return len(self._terms)
+
+    def _encode(self, morae_seq: Sequence[str]) -> str:
+        return _encode(morae_seq, self._alphabet)
 
     def correct(self, text: str) -> Corrected:
         """``text`` with near-homophones of terms replaced (see the module docstring)."""
         started = time.perf_counter()
         if not text or not self._terms:
             return Corrected(text, (), 0.0)
-        found = self._candidates(text, words(text))
+        found = self._candidates(text, self._spans(words(text)))
         corrected, corrections = _apply(text, found)
         return Corrected(corrected, tuple(corrections), (time.perf_counter() - started) * 1000)
 
@@ -147,69 +186,100 @@ class ReadingCorrector:
         corrected = self.correct(text).text
         return len(self._matcher.find_ids(corrected))
 
-    def _candidates(self, text: str, sentence: list[Word]) -> list[tuple[int, int, int, str, str, int, int]]:
-        """Non-overlapping ``(start, end, distance, term id, headword, term morae, length gap)`` spans, by
-        start; ties go to the span whose length is closest to the term's, then to the longer span."""
-        from rapidfuzz.distance import Levenshtein
-        from rapidfuzz.process import cdist
-
-        spans: list[tuple[int, int, str, int]] = []
+    def _spans(self, sentence: list[Word]) -> list[_Span]:
+        """Every run of up to ``max_words`` words with each of its readings."""
+        spans: list[_Span] = []
         for i, first in enumerate(sentence):
             if not first.morae:
                 continue
-            readings: list[tuple[str, ...]] = [()]
+            readings: list[tuple[tuple[str, ...], bool]] = [((), False)]
             for j in range(i, min(len(sentence), i + self.options.max_words)):
                 word = sentence[j]
                 if not word.morae:
                     break
-                choices = (word.morae, *word.alternatives)
-                readings = [r + c for r in readings for c in choices][: self.options.max_readings]
-                for seq in readings:
-                    spans.append((first.start, word.end, _encode(seq, self._alphabet), len(seq)))
+                choices = [(word.morae, False), *((a, True) for a in word.alternatives)]
+                readings = [(r + c, g or h) for r, g in readings for c, h in choices][
+                    : self.options.max_readings
+                ]
+                spans.extend(_Span(first.start, word.end, seq, guessed) for seq, guessed in readings)
+        return spans
+
+    def _candidates(self, text: str, spans: list[_Span]) -> list[_Found]:
+        """Non-overlapping spans close to a term, by start (see ``_choose``)."""
+        from rapidfuzz.distance import Levenshtein
+        from rapidfuzz.process import cdist
+
         if not spans:
             return []
-        distances = cdist([s[2] for s in spans], self._readings, scorer=Levenshtein.distance, workers=1)
-        lengths = np.array([s[3] for s in spans])[:, None]
-        close = (distances <= self._allowed[None, :]) & (
-            np.abs(lengths - self._lengths[None, :]) <= distances
+        plain = cdist([self._encode(s.reading) for s in spans], self._readings, scorer=Levenshtein.distance)
+        folded = cdist(
+            [self._encode(fold(s.reading)) for s in spans], self._folded, scorer=Levenshtein.distance
         )
+        distances = (plain + folded) / 2
+        lengths = np.array([len(s.reading) for s in spans])[:, None]
+        guessed = np.array([s.guessed for s in spans])[:, None]
+        short = (self._lengths < self.options.exact_below)[None, :]
+        allowed = np.where(guessed & short, 0.0, self._allowed[None, :])
+        close = (distances <= allowed) & (np.abs(lengths - self._lengths[None, :]) <= plain)
         hits = np.argwhere(close)
         if hits.size == 0:
             return []
         present = self._matcher.find(text)
-        found: list[tuple[int, int, int, str, str, int, int]] = []
+        found: list[_Found] = []
         for s_index, t_index in hits:
-            start, end = spans[s_index][0], spans[s_index][1]
-            term_id, headword, _code, term_len = self._terms[t_index]
-            if text[start:end] == headword:
+            span = spans[s_index]
+            term_id, headword, term_len = self._terms[t_index]
+            if text[span.start : span.end] == headword:
                 continue
-            if any(m.start < end and start < m.end for m in present):
-                continue  # the span already holds a glossary term as written
-            gap = abs(spans[s_index][3] - term_len)
-            found.append((start, end, int(distances[s_index, t_index]), term_id, headword, term_len, gap))
-        # A longer term explains more of what was heard: each mora counts, each edit costs three.
-        found.sort(key=lambda f: (3 * f[2] - f[5], f[6], f[0] - f[1], f[0]))
-        chosen: list[tuple[int, int, int, str, str, int, int]] = []
-        for item in found:
-            if all(item[1] <= c[0] or c[1] <= item[0] for c in chosen):
-                chosen.append(item)
-        return sorted(chosen)
+            distance = float(distances[s_index, t_index])
+            if not self._may_replace(span, term_id, term_len, distance, present):
+                continue
+            gap = abs(len(span.reading) - term_len)
+            found.append(_Found(span.start, span.end, distance, term_id, headword, term_len, gap))
+        return _choose(found)
+
+    def _may_replace(
+        self, span: _Span, term_id: str, term_len: int, distance: float, present: Sequence[Any]
+    ) -> bool:
+        """A span may not cut into a term written right; it may widen one into a longer term heard almost
+        exactly (住民税の深刻 → 住民税申告, 国民健康保険像 → 国民健康保険料)."""
+        for match in present:
+            if match.start < span.end and span.start < match.end:
+                inside = span.start <= match.start and match.end <= span.end
+                longer = term_len > self._morae_of[match.term_id] and match.term_id != term_id
+                if not (inside and longer and distance <= self.options.widen_allowed):
+                    return False
+        return True
 
 
-def _apply(text: str, found: list[tuple[int, int, int, str, str, int, int]]) -> tuple[str, list[Correction]]:
+def _choose(found: list[_Found]) -> list[_Found]:
+    """Resolve overlaps: a longer term explains more of what was heard (each mora counts, each edit costs
+    three); then the span closest to the term's length, then the longer span."""
+    found.sort(key=lambda f: (3 * f.distance - f.term_morae, f.gap, f.start - f.end, f.start))
+    chosen: list[_Found] = []
+    for item in found:
+        if all(item.end <= c.start or c.end <= item.start for c in chosen):
+            chosen.append(item)
+    return sorted(chosen)
+
+
+def _apply(text: str, found: list[_Found]) -> tuple[str, list[Correction]]:
     out: list[str] = []
     corrections: list[Correction] = []
     position = 0
     length = 0
-    for start, end, distance, term_id, headword, _length, _gap in found:
-        out.append(text[position:start])
-        length += start - position
+    for item in found:
+        out.append(text[position : item.start])
+        length += item.start - position
+        original = text[item.start : item.end]
         corrections.append(
-            Correction(term_id, length, length + len(headword), text[start:end], headword, distance)
+            Correction(
+                item.term_id, length, length + len(item.headword), original, item.headword, item.distance
+            )
         )
-        out.append(headword)
-        length += len(headword)
-        position = end
+        out.append(item.headword)
+        length += len(item.headword)
+        position = item.end
     out.append(text[position:])
     return "".join(out), corrections
 

@@ -81,32 +81,52 @@ def enroll(
     server_url = check_server_url(server_url)
     key_bytes = _read_key(pubkey_file, "glossary")
     pack_key = _read_key(pack_key_file, "pack") if pack_key_file is not None else None
-    if pack_key is not None and load_public_key(pack_key).public_bytes_raw() == (
-        load_public_key(key_bytes).public_bytes_raw()
-    ):
+    if pack_key is not None:
+        _check_separate_keys(key_bytes, pack_key, pack_key_file)
+    paths = enrollment_paths(home, token_path, pubkey_path)
+    result = asyncio.run(_pull_glossary(server_url, token, key_bytes, paths, timeout_s))
+    _check_pull(result, server_url, pubkey_file)
+    private_dir(home)
+    write_private(paths.token_path, (token + "\n").encode("ascii"))
+    paths.pubkey_path.write_bytes(key_bytes)
+    if pack_key is not None:
+        paths.pack_key_path.write_bytes(pack_key)
+    (home / SERVER_FILE).write_text(json.dumps({"server_url": server_url.rstrip("/")}), encoding="utf-8")
+    _LOGGER.info("enrolled with %s (glossary %s)", server_url, result.version)
+    return result
+
+
+def _check_separate_keys(glossary_key: bytes, pack_key: bytes, pack_key_file: Path | None) -> None:
+    """Refuse one key for both purposes: a server key alone must not be able to push model packs."""
+    if load_public_key(pack_key).public_bytes_raw() == load_public_key(glossary_key).public_bytes_raw():
         raise SyncError(
             f"{pack_key_file} is the glossary key: the pack key must be a separate key "
             "(madoguchi server keygen --purpose pack), so a server key alone cannot push model packs"
         )
-    paths = enrollment_paths(home, token_path, pubkey_path)
 
-    async def _pull() -> PullResult:
-        outbox = Outbox(paths.outbox_path)
-        try:
-            client = SyncClient(
-                server_url,
-                token,
-                key_bytes,
-                paths.glossary_dir,
-                outbox,
-                options=SyncOptions(timeout_s=timeout_s),
-            )
-            async with client:
-                return await client.pull_glossary()
-        finally:
-            outbox.close()
 
-    result = asyncio.run(_pull())
+async def _pull_glossary(
+    server_url: str, token: str, key_bytes: bytes, paths: Enrollment, timeout_s: float
+) -> PullResult:
+    """One glossary pull with the given token and key (checks both against the server)."""
+    outbox = Outbox(paths.outbox_path)
+    try:
+        client = SyncClient(
+            server_url,
+            token,
+            key_bytes,
+            paths.glossary_dir,
+            outbox,
+            options=SyncOptions(timeout_s=timeout_s),
+        )
+        async with client:
+            return await client.pull_glossary()
+    finally:
+        outbox.close()
+
+
+def _check_pull(result: PullResult, server_url: str, pubkey_file: Path) -> None:
+    """Turn a failed enrollment pull into what the person enrolling must do."""
     if result.status == "failed" and result.error_code == "unauthorized":
         raise SyncError("the server refused the token (enroll the device again: madoguchi server enroll)")
     if result.status == "failed" and result.error_code == "server_unreachable":
@@ -116,14 +136,6 @@ def enroll(
             f"the server's glossary does not verify with {pubkey_file} ({result.error_code}); "
             "check that the key file is the server's glossary-signing.pub"
         )
-    private_dir(home)
-    write_private(paths.token_path, (token + "\n").encode("ascii"))
-    paths.pubkey_path.write_bytes(key_bytes)
-    if pack_key is not None:
-        paths.pack_key_path.write_bytes(pack_key)
-    (home / SERVER_FILE).write_text(json.dumps({"server_url": server_url.rstrip("/")}), encoding="utf-8")
-    _LOGGER.info("enrolled with %s (glossary %s)", server_url, result.version)
-    return result
 
 
 def _read_key(path: Path, purpose: str) -> bytes:

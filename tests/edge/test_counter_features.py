@@ -25,6 +25,7 @@ from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
 from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
+from tests.support.central import device_token, publish_glossary
 from tests.support.servers import central_server, serve_app
 from tests.support.tiny_models import build_store
 
@@ -318,15 +319,6 @@ def _glossary(english: str) -> Glossary:
     return Glossary.from_items([term], [])
 
 
-def _publish(server: ServerProcess, glossary: Glossary) -> None:
-    httpx.post(
-        f"{server.url}/api/v1/admin/glossary",
-        files={"file": ("g.json", glossary.canonical_json(), "application/json")},
-        auth=(server.admin_user, server.admin_password),
-        timeout=60,
-    ).raise_for_status()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     with central_server(tmp_path_factory.mktemp("counter-server")) as proc:
@@ -339,13 +331,8 @@ def test_counter_uses_the_synced_glossary_and_reloads_a_new_version(
     """Enrolled: the signed glossary replaces the bundled one; a sync installing v2 swaps it in live."""
     from edge.sync.enrollment import client_from_home, enroll
 
-    _publish(server, _glossary("certificate of residence (v1)"))
-    token = httpx.post(
-        f"{server.url}/api/v1/admin/devices",
-        json={"site": "counter-site", "device": "counter-1"},
-        auth=(server.admin_user, server.admin_password),
-        timeout=60,
-    ).json()["token"]
+    publish_glossary(server, _glossary("certificate of residence (v1)"))
+    token = device_token(server, "counter-site", "counter-1")
     home = tmp_path / "device"
     first = enroll(server.url, token, server.public_key_path, home)
     router = MtRouter(mt_router.store, mt_router.options, glossary=bundled_glossary())
@@ -366,7 +353,7 @@ def test_counter_uses_the_synced_glossary_and_reloads_a_new_version(
         assert term["translations"]["en"] == "certificate of residence (v1)"
         assert router.glossary.version == first.version
 
-        _publish(server, _glossary("copy of the residence record (v2)"))
+        publish_glossary(server, _glossary("copy of the residence record (v2)"))
         pulled = http.portal.call(client.pull_glossary)
         assert pulled.status == "updated" and pulled.number == 2
         message = _until(ws, "glossary")[-1]

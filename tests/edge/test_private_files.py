@@ -6,12 +6,11 @@ import os
 import stat
 from pathlib import Path
 
-import httpx
-
 from bench.fleet import ServerProcess
 from edge.counter.tls import ensure_tls
 from edge.sync.enrollment import enroll
 from edge.sync.outbox import Outbox, TurnUsage
+from tests.support.central import device_token, publish_glossary
 from tests.support.glossaries import small_glossary
 
 
@@ -21,19 +20,8 @@ def _mode(path: Path) -> int:
 
 def test_enrolled_device_files_are_private(sync_server: ServerProcess, tmp_path: Path) -> None:
     """After enrollment and a glossary pull (umask 022): token, outbox and glossary are owner-only."""
-    admin = (sync_server.admin_user, sync_server.admin_password)
-    httpx.post(
-        f"{sync_server.url}/api/v1/admin/glossary",
-        files={"file": ("g.json", small_glossary("private").canonical_json(), "application/json")},
-        auth=admin,
-        timeout=60,
-    ).raise_for_status()
-    token = httpx.post(
-        f"{sync_server.url}/api/v1/admin/devices",
-        json={"site": "perm", "device": "c1"},
-        auth=admin,
-        timeout=60,
-    ).json()["token"]
+    publish_glossary(sync_server, small_glossary("private"))
+    token = device_token(sync_server, "perm", "c1")
     old = os.umask(0o022)
     try:
         home = tmp_path / "home"

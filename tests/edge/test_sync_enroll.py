@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -14,38 +13,19 @@ from edge.cli import app as edge_app
 from edge.errors import SyncError
 from edge.sync.enrollment import client_from_home, enroll
 from edge.sync.outbox import TurnUsage
-from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
 from glossary.signing import generate_private_key, public_key_pem
+from tests.support.central import device_token, one_term_glossary, publish_glossary
 
 
 @pytest.fixture(scope="module")
 def server(sync_server: ServerProcess) -> ServerProcess:
     """The shared server with a one-term glossary published."""
-    term = Term(
-        id="res.juminhyo_copy",
-        domain="res",
-        ja="住民票の写し",
-        reading="じゅうみんひょうのうつし",
-        translations={lang: "certificate of residence" for lang in TRANSLATION_LANGUAGES},
-    )
-    httpx.post(
-        f"{sync_server.url}/api/v1/admin/glossary",
-        files={"file": ("g.json", Glossary.from_items([term], []).canonical_json(), "application/json")},
-        auth=(sync_server.admin_user, sync_server.admin_password),
-        timeout=60,
-    ).raise_for_status()
+    publish_glossary(sync_server, one_term_glossary())
     return sync_server
 
 
 def _token(server: ServerProcess, device: str) -> str:
-    reply = httpx.post(
-        f"{server.url}/api/v1/admin/devices",
-        json={"site": "enroll-site", "device": device},
-        auth=(server.admin_user, server.admin_password),
-        timeout=60,
-    )
-    reply.raise_for_status()
-    return str(reply.json()["token"])
+    return device_token(server, "enroll-site", device)
 
 
 def test_enroll_stores_material_and_a_client_syncs(server: ServerProcess, tmp_path: Path) -> None:

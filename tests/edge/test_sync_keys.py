@@ -7,7 +7,6 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -18,44 +17,27 @@ from edge.sync.client import SyncClient
 from edge.sync.enrollment import client_from_home, enroll
 from edge.sync.outbox import Outbox
 from edge.sync.server_url import check_server_url
-from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
+from glossary.schema import Glossary
 from glossary.signing import (
     generate_private_key,
     load_private_key,
     public_key_pem,
     sign_envelope,
 )
+from tests.support.central import device_token, one_term_glossary, publish_glossary
 
 FAST = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
 
 
 @pytest.fixture(scope="module")
 def server(sync_server: ServerProcess) -> ServerProcess:
-    term = Term(
-        id="res.koseki",
-        domain="res",
-        ja="戸籍",
-        reading="こせき",
-        translations=dict.fromkeys(TRANSLATION_LANGUAGES, "family register"),
-    )
-    httpx.post(
-        f"{sync_server.url}/api/v1/admin/glossary",
-        files={"file": ("g.json", Glossary.from_items([term], []).canonical_json(), "application/json")},
-        auth=(sync_server.admin_user, sync_server.admin_password),
-        timeout=60,
-    ).raise_for_status()
+    """The shared server with a one-term glossary published."""
+    publish_glossary(sync_server, one_term_glossary())
     return sync_server
 
 
 def _token(server: ServerProcess, device: str) -> str:
-    reply = httpx.post(
-        f"{server.url}/api/v1/admin/devices",
-        json={"site": "keys-site", "device": device},
-        auth=(server.admin_user, server.admin_password),
-        timeout=60,
-    )
-    reply.raise_for_status()
-    return str(reply.json()["token"])
+    return device_token(server, "keys-site", device)
 
 
 def _pub(path: Path) -> Path:

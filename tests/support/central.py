@@ -9,9 +9,46 @@ import httpx
 
 from bench.fleet import ServerProcess
 from glossary.schema import Glossary
-from tests.support.glossaries import LANGS, make_glossary, tax_term
+from tests.support.glossaries import LANGS, juminhyo_term, make_glossary, tax_term
 
-__all__ = ["LANGS", "Admin", "Tamper", "make_glossary", "tax_term", "usage_row"]
+__all__ = [
+    "LANGS",
+    "Admin",
+    "Tamper",
+    "device_token",
+    "make_glossary",
+    "one_term_glossary",
+    "publish_glossary",
+    "tax_term",
+    "usage_row",
+]
+
+
+def publish_glossary(server: ServerProcess, glossary: Glossary) -> None:
+    """Publish ``glossary`` on ``server`` as its admin (raises on an HTTP error)."""
+    httpx.post(
+        f"{server.url}/api/v1/admin/glossary",
+        files={"file": ("g.json", glossary.canonical_json(), "application/json")},
+        auth=(server.admin_user, server.admin_password),
+        timeout=60,
+    ).raise_for_status()
+
+
+def device_token(server: ServerProcess, site: str, device: str) -> str:
+    """Register ``device`` at ``site`` on ``server``: the enrollment token the admin hands out."""
+    reply = httpx.post(
+        f"{server.url}/api/v1/admin/devices",
+        json={"site": site, "device": device},
+        auth=(server.admin_user, server.admin_password),
+        timeout=60,
+    )
+    reply.raise_for_status()
+    return str(reply.json()["token"])
+
+
+def one_term_glossary(english: str = "certificate of residence") -> Glossary:
+    """The certificate-of-residence term alone, translated ``english`` in every language."""
+    return Glossary.from_items([juminhyo_term(dict.fromkeys(LANGS, english))], [])
 
 
 def usage_row(target: str = "vi", *, kind: str = "turn", count: int = 1, **extra: Any) -> dict[str, Any]:

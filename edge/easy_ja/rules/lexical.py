@@ -55,72 +55,101 @@ def _has_kana(text: str) -> bool:
     return any("ぁ" <= c <= "ゟ" for c in text)
 
 
+_Edit = tuple[int, int, str]
+"""Replace ``text[start:end]`` with the easy word."""
+
+
 def _lexical(text: str, ctx: RuleContext, kinds: tuple[str, ...]) -> tuple[str, bool]:
     ms = ctx.analyzer.tokenize(text)
-    edits: list[tuple[int, int, str]] = []
+    edits: list[_Edit] = []
     i = 0
     while i < len(ms):
-        m = ms[i]
-        forms = (m.surface, m.dictionary_form, m.normalized_form)
-        # サ変 noun + する: the replacement verb takes the form of the する.
-        if "suru" in kinds and m.pos[0] == "名詞" and i + 1 < len(ms) and ms[i + 1].dictionary_form == "する":
-            entry = ctx.paraphrases.lookup(forms, ("suru",))
-            suru = ms[i + 1]
-            form = form_of(suru.conj_form, next_surface(ms, i + 1)) if entry else None
-            if entry and form:
-                try:
-                    easy, end, used = _conjugated(ctx, entry.easy, form, ms, i + 1)
-                    edits.append((m.start, end, easy))
-                    i += 2 + used
-                    continue
-                except (ValueError, KeyError):
-                    pass
-        if "suru" in kinds and m.is_suru_noun and i + 1 < len(ms) and ms[i + 1].normalized_form == "出来る":
-            # 提出できます → 出せます: the potential of the replacement, in the form of できる.
-            entry = ctx.paraphrases.lookup(forms, ("suru",))
-            dekiru = ms[i + 1]
-            form = form_of(dekiru.conj_form, next_surface(ms, i + 1)) if entry else None
-            if entry and form:
-                try:
-                    potential = conjugate_phrase(ctx.analyzer, entry.easy, "pot")
-                    easy, end, used = _conjugated(ctx, potential, form, ms, i + 1)
-                    edits.append((m.start, end, easy))
-                    i += 2 + used
-                    continue
-                except (ValueError, KeyError):
-                    pass
-        if "verb" in kinds and m.is_verb:
-            entry = ctx.paraphrases.lookup(forms[1:], ("verb",))
-            form = form_of(m.conj_form, next_surface(ms, i)) if entry else None
-            if entry and form:
-                try:
-                    easy, end, used = _conjugated(ctx, entry.easy, form, ms, i)
-                    edits.append((m.start, end, easy))
-                    i += 1 + used
-                    continue
-                except (ValueError, KeyError):
-                    pass
-        word_kinds = tuple(k for k in kinds if k in ("noun", "adv", "loanword"))
-        if word_kinds and not m.is_verb:
-            entry = ctx.paraphrases.lookup((m.surface,), word_kinds, m.reading)
-            # 申請者名義 stays: a phrase (申し込む人) cannot stand inside a compound noun.
-            in_compound = (
-                entry is not None
-                and entry.pos == "noun"
-                and i + 1 < len(ms)
-                and ms[i + 1].pos[0] == "名詞"
-                and ms[i + 1].pos[1] != "数詞"
-                and _has_kana(entry.easy)
-                and not ms[i + 1].surface.startswith(("ご", "お"))
-            )
-            if entry and not in_compound:
-                edits.append((m.start, m.end, entry.easy))
+        found = _verb_paraphrase(ctx, ms, i, kinds)
+        if found is not None:
+            edit, taken = found
+            edits.append(edit)
+            i += taken
+            continue
+        edit = _word_paraphrase(ctx, ms, i, kinds)
+        if edit is not None:
+            edits.append(edit)
         i += 1
     if not edits:
         return text, False
     for start, end, easy in reversed(edits):
         text = text[:start] + easy + text[end:]
     return text, True
+
+
+def _verb_paraphrase(
+    ctx: RuleContext, ms: list[Morpheme], i: int, kinds: tuple[str, ...]
+) -> tuple[_Edit, int] | None:
+    """A paraphrased verb starting at word ``i`` and how many words it replaces, or None.
+
+    サ変 noun + する: the replacement verb takes the form of the する; サ変 noun + できる: the potential
+    of the replacement (提出できます → 出せます); a verb: the replacement in the verb's form.
+    """
+    m = ms[i]
+    forms = (m.surface, m.dictionary_form, m.normalized_form)
+    following = ms[i + 1] if i + 1 < len(ms) else None
+    if "suru" in kinds and following is not None:
+        if m.pos[0] == "名詞" and following.dictionary_form == "する":
+            entry = ctx.paraphrases.lookup(forms, ("suru",))
+            found = _verb_edit(ctx, entry.easy, ms, i, i + 1) if entry else None
+            if found is not None:
+                return found
+        if m.is_suru_noun and following.normalized_form == "出来る":
+            entry = ctx.paraphrases.lookup(forms, ("suru",))
+            found = _verb_edit(ctx, entry.easy, ms, i, i + 1, potential=True) if entry else None
+            if found is not None:
+                return found
+    if "verb" in kinds and m.is_verb:
+        entry = ctx.paraphrases.lookup(forms[1:], ("verb",))
+        return _verb_edit(ctx, entry.easy, ms, i, i) if entry else None
+    return None
+
+
+def _verb_edit(
+    ctx: RuleContext,
+    easy: str,
+    ms: list[Morpheme],
+    start: int,
+    verb_index: int,
+    *,
+    potential: bool = False,
+) -> tuple[_Edit, int] | None:
+    """Words ``start``..``verb_index`` replaced by ``easy`` in the verb's form (None: it has none)."""
+    form = form_of(ms[verb_index].conj_form, next_surface(ms, verb_index))
+    if not form:
+        return None
+    try:
+        if potential:
+            easy = conjugate_phrase(ctx.analyzer, easy, "pot")
+        out, end, used = _conjugated(ctx, easy, form, ms, verb_index)
+    except (ValueError, KeyError):
+        return None
+    return (ms[start].start, end, out), verb_index - start + 1 + used
+
+
+def _word_paraphrase(ctx: RuleContext, ms: list[Morpheme], i: int, kinds: tuple[str, ...]) -> _Edit | None:
+    """A noun, adverb or loanword at word ``i`` replaced by its easy word, or None."""
+    m = ms[i]
+    word_kinds = tuple(k for k in kinds if k in ("noun", "adv", "loanword"))
+    if not word_kinds or m.is_verb:
+        return None
+    entry = ctx.paraphrases.lookup((m.surface,), word_kinds, m.reading)
+    if entry is None:
+        return None
+    # 申請者名義 stays: a phrase (申し込む人) cannot stand inside a compound noun.
+    in_compound = (
+        entry.pos == "noun"
+        and i + 1 < len(ms)
+        and ms[i + 1].pos[0] == "名詞"
+        and ms[i + 1].pos[1] != "数詞"
+        and _has_kana(entry.easy)
+        and not ms[i + 1].surface.startswith(("ご", "お"))
+    )
+    return None if in_compound else (m.start, m.end, entry.easy)
 
 
 _PERSON_AFTER: Final = ("た", "ない", "たい", "いる", "ある")

@@ -8,6 +8,7 @@ token is stored hashed. Nothing here loads from a CDN.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from server.api.routes.devices import device_public
 from server.console_text import LANGS, TEXT
 from server.core.security import new_token, tokens_equal
 from server.core.state import server_state
+from server.errors import ServerError
 from server.glossary_ops import MAX_UPLOAD_BYTES, diff_glossaries, read_upload
 from server.schemas import GlossaryVersionPublic
 from server.tables import AdminSession, utcnow
@@ -196,13 +198,13 @@ def fleet_page(request: Request, session: SessionDep, row: ConsoleDep) -> Respon
 
 
 @router.get("/packs")
-def packs_page(request: Request, session: SessionDep, row: ConsoleDep) -> Response:
-    """Per site and device: installed ASR, MT and voice packs, what its languages lack, licences."""
-    rows = [
-        pack_report.device_packs(d.site.name, d.name, d.packs, d.languages)
-        for d in crud.list_devices(session=session)
-        if d.revoked_at is None
-    ]
+def packs_page(
+    request: Request, session: SessionDep, row: ConsoleDep, pushed: Annotated[int, Query(ge=0)] = 0
+) -> Response:
+    """Per site and device: installed ASR, MT and voice packs, what its languages lack, licences, and per
+    site a form to push a stored pack to its devices (``pushed``: the push just made, to confirm)."""
+    devices = [d for d in crud.list_devices(session=session) if d.revoked_at is None]
+    rows = [pack_report.device_packs(d.site.name, d.name, d.packs, d.languages) for d in devices]
     releases = crud.list_pack_releases(session=session)
     context = {
         "row": row,
@@ -210,8 +212,47 @@ def packs_page(request: Request, session: SessionDep, row: ConsoleDep) -> Respon
         "devices": rows,
         "credits": pack_report.attributions(releases),
         "offers": [r.pack_id for r in crud.pack_offers(session=session)],
+        "pushes": crud.site_pushes(session=session),
+        "sites": _site_pushes(session, devices, rows, releases),
+        "pushed": crud.site_push(session=session, push_id=pushed) if pushed else None,
     }
     return _render(request, "packs.html", context)
+
+
+def _site_pushes(
+    session: Session, devices: list[Any], rows: list[pack_report.DevicePacks], releases: list[Any]
+) -> list[pack_report.SitePush]:
+    """Per site, the stored packs not offered to it yet and what each would add there."""
+    newest = {release.pack_id: release for release in releases}  # ordered by id: the last one wins
+    out = []
+    for site in crud.list_sites(session=session):
+        mine = [r for d, r in zip(devices, rows, strict=True) if d.site_id == site.id and r.reported]
+        here = [d for d in devices if d.site_id == site.id]
+        languages = {code for d in here for code in json.loads(d.languages or "[]")}
+        offered = {r.pack_id for r in crud.pack_offers(session=session, site_id=site.id)}
+        candidates = [newest[key] for key in sorted(newest) if key not in offered]
+        out.append(pack_report.push_choices(site.id, site.name, mine, languages, candidates))
+    return out
+
+
+@router.post("/packs/push")
+def packs_push(
+    session: SessionDep,
+    row: ConsoleDep,
+    site_id: Annotated[int, Form(ge=1)],
+    pack_id: Annotated[str, Form(max_length=100)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Offer a stored pack to the devices of one site: they fetch it at their next heartbeat."""
+    _check_csrf(row, csrf_token)
+    try:
+        by = row.admin.username
+        push = crud.push_pack_to_site(session=session, site_id=site_id, pack_id=pack_id, by=by)
+    except ServerError as exc:
+        raise HTTPException(status_code=404, detail="No such site or pack") from exc
+    session.commit()
+    _LOGGER.info("console: %s pushed pack %s to site %d", row.admin.username, pack_id, site_id)
+    return RedirectResponse(f"/console/packs?pushed={push.id}", status_code=303)
 
 
 # --- glossary ------------------------------------------------------------------------------------

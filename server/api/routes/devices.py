@@ -53,7 +53,7 @@ def heartbeat(
 ) -> HeartbeatOut:
     """Record the device's state; reply with the server time and the packs it should install."""
     crud.record_heartbeat(session=session, device=device, heartbeat=body)
-    offers = [pack_offer(row) for row in crud.pack_offers(session=session)]
+    offers = [pack_offer(row) for row in crud.pack_offers(session=session, site_id=device.site_id)]
     session.commit()
     wanted = [offer.id for offer in offers if offer.id not in set(body.pack_ids)]
     return HeartbeatOut(server_time=utcnow(), wanted_packs=wanted, pack_offers=offers)

@@ -46,7 +46,7 @@ def packs_root(request: Request) -> Path:
 @router.get("")
 def offers(session: SessionDep, device: DeviceDep) -> PackOffersOut:
     """The packs devices should hold (newest release of each pack id)."""
-    data = [pack_offer(row) for row in crud.pack_offers(session=session)]
+    data = [pack_offer(row) for row in crud.pack_offers(session=session, site_id=device.site_id)]
     return PackOffersOut(data=data, count=len(data))
 
 
@@ -88,8 +88,9 @@ def file(
 
 
 @admin_router.post("", status_code=status.HTTP_201_CREATED)
-async def upload(request: Request, admin: AdminDep) -> PackReleasePublic:
-    """Upload a pack as a ``.tar``/``.tar.gz`` of its directory (with ``pack.json``).
+async def upload(request: Request, admin: AdminDep, hold: bool = False) -> PackReleasePublic:
+    """Upload a pack as a ``.tar``/``.tar.gz`` of its directory (with ``pack.json``); ``hold=true``
+    offers it to no site until IT pushes it to sites from the console.
 
     The body is a multipart form (field ``file``) or the tarball itself. It is read only after the
     admin's credentials were checked (the dependency above), and streamed to a file under the
@@ -106,7 +107,7 @@ async def upload(request: Request, admin: AdminDep) -> PackReleasePublic:
             stored = await run_in_threadpool(store_pack, local, root, pack_key)
         except PackUploadError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    return await run_in_threadpool(_record_release, state, stored, admin.username)
+    return await run_in_threadpool(_record_release, state, stored, admin.username, not hold)
 
 
 async def _receive_pack(request: Request, local: Path) -> None:
@@ -128,9 +129,11 @@ async def _receive_pack(request: Request, local: Path) -> None:
             out.write(chunk)
 
 
-def _record_release(state: ServerState, stored: StoredPack, username: str) -> PackReleasePublic:
+def _record_release(
+    state: ServerState, stored: StoredPack, username: str, all_sites: bool
+) -> PackReleasePublic:
     with state.session_factory() as session:
-        row = crud.add_pack_release(session=session, stored=stored, uploaded_by=username)
+        row = crud.add_pack_release(session=session, stored=stored, uploaded_by=username, all_sites=all_sites)
         session.commit()
         return PackReleasePublic.from_row(row)
 
@@ -139,12 +142,12 @@ def _record_release(state: ServerState, stored: StoredPack, username: str) -> Pa
 def pack_status(session: SessionDep, admin: AdminDep) -> PackStatusOut:
     """Every pack release, and per device which offered packs are installed and which are missing."""
     releases = [PackReleasePublic.from_row(row) for row in crud.list_pack_releases(session=session)]
-    offered = [row.pack_id for row in crud.pack_offers(session=session)]
     devices = []
     for device in crud.list_devices(session=session):
         if device.revoked_at is not None:
             continue
         installed = sorted(json.loads(device.pack_ids or "[]"))
+        offered = [row.pack_id for row in crud.pack_offers(session=session, site_id=device.site_id)]
         devices.append(
             DevicePackStatus(
                 site=device.site.name,

@@ -1,0 +1,171 @@
+"""Pushing a pack to one site from the console: a held release is offered only to the sites IT pushes it
+to; the real device pack sync of that site then installs it; the form needs a console login and its CSRF
+token; a pack for languages the site does not use can be pushed, and the page says what it adds."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bench.fleet import ServerProcess
+from edge.sync.packs import PackSync, PackSyncOptions, offers_from_reply
+from glossary.signing import generate_private_key, private_key_pem, public_key_pem
+from models import PackStore
+from tests.server.test_console import _csrf, console  # noqa: F401  (the logged-in console fixture)
+from tests.support.central import Admin
+from tests.support.data import kokoro_store
+
+MEI = "openjtalk-mei"
+ZH_VOICE = "kokoro-zh-zf_xiaobei"
+EAST, WEST, SOUTH = "東庁舎", "西庁舎", "南庁舎"
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "madoguchi", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def _hold(server: ServerProcess, pack_dirs: list[Path], tmp: Path) -> bytes:
+    """IT signs the packs with the offline pack key and stores them held (offered to no site yet);
+    returns the pack key's public PEM that devices pin."""
+    key = generate_private_key()
+    (tmp / "pack-signing.key").write_bytes(private_key_pem(key))
+    (server.home / "pack-signing.pub").write_bytes(public_key_pem(key))
+    env = {**os.environ, "MADOGUCHI_SERVER_HOME": str(server.home)}
+    env["MADOGUCHI_SERVER_DATABASE_URL"] = server.database_url
+    for pack_dir in pack_dirs:
+        copy = tmp / pack_dir.name
+        copy.mkdir()
+        for item in pack_dir.iterdir():
+            if item.name != "pack.sig":
+                (copy / item.name).symlink_to(item.resolve())
+        _cli("server", "packs", "sign", str(copy), "--key", str(tmp / "pack-signing.key"))
+        _cli("server", "packs", "add", str(copy), "--hold", env=env)
+    return public_key_pem(key)
+
+
+def _beat(server: ServerProcess, token: str, languages: list[str]) -> dict[str, Any]:
+    """A heartbeat of a device with Whisper only (so every voice is lacking) and these languages."""
+    asr = {"id": "whisper-base", "kind": "asr", "languages": languages, "license": "MIT"}
+    body = {"app_version": "0.1.0", "pack_ids": ["whisper-base"], "packs": [asr], "languages": languages}
+    reply = httpx.post(
+        f"{server.url}/api/v1/heartbeat", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def _section(page: str, site: str) -> str:
+    match = re.search(rf'<section data-site="{re.escape(site)}">.*?</section>', page, re.S)
+    assert match, f"no push form for {site}"
+    return match.group(0)
+
+
+def _choice(section: str, pack_id: str) -> str:
+    match = re.search(rf'<tr data-push="{re.escape(pack_id)}">.*?</tr>', section, re.S)
+    assert match, f"{pack_id} is not offered for pushing"
+    return match.group(0)
+
+
+@pytest.fixture(scope="module")
+def held(server: ServerProcess, admin: Admin, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Two sites with one counter each, and Mei and the Kokoro Mandarin voice stored held."""
+    store = kokoro_store()
+    east = admin.enroll(EAST, "counter-1")
+    west = admin.enroll(WEST, "counter-1")
+    south = admin.enroll(SOUTH, "counter-1")
+    _beat(server, east, ["ja", "vi"])
+    _beat(server, west, ["ja", "en"])
+    _beat(server, south, ["ja", "zh"])
+    key = _hold(server, [store.get(MEI).path, store.get(ZH_VOICE).path], tmp_path_factory.mktemp("sign"))
+    return {"east": east, "west": west, "south": south, "pack_key": key}
+
+
+def test_held_packs_reach_no_site_and_the_page_says_what_each_adds(
+    server: ServerProcess,
+    held: dict[str, Any],
+    console: httpx.Client,  # noqa: F811
+) -> None:
+    assert _beat(server, held["east"], ["ja", "vi"])["pack_offers"] == []
+    page = console.get("/console/packs").text
+    east = _section(page, EAST)
+    mei = _choice(east, MEI)
+    assert re.search(r'data-fills="1">[^<]*ja', mei) and "data-outside" not in mei
+    zh = _choice(east, ZH_VOICE)  # Mandarin is no language of this site's counters: allowed, and said so
+    assert 'data-fills="0"' in zh and re.search(r'data-outside="1">[^<]*zh', zh)
+    assert 'name="csrf_token"' in zh and "この拠点に配布" in zh
+    credits = re.search(rf'<tr data-pack="{MEI}">.*?</tr>', page, re.S)
+    assert credits and "保留中" in credits.group(0)
+    english = _section(console.get("/console/packs?lang=en").text, EAST)
+    assert "Push to this site" in english and "languages no counter of this site uses" in english
+
+
+def test_push_needs_the_csrf_token_and_a_console_login(
+    server: ServerProcess,
+    held: dict[str, Any],
+    console: httpx.Client,  # noqa: F811
+) -> None:
+    page = console.get("/console/packs").text
+    site_id = re.search(r'name="site_id" value="(\d+)"', _section(page, EAST))
+    assert site_id
+    form = {"site_id": site_id.group(1), "pack_id": MEI}
+    assert console.post("/console/packs/push", data=form).status_code == 403
+    assert console.post("/console/packs/push", data={**form, "csrf_token": "forged"}).status_code == 403
+    token = _csrf(page)
+    stranger = httpx.Client(base_url=server.url, timeout=30)
+    reply = stranger.post("/console/packs/push", data={**form, "csrf_token": token})
+    assert reply.status_code == 303 and reply.headers["location"] == "/console/login"
+    device = {"Authorization": f"Bearer {held['east']}"}  # a device token is no console login
+    reply = stranger.post("/console/packs/push", data={**form, "csrf_token": token}, headers=device)
+    assert reply.status_code == 303 and reply.headers["location"] == "/console/login"
+    assert console.post("/console/packs/push", data={**form, "pack_id": "no-such-pack", "csrf_token": token}
+                        ).status_code == 404  # fmt: skip
+    # nothing was pushed by any of these
+    assert _beat(server, held["east"], ["ja", "vi"])["pack_offers"] == []
+    assert f'data-push="{MEI}"' in _section(console.get("/console/packs").text, EAST)
+
+
+def test_a_pushed_pack_reaches_that_sites_devices_only(
+    server: ServerProcess,
+    held: dict[str, Any],
+    console: httpx.Client,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    page = console.get("/console/packs").text
+    site_id = re.search(r'name="site_id" value="(\d+)"', _section(page, SOUTH))
+    assert site_id
+    form = {"site_id": site_id.group(1), "pack_id": ZH_VOICE, "csrf_token": _csrf(page)}
+    reply = console.post("/console/packs/push", data=form)
+    assert reply.status_code == 303 and reply.headers["location"].startswith("/console/packs?pushed=")
+    done = console.get(reply.headers["location"]).text
+    assert re.search(rf'id="pushed">{ZH_VOICE} を拠点「{SOUTH}」に配布しました', done)
+    assert f'data-push="{ZH_VOICE}"' not in _section(done, SOUTH)  # offered there now
+    assert f'data-push="{ZH_VOICE}"' in _section(done, WEST)
+    credits = re.search(rf'<tr data-pack="{ZH_VOICE}">.*?</tr>', done, re.S)
+    assert credits and SOUTH in credits.group(0)
+
+    south = _beat(server, held["south"], ["ja", "zh"])
+    offers = offers_from_reply(south)
+    assert [o.id for o in offers] == [ZH_VOICE] and south["wanted_packs"] == [ZH_VOICE]
+    assert offers[0].kind == "tts" and offers[0].languages == ["zh"]
+    assert _beat(server, held["west"], ["ja", "en"])["pack_offers"] == []
+    # the device's real pack sync fetches, verifies and installs it
+    store = PackStore(tmp_path / "store")
+    options = PackSyncOptions(bandwidth_limit_bytes_per_s=None)
+    device = PackSync(server.url, held["south"], held["pack_key"], store, tmp_path / "work", options=options)
+    with device as sync:
+        report = sync.sync(offers)
+    assert report.installed == [ZH_VOICE] and report.failed == {}
+    assert store.get(ZH_VOICE).spec.license.spdx == "Apache-2.0"
+    # pushing again changes nothing
+    assert console.post("/console/packs/push", data=form).status_code == 303
+    assert [o["id"] for o in _beat(server, held["south"], ["ja", "zh"])["pack_offers"]] == [ZH_VOICE]
