@@ -16,6 +16,17 @@ def cell(value: Any, digits: int = 0) -> str:
     return str(value)
 
 
+def lever_cells(row: dict[str, Any]) -> list[str]:
+    """A lever row after its name: p50, ratio, paired e2e saving, stage, paired stage saving."""
+    return [
+        cell(row["p50_ms"]),
+        cell(row["ratio"], 2),
+        cell(row.get("paired_saved_ms")),
+        row.get("stage") or "",
+        cell(row.get("stage_paired_saved_ms")),
+    ]
+
+
 def markdown_summary(results: dict[str, Any]) -> str:
     """The run as Markdown tables (configs, levers, targets, MT shapes, memory, end-pointing)."""
     lines = _run_line(results) + _config_lines(results) + _lever_lines(results) + _target_lines(results)
@@ -65,15 +76,7 @@ def _lever_lines(results: dict[str, Any]) -> list[str]:
         "|---|---:|---:|---:|---|---:|",
     ]
     for row in results["levers"]:
-        cells = [
-            f"`{row['lever']}`",
-            cell(row["p50_ms"]),
-            cell(row["ratio"], 2),
-            cell(row.get("paired_saved_ms")),
-            row.get("stage") or "",
-            cell(row.get("stage_paired_saved_ms")),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join([f"`{row['lever']}`", *lever_cells(row)]) + " |")
     return lines
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from bench.clips import Clip
 from bench.configs import TUNED, TUNED_M2M
-from bench.isolated import peak_rss_mb
 from bench.latency import Engines, run_turn
+from bench.processes import peak_rss_mb
 from bench.twin_packs import TwinRouter
 
 #: Text the twin's speech out stands in with (the sample clip's English).

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bench.markdown import cell, markdown_summary
+from bench.markdown import cell, lever_cells, markdown_summary
 from bench.scoring import percentile
 from bench.summary import STAGES, lever_rows, summarize, values_of
 from bench.targets import check_targets
@@ -21,11 +21,7 @@ _LOGGER = logging.getLogger(__name__)
 #: Stacked in the chart: the stages on the path to the first output.
 _CHART_STAGES: tuple[tuple[str, str], ...] = (
     ("release_wait_ms", "wait for a partial at release"),
-    ("vad_ms", "VAD"),
-    ("asr_encoder_ms", "ASR encoder"),
-    ("asr_langid_ms", "ASR lang-ID"),
-    ("asr_decoder_ms", "ASR decoder"),
-    ("mt_ms", "MT"),
+    *(stage for stage in STAGES if stage[0] not in ("tts_first_ms", "tts_ms")),
     ("tts_wait_ms", "TTS until first audio"),
 )
 
@@ -74,14 +70,7 @@ def print_tables(results: dict[str, Any], console: Any | None = None) -> None:
         for col in ("config", "p50 ms", "ratio", "paired e2e saving ms", "stage", "paired stage saving ms"):
             levers.add_column(col)
         for row in results["levers"]:
-            levers.add_row(
-                row["lever"],
-                cell(row["p50_ms"]),
-                cell(row["ratio"], 2),
-                cell(row.get("paired_saved_ms")),
-                row.get("stage") or "",
-                cell(row.get("stage_paired_saved_ms")),
-            )
+            levers.add_row(row["lever"], *lever_cells(row))
         console.print(levers)
 
 

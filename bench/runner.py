@@ -19,9 +19,9 @@ import numpy as np
 from bench.clips import Clip, ClipSelection, load_manifest, quick_clips, resolve_eval_dir, select_clips
 from bench.configs import BASELINE, TUNED, TUNED_M2M, BenchConfig, config_dict, config_names
 from bench.handsfree import DEFAULT_SETTING, SETTINGS, endpointing_cutoffs, endpointing_table
-from bench.isolated import peak_rss_mb, run_isolated
 from bench.latency import load_engines, resolve_store, run_configs
 from bench.markdown import markdown_summary
+from bench.processes import peak_rss_mb, run_isolated
 from bench.report import draw_chart, write_json
 from bench.summary import lever_rows, summarize
 from bench.targets import check_targets

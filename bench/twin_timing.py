@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.isolated import peak_rss_mb, run_isolated
+from bench.processes import peak_rss_mb, run_isolated
 from bench.twin_packs import TwinStores
 from bench.twins import NLLB_600M, OPUS_MT, SHAPES, build_model
 

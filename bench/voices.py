@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.isolated import peak_rss_mb
+from bench.processes import peak_rss_mb
 from bench.scoring import corpus_error_rate, metric_for
 
 _LOGGER = logging.getLogger(__name__)
