@@ -15,7 +15,7 @@ import pytest
 import sentencepiece as spm
 from sacremoses import MosesPunctNormalizer
 
-from bench.twins import build_tiny_translator
+from bench.tiny_packs import build_tiny_translator
 from edge.errors import EngineUnavailable
 from edge.translate.engines import Ct2Engine
 from edge.translate.router import MtOptions, MtRouter
