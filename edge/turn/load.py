@@ -1,7 +1,8 @@
 """Loading the engines of a turn from ``EdgeSettings`` once: ASR, voices, MT, glossary levers, Easy Japanese.
 
 ``TurnPipeline.from_settings`` calls ``load_engines``; the engines come from the pack store through
-``edge.engines``. Each load is followed by ``release_free_memory`` so a small device keeps its RAM, and
+``edge.engines``. Malloc is set up first (``edge.memory.configure_malloc``) and each load is followed by
+``release_free_memory`` so a small device keeps its RAM, and
 ``warm`` runs every engine once so the first turn is as fast as the next.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 from edge import engines
 from edge.config import EdgeSettings
-from edge.memory import release_free_memory
+from edge.memory import configure_malloc, release_free_memory
 from edge.speech.asr_types import Transcriber
 from edge.speech.tts import Synthesizer
 from edge.turn.easy import load_easy_japanese
@@ -48,6 +49,7 @@ def load_engines(
         EngineUnavailable: the ASR model is missing or corrupt.
     """
     started = time.perf_counter()
+    configure_malloc()  # before the engines start their threads
     pairs = list(pairs) if pairs is not None else None
     store = engines.open_store(settings)
     transcriber, asr_pack = engines.load_transcriber(settings, store)
