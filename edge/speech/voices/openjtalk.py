@@ -17,10 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from edge.errors import EngineUnavailable
-from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, first_clause_pieces, pcm16
+from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
+from edge.speech.voices.ja_phrasing import add_pauses, breath_groups
 from edge.speech.voices.ja_reading import build_user_dictionary, reading_of, spoken_text
 
 _LOGGER = logging.getLogger(__name__)
+
+#: Mei's speaking rate (1.0 = the voice's own): measured with ``madoguchi bench voices``.
+DEFAULT_SPEED = 1.0
+
+#: A short pause after a phrase once a breath group has this many morae (0 = only at commas).
+DEFAULT_PAUSE_MORAE = 6
 
 
 class OpenJTalkSynthesizer(Synthesizer):
@@ -34,8 +41,13 @@ class OpenJTalkSynthesizer(Synthesizer):
         options: TtsOptions = TtsOptions(),
         name: str = "openjtalk-mei",
         attribution: str = "",
+        speed: float = DEFAULT_SPEED,
+        pause_morae: int = DEFAULT_PAUSE_MORAE,
     ) -> None:
         """Load the voice and the front end (with the glossary's readings).
+
+        ``speed`` is the speaking rate when the options set no ``length_scale`` (< 1 speaks slower);
+        ``pause_morae`` where a long breath group gets a short pause (see ``ja_phrasing``).
 
         Raises:
             EngineUnavailable: the voice file is missing or broken, or pyopenjtalk-plus is absent.
@@ -60,6 +72,8 @@ class OpenJTalkSynthesizer(Synthesizer):
         self._generation = 0
         self._jtalk = self._front_end(glossary)
         self.options = options
+        self.speed = speed
+        self.pause_morae = pause_morae
         self.name = name
         self.attribution = attribution
         _LOGGER.info("OpenJTalk voice %s loaded in %.1f s", name, time.perf_counter() - started)
@@ -79,14 +93,16 @@ class OpenJTalkSynthesizer(Synthesizer):
             self._jtalk = jtalk
 
     def synthesize(self, text: str, options: TtsOptions | None = None) -> Iterator[SpeechChunk]:
-        """Yield one chunk per sentence (see ``Synthesizer.synthesize``)."""
+        """Yield one chunk per breath group (up to a pause) of each sentence, each as soon as it is ready:
+        the first plays while the rest is synthesised."""
         opts = options or self.options
         index = 0
-        for piece in first_clause_pieces(text):  # the first clause alone: the first audio comes sooner
-            pcm = self._speak(piece, opts)
-            if pcm:
-                yield SpeechChunk(pcm=pcm, sample_rate=self.sample_rate, index=index)
-                index += 1
+        for sentence in sentence_pieces(text):
+            for labels in self._breath_groups(sentence):
+                pcm = self._speak(labels, opts)
+                if pcm:
+                    yield SpeechChunk(pcm=pcm, sample_rate=self.sample_rate, index=index)
+                    index += 1
 
     def synthesize_readings(
         self, segments: Sequence[ReadingSegment], options: TtsOptions | None = None
@@ -124,13 +140,30 @@ class OpenJTalkSynthesizer(Synthesizer):
             userdic_reading_protection=[True],
         )
 
-    def _speak(self, piece: str, opts: TtsOptions) -> bytes:
+    def _breath_groups(self, sentence: str) -> list[list[str]]:
+        """The full-context labels of ``sentence`` (pauses added), cut at each pause."""
         import pyopenjtalk
 
         with self._lock:
-            labels = pyopenjtalk.extract_fullcontext(piece, jtalk=self._jtalk)
-            if len(labels) <= 2:  # silence only (punctuation)
-                return b""
-            self._engine.set_speed(1.0 / opts.length_scale if opts.length_scale else 1.0)
+            features = pyopenjtalk.run_frontend(sentence, jtalk=self._jtalk)
+            features = add_pauses(features, self.pause_morae)
+            labels = pyopenjtalk.make_label(features, jtalk=self._jtalk) if features else []
+        return breath_groups(labels)
+
+    def rate(self, opts: TtsOptions | None = None) -> float:
+        """The speaking rate given to the HTS engine (1.0 = the voice's own)."""
+        opts = opts or self.options
+        return 1.0 / opts.length_scale if opts.length_scale else self.speed
+
+    def _speak(self, labels: list[str], opts: TtsOptions) -> bytes:
+        if not any(_phoneme(label) not in ("sil", "pau") for label in labels):  # silence only
+            return b""
+        with self._lock:
+            self._engine.set_speed(self.rate(opts))
             wave = self._engine.synthesize(labels)
         return pcm16(wave / 32768.0, opts.volume)
+
+
+def _phoneme(label: str) -> str:
+    """The current phoneme of a full-context label (``a^b-CURRENT+d=e...``)."""
+    return label.split("-", 1)[1].split("+", 1)[0] if "-" in label and "+" in label else label
