@@ -19,7 +19,7 @@ from typing import Any
 from edge.errors import EngineUnavailable
 from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
 from edge.speech.voices.ja_phrasing import add_pauses, breath_groups
-from edge.speech.voices.ja_reading import build_user_dictionary, reading_of, spoken_text
+from edge.speech.voices.ja_reading import front_end, reading_of, spoken_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -104,6 +104,12 @@ class OpenJTalkSynthesizer(Synthesizer):
                     yield SpeechChunk(pcm=pcm, sample_rate=self.sample_rate, index=index)
                     index += 1
 
+    def warm(self) -> None:
+        """Speak a short sentence with kanji of several readings: the front end loads its reading models
+        (Sudachi) on first use, about 0.1 s that the first turn would otherwise wait."""
+        for _chunk in self.synthesize("人の名前を書きます。"):
+            pass
+
     def synthesize_readings(
         self, segments: Sequence[ReadingSegment], options: TtsOptions | None = None
     ) -> Iterator[SpeechChunk]:
@@ -121,24 +127,8 @@ class OpenJTalkSynthesizer(Synthesizer):
     # -- internals -------------------------------------------------------------------------------------
 
     def _front_end(self, glossary: Any | None) -> Any:
-        import pyopenjtalk
-        from pyopenjtalk.openjtalk import OpenJTalk
-
-        plain = OpenJTalk(dn_mecab=pyopenjtalk.OPEN_JTALK_DICT_DIR)
         self._generation += 1
-        directory = Path(self._workdir.name) / str(self._generation)
-        try:
-            dictionary = build_user_dictionary(glossary, directory, plain)
-        except (RuntimeError, OSError) as exc:  # the voice still speaks, with the dictionary's readings
-            _LOGGER.warning("glossary readings not loaded into the Japanese voice: %s", exc)
-            dictionary = None
-        if dictionary is None:
-            return plain
-        return OpenJTalk(
-            dn_mecab=pyopenjtalk.OPEN_JTALK_DICT_DIR,
-            userdic=str(dictionary).encode("utf-8"),
-            userdic_reading_protection=[True],
-        )
+        return front_end(glossary, Path(self._workdir.name) / str(self._generation))
 
     def _breath_groups(self, sentence: str) -> list[list[str]]:
         """The full-context labels of ``sentence`` (pauses added), cut at each pause."""
