@@ -88,16 +88,19 @@ def test_breath_groups_together_last_as_long_as_the_sentence_in_one_piece(mei: O
     assert sum(len(piece) for piece in pieces) == len(whole)
 
 
-def test_the_chosen_speaking_rate_reaches_the_engine(
+def test_the_chosen_speaking_rates_reach_the_engine(
     mei: OpenJTalkSynthesizer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     engine = _RecordingEngine(mei._engine, [])
     monkeypatch.setattr(mei, "_engine", engine)
     monkeypatch.setattr(mei, "speed", 1.0)
+    monkeypatch.setattr(mei, "easy_speed", 0.85)
     normal = sum(c.duration_s for c in mei.synthesize("住民票の写しですね。"))
-    monkeypatch.setattr(mei, "speed", 0.85)
-    slow = sum(c.duration_s for c in mei.synthesize("住民票の写しですね。"))
-    assert engine.speeds == [1.0, 0.85]
-    assert 1.1 < slow / normal < 1.25  # about 1 / 0.85 longer
-    list(mei.synthesize("住民票の写しですね。", TtsOptions(length_scale=1.25)))
+    easy = sum(
+        c.duration_s
+        for c in mei.synthesize_readings([("住民票", "じゅうみんひょう"), ("の写しですね。", None)])
+    )
+    assert engine.speeds == [1.0, 0.85]  # Easy Japanese at its own rate
+    assert 1.1 < easy / normal < 1.25  # about 1 / 0.85 longer
+    list(mei.synthesize_readings([("住民票です。", None)], TtsOptions(length_scale=1.25)))
     assert engine.speeds[-1] == pytest.approx(0.8)  # the caller's options win over the voice's rate

@@ -23,8 +23,11 @@ from edge.speech.voices.ja_reading import front_end, reading_of, spoken_text
 
 _LOGGER = logging.getLogger(__name__)
 
-#: Mei's speaking rate (1.0 = the voice's own): measured with ``madoguchi bench voices``.
+#: Mei's speaking rate (1.0 = the voice's own) for Japanese (the clerk's side, the phrase book) and for
+#: Easy Japanese spoken to a resident. Measured with ``madoguchi bench voices`` (Whisper base, phrase book):
+#: slower did not help Japanese, and a little slower helped Easy Japanese.
 DEFAULT_SPEED = 1.0
+DEFAULT_EASY_SPEED = 0.9
 
 #: A short pause after a phrase once a breath group has this many morae (0 = only at commas).
 DEFAULT_PAUSE_MORAE = 6
@@ -42,11 +45,13 @@ class OpenJTalkSynthesizer(Synthesizer):
         name: str = "openjtalk-mei",
         attribution: str = "",
         speed: float = DEFAULT_SPEED,
+        easy_speed: float = DEFAULT_EASY_SPEED,
         pause_morae: int = DEFAULT_PAUSE_MORAE,
     ) -> None:
         """Load the voice and the front end (with the glossary's readings).
 
-        ``speed`` is the speaking rate when the options set no ``length_scale`` (< 1 speaks slower);
+        ``speed`` is the speaking rate when the options set no ``length_scale`` (< 1 speaks slower),
+        ``easy_speed`` the rate of Easy Japanese (``synthesize_readings``);
         ``pause_morae`` where a long breath group gets a short pause (see ``ja_phrasing``).
 
         Raises:
@@ -73,6 +78,7 @@ class OpenJTalkSynthesizer(Synthesizer):
         self._jtalk = self._front_end(glossary)
         self.options = options
         self.speed = speed
+        self.easy_speed = easy_speed
         self.pause_morae = pause_morae
         self.name = name
         self.attribution = attribution
@@ -95,11 +101,14 @@ class OpenJTalkSynthesizer(Synthesizer):
     def synthesize(self, text: str, options: TtsOptions | None = None) -> Iterator[SpeechChunk]:
         """Yield one chunk per breath group (up to a pause) of each sentence, each as soon as it is ready:
         the first plays while the rest is synthesised."""
-        opts = options or self.options
+        return self._stream(text, options or self.options, self.speed)
+
+    def _stream(self, text: str, opts: TtsOptions, speed: float) -> Iterator[SpeechChunk]:
+        rate = 1.0 / opts.length_scale if opts.length_scale else speed  # the caller's options win
         index = 0
         for sentence in sentence_pieces(text):
             for labels in self._breath_groups(sentence):
-                pcm = self._speak(labels, opts)
+                pcm = self._speak(labels, rate, opts.volume)
                 if pcm:
                     yield SpeechChunk(pcm=pcm, sample_rate=self.sample_rate, index=index)
                     index += 1
@@ -113,8 +122,8 @@ class OpenJTalkSynthesizer(Synthesizer):
     def synthesize_readings(
         self, segments: Sequence[ReadingSegment], options: TtsOptions | None = None
     ) -> Iterator[SpeechChunk]:
-        """Speak ``segments`` with the readings displayed over them (furigana)."""
-        return self.synthesize(self.spoken_text(segments), options)
+        """Speak ``segments`` with the readings displayed over them (furigana), at the Easy Japanese rate."""
+        return self._stream(self.spoken_text(segments), options or self.options, self.easy_speed)
 
     def spoken_text(self, segments: Sequence[ReadingSegment]) -> str:
         """The text this voice is given for ``segments`` so it says the readings shown."""
@@ -140,18 +149,13 @@ class OpenJTalkSynthesizer(Synthesizer):
             labels = pyopenjtalk.make_label(features, jtalk=self._jtalk) if features else []
         return breath_groups(labels)
 
-    def rate(self, opts: TtsOptions | None = None) -> float:
-        """The speaking rate given to the HTS engine (1.0 = the voice's own)."""
-        opts = opts or self.options
-        return 1.0 / opts.length_scale if opts.length_scale else self.speed
-
-    def _speak(self, labels: list[str], opts: TtsOptions) -> bytes:
+    def _speak(self, labels: list[str], rate: float, volume: float) -> bytes:
         if not any(_phoneme(label) not in ("sil", "pau") for label in labels):  # silence only
             return b""
         with self._lock:
-            self._engine.set_speed(self.rate(opts))
+            self._engine.set_speed(rate)
             wave = self._engine.synthesize(labels)
-        return pcm16(wave / 32768.0, opts.volume)
+        return pcm16(wave / 32768.0, volume)
 
 
 def _phoneme(label: str) -> str:
