@@ -119,3 +119,18 @@ def test_one_long_sentence_keeps_the_model_within_its_memory() -> None:
     assert measured["audio_s"] > 5.0
     assert measured["peak"] - measured["before"] < 350, measured  # the model and one run's activations
     assert measured["after"] < measured["peak"] - 30, measured  # the arena went back after the run
+
+
+def test_slow_voices_load_in_the_background(english_synthesizer) -> None:  # type: ignore[no-untyped-def]
+    """A Kokoro voice loads nothing heavy when created; the counter's start warms it in a thread."""
+    from edge.turn.load import warm_slow_voices_in_background
+
+    store = kokoro_store()
+    settings = EdgeSettings(packs_dir=store.root, languages=["pt"], fallback_voice_languages=[])
+    voice = engines.load_voice(engines.find_voices(settings)["pt"])
+    assert isinstance(voice, KokoroSynthesizer) and not voice.ready
+    assert warm_slow_voices_in_background({"en": english_synthesizer}) is None  # Piper warms in line
+    thread = warm_slow_voices_in_background({"pt": voice, "en": english_synthesizer})
+    assert thread is not None
+    thread.join(300)
+    assert voice.ready

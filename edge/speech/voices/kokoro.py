@@ -18,7 +18,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -175,12 +175,13 @@ class KokoroSynthesizer(Synthesizer):
         name: str | None = None,
         options: TtsOptions = TtsOptions(),
     ) -> None:
-        """Read the voice vector and prepare the phonemizer (the model loads on first use).
+        """Read the voice vector and check the phonemizer's tools (the phonemizer's dictionaries and the
+        model load on first use or ``warm``).
 
         Raises:
             EngineUnavailable: the voice file is missing or malformed, or the phonemizer's tool is absent.
         """
-        from edge.speech.voices.kokoro_phonemes import phonemizer_for
+        from edge.speech.voices.kokoro_phonemes import check_phonemizer
 
         voice_file = Path(voice_file)
         try:
@@ -192,7 +193,10 @@ class KokoroSynthesizer(Synthesizer):
         self._style = style.reshape(-1, 256)
         self._model = model
         self._language = language
-        self._phonemize = phonemizer_for(language, code)
+        check_phonemizer(language, code)
+        self._code = code
+        self._phonemizer: Callable[[str], str] | None = None
+        self._phonemizer_lock = threading.Lock()
         self.options = options
         self.name = name or voice_file.stem
 
@@ -210,6 +214,24 @@ class KokoroSynthesizer(Synthesizer):
     @property
     def sample_rate(self) -> int:
         return SAMPLE_RATE
+
+    #: Loading takes seconds (the model, a phonemizer's dictionaries): warmed in the background.
+    warms_slowly = True
+
+    @property
+    def ready(self) -> bool:
+        """True once this voice's phonemizer and the shared model are loaded."""
+        return self._phonemizer is not None and self._model.loaded
+
+    def _phonemize(self, text: str) -> str:
+        """Kokoro's phonemes of ``text`` (the phonemizer is built on first use; one call at a time, as a
+        background warm may run beside a turn)."""
+        with self._phonemizer_lock:
+            if self._phonemizer is None:
+                from edge.speech.voices.kokoro_phonemes import phonemizer_for
+
+                self._phonemizer = phonemizer_for(self._language, self._code)
+            return self._phonemizer(text)
 
     def warm(self) -> None:
         """Warm the phonemizer; run the shared model once per process (not once per voice)."""

@@ -79,7 +79,7 @@ def _accent_phrase_ends(text: str) -> list[int]:
         import pyopenjtalk
     except ImportError:
         return []
-    nodes = pyopenjtalk.run_frontend(text)
+    nodes = pyopenjtalk.run_frontend(text, use_sudachi_kanji_yomi=False)  # as the phonemizer: no Sudachi
     if "".join(node["string"] for node in nodes) != text:
         return []  # the front end normalised the text: offsets would not match
     ends, offset = [], 0
