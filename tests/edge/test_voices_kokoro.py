@@ -71,17 +71,17 @@ def test_first_clause_is_its_own_piece() -> None:
 
 def test_a_long_first_clause_is_cut_after_its_first_words() -> None:
     ja = "こちらの用紙にお名前とご住所をご記入ください。"
-    assert list(stream_pieces(ja, "ja")) == ["こちらの用紙に", "お名前とご住所をご記入ください。"]
-    assert list(stream_pieces("住民票の写しは、こちらです。", "ja")) == ["住民票の写しは、", "こちらです。"]
-    assert list(stream_pieces("请在这个窗口领取住民票的副本。", "zh")) == [
-        "请在这个",
-        "窗口领取住民票的副本。",
-    ]
+    assert list(stream_pieces(ja, "ja")) == ["こちらの", "用紙にお名前とご住所をご記入ください。"]
+    clause = "住民票の写しは、こちらです。"
+    assert list(stream_pieces(clause, "ja")) == ["住民票の", "写しは、", "こちらです。"]
+    # OpenJTalk reads 15 as 十五: phrases up to there still count
+    digits = "出生日や転入日の翌日から15日以内に申請してください。"
+    assert next(stream_pieces(digits, "ja")) == "出生日や"
+    assert list(stream_pieces("お待ちください。", "ja")) == ["お待ちください。"]  # short: whole
+    zh = "请在这个窗口领取住民票的副本。"
+    assert list(stream_pieces(zh, "zh")) == ["请在这个窗口", "领取住民票的副本。"]
     en = "You can pick up the copy of your residence certificate at this counter."
-    assert list(stream_pieces(en, "en")) == [
-        "You can pick up",
-        "the copy of your residence certificate at this counter.",
-    ]
+    assert list(stream_pieces(en, "en")) == ["You can pick up", en.removeprefix("You can pick up ")]
     assert list(stream_pieces("Sí, gracias.", "es")) == ["Sí, gracias."]
 
 

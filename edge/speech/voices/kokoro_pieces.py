@@ -33,7 +33,7 @@ class _FirstCut:
     """...and at least this many after it."""
 
 
-_CUTS = {"ja": _FirstCut(12, 5, 3), "zh": _FirstCut(10, 4, 3)}
+_CUTS = {"ja": _FirstCut(6, 3, 3), "zh": _FirstCut(10, 6, 3)}
 _SPACED = _FirstCut(32, 14, 10)
 
 
@@ -80,10 +80,10 @@ def _accent_phrase_ends(text: str) -> list[int]:
     except ImportError:
         return []
     nodes = pyopenjtalk.run_frontend(text, use_sudachi_kanji_yomi=False)  # as the phonemizer: no Sudachi
-    if "".join(node["string"] for node in nodes) != text:
-        return []  # the front end normalised the text: offsets would not match
     ends, offset = [], 0
     for node in nodes:
+        if not text.startswith(node["string"], offset):
+            break  # the front end normalised the text here (digits): later offsets would not match
         if node["chain_flag"] == 0 and offset:
             ends.append(offset)
         offset += len(node["string"])
