@@ -6,12 +6,12 @@ words whose reading is close to a glossary term's reading is replaced by the ter
 mora-level Levenshtein distance (rapidfuzz) in which a difference of voicing or length only counts half
 (燃える込み → 燃えるごみ, 避難場 → 避難所). The allowance grows with the term's length
 (``CorrectionOptions``): readings under ``min_morae`` are never corrected (too many homophones), short
-ones allow one voicing or length difference (none on a guessed on'yomi), longer ones a quarter edit per
-mora. A span never cuts into a term written right; it may widen one into a longer term heard almost
-exactly (住民税の深刻 → 住民税申告). Overlapping candidates are resolved by matched morae minus three per
-edit (住民票の写し over 住民税 for 10民兵の映し). Each replacement is a ``Correction`` the counter shows
-underlined, with one tap to undo. The thresholds were chosen on one half of the term-speech set
-(``bench terms --split tune``) and are reported on the other.
+ones allow one voicing or length difference and never a missing mora (体の is not 滞納), longer ones a
+quarter edit per mora. A span never cuts into a term written right; it may widen one into a longer term
+that contains it, heard almost exactly (住民税の深刻 → 住民税申告). Overlapping candidates are resolved
+by matched morae minus three per edit (住民票の写し over 住民税 for 10民兵の映し). Each replacement is a
+``Correction`` the counter shows underlined, with one tap to undo. The thresholds were chosen on one half
+of the term-speech set (``bench terms --split tune``) and are reported on the other.
 
 **Hotwords.** ``hotword_text`` lists a counter's terms for Whisper's previous-context prompt.
 
@@ -57,7 +57,7 @@ class CorrectionOptions:
     max_ratio: float = 0.25
     max_words: int = 6
     max_readings: int = 8
-    widen_allowed: float = 1.5
+    widen_allowed: float = 1.0
 
     def allowed(self, length: int) -> float:
         """Edits allowed for a reading of ``length`` morae (-1: never corrected)."""
@@ -74,8 +74,6 @@ class _Span(NamedTuple):
     start: int
     end: int
     reading: tuple[str, ...]
-    guessed: bool
-    """The reading uses a word's on'yomi instead of OpenJTalk's reading."""
 
 
 class _Found(NamedTuple):
@@ -124,7 +122,10 @@ class Corrected:
 
 def _encode(morae_seq: Sequence[str], alphabet: dict[str, str]) -> str:
     """One character per mora, so a string distance is a mora distance."""
-    return "".join(alphabet.setdefault(m, chr(0xE000 + len(alphabet))) for m in morae_seq)
+    for m in morae_seq:
+        if m not in alphabet:
+            alphabet[m] = chr(0xE000 + len(alphabet))
+    return "".join(map(alphabet.__getitem__, morae_seq))
 
 
 class ReadingCorrector:
@@ -163,7 +164,7 @@ class ReadingCorrector:
         self._folded = [self._encode(fold(r)) for r in spoken_forms]
         self._lengths = np.array([t[2] for t in self._terms])
         self._allowed = np.array([self.options.allowed(t[2]) for t in self._terms])
-        self._morae_of = {t.id: len(morae(t.reading)) for t in glossary.terms.values()}
+        self._spoken = {t.id: self._encode(morae(t.reading)) for t in glossary.terms.values()}
         self.term_ids = frozenset(t[0] for t in self._terms)
 
     def __len__(self) -> int:
@@ -192,16 +193,14 @@ class ReadingCorrector:
         for i, first in enumerate(sentence):
             if not first.morae:
                 continue
-            readings: list[tuple[tuple[str, ...], bool]] = [((), False)]
+            readings: list[tuple[str, ...]] = [()]
             for j in range(i, min(len(sentence), i + self.options.max_words)):
                 word = sentence[j]
                 if not word.morae:
                     break
-                choices = [(word.morae, False), *((a, True) for a in word.alternatives)]
-                readings = [(r + c, g or h) for r, g in readings for c, h in choices][
-                    : self.options.max_readings
-                ]
-                spans.extend(_Span(first.start, word.end, seq, guessed) for seq, guessed in readings)
+                choices = (word.morae, *word.alternatives)
+                readings = [r + c for r in readings for c in choices][: self.options.max_readings]
+                spans.extend(_Span(first.start, word.end, seq) for seq in readings)
         return spans
 
     def _candidates(self, text: str, spans: list[_Span]) -> list[_Found]:
@@ -217,10 +216,10 @@ class ReadingCorrector:
         )
         distances = (plain + folded) / 2
         lengths = np.array([len(s.reading) for s in spans])[:, None]
-        guessed = np.array([s.guessed for s in spans])[:, None]
-        short = (self._lengths < self.options.exact_below)[None, :]
-        allowed = np.where(guessed & short, 0.0, self._allowed[None, :])
-        close = (distances <= allowed) & (np.abs(lengths - self._lengths[None, :]) <= plain)
+        # A short term never matches a span that lacks some of its morae (体の is not 滞納).
+        truncated = (lengths < self._lengths[None, :]) & (self._lengths < self.options.exact_below)[None, :]
+        close = (distances <= self._allowed[None, :]) & (np.abs(lengths - self._lengths[None, :]) <= plain)
+        close &= ~truncated
         hits = np.argwhere(close)
         if hits.size == 0:
             return []
@@ -232,24 +231,32 @@ class ReadingCorrector:
             if text[span.start : span.end] == headword:
                 continue
             distance = float(distances[s_index, t_index])
-            if not self._may_replace(span, term_id, term_len, distance, present):
+            if not self._may_replace(span, self._terms[t_index], self._readings[t_index], distance, present):
                 continue
             gap = abs(len(span.reading) - term_len)
             found.append(_Found(span.start, span.end, distance, term_id, headword, term_len, gap))
         return _choose(found)
 
     def _may_replace(
-        self, span: _Span, term_id: str, term_len: int, distance: float, present: Sequence[Any]
+        self, span: _Span, term: tuple[str, str, int], spoken: str, distance: float, present: Sequence[Any]
     ) -> bool:
-        """A span may not cut into a term written right; it may widen one into a longer term heard almost
-        exactly (住民税の深刻 → 住民税申告, 国民健康保険像 → 国民健康保険料)."""
+        """A span may not cut into a term written right; it may widen one into a longer term that contains
+        it as written or by reading, heard almost exactly (住民税の深刻 → 住民税申告, 国民健康保険像 →
+        国民健康保険料, だったい一時金 → 脱退一時金)."""
+        term_id, headword, _length = term
         for match in present:
             if match.start < span.end and span.start < match.end:
                 inside = span.start <= match.start and match.end <= span.end
-                longer = term_len > self._morae_of[match.term_id] and match.term_id != term_id
-                if not (inside and longer and distance <= self.options.widen_allowed):
+                wider = match.term_id != term_id and (
+                    match.surface in headword or _contains(spoken, self._spoken[match.term_id])
+                )
+                if not (inside and wider and distance <= self.options.widen_allowed):
                     return False
         return True
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    return shorter in longer and shorter != longer
 
 
 def _choose(found: list[_Found]) -> list[_Found]:

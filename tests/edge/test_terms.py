@@ -60,6 +60,11 @@ def test_short_kanji_words_also_get_their_onyomi() -> None:
         # a term written right inside a longer term heard almost exactly is widened, not a wall
         ("国民健康保険像は世帯主が払います", "国民健康保険料は世帯主が払います", "nhi.premium"),
         ("世帯変更ととけな必要です", "世帯変更届な必要です", "res.household_change"),
+        (
+            "国に帰ったらだったい一時金を請求できます",
+            "国に帰ったら脱退一時金を請求できます",
+            "pension.lump_sum_withdrawal",
+        ),
     ],
 )
 def test_near_homophones_become_the_term(
@@ -84,11 +89,13 @@ def test_near_homophones_become_the_term(
         "在留外国人の友達はどこにありますか。",
         "すみません、自動ドアを見ませんでしたか。",
         "昨日、健康食品のことで友達と話しました。",
-        # 袋 guessed as タイ + の is タイノ, one length mark from 滞納: no half edits on a guessed reading
+        # 袋の read タイノ, 体の read タイノ: one length mark short of 滞納 — a short term needs all its morae
         "ゴミ袋の色はどこにありますか。",
+        "国保の経体の手続きをしてください。",
         # a right term is not widened into a longer one heard far from it
         "金塚から個人番号を覚悟に言われました",
         "出入国在留管理局の場所を教えてください",
+        "こちらがゴミの収集日カレンダーです",  # 収集日 is not in ごみカレンダー: not widened
     ],
 )
 def test_right_text_and_look_alikes_are_left_alone(corrector: ReadingCorrector, text: str) -> None:
