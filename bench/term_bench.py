@@ -9,7 +9,7 @@ returning the beam's alternatives. From those the levers are scored:
 - ``plain``: the product's ASR, no lever;
 - ``hotwords``: the counter's terms as Whisper context;
 - ``correction``: term correction by reading on the plain transcript;
-- ``rescoring``: the beam alternative with glossary terms preferred (bounded bonus);
+- ``rescoring``: the beam alternative with glossary terms preferred (bounded bonus, ``correct_best``);
 - ``rescoring+correction``, ``hotwords+correction``: two levers together;
 - ``all``: hotwords + rescoring + correction.
 
@@ -92,7 +92,7 @@ def _transcripts(
 ) -> dict[str, tuple[str, float]]:
     """Each lever's final transcript and its extra latency (ms) for one utterance."""
     from edge.audio.vad import trim_silence
-    from edge.speech.terms import rescore
+    from edge.speech.terms import correct_best
 
     out: dict[str, tuple[str, float]] = {}
     if reference:
@@ -104,21 +104,23 @@ def _transcripts(
     hot._last_encoded = asr._last_encoded  # same audio and window: share the encoder output
     hotwords = hot.transcribe(speech, "ja", reuse_encoding=True)
     out["plain"] = (plain.text, 0.0)
-    out["_alternatives"] = ("\n".join(t for t, _ in plain.alternatives), 0.0)
+    out["_hypotheses"] = (
+        json.dumps([(plain.text, plain.avg_logprob), *plain.alternatives], ensure_ascii=False),
+        0.0,
+    )
     out["hotwords"] = (hotwords.text, hotwords.timings_ms["decode"] - plain.timings_ms["decode"])
     corrected = corrector.correct(plain.text)
     out["correction"] = (corrected.text, corrected.elapsed_ms)
-    clock = time.perf_counter()
     hyps = [(plain.text, plain.avg_logprob), *plain.alternatives]
-    out["rescoring"] = (hyps[rescore(hyps, corrector)][0], (time.perf_counter() - clock) * 1000)
-    both = corrector.correct(out["rescoring"][0])
-    out["rescoring+correction"] = (both.text, out["rescoring"][1] + both.elapsed_ms)
+    best, both = correct_best(hyps, corrector)
+    out["rescoring"] = (hyps[best][0], both.elapsed_ms)
+    out["rescoring+correction"] = (both.text, both.elapsed_ms)
     hot_corrected = corrector.correct(hotwords.text)
     out["hotwords+correction"] = (hot_corrected.text, out["hotwords"][1] + hot_corrected.elapsed_ms)
-    clock = time.perf_counter()
     hot_hyps = [(hotwords.text, hotwords.avg_logprob), *hotwords.alternatives]
-    chosen = corrector.correct(hot_hyps[rescore(hot_hyps, corrector)][0])
-    all_ms = (time.perf_counter() - clock) * 1000 + out["hotwords"][1]
+    out["_hot_hypotheses"] = (json.dumps(hot_hyps, ensure_ascii=False), 0.0)
+    _best, chosen = correct_best(hot_hyps, corrector)
+    all_ms = chosen.elapsed_ms + out["hotwords"][1]
     out["all"] = (chosen.text, all_ms)
     return out
 

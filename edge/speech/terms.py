@@ -15,8 +15,8 @@ of the term-speech set (``bench terms --split tune``) and are reported on the ot
 
 **Hotwords.** ``hotword_text`` lists a counter's terms for Whisper's previous-context prompt.
 
-**Rescoring.** ``rescore`` picks among beam alternatives: a hypothesis gets a bounded bonus for each
-glossary term its reading contains.
+**Rescoring.** ``correct_best`` picks among beam alternatives: each is corrected, and gets a bounded
+bonus for each glossary term the corrected text holds.
 """
 
 from __future__ import annotations
@@ -184,8 +184,11 @@ class ReadingCorrector:
 
     def count_terms(self, text: str) -> int:
         """Glossary terms in ``text`` once corrected (as written or by reading)."""
-        corrected = self.correct(text).text
-        return len(self._matcher.find_ids(corrected))
+        return len(self.find_ids(self.correct(text).text))
+
+    def find_ids(self, text: str) -> list[str]:
+        """Ids of the glossary terms written in ``text`` (no correction)."""
+        return self._matcher.find_ids(text)
 
     def _spans(self, sentence: list[Word]) -> list[_Span]:
         """Every run of up to ``max_words`` words with each of its readings."""
@@ -360,18 +363,41 @@ def hotword_text(
     return "、".join(chosen)
 
 
+#: Score bonus per glossary term a beam hypothesis holds once corrected (mean log-probability, nats).
+RESCORING_BONUS = 0.1
+#: Most terms that count towards the bonus.
+RESCORING_MAX_TERMS = 2
+
+
+def correct_best(
+    hypotheses: Sequence[tuple[str, float]],
+    corrector: ReadingCorrector,
+    bonus: float = RESCORING_BONUS,
+    max_terms: int = RESCORING_MAX_TERMS,
+) -> tuple[int, Corrected]:
+    """The beam hypothesis to keep and its correction: each hypothesis is corrected, then scored by its
+    mean log-probability plus ``bonus`` per glossary term the corrected text holds (at most ``max_terms``
+    count, so terms outweigh a small score gap but never a clear one); ties keep the beam's order."""
+    started = time.perf_counter()
+    best, best_total, best_corrected = 0, -float("inf"), None
+    done: dict[str, Corrected] = {}
+    for index, (text, score) in enumerate(hypotheses):
+        corrected = done.get(text) or corrector.correct(text)
+        done[text] = corrected
+        total = score + bonus * min(max_terms, len(corrector.find_ids(corrected.text)))
+        if total > best_total or best_corrected is None:
+            best, best_total, best_corrected = index, total, corrected
+    if best_corrected is None:
+        return 0, Corrected("", (), 0.0)
+    elapsed = (time.perf_counter() - started) * 1000
+    return best, Corrected(best_corrected.text, best_corrected.corrections, elapsed)
+
+
 def rescore(
     hypotheses: Sequence[tuple[str, float]],
     corrector: ReadingCorrector,
-    bonus: float = 0.1,
-    max_terms: int = 2,
+    bonus: float = RESCORING_BONUS,
+    max_terms: int = RESCORING_MAX_TERMS,
 ) -> int:
-    """Index of the beam hypothesis to keep: its score plus ``bonus`` per glossary term its reading holds
-    (at most ``max_terms`` count, so a term can outweigh a small score gap but never a clear one)."""
-    best, best_score = 0, -float("inf")
-    for index, (text, score) in enumerate(hypotheses):
-        terms = corrector.count_terms(text)
-        total = score + bonus * min(max_terms, terms)
-        if total > best_score:
-            best, best_score = index, total
-    return best
+    """Index of the beam hypothesis to keep (see ``correct_best``)."""
+    return correct_best(hypotheses, corrector, bonus, max_terms)[0]

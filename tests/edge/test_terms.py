@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge.speech.reading import fold, morae, reading, words
-from edge.speech.terms import ReadingCorrector, TermLevers, hotword_text, rescore, undo
+from edge.speech.terms import ReadingCorrector, TermLevers, correct_best, hotword_text, rescore, undo
 from glossary import bundled_glossary
 
 
@@ -137,6 +137,16 @@ def test_rescoring_prefers_a_term_within_a_small_gap_only(corrector: ReadingCorr
     assert rescore(close, corrector) == 1
     far = [("自動ドアの申請です", -0.30), ("児童手当の申請です", -0.90)]
     assert rescore(far, corrector) == 0
+
+
+def test_the_kept_hypothesis_comes_corrected(corrector: ReadingCorrector) -> None:
+    # the second hypothesis holds a term once corrected (十民表 → 住民票); the first holds none
+    beam = [("十人の表をください", -0.30), ("十民表の写しをください", -0.33), ("十民表の写し", -0.5)]
+    index, corrected = correct_best(beam, corrector)
+    assert index == 1
+    assert corrected.text == "住民票の写しをください"
+    assert [c.term_id for c in corrected.corrections] == ["res.juminhyo_copy"]
+    assert correct_best([("自動ドアの前です", -0.2)], corrector)[1].corrections == ()
 
 
 def test_levers_build_per_glossary(glossary) -> None:  # type: ignore[no-untyped-def]
