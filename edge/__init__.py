@@ -13,7 +13,7 @@ from typing import Any
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 _EXPORTS: dict[str, str] = {
-    "AsrOptions": "edge.speech.asr",
+    "AsrOptions": "edge.speech.asr_types",
     "AudioDecodeError": "edge.audio.decode",
     "AudioDeviceError": "edge.errors",
     "AudioFileNotFound": "edge.audio.decode",
@@ -41,15 +41,15 @@ _EXPORTS: dict[str, str] = {
     "SpeechStopped": "edge.events",
     "SyncError": "edge.errors",
     "Synthesizer": "edge.speech.tts",
-    "Transcriber": "edge.speech.asr",
-    "Transcript": "edge.speech.asr",
+    "Transcriber": "edge.speech.asr_types",
+    "Transcript": "edge.speech.asr_types",
     "TranscriptEvent": "edge.events",
     "TranslationReady": "edge.events",
     "TrimmedSpeech": "edge.audio.vad",
     "TtsOptions": "edge.speech.tts",
     "TurnError": "edge.events",
     "TurnPipeline": "edge.turn.pipeline",
-    "TurnResult": "edge.turn.pipeline",
+    "TurnResult": "edge.turn.result",
     "Utterance": "edge.audio.vad",
     "VadOptions": "edge.audio.vad",
     "WhisperTranscriber": "edge.speech.asr",

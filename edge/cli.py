@@ -16,7 +16,9 @@ from edge.audio.decode import load_audio, write_wav
 from edge.audio.vad import trim_silence
 from edge.config import load_settings
 from edge.errors import ConfigError, EdgeError, EngineUnavailable, LanguageError
-from edge.turn.pipeline import AUTO, TurnPipeline, TurnResult
+from edge.turn.languages import AUTO
+from edge.turn.pipeline import TurnPipeline
+from edge.turn.result import TurnResult
 from glossary.languages import COUNTER_LANGUAGES, EASY_JAPANESE, ENGLISH_NAMES, check_language
 
 _LOGGER = logging.getLogger(__name__)
@@ -140,6 +142,9 @@ def info_command() -> None:
         typer.echo(f"missing: {line}")
     for attribution, pack_id in credits.items():
         typer.echo(f"voice credit ({pack_id}): {attribution}")
+    for pack in store.find("mt") if store is not None else []:  # the licences that ask for attribution
+        if pack.spec.license.attribution:
+            typer.echo(f"MT credit ({pack.id}): {pack.spec.license.attribution}")
 
 
 @app.command("check")

@@ -7,7 +7,7 @@ development and for sites that manage models by hand: ``asr_model_dir`` (a faste
 ``voice_files`` (Piper ``.onnx`` files, language read from their ``.onnx.json``).
 
 ``edge.translate.router`` and the glossary are optional here: when they are absent, the pipeline has no
-MT packs and falls back as documented in ``edge.turn.pipeline``.
+MT packs and falls back as documented in ``edge.turn.translate``.
 """
 
 from __future__ import annotations

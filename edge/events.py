@@ -118,5 +118,5 @@ class Notice(_Event):
 Event = SpeechStarted | SpeechStopped | TranscriptEvent | TranslationReady | SpeechAudio | TurnError | Notice
 
 #: Contract D calls the recogniser event ``Transcript``; the ASR result class owns that name in
-#: ``edge.speech.asr``.
+#: ``edge.speech.asr_types``.
 Transcript = TranscriptEvent

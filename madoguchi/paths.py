@@ -6,6 +6,7 @@ Imports nothing of ours, so every package (models, edge, server, deploy, bench) 
     packs_dir()  $MADOGUCHI_PACKS_DIR or $MADOGUCHI_PACKS, else home()/packs
     server_home()$MADOGUCHI_SERVER_HOME, else home()/server
     cache_dir()  $MADOGUCHI_CACHE, else $XDG_CACHE_HOME/madoguchi, else ~/.cache/madoguchi
+    model_pins_file()  home()/model-pins.json (pins IT recorded for catalogue packs upstream left unpinned)
 
 Each reads the environment when called, so a setting changed at run time (or by a test) is honoured.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cache_dir", "home", "packs_dir", "server_home"]
+__all__ = ["cache_dir", "home", "model_pins_file", "packs_dir", "server_home"]
 
 
 def _env_path(*names: str) -> Path | None:
@@ -43,6 +44,11 @@ def packs_dir() -> Path:
 def server_home() -> Path:
     """The central server's directory (SQLite database, signing keys)."""
     return _env_path("MADOGUCHI_SERVER_HOME") or home() / "server"
+
+
+def model_pins_file() -> Path:
+    """The revisions and sha256 values recorded on a first install of packs the catalogue cannot pin."""
+    return home() / "model-pins.json"
 
 
 def cache_dir() -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,14 +21,19 @@ DEFAULT_PACKS: tuple[str, ...] = ("whisper-base", "whisper-tiny", "piper-en_US-j
 
 
 class Catalogue:
-    """Known packs by id, in catalogue order."""
+    """Known packs by id, in catalogue order.
 
-    def __init__(self, specs: Iterable[PackSpec]) -> None:
+    An entry that cannot be fully pinned yet (see :mod:`models.pins`) says so with ``pinned: false`` and an
+    ``unpinned_reason``; :meth:`unpinned_reason` returns that reason.
+    """
+
+    def __init__(self, specs: Iterable[PackSpec], unpinned: Mapping[str, str] | None = None) -> None:
         self._specs: dict[str, PackSpec] = {}
         for spec in specs:
             if spec.id in self._specs:
                 raise PackFormatError(f"catalogue: pack id '{spec.id}' appears twice; keep one entry")
             self._specs[spec.id] = spec
+        self._unpinned = dict(unpinned or {})
 
     @classmethod
     def load(cls, path: Path | None = None) -> Catalogue:
@@ -47,11 +52,31 @@ class Catalogue:
             ) from exc
         if not isinstance(data, dict) or not isinstance(data.get("packs"), list):
             raise PackFormatError(f"{path}: key 'packs' must be a list of pack entries; fix the file")
-        return cls(PackSpec.from_dict(entry, f"{path.name}") for entry in data["packs"])
+        specs = [PackSpec.from_dict(entry, f"{path.name}") for entry in data["packs"]]
+        unpinned = {}
+        for spec, entry in zip(specs, data["packs"], strict=True):
+            pinned, reason = entry.get("pinned", True), entry.get("unpinned_reason")
+            if pinned is False:
+                if not isinstance(reason, str) or not reason.strip():
+                    raise PackFormatError(
+                        f"{path.name}: pack '{spec.id}' says 'pinned: false' without an 'unpinned_reason'; "
+                        "say what is missing and why"
+                    )
+                unpinned[spec.id] = reason.strip()
+            elif pinned is not True or reason is not None:
+                raise PackFormatError(
+                    f"{path.name}: pack '{spec.id}': 'pinned' must be true or false, and "
+                    "'unpinned_reason' goes only with 'pinned: false'; fix the entry"
+                )
+        return cls(specs, unpinned)
 
     def all(self) -> list[PackSpec]:
         """Every pack of the catalogue, in catalogue order."""
         return list(self._specs.values())
+
+    def unpinned_reason(self, pack_id: str) -> str | None:
+        """Why the entry is declared ``pinned: false`` (None when it is declared pinned)."""
+        return self._unpinned.get(pack_id)
 
     def __contains__(self, pack_id: object) -> bool:
         return pack_id in self._specs

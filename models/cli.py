@@ -17,6 +17,7 @@ from models.catalogue import DEFAULT_PACKS, Catalogue
 from models.errors import ModelPackError, PackNotInstalled
 from models.install import install_pack
 from models.manifest import PackSpec
+from models.pins import PIN_FLAG, PinFile, missing_pins
 from models.registry import InstalledPack, PackStore, default_store_dir, verify_pack
 
 _LOGGER = logging.getLogger(__name__)
@@ -50,6 +51,23 @@ def _where_from(spec: PackSpec) -> str:
     source = spec.source
     where = " ".join(source.packages) or source.url or source.repo or source.path or ""
     return f"{where}@{source.revision}" if source.revision else where
+
+
+def _pin_status(name: str) -> str:
+    """How the catalogue entry ``name`` is pinned: by the catalogue, by a local record, or not at all."""
+    catalogue = Catalogue.load()
+    if name not in catalogue:
+        return "not a catalogue pack"
+    spec = catalogue.get(name)
+    missing = missing_pins(spec)
+    if not missing:
+        return "pinned by the catalogue (revision and sha256 of every file)"
+    pins = PinFile()
+    _, recorded_at = pins.apply(spec)
+    if recorded_at is not None:
+        return f"pinned locally on {recorded_at} ({pins.path})"
+    reason = catalogue.unpinned_reason(name)
+    return f"NOT PINNED: lacks {'; '.join(missing)}" + (f" ({reason})" if reason else "")
 
 
 def _commercial(spec: PackSpec) -> str:
@@ -123,6 +141,12 @@ def install_command(
     accept_noncommercial: bool = typer.Option(
         False, "--accept-noncommercial", help="Allow packs licensed for non-commercial use only."
     ),
+    pin_on_first_install: bool = typer.Option(
+        False,
+        PIN_FLAG,
+        help="Allow catalogue packs the catalogue cannot pin: download them, record the revision and each "
+        "file's sha256 in the local pin file and verify every later install against that record.",
+    ),
     store: Path | None = _STORE_OPTION,
 ) -> None:
     """Install packs by name, path or URL (already installed and verified packs are skipped)."""
@@ -142,6 +166,7 @@ def install_command(
                 accept_noncommercial=accept_noncommercial,
                 kind=kind,
                 languages=langs,
+                pin_on_first_install=pin_on_first_install,
             )
         finally:
             progress.close()
@@ -170,6 +195,15 @@ def verify_command(
     for pack in packs:
         verify_pack(pack, quick=quick)
         typer.echo(f"ok {pack.id} ({len(pack.spec.files)} files, {_mb(pack.spec.size_bytes)})")
+
+
+@app.command("unpin")
+def unpin_command(name: str = typer.Argument(..., help="Pack id.")) -> None:
+    """Forget the revision and sha256 values recorded for a pack on its first install."""
+    pins = PinFile()
+    if not pins.remove(name):
+        raise PackNotInstalled(f"no local pin recorded for '{name}' in {pins.path}")
+    typer.echo(f"unpinned {name}: the next install needs {PIN_FLAG} again")
 
 
 @app.command("remove")
@@ -204,6 +238,7 @@ def info_command(
     source = spec.source
     lines += [
         f"source:      {source.type} {_where_from(spec)}",
+        f"pin:         {_pin_status(name)}",
         f"licence:     {spec.license.spdx}; commercial use: {_commercial(spec)}",
     ]
     if spec.license.attribution:

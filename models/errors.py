@@ -7,7 +7,8 @@ ModelPackError
  ├── ChecksumMismatch     a file's sha256 differs from the manifest (corrupt or partial)
  ├── PackFormatError      the files are not a pack of the declared kind/format
  ├── DiskFullError        no space left while installing
- └── LicenseNotAccepted   a non-commercial pack needs an explicit flag
+ ├── LicenseNotAccepted   a non-commercial pack needs an explicit flag
+ └── UnpinnedPack         a catalogue entry without a full pin needs IT's explicit opt-in
 """
 
 from __future__ import annotations
@@ -43,3 +44,7 @@ class DiskFullError(ModelPackError):
 
 class LicenseNotAccepted(ModelPackError):
     """Installing a non-commercial pack needs ``--accept-noncommercial``."""
+
+
+class UnpinnedPack(ModelPackError):
+    """A catalogue entry lacks a commit revision or a file's sha256; ``--pin-on-first-install`` opts in."""

@@ -209,8 +209,8 @@ def hf_file_url(repo: str, revision: str, path: str) -> str:
     return f"{HF_ENDPOINT}/{repo}/resolve/{quote(revision, safe='')}/{quote(path)}"
 
 
-def hf_list_files(repo: str, revision: str, *, timeout_s: float = 30.0) -> list[str]:
-    """The file names of a model repository at ``revision`` (Hub API ``siblings``)."""
+def hf_repo_info(repo: str, revision: str, *, timeout_s: float = 30.0) -> tuple[str | None, list[str]]:
+    """The commit ``revision`` resolves to (Hub API ``sha``; None if not reported) and the repo's files."""
     url = f"{HF_ENDPOINT}/api/models/{repo}/revision/{quote(revision, safe='')}"
     try:
         response = httpx.get(url, timeout=timeout_s, follow_redirects=True)
@@ -220,7 +220,15 @@ def hf_list_files(repo: str, revision: str, *, timeout_s: float = 30.0) -> list[
         raise PackSourceError(
             f"{repo}@{revision}: Hub API HTTP {response.status_code}; check the repo and revision"
         )
-    return [item["rfilename"] for item in response.json().get("siblings", []) if "rfilename" in item]
+    info = response.json()
+    commit = info.get("sha")
+    files = [item["rfilename"] for item in info.get("siblings", []) if "rfilename" in item]
+    return (commit if isinstance(commit, str) else None), files
+
+
+def hf_list_files(repo: str, revision: str, *, timeout_s: float = 30.0) -> list[str]:
+    """The file names of a model repository at ``revision`` (Hub API ``siblings``)."""
+    return hf_repo_info(repo, revision, timeout_s=timeout_s)[1]
 
 
 #: Repository content that never runs: training checkpoints (quickmt ships its eole model beside the

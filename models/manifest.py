@@ -121,6 +121,10 @@ def _type_names(types: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(t, t.__name__) for t in _as_tuple(types))
 
 
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in data.items() if value is not None}
 
@@ -178,7 +182,7 @@ class PackFile:
         if path.startswith("/") or ".." in path.split("/") or not path:
             raise r._fail("path", f"must be a relative path inside the pack (got {path!r})")
         sha256 = r.get("sha256", str, None, allow_none=True)
-        if sha256 is not None and (len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256)):
+        if sha256 is not None and not _is_sha256(sha256):
             raise r._fail("sha256", "must be 64 lowercase hex digits or null")
         size = r.get("size_bytes", int, None, allow_none=True)
         if size is not None and size < 0:
@@ -210,6 +214,8 @@ class PackSource:
     """pypi: requirement strings pinned with ``==``; npm: one ``name@version`` (its registry tarball)."""
     url: str | None = None
     """url / server: the download URL (an archive or a single file)."""
+    sha256: str | None = None
+    """url / server: the sha256 of that download (the pin when upstream publishes no per-file hashes)."""
     repo: str | None = None
     """hf: ``owner/name``."""
     revision: str | None = None
@@ -227,6 +233,7 @@ class PackSource:
             type=r.choice("type", SOURCE_TYPES),
             packages=tuple(r.str_list("packages", [])),
             url=r.get("url", str, None, allow_none=True),
+            sha256=r.get("sha256", str, None, allow_none=True),
             repo=r.get("repo", str, None, allow_none=True),
             revision=r.get("revision", str, None, allow_none=True),
             path=r.get("path", str, None, allow_none=True),
@@ -237,6 +244,8 @@ class PackSource:
         )
         if needed and not getattr(source, needed):
             raise r._fail(needed, f"is required for a {source.type} source")
+        if source.sha256 is not None and not _is_sha256(source.sha256):
+            raise r._fail("sha256", "must be 64 lowercase hex digits or null")
         if source.type == "pypi" and not all("==" in pkg for pkg in source.packages):
             raise r._fail("packages", "must pin every package with == (e.g. name==1.0.0)")
         if source.type == "npm" and not all(pkg.rpartition("@")[0] for pkg in source.packages):
@@ -249,7 +258,15 @@ class PackSource:
         if self.packages:
             data["packages"] = list(self.packages)
         data.update(
-            _drop_none({"url": self.url, "repo": self.repo, "revision": self.revision, "path": self.path})
+            _drop_none(
+                {
+                    "url": self.url,
+                    "sha256": self.sha256,
+                    "repo": self.repo,
+                    "revision": self.revision,
+                    "path": self.path,
+                }
+            )
         )
         if self.allow_patterns:
             data["allow_patterns"] = list(self.allow_patterns)

@@ -148,6 +148,37 @@ RESIDENT_UI: Final[dict[str, dict[str, str]]] = {
         "id": "Terjemahan balik (untuk memeriksa)",
         "es": "Traducción inversa (para comprobar)",
     },
+    "voice_machine": {
+        "ja": "機械音声です（音質は低めです）",
+        "ja-easy": "きかいの こえです（ききにくい ことが あります）",
+        "en": "Machine voice, low quality",
+        "vi": "Giọng máy, chất lượng thấp",
+        "zh": "机器语音，音质较低",
+        "tl": "Boses ng makina, mababa ang kalidad",
+        "pt": "Voz de máquina, baixa qualidade",
+        "ne": "मेसिनको आवाज, कम गुणस्तर",
+        "ko": "기계 음성, 낮은 품질",
+        "id": "Suara mesin, kualitas rendah",
+        "es": "Voz de máquina, baja calidad",
+    },
+    "voice_none": {
+        "ja": "この言語の音声はありません。画面の文字をお読みください。",
+        "ja-easy": "こえは ありません。がめんの じを よんで ください。",
+        "en": "No voice in this language: please read the screen.",
+        "vi": "Không có giọng đọc cho ngôn ngữ này: vui lòng đọc trên màn hình.",
+        "zh": "此语言没有语音，请阅读屏幕上的文字。",
+        "tl": "Walang boses para sa wikang ito: pakibasa ang nasa screen.",
+        "pt": "Não há voz neste idioma: por favor, leia a tela.",
+        "ne": "यो भाषामा आवाज छैन: कृपया स्क्रिन पढ्नुहोस्।",
+        "ko": "이 언어는 음성이 없습니다. 화면의 글을 읽어 주세요.",
+        "id": "Tidak ada suara untuk bahasa ini: silakan baca layar.",
+        "es": "No hay voz en este idioma: por favor, lea la pantalla.",
+    },
+    "voice_japanese": {
+        "ja": "日本語の音声で読み上げます",
+        "ja-easy": "にほんごの こえで よみあげます",
+        "en": "Spoken in Japanese",
+    },
 }
 
 #: Resident languages that a later release adds as a target only (a hook for the picker).

@@ -1,4 +1,7 @@
-"""Speech recognition: a small ``Transcriber`` ABC and the faster-whisper backend.
+"""Speech recognition with faster-whisper (``WhisperTranscriber``), behind the ``Transcriber`` interface.
+
+The interface and its types are ``edge.speech.asr_types`` (re-exported here); the short-window
+decoding and its retries are ``edge.speech.asr_window``.
 
 Design decisions:
 
@@ -27,13 +30,11 @@ Design decisions:
 
 from __future__ import annotations
 
-import abc
 import copy
 import logging
 import math
 import time
-import zlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,147 +42,34 @@ import numpy as np
 
 from edge.audio.decode import SAMPLE_RATE
 from edge.errors import EngineUnavailable, LanguageError
-from edge.speech.repetition import find_repetition, find_token_repetition
+from edge.speech.asr_types import (
+    FRAMES_PER_S,
+    FULL_WINDOW_S,
+    AsrOptions,
+    Transcriber,
+    Transcript,
+    compression_ratio,
+)
+from edge.speech.asr_window import (
+    MAX_LENGTH,
+    decoding_options,
+    lap,
+    prompt_tokens,
+    read_hypotheses,
+    transcribe_window,
+)
+from edge.speech.repetition import find_repetition
+
+__all__ = [
+    "FULL_WINDOW_S",
+    "AsrOptions",
+    "Transcriber",
+    "Transcript",
+    "WhisperTranscriber",
+    "compression_ratio",
+]
 
 _LOGGER = logging.getLogger(__name__)
-
-#: Whisper's fixed window (seconds) and its length in mel frames.
-FULL_WINDOW_S = 30
-_FRAMES_PER_S = 100
-
-
-@dataclass(frozen=True)
-class AsrOptions:
-    """Per-call ASR settings.
-
-    Attributes:
-        beam_size: Beam width (1 = greedy).
-        compute_type: CTranslate2 compute type (``int8`` on CPU).
-        cpu_threads: Threads of the encoder/decoder (count).
-        languages: Languages language ID may choose from (ISO 639-1); None = any Whisper language.
-        task: ``transcribe`` or ``translate`` (Whisper's speech translation into English).
-        short_window: Encode only the speech padded to ``min_window_s`` instead of 30 s.
-        min_window_s: Smallest encoder window of the short path (seconds).
-        window_pad_s: Silence added after the speech before rounding up (seconds).
-        max_compression_ratio: Guard: a gzip ratio above this means repetition (ratio).
-        min_avg_logprob: Guard (transcribe only): a mean token log-probability below this means a garbled
-            decode (nats).
-        guard_beam_size: Beam width of the guard's full-window retry (count; at least ``beam_size``): a
-            greedy retry can fall into the same repetition loop.
-        fallback_temperatures: Sampling temperatures tried, in order, when the full-window retry still
-            loops (empty: no sampling retry).
-        fallback_best_of: Samples drawn per fallback temperature (count).
-        hotwords: Text given to the decoder as previous context (terms to favour; None = none).
-        num_hypotheses: Beam hypotheses returned as ``Transcript.alternatives`` (count; ≤ ``beam_size``).
-        timestamps: Decode in Whisper's timestamp mode (as plain faster-whisper does) instead of
-            ``<|notimestamps|>``; the timestamps themselves are dropped from the text. Measured on 120
-            synthetic counter utterances and 2 real clips with Whisper base: CER 21.3 % / 17.2 % against
-            21.5 % / 19.0 % without, at the same speed; off by default because Whisper tiny then returns
-            nothing on some clips.
-    """
-
-    beam_size: int = 1
-    compute_type: str = "int8"
-    cpu_threads: int = 2
-    languages: tuple[str, ...] | None = None
-    task: str = "transcribe"
-    short_window: bool = True
-    min_window_s: float = 10.0
-    window_pad_s: float = 1.0
-    max_compression_ratio: float = 2.4
-    min_avg_logprob: float = -1.0
-    guard_beam_size: int = 5
-    fallback_temperatures: tuple[float, ...] = (0.2, 0.5, 0.8)
-    fallback_best_of: int = 3
-    hotwords: str | None = None
-    num_hypotheses: int = 1
-    timestamps: bool = False
-
-
-@dataclass
-class Transcript:
-    """What the recogniser heard, with the context needed to explain it.
-
-    Attributes:
-        text: The transcript (or the English translation when ``task == "translate"``).
-        language: Spoken language (ISO 639-1).
-        language_probability: Whisper's probability of ``language`` (0..1; 1.0 when it was given).
-        duration_s: Duration of the audio that was recognised (seconds).
-        window_s: Encoder window used for the final decode (seconds).
-        guard_fired: True when the short window result was rejected and decoded again with 30 s.
-        avg_logprob: Mean token log-probability of the final decode (nats).
-        compression_ratio: gzip ratio of the final text.
-        task: ``transcribe`` or ``translate``.
-        timings_ms: ``features``, ``encode``, ``language``, ``decode`` and ``total`` (milliseconds).
-        options: The ``AsrOptions`` used, as a dict.
-        model: The model directory name.
-        repetition: The loop still found in ``text`` after every retry (None: no loop).
-        temperature: Sampling temperature of the final decode (0 = beam search).
-        alternatives: Other beam hypotheses with their scores, best first (when ``num_hypotheses`` > 1).
-    """
-
-    text: str
-    language: str
-    language_probability: float
-    duration_s: float
-    window_s: float
-    guard_fired: bool
-    avg_logprob: float
-    compression_ratio: float
-    task: str
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
-    model: str = ""
-    repetition: dict[str, Any] | None = None
-    temperature: float = 0.0
-    alternatives: list[tuple[str, float]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
-        return asdict(self)
-
-
-class Transcriber(abc.ABC):
-    """A speech recogniser for 16 kHz mono float32 audio."""
-
-    options: AsrOptions
-
-    @abc.abstractmethod
-    def transcribe(
-        self,
-        audio: np.ndarray,
-        language: str | None = None,
-        *,
-        task: str | None = None,
-        reuse_encoding: bool = False,
-        prefix: str | None = None,
-    ) -> Transcript:
-        """Recognise one utterance.
-
-        Args:
-            audio: 16 kHz mono float32 samples.
-            language: The spoken language, or None to detect it among ``options.languages``.
-            task: Overrides ``options.task`` (``transcribe`` or ``translate``).
-            reuse_encoding: ``audio`` is the very array of the previous call (same turn): reuse its
-                encoder output instead of encoding again (e.g. translate after transcribe).
-            prefix: Text already known to start the transcript (e.g. the stable part of a tentative
-                transcript): the decoder is forced through it and only decodes what follows; the
-                result's ``text`` includes it.
-        """
-
-    @property
-    @abc.abstractmethod
-    def languages(self) -> tuple[str, ...]:
-        """Languages this recogniser can hear."""
-
-    def warm(self) -> None:  # noqa: B027 - optional hook
-        """Run once on silence so the first real turn is not slower."""
-
-
-def compression_ratio(text: str) -> float:
-    """gzip compression ratio of ``text`` (high = repetitive)."""
-    data = text.encode("utf-8")
-    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 class WhisperTranscriber(Transcriber):
@@ -276,7 +164,9 @@ class WhisperTranscriber(Transcriber):
             if duration_s > FULL_WINDOW_S:
                 result = self._transcribe_long(audio, language, task, timings)
             else:
-                result = self._transcribe_window(audio, language, task, timings, reuse_encoding, prefix)
+                result = transcribe_window(
+                    self._decode_window, self.options, audio, language, task, timings, reuse_encoding, prefix
+                )
         except RuntimeError as exc:
             raise EngineUnavailable(
                 f"Whisper failed while recognising ({exc}); reinstall the ASR pack"
@@ -285,87 +175,10 @@ class WhisperTranscriber(Transcriber):
         result.duration_s = duration_s
         result.options = asdict(replace(self.options, task=task))
         result.model = self.model_dir.name
-        if _LOGGER.isEnabledFor(logging.DEBUG):
-            _LOGGER.debug(  # the length only: conversation text never reaches a log
-                "ASR %s p=%.2f window=%.0fs guard=%s, %d characters",
-                result.language,
-                result.language_probability,
-                result.window_s,
-                result.guard_fired,
-                len(result.text),
-            )
+        _log_result(result)
         return result
 
     # -- the short/full window path (clips up to 30 s) -------------------------------------------------
-
-    def _window_s(self, duration_s: float) -> float:
-        if not self.options.short_window:
-            return FULL_WINDOW_S
-        wanted = math.ceil(duration_s + self.options.window_pad_s)
-        return float(min(FULL_WINDOW_S, max(self.options.min_window_s, wanted)))
-
-    def _transcribe_window(
-        self,
-        audio: np.ndarray,
-        language: str | None,
-        task: str,
-        timings: dict[str, float],
-        reuse: bool,
-        prefix: str | None = None,
-    ) -> Transcript:
-        window_s = self._window_s(audio.size / SAMPLE_RATE)
-        result = self._decode_window(audio, window_s, language, task, timings, reuse, prefix=prefix)
-        if window_s < FULL_WINDOW_S and self._guard_trips(result, task):
-            _LOGGER.debug(
-                "short-window guard fired (cr=%.2f lp=%.2f)", result.compression_ratio, result.avg_logprob
-            )
-            retry: dict[str, float] = {}
-            beam = max(self.options.beam_size, self.options.guard_beam_size)
-            full = self._decode_window(audio, FULL_WINDOW_S, result.language, task, retry, beam_size=beam)
-            full.language_probability = result.language_probability
-            for key, value in retry.items():
-                timings[f"guard_{key}"] = value
-            # Keep the full-window decode unless it is the worse of two non-repetitive results.
-            short_ok = (
-                result.compression_ratio <= self.options.max_compression_ratio
-                and result.text
-                and result.repetition is None
-            )
-            if not short_ok or (full.repetition is None and full.avg_logprob >= result.avg_logprob):
-                result = full
-            result.guard_fired = True
-        if result.repetition is not None and self.options.fallback_temperatures:
-            result = self._sample_fallback(audio, result, task, timings)
-        return result
-
-    def _sample_fallback(
-        self, audio: np.ndarray, looped: Transcript, task: str, timings: dict[str, float]
-    ) -> Transcript:
-        """Decode a looping segment again with temperature sampling; the first loop-free sample wins."""
-        clock = time.perf_counter()
-        for temperature in self.options.fallback_temperatures:
-            sampled = self._decode_window(
-                audio, looped.window_s, looped.language, task, {}, reuse=True, temperature=temperature
-            )
-            if sampled.repetition is None and sampled.text:
-                sampled.language_probability = looped.language_probability
-                sampled.guard_fired = True
-                looped = sampled
-                break
-        timings["fallback"] = _lap(clock)
-        return looped
-
-    def _guard_trips(self, result: Transcript, task: str) -> bool:
-        # Speech translation is naturally less confident than transcription: there only repetition
-        # (compression ratio, running into the length limit) and empty output trip the guard.
-        low_confidence = task == "transcribe" and result.avg_logprob < self.options.min_avg_logprob
-        return (
-            result.compression_ratio > self.options.max_compression_ratio
-            or result.repetition is not None
-            or result.avg_logprob == -math.inf
-            or low_confidence
-            or result.text == ""
-        )
 
     def _decode_window(
         self,
@@ -379,52 +192,31 @@ class WhisperTranscriber(Transcriber):
         temperature: float = 0.0,
         prefix: str | None = None,
     ) -> Transcript:
+        """One decode in a ``window_s`` encoder window (``edge.speech.asr_window.Decode``)."""
         encoder_output = self._encode(audio, window_s, timings, reuse)
-        model = self._model
         clock = time.perf_counter()
         probability = 1.0
         if language is None:
-            language, probability = self._pick_language(model.model.detect_language(encoder_output)[0])
-        timings["language"] = _lap(clock)
+            language, probability = self._pick_language(self._model.model.detect_language(encoder_output)[0])
+        timings["language"] = lap(clock)
         clock = time.perf_counter()
         tokenizer = self._tokenizer(language, task)
-        prompt, forced = self._prompt(tokenizer, prefix)
-        start_length = len(prompt) - forced
-        beam = beam_size or self.options.beam_size
+        prompt, forced = prompt_tokens(self.options, tokenizer, prefix)
         if temperature > 0:
             import ctranslate2
 
             ctranslate2.set_random_seed(int(temperature * 1000) + audio.size)
-            sampling = {
-                "beam_size": 1,
-                "num_hypotheses": max(1, self.options.fallback_best_of),
-                "sampling_topk": 0,
-                "sampling_temperature": temperature,
-            }
-        else:
-            sampling = {"beam_size": beam, "num_hypotheses": max(1, min(self.options.num_hypotheses, beam))}
-        if self.options.timestamps:
-            sampling["max_initial_timestamp_index"] = 50  # 1 s, faster-whisper's default
-        generated = model.model.generate(
+        generated = self._model.model.generate(
             encoder_output,
             [prompt],
-            max_length=448,
+            max_length=MAX_LENGTH,
             return_scores=True,
             suppress_blank=True,
             suppress_tokens=[-1],
-            **sampling,
+            **decoding_options(self.options, beam_size or self.options.beam_size, temperature),
         )[0]
-        hypotheses = []
-        for ids, score in zip(generated.sequences_ids, generated.scores, strict=True):
-            tokens = [t for t in ids if t < tokenizer.eot]
-            text = tokenizer.decode(tokens).strip()
-            # The result holds the forced prefix too: count only the start sequence before it.
-            hit_limit = start_length + len(ids) >= 447
-            loop = find_repetition(text) or find_token_repetition(tokens)
-            hypotheses.append((text, float(score) if not hit_limit else -math.inf, loop))
-        if temperature > 0:  # best loop-free sample first
-            hypotheses.sort(key=lambda h: (h[2] is not None, -h[1]))
-        timings["decode"] = _lap(clock)
+        hypotheses = read_hypotheses(generated, tokenizer, len(prompt) - forced, temperature)
+        timings["decode"] = lap(clock)
         text, score, loop = hypotheses[0]
         return Transcript(
             text=text,
@@ -452,33 +244,16 @@ class WhisperTranscriber(Transcriber):
             timings["features"] = timings["encode"] = 0.0
             return self._last_encoded[1]
         n_samples = int(window_s * SAMPLE_RATE)
-        n_frames = int(window_s * _FRAMES_PER_S)
+        n_frames = int(window_s * FRAMES_PER_S)
         padded = np.zeros(n_samples, dtype=np.float32)
         padded[: min(audio.size, n_samples)] = audio[:n_samples]
         features = model.feature_extractor(padded, padding=0)[:, :n_frames]
-        timings["features"] = _lap(clock)
+        timings["features"] = lap(clock)
         clock = time.perf_counter()
         encoder_output = model.encode(features)
-        timings["encode"] = _lap(clock)
+        timings["encode"] = lap(clock)
         self._last_encoded = (key, encoder_output)
         return encoder_output
-
-    def _prompt(self, tokenizer: Any, prefix: str | None = None) -> tuple[list[int], int]:
-        """Whisper's start sequence after the hotwords as previous context, then the forced ``prefix``
-        (as faster-whisper's ``get_prompt``); with the number of prefix tokens at its end."""
-        prompt: list[int] = []
-        if self.options.hotwords:
-            prompt = [tokenizer.sot_prev, *tokenizer.encode(" " + self.options.hotwords.strip())[:223]]
-        prompt.extend(tokenizer.sot_sequence)
-        if not self.options.timestamps:
-            prompt.append(tokenizer.no_timestamps)
-        forced: list[int] = []
-        if prefix and prefix.strip():  # as faster-whisper's ``prefix=``: the result starts with it
-            forced = tokenizer.encode(" " + prefix.strip())[: 448 // 2 - 1]
-            if self.options.timestamps:
-                forced = [tokenizer.timestamp_begin, *forced]
-            prompt.extend(forced)
-        return prompt, len(forced)
 
     def _pick_language(self, probabilities: list[tuple[str, float]]) -> tuple[str, float]:
         allowed = set(self.languages)
@@ -506,10 +281,10 @@ class WhisperTranscriber(Transcriber):
             clock = time.perf_counter()
             model = self._model
             features = model.feature_extractor(audio[: FULL_WINDOW_S * SAMPLE_RATE], padding=0)
-            head = np.zeros((features.shape[0], FULL_WINDOW_S * _FRAMES_PER_S), dtype=np.float32)
+            head = np.zeros((features.shape[0], FULL_WINDOW_S * FRAMES_PER_S), dtype=np.float32)
             head[:, : min(features.shape[1], head.shape[1])] = features[:, : head.shape[1]]
             language, probability = self._pick_language(model.model.detect_language(model.encode(head))[0])
-            timings["language"] = _lap(clock)
+            timings["language"] = lap(clock)
         clock = time.perf_counter()
         segments, _info = self._model.transcribe(
             audio,
@@ -520,7 +295,7 @@ class WhisperTranscriber(Transcriber):
             vad_filter=False,
         )
         parts = [segment for segment in segments]
-        timings["decode"] = _lap(clock)
+        timings["decode"] = lap(clock)
         text = " ".join(segment.text.strip() for segment in parts).strip()
         avg = float(np.mean([segment.avg_logprob for segment in parts])) if parts else -math.inf
         loop = find_repetition(text)
@@ -538,5 +313,13 @@ class WhisperTranscriber(Transcriber):
         )
 
 
-def _lap(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 1)
+def _log_result(result: Transcript) -> None:
+    if _LOGGER.isEnabledFor(logging.DEBUG):
+        _LOGGER.debug(  # the length only: conversation text never reaches a log
+            "ASR %s p=%.2f window=%.0fs guard=%s, %d characters",
+            result.language,
+            result.language_probability,
+            result.window_s,
+            result.guard_fired,
+            len(result.text),
+        )

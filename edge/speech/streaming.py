@@ -35,7 +35,7 @@ from edge.audio.decode import SAMPLE_RATE
 from edge.audio.endpoint import sentence_finished
 from edge.audio.vad import VadOptions, trim_silence
 from edge.errors import NoSpeechError
-from edge.speech.asr import Transcriber, Transcript
+from edge.speech.asr_types import Transcriber, Transcript
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -99,7 +99,7 @@ class TurnUsage:
         phrase_id: str | None = None,
         langid_mismatch: bool = False,
     ) -> TurnUsage:
-        """Extract the countable facts of an ``edge.turn.pipeline.TurnResult`` (reads no text field)."""
+        """Extract the countable facts of an ``edge.turn.result.TurnResult`` (reads no text field)."""
         timings: Mapping[str, float] = getattr(result, "timings_ms", {}) or {}
         first = timings.get("first_output", timings.get("total"))
         return cls(

@@ -1,6 +1,10 @@
-"""One conversation turn: audio in → text → terms → translation → speech out (``pipeline``), and the
-conversation's state (``conversation``). Its typed events are ``edge.events``.
+"""One conversation turn as a small pipeline of stages, and the conversation's state (``conversation``).
 
-Imports ``edge.audio.decode``, ``edge.speech``, ``edge.translate``, ``edge.engines``, ``glossary``; never the
+``pipeline.TurnPipeline`` runs audio in → ``transcribe`` (VAD, ASR) → ``terms`` (reading correction,
+phrase book) → ``translate`` (MT routes, pivot, Whisper's translation, back-translation) or ``easy``
+(Easy Japanese) → ``speak`` (voices), each stage filling one ``result.TurnResult``; ``load`` loads the
+engines once, ``languages`` checks a turn's languages. Its typed events are ``edge.events``.
+
+Imports ``edge.audio``, ``edge.speech``, ``edge.translate``, ``edge.engines``, ``glossary``; never the
 counter or sync.
 """

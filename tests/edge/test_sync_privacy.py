@@ -16,7 +16,7 @@ import httpx
 from bench.fleet import ServerProcess
 from edge.sync.client import SyncClient, SyncOptions
 from edge.sync.outbox import Outbox, TurnUsage
-from edge.turn.pipeline import TurnResult
+from edge.turn.result import TurnResult
 
 SECRETS = [
     "ZEBRA-7731-住民票をなくしました",

@@ -1,8 +1,10 @@
-"""Fixtures for the model store tests: a tiny Argos package and a real local HTTP server."""
+"""Fixtures for the model store tests: a tiny Argos package, a real local HTTP server, and a fake of the
+remote Hugging Face Hub served by it (the one thing that cannot run here)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -95,3 +97,58 @@ def file_server(tmp_path: Path) -> Iterator[FileServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@dataclass
+class FakeHub:
+    """A FAKE of the remote Hugging Face Hub (unreachable here), served by the real local HTTP server:
+    ``api/models/<repo>/revision/<rev>`` (``sha`` + ``siblings``) and ``<repo>/resolve/<rev>/<path>``.
+
+    Branch ``main`` resolves to :attr:`commit`; the repository holds a runnable CTranslate2 model with two
+    SentencePiece models, a model card and an ``eole-model/`` training checkpoint that no pack should fetch.
+    """
+
+    server: FileServer
+    repo: str = "quickmt/quickmt-ja-en"
+    commit: str = "0123456789abcdef0123456789abcdef01234567"
+
+    @property
+    def files(self) -> Path:
+        """The repository's files at :attr:`commit` (edit them to play a changed upstream)."""
+        return self.server.root / self.repo / "resolve" / self.commit
+
+    def fetched(self) -> list[str]:
+        """Paths the installer requested, in order (API calls included)."""
+        return [request["path"] for request in self.server.requests]
+
+
+#: What runs of the fake hub's repository (the allow-list of a quickmt-style catalogue entry).
+FAKE_HUB_RUNTIME_FILES = (
+    "model.bin",
+    "config.json",
+    "shared_vocabulary.json",
+    "src.spm.model",
+    "tgt.spm.model",
+)
+
+
+@pytest.fixture
+def fake_hub(file_server: FileServer, tiny_argos_dir: Path, monkeypatch: pytest.MonkeyPatch) -> FakeHub:
+    hub = FakeHub(file_server)
+    hub.files.mkdir(parents=True)
+    for name in ("model.bin", "config.json", "shared_vocabulary.json"):
+        shutil.copyfile(tiny_argos_dir / "model" / name, hub.files / name)
+    for name in ("src.spm.model", "tgt.spm.model"):
+        shutil.copyfile(tiny_argos_dir / "sentencepiece.model", hub.files / name)
+    (hub.files / "README.md").write_text("# model card\n")
+    (hub.files / "eole-model").mkdir()
+    (hub.files / "eole-model" / "model.00.safetensors").write_bytes(b"training checkpoint" * 1000)
+    (file_server.root / hub.repo / "resolve" / "main").symlink_to(hub.files)
+    siblings = sorted(str(p.relative_to(hub.files)) for p in hub.files.rglob("*") if p.is_file())
+    info = json.dumps({"sha": hub.commit, "siblings": [{"rfilename": name} for name in siblings]})
+    for revision in ("main", hub.commit):
+        listing = file_server.root / "api" / "models" / hub.repo / "revision" / revision
+        listing.parent.mkdir(parents=True, exist_ok=True)
+        listing.write_text(info)
+    monkeypatch.setattr("models.fetch.HF_ENDPOINT", file_server.url)
+    return hub

@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(*args: str, store: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MADOGUCHI_PACKS": str(store), "COLUMNS": "200"}
+    env = {**os.environ, "MADOGUCHI_PACKS": str(store), "MADOGUCHI_HOME": str(store.parent / "home")}
+    env["COLUMNS"] = "200"
     return subprocess.run(
         [sys.executable, "-m", "madoguchi", "models", *args],
         cwd=REPO,
@@ -39,6 +40,11 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert "did you mean whisper-base" in line
     line = _one_line_error(_run("install", "piper-ko_KR-kss-medium", store=store), "LicenseNotAccepted")
     assert "--accept-noncommercial" in line
+    line = _one_line_error(_run("install", "quickmt-en-vi", store=store), "UnpinnedPack")
+    assert "a commit revision (quickmt/quickmt-en-vi@main can move)" in line
+    assert "models install quickmt-en-vi --pin-on-first-install" in line
+    assert str(tmp_path / "home" / "model-pins.json") in line
+    _one_line_error(_run("unpin", "quickmt-en-vi", store=store), "PackNotInstalled")
     _one_line_error(_run("info", "no-such-pack", store=store), "UnknownPack")
     _one_line_error(_run("remove", "whisper-base", store=store), "PackNotInstalled")
     _one_line_error(_run("verify", store=store), "PackNotInstalled")
@@ -59,6 +65,9 @@ def test_cli_install_list_verify_remove(tiny_argosmodel: Path, tmp_path: Path) -
     assert verify.returncode == 0 and verify.stdout.startswith("ok argos-ja-en")
     info = _run("info", "argos-ja-en", store=store)
     assert "directions:  ja→en" in info.stdout and "model/model.bin" in info.stdout
+    assert "pin:         pinned by the catalogue" in info.stdout
+    unpinned = _run("info", "m2m100-418m", store=store).stdout
+    assert "pin:         NOT PINNED: lacks a commit revision" in unpinned
     assert _run("remove", "argos-ja-en", store=store).returncode == 0
     assert PackStore(store).installed() == []
 

@@ -1,4 +1,5 @@
-"""The Hugging Face source against a real local HTTP server laid out like the Hub (API listing + resolve)."""
+"""The Hugging Face source against the fake hub (a real local HTTP server laid out like the remote Hub):
+allow-patterns, pinned entries fetched exactly, unpinned ones refused or pinned on first install."""
 
 from __future__ import annotations
 
@@ -6,80 +7,115 @@ import dataclasses
 import hashlib
 import json
 import os
-import shutil
+import stat
 from pathlib import Path
 
 import pytest
 
-from models import Catalogue, ChecksumMismatch, PackFile, PackSource, PackStore, install_pack
+from models import Catalogue, ChecksumMismatch, PackFile, PackSource, PackSpec, PackStore, install_pack
+from models.errors import UnpinnedPack
 from models.fetch import hf_file_url
-
-REPO, REVISION = "quickmt/quickmt-ja-en", "abc123"
-
-
-@pytest.fixture
-def hub(file_server, tiny_argos_dir: Path, monkeypatch: pytest.MonkeyPatch):
-    """A Hub-shaped tree: ``api/models/<repo>/revision/<rev>`` and ``<repo>/resolve/<rev>/<file>``."""
-    files = tiny_argos_dir / "model"
-    resolve = file_server.root / REPO / "resolve" / REVISION
-    resolve.mkdir(parents=True)
-    for name in ("model.bin", "config.json", "shared_vocabulary.json"):
-        shutil.copyfile(files / name, resolve / name)
-    for name in ("src.spm.model", "tgt.spm.model"):
-        shutil.copyfile(tiny_argos_dir / "sentencepiece.model", resolve / name)
-    (resolve / "README.md").write_text("# model card\n")
-    listing = file_server.root / "api" / "models" / REPO / "revision" / REVISION
-    listing.parent.mkdir(parents=True)
-    listing.write_text(json.dumps({"siblings": [{"rfilename": p.name} for p in sorted(resolve.iterdir())]}))
-    monkeypatch.setattr("models.fetch.HF_ENDPOINT", file_server.url)
-    return resolve
+from models.pins import PinFile, missing_pins
+from tests.models.conftest import FAKE_HUB_RUNTIME_FILES, FakeHub
 
 
-def test_hf_repo_reference(hub: Path, tmp_path: Path) -> None:
-    """`hf:owner/repo@revision` fetches every non-doc file and detects the format from them."""
-    pack = install_pack(f"hf:{REPO}@{REVISION}", PackStore(tmp_path / "store"), cache_dir=tmp_path / "cache")
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _entry(hub: FakeHub, revision: str, files: tuple[PackFile, ...]) -> PackSpec:
+    """The catalogue's quickmt-ja-en entry pointed at the fake hub."""
+    entry = Catalogue.load().get("quickmt-ja-en")
+    source = PackSource(type="hf", repo=hub.repo, revision=revision, allow_patterns=FAKE_HUB_RUNTIME_FILES)
+    return dataclasses.replace(entry, source=source, files=files)
+
+
+def _install(spec: PackSpec, tmp: Path, name: str, **kwargs: object):
+    return install_pack(
+        spec.id,
+        PackStore(tmp / name),
+        cache_dir=tmp / "cache",
+        catalogue=Catalogue([spec], {spec.id: "test: not pinned"} if missing_pins(spec) else None),
+        pins=PinFile(tmp / "home" / "model-pins.json"),
+        **kwargs,
+    )
+
+
+def test_hf_repo_reference(fake_hub: FakeHub, tmp_path: Path) -> None:
+    """`hf:owner/repo@revision` fetches every non-doc file but training checkpoints and detects the format."""
+    ref = f"hf:{fake_hub.repo}@{fake_hub.commit}"
+    pack = install_pack(ref, PackStore(tmp_path / "store"), cache_dir=tmp_path / "cache")
     assert pack.id == "quickmt-ja-en" and pack.spec.format == "ct2-sentencepiece"
     assert pack.spec.directions == (("ja", "en"),)
-    assert pack.spec.source == PackSource(type="hf", repo=REPO, revision=REVISION)
+    assert pack.spec.source == PackSource(type="hf", repo=fake_hub.repo, revision=fake_hub.commit)
     assert not (pack.path / "README.md").exists() and (pack.path / "src.spm.model").is_file()
+    assert not any("eole-model" in path for path in fake_hub.fetched())
+    assert hf_file_url(fake_hub.repo, "r", "model.bin").endswith(f"/{fake_hub.repo}/resolve/r/model.bin")
 
 
-def test_hf_catalogue_entry_checks_listed_hashes(hub: Path, tmp_path: Path) -> None:
-    """A catalogue hf entry verifies the sha256 it records and hashes the rest on install."""
-    entry = Catalogue.load().get("quickmt-ja-en")
-    good = hashlib.sha256((hub / "model.bin").read_bytes()).hexdigest()
-    spec = dataclasses.replace(
-        entry,
-        source=PackSource(type="hf", repo=REPO, revision=REVISION),
-        files=(PackFile(path="model.bin", sha256=good), PackFile(path="src.spm.model")),
-    )
-    store = PackStore(tmp_path / "store")
-    pack = install_pack("quickmt-ja-en", store, cache_dir=tmp_path / "cache", catalogue=Catalogue([spec]))
-    recorded = {f.path: f.sha256 for f in pack.spec.files}
-    assert recorded["model.bin"] == good
-    assert set(recorded) == {
-        "model.bin",
-        "config.json",
-        "shared_vocabulary.json",
-        "src.spm.model",
-        "tgt.spm.model",
-    }
+def test_pinned_entry_fetches_exactly_its_files(fake_hub: FakeHub, tmp_path: Path) -> None:
+    """A commit and a sha256 per file: no Hub listing, only the listed files, each checked on download."""
+    files = tuple(PackFile(path=n, sha256=_sha256(fake_hub.files / n)) for n in FAKE_HUB_RUNTIME_FILES)
+    spec = _entry(fake_hub, fake_hub.commit, files)
+    assert missing_pins(spec) == []
+    pack = _install(spec, tmp_path, "store")
+    assert {f.path: f.sha256 for f in pack.spec.files} == {f.path: f.sha256 for f in files}
     assert pack.spec.license.spdx == "CC-BY-4.0"
-    assert hf_file_url(REPO, REVISION, "model.bin").endswith(f"/{REPO}/resolve/{REVISION}/model.bin")
+    assert fake_hub.fetched() == [
+        f"/{fake_hub.repo}/resolve/{fake_hub.commit}/{n}" for n in FAKE_HUB_RUNTIME_FILES
+    ]
+    assert not (tmp_path / "home" / "model-pins.json").exists()  # nothing to record: the catalogue pins it
 
 
-def test_hf_wrong_md5_is_rejected(hub: Path, tmp_path: Path) -> None:
+def test_unpinned_entry_is_refused_before_any_download(fake_hub: FakeHub, tmp_path: Path) -> None:
+    spec = _entry(fake_hub, "main", (PackFile(path="model.bin"),))
+    with pytest.raises(UnpinnedPack) as info:
+        _install(spec, tmp_path, "store")
+    message = str(info.value)
+    assert "a commit revision (quickmt/quickmt-ja-en@main can move)" in message
+    assert "the sha256 of model.bin" in message and "the files matching config.json" in message
+    assert "Why: test: not pinned" in message and "--pin-on-first-install" in message
+    assert fake_hub.fetched() == [] and os.listdir(tmp_path / "store") == []
+
+
+def test_pin_on_first_install_records_then_verifies(fake_hub: FakeHub, tmp_path: Path) -> None:
+    """IT opts in once: main resolves to its commit, the files' sha256 are recorded (0600), then enforced."""
+    spec = _entry(fake_hub, "main", (PackFile(path="model.bin"), PackFile(path="src.spm.model")))
+    first = _install(spec, tmp_path, "first", pin_on_first_install=True)
+    assert first.spec.source.revision == fake_hub.commit
+    assert fake_hub.fetched()[0] == f"/api/models/{fake_hub.repo}/revision/main"
+    assert {p.rsplit("/", 1)[-1] for p in fake_hub.fetched()[1:]} == set(FAKE_HUB_RUNTIME_FILES)
+    assert all(f"/resolve/{fake_hub.commit}/" in p for p in fake_hub.fetched()[1:])  # one commit for all
+    pin_file = tmp_path / "home" / "model-pins.json"
+    assert stat.S_IMODE(pin_file.stat().st_mode) == 0o600
+    record = json.loads(pin_file.read_text())["packs"]["quickmt-ja-en"]
+    assert record["source"]["revision"] == fake_hub.commit
+    assert {f["path"]: f["sha256"] for f in record["files"]} == {
+        n: _sha256(fake_hub.files / n) for n in FAKE_HUB_RUNTIME_FILES
+    }
+
+    fake_hub.server.requests.clear()
+    again = _install(spec, tmp_path, "second")  # no flag: the local pin is enough
+    assert again.spec.source.revision == fake_hub.commit
+    assert not any(p.startswith("/api/") for p in fake_hub.fetched())  # pinned: exactly the recorded files
+
+    (fake_hub.files / "model.bin").write_bytes(b"changed upstream")
+    with pytest.raises(
+        ChecksumMismatch, match=r"pinned in .*model-pins\.json on .* no longer matches.*unpin"
+    ):
+        _install(spec, tmp_path, "third")
+    assert os.listdir(tmp_path / "third") == []
+    assert not [p for p in (tmp_path / "cache" / "downloads").iterdir() if "model.bin" in p.name]
+
+
+def test_hf_wrong_md5_is_rejected(fake_hub: FakeHub, tmp_path: Path) -> None:
     """Piper-style entries carry only upstream md5 for small files; a mismatch installs nothing."""
-    entry = Catalogue.load().get("quickmt-ja-en")
-    spec = dataclasses.replace(
-        entry,
-        source=PackSource(type="hf", repo=REPO, revision=REVISION),
-        files=(
-            PackFile(path="model.bin", parts=("model.bin",)),
-            PackFile(path="src.spm.model", md5="0" * 32, parts=("src.spm.model",)),
-        ),
+    files = (
+        PackFile(path="model.bin", parts=("model.bin",)),
+        PackFile(path="src.spm.model", md5="0" * 32, parts=("src.spm.model",)),
     )
-    store = PackStore(tmp_path / "store")
+    spec = _entry(fake_hub, fake_hub.commit, files)
     with pytest.raises(ChecksumMismatch, match="upstream publishes 0000"):
-        install_pack("quickmt-ja-en", store, cache_dir=tmp_path / "cache", catalogue=Catalogue([spec]))
-    assert os.listdir(store.root) == [] and os.listdir(tmp_path / "cache" / "downloads") == []
+        _install(spec, tmp_path, "store", pin_on_first_install=True)
+    assert os.listdir(tmp_path / "store") == [] and os.listdir(tmp_path / "cache" / "downloads") == []
+    assert not (tmp_path / "home" / "model-pins.json").exists()

@@ -20,7 +20,14 @@ from models import (
     UnknownPack,
     install_pack,
 )
+from models.errors import UnpinnedPack
 from models.fetch import cache_name
+from models.pins import PinFile
+from tests.support.tiny_models import zip_dir
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _serve(file_server, archive: Path) -> str:
@@ -79,7 +86,7 @@ def test_catalogue_url_pack_with_corrupt_file(file_server, tiny_argosmodel: Path
     entry = Catalogue.load().get("argos-ja-en")
     pinned = dataclasses.replace(
         entry,
-        source=dataclasses.replace(entry.source, url=url),
+        source=dataclasses.replace(entry.source, url=url, sha256=_sha256(tiny_argosmodel)),
         files=(PackFile(path="metadata.json", sha256="f" * 64),),
     )
     store = PackStore(tmp_path / "store")
@@ -87,6 +94,55 @@ def test_catalogue_url_pack_with_corrupt_file(file_server, tiny_argosmodel: Path
         install_pack("argos-ja-en", store, cache_dir=tmp_path / "cache", catalogue=Catalogue([pinned]))
     assert os.listdir(store.root) == []
     assert os.listdir(tmp_path / "cache" / "downloads") == []  # the next attempt downloads it again
+
+
+def test_catalogue_archive_pin_refuses_other_bytes(
+    file_server, tiny_argosmodel: Path, tmp_path: Path
+) -> None:
+    """argos-ja-en pins the real .argosmodel's sha256: any other archive is refused and deleted."""
+    entry = Catalogue.load().get("argos-ja-en")
+    assert entry.source.sha256 == "623e3477959a815eb0a5ef53e09079ae8f1f9d3bbcd230473baf28c03fb83335"
+    moved = dataclasses.replace(
+        entry, source=dataclasses.replace(entry.source, url=_serve(file_server, tiny_argosmodel))
+    )
+    store = PackStore(tmp_path / "store")
+    with pytest.raises(ChecksumMismatch, match="corrupt or tampered download"):
+        install_pack("argos-ja-en", store, cache_dir=tmp_path / "cache", catalogue=Catalogue([moved]))
+    assert os.listdir(store.root) == [] and os.listdir(tmp_path / "cache" / "downloads") == []
+
+
+def test_unpinned_archive_is_pinned_on_first_install(
+    file_server, tiny_argosmodel: Path, tiny_argos_dir: Path, tmp_path: Path
+) -> None:
+    """No upstream hash: refused by default; IT's first install records the archive sha256, then enforced."""
+    entry = Catalogue.load().get("argos-ja-en")
+    url = _serve(file_server, tiny_argosmodel)
+    unpinned = dataclasses.replace(entry, source=dataclasses.replace(entry.source, url=url, sha256=None))
+    catalogue = Catalogue([unpinned], {"argos-ja-en": "the Argos index publishes no hash"})
+    pins = PinFile(tmp_path / "home" / "model-pins.json")
+
+    def install(name: str, **kwargs: object):
+        return install_pack(
+            "argos-ja-en", PackStore(tmp_path / name), cache_dir=tmp_path / f"cache-{name}",
+            catalogue=catalogue, pins=pins, **kwargs,
+        )  # fmt: skip
+
+    with pytest.raises(
+        UnpinnedPack, match=r"missing: the sha256 of the download .*Argos index publishes no hash"
+    ):
+        install("refused")
+    assert file_server.requests == []
+    pack = install("first", pin_on_first_install=True)
+    assert pack.spec.source.sha256 == _sha256(tiny_argosmodel)
+    assert pins.load()["argos-ja-en"]["source"]["sha256"] == _sha256(tiny_argosmodel)
+    assert install("second").spec.source.sha256 == _sha256(tiny_argosmodel)  # verified against the pin
+
+    changed = shutil.copytree(tiny_argos_dir, tmp_path / "changed" / tiny_argos_dir.name)
+    (changed / "README.md").write_text("changed upstream\n")
+    zip_dir(changed, file_server.root / tiny_argosmodel.name)
+    with pytest.raises(ChecksumMismatch, match=r"pinned in .* no longer matches"):
+        install("third")
+    assert os.listdir(tmp_path / "third") == [] and os.listdir(tmp_path / "cache-third" / "downloads") == []
 
 
 def test_unreachable_host_says_how_to_install_offline(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -28,15 +29,15 @@ def opus_zip(tiny_argos_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_catalogue_opus_mt_is_converted(file_server, opus_zip: Path, tmp_path: Path) -> None:
-    """The catalogue entry is fetched by URL, converted, and loads in CTranslate2; Marian files are gone."""
+    """The catalogue entry (pinned here by the zip's sha256) is fetched by URL, converted, and loads in
+    CTranslate2; Marian files are gone."""
     import ctranslate2
     import sentencepiece as spm
 
     shutil.copyfile(opus_zip, file_server.root / opus_zip.name)
     entry = Catalogue.load().get("opus-mt-ja-vi")
-    local = dataclasses.replace(
-        entry, source=dataclasses.replace(entry.source, url=f"{file_server.url}/{opus_zip.name}")
-    )
+    url, sha256 = f"{file_server.url}/{opus_zip.name}", hashlib.sha256(opus_zip.read_bytes()).hexdigest()
+    local = dataclasses.replace(entry, source=dataclasses.replace(entry.source, url=url, sha256=sha256))
     store = PackStore(tmp_path / "store")
     pack = install_pack("opus-mt-ja-vi", store, cache_dir=tmp_path / "cache", catalogue=Catalogue([local]))
     names = {f.path for f in pack.spec.files}
@@ -44,7 +45,7 @@ def test_catalogue_opus_mt_is_converted(file_server, opus_zip: Path, tmp_path: P
     # decoder.yml stays: the decoding profile reads the release's beam-size and normalize from it.
     assert not any(name.endswith((".npz", ".yml")) for name in names - {"decoder.yml"})
     assert pack.spec.format == "opus-mt" and store.find_mt("ja", "vi") == pack
-    assert pack.spec.license.spdx == "CC-BY-4.0"
+    assert pack.spec.license.spdx == "CC-BY-4.0" and pack.spec.source.sha256 == sha256
 
     sp = spm.SentencePieceProcessor(model_file=str(pack.runtime_path("source_spm")))
     translator = ctranslate2.Translator(str(pack.model_dir), device="cpu", compute_type="int8")

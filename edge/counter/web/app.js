@@ -437,6 +437,25 @@
 
   // ---------------------------------------------------------------- resident side
 
+  // How the chosen language is spoken: Japanese for Easy Japanese, a low-quality machine voice, or no
+  // voice at all (text only). A language with a neural voice needs no line.
+  function voiceKind(lang) {
+    const code = lang === "ja-easy" ? "ja" : lang;
+    const row = state.status && state.status.languages.find((r) => r.code === code);
+    if (!row || !row.voice) return "none";
+    if (row.voice_quality === "machine") return "machine";
+    return lang === "ja-easy" ? "japanese" : "";
+  }
+
+  function renderVoiceLine(lang) {
+    const line = $("resident-voice");
+    const kind = lang ? voiceKind(lang) : "";
+    line.hidden = !kind;
+    line.dataset.voice = kind;
+    line.setAttribute("lang", lang || "en");
+    line.textContent = kind ? residentText(`voice_${kind}`, lang) : "";
+  }
+
   function renderResidentSide() {
     const lang = state.residentLanguage;
     const resident = $("resident");
@@ -456,6 +475,7 @@
     const chosen = $("resident-language");
     chosen.hidden = !state.locked;
     chosen.textContent = state.locked ? nativeName(lang) : "";
+    renderVoiceLine(state.locked ? lang : null);
     const shown = lang || "en";
     $("promise").textContent = state.texts ? state.texts.promise[shown] || state.texts.promise.en : "";
     $("promise").setAttribute("lang", shown);

@@ -1,0 +1,44 @@
+"""The terms stage of a turn: the city's glossary applied to what the clerk said in Japanese.
+
+- Reading correction (``edge.speech.terms.ReadingCorrector``): near-homophones of glossary terms in a
+  Japanese transcript are replaced by the terms, listed in ``corrections`` (shown underlined; the
+  counter's undo re-translates the original).
+- Spoken phrase book (``edge.speech.phrase_match.PhraseMatcher``): a Japanese utterance that reads like a
+  phrase-book sentence gets the phrase's verified translation instead of MT (``mt_engine ==
+  "phrasebook"``, ``verified_phrase``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from edge.turn.result import TurnResult, ms_since
+from glossary.languages import STAFF_LANGUAGE
+
+
+def correct_terms(corrector: Any | None, result: TurnResult) -> None:
+    """Put glossary terms into a Japanese transcript where the recogniser wrote near-homophones."""
+    if corrector is None or result.source_language != STAFF_LANGUAGE or not result.source_text:
+        return
+    corrected = corrector.correct(result.source_text)
+    result.timings_ms["terms"] = round(corrected.elapsed_ms, 1)
+    if corrected.corrections:
+        result.recognised_text = result.source_text
+        result.source_text = corrected.text
+        result.corrections = list(corrected.corrections)
+
+
+def serve_phrase(matcher: Any | None, result: TurnResult) -> bool:
+    """Japanese that reads like a phrase-book sentence: serve its verified translation (True: served)."""
+    if matcher is None or result.source_language != STAFF_LANGUAGE:
+        return False
+    clock = time.perf_counter()
+    hit = matcher.match(result.source_text)
+    result.timings_ms["phrase_match"] = ms_since(clock)
+    translation = matcher.translation(hit.phrase_id, result.target_language) if hit else ""
+    if hit is None or not translation:
+        return False
+    result.target_text, result.mt_engine = translation, "phrasebook"
+    result.verified_phrase = hit.to_dict()
+    return True
