@@ -29,7 +29,7 @@ import logging
 import statistics
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -55,8 +55,9 @@ SPLITS: tuple[str, ...] = ("tune", "held-out")
 
 
 def split_of(utterance_id: str) -> str:
-    """The half of the set an utterance belongs to (``tune`` or ``held-out``), fixed by its id."""
-    return SPLITS[zlib.crc32(utterance_id.encode("utf-8")) % 2]
+    """The half of the set an utterance belongs to (``tune`` or ``held-out``), fixed by its id (another
+    voice's rendering of a sentence, ``t008-jf_alpha``, stays in the sentence's half)."""
+    return SPLITS[zlib.crc32(utterance_id.split("-")[0].encode("utf-8")) % 2]
 
 
 @dataclass
@@ -135,9 +136,11 @@ def run(
     rows_path: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     split: str | None = None,
+    voices: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Score every lever on ``speech_set`` (``split``: one half only; ``limit`` utterances per kind; plain
-    faster-whisper on the first ``reference_limit`` of each kind only, it is slow); returns the report."""
+    faster-whisper on the first ``reference_limit`` of each kind only, it is slow; ``voices``: only these
+    voices, ``kokoro`` for every Kokoro voice); returns the report."""
     if split is not None and split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     from edge.speech.asr import AsrOptions, WhisperTranscriber
@@ -153,11 +156,12 @@ def run(
     hot = asr.with_options(replace(asr.options, hotwords=hotword_text(glossary)))
     asr.warm()
     kinds = {
-        kind: [u for u in speech_set.of_kind(kind) if split is None or split_of(u.id) == split][:limit]
+        kind: [u for u in speech_set.of_kind(kind) if _wanted(u, split, voices)][:limit]
         for kind in ("term", "phrase", "distractor")
     }
     utterances = [u for kind in kinds.values() for u in kind]
-    scores = {lever: LeverScore(lever) for lever in LEVERS if reference or lever != "fw-plain"}
+    levers = [lever for lever in LEVERS if reference or lever != "fw-plain"]
+    scores = {voice: {lever: LeverScore(lever) for lever in levers} for voice in ("all", *speech_set.voices)}
     with_reference = {u.id for kind in kinds.values() for u in kind[:reference_limit]}
     rows: list[dict[str, Any]] = []
     for index, utterance in enumerate(utterances):
@@ -165,19 +169,11 @@ def run(
         finals = _transcripts(
             utterance, audio, asr, hot, corrector, reference and utterance.id in with_reference
         )
-        row: dict[str, Any] = {
-            "id": utterance.id,
-            "kind": utterance.kind,
-            "text": utterance.text,
-            "phrase_id": utterance.phrase_id,
-        }
         for lever, (text, extra) in finals.items():
-            if lever in scores:
-                _score(scores[lever], utterance, text, extra, matcher)
-            row[lever] = text
-        hit = phrases.best(finals["correction"][0])
-        row["phrase"] = (hit.phrase_id, round(hit.similarity, 4), hit.tail_ok) if hit else None
-        rows.append(row)
+            for voice in ("all", utterance.voice):
+                if lever in scores[voice]:
+                    _score(scores[voice][lever], utterance, text, extra, matcher)
+        rows.append(_row(utterance, finals, phrases))
         if progress is not None:
             progress(index + 1, len(utterances))
     if rows_path is not None:
@@ -188,9 +184,35 @@ def run(
         "utterances": {
             k: sum(1 for u in utterances if u.kind == k) for k in ("term", "phrase", "distractor")
         },
-        "levers": [score.to_dict() for score in scores.values()],
+        "levers": [score.to_dict() for score in scores["all"].values()],
+        "voices": {
+            voice: [score.to_dict() for score in by_lever.values()]
+            for voice, by_lever in scores.items()
+            if voice != "all" and any(s.pairs for s in by_lever.values())
+        },
         "phrase_book": phrase_threshold(rows),
     }
+
+
+def _wanted(utterance: Utterance, split: str | None, voices: Sequence[str] | None) -> bool:
+    if split is not None and split_of(utterance.id) != split:
+        return False
+    return voices is None or utterance.voice in voices or ("kokoro" in voices and utterance.voice != "mei")
+
+
+def _row(utterance: Utterance, finals: dict[str, tuple[str, float]], phrases: Any) -> dict[str, Any]:
+    """One line of ``terms_rows.jsonl``: the utterance and each lever's final transcript."""
+    row: dict[str, Any] = {
+        "id": utterance.id,
+        "kind": utterance.kind,
+        "voice": utterance.voice,
+        "text": utterance.text,
+        "phrase_id": utterance.phrase_id,
+    }
+    row.update({lever: text for lever, (text, _extra) in finals.items()})
+    hit = phrases.best(finals["correction"][0])
+    row["phrase"] = (hit.phrase_id, round(hit.similarity, 4), hit.tail_ok) if hit else None
+    return row
 
 
 def _score(score: LeverScore, utterance: Utterance, text: str, extra_ms: float, matcher: Any) -> None:
@@ -239,6 +261,19 @@ def format_table(report: dict[str, Any]) -> str:
             f"| {row['lever']} | {row['term_recall']} | {row['false_term_rate']} | {row['cer']} | "
             f"{row['extra_ms_median']} / {row['extra_ms_max']} | {row['utterances']} |"
         )
+    voices = report.get("voices", {})
+    if len(voices) > 1:
+        lines += [
+            "",
+            "| voice | lever | term recall | false-term rate | CER | utterances |",
+            "|---|---|---|---|---|---|",
+        ]
+        for voice, rows in voices.items():
+            lines += [
+                f"| {voice} | {r['lever']} | {r['term_recall']} | {r['false_term_rate']} | {r['cer']} | "
+                f"{r['utterances']} |"
+                for r in rows
+            ]
     book = report["phrase_book"]
     lines.append(
         f"\nphrase book: threshold {book['threshold']} "
