@@ -22,6 +22,7 @@ bonus for each glossary term the corrected text holds.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -367,6 +368,8 @@ def hotword_text(
 RESCORING_BONUS = 0.1
 #: Most terms that count towards the bonus.
 RESCORING_MAX_TERMS = 2
+#: A lower-ranked hypothesis earns the bonus only for terms written in it or corrected within this many edits.
+RESCORING_MAX_DISTANCE = 1.0
 
 
 def correct_best(
@@ -375,20 +378,28 @@ def correct_best(
     bonus: float = RESCORING_BONUS,
     max_terms: int = RESCORING_MAX_TERMS,
 ) -> tuple[int, Corrected]:
-    """The beam hypothesis to keep and its correction: each hypothesis is corrected, then scored by its
-    mean log-probability plus ``bonus`` per glossary term the corrected text holds (at most ``max_terms``
-    count, so terms outweigh a small score gap but never a clear one); ties keep the beam's order."""
+    """The beam hypothesis to keep (best first in ``hypotheses``) and its correction.
+
+    Each hypothesis is corrected and scored by its mean log-probability plus ``bonus`` per glossary term
+    (at most ``max_terms`` count, so terms outweigh a small score gap but never a clear one). The
+    recogniser's best counts every term of its corrected text; a lower-ranked one only terms written in it
+    or corrected within ``RESCORING_MAX_DISTANCE`` edits, so a loose correction of an unlikely
+    hypothesis (健康測身 → 健康相談) never wins. Hypotheses that cannot win are not corrected.
+    """
     started = time.perf_counter()
-    best, best_total, best_corrected = 0, -float("inf"), None
-    done: dict[str, Corrected] = {}
+    best, best_total, best_corrected = 0, -math.inf, Corrected("", (), 0.0)
     for index, (text, score) in enumerate(hypotheses):
-        corrected = done.get(text) or corrector.correct(text)
-        done[text] = corrected
-        total = score + bonus * min(max_terms, len(corrector.find_ids(corrected.text)))
-        if total > best_total or best_corrected is None:
+        if index and (not math.isfinite(score) or score + bonus * max_terms <= best_total):
+            continue
+        corrected = corrector.correct(text)
+        found = set(corrector.find_ids(corrected.text))
+        if index:
+            sure = set(corrector.find_ids(text))
+            sure |= {c.term_id for c in corrected.corrections if c.distance <= RESCORING_MAX_DISTANCE}
+            found &= sure
+        total = score + bonus * min(max_terms, len(found))
+        if index == 0 or total > best_total:
             best, best_total, best_corrected = index, total, corrected
-    if best_corrected is None:
-        return 0, Corrected("", (), 0.0)
     elapsed = (time.perf_counter() - started) * 1000
     return best, Corrected(best_corrected.text, best_corrected.corrections, elapsed)
 

@@ -149,6 +149,14 @@ def test_the_kept_hypothesis_comes_corrected(corrector: ReadingCorrector) -> Non
     assert correct_best([("自動ドアの前です", -0.2)], corrector)[1].corrections == ()
 
 
+def test_a_loose_correction_of_a_lower_hypothesis_earns_no_bonus(corrector: ReadingCorrector) -> None:
+    # 健康測身 reads two edits from 健康相談: corrected in the recogniser's best, never chosen from below it
+    assert corrector.correct("健康測身はどこですか").text == "健康相談はどこですか"
+    beam = [("健康食品はどこですか", -0.5747), ("健康測身はどこですか", -0.5750)]
+    index, corrected = correct_best(beam, corrector)
+    assert index == 0 and corrected.text == "健康食品はどこですか"
+
+
 def test_levers_build_per_glossary(glossary) -> None:  # type: ignore[no-untyped-def]
     corrector, matcher = TermLevers(domains=("res",)).build(glossary)
     assert corrector is not None and matcher is not None and len(matcher) > 100
