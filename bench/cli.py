@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -50,16 +51,16 @@ def bench(
     browser: bool = typer.Option(
         True, "--browser/--no-browser", help="The counter page in chromium per config (full runs)."
     ),
+    handsfree: bool = typer.Option(
+        True, "--handsfree/--no-handsfree", help="Hands-free end-pointing analysis on the clips."
+    ),
 ) -> None:
     """Run the latency benchmark (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.console import Console
-
-    from bench.report import print_tables
     from bench.runner import RunOptions, run_benchmark
 
-    console = Console(width=None if sys.stdout.isatty() else 170)
+    console = _console()
     options = RunOptions(
         quick=quick,
         out_dir=out,
@@ -75,11 +76,26 @@ def bench(
         memory_probe=extras,
         mt_shapes=extras,
         browser=browser,
+        handsfree=handsfree,
     )
     try:
         results = run_benchmark(options, progress=lambda msg: console.log(msg))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    _show_run(results, console)
+
+
+def _console(width: int = 170) -> Any:
+    """A rich console: the terminal's width, or ``width`` columns when the output is not a terminal."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else width)
+
+
+def _show_run(results: dict[str, Any], console: Any) -> None:
+    """The latency run's tables and the files it wrote."""
+    from bench.report import print_tables
+
     print_tables(results, console)
     for kind, path in results.get("files", {}).items():
         typer.echo(f"{kind}: {path}")
@@ -100,12 +116,10 @@ def load(
     ),
 ) -> None:
     """Bounded load run against a real central server on 127.0.0.1 (started as a subprocess)."""
-    from rich.console import Console
-
     from bench.load import LoadOptions, print_load, run_load
     from bench.runner import default_out_dir
 
-    console = Console(width=None if sys.stdout.isatty() else 120)
+    console = _console(120)
     options = LoadOptions(
         sites=sites,
         devices_per_site=devices,
@@ -156,12 +170,10 @@ def voices_command(
     ),
 ) -> None:
     """Every installed voice over the phrase book: round-trip CER/WER, RTF, first chunk, memory."""
-    from rich.console import Console
-
     from bench.runner import default_out_dir
     from bench.voices import markdown_table, run_voice_bench
 
-    console = Console(width=None if sys.stdout.isatty() else 170)
+    console = _console()
     results = run_voice_bench(
         store,
         out or default_out_dir(),
@@ -181,14 +193,9 @@ def report_command(
     chart: bool = typer.Option(True, "--chart/--no-chart", help="Redraw chart.png."),
 ) -> None:
     """Recompute the summary of a finished run and print its tables (JSON, summary.md, chart rewritten)."""
-    from rich.console import Console
+    from bench.report import rerender
 
-    from bench.report import print_tables, rerender
-
-    results = rerender(results_json, chart=chart)
-    print_tables(results, Console(width=None if sys.stdout.isatty() else 170))
-    for kind, path in results.get("files", {}).items():
-        typer.echo(f"{kind}: {path}")
+    _show_run(rerender(results_json, chart=chart), _console())
 
 
 @app.command("terms")

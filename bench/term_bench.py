@@ -126,6 +126,30 @@ def _transcripts(
     return out
 
 
+@dataclass(frozen=True)
+class _Tools:
+    """The product's ASR path (plain and with hotwords) and the glossary tools the levers use."""
+
+    asr: Any
+    hot: Any
+    corrector: Any
+    matcher: Any
+    phrases: Any
+
+
+def _load_tools(model_dir: Path) -> _Tools:
+    from edge.speech.asr import AsrOptions, WhisperTranscriber
+    from edge.speech.phrase_match import PhraseMatcher
+    from edge.speech.terms import ReadingCorrector, hotword_text
+    from glossary import TermMatcher, bundled_glossary
+
+    glossary = bundled_glossary()
+    asr = WhisperTranscriber(model_dir, AsrOptions(beam_size=5, languages=("ja",), num_hypotheses=5))
+    hot = asr.with_options(replace(asr.options, hotwords=hotword_text(glossary)))
+    asr.warm()
+    return _Tools(asr, hot, ReadingCorrector(glossary), TermMatcher(glossary), PhraseMatcher(glossary))
+
+
 def run(
     speech_set: TermSpeechSet,
     model_dir: Path,
@@ -143,18 +167,7 @@ def run(
     voices, ``kokoro`` for every Kokoro voice); returns the report."""
     if split is not None and split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
-    from edge.speech.asr import AsrOptions, WhisperTranscriber
-    from edge.speech.phrase_match import PhraseMatcher
-    from edge.speech.terms import ReadingCorrector, hotword_text
-    from glossary import TermMatcher, bundled_glossary
-
-    glossary = bundled_glossary()
-    matcher = TermMatcher(glossary)
-    corrector = ReadingCorrector(glossary)
-    phrases = PhraseMatcher(glossary)
-    asr = WhisperTranscriber(model_dir, AsrOptions(beam_size=5, languages=("ja",), num_hypotheses=5))
-    hot = asr.with_options(replace(asr.options, hotwords=hotword_text(glossary)))
-    asr.warm()
+    tools = _load_tools(model_dir)
     kinds = {
         kind: [u for u in speech_set.of_kind(kind) if _wanted(u, split, voices)][:limit]
         for kind in ("term", "phrase", "distractor")
@@ -165,15 +178,8 @@ def run(
     with_reference = {u.id for kind in kinds.values() for u in kind[:reference_limit]}
     rows: list[dict[str, Any]] = []
     for index, utterance in enumerate(utterances):
-        audio = speech_set.load(utterance)
-        finals = _transcripts(
-            utterance, audio, asr, hot, corrector, reference and utterance.id in with_reference
-        )
-        for lever, (text, extra) in finals.items():
-            for voice in ("all", utterance.voice):
-                if lever in scores[voice]:
-                    _score(scores[voice][lever], utterance, text, extra, matcher)
-        rows.append(_row(utterance, finals, phrases))
+        timed_reference = reference and utterance.id in with_reference
+        rows.append(_utterance_row(utterance, speech_set.load(utterance), tools, scores, timed_reference))
         if progress is not None:
             progress(index + 1, len(utterances))
     if rows_path is not None:
@@ -200,8 +206,16 @@ def _wanted(utterance: Utterance, split: str | None, voices: Sequence[str] | Non
     return voices is None or utterance.voice in voices or ("kokoro" in voices and utterance.voice != "mei")
 
 
-def _row(utterance: Utterance, finals: dict[str, tuple[str, float]], phrases: Any) -> dict[str, Any]:
-    """One line of ``terms_rows.jsonl``: the utterance and each lever's final transcript."""
+def _utterance_row(
+    utterance: Utterance,
+    audio: Any,
+    tools: _Tools,
+    scores: dict[str, dict[str, LeverScore]],
+    reference: bool,
+) -> dict[str, Any]:
+    """Every lever's transcript of one utterance (scored into ``scores``, overall and per voice) and its
+    phrase-book match."""
+    finals = _transcripts(utterance, audio, tools.asr, tools.hot, tools.corrector, reference)
     row: dict[str, Any] = {
         "id": utterance.id,
         "kind": utterance.kind,
@@ -209,8 +223,12 @@ def _row(utterance: Utterance, finals: dict[str, tuple[str, float]], phrases: An
         "text": utterance.text,
         "phrase_id": utterance.phrase_id,
     }
-    row.update({lever: text for lever, (text, _extra) in finals.items()})
-    hit = phrases.best(finals["correction"][0])
+    for lever, (text, extra) in finals.items():
+        for voice in ("all", utterance.voice):
+            if lever in scores[voice]:
+                _score(scores[voice][lever], utterance, text, extra, tools.matcher)
+        row[lever] = text
+    hit = tools.phrases.best(finals["correction"][0])
     row["phrase"] = (hit.phrase_id, round(hit.similarity, 4), hit.tail_ok) if hit else None
     return row
 
