@@ -10,10 +10,12 @@ from models.errors import (
     PackNotInstalled,
     PackSourceError,
     UnknownPack,
+    UnpinnedPack,
 )
 from models.fetch import ProgressCallback
 from models.install import install_pack
 from models.manifest import LicenseInfo, PackFile, PackSource, PackSpec
+from models.pins import PinFile, missing_pins
 from models.registry import (
     InstalledPack,
     PackStore,
@@ -40,12 +42,15 @@ __all__ = [
     "PackSourceError",
     "PackSpec",
     "PackStore",
+    "PinFile",
     "ProgressCallback",
     "UnknownPack",
+    "UnpinnedPack",
     "default_cache_dir",
     "default_store_dir",
     "install_pack",
     "madoguchi_home",
+    "missing_pins",
     "verify_installed",
     "verify_pack",
 ]

@@ -53,6 +53,13 @@ def _where_from(spec: PackSpec) -> str:
     return f"{where}@{source.revision}" if source.revision else where
 
 
+def _pinned_short(spec: PackSpec, pins: PinFile) -> str:
+    """``yes`` (by the catalogue), ``local`` (recorded on a first install) or ``NO``."""
+    if not missing_pins(spec):
+        return "yes"
+    return "local" if pins.apply(spec)[1] is not None else "NO"
+
+
 def _pin_status(name: str) -> str:
     """How the catalogue entry ``name`` is pinned: by the catalogue, by a local record, or not at all."""
     catalogue = Catalogue.load()
@@ -88,8 +95,9 @@ def list_command(
     ]
     specs += [(pack.spec, True) for pack_id, pack in installed.items() if pack_id not in catalogue]
     table = Table(title=f"Model packs ({pack_store.root})")
-    for column in ("", "id", "kind", "languages", "size", "licence", "commercial use"):
+    for column in ("", "id", "kind", "languages", "size", "licence", "commercial use", "pinned"):
         table.add_column(column, no_wrap=column in ("id", "size"))
+    pins = PinFile()
     for spec, is_installed in specs:
         shown = installed[spec.id].spec if is_installed else spec
         langs = " ".join(spec.languages) if len(spec.languages) <= 10 else f"{len(spec.languages)} languages"
@@ -101,6 +109,7 @@ def list_command(
             _pack_size(shown),
             spec.license.spdx,
             _commercial(spec),
+            _pinned_short(spec, pins) if spec.id in catalogue else "-",
         )
     Console().print(table)
 
@@ -156,6 +165,7 @@ def install_command(
     pack_store = _store(store)
     langs = [code.strip() for code in languages.split(",") if code.strip()] if languages else None
     console = Console(stderr=True)
+    catalogue = Catalogue.load()
     for name in names:
         progress = _RichProgress(console)
         try:
@@ -177,6 +187,9 @@ def install_command(
         elif pack.spec.license.commercial_ok is None:
             typer.echo(f"note: the licence of {pack.id} is not verified for commercial use", err=True)
         typer.echo(f"installed {pack.id} {pack.spec.version} ({_mb(pack.spec.size_bytes)}) in {pack.path}")
+        if pin_on_first_install and name in catalogue and missing_pins(catalogue.get(name)):
+            source = pack.spec.source
+            typer.echo(f"pinned {pack.id} at {source.revision or source.sha256} in {PinFile().path}")
 
 
 @app.command("verify")

@@ -226,11 +226,6 @@ def hf_repo_info(repo: str, revision: str, *, timeout_s: float = 30.0) -> tuple[
     return (commit if isinstance(commit, str) else None), files
 
 
-def hf_list_files(repo: str, revision: str, *, timeout_s: float = 30.0) -> list[str]:
-    """The file names of a model repository at ``revision`` (Hub API ``siblings``)."""
-    return hf_repo_info(repo, revision, timeout_s=timeout_s)[1]
-
-
 #: Repository content that never runs: training checkpoints (quickmt ships its eole model beside the
 #: CTranslate2 one, several times its size; quickmt's own loader ignores ``eole-model/*``, ``eole_model/*``).
 IGNORED_HF_PATTERNS: tuple[str, ...] = ("eole-model/*", "eole_model/*", "*.safetensors", "*.pt", "*.msgpack")

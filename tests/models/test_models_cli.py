@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from models import DEFAULT_PACKS, PackStore
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.cli import run_madoguchi
 
 
 def _run(*args: str, store: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MADOGUCHI_PACKS": str(store), "MADOGUCHI_HOME": str(store.parent / "home")}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "madoguchi", "models", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    env = {"MADOGUCHI_PACKS": str(store), "MADOGUCHI_HOME": str(store.parent / "home"), "COLUMNS": "200"}
+    return run_madoguchi("models", *args, env=env)
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str], name: str) -> str:
@@ -61,6 +49,9 @@ def test_cli_install_list_verify_remove(tiny_argosmodel: Path, tmp_path: Path) -
     )
     full = _run("list", store=store)
     assert "whisper-base" in full.stdout and "quickmt-ja-en" in full.stdout
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in full.stdout.splitlines() if "│" in line]
+    pinned = {row[1]: row[-1] for row in cells if len(row) == 8}
+    assert pinned["whisper-base"] == "yes" and pinned["m2m100-418m"] == "NO"
     verify = _run("verify", "argos-ja-en", store=store)
     assert verify.returncode == 0 and verify.stdout.startswith("ok argos-ja-en")
     info = _run("info", "argos-ja-en", store=store)

@@ -42,14 +42,16 @@ def _install(spec: PackSpec, tmp: Path, name: str, **kwargs: object):
 
 
 def test_hf_repo_reference(fake_hub: FakeHub, tmp_path: Path) -> None:
-    """`hf:owner/repo@revision` fetches every non-doc file but training checkpoints and detects the format."""
-    ref = f"hf:{fake_hub.repo}@{fake_hub.commit}"
+    """`hf:owner/repo@main` fetches every non-doc file but training checkpoints at the commit main names,
+    records that commit and detects the format."""
+    ref = f"hf:{fake_hub.repo}@main"
     pack = install_pack(ref, PackStore(tmp_path / "store"), cache_dir=tmp_path / "cache")
     assert pack.id == "quickmt-ja-en" and pack.spec.format == "ct2-sentencepiece"
     assert pack.spec.directions == (("ja", "en"),)
     assert pack.spec.source == PackSource(type="hf", repo=fake_hub.repo, revision=fake_hub.commit)
     assert not (pack.path / "README.md").exists() and (pack.path / "src.spm.model").is_file()
     assert not any("eole-model" in path for path in fake_hub.fetched())
+    assert all(f"/resolve/{fake_hub.commit}/" in path for path in fake_hub.fetched()[1:])
     assert hf_file_url(fake_hub.repo, "r", "model.bin").endswith(f"/{fake_hub.repo}/resolve/r/model.bin")
 
 
@@ -95,6 +97,8 @@ def test_pin_on_first_install_records_then_verifies(fake_hub: FakeHub, tmp_path:
     }
 
     fake_hub.server.requests.clear()
+    assert _install(spec, tmp_path, "first").path == first.path  # installed and verified: nothing fetched
+    assert fake_hub.fetched() == []
     again = _install(spec, tmp_path, "second")  # no flag: the local pin is enough
     assert again.spec.source.revision == fake_hub.commit
     assert not any(p.startswith("/api/") for p in fake_hub.fetched())  # pinned: exactly the recorded files
@@ -106,6 +110,14 @@ def test_pin_on_first_install_records_then_verifies(fake_hub: FakeHub, tmp_path:
         _install(spec, tmp_path, "third")
     assert os.listdir(tmp_path / "third") == []
     assert not [p for p in (tmp_path / "cache" / "downloads").iterdir() if "model.bin" in p.name]
+
+    assert PinFile(pin_file).remove("quickmt-ja-en")  # IT trusts the change: pin again, from a download
+    fake_hub.server.requests.clear()
+    repinned = _install(spec, tmp_path, "first", pin_on_first_install=True)
+    assert f"/{fake_hub.repo}/resolve/{fake_hub.commit}/model.bin" in fake_hub.fetched()
+    assert next(f for f in repinned.spec.files if f.path == "model.bin").sha256 == _sha256(
+        fake_hub.files / "model.bin"
+    )
 
 
 def test_hf_wrong_md5_is_rejected(fake_hub: FakeHub, tmp_path: Path) -> None:

@@ -3,10 +3,7 @@ what its languages lack, the machine-voice label, and the licence and attributio
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -17,13 +14,12 @@ from edge.engines import device_pack_report
 from glossary.signing import generate_private_key, private_key_pem, public_key_pem
 from tests.server.test_console import console  # noqa: F401  (the logged-in console fixture)
 from tests.support.central import Admin
+from tests.support.cli import run_madoguchi
 from tests.support.data import default_store
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "madoguchi", *args], env=env, capture_output=True, text=True, timeout=300
-    )
+    done = run_madoguchi(*args, env=env or {})
     assert done.returncode == 0, done.stderr[-2000:]
 
 
@@ -38,8 +34,7 @@ def _distribute(server: ServerProcess, pack_dir: Path, tmp: Path) -> None:
         if item.name != "pack.sig":
             (copy / item.name).symlink_to(item.resolve())
     _cli("server", "packs", "sign", str(copy), "--key", str(tmp / "pack-signing.key"))
-    env = {**os.environ, "MADOGUCHI_SERVER_HOME": str(server.home)}
-    env["MADOGUCHI_SERVER_DATABASE_URL"] = server.database_url
+    env = {"MADOGUCHI_SERVER_HOME": str(server.home), "MADOGUCHI_SERVER_DATABASE_URL": server.database_url}
     _cli("server", "packs", "add", str(copy), env=env)
 
 
