@@ -17,7 +17,6 @@ import io
 import json
 import logging
 import multiprocessing
-import resource
 import statistics
 import time
 import wave
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.processes import peak_rss_mb
 from bench.scoring import corpus_error_rate, metric_for
 
 _LOGGER = logging.getLogger(__name__)
@@ -89,18 +89,6 @@ def voice_refs(store_dir: Path | None) -> list[Any]:
             if lang in ESPEAK_VOICES
         )
     return refs
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (MB), from ``VmHWM``: unlike ``ru_maxrss`` it starts afresh in
-    a spawned child (Linux keeps ``ru_maxrss`` across exec, so a child would report its parent's peak)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _synthesise_child(ref: Any, texts: list[str], readings: bool, queue: Any) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bench.clips import ClipSelection, load_manifest, quick_clips, select_clips
-from bench.latency import BASELINE, TUNED, config_names, endpointing_cutoffs
+from bench.configs import BASELINE, TUNED, config_names
+from bench.handsfree import endpointing_cutoffs
 from bench.scoring import error_rate, normalize, percentile
 from tests.support.cli import run_madoguchi
 
