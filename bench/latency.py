@@ -294,6 +294,8 @@ def _stream_fields(streamed: Any, stats: Any, wait: float) -> dict[str, Any]:
     """Recognition while speaking: how the final was made, the wait at release, the partials."""
     return {
         "release_wait_ms": rounded(wait),
+        "partial_at_release": stats.at_release,
+        "partial_stopped_after": stats.stopped_after,
         "stream_mode": streamed.mode,
         "stream_prefix_chars": len(streamed.prefix),
         "partials": stats.partials,
@@ -310,7 +312,8 @@ def _replay_stream(
     """Recognition while speaking, replayed on the clip before the timed turn (``edge.streaming``)."""
     if not config.asr_streaming:
         return None, None
-    from edge.speech.streaming import PartialRunner, StreamingOptions, replay
+    from edge.speech.replay import replay
+    from edge.speech.streaming import PartialRunner, StreamingOptions
 
     router = engines.routers[config.mt_shape]
     runner = PartialRunner(

@@ -128,14 +128,17 @@ def _streaming_lines(results: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "| recognition while speaking | final: reused / prefix / full | wait at release p50 / p90 ms "
+        "| partial at release: stopped / carried on / idle "
         "| first tentative text p50 ms | partials p50 | speculative MT reused |",
-        "|---|---|---:|---:|---:|---:|",
+        "|---|---|---:|---|---:|---:|---:|",
     ]
     for name, st in rows:
         modes = st["final_modes"]
+        states = st.get("partial_at_release") or {}
         lines.append(
             f"| `{name}` | {modes.get('reused', 0)} / {modes.get('prefix', 0)} / {modes.get('full', 0)} | "
             f"{cell(st['release_wait_ms']['p50'])} / {cell(st['release_wait_ms']['p90'])} | "
+            f"{states.get('stopped', 0)} / {states.get('carried-on', 0)} / {states.get('idle', 0)} | "
             f"{cell(st['first_partial_ms']['p50'])} | {cell(st['partials_p50'])} | "
             f"{st['mt_speculative_reused']}/{st['turns']} |"
         )

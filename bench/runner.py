@@ -55,6 +55,7 @@ class RunOptions:
         mt_shapes: Time every MT twin shape 20→20 tokens in fresh processes.
         browser: Time the counter page in chromium (release → first audio, first tentative text) per
             configuration (``bench.browser``; not in quick runs).
+        handsfree: Analyse hands-free end-pointing on the clips (false cut-offs, end-of-speech delay).
     """
 
     quick: bool = False
@@ -71,6 +72,7 @@ class RunOptions:
     memory_probe: bool = True
     mt_shapes: bool = True
     browser: bool = True
+    handsfree: bool = True
 
 
 def default_out_dir() -> Path:
@@ -181,6 +183,8 @@ def _handsfree_sections(
     options: RunOptions, loaded: list[tuple[Clip, np.ndarray]], engines: Any, say: Callable[[str], None]
 ) -> dict[str, Any]:
     """``endpointing`` (the VAD alone) and ``handsfree`` (every end-pointing setting) of the results."""
+    if not options.handsfree:
+        return {"endpointing": None, "handsfree": None}
     say("hands-free end-pointing analysis")
     endpointing = endpointing_cutoffs(loaded, (500,) if options.quick else (300, 500, 800))
     say("hands-free end-pointing per setting (silence alone vs end of thought)")

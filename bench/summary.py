@@ -110,10 +110,14 @@ def _streaming(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     if not streamed:
         return None
     modes: dict[str, int] = {}
+    at_release: dict[str, int] = {}
     for row in streamed:
         modes[row["stream_mode"]] = modes.get(row["stream_mode"], 0) + 1
+        state = row.get("partial_at_release") or "idle"
+        at_release[state] = at_release.get(state, 0) + 1
     return {
         "final_modes": modes,
+        "partial_at_release": at_release,
         "release_wait_ms": _stats(streamed, "release_wait_ms"),
         "first_partial_ms": _stats(streamed, "first_partial_ms"),
         "partials_p50": rounded(percentile(values_of(streamed, "partials"), 50)),

@@ -106,8 +106,8 @@ class TurnRunner:
         conversation_id = self.conversation.conversation_id
         streamed = None
         try:
-            if live is not None:  # wait (in a worker) for a tentative decode still running
-                streamed = await asyncio.to_thread(live.finish)
+            if live is not None:  # stop the tentative decode (in a worker) unless it is the final one
+                streamed = await asyncio.to_thread(live.finish, audio)
             source, target = self.conversation.pair(speaker)  # type: ignore[arg-type]
             if target is None:
                 self.host.send(m.Error("choose the resident's language first", "no_language"))
