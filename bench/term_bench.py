@@ -93,6 +93,7 @@ def _transcripts(
 ) -> dict[str, tuple[str, float]]:
     """Each lever's final transcript and its extra latency (ms) for one utterance."""
     from edge.audio.vad import trim_silence
+    from edge.errors import NoSpeechError
     from edge.speech.terms import correct_best
 
     out: dict[str, tuple[str, float]] = {}
@@ -100,7 +101,10 @@ def _transcripts(
         clock = time.perf_counter()
         segments, _ = asr._model.transcribe(audio, language="ja", beam_size=5)
         out["fw-plain"] = ("".join(s.text for s in segments), (time.perf_counter() - clock) * 1000)
-    speech = trim_silence(audio).audio
+    try:
+        speech = trim_silence(audio).audio
+    except NoSpeechError:  # the counter would say "nothing heard": every lever gets no text
+        return {**out, **dict.fromkeys(LEVERS[1:], ("", 0.0)), "_hypotheses": ("[]", 0.0)}
     plain = asr.transcribe(speech, "ja")
     hot._last_encoded = asr._last_encoded  # same audio and window: share the encoder output
     hotwords = hot.transcribe(speech, "ja", reuse_encoding=True)

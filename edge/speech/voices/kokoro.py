@@ -252,10 +252,24 @@ class KokoroSynthesizer(Synthesizer):
                 for part in _token_parts(tokens)
             ]
             if audio:
-                yield SpeechChunk(
-                    pcm=pcm16(np.concatenate(audio), opts.volume), sample_rate=SAMPLE_RATE, index=index
-                )
+                samples = trim_leading_silence(np.concatenate(audio))
+                yield SpeechChunk(pcm=pcm16(samples, opts.volume), sample_rate=SAMPLE_RATE, index=index)
                 index += 1
+
+
+#: Kokoro starts each output with about 0.3 s of silence; this much of it is kept.
+LEAD_KEPT_S = 0.05
+#: Below this (float amplitude) a sample counts as silence.
+SILENCE_LEVEL = 0.01
+
+
+def trim_leading_silence(audio: np.ndarray) -> np.ndarray:
+    """``audio`` without its leading silence beyond ``LEAD_KEPT_S``: the first sound plays sooner (the
+    trailing silence stays, it is the pause before the next piece)."""
+    loud = np.flatnonzero(np.abs(audio) > SILENCE_LEVEL)
+    if loud.size == 0:
+        return audio
+    return audio[max(0, int(loud[0]) - int(LEAD_KEPT_S * SAMPLE_RATE)) :]
 
 
 def _token_parts(tokens: list[int]) -> Iterator[list[int]]:
