@@ -164,6 +164,7 @@ def voices_command(
     language: list[str] = typer.Option(
         [], "--language", help="Only this language (repeatable; ja-easy too)."
     ),
+    voice: list[str] = typer.Option([], "--voice", help="Only this voice pack (repeatable; espeak-ng too)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many phrases per language."),
     out: Path | None = typer.Option(
         None, "--out", help="Output directory (default bench-results/<timestamp>)."
@@ -179,6 +180,7 @@ def voices_command(
         out or default_out_dir(),
         asr_pack=asr_pack,
         languages=list(language) or None,
+        voices=list(voice) or None,
         limit=limit,
         progress=lambda msg: console.log(msg),
     )
@@ -218,6 +220,9 @@ def terms_command(
     split: str | None = typer.Option(
         None, "--split", help="One half of the set: tune (thresholds chosen on it) or held-out (report)."
     ),
+    voices: str = typer.Option(
+        "mei,kokoro", "--voices", help="Voices to score: mei, kokoro (jf_alpha + jm_kumo) or both."
+    ),
 ) -> None:
     """Term recall, false-term rate, CER and extra latency per recognition lever (synthetic term speech)."""
     import json
@@ -227,12 +232,15 @@ def terms_command(
     from bench.term_speech import DEFAULT_CACHE, build
     from edge import engines
     from edge.config import load_settings
+    from edge.errors import EngineUnavailable
     from models import PackStore
     from models.errors import PackNotInstalled
 
     if split is not None and split not in SPLITS:
         raise typer.BadParameter(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
-    speech_set = build(cache or DEFAULT_CACHE)
+    wanted = [v.strip() for v in voices.split(",") if v.strip()]
+    if not wanted or set(wanted) - {"mei", "kokoro"}:
+        raise typer.BadParameter(f"unknown voices {voices!r}; use mei, kokoro or mei,kokoro")
     pack_store = PackStore(store) if store is not None else engines.open_store(load_settings())
     try:
         model_dir = pack_store.get(asr_pack).model_dir
@@ -240,6 +248,11 @@ def terms_command(
         raise typer.BadParameter(
             f"ASR pack {asr_pack!r} is not installed: madoguchi models install {asr_pack}"
         ) from exc
+    try:
+        kokoro = pack_store if "kokoro" in wanted else None
+        speech_set = build(cache or DEFAULT_CACHE, kokoro_store=kokoro)
+    except EngineUnavailable as exc:
+        raise typer.BadParameter(f"{exc} (or score Mei only: --voices mei)") from exc
     out_dir = out or default_out_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     report = run(
@@ -249,6 +262,7 @@ def terms_command(
         reference=reference,
         reference_limit=reference_limit,
         split=split,
+        voices=wanted,
         rows_path=out_dir / "terms_rows.jsonl",
         progress=lambda done, total: typer.echo(f"{done}/{total}", err=True) if done % 25 == 0 else None,
     )

@@ -120,6 +120,10 @@ class EdgeSettings(BaseSettings):
     asr_hotwords: bool = False
     """Give Whisper the counter's most frequent terms as context (bool; see ``bench terms``)."""
 
+    asr_rescoring: bool = True
+    """Keep the beam hypothesis that holds glossary terms within a small score gap (bool; with term
+    correction only; see ``bench terms``)."""
+
     reviewed_only: bool = False
     """Use only reviewed glossary terms and phrases (bool)."""
 

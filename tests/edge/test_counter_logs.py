@@ -20,7 +20,7 @@ from edge.speech.tts import PiperSynthesizer
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
-from tests.support.counter import receive_until
+from tests.support.counter import push_to_talk, receive_until
 from tests.support.tiny_models import build_store
 
 pytestmark = pytest.mark.slow
@@ -69,11 +69,7 @@ def test_debug_logs_hold_no_conversation_text(
         ws.receive_json(), ws.receive_json()
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         ws.receive_json()
-        ws.send_text(json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "sample_rate": 16000}))
-        ws.receive_json()
-        for start in range(0, len(pcm), 3200):
-            ws.send_bytes(pcm[start : start + 3200])
-        ws.send_text(json.dumps({"type": "stop"}))
+        push_to_talk(ws, pcm)
         events += receive_until(ws, "turn_end", errors_fail=False)
         ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": "住民票の写しを三通ください"}))
         events += receive_until(ws, "turn_end", errors_fail=False)

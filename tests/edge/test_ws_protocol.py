@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
-from tests.support.counter import receive_until, wait_for
+from tests.support.counter import push_to_talk, receive_until, wait_for
 
 
 def _turn_done(ws: Any, limit: int = 100) -> list[dict[str, Any]]:
@@ -253,11 +253,7 @@ def test_real_pipeline_clerk_turn_and_resident_text(default_store, tmp_path: Pat
         _greet(ws)
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         ws.receive_json()
-        ws.send_text(json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "sample_rate": 16000}))
-        ws.receive_json()
-        for start in range(0, len(pcm), 3200):
-            ws.send_bytes(pcm[start : start + 3200])
-        ws.send_text(json.dumps({"type": "stop"}))
+        push_to_talk(ws, pcm)
         seen = _turn_done(ws)
         by_type = {m["type"]: m for m in seen}
         assert "テスト" in by_type["transcript"]["text"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,3 +34,12 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float = 5.0, interval_s: 
             return True
         time.sleep(interval_s)
     return predicate()
+
+
+def push_to_talk(ws: Any, pcm: bytes, speaker: str = "clerk") -> None:
+    """One push-to-talk recording: ``start`` (its state reply read), 16 kHz PCM in 100 ms frames, ``stop``."""
+    ws.send_text(json.dumps({"type": "start", "speaker": speaker, "mode": "ptt", "sample_rate": 16000}))
+    ws.receive_json()
+    for start in range(0, len(pcm), 3200):
+        ws.send_bytes(pcm[start : start + 3200])
+    ws.send_text(json.dumps({"type": "stop"}))
