@@ -27,6 +27,8 @@ class BenchConfig:
         asr_streaming: Recognise while the speaker speaks (``edge.streaming``, replayed on the clip): the
             final decode reuses the last partial or is forced through its stable prefix.
         partial_beam: Beam of the partial decodes (None: the same as ``asr_beam``).
+        partial_stop: A release stops the partial still running after its current step (False: the
+            final waits for the whole partial, as before).
         group: ``main`` or ``lever`` (one change on top of the baseline).
     """
 
@@ -41,6 +43,7 @@ class BenchConfig:
     tts_streaming: bool = False
     asr_streaming: bool = False
     partial_beam: int | None = None
+    partial_stop: bool = True
     group: str = "main"
 
 
@@ -82,6 +85,12 @@ TUNED_GREEDY = replace(
     asr_beam=1,
     asr_streaming=False,
 )
+TUNED_WAIT = replace(
+    TUNED,
+    name="tuned-wait",
+    description="tuned, but at release the final waits for the whole partial still running",
+    partial_stop=False,
+)
 TUNED_BEAM3 = replace(TUNED, name="tuned-beam3", description="tuned with Whisper beam 3", asr_beam=3)
 LEVERS: tuple[BenchConfig, ...] = (
     replace(BASELINE, name="+asr-window", description="short ASR window + guard", asr_short_window=True),
@@ -95,7 +104,8 @@ LEVERS: tuple[BenchConfig, ...] = (
 )
 LEVERS = tuple(replace(c, group="lever") for c in LEVERS)
 CONFIGS: dict[str, BenchConfig] = {
-    c.name: c for c in (BASELINE, TUNED, TUNED_M2M, TUNED_ASR_BEAM, TUNED_GREEDY, TUNED_BEAM3, *LEVERS)
+    c.name: c
+    for c in (BASELINE, TUNED, TUNED_M2M, TUNED_ASR_BEAM, TUNED_GREEDY, TUNED_WAIT, TUNED_BEAM3, *LEVERS)
 }
 
 

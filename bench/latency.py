@@ -319,7 +319,7 @@ def _replay_stream(
     runner = PartialRunner(
         engines.transcriber,
         None,
-        options=StreamingOptions(partial_beam=config.partial_beam),
+        options=StreamingOptions(partial_beam=config.partial_beam, stop_at_release=config.partial_stop),
         vad_options=pipeline.vad_options,
         translate_to=(router, target),
     )

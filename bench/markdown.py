@@ -128,7 +128,7 @@ def _streaming_lines(results: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "| recognition while speaking | final: reused / prefix / full | wait at release p50 / p90 ms "
-        "| partial at release: stopped / carried on / idle "
+        "| partial at release: stopped / carried on / waited / idle "
         "| first tentative text p50 ms | partials p50 | speculative MT reused |",
         "|---|---|---:|---|---:|---:|---:|",
     ]
@@ -138,7 +138,8 @@ def _streaming_lines(results: dict[str, Any]) -> list[str]:
         lines.append(
             f"| `{name}` | {modes.get('reused', 0)} / {modes.get('prefix', 0)} / {modes.get('full', 0)} | "
             f"{cell(st['release_wait_ms']['p50'])} / {cell(st['release_wait_ms']['p90'])} | "
-            f"{states.get('stopped', 0)} / {states.get('carried-on', 0)} / {states.get('idle', 0)} | "
+            f"{states.get('stopped', 0)} / {states.get('carried-on', 0)} / {states.get('waited', 0)} / "
+            f"{states.get('idle', 0)} | "
             f"{cell(st['first_partial_ms']['p50'])} | {cell(st['partials_p50'])} | "
             f"{st['mt_speculative_reused']}/{st['turns']} |"
         )

@@ -29,7 +29,8 @@ class ReplayStats:
         busy_ms: Time spent decoding partials (ms).
         speculated_ms: Time spent translating speculatively (ms).
         at_release: What the partial running at release did: ``stopped`` (after its current step),
-            ``carried-on`` (it decoded the final speech, so it became the final decode) or ``idle``.
+            ``carried-on`` (it decoded the final speech, so it became the final decode), ``waited`` (for
+            the whole partial: ``StreamingOptions.stop_at_release`` off) or ``idle``.
         stopped_after: The step after which it stopped (``vad``, ``encode``, ``language``, ``decode``,
             ``mt``; "" when it did not stop).
     """
@@ -99,7 +100,9 @@ def _release(
     current = runner.current_speech
     boundaries = np.cumsum([ms * scale / 1000.0 for _, ms in runner.steps]) + start
     end = float(boundaries[-1]) if boundaries.size else release
-    if final is not None and current is not None and np.array_equal(final, current):
+    if not runner.options.stop_at_release:
+        stats.at_release = "waited"
+    elif final is not None and current is not None and np.array_equal(final, current):
         stats.at_release = "carried-on"
     else:
         kept = int(np.searchsorted(boundaries, release)) + 1  # steps finished by the end of the current

@@ -69,6 +69,8 @@ class StreamingOptions:
             grows, and each partial decodes about one interval of new speech).
         chunk_tokens: New tokens per decoder call of a partial (0: one call): a release waits for one
             chunk at most, but each further chunk decodes the tokens before it again.
+        stop_at_release: A release stops the running partial after its current step unless it decodes
+            the final speech (False: the release waits for the whole partial).
     """
 
     interval_s: float = 1.0
@@ -81,6 +83,7 @@ class StreamingOptions:
     use_prefix: bool = True
     incremental: bool = True
     chunk_tokens: int = 0
+    stop_at_release: bool = True
 
 
 def _never() -> bool:
@@ -437,7 +440,7 @@ class StreamingRecognizer:
 
     def _should_stop(self) -> bool:
         """Called by the worker between two steps of a partial (see ``finish``)."""
-        if not self._stop:
+        if not self._stop or not self.runner.options.stop_at_release:
             return False
         final, current = self._final_speech, self.runner.current_speech
         return final is None or current is None or not np.array_equal(final, current)

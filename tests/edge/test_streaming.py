@@ -266,3 +266,8 @@ def test_replay_stops_the_partial_running_at_release(
     assert stats.release_wait_ms < 900.0  # the rest of one step, not of the whole decode
     if stats.stopped_after != "decode":
         assert runner.stopped == 1 and all(p.audio_s < 7.5 for p in streamed.partials)
+    options = StreamingOptions(interval_s=1.0, stop_at_release=False)
+    waiting = PartialRunner(transcriber, "ja", options=options)
+    streamed, stats = replay(waiting, audio, decode_s=0.9)
+    assert stats.at_release == "waited" and waiting.stopped == 0
+    assert streamed.partials[-1].audio_s == 7.5 and stats.release_wait_ms > 0.0
