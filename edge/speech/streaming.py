@@ -71,6 +71,10 @@ class StreamingOptions:
             chunk at most, but each further chunk decodes the tokens before it again.
         stop_at_release: A release stops the running partial after its current step unless it decodes
             the final speech (False: the release waits for the whole partial).
+        speculate_pause_s: Translate a finished partial speculatively only when the audio it heard ends
+            with at least this much silence after the (padded) speech: the speaker paused, so the partial
+            is likely the final text. While they speak on, a speculative translation would be thrown away
+            and, being one uninterruptible MT call, could hold up a release (None: always).
     """
 
     interval_s: float = 1.0
@@ -84,6 +88,7 @@ class StreamingOptions:
     incremental: bool = True
     chunk_tokens: int = 0
     stop_at_release: bool = True
+    speculate_pause_s: float | None = 0.2
 
 
 def _never() -> bool:
@@ -203,11 +208,12 @@ class PartialRunner:
     def _run(self, audio: np.ndarray, should_stop: Callable[[], bool], steps: StepLog) -> Partial | None:
         started = time.perf_counter()
         try:
-            speech = trim_silence(audio, self.vad_options).audio
+            trimmed = trim_silence(audio, self.vad_options)
         except NoSpeechError:
             return None
         finally:
             steps.append(("vad", (time.perf_counter() - started) * 1000.0))
+        speech = trimmed.audio
         if speech.size < self.options.min_speech_s * SAMPLE_RATE:
             return None
         previous = self.latest
@@ -241,7 +247,9 @@ class PartialRunner:
             transcript=transcript,
         )
         self.partials.append(partial)
-        if partial.finished and not should_stop():
+        pause_s = trimmed.input_s - trimmed.regions[-1][1]
+        wanted = self.options.speculate_pause_s
+        if partial.finished and (wanted is None or pause_s >= wanted) and not should_stop():
             clock = time.perf_counter()
             self._speculate(partial)
             steps.append(("mt", (time.perf_counter() - clock) * 1000.0))

@@ -271,3 +271,18 @@ def test_replay_stops_the_partial_running_at_release(
     streamed, stats = replay(waiting, audio, decode_s=0.9)
     assert stats.at_release == "waited" and waiting.stopped == 0
     assert streamed.partials[-1].audio_s == 7.5 and stats.release_wait_ms > 0.0
+
+
+def test_speculative_translation_waits_for_a_pause(transcriber: WhisperTranscriber) -> None:
+    """A finished sentence heard while the speaker may still be speaking (no silence after it yet) is not
+    translated speculatively (the translation would be thrown away and could hold up the release); after
+    a pause it is."""
+    clip = load_audio(SPEECH_DIR / "common_voice_ja_19482480.mp3")  # speech to 4.93 s, then silence
+    speaking = PartialRunner(transcriber, "ja", translate_to=(None, "en"))
+    partial = speaking.run(clip[: int(5.0 * SAMPLE_RATE)])
+    assert partial is not None and partial.finished and partial.whisper_translation is None
+    assert [name for name, _ in speaking.steps][-1] != "mt"
+    paused = PartialRunner(transcriber, "ja", translate_to=(None, "en"))
+    partial = paused.run(clip)  # 0.7 s of silence after the speech
+    assert partial is not None and partial.finished and partial.whisper_translation is not None
+    assert [name for name, _ in paused.steps][-1] == "mt"
