@@ -171,6 +171,7 @@ def voices_command(
     language: list[str] = typer.Option(
         [], "--language", help="Only this language (repeatable; ja-easy too)."
     ),
+    voice: list[str] = typer.Option([], "--voice", help="Only this voice pack (repeatable; espeak-ng too)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many phrases per language."),
     out: Path | None = typer.Option(
         None, "--out", help="Output directory (default bench-results/<timestamp>)."
@@ -186,6 +187,7 @@ def voices_command(
         out or default_out_dir(),
         asr_pack=asr_pack,
         languages=list(language) or None,
+        voices=list(voice) or None,
         limit=limit,
         progress=lambda msg: console.log(msg),
     )
