@@ -336,6 +336,26 @@ def pack_release(*, session: Session, pack_id: str, version: str) -> PackRelease
     )
 
 
+def release_offered_to(*, session: Session, release: PackRelease, site_id: int) -> bool:
+    """Whether the devices of site ``site_id`` may fetch ``release``: it is offered to every site, or IT
+    pushed its pack to this site."""
+    if release.all_sites:
+        return True
+    query = select(SitePackOffer.id).where(
+        SitePackOffer.site_id == site_id, SitePackOffer.pack_id == release.pack_id
+    )
+    return session.scalars(query).first() is not None
+
+
+def offered_pack_release(*, session: Session, pack_id: str, version: str, site_id: int) -> PackRelease | None:
+    """The release ``pack_id`` ``version`` if it is offered to site ``site_id``, else None (held releases
+    and those pushed only to other sites look the same as unknown ones)."""
+    row = pack_release(session=session, pack_id=pack_id, version=version)
+    if row is None or not release_offered_to(session=session, release=row, site_id=site_id):
+        return None
+    return row
+
+
 def list_pack_releases(*, session: Session) -> Sequence[PackRelease]:
     return session.scalars(select(PackRelease).order_by(PackRelease.pack_id, PackRelease.id)).all()
 

@@ -54,8 +54,9 @@ def offers(session: SessionDep, device: DeviceDep) -> PackOffersOut:
 def manifest(
     request: Request, pack_id: str, version: str, session: SessionDep, device: DeviceDep
 ) -> PackManifestOut:
-    """The pack's ``pack.json``, the pack key's signature over it and a rollback statement to it, if any."""
-    row = crud.pack_release(session=session, pack_id=pack_id, version=version)
+    """The pack's ``pack.json``, the pack key's signature over it and a rollback statement to it, if any;
+    404 unless the release is offered to the device's site (a held release looks like an unknown one)."""
+    row = crud.offered_pack_release(session=session, pack_id=pack_id, version=version, site_id=device.site_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Pack not found")
     try:
@@ -76,8 +77,9 @@ def manifest(
 def file(
     request: Request, pack_id: str, version: str, path: str, session: SessionDep, device: DeviceDep
 ) -> FileResponse:
-    """One file of a pack release; ``Range: bytes=N-`` resumes an interrupted download (206)."""
-    row = crud.pack_release(session=session, pack_id=pack_id, version=version)
+    """One file of a pack release offered to the device's site (else 404); ``Range: bytes=N-`` resumes
+    an interrupted download (206)."""
+    row = crud.offered_pack_release(session=session, pack_id=pack_id, version=version, site_id=device.site_id)
     session.commit()  # release the database before a long transfer
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Pack not found")

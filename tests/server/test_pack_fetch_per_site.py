@@ -1,0 +1,111 @@
+"""A device fetches a pack release's manifest and files only if the release is offered to its site: a
+held release, one pushed only to another site and a held newer version of a pack offered to every site
+all answer 404, like an unknown pack; once pushed to the device's site they answer 200."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bench.fleet import ServerProcess
+from tests.server.test_console import _csrf, console  # noqa: F401  (the logged-in console fixture)
+from tests.support.central import Admin, sign_and_add_packs
+from tests.support.data import kokoro_store
+
+MEI = "openjtalk-mei"  # held, pushed to the east site only (then to the west site)
+ZH_VOICE = "kokoro-zh-zf_xiaobei"  # held, pushed nowhere
+ES_VOICE = "kokoro-es-ef_dora"  # 1.0 offered to every site; a newer 1.1 held
+EAST, WEST = "東庁舎", "西庁舎"
+
+
+def _newer_copy(pack_dir: Path, tmp: Path, version: str) -> Path:
+    """The pack with the same files and another version in its ``pack.json`` (IT signs it afresh)."""
+    copy = tmp / pack_dir.name
+    copy.mkdir()
+    spec = json.loads((pack_dir / "pack.json").read_text(encoding="utf-8"))
+    (copy / "pack.json").write_text(json.dumps({**spec, "version": version}), encoding="utf-8")
+    for item in pack_dir.iterdir():
+        if item.name not in ("pack.json", "pack.sig"):
+            (copy / item.name).symlink_to(item.resolve())
+    return copy
+
+
+@pytest.fixture(scope="module")
+def fleet(server: ServerProcess, admin: Admin, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One counter at each of two sites; Mei and the Mandarin voice held; the Spanish voice 1.0 offered
+    to every site and its 1.1 held."""
+    store = kokoro_store()
+    tokens = {EAST: admin.enroll(EAST, "counter-1"), WEST: admin.enroll(WEST, "counter-1")}
+    spanish = store.get(ES_VOICE).path
+    sign_and_add_packs(server, [spanish], tmp_path_factory.mktemp("sign"))
+    newer = _newer_copy(spanish, tmp_path_factory.mktemp("newer"), "1.1")
+    held = [store.get(MEI).path, store.get(ZH_VOICE).path, newer]
+    sign_and_add_packs(server, held, tmp_path_factory.mktemp("sign"), "--hold")
+    versions = {MEI: store.get(MEI).spec.version, ZH_VOICE: store.get(ZH_VOICE).spec.version}
+    files = {ES_VOICE: "ef_dora.bin", MEI: "mei_normal.htsvoice", ZH_VOICE: "zf_xiaobei.bin"}
+    return {
+        "tokens": tokens,
+        "versions": versions,
+        "files": files,
+        "es_version": store.get(ES_VOICE).spec.version,
+    }
+
+
+def _fetch(server: ServerProcess, token: str, pack_id: str, version: str, file: str) -> tuple[int, int]:
+    """The status of the release's manifest and of one of its files, as a device of the token's site."""
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"{server.url}/api/v1/packs/{pack_id}/{version}"
+    manifest = httpx.get(f"{base}/manifest", headers=headers, timeout=30)
+    data = httpx.get(f"{base}/files/{file}", headers=headers, timeout=30)
+    if manifest.status_code == 200:
+        assert manifest.json()["pack"]["id"] == pack_id and manifest.json()["pack"]["version"] == version
+    for reply in (manifest, data):
+        if reply.status_code == 404:  # no hint that a held release exists
+            assert reply.json() == {"detail": "Pack not found"}
+    return manifest.status_code, data.status_code
+
+
+def _push(console: httpx.Client, site: str, pack_id: str) -> None:  # noqa: F811
+    page = console.get("/console/packs").text
+    section = re.search(rf'<section data-site="{re.escape(site)}">.*?</section>', page, re.S)
+    assert section, f"no push form for {site}"
+    site_id = re.search(r'name="site_id" value="(\d+)"', section.group(0))
+    assert site_id
+    form = {"site_id": site_id.group(1), "pack_id": pack_id, "csrf_token": _csrf(page)}
+    assert console.post("/console/packs/push", data=form).status_code == 303
+
+
+def test_only_releases_offered_to_the_devices_site_can_be_fetched(
+    server: ServerProcess,
+    fleet: dict[str, Any],
+    console: httpx.Client,  # noqa: F811
+) -> None:
+    east, west = fleet["tokens"][EAST], fleet["tokens"][WEST]
+    mei = (MEI, fleet["versions"][MEI], fleet["files"][MEI])
+    zh = (ZH_VOICE, fleet["versions"][ZH_VOICE], fleet["files"][ZH_VOICE])
+    es_old = (ES_VOICE, fleet["es_version"], fleet["files"][ES_VOICE])
+    es_new = (ES_VOICE, "1.1", fleet["files"][ES_VOICE])
+    unknown = _fetch(server, east, "no-such-pack", "1.0", "x.bin")
+    assert unknown == (404, 404)
+    # held: nobody gets it, and the answer is the same as for an unknown pack
+    for token in (east, west):
+        assert _fetch(server, token, *mei) == unknown
+        assert _fetch(server, token, *zh) == unknown
+        assert _fetch(server, token, *es_new) == unknown  # a held newer version of an all-sites pack
+        assert _fetch(server, token, *es_old) == (200, 200)  # the all-sites release still works
+    _push(console, EAST, MEI)
+    assert _fetch(server, east, *mei) == (200, 200)
+    assert _fetch(server, west, *mei) == (404, 404)  # pushed to another site only
+    _push(console, WEST, MEI)
+    assert _fetch(server, west, *mei) == (200, 200)
+    for token in (east, west):  # pushing one pack opens no other
+        assert _fetch(server, token, *zh) == (404, 404)
+        assert _fetch(server, token, *es_new) == (404, 404)
+    _push(console, EAST, ES_VOICE)  # a push of a pack offers its newest release to that site
+    assert _fetch(server, east, *es_new) == (200, 200)
+    assert _fetch(server, west, *es_new) == (404, 404)
