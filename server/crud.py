@@ -308,10 +308,11 @@ def pending_upload(*, session: Session, upload_id: int, admin: Admin) -> Pending
 
 
 def add_pack_release(
-    *, session: Session, stored: StoredPack, uploaded_by: str, all_sites: bool = True
+    *, session: Session, stored: StoredPack, uploaded_by: str, all_sites: bool | None = None
 ) -> PackRelease:
     """Record a stored pack release, offered to every site or (``all_sites=False``) only to the sites it
-    is pushed to; an identical re-upload returns the existing row, offered as asked now."""
+    is pushed to (``None``: a new release is offered to every site). An identical re-upload returns the
+    existing row and keeps its offer unless ``all_sites`` says otherwise."""
     row = pack_release(session=session, pack_id=stored.pack_id, version=stored.version)
     if row is None:
         row = PackRelease(
@@ -325,7 +326,9 @@ def add_pack_release(
             uploaded_by=uploaded_by,
         )
         session.add(row)
-    row.all_sites = all_sites
+        row.all_sites = True
+    if all_sites is not None:
+        row.all_sites = all_sites
     session.flush()
     return row
 

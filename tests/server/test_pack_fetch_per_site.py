@@ -1,6 +1,7 @@
 """A device fetches a pack release's manifest and files only if the release is offered to its site: a
 held release, one pushed only to another site and a held newer version of a pack offered to every site
-all answer 404, like an unknown pack; once pushed to the device's site they answer 200."""
+all answer 404, like an unknown pack; once pushed to the device's site they answer 200. Adding a stored
+release again keeps its offer unless IT says otherwise, and says what changed."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ import pytest
 from bench.fleet import ServerProcess
 from tests.server.test_console import _csrf, console  # noqa: F401  (the logged-in console fixture)
 from tests.support.central import Admin, sign_and_add_packs
+from tests.support.cli import run_madoguchi
 from tests.support.data import kokoro_store
 
 MEI = "openjtalk-mei"  # held, pushed to the east site only (then to the west site)
 ZH_VOICE = "kokoro-zh-zf_xiaobei"  # held, pushed nowhere
 ES_VOICE = "kokoro-es-ef_dora"  # 1.0 offered to every site; a newer 1.1 held
+JA_VOICE = "kokoro-ja-jf_alpha"  # held, then re-added
 EAST, WEST = "東庁舎", "西庁舎"
 
 
@@ -109,3 +112,28 @@ def test_only_releases_offered_to_the_devices_site_can_be_fetched(
     _push(console, EAST, ES_VOICE)  # a push of a pack offers its newest release to that site
     assert _fetch(server, east, *es_new) == (200, 200)
     assert _fetch(server, west, *es_new) == (404, 404)
+
+
+def test_adding_a_stored_release_again_keeps_its_offer_unless_asked(
+    server: ServerProcess, fleet: dict[str, Any], tmp_path: Path
+) -> None:
+    store = kokoro_store()
+    east = fleet["tokens"][EAST]
+    ja = (JA_VOICE, store.get(JA_VOICE).spec.version, "jf_alpha.bin")
+    sign_and_add_packs(server, [store.get(JA_VOICE).path], tmp_path, "--hold")
+    signed = tmp_path / JA_VOICE  # the signed copy IT added
+    env = {"MADOGUCHI_SERVER_HOME": str(server.home), "MADOGUCHI_SERVER_DATABASE_URL": server.database_url}
+
+    def add(*flags: str) -> str:
+        done = run_madoguchi("server", "packs", "add", signed, *flags, env=env)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    assert "already stored, still held" in add()  # no flag: the hold stays
+    assert _fetch(server, east, *ja) == (404, 404)
+    assert "was held, now offered to the devices of every site" in add("--all-sites")
+    assert _fetch(server, east, *ja) == (200, 200)
+    assert "already stored, still offered to the devices of every site" in add()
+    assert _fetch(server, east, *ja) == (200, 200)
+    assert "was offered to every site, now held" in add("--hold")
+    assert _fetch(server, east, *ja) == (404, 404)

@@ -90,9 +90,10 @@ def file(
 
 
 @admin_router.post("", status_code=status.HTTP_201_CREATED)
-async def upload(request: Request, admin: AdminDep, hold: bool = False) -> PackReleasePublic:
+async def upload(request: Request, admin: AdminDep, hold: bool | None = None) -> PackReleasePublic:
     """Upload a pack as a ``.tar``/``.tar.gz`` of its directory (with ``pack.json``); ``hold=true``
-    offers it to no site until IT pushes it to sites from the console.
+    offers it to no site until IT pushes it to sites from the console, ``hold=false`` to every site;
+    without ``hold`` a new release is offered to every site and a re-upload keeps its offer.
 
     The body is a multipart form (field ``file``) or the tarball itself. It is read only after the
     admin's credentials were checked (the dependency above), and streamed to a file under the
@@ -109,7 +110,8 @@ async def upload(request: Request, admin: AdminDep, hold: bool = False) -> PackR
             stored = await run_in_threadpool(store_pack, local, root, pack_key)
         except PackUploadError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    return await run_in_threadpool(_record_release, state, stored, admin.username, not hold)
+    all_sites = None if hold is None else not hold
+    return await run_in_threadpool(_record_release, state, stored, admin.username, all_sites)
 
 
 async def _receive_pack(request: Request, local: Path) -> None:
@@ -132,7 +134,7 @@ async def _receive_pack(request: Request, local: Path) -> None:
 
 
 def _record_release(
-    state: ServerState, stored: StoredPack, username: str, all_sites: bool
+    state: ServerState, stored: StoredPack, username: str, all_sites: bool | None
 ) -> PackReleasePublic:
     with state.session_factory() as session:
         row = crud.add_pack_release(session=session, stored=stored, uploaded_by=username, all_sites=all_sites)
