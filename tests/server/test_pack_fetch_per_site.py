@@ -1,7 +1,8 @@
 """A device fetches a pack release's manifest and files only if the release is offered to its site: a
 held release, one pushed only to another site and a held newer version of a pack offered to every site
 all answer 404, like an unknown pack; once pushed to the device's site they answer 200. Adding a stored
-release again keeps its offer unless IT says otherwise, and says what changed."""
+release again keeps its offer unless IT says otherwise, and says what changed. The console's packs page
+tells each pack's newest release's offer truthfully and lets IT push a held newer version to one site."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ MEI = "openjtalk-mei"  # held, pushed to the east site only (then to the west si
 ZH_VOICE = "kokoro-zh-zf_xiaobei"  # held, pushed nowhere
 ES_VOICE = "kokoro-es-ef_dora"  # 1.0 offered to every site; a newer 1.1 held
 JA_VOICE = "kokoro-ja-jf_alpha"  # held, then re-added
+PT_VOICE = "kokoro-pt-pf_dora"  # 1.0 offered to every site, then a held 1.1 pushed to the east site
 EAST, WEST = "東庁舎", "西庁舎"
 
 
@@ -73,11 +75,21 @@ def _fetch(server: ServerProcess, token: str, pack_id: str, version: str, file: 
     return manifest.status_code, data.status_code
 
 
-def _push(console: httpx.Client, site: str, pack_id: str) -> None:  # noqa: F811
-    page = console.get("/console/packs").text
+def _section(page: str, site: str) -> str:
     section = re.search(rf'<section data-site="{re.escape(site)}">.*?</section>', page, re.S)
     assert section, f"no push form for {site}"
-    site_id = re.search(r'name="site_id" value="(\d+)"', section.group(0))
+    return section.group(0)
+
+
+def _offer_cell(page: str, pack_id: str) -> str:
+    row = re.search(rf'<tr data-pack="{re.escape(pack_id)}">.*?</tr>', page, re.S)
+    assert row, f"no licence row for {pack_id}"
+    return row.group(0).rsplit("<td", 1)[1]  # the last column: to whom it is offered
+
+
+def _push(console: httpx.Client, site: str, pack_id: str) -> None:  # noqa: F811
+    page = console.get("/console/packs").text
+    site_id = re.search(r'name="site_id" value="(\d+)"', _section(page, site))
     assert site_id
     form = {"site_id": site_id.group(1), "pack_id": pack_id, "csrf_token": _csrf(page)}
     assert console.post("/console/packs/push", data=form).status_code == 303
@@ -137,3 +149,36 @@ def test_adding_a_stored_release_again_keeps_its_offer_unless_asked(
     assert _fetch(server, east, *ja) == (200, 200)
     assert "was offered to every site, now held" in add("--hold")
     assert _fetch(server, east, *ja) == (404, 404)
+
+
+def test_a_held_newer_version_is_shown_as_held_and_can_be_pushed_to_one_site(
+    server: ServerProcess,
+    fleet: dict[str, Any],
+    console: httpx.Client,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    east, west = fleet["tokens"][EAST], fleet["tokens"][WEST]
+    older = kokoro_store().get(PT_VOICE)
+    for step in ("older", "newer"):
+        (tmp_path / step).mkdir()
+    sign_and_add_packs(server, [older.path], tmp_path / "older")
+    sign_and_add_packs(server, [_newer_copy(older.path, tmp_path, "1.1")], tmp_path / "newer", "--hold")
+    page = console.get("/console/packs").text
+    cell = _offer_cell(page, PT_VOICE)  # the newest release is held; every site still gets 1.0
+    assert "全拠点に配布中" not in cell and "保留中" in cell and cell.startswith(' data-offer="held">1.1:')
+    assert f'data-older="{older.spec.version}"' in cell and f"旧版 {older.spec.version}" in cell
+    for site in (EAST, WEST):  # so 1.1 can be pushed to each site
+        assert re.search(rf'data-push="{PT_VOICE}">.*?data-version="1.1"', _section(page, site), re.S)
+    _push(console, EAST, PT_VOICE)
+    offers = {token: httpx.get(f"{server.url}/api/v1/packs", headers={"Authorization": f"Bearer {token}"},
+                               timeout=30).json()["data"] for token in (east, west)}  # fmt: skip
+    assert [o["version"] for o in offers[east] if o["id"] == PT_VOICE] == ["1.1"]
+    assert [o["version"] for o in offers[west] if o["id"] == PT_VOICE] == [older.spec.version]
+    assert _fetch(server, east, PT_VOICE, "1.1", "pf_dora.bin") == (200, 200)
+    assert _fetch(server, west, PT_VOICE, "1.1", "pf_dora.bin") == (404, 404)
+    page = console.get("/console/packs?lang=en").text
+    cell = _offer_cell(page, PT_VOICE)
+    assert cell.startswith(' data-offer="sites">1.1:') and f"pushed to: {EAST}" in cell
+    assert f"sites it was not pushed to get the older version {older.spec.version}" in cell
+    assert f'data-push="{PT_VOICE}"' not in _section(page, EAST)
+    assert f'data-push="{PT_VOICE}"' in _section(page, WEST)

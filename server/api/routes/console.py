@@ -214,8 +214,7 @@ def packs_page(
         "page": "packs",
         "devices": rows,
         "credits": pack_report.attributions(releases),
-        "offers": [r.pack_id for r in crud.pack_offers(session=session)],
-        "pushes": crud.site_pushes(session=session),
+        "states": pack_report.offer_states(releases, crud.site_pushes(session=session)),
         "sites": _site_pushes(session, devices, rows, releases),
         "pushed": crud.site_push(session=session, push_id=pushed) if pushed else None,
     }
@@ -225,15 +224,16 @@ def packs_page(
 def _site_pushes(
     session: Session, devices: list[Any], rows: list[pack_report.DevicePacks], releases: list[Any]
 ) -> list[pack_report.SitePush]:
-    """Per site, the stored packs not offered to it yet and what each would add there."""
+    """Per site, the stored packs whose newest release is not offered to it yet (held, or a held newer
+    version of a pack whose older release every site gets) and what each would add there."""
     newest = {release.pack_id: release for release in releases}  # ordered by id: the last one wins
     out = []
     for site in crud.list_sites(session=session):
         mine = [r for d, r in zip(devices, rows, strict=True) if d.site_id == site.id and r.reported]
         here = [d for d in devices if d.site_id == site.id]
         languages = {code for d in here for code in json.loads(d.languages or "[]")}
-        offered = {r.pack_id for r in crud.pack_offers(session=session, site_id=site.id)}
-        candidates = [newest[key] for key in sorted(newest) if key not in offered]
+        offered = {r.pack_id: r.id for r in crud.pack_offers(session=session, site_id=site.id)}
+        candidates = [newest[key] for key in sorted(newest) if offered.get(key) != newest[key].id]
         out.append(pack_report.push_choices(site.id, site.name, mine, languages, candidates))
     return out
 
