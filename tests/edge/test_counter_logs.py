@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from starlette.testclient import TestClient
 from edge.audio.decode import load_audio
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
-from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.asr import WhisperTranscriber
 from edge.speech.tts import PiperSynthesizer
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
@@ -52,13 +53,16 @@ def _until_end(ws: Any) -> list[dict[str, Any]]:
 
 
 def test_debug_logs_hold_no_conversation_text(
-    default_store: Any, eval_dir: Path, tmp_path: Path, every_logger_at_debug: pytest.LogCaptureFixture
+    default_store: Any,
+    eval_dir: Path,
+    tmp_path: Path,
+    every_logger_at_debug: pytest.LogCaptureFixture,
+    whisper_base: WhisperTranscriber,
+    english_synthesizer: PiperSynthesizer,
 ) -> None:
     """Spoken, typed and resident turns through the counter: no transcript or translation in any log line."""
-    transcriber = WhisperTranscriber(
-        default_store.get("whisper-base").model_dir, AsrOptions(languages=("ja", "en"))
-    )
-    voice = PiperSynthesizer(default_store.get("piper-en_US-joe-medium").runtime_path("model_file"))
+    transcriber = whisper_base.with_options(replace(whisper_base.options, languages=("ja", "en")))
+    voice = english_synthesizer
     router = MtRouter(
         build_store(tmp_path / "mt", ("tiny-ja-en",)),
         MtOptions(max_decoding_length=24),

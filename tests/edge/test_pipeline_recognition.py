@@ -14,13 +14,12 @@ import pytest
 
 from bench.term_speech import synthesize
 from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady
-from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.asr import WhisperTranscriber
 from edge.speech.repetition import find_repetition
 from edge.speech.terms import TermLevers
 from edge.speech.tts import PiperSynthesizer
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
-from tests.shared_data import english_voice, whisper_base_dir
 
 pytestmark = pytest.mark.slow
 
@@ -32,15 +31,16 @@ def mei(text: str) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def transcriber() -> WhisperTranscriber:
-    return WhisperTranscriber(whisper_base_dir(), AsrOptions(beam_size=5, languages=("ja", "en")))
+def transcriber(whisper_base: WhisperTranscriber) -> WhisperTranscriber:
+    """The session's Whisper base (no second copy) with beam 5 over Japanese and English."""
+    return whisper_base.with_options(replace(whisper_base.options, beam_size=5, languages=("ja", "en")))
 
 
 @pytest.fixture(scope="module")
-def pipe(transcriber: WhisperTranscriber) -> TurnPipeline:
+def pipe(transcriber: WhisperTranscriber, english_synthesizer: PiperSynthesizer) -> TurnPipeline:
     levers = TermLevers()
     corrector, phrases = levers.build(bundled_glossary())
-    voices = {"en": PiperSynthesizer(english_voice())}
+    voices = {"en": english_synthesizer}
     return TurnPipeline(
         transcriber,
         voices,

@@ -4,6 +4,7 @@ Whisper base and real speech clips."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -12,16 +13,17 @@ from bench.scoring import error_rate
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.audio.endpoint import EndPointer, EndpointOptions, sentence_finished
 from edge.audio.vad import Segmenter, Utterance, VadOptions, trim_silence
-from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.asr import WhisperTranscriber
 from edge.speech.streaming import PartialRunner, StreamingOptions, StreamingRecognizer, agreed_prefix, replay
-from tests.shared_data import SPEECH_DIR, whisper_base_dir
+from tests.shared_data import SPEECH_DIR
 
 JA_REFERENCE = "これはテスト文ですこの機械が日本語をちゃんと聞き取れているかどうかを計ります"
 
 
 @pytest.fixture(scope="module")
-def transcriber() -> WhisperTranscriber:
-    asr = WhisperTranscriber(whisper_base_dir(), AsrOptions(beam_size=5, languages=("ja", "en")))
+def transcriber(whisper_base: WhisperTranscriber) -> WhisperTranscriber:
+    """The session's Whisper base (no second copy) with beam 5 over Japanese and English."""
+    asr = whisper_base.with_options(replace(whisper_base.options, beam_size=5, languages=("ja", "en")))
     asr.warm()
     return asr
 

@@ -1,6 +1,13 @@
-"""Optional memory trace of a test run: with ``MADOGUCHI_TEST_RSS_LOG=<file>``, every test appends its
-node id, the process's resident memory after it and the peak so far (MB), one tab-separated line each
-(one process per xdist worker, so lines carry the worker id).
+"""Memory of a test process: what a finished test module held is released, and an optional trace.
+
+Release: after the last test of a module (its module fixtures torn down and the test's arguments
+dropped) the garbage collector runs and glibc hands the freed pages back (``edge.memory``, as the
+counter does between turns). Without it every module that loads a model of its own leaves the process
+100-250 MB larger, and a worker that runs many such modules grows past the suite's memory budget.
+
+Trace: with ``MADOGUCHI_TEST_RSS_LOG=<file>``, every test appends its node id, the process's resident
+memory after it and the peak so far (MB), one tab-separated line each (one process per xdist worker, so
+lines carry the worker id; ``main`` is the controller).
 
     MADOGUCHI_TEST_RSS_LOG=/tmp/rss.tsv script/test
     sort -t$'\\t' -k4 -n /tmp/rss.tsv | tail     # the tests after which memory was highest
@@ -8,8 +15,14 @@ node id, the process's resident memory after it and the peak so far (MB), one ta
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
+from collections.abc import Iterator
+
+import pytest
+
+from edge.memory import release_free_memory
 
 LOG_ENV = "MADOGUCHI_TEST_RSS_LOG"
 
@@ -30,4 +43,19 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple) -> None:
         fh.write(f"{worker}\t{nodeid}\t{_rss_mb():.0f}\t{peak:.0f}\n")
 
 
-__all__ = ["LOG_ENV", "pytest_runtest_logfinish"]
+def release_module_memory() -> None:
+    """Collect what a finished module left unreachable and return freed heap pages to the system."""
+    gc.collect()
+    release_free_memory()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a module's last test (pytest has dropped its arguments by then), release its memory."""
+    result = yield
+    if nextitem is None or nextitem.path != item.path:
+        release_module_memory()
+    return result
+
+
+__all__ = ["LOG_ENV", "pytest_runtest_logfinish", "pytest_runtest_protocol", "release_module_memory"]
