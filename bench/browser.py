@@ -12,7 +12,6 @@ rows say why when they cannot run.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -25,16 +24,11 @@ from typing import Any
 import numpy as np
 
 from bench.clips import Clip
+from bench.processes import free_port
 from bench.scoring import percentile
 
 CHROMIUM = Path("/usr/bin/chromium")
 TAIL_S = 1.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _fake_wav(clip: Clip, out: Path) -> Path:
@@ -47,7 +41,7 @@ def _fake_wav(clip: Clip, out: Path) -> Path:
 def _serve(app: Any) -> tuple[Any, threading.Thread, str]:
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

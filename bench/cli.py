@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -50,16 +51,15 @@ def bench(
     browser: bool = typer.Option(
         True, "--browser/--no-browser", help="The counter page in chromium per config (full runs)."
     ),
+    handsfree: bool = typer.Option(
+        True, "--handsfree/--no-handsfree", help="Hands-free end-pointing analysis on the clips."
+    ),
 ) -> None:
     """Run the latency benchmark (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.console import Console
+    from bench.runner import RunOptions
 
-    from bench.report import print_tables
-    from bench.runner import RunOptions, run_benchmark
-
-    console = Console(width=None if sys.stdout.isatty() else 170)
     options = RunOptions(
         quick=quick,
         out_dir=out,
@@ -75,11 +75,34 @@ def bench(
         memory_probe=extras,
         mt_shapes=extras,
         browser=browser,
+        handsfree=handsfree,
     )
+    _run_latency(options)
+
+
+def _run_latency(options: Any) -> None:
+    """Run the latency benchmark with progress on the console; a bad option is a usage error."""
+    from bench.runner import run_benchmark
+
+    console = _console()
     try:
         results = run_benchmark(options, progress=lambda msg: console.log(msg))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
+    _show_run(results, console)
+
+
+def _console(width: int = 170) -> Any:
+    """A rich console: the terminal's width, or ``width`` columns when the output is not a terminal."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else width)
+
+
+def _show_run(results: dict[str, Any], console: Any) -> None:
+    """The latency run's tables and the files it wrote."""
+    from bench.report import print_tables
+
     print_tables(results, console)
     for kind, path in results.get("files", {}).items():
         typer.echo(f"{kind}: {path}")
@@ -100,12 +123,10 @@ def load(
     ),
 ) -> None:
     """Bounded load run against a real central server on 127.0.0.1 (started as a subprocess)."""
-    from rich.console import Console
-
     from bench.load import LoadOptions, print_load, run_load
     from bench.runner import default_out_dir
 
-    console = Console(width=None if sys.stdout.isatty() else 120)
+    console = _console(120)
     options = LoadOptions(
         sites=sites,
         devices_per_site=devices,
@@ -150,23 +171,23 @@ def voices_command(
     language: list[str] = typer.Option(
         [], "--language", help="Only this language (repeatable; ja-easy too)."
     ),
+    voice: list[str] = typer.Option([], "--voice", help="Only this voice pack (repeatable; espeak-ng too)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many phrases per language."),
     out: Path | None = typer.Option(
         None, "--out", help="Output directory (default bench-results/<timestamp>)."
     ),
 ) -> None:
     """Every installed voice over the phrase book: round-trip CER/WER, RTF, first chunk, memory."""
-    from rich.console import Console
-
     from bench.runner import default_out_dir
     from bench.voices import markdown_table, run_voice_bench
 
-    console = Console(width=None if sys.stdout.isatty() else 170)
+    console = _console()
     results = run_voice_bench(
         store,
         out or default_out_dir(),
         asr_pack=asr_pack,
         languages=list(language) or None,
+        voices=list(voice) or None,
         limit=limit,
         progress=lambda msg: console.log(msg),
     )
@@ -181,14 +202,9 @@ def report_command(
     chart: bool = typer.Option(True, "--chart/--no-chart", help="Redraw chart.png."),
 ) -> None:
     """Recompute the summary of a finished run and print its tables (JSON, summary.md, chart rewritten)."""
-    from rich.console import Console
+    from bench.report import rerender
 
-    from bench.report import print_tables, rerender
-
-    results = rerender(results_json, chart=chart)
-    print_tables(results, Console(width=None if sys.stdout.isatty() else 170))
-    for kind, path in results.get("files", {}).items():
-        typer.echo(f"{kind}: {path}")
+    _show_run(rerender(results_json, chart=chart), _console())
 
 
 @app.command("terms")
@@ -211,28 +227,22 @@ def terms_command(
     split: str | None = typer.Option(
         None, "--split", help="One half of the set: tune (thresholds chosen on it) or held-out (report)."
     ),
+    voices: str = typer.Option(
+        "mei,kokoro", "--voices", help="Voices to score: mei, kokoro (jf_alpha + jm_kumo) or both."
+    ),
 ) -> None:
     """Term recall, false-term rate, CER and extra latency per recognition lever (synthetic term speech)."""
     import json
 
     from bench.runner import default_out_dir
     from bench.term_bench import SPLITS, format_table, run
-    from bench.term_speech import DEFAULT_CACHE, build
-    from edge import engines
-    from edge.config import load_settings
-    from models import PackStore
-    from models.errors import PackNotInstalled
 
     if split is not None and split not in SPLITS:
         raise typer.BadParameter(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
-    speech_set = build(cache or DEFAULT_CACHE)
-    pack_store = PackStore(store) if store is not None else engines.open_store(load_settings())
-    try:
-        model_dir = pack_store.get(asr_pack).model_dir
-    except PackNotInstalled as exc:
-        raise typer.BadParameter(
-            f"ASR pack {asr_pack!r} is not installed: madoguchi models install {asr_pack}"
-        ) from exc
+    wanted = [v.strip() for v in voices.split(",") if v.strip()]
+    if not wanted or set(wanted) - {"mei", "kokoro"}:
+        raise typer.BadParameter(f"unknown voices {voices!r}; use mei, kokoro or mei,kokoro")
+    model_dir, speech_set = _term_speech_inputs(store, asr_pack, cache, wanted)
     out_dir = out or default_out_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     report = run(
@@ -242,6 +252,7 @@ def terms_command(
         reference=reference,
         reference_limit=reference_limit,
         split=split,
+        voices=wanted,
         rows_path=out_dir / "terms_rows.jsonl",
         progress=lambda done, total: typer.echo(f"{done}/{total}", err=True) if done % 25 == 0 else None,
     )
@@ -249,3 +260,28 @@ def terms_command(
     table = format_table(report)
     (out_dir / "terms.md").write_text(table + "\n", "utf-8")
     typer.echo(table)
+
+
+def _term_speech_inputs(
+    store: Path | None, asr_pack: str, cache: Path | None, voices: list[str]
+) -> tuple[Path, Any]:
+    """(the ASR pack's model directory, the term-speech set in ``voices``); usage errors when missing."""
+    from bench.term_speech import DEFAULT_CACHE, build
+    from edge import engines
+    from edge.config import load_settings
+    from edge.errors import EngineUnavailable
+    from models import PackStore
+    from models.errors import PackNotInstalled
+
+    pack_store = PackStore(store) if store is not None else engines.open_store(load_settings())
+    try:
+        model_dir = pack_store.get(asr_pack).model_dir
+    except PackNotInstalled as exc:
+        raise typer.BadParameter(
+            f"ASR pack {asr_pack!r} is not installed: madoguchi models install {asr_pack}"
+        ) from exc
+    try:
+        kokoro = pack_store if "kokoro" in voices else None
+        return model_dir, build(cache or DEFAULT_CACHE, kokoro_store=kokoro)
+    except EngineUnavailable as exc:
+        raise typer.BadParameter(f"{exc} (or score Mei only: --voices mei)") from exc

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.processes import REPO_ROOT
 from glossary.languages import COUNTER_LANGUAGES
 
 _LOGGER = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 EVAL_DIR_ENV = "MADOGUCHI_EVAL_DIR"
 REPO_EVAL_DIR = REPO_ROOT / "tests" / "data"
 BUNDLED_SAMPLE = REPO_ROOT / "edge" / "samples" / "ja_common_voice_19482480.mp3"
@@ -60,6 +60,11 @@ class Clip:
     def mixed(self) -> bool:
         """True for code-switched clips (``ja+en``)."""
         return len(self.languages) > 1
+
+    @property
+    def multi_utterance(self) -> bool:
+        """True for clips the manifest notes as several utterances (one turn each is not expected)."""
+        return "concatenated" in self.note or "utterances" in self.note
 
     @property
     def scored(self) -> bool:

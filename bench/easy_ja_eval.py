@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -163,6 +164,34 @@ def number_accuracy(easy: Any) -> dict[str, Any]:
     return {"cases": n, "analyser_accuracy": raw_ok / n, "product_accuracy": product_ok / n, "misses": misses}
 
 
+@dataclass
+class _Rewrites:
+    """The evaluation set rewritten: texts, which rules fired, what stayed unsimplified, and the time."""
+
+    after: list[str] = field(default_factory=list)
+    fired: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    unsimplified: int = 0
+    changed: int = 0
+    elapsed_ms: float = 0.0
+
+
+def _rewrite_all(easy: Any, texts: list[str]) -> _Rewrites:
+    """Rewrite every text (no term explanations), timing the whole pass."""
+    out = _Rewrites()
+    started = time.perf_counter()
+    for text in texts:
+        result = easy.rewrite(text, explain_terms=False)
+        out.after.append(result.text)
+        out.fired.update(result.rules_fired)
+        if result.unsimplified:
+            out.unsimplified += 1
+            out.reasons.update(s.reason for s in result.sentences if s.reason)
+        out.changed += result.text != text
+    out.elapsed_ms = (time.perf_counter() - started) * 1000
+    return out
+
+
 def run(path: Path = DATA_PATH) -> dict[str, Any]:
     """Rewrite the evaluation set and measure it (see the module docstring). JSON-able."""
     from edge.easy_ja import bundled_vocabulary, default_easy_japanese
@@ -173,26 +202,11 @@ def run(path: Path = DATA_PATH) -> dict[str, Any]:
     matcher = TermMatcher(glossary)
     vocab = bundled_vocabulary()
     rows = load_sentences(path)
-
     before = [r["ja"] for r in rows]
     refs = [r["easy_ja_ref"] for r in rows]
-    after: list[str] = []
-    shown: list[str] = []
-    fired: Counter[str] = Counter()
-    reasons: Counter[str] = Counter()
-    unsimplified = changed = 0
-    started = time.perf_counter()
-    for text in before:
-        result = easy.rewrite(text, explain_terms=False)
-        after.append(result.text)
-        fired.update(result.rules_fired)
-        if result.unsimplified:
-            unsimplified += 1
-            reasons.update(s.reason for s in result.sentences if s.reason)
-        changed += result.text != text
-    elapsed_ms = (time.perf_counter() - started) * 1000
-    for text in before:
-        shown.append(easy.rewrite(text).text)
+    rewrites = _rewrite_all(easy, before)
+    after = rewrites.after
+    shown = [easy.rewrite(text).text for text in before]
 
     def vocab_share(texts: list[str], level: str) -> float:
         hits = total = 0
@@ -202,38 +216,28 @@ def run(path: Path = DATA_PATH) -> dict[str, Any]:
             total += share.content_words
         return hits / total if total else 1.0
 
-    report: dict[str, Any] = {
+    def compared(measure: Any) -> dict[str, float]:
+        return {"before": measure(before), "after": measure(after), "reference": measure(refs)}
+
+    return {
         "sentences": len(rows),
-        "changed": changed,
-        "unsimplified": unsimplified,
-        "unsimplified_reasons": dict(reasons),
+        "changed": rewrites.changed,
+        "unsimplified": rewrites.unsimplified,
+        "unsimplified_reasons": dict(rewrites.reasons),
         "chars_per_sentence": {
             "before": _sentence_lengths(before),
             "after": _sentence_lengths(after),
             "after_with_term_explanations": _sentence_lengths(shown),
             "reference": _sentence_lengths(refs),
         },
-        "beginner_vocab_share_n4": {
-            "before": vocab_share(before, "N4"),
-            "after": vocab_share(after, "N4"),
-            "reference": vocab_share(refs, "N4"),
-        },
-        "beginner_vocab_share_n3": {
-            "before": vocab_share(before, "N3"),
-            "after": vocab_share(after, "N3"),
-            "reference": vocab_share(refs, "N3"),
-        },
-        "jreadability": {
-            "before": _readability(before),
-            "after": _readability(after),
-            "reference": _readability(refs),
-        },
+        "beginner_vocab_share_n4": compared(lambda texts: vocab_share(texts, "N4")),
+        "beginner_vocab_share_n3": compared(lambda texts: vocab_share(texts, "N3")),
+        "jreadability": compared(_readability),
         "furigana_glossary": furigana_accuracy(easy, glossary),
         "furigana_numbers": number_accuracy(easy),
-        "rules_fired": dict(fired.most_common()),
-        "rewrite_ms_per_sentence": elapsed_ms / max(1, len(rows)),
+        "rules_fired": dict(rewrites.fired.most_common()),
+        "rewrite_ms_per_sentence": rewrites.elapsed_ms / max(1, len(rows)),
     }
-    return report
 
 
 def main() -> None:

@@ -6,6 +6,9 @@ and glossary directory; only the turns are synthetic (languages and term/phrase 
 seeded RNG). The server runs as a separate uvicorn process, so it can be killed (``SIGKILL``) and
 restarted in the middle of a round: the devices must retry, and the final totals on the server
 must equal what the devices generated, exactly (both shown with the server's small-cell suppression).
+
+The server and PostgreSQL child processes are in ``bench.processes`` (also importable from here, as the
+tests do).
 """
 
 from __future__ import annotations
@@ -13,13 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import os
 import random
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -28,174 +25,11 @@ from typing import Any
 
 import httpx
 
+from bench.processes import REPO_ROOT, PostgresCluster, ServerProcess, free_port
 from edge.sync.client import SyncClient, SyncOptions
 from edge.sync.outbox import Outbox, OutboxOptions, TurnUsage
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 RESIDENT = ("vi", "zh", "tl", "pt", "ne", "en", "ko", "id", "es")
-
-
-def free_port() -> int:
-    """An unused TCP port on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class ServerProcess:
-    """``madoguchi`` server (uvicorn, one worker) in a child process on 127.0.0.1."""
-
-    home: Path
-    database_url: str
-    port: int = field(default_factory=free_port)
-    admin_user: str = "admin"
-    admin_password: str = "fleet-admin-pass"
-    publish_bundled: bool = False
-    log_path: Path | None = None
-    extra_env: dict[str, str] = field(default_factory=dict)
-    _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def public_key_path(self) -> Path:
-        return self.home / "glossary-signing.pub"
-
-    def env(self) -> dict[str, str]:
-        """Environment of the server process."""
-        env = dict(os.environ)
-        env.update(
-            {
-                "MADOGUCHI_SERVER_HOME": str(self.home),
-                "MADOGUCHI_SERVER_DATABASE_URL": self.database_url,
-                "MADOGUCHI_SERVER_ADMIN_USER": self.admin_user,
-                "MADOGUCHI_SERVER_ADMIN_PASSWORD": self.admin_password,
-                "MADOGUCHI_SERVER_PUBLISH_BUNDLED_GLOSSARY": "true" if self.publish_bundled else "false",
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")])),
-                **self.extra_env,
-            }
-        )
-        return env
-
-    def start(self, timeout_s: float = 60.0) -> None:
-        """Start uvicorn and wait until ``/api/v1/health`` answers."""
-        self.home.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path or self.home / "server.log", "ab")  # noqa: SIM115 - owned by the child
-        self._proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "server.main:app_from_env",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            env=self.env(),
-            cwd=REPO_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited with {self._proc.returncode}; see {self.home / 'server.log'}"
-                )
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop(kill=True)
-        raise RuntimeError(f"server did not answer within {timeout_s} s; see {self.home / 'server.log'}")
-
-    def stop(self, *, kill: bool = False) -> None:
-        """Stop the server (``SIGKILL`` when ``kill``, else ``SIGTERM``) and wait for it."""
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-            try:
-                self._proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(timeout=20)
-        self._proc = None
-
-    def restart(self, *, kill: bool = True) -> None:
-        """Stop (killed by default, like a power cut) and start again on the same port."""
-        self.stop(kill=kill)
-        self.start()
-
-    def __enter__(self) -> ServerProcess:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-@dataclass
-class PostgresCluster:
-    """A throwaway PostgreSQL 15 cluster in ``/tmp``, run as the ``postgres`` user (tests, benchmarks)."""
-
-    directory: Path
-    port: int = field(default_factory=free_port)
-
-    @property
-    def base_url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
-
-    def _as_postgres(self, command: str) -> None:
-        subprocess.run(["su", "postgres", "-s", "/bin/sh", "-c", command], check=True, capture_output=True)
-
-    def start(self) -> None:
-        """initdb (trust auth) and start; fsync off: the data is thrown away.
-
-        ``directory`` must be reachable by the ``postgres`` user (e.g. ``mkdtemp(dir="/tmp")``).
-        """
-        for parent in self.directory.resolve().parents:
-            if parent.exists() and not os.stat(parent).st_mode & 0o001:
-                raise RuntimeError(
-                    f"{parent} is not traversable by the postgres user; put the cluster under /tmp"
-                )
-        self.directory.mkdir(parents=True, exist_ok=True)
-        shutil.chown(self.directory, "postgres", "postgres")
-        data = self.directory / "data"
-        self._as_postgres(f"{PG_BIN}/initdb -D {data} -A trust -U postgres >{self.directory}/initdb.log 2>&1")
-        self._as_postgres(
-            f"{PG_BIN}/pg_ctl -D {data} -o '-h 127.0.0.1 -p {self.port} -k {self.directory} -F "
-            f"-c max_connections=300' -l {self.directory}/log -w start"
-        )
-
-    def stop(self) -> None:
-        """Stop the cluster and delete its files."""
-        with contextlib.suppress(subprocess.CalledProcessError):
-            self._as_postgres(f"{PG_BIN}/pg_ctl -D {self.directory / 'data'} -m fast -w stop")
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-    def create_database(self, name: str) -> str:
-        """Create an empty database; returns its SQLAlchemy URL."""
-        import psycopg
-
-        with psycopg.connect(
-            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
-        ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return f"{self.base_url}/{name}"
 
 
 def enroll_fleet(database_url: str, sites: int, devices_per_site: int) -> list[tuple[str, str, str]]:
@@ -307,6 +141,95 @@ def suppressed_totals(generated: Counter[str], threshold: int) -> dict[str, int 
     return out
 
 
+@dataclass
+class _Fleet:
+    """The simulated devices of one run: their sync clients, seeded RNGs, and what they generated."""
+
+    server: ServerProcess
+    options: FleetOptions
+    report: FleetReport
+    clients: list[SyncClient]
+    rngs: list[random.Random]
+    generated: Counter[str] = field(default_factory=Counter)
+    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
+
+    async def device_round(self, i: int, record: bool) -> None:
+        """Device ``i`` records a round of turns (when ``record``) and syncs once."""
+        client = self.clients[i]
+        if record:
+            turns = [
+                _random_turn(self.rngs[i], self.options, self.today - dt.timedelta(days=t % 2))
+                for t in range(self.options.turns_per_round)
+            ]
+            for usage in turns:
+                for kind, key, n in usage.counters():
+                    self.generated[_key(kind, key)] += n
+                    if kind == "turn":
+                        self.report.turns_generated += n
+            # A counter records turns from its pipeline thread; the fsyncs stay off the event loop.
+            await asyncio.to_thread(lambda: [client.outbox.add_turn(u) for u in turns])
+        sync = await client.sync_once(force_usage=not record)
+        self.report.request_errors += sum(
+            1 for c in sync.error_codes if c in ("server_unreachable", "server_error")
+        )
+
+    async def run_rounds(self) -> None:
+        """Every round: all devices at once; the server killed and restarted in ``restart_in_round``."""
+        for round_no in range(1, self.options.rounds + 1):
+            tasks = [asyncio.create_task(self.device_round(i, True)) for i in range(len(self.clients))]
+            if self.options.restart_in_round == round_no:
+                await asyncio.sleep(self.options.restart_delay_s)
+                await asyncio.to_thread(self.server.restart, kill=True)
+                self.report.restarts += 1
+            await asyncio.gather(*tasks)
+
+    async def drain(self) -> None:
+        """Sync without recording until every outbox is empty (at most ``drain_rounds`` rounds)."""
+        for _ in range(self.options.drain_rounds):
+            if all(c.outbox.pending_turns() == 0 and not c.outbox.pending() for c in self.clients):
+                break
+            await asyncio.gather(*(self.device_round(i, False) for i in range(len(self.clients))))
+
+    async def collect(self, http: httpx.AsyncClient) -> None:
+        """What is left in the outboxes, the glossaries installed, and the totals on both sides."""
+        report, server = self.report, self.server
+        report.pending_turns_left = sum(c.outbox.pending_turns() for c in self.clients)
+        report.glossary_numbers = sorted(
+            {c.installed.statement.number for c in self.clients if c.installed is not None}
+        )
+        response = await http.get(
+            f"{server.url}/api/v1/admin/usage/totals", auth=(server.admin_user, server.admin_password)
+        )
+        response.raise_for_status()
+        report.counted = {_key(r["kind"], r["key"]): r["count"] for r in response.json()["data"]}
+        report.generated = suppressed_totals(self.generated, response.json()["suppress_below"])
+        report.turns_counted = report.counted.get("turn") or 0
+
+
+def _device_clients(
+    server: ServerProcess, devices: list[tuple[str, str, str]], work_dir: Path, http: httpx.AsyncClient
+) -> list[SyncClient]:
+    """One real ``SyncClient`` per device, each with its own outbox and glossary directory."""
+    pubkey = server.public_key_path.read_bytes()
+    outbox_options = OutboxOptions(backoff_initial_s=0.05, backoff_max_s=0.5)
+    clients: list[SyncClient] = []
+    for site, name, token in devices:
+        home = work_dir / site / name
+        clients.append(
+            SyncClient(
+                server.url,
+                token,
+                pubkey,
+                home / "glossary",
+                Outbox(home / "outbox.db", outbox_options),
+                options=SyncOptions(app_version="fleet-sim", max_batches_per_round=5),
+                http=http,
+                pack_ids=lambda: ["whisper-base"],
+            )
+        )
+    return clients
+
+
 async def run_fleet(
     server: ServerProcess,
     work_dir: Path,
@@ -318,9 +241,6 @@ async def run_fleet(
     options = options or FleetOptions()
     devices = devices or enroll_fleet(server.database_url, options.sites, options.devices_per_site)
     report = FleetReport(devices=len(devices), rounds=options.rounds)
-    pubkey = server.public_key_path.read_bytes()
-    generated: Counter[str] = Counter()
-    today = dt.datetime.now(dt.UTC).date()
 
     async def _count(request: httpx.Request) -> None:
         report.requests += 1
@@ -329,70 +249,15 @@ async def run_fleet(
         max_connections=options.max_connections, max_keepalive_connections=options.max_connections
     )
     http = httpx.AsyncClient(timeout=30.0, limits=limits, event_hooks={"request": [_count]})
-    outbox_options = OutboxOptions(backoff_initial_s=0.05, backoff_max_s=0.5)
-    clients: list[SyncClient] = []
-    rngs: list[random.Random] = []
-    for i, (site, name, token) in enumerate(devices):
-        home = work_dir / site / name
-        outbox = Outbox(home / "outbox.db", outbox_options)
-        clients.append(
-            SyncClient(
-                server.url,
-                token,
-                pubkey,
-                home / "glossary",
-                outbox,
-                options=SyncOptions(app_version="fleet-sim", max_batches_per_round=5),
-                http=http,
-                pack_ids=lambda: ["whisper-base"],
-            )
-        )
-        rngs.append(random.Random(options.seed * 100_003 + i))
-
-    async def _device_round(i: int, record: bool) -> None:
-        client = clients[i]
-        if record:
-            turns = [
-                _random_turn(rngs[i], options, today - dt.timedelta(days=t % 2))
-                for t in range(options.turns_per_round)
-            ]
-            for usage in turns:
-                for kind, key, n in usage.counters():
-                    generated[_key(kind, key)] += n
-                    if kind == "turn":
-                        report.turns_generated += n
-            # A counter records turns from its pipeline thread; the fsyncs stay off the event loop.
-            await asyncio.to_thread(lambda: [client.outbox.add_turn(u) for u in turns])
-        sync = await client.sync_once(force_usage=not record)
-        report.request_errors += sum(
-            1 for c in sync.error_codes if c in ("server_unreachable", "server_error")
-        )
-
+    clients = _device_clients(server, devices, work_dir, http)
+    rngs = [random.Random(options.seed * 100_003 + i) for i in range(len(clients))]
+    fleet = _Fleet(server, options, report, clients, rngs)
     started = time.perf_counter()
     try:
-        for round_no in range(1, options.rounds + 1):
-            tasks = [asyncio.create_task(_device_round(i, True)) for i in range(len(clients))]
-            if options.restart_in_round == round_no:
-                await asyncio.sleep(options.restart_delay_s)
-                await asyncio.to_thread(server.restart, kill=True)
-                report.restarts += 1
-            await asyncio.gather(*tasks)
-        for _ in range(options.drain_rounds):
-            if all(c.outbox.pending_turns() == 0 and not c.outbox.pending() for c in clients):
-                break
-            await asyncio.gather(*(_device_round(i, False) for i in range(len(clients))))
+        await fleet.run_rounds()
+        await fleet.drain()
         report.duration_s = round(time.perf_counter() - started, 3)
-        report.pending_turns_left = sum(c.outbox.pending_turns() for c in clients)
-        report.glossary_numbers = sorted(
-            {c.installed.statement.number for c in clients if c.installed is not None}
-        )
-        response = await http.get(
-            f"{server.url}/api/v1/admin/usage/totals", auth=(server.admin_user, server.admin_password)
-        )
-        response.raise_for_status()
-        report.counted = {_key(r["kind"], r["key"]): r["count"] for r in response.json()["data"]}
-        report.generated = suppressed_totals(generated, response.json()["suppress_below"])
-        report.turns_counted = report.counted.get("turn") or 0
+        await fleet.collect(http)
     finally:
         await http.aclose()
         for client in clients:
@@ -439,3 +304,17 @@ def simulate(
         return asyncio.run(run_fleet(server, work_dir / "devices", options))
     finally:
         server.stop()
+
+
+__all__ = [
+    "REPO_ROOT",
+    "FleetOptions",
+    "FleetReport",
+    "PostgresCluster",
+    "ServerProcess",
+    "enroll_fleet",
+    "free_port",
+    "run_fleet",
+    "simulate",
+    "suppressed_totals",
+]

@@ -10,6 +10,8 @@ worker also decodes every ``interval_s``, as the counter's worker thread does.
 
 - **false cut-off**: the clip was split (an utterance ended before its last speech);
 - **end-of-speech delay**: stream time from the end of the last speech to the end decision (ms).
+
+``endpointing_cutoffs`` counts the false cut-offs of the streaming VAD alone at a few silence lengths.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from bench.clips import Clip
-from bench.scoring import percentile
+from bench.scoring import percentile, rounded
 
 FRAME = 480  # 30 ms at 16 kHz
 TAIL_S = 2.0
@@ -150,7 +152,7 @@ def endpointing_table(
             delays: list[float] = []
             decode_times: list[float] = []
             for clip, audio in clips:
-                multi = "concatenated" in clip.note or "utterances" in clip.note
+                multi = clip.multi_utterance
                 pair = (clip.language, "en" if clip.language != "en" else "ja")
                 transcriber.options = replace(saved, beam_size=5, short_window=True, languages=pair)
 
@@ -169,15 +171,43 @@ def endpointing_table(
             rows[setting.name] = {
                 "false_cutoffs": cut,
                 "clips": counted,
-                "delay_p50_ms": _r(percentile(delays, 50)),
-                "delay_p90_ms": _r(percentile(delays, 90)),
+                "delay_p50_ms": rounded(percentile(delays, 50)),
+                "delay_p90_ms": rounded(percentile(delays, 90)),
                 "transcript_aware": setting.transcript,
-                "tentative_decode_p50_ms": _r(percentile(decode_times, 50)),
+                "tentative_decode_p50_ms": rounded(percentile(decode_times, 50)),
             }
     finally:
         transcriber.options = saved
     return {"settings": rows, "per_clip": per_clip, "default": DEFAULT_SETTING}
 
 
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
+def endpointing_cutoffs(
+    clips: Sequence[tuple[Clip, np.ndarray]], silences_ms: Sequence[int] = (300, 500, 800)
+) -> dict[str, Any]:
+    """How many clips the streaming VAD would cut mid-utterance at each end-of-speech silence length.
+
+    A clip is "cut" when the ``Segmenter`` emits more than one utterance for it (every clip is one turn;
+    clips noted as concatenated utterances are reported but not counted).
+    """
+    from edge.audio.vad import Segmenter, Utterance, VadOptions
+
+    out: dict[str, Any] = {"silences_ms": list(silences_ms), "per_clip": {}, "cut": {}, "clips": 0}
+    for silence in silences_ms:
+        out["cut"][str(silence)] = 0
+    for clip, audio in clips:
+        multi = clip.multi_utterance
+        counts: dict[str, int] = {}
+        for silence in silences_ms:
+            segmenter = Segmenter(VadOptions(min_silence_ms=silence))
+            utterances = 0
+            for start in range(0, audio.size, FRAME):  # 30 ms frames, like a microphone callback
+                utterances += sum(
+                    isinstance(o, Utterance) for o in segmenter.push(audio[start : start + FRAME])
+                )
+            utterances += sum(isinstance(o, Utterance) for o in segmenter.flush())
+            counts[str(silence)] = utterances
+            if utterances > 1 and not multi:
+                out["cut"][str(silence)] += 1
+        out["per_clip"][clip.name] = {"utterances": counts, "multi_utterance_clip": multi}
+        out["clips"] += 0 if multi else 1
+    return out

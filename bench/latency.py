@@ -10,25 +10,25 @@ at the first audio sample of the translation (speech out), or at the first text 
 Japanese (text-first) and into languages without a voice. Hands-free adds the end-pointing silence
 (``VadOptions.min_silence_ms``), reported separately with the false cut-offs it causes.
 
-MT is timed on twins (``bench.twin_packs``) unless a real pack is installed; figures say which.
+MT is timed on twins (``bench.twin_packs``) unless a real pack is installed; figures say which. The
+configurations are in ``bench.configs``; the fresh-process memory and decoding probes in
+``bench.memory_probe`` and ``bench.twin_timing``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench.clips import REPO_ROOT, Clip
-from bench.scoring import error_rate, metric_for
+from bench.clips import Clip
+from bench.configs import BenchConfig
+from bench.scoring import error_rate, metric_for, rounded
 from bench.twin_packs import TwinRouter, TwinStores
 from madoguchi import paths
 
@@ -36,113 +36,6 @@ _LOGGER = logging.getLogger(__name__)
 
 #: Test store of the default packs (``tests/conftest.py``); used when the device store lacks the ASR pack.
 FALLBACK_STORE = paths.cache_dir() / "test-store"
-
-
-@dataclass(frozen=True)
-class BenchConfig:
-    """One configuration of the turn pipeline.
-
-    Attributes:
-        name: Short name (table row, JSON key).
-        description: What it changes.
-        asr_beam: Whisper beam width (count).
-        asr_short_window: Encode only the speech padded to ``min_window_s`` (with the guard) instead of 30 s.
-        asr_pair_languages: Language ID among the counter pair only (False: every Whisper language).
-        mt_shape: ``coverage`` (M2M-100 418M shape, direct) or ``shallow`` (quickmt shape, direct or pivot).
-        mt_beam: MT beam width (count).
-        mt_vmap: Restrict the output vocabulary with the pack's vocabulary map.
-        tts_streaming: First audio after the first sentence (False: after the whole text is synthesised).
-        asr_streaming: Recognise while the speaker speaks (``edge.streaming``, replayed on the clip): the
-            final decode reuses the last partial or is forced through its stable prefix.
-        partial_beam: Beam of the partial decodes (None: the same as ``asr_beam``).
-        group: ``main`` or ``lever`` (one change on top of the baseline).
-    """
-
-    name: str
-    description: str
-    asr_beam: int = 5
-    asr_short_window: bool = False
-    asr_pair_languages: bool = False
-    mt_shape: str = "coverage"
-    mt_beam: int = 4
-    mt_vmap: bool = False
-    tts_streaming: bool = False
-    asr_streaming: bool = False
-    partial_beam: int | None = None
-    group: str = "main"
-
-
-BASELINE = BenchConfig(
-    "baseline",
-    "faster-whisper defaults (30 s window, beam 5, language ID over all languages); "
-    "M2M-100 418M shape, beam 4, full vocabulary; whole-text TTS after MT",
-)
-TUNED = BenchConfig(
-    "tuned",
-    "recognition while speaking (final = reused partial or stable-prefix decode), beam 5, short window "
-    "(min 10 s) with guard, language ID within the pair; quickmt shape (direct ja⇄en, pivot via en "
-    "otherwise), greedy, speculative MT; first sentence spoken as soon as ready",
-    asr_beam=5,
-    asr_short_window=True,
-    asr_pair_languages=True,
-    mt_shape="shallow",
-    mt_beam=1,
-    tts_streaming=True,
-    asr_streaming=True,
-)
-TUNED_M2M = replace(
-    TUNED,
-    name="tuned-m2m",
-    description="tuned, but MT on the M2M-100 418M shape (greedy + 16k vocabulary map): the coverage path",
-    mt_shape="coverage",
-    mt_vmap=True,
-)
-TUNED_ASR_BEAM = replace(
-    TUNED,
-    name="tuned-asr-beam5",
-    description="tuned without recognition while speaking: beam 5 decoded after release",
-    asr_streaming=False,
-)
-TUNED_GREEDY = replace(
-    TUNED,
-    name="tuned-greedy",
-    description="the earlier tuned: greedy Whisper decoded after release (no recognition while speaking)",
-    asr_beam=1,
-    asr_streaming=False,
-)
-TUNED_BEAM3 = replace(TUNED, name="tuned-beam3", description="tuned with Whisper beam 3", asr_beam=3)
-LEVERS: tuple[BenchConfig, ...] = (
-    replace(BASELINE, name="+asr-window", description="short ASR window + guard", asr_short_window=True),
-    replace(BASELINE, name="+asr-greedy", description="ASR beam 1", asr_beam=1),
-    replace(BASELINE, name="+asr-pair", description="language ID within the pair", asr_pair_languages=True),
-    replace(BASELINE, name="+mt-shallow", description="quickmt shape (8+2 layers, 20k)", mt_shape="shallow"),
-    replace(BASELINE, name="+mt-greedy", description="MT beam 1", mt_beam=1),
-    replace(BASELINE, name="+mt-vmap", description="MT vocabulary map (16k)", mt_vmap=True),
-    replace(BASELINE, name="+tts-stream", description="speak the first sentence at once", tts_streaming=True),
-    replace(BASELINE, name="+asr-stream", description="recognition while speaking", asr_streaming=True),
-)
-LEVERS = tuple(replace(c, group="lever") for c in LEVERS)
-CONFIGS: dict[str, BenchConfig] = {
-    c.name: c for c in (BASELINE, TUNED, TUNED_M2M, TUNED_ASR_BEAM, TUNED_GREEDY, TUNED_BEAM3, *LEVERS)
-}
-
-
-def config_names(spec: str) -> list[BenchConfig]:
-    """Configs from a comma list (``all``, ``main``, ``levers`` expand); ValueError on a bad name."""
-    chosen: list[BenchConfig] = []
-    for part in (p.strip() for p in spec.split(",") if p.strip()):
-        if part == "all":
-            names = list(CONFIGS)
-        elif part == "main":
-            names = [BASELINE.name, TUNED.name, TUNED_M2M.name, TUNED_ASR_BEAM.name, TUNED_GREEDY.name]
-        elif part == "levers":
-            names = [c.name for c in LEVERS]
-        elif part in CONFIGS:
-            names = [part]
-        else:
-            raise ValueError(f"unknown configuration {part!r}; use {', '.join(CONFIGS)}, main, levers or all")
-        chosen.extend(CONFIGS[n] for n in names if CONFIGS[n] not in chosen)
-    return chosen
 
 
 # --------------------------------------------------------------------------------------------------
@@ -263,11 +156,45 @@ def run_turn(
 ) -> dict[str, Any]:
     """One turn of ``clip`` under ``config``; returns the flat per-turn record."""
     from edge.errors import EdgeError
+
+    source, target = counter_pair(clip)
+    pipeline = _configured_pipeline(engines, config, source, target, stand_in)
+    record = _turn_header(engines, config, clip, audio, source, target)
+    cpu_clock = time.process_time()
+    streamed, stream_stats = _replay_stream(config, engines, pipeline, audio, target)
+    try:
+        result = pipeline.run_turn(audio, "auto", target, streamed=streamed)
+    except EdgeError as exc:
+        record.update(error=f"{type(exc).__name__}: {exc}", e2e_ms=None)
+        return record
+    cpu_ms = (time.process_time() - cpu_clock) * 1000.0
+    wait = stream_stats.release_wait_ms if stream_stats is not None else 0.0
+    spoken = target in engines.voices and result.audio is not None
+    record.update(_timing_fields(config, result, audio, spoken=spoken, wait=wait, cpu_ms=cpu_ms))
+    record.update(_result_fields(clip, result))
+    record["fallback"] = bool(record["notices"]) or result.mt_engine in ("none", "whisper-translate")
+    if streamed is not None and stream_stats is not None:
+        record.update(_stream_fields(streamed, stream_stats, wait))
+        streamed.discard()
+    router = engines.routers[config.mt_shape]
+    if isinstance(router, TwinRouter) and router.last:
+        record["mt_source_tokens"] = router.last.get("source_tokens")
+        record["mt_forced_tokens"] = router.last.get("forced_tokens")
+    if clip.scored:
+        record["reference"] = clip.reference
+        rate = error_rate(clip.reference, result.source_text, clip.language)
+        record[metric_for(clip.language)] = None if rate is None else round(rate, 4)
+    return record
+
+
+def _configured_pipeline(
+    engines: Engines, config: BenchConfig, source: str, target: str, stand_in: str | None
+) -> Any:
+    """The engines set to ``config``'s per-call options, in a ``TurnPipeline`` for one turn."""
     from edge.speech.asr import AsrOptions
     from edge.turn.pipeline import TurnPipeline
     from glossary.languages import COUNTER_LANGUAGES
 
-    source, target = counter_pair(clip)
     transcriber = engines.transcriber
     transcriber.options = replace(
         AsrOptions(cpu_threads=transcriber.options.cpu_threads),
@@ -282,7 +209,7 @@ def run_turn(
         router.last = {}
     # Twin MT packs have untrained weights and emit random, often repetitive text: the loop guard would
     # keep it off the speaker, and the timing run needs the voice to speak it.
-    pipeline = TurnPipeline(
+    return TurnPipeline(
         transcriber,
         engines.voices,
         router,
@@ -290,7 +217,13 @@ def run_turn(
         asr_pack=engines.asr_pack,
         loop_guard=not engines.mt_labels[config.mt_shape].startswith("twin:"),
     )
-    record: dict[str, Any] = {
+
+
+def _turn_header(
+    engines: Engines, config: BenchConfig, clip: Clip, audio: np.ndarray, source: str, target: str
+) -> dict[str, Any]:
+    """What a turn is, before it runs: clip, configuration, languages, duration, MT engine."""
+    return {
         "clip": clip.name,
         "config": config.name,
         "language": clip.language,
@@ -300,81 +233,77 @@ def run_turn(
         "synthetic": clip.synthetic,
         "mt": engines.mt_labels[config.mt_shape],
     }
-    cpu_clock = time.process_time()
-    streamed, stream_stats = _replay_stream(config, engines, pipeline, audio, target)
-    try:
-        result = pipeline.run_turn(audio, "auto", target, streamed=streamed)
-    except EdgeError as exc:
-        record.update(error=f"{type(exc).__name__}: {exc}", e2e_ms=None)
-        return record
+
+
+def _first_output(config: BenchConfig, t: dict[str, float], *, spoken: bool) -> tuple[float | None, str]:
+    """(ms from release to the first output, its kind): first audio when spoken, else the first text."""
+    if spoken:
+        e2e = t.get("first_audio") if config.tts_streaming else t.get("first_output", 0.0) + t.get("tts", 0.0)
+        return e2e, "audio"
+    if "first_output" in t:
+        return t["first_output"], "text"
+    return t.get("total"), "transcript-only"
+
+
+def _timing_fields(
+    config: BenchConfig, result: Any, audio: np.ndarray, *, spoken: bool, wait: float, cpu_ms: float
+) -> dict[str, Any]:
+    """End-to-end and per-stage times of a finished turn (ms; ``wait``: release wait for a partial)."""
     t = result.timings_ms
     transcript = result.transcript
     asr_t = transcript.timings_ms if transcript is not None else {}
-    spoken = target in engines.voices and result.audio is not None
-    if spoken:
-        e2e = t.get("first_audio") if config.tts_streaming else t.get("first_output", 0.0) + t.get("tts", 0.0)
-        output = "audio"
-    elif "first_output" in t:
-        e2e, output = t["first_output"], "text"
-    else:
-        e2e, output = t.get("total"), "transcript-only"
-    cpu_ms = (time.process_time() - cpu_clock) * 1000.0
-    wait = stream_stats.release_wait_ms if stream_stats is not None else 0.0
+    e2e, output = _first_output(config, t, spoken=spoken)
     e2e = None if e2e is None else e2e + wait
-    guard_fired = bool(transcript.guard_fired) if transcript is not None else False
     tts_wait = (t.get("tts_first") if config.tts_streaming else t.get("tts")) if spoken else None
-    record.update(
-        {
-            "output": output,
-            "e2e_ms": _round(e2e),
-            "first_text_ms": _round(t["first_output"] + wait) if "first_output" in t else None,
-            "vad_ms": _round(t.get("vad")),
-            "asr_ms": _round(t.get("asr")),
-            "asr_encoder_ms": _round(
-                sum(asr_t.get(k, 0.0) for k in ("features", "encode", "guard_features", "guard_encode"))
-            ),
-            "asr_langid_ms": _round(asr_t.get("language", 0.0) + asr_t.get("guard_language", 0.0)),
-            "asr_decoder_ms": _round(asr_t.get("decode", 0.0) + asr_t.get("guard_decode", 0.0)),
-            "asr_rtf": _round(t.get("asr", 0.0) / 1000.0 / max(audio.size / 16000, 1e-6), 4),
-            "asr_window_s": transcript.window_s if transcript is not None else None,
-            "guard_fired": guard_fired,
-            "mt_ms": _round(t.get("mt")),
-            "tts_first_ms": _round(t.get("tts_first")),
-            "tts_ms": _round(t.get("tts")),
-            "tts_wait_ms": _round(tts_wait),
-            "total_ms": _round(t.get("total")),
-            "cpu_ms": _round(cpu_ms),
-            "detected_language": result.source_language,
-            "language_ok": result.source_language in clip.languages,
-            "hypothesis": result.source_text,
-            "mt_engine": result.mt_engine,
-            "notices": [n for n in result.notices if "Japanese is text-first" not in n],
-            "terms_fallback": len(result.terms_fallback),
-        }
-    )
-    record["fallback"] = bool(record["notices"]) or result.mt_engine in ("none", "whisper-translate")
-    if streamed is not None and stream_stats is not None:
-        record.update(
-            {
-                "release_wait_ms": _round(wait),
-                "stream_mode": streamed.mode,
-                "stream_prefix_chars": len(streamed.prefix),
-                "partials": stream_stats.partials,
-                "first_partial_ms": _round((stream_stats.first_partial_s or 0.0) * 1000.0)
-                if stream_stats.first_partial_s is not None
-                else None,
-                "mt_speculative_reused": streamed.translation_reused,
-            }
-        )
-        streamed.discard()
-    if isinstance(router, TwinRouter) and router.last:
-        record["mt_source_tokens"] = router.last.get("source_tokens")
-        record["mt_forced_tokens"] = router.last.get("forced_tokens")
-    if clip.scored:
-        record["reference"] = clip.reference
-        rate = error_rate(clip.reference, result.source_text, clip.language)
-        record[metric_for(clip.language)] = None if rate is None else round(rate, 4)
-    return record
+    return {
+        "output": output,
+        "e2e_ms": rounded(e2e),
+        "first_text_ms": rounded(t["first_output"] + wait) if "first_output" in t else None,
+        "vad_ms": rounded(t.get("vad")),
+        "asr_ms": rounded(t.get("asr")),
+        "asr_encoder_ms": rounded(
+            sum(asr_t.get(k, 0.0) for k in ("features", "encode", "guard_features", "guard_encode"))
+        ),
+        "asr_langid_ms": rounded(asr_t.get("language", 0.0) + asr_t.get("guard_language", 0.0)),
+        "asr_decoder_ms": rounded(asr_t.get("decode", 0.0) + asr_t.get("guard_decode", 0.0)),
+        "asr_rtf": rounded(t.get("asr", 0.0) / 1000.0 / max(audio.size / 16000, 1e-6), 4),
+        "asr_window_s": transcript.window_s if transcript is not None else None,
+        "guard_fired": bool(transcript.guard_fired) if transcript is not None else False,
+        "mt_ms": rounded(t.get("mt")),
+        "tts_first_ms": rounded(t.get("tts_first")),
+        "tts_ms": rounded(t.get("tts")),
+        "tts_wait_ms": rounded(tts_wait),
+        "total_ms": rounded(t.get("total")),
+        "cpu_ms": rounded(cpu_ms),
+    }
+
+
+def _result_fields(clip: Clip, result: Any) -> dict[str, Any]:
+    """What the turn recognised and which MT engine answered."""
+    return {
+        "detected_language": result.source_language,
+        "language_ok": result.source_language in clip.languages,
+        "hypothesis": result.source_text,
+        "mt_engine": result.mt_engine,
+        "notices": [n for n in result.notices if "Japanese is text-first" not in n],
+        "terms_fallback": len(result.terms_fallback),
+    }
+
+
+def _stream_fields(streamed: Any, stats: Any, wait: float) -> dict[str, Any]:
+    """Recognition while speaking: how the final was made, the wait at release, the partials."""
+    return {
+        "release_wait_ms": rounded(wait),
+        "partial_at_release": stats.at_release,
+        "partial_stopped_after": stats.stopped_after,
+        "stream_mode": streamed.mode,
+        "stream_prefix_chars": len(streamed.prefix),
+        "partials": stats.partials,
+        "first_partial_ms": rounded((stats.first_partial_s or 0.0) * 1000.0)
+        if stats.first_partial_s is not None
+        else None,
+        "mt_speculative_reused": streamed.translation_reused,
+    }
 
 
 def _replay_stream(
@@ -383,7 +312,8 @@ def _replay_stream(
     """Recognition while speaking, replayed on the clip before the timed turn (``edge.streaming``)."""
     if not config.asr_streaming:
         return None, None
-    from edge.speech.streaming import PartialRunner, StreamingOptions, replay
+    from edge.speech.replay import replay
+    from edge.speech.streaming import PartialRunner, StreamingOptions
 
     router = engines.routers[config.mt_shape]
     runner = PartialRunner(
@@ -394,10 +324,6 @@ def _replay_stream(
         translate_to=(router, target),
     )
     return replay(runner, audio)
-
-
-def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(float(value), digits)
 
 
 def run_configs(
@@ -426,211 +352,3 @@ def run_configs(
                         f"{record.get('e2e_ms')} ms"
                     )
     return records
-
-
-# --------------------------------------------------------------------------------------------------
-# Hands-free end-pointing
-
-
-def endpointing_cutoffs(
-    clips: Sequence[tuple[Clip, np.ndarray]], silences_ms: Sequence[int] = (300, 500, 800)
-) -> dict[str, Any]:
-    """How many clips the streaming VAD would cut mid-utterance at each end-of-speech silence length.
-
-    A clip is "cut" when the ``Segmenter`` emits more than one utterance for it (every clip is one turn;
-    clips noted as concatenated utterances are reported but not counted).
-    """
-    from edge.audio.vad import Segmenter, Utterance, VadOptions
-
-    out: dict[str, Any] = {"silences_ms": list(silences_ms), "per_clip": {}, "cut": {}, "clips": 0}
-    for silence in silences_ms:
-        out["cut"][str(silence)] = 0
-    for clip, audio in clips:
-        multi = "concatenated" in clip.note or "utterances" in clip.note
-        counts: dict[str, int] = {}
-        for silence in silences_ms:
-            segmenter = Segmenter(VadOptions(min_silence_ms=silence))
-            utterances = 0
-            for start in range(0, audio.size, 480):  # 30 ms frames, like a microphone callback
-                utterances += sum(
-                    isinstance(o, Utterance) for o in segmenter.push(audio[start : start + 480])
-                )
-            utterances += sum(isinstance(o, Utterance) for o in segmenter.flush())
-            counts[str(silence)] = utterances
-            if utterances > 1 and not multi:
-                out["cut"][str(silence)] += 1
-        out["per_clip"][clip.name] = {"utterances": counts, "multi_utterance_clip": multi}
-        out["clips"] += 0 if multi else 1
-    return out
-
-
-# --------------------------------------------------------------------------------------------------
-# Memory and MT shapes (fresh processes, so each figure is one model set alone)
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (MB): ``VmHWM``, else ``ru_maxrss``."""
-    try:
-        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024.0, 1)
-    except OSError:
-        pass
-    import resource
-
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
-
-
-def _run_isolated(function: str, kwargs: dict[str, Any], timeout_s: float = 600.0) -> dict[str, Any]:
-    code = (
-        f"import json,sys;from bench.latency import {function} as f;"
-        "print(json.dumps(f(**json.loads(sys.argv[1]))))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(kwargs)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        check=False,
-    )
-    if out.returncode != 0:
-        tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": tail}
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def memory_probe(
-    store_dir: str,
-    asr_pack: str,
-    coverage_store: str,
-    tokenizer: str,
-    clip_path: str,
-    threads: int = 2,
-    shape: str = "coverage",
-    levers: bool = True,
-) -> dict[str, Any]:
-    """(Run in a fresh process.) ASR + one MT twin (``coverage``: M2M-100 418M size, ``shallow``: quickmt
-    size; ``coverage_store`` is that twin's store) + the English voice, two ja→en turns; peak RSS in MB.
-    ``levers``:
-    load and run as the device does (``edge.memory``: capped malloc arenas, freed pages returned)."""
-    import psutil
-
-    from edge import engines as edge_engines
-    from edge.config import load_settings
-    from edge.memory import limit_malloc_arenas, release_free_memory
-    from edge.speech.asr import AsrOptions, WhisperTranscriber
-    from edge.translate.router import MtOptions, MtRouter
-    from glossary.languages import COUNTER_LANGUAGES
-    from models import PackStore
-
-    def rss() -> float:
-        return round(psutil.Process().memory_info().rss / 2**20, 1)
-
-    def settle() -> None:
-        if levers:
-            release_free_memory()
-
-    if levers:
-        limit_malloc_arenas()
-    steps: dict[str, float] = {"python_and_imports": rss()}
-    store = PackStore(Path(store_dir))
-    transcriber = WhisperTranscriber(store.get(asr_pack).model_dir, AsrOptions(cpu_threads=threads))
-    transcriber.warm()
-    settle()
-    steps["asr_loaded"] = rss()
-    settings = load_settings(packs_dir=Path(store_dir), languages=list(COUNTER_LANGUAGES))
-    refs = edge_engines.find_voices(settings, store)
-    voices = {lang: edge_engines.load_voice(ref) for lang, ref in refs.items() if lang == "en"}  # one voice
-    settle()
-    steps["voices_loaded"] = rss()
-    mt = MtRouter(
-        PackStore(Path(coverage_store)),
-        MtOptions(intra_threads=threads),
-        glossary=edge_engines.load_glossary(),
-    )
-    router = TwinRouter(mt, Path(tokenizer))
-    router.warm([("ja", "en")])
-    settle()
-    steps["mt_loaded"] = rss()
-    engines = Engines(transcriber, asr_pack, voices, {shape: router}, {shape: "twin"})
-    clip = Clip(Path(clip_path).name, Path(clip_path), "ja", ("ja",), 0.0, "")
-    audio = clip.load()
-    for _ in range(2):
-        run_turn(
-            engines, TUNED_M2M if shape == "coverage" else TUNED, clip, audio, "Kimura showed me a photo."
-        )
-        settle()
-    steps["after_two_turns"] = rss()
-    return {
-        "peak_rss_mb": peak_rss_mb(),
-        "rss_mb": rss(),
-        "rss_steps_mb": steps,
-        "voices": sorted(voices),
-        "shape": shape,
-        "levers": levers,
-    }
-
-
-def decode_probe(model_dir: str, tokens: int = 20, threads: int = 2, repeats: int = 3) -> dict[str, Any]:
-    """(Run in a fresh process.) ``tokens``→``tokens`` forced decoding: greedy, beam 2, beam 4, and greedy
-    with the vocabulary map when the model has one; medians in ms, load time, peak RSS."""
-    import statistics
-
-    import ctranslate2
-
-    clock = time.perf_counter()
-    translator = ctranslate2.Translator(model_dir, device="cpu", compute_type="int8", intra_threads=threads)
-    load_s = time.perf_counter() - clock
-    vocab_file = next(Path(model_dir).glob("s*_vocabulary.json"))
-    vocab = json.loads(vocab_file.read_text(encoding="utf-8"))
-    source = [vocab[3 + (i * 7919) % 5000] for i in range(tokens)]
-    variants: dict[str, dict[str, Any]] = {
-        "greedy": {"beam_size": 1},
-        "beam2": {"beam_size": 2},
-        "beam4": {"beam_size": 4},
-    }
-    if (Path(model_dir) / "vmap.txt").is_file():
-        variants["greedy_vmap"] = {"beam_size": 1, "use_vmap": True}
-        variants["beam4_vmap"] = {"beam_size": 4, "use_vmap": True}
-    result: dict[str, Any] = {"load_s": round(load_s, 2)}
-    for name, kwargs in variants.items():
-        samples = []
-        for _ in range(repeats + 1):
-            t = time.perf_counter()
-            translator.translate_batch(
-                [source], max_decoding_length=tokens, min_decoding_length=tokens, **kwargs
-            )
-            samples.append((time.perf_counter() - t) * 1000.0)
-        result[f"{name}_ms"] = round(statistics.median(samples[1:]), 1)
-    result["peak_rss_mb"] = peak_rss_mb()
-    return result
-
-
-def mt_shape_table(
-    twins: TwinStores, *, include_extra: bool = True, cache: Path | None = None
-) -> dict[str, Any]:
-    """20→20-token decoding of every twin shape, each in a fresh process (``twin`` figures)."""
-    from bench.twins import NLLB_600M, OPUS_MT, build_model
-
-    rows: dict[str, Any] = {}
-    models = {
-        f"twin:{twins.scale.shallow.name}": twins.shallow / "twin-shallow-xx-en",
-        f"twin:{twins.scale.coverage.name}": twins.coverage / "twin-coverage",
-    }
-    if include_extra:
-        root = (cache or twins.tokenizer.parent) / "models"
-        for shape in (OPUS_MT, NLLB_600M):
-            directory = root / shape.name
-            if not (directory / "model.bin").is_file():
-                build_model(shape, directory)
-            models[f"twin:{shape.name}"] = directory
-    for label, directory in models.items():
-        rows[label] = _run_isolated("decode_probe", {"model_dir": str(directory)})
-        _LOGGER.info("MT shape %s: %s", label, rows[label])
-    return rows
-
-
-def config_dict(config: BenchConfig) -> dict[str, Any]:
-    """JSON form of a config."""
-    return asdict(config)

@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from bench.scoring import percentile
+from bench.scoring import percentile, rounded
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -165,8 +165,8 @@ def _summarize(options: LoadOptions, fleet: Any, timings: _Timings) -> dict[str,
     per_endpoint = {
         kind: {
             "requests": len(values),
-            "p50_ms": _r(percentile(values, 50)),
-            "p99_ms": _r(percentile(values, 99)),
+            "p50_ms": rounded(percentile(values, 50)),
+            "p99_ms": rounded(percentile(values, 99)),
         }
         for kind, values in sorted(timings.latencies_ms.items())
     }
@@ -181,8 +181,8 @@ def _summarize(options: LoadOptions, fleet: Any, timings: _Timings) -> dict[str,
         "requests_per_s": round(report["requests"] / report["duration_s"], 1)
         if report["duration_s"]
         else None,
-        "p50_ms": _r(percentile(all_ms, 50)),
-        "p99_ms": _r(percentile(all_ms, 99)),
+        "p50_ms": rounded(percentile(all_ms, 50)),
+        "p99_ms": rounded(percentile(all_ms, 99)),
         "per_endpoint": per_endpoint,
         "statuses": dict(sorted(timings.statuses.items())),
         "transport_errors": report["request_errors"],
@@ -193,10 +193,6 @@ def _summarize(options: LoadOptions, fleet: Any, timings: _Timings) -> dict[str,
         "totals_exact": report["totals_match"],
         "latency_note": "client pool wait + server queue + service; all devices sync at once (burst)",
     }
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
 
 
 def print_load(result: dict[str, Any], console: Any) -> None:

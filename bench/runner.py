@@ -14,25 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import report
-from bench.clips import ClipSelection, quick_clips, resolve_eval_dir, select_clips
-from bench.handsfree import DEFAULT_SETTING, SETTINGS, endpointing_table
-from bench.latency import (
-    BASELINE,
-    TUNED,
-    TUNED_M2M,
-    BenchConfig,
-    _run_isolated,
-    config_dict,
-    config_names,
-    endpointing_cutoffs,
-    load_engines,
-    mt_shape_table,
-    peak_rss_mb,
-    resolve_store,
-    run_configs,
-)
-from bench.twin_packs import FULL, TINY_SCALE, TwinRouter, ntrex_lines, prepare_twin_stores
+import numpy as np
+
+from bench.clips import Clip, ClipSelection, load_manifest, quick_clips, resolve_eval_dir, select_clips
+from bench.configs import BASELINE, TUNED, TUNED_M2M, BenchConfig, config_dict, config_names
+from bench.handsfree import DEFAULT_SETTING, SETTINGS, endpointing_cutoffs, endpointing_table
+from bench.latency import load_engines, resolve_store, run_configs
+from bench.markdown import markdown_summary
+from bench.processes import peak_rss_mb, run_isolated
+from bench.report import draw_chart, write_json
+from bench.summary import lever_rows, summarize
+from bench.targets import check_targets
+from bench.twin_packs import FULL, TINY_SCALE, TwinRouter, TwinStores, ntrex_lines, prepare_twin_stores
+from bench.twin_timing import mt_shape_table
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,6 +55,7 @@ class RunOptions:
         mt_shapes: Time every MT twin shape 20→20 tokens in fresh processes.
         browser: Time the counter page in chromium (release → first audio, first tentative text) per
             configuration (``bench.browser``; not in quick runs).
+        handsfree: Analyse hands-free end-pointing on the clips (false cut-offs, end-of-speech delay).
     """
 
     quick: bool = False
@@ -77,6 +72,7 @@ class RunOptions:
     memory_probe: bool = True
     mt_shapes: bool = True
     browser: bool = True
+    handsfree: bool = True
 
 
 def default_out_dir() -> Path:
@@ -112,28 +108,13 @@ def environment(threads: int) -> dict[str, Any]:
 def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the latency benchmark; writes ``results.json`` (and ``chart.png``) in the output dir."""
     say = progress or (lambda _msg: None)
-    default_configs = QUICK_CONFIGS if options.quick else DEFAULT_CONFIGS
-    configs: list[BenchConfig] = config_names(options.configs or default_configs)
+    configs: list[BenchConfig] = config_names(
+        options.configs or (QUICK_CONFIGS if options.quick else DEFAULT_CONFIGS)
+    )
     out_dir = options.out_dir or default_out_dir()
     env = environment(options.threads)
     eval_dir = resolve_eval_dir(options.eval_dir, quick=options.quick)
-    if options.quick:
-        clips = quick_clips(eval_dir)
-        if options.clip_names:
-            clips = [c for c in clips if c.name in options.clip_names] or clips
-    else:
-        from bench.clips import load_manifest
-
-        selection = ClipSelection(max_per_language=options.max_per_language, names=options.clip_names)
-        clips = select_clips(load_manifest(eval_dir), selection)
-        if not clips:
-            clips = quick_clips(eval_dir)
-    loaded = []
-    for clip in clips:
-        try:
-            loaded.append((clip, clip.load()))
-        except Exception as exc:  # one unreadable clip must not stop the run
-            _LOGGER.warning("skipping clip %s: %s", clip.name, exc)
+    loaded = _load_clips(_choose_clips(options, eval_dir))
     from_eval = bool(loaded) and loaded[0][0].path.is_relative_to(eval_dir)
     env["eval_set"] = str(eval_dir) if from_eval else "edge/samples (bundled sample)"
     say(f"{len(loaded)} clips from {env['eval_set']}")
@@ -144,22 +125,81 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     store_dir = resolve_store(options.store_dir, options.asr_pack)
     say(f"loading engines from {store_dir}")
     engines = load_engines(store_dir, options.asr_pack, twins, threads=options.threads)
-    rss_after_load = peak_rss_mb()
+    rss_after_load = round(peak_rss_mb(), 1)
 
     records = run_configs(engines, configs, loaded, repeats=options.repeats, progress=say)
-    say("hands-free end-pointing analysis")
-    endpointing = endpointing_cutoffs(loaded, (500,) if options.quick else (300, 500, 800))
-    say("hands-free end-pointing per setting (silence alone vs end of thought)")
-    settings = [s for s in SETTINGS if not options.quick or s.name in ("silence-500", DEFAULT_SETTING)]
-    handsfree = endpointing_table(loaded, engines.transcriber, settings)
-
-    browser = None
+    sections = _handsfree_sections(options, loaded, engines, say)
+    sections["browser"] = None
     if options.browser and not options.quick:
         from bench.browser import browser_rows
 
         say("browser path (chromium, fake microphone)")
-        browser = browser_rows(engines, configs, loaded)
+        sections["browser"] = browser_rows(engines, configs, loaded)
+    sections.update(_fresh_process_sections(options, loaded, store_dir, twins, say))
 
+    mixed = frozenset(c.name for c, _ in loaded if c.mixed)
+    summary = summarize(records, [c.name for c in configs], mixed)
+    _finish_environment(env, engines, options, scale.name, rss_after_load)
+    results: dict[str, Any] = {
+        "schema": 1,
+        "quick": options.quick,
+        "environment": env,
+        "configs": {c.name: config_dict(c) for c in configs},
+        "clips": [_clip_entry(c) for c, _ in loaded],
+        "summary": summary,
+        "levers": lever_rows(summary, records),
+        **sections,
+        "chrf": chrf_section(engines, eval_dir),
+        "turns": records,
+    }
+    results["targets"] = check_targets(summary, sections["memory_probe"], sections["handsfree"])
+    _write_outputs(results, out_dir, chart=options.chart)
+    return results
+
+
+def _choose_clips(options: RunOptions, eval_dir: Path) -> list[Clip]:
+    """The quick clips (optionally only the named ones), or a per-language selection of the manifest."""
+    if options.quick:
+        clips = quick_clips(eval_dir)
+        if options.clip_names:
+            clips = [c for c in clips if c.name in options.clip_names] or clips
+        return clips
+    selection = ClipSelection(max_per_language=options.max_per_language, names=options.clip_names)
+    return select_clips(load_manifest(eval_dir), selection) or quick_clips(eval_dir)
+
+
+def _load_clips(clips: list[Clip]) -> list[tuple[Clip, np.ndarray]]:
+    """(clip, 16 kHz samples) of every readable clip; an unreadable one is skipped with a warning."""
+    loaded = []
+    for clip in clips:
+        try:
+            loaded.append((clip, clip.load()))
+        except Exception as exc:  # one unreadable clip must not stop the run
+            _LOGGER.warning("skipping clip %s: %s", clip.name, exc)
+    return loaded
+
+
+def _handsfree_sections(
+    options: RunOptions, loaded: list[tuple[Clip, np.ndarray]], engines: Any, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """``endpointing`` (the VAD alone) and ``handsfree`` (every end-pointing setting) of the results."""
+    if not options.handsfree:
+        return {"endpointing": None, "handsfree": None}
+    say("hands-free end-pointing analysis")
+    endpointing = endpointing_cutoffs(loaded, (500,) if options.quick else (300, 500, 800))
+    say("hands-free end-pointing per setting (silence alone vs end of thought)")
+    settings = [s for s in SETTINGS if not options.quick or s.name in ("silence-500", DEFAULT_SETTING)]
+    return {"endpointing": endpointing, "handsfree": endpointing_table(loaded, engines.transcriber, settings)}
+
+
+def _fresh_process_sections(
+    options: RunOptions,
+    loaded: list[tuple[Clip, np.ndarray]],
+    store_dir: Path,
+    twins: TwinStores,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """``memory_probe`` and ``mt_shapes`` of the results (full runs only), each in fresh processes."""
     memory = None
     if options.memory_probe and not options.quick:
         say("memory probe (fresh process)")
@@ -172,66 +212,57 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
             "clip_path": str(probe_clip.path),
             "threads": options.threads,
         }
-        memory = _run_isolated("memory_probe", probe)
+        memory = run_isolated("bench.memory_probe", "memory_probe", probe)
         shallow = {**probe, "coverage_store": str(twins.shallow), "shape": "shallow"}
-        memory["quickmt"] = _run_isolated("memory_probe", shallow)
+        memory["quickmt"] = run_isolated("bench.memory_probe", "memory_probe", shallow)
     shapes = None
     if options.mt_shapes and not options.quick:
         say("MT shape table (fresh processes)")
         shapes = mt_shape_table(twins)
+    return {"memory_probe": memory, "mt_shapes": shapes}
 
-    names = [c.name for c in configs]
-    mixed = frozenset(c.name for c, _ in loaded if c.mixed)
-    summary = report.summarize(records, names, mixed)
+
+def _finish_environment(
+    env: dict[str, Any], engines: Any, options: RunOptions, scale: str, rss_after_load: float
+) -> None:
+    """What the run measured with: load at the end, memory, engines and MT labels."""
     twin_used = any(isinstance(r, TwinRouter) for r in engines.routers.values())
     env["load_average_end"] = _load_average()
-    env["peak_rss_mb_bench_process"] = peak_rss_mb()
+    env["peak_rss_mb_bench_process"] = round(peak_rss_mb(), 1)
     env["rss_mb_after_load"] = rss_after_load
     env["engine_load_s"] = {k: round(v, 2) for k, v in engines.load_s.items()}
     env["mt"] = engines.mt_labels
     env["voices"] = sorted(engines.voices)
     env["asr_pack"] = options.asr_pack
-    env["twin_scale"] = scale.name
+    env["twin_scale"] = scale
     env["mt_note"] = "MT on twins: random weights, real shapes" if twin_used else "real MT packs"
-    results: dict[str, Any] = {
-        "schema": 1,
-        "quick": options.quick,
-        "environment": env,
-        "configs": {c.name: config_dict(c) for c in configs},
-        "clips": [
-            {
-                "name": c.name,
-                "language": c.language,
-                "duration_s": c.duration_s,
-                "synthetic": c.synthetic,
-                "mixed": c.mixed,
-                "scored": c.scored,
-            }
-            for c, _ in loaded
-        ],
-        "summary": summary,
-        "levers": report.lever_rows(summary, records),
-        "endpointing": endpointing,
-        "handsfree": handsfree,
-        "browser": browser,
-        "memory_probe": memory,
-        "mt_shapes": shapes,
-        "chrf": chrf_section(engines, eval_dir),
-        "turns": records,
+
+
+def _clip_entry(clip: Clip) -> dict[str, Any]:
+    return {
+        "name": clip.name,
+        "language": clip.language,
+        "duration_s": clip.duration_s,
+        "synthetic": clip.synthetic,
+        "mixed": clip.mixed,
+        "scored": clip.scored,
     }
-    results["targets"] = report.check_targets(summary, memory, handsfree)
-    json_path = report.write_json(results, out_dir / "results.json")
+
+
+def _write_outputs(results: dict[str, Any], out_dir: Path, *, chart: bool) -> None:
+    """``results.json``, ``chart.png`` (when ``chart``; a failed chart is only a warning) and ``summary.md``;
+    their paths go into ``results["files"]``."""
+    json_path = write_json(results, out_dir / "results.json")
     results["files"] = {"json": str(json_path)}
-    if options.chart:
+    if chart:
         try:
-            results["files"]["chart"] = str(report.draw_chart(results, out_dir / "chart.png"))
+            results["files"]["chart"] = str(draw_chart(results, out_dir / "chart.png"))
         except Exception as exc:  # the chart is a convenience; the JSON is the result
             _LOGGER.warning("chart not drawn: %s", exc)
     summary_path = out_dir / "summary.md"
-    summary_path.write_text(report.markdown_summary(results), encoding="utf-8")
+    summary_path.write_text(markdown_summary(results), encoding="utf-8")
     results["files"]["summary"] = str(summary_path)
-    report.write_json(results, json_path)
-    return results
+    write_json(results, json_path)
 
 
 def chrf_section(engines: Any, eval_dir: Path, sentences: int = 50) -> dict[str, Any]:

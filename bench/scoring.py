@@ -85,3 +85,8 @@ def median(values: Sequence[float]) -> float | None:
     """Median, or None for no values."""
     data = [v for v in values if v is not None]
     return float(statistics.median(data)) if data else None
+
+
+def rounded(value: float | None, digits: int = 1) -> float | None:
+    """``value`` as a float rounded to ``digits`` (None stays None): the figures of every report."""
+    return None if value is None else round(float(value), digits)

@@ -284,43 +284,16 @@ def run(
         targets: target languages for the enforcement part.
         out_json: also write the result as JSON to this path.
     """
-    if glossary is None:
-        g = bundled_glossary()
-    elif isinstance(glossary, Glossary):
-        g = glossary
-    else:
-        g = load_glossary(glossary)
+    g = _resolve_glossary(glossary)
     paths = [Path(sentences_path)] if sentences_path else default_sentence_files()
     sentences = [s for p in paths for s in read_sentences(p)]
     path = paths[0] if len(paths) == 1 else DATA_DIR
     matcher = TermMatcher(g)
-    clean = MatchScores()
-    noisy = {kind: MatchScores() for kind in (*NOISE_KINDS, "all")}
-    for s in sentences:
-        matches = matcher.find(s.ja)
-        clean.add(s.id, s.term_ids, (m.term_id for m in matches))
-        for kind in NOISE_KINDS:
-            text = noisy_variant(s, kind, matches, g)
-            found = matcher.find_ids(text)
-            noisy[kind].add(s.id, s.term_ids, found)
-            noisy["all"].add(f"{s.id}/{kind}", s.term_ids, found)
+    clean, noisy = _match_scores(matcher, sentences, g)
     mean_us, p95_us = _time_matcher(matcher, [s.ja for s in sentences])
-    enforcement: list[EnforcementScores] = []
-    if translate is not None:
-        for tgt in targets:
-            scores = EnforcementScores(tgt)
-            for s in sentences:
-                ids = [t for t in s.term_ids if t in g.terms]
-                if not ids:
-                    continue
-                text, _applied, fallback = translate(s.ja, "ja", tgt)
-                scores.sentences += 1
-                if not verify(text, ids, g, tgt):
-                    scores.all_terms_present += 1
-                if fallback:
-                    scores.needed_fallback += 1
-                    scores.fallback_terms += len(fallback)
-            enforcement.append(scores)
+    enforcement = (
+        [_enforcement(translate, tgt, sentences, g) for tgt in targets] if translate is not None else []
+    )
     result = TermAccuracyResult(
         glossary_version=g.version,
         sentences_file=str(path),
@@ -334,6 +307,51 @@ def run(
     if out_json:
         Path(out_json).write_text(result.to_json() + "\n", encoding="utf-8")
     return result
+
+
+def _resolve_glossary(glossary: Glossary | str | Path | None) -> Glossary:
+    """The given glossary, the one at a path, or the bundled one."""
+    if glossary is None:
+        return bundled_glossary()
+    if isinstance(glossary, Glossary):
+        return glossary
+    return load_glossary(glossary)
+
+
+def _match_scores(
+    matcher: TermMatcher, sentences: Sequence[TermSentence], glossary: Glossary
+) -> tuple[MatchScores, dict[str, MatchScores]]:
+    """Detection scores on the clean sentences and on each kind of ASR-like noise (``all`` pools them)."""
+    clean = MatchScores()
+    noisy = {kind: MatchScores() for kind in (*NOISE_KINDS, "all")}
+    for s in sentences:
+        matches = matcher.find(s.ja)
+        clean.add(s.id, s.term_ids, (m.term_id for m in matches))
+        for kind in NOISE_KINDS:
+            text = noisy_variant(s, kind, matches, glossary)
+            found = matcher.find_ids(text)
+            noisy[kind].add(s.id, s.term_ids, found)
+            noisy["all"].add(f"{s.id}/{kind}", s.term_ids, found)
+    return clean, noisy
+
+
+def _enforcement(
+    translate: TranslateFn, target: str, sentences: Sequence[TermSentence], glossary: Glossary
+) -> EnforcementScores:
+    """How the glossary terms of ``sentences`` fared through ``translate`` into ``target``."""
+    scores = EnforcementScores(target)
+    for s in sentences:
+        ids = [t for t in s.term_ids if t in glossary.terms]
+        if not ids:
+            continue
+        text, _applied, fallback = translate(s.ja, "ja", target)
+        scores.sentences += 1
+        if not verify(text, ids, glossary, target):
+            scores.all_terms_present += 1
+        if fallback:
+            scores.needed_fallback += 1
+            scores.fallback_terms += len(fallback)
+    return scores
 
 
 def placeholder_copying_mt(glossary: Glossary) -> TranslateFn:

@@ -9,7 +9,7 @@ returning the beam's alternatives. From those the levers are scored:
 - ``plain``: the product's ASR, no lever;
 - ``hotwords``: the counter's terms as Whisper context;
 - ``correction``: term correction by reading on the plain transcript;
-- ``rescoring``: the beam alternative with glossary terms preferred (bounded bonus);
+- ``rescoring``: the beam alternative with glossary terms preferred (bounded bonus, ``correct_best``);
 - ``rescoring+correction``, ``hotwords+correction``: two levers together;
 - ``all``: hotwords + rescoring + correction.
 
@@ -29,7 +29,7 @@ import logging
 import statistics
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -55,8 +55,9 @@ SPLITS: tuple[str, ...] = ("tune", "held-out")
 
 
 def split_of(utterance_id: str) -> str:
-    """The half of the set an utterance belongs to (``tune`` or ``held-out``), fixed by its id."""
-    return SPLITS[zlib.crc32(utterance_id.encode("utf-8")) % 2]
+    """The half of the set an utterance belongs to (``tune`` or ``held-out``), fixed by its id (another
+    voice's rendering of a sentence, ``t008-jf_alpha``, stays in the sentence's half)."""
+    return SPLITS[zlib.crc32(utterance_id.split("-")[0].encode("utf-8")) % 2]
 
 
 @dataclass
@@ -92,35 +93,65 @@ def _transcripts(
 ) -> dict[str, tuple[str, float]]:
     """Each lever's final transcript and its extra latency (ms) for one utterance."""
     from edge.audio.vad import trim_silence
-    from edge.speech.terms import rescore
+    from edge.errors import NoSpeechError
+    from edge.speech.terms import correct_best
 
     out: dict[str, tuple[str, float]] = {}
     if reference:
         clock = time.perf_counter()
         segments, _ = asr._model.transcribe(audio, language="ja", beam_size=5)
         out["fw-plain"] = ("".join(s.text for s in segments), (time.perf_counter() - clock) * 1000)
-    speech = trim_silence(audio).audio
+    try:
+        speech = trim_silence(audio).audio
+    except NoSpeechError:  # the counter would say "nothing heard": every lever gets no text
+        return {**out, **dict.fromkeys(LEVERS[1:], ("", 0.0)), "_hypotheses": ("[]", 0.0)}
     plain = asr.transcribe(speech, "ja")
     hot._last_encoded = asr._last_encoded  # same audio and window: share the encoder output
     hotwords = hot.transcribe(speech, "ja", reuse_encoding=True)
     out["plain"] = (plain.text, 0.0)
-    out["_alternatives"] = ("\n".join(t for t, _ in plain.alternatives), 0.0)
+    out["_hypotheses"] = (
+        json.dumps([(plain.text, plain.avg_logprob), *plain.alternatives], ensure_ascii=False),
+        0.0,
+    )
     out["hotwords"] = (hotwords.text, hotwords.timings_ms["decode"] - plain.timings_ms["decode"])
     corrected = corrector.correct(plain.text)
     out["correction"] = (corrected.text, corrected.elapsed_ms)
-    clock = time.perf_counter()
     hyps = [(plain.text, plain.avg_logprob), *plain.alternatives]
-    out["rescoring"] = (hyps[rescore(hyps, corrector)][0], (time.perf_counter() - clock) * 1000)
-    both = corrector.correct(out["rescoring"][0])
-    out["rescoring+correction"] = (both.text, out["rescoring"][1] + both.elapsed_ms)
+    best, both = correct_best(hyps, corrector)
+    out["rescoring"] = (hyps[best][0], both.elapsed_ms)
+    out["rescoring+correction"] = (both.text, both.elapsed_ms)
     hot_corrected = corrector.correct(hotwords.text)
     out["hotwords+correction"] = (hot_corrected.text, out["hotwords"][1] + hot_corrected.elapsed_ms)
-    clock = time.perf_counter()
     hot_hyps = [(hotwords.text, hotwords.avg_logprob), *hotwords.alternatives]
-    chosen = corrector.correct(hot_hyps[rescore(hot_hyps, corrector)][0])
-    all_ms = (time.perf_counter() - clock) * 1000 + out["hotwords"][1]
+    out["_hot_hypotheses"] = (json.dumps(hot_hyps, ensure_ascii=False), 0.0)
+    _best, chosen = correct_best(hot_hyps, corrector)
+    all_ms = chosen.elapsed_ms + out["hotwords"][1]
     out["all"] = (chosen.text, all_ms)
     return out
+
+
+@dataclass(frozen=True)
+class _Tools:
+    """The product's ASR path (plain and with hotwords) and the glossary tools the levers use."""
+
+    asr: Any
+    hot: Any
+    corrector: Any
+    matcher: Any
+    phrases: Any
+
+
+def _load_tools(model_dir: Path) -> _Tools:
+    from edge.speech.asr import AsrOptions, WhisperTranscriber
+    from edge.speech.phrase_match import PhraseMatcher
+    from edge.speech.terms import ReadingCorrector, hotword_text
+    from glossary import TermMatcher, bundled_glossary
+
+    glossary = bundled_glossary()
+    asr = WhisperTranscriber(model_dir, AsrOptions(beam_size=5, languages=("ja",), num_hypotheses=5))
+    hot = asr.with_options(replace(asr.options, hotwords=hotword_text(glossary)))
+    asr.warm()
+    return _Tools(asr, hot, ReadingCorrector(glossary), TermMatcher(glossary), PhraseMatcher(glossary))
 
 
 def run(
@@ -133,49 +164,26 @@ def run(
     rows_path: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     split: str | None = None,
+    voices: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Score every lever on ``speech_set`` (``split``: one half only; ``limit`` utterances per kind; plain
-    faster-whisper on the first ``reference_limit`` of each kind only, it is slow); returns the report."""
+    faster-whisper on the first ``reference_limit`` of each kind only, it is slow; ``voices``: only these
+    voices, ``kokoro`` for every Kokoro voice); returns the report."""
     if split is not None and split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
-    from edge.speech.asr import AsrOptions, WhisperTranscriber
-    from edge.speech.phrase_match import PhraseMatcher
-    from edge.speech.terms import ReadingCorrector, hotword_text
-    from glossary import TermMatcher, bundled_glossary
-
-    glossary = bundled_glossary()
-    matcher = TermMatcher(glossary)
-    corrector = ReadingCorrector(glossary)
-    phrases = PhraseMatcher(glossary)
-    asr = WhisperTranscriber(model_dir, AsrOptions(beam_size=5, languages=("ja",), num_hypotheses=5))
-    hot = asr.with_options(replace(asr.options, hotwords=hotword_text(glossary)))
-    asr.warm()
+    tools = _load_tools(model_dir)
     kinds = {
-        kind: [u for u in speech_set.of_kind(kind) if split is None or split_of(u.id) == split][:limit]
+        kind: [u for u in speech_set.of_kind(kind) if _wanted(u, split, voices)][:limit]
         for kind in ("term", "phrase", "distractor")
     }
     utterances = [u for kind in kinds.values() for u in kind]
-    scores = {lever: LeverScore(lever) for lever in LEVERS if reference or lever != "fw-plain"}
+    levers = [lever for lever in LEVERS if reference or lever != "fw-plain"]
+    scores = {voice: {lever: LeverScore(lever) for lever in levers} for voice in ("all", *speech_set.voices)}
     with_reference = {u.id for kind in kinds.values() for u in kind[:reference_limit]}
     rows: list[dict[str, Any]] = []
     for index, utterance in enumerate(utterances):
-        audio = speech_set.load(utterance)
-        finals = _transcripts(
-            utterance, audio, asr, hot, corrector, reference and utterance.id in with_reference
-        )
-        row: dict[str, Any] = {
-            "id": utterance.id,
-            "kind": utterance.kind,
-            "text": utterance.text,
-            "phrase_id": utterance.phrase_id,
-        }
-        for lever, (text, extra) in finals.items():
-            if lever in scores:
-                _score(scores[lever], utterance, text, extra, matcher)
-            row[lever] = text
-        hit = phrases.best(finals["correction"][0])
-        row["phrase"] = (hit.phrase_id, round(hit.similarity, 4), hit.tail_ok) if hit else None
-        rows.append(row)
+        timed_reference = reference and utterance.id in with_reference
+        rows.append(_utterance_row(utterance, speech_set.load(utterance), tools, scores, timed_reference))
         if progress is not None:
             progress(index + 1, len(utterances))
     if rows_path is not None:
@@ -186,9 +194,47 @@ def run(
         "utterances": {
             k: sum(1 for u in utterances if u.kind == k) for k in ("term", "phrase", "distractor")
         },
-        "levers": [score.to_dict() for score in scores.values()],
+        "levers": [score.to_dict() for score in scores["all"].values()],
+        "voices": {
+            voice: [score.to_dict() for score in by_lever.values()]
+            for voice, by_lever in scores.items()
+            if voice != "all" and any(s.pairs for s in by_lever.values())
+        },
         "phrase_book": phrase_threshold(rows),
     }
+
+
+def _wanted(utterance: Utterance, split: str | None, voices: Sequence[str] | None) -> bool:
+    if split is not None and split_of(utterance.id) != split:
+        return False
+    return voices is None or utterance.voice in voices or ("kokoro" in voices and utterance.voice != "mei")
+
+
+def _utterance_row(
+    utterance: Utterance,
+    audio: Any,
+    tools: _Tools,
+    scores: dict[str, dict[str, LeverScore]],
+    reference: bool,
+) -> dict[str, Any]:
+    """Every lever's transcript of one utterance (scored into ``scores``, overall and per voice) and its
+    phrase-book match."""
+    finals = _transcripts(utterance, audio, tools.asr, tools.hot, tools.corrector, reference)
+    row: dict[str, Any] = {
+        "id": utterance.id,
+        "kind": utterance.kind,
+        "voice": utterance.voice,
+        "text": utterance.text,
+        "phrase_id": utterance.phrase_id,
+    }
+    for lever, (text, extra) in finals.items():
+        for voice in ("all", utterance.voice):
+            if lever in scores[voice]:
+                _score(scores[voice][lever], utterance, text, extra, tools.matcher)
+        row[lever] = text
+    hit = tools.phrases.best(finals["correction"][0])
+    row["phrase"] = (hit.phrase_id, round(hit.similarity, 4), hit.tail_ok) if hit else None
+    return row
 
 
 def _score(score: LeverScore, utterance: Utterance, text: str, extra_ms: float, matcher: Any) -> None:
@@ -237,6 +283,19 @@ def format_table(report: dict[str, Any]) -> str:
             f"| {row['lever']} | {row['term_recall']} | {row['false_term_rate']} | {row['cer']} | "
             f"{row['extra_ms_median']} / {row['extra_ms_max']} | {row['utterances']} |"
         )
+    voices = report.get("voices", {})
+    if len(voices) > 1:
+        lines += [
+            "",
+            "| voice | lever | term recall | false-term rate | CER | utterances |",
+            "|---|---|---|---|---|---|",
+        ]
+        for voice, rows in voices.items():
+            lines += [
+                f"| {voice} | {r['lever']} | {r['term_recall']} | {r['false_term_rate']} | {r['cer']} | "
+                f"{r['utterances']} |"
+                for r in rows
+            ]
     book = report["phrase_book"]
     lines.append(
         f"\nphrase book: threshold {book['threshold']} "

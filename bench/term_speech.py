@@ -13,6 +13,12 @@ and pitch shift (−3…+3 half tones), resampled to 16 kHz; most get real backg
 other languages from ``tests/data/speech`` — at 10–20 dB SNR, and a quarter go through a telephone
 channel (300–3400 Hz, 8 kHz, 8-bit μ-law). The audio lands in a cache directory (never in git), keyed by
 the generator's version and inputs; ``build()`` on a clean clone rebuilds it identically.
+
+Given a pack store with the Kokoro-82M packs (``madoguchi models install kokoro-82m-v1.0-int8
+kokoro-ja-jf_alpha kokoro-ja-jm_kumo``), ``build(kokoro_store=...)`` adds a second rendering of every
+``KOKORO_EVERY``-th term and distractor sentence by the Kokoro voices jf_alpha (female) and jm_kumo (male)
+in turn, with the same kinds of speed, noise and telephone variation (ids ``t008-jf_alpha``; files under
+``kokoro/`` of the set). Kokoro is slow on two cores, so only part of the set gets it.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from random import Random
 from typing import Any, Final
@@ -113,6 +119,7 @@ class Utterance:
     half_tone: float
     snr_db: float | None
     telephone: bool
+    voice: str = "mei"
 
     def to_row(self) -> dict[str, Any]:
         """One line of ``manifest.jsonl``."""
@@ -137,6 +144,11 @@ class TermSpeechSet:
     def of_kind(self, kind: str) -> list[Utterance]:
         """The utterances of one kind (``term``, ``phrase`` or ``distractor``)."""
         return [u for u in self.utterances if u.kind == kind]
+
+    @property
+    def voices(self) -> list[str]:
+        """The voices speaking in the set (``mei`` first)."""
+        return sorted({u.voice for u in self.utterances}, key=lambda v: (v != "mei", v))
 
 
 def distractor_sentences(glossary: Any, count: int = 120, seed: int = 19) -> list[str]:
@@ -245,8 +257,18 @@ def _key(items: list[tuple[str, str, tuple[str, ...], str]], seed: int) -> str:
     return digest.hexdigest()[:16]
 
 
-def build(cache_dir: Path = DEFAULT_CACHE, *, distractors: int = 120, seed: int = 19) -> TermSpeechSet:
-    """The term-speech set, synthesised into ``cache_dir/<key>/`` unless already there."""
+def build(
+    cache_dir: Path = DEFAULT_CACHE, *, distractors: int = 120, seed: int = 19, kokoro_store: Any = None
+) -> TermSpeechSet:
+    """The term-speech set, synthesised into ``cache_dir/<key>/`` unless already there (with the Kokoro
+    renderings too when ``kokoro_store`` holds the Kokoro packs)."""
+    mei = _build_mei(cache_dir, distractors, seed)
+    if kokoro_store is None:
+        return mei
+    return _with_kokoro(mei, kokoro_store, seed)
+
+
+def _build_mei(cache_dir: Path, distractors: int, seed: int) -> TermSpeechSet:
     from edge.audio.decode import write_wav
     from glossary import bundled_glossary
 
@@ -268,13 +290,7 @@ def build(cache_dir: Path = DEFAULT_CACHE, *, distractors: int = 120, seed: int 
         speed, half_tone = rng.choice((0.85, 1.0, 1.1, 1.2)), rng.choice((-3.0, -1.5, 0.0, 1.5, 3.0))
         snr = rng.uniform(10, 20) if rng.random() < 0.75 else None
         phone = rng.random() < 0.25
-        audio = synthesize(text, speed, half_tone)
-        if snr is not None:
-            audio = add_noise(audio, noise, snr, rng)
-        if phone:
-            audio = telephone(audio)
-        audio = audio / max(1.0, float(np.max(np.abs(audio))) / 0.9)
-        pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+        pcm = _degrade(synthesize(text, speed, half_tone), noise, snr, phone, rng)
         write_wav(tmp / "audio" / f"{uid}.wav", pcm, SAMPLE_RATE)
         snr_value = round(snr, 1) if snr is not None else None
         path = f"audio/{uid}.wav"
@@ -285,6 +301,83 @@ def build(cache_dir: Path = DEFAULT_CACHE, *, distractors: int = 120, seed: int 
     tmp.rename(directory)
     _LOGGER.info("term-speech set: %d utterances in %s", len(rows), directory)
     return _read(directory)
+
+
+#: Every n-th sentence of a kind also spoken by a Kokoro voice (0: none).
+KOKORO_EVERY: Final = {"term": 20, "phrase": 0, "distractor": 10}
+KOKORO_VOICES: Final = ("kokoro-ja-jf_alpha", "kokoro-ja-jm_kumo")
+
+
+def kokoro_voices(store: Any) -> list[Any]:
+    """The Kokoro Japanese voices of ``store`` (``KOKORO_VOICES``), loaded.
+
+    Raises:
+        EngineUnavailable: a pack is not installed (the message says how to install it).
+    """
+    from edge.errors import EngineUnavailable
+    from edge.speech.voices.kokoro import KokoroSynthesizer, kokoro_voice_ref
+    from models.errors import PackNotInstalled
+
+    voices = []
+    for pack_id in KOKORO_VOICES:
+        try:
+            pack = store.get(pack_id)
+        except PackNotInstalled as exc:
+            raise EngineUnavailable(
+                f"{pack_id} is not installed: madoguchi models install kokoro-82m-v1.0-int8 "
+                + " ".join(KOKORO_VOICES)
+            ) from exc
+        voices.append(KokoroSynthesizer.from_ref(kokoro_voice_ref(store, pack, "ja")))
+    return voices
+
+
+def _with_kokoro(mei: TermSpeechSet, store: Any, seed: int) -> TermSpeechSet:
+    """``mei`` plus the Kokoro renderings, synthesised into ``<set>/kokoro/`` unless already there."""
+    from edge.audio.decode import write_wav
+    from edge.speech.tts import TtsOptions
+
+    directory = mei.directory / "kokoro"
+    if not (directory / "manifest.jsonl").is_file():
+        voices = kokoro_voices(store)
+        tmp = directory.with_name("kokoro.partial")
+        (tmp / "audio").mkdir(parents=True, exist_ok=True)
+        noise, rng, rows = _noise_bed(), Random(seed + 1), []
+        chosen = [
+            u for kind, every in KOKORO_EVERY.items() if every for u in mei.of_kind(kind)[every - 1 :: every]
+        ]
+        for index, source in enumerate(chosen):
+            voice = voices[index % len(voices)]
+            speed = rng.choice((0.9, 1.0, 1.1))
+            wave = b"".join(c.pcm for c in voice.synthesize(source.text, TtsOptions(length_scale=1 / speed)))
+            audio = np.frombuffer(wave, dtype="<i2").astype(np.float64) / 32768.0
+            audio = _resample(audio, voice.sample_rate, SAMPLE_RATE)
+            snr = rng.uniform(10, 20) if rng.random() < 0.75 else None
+            phone = rng.random() < 0.25
+            pcm = _degrade(audio, noise, snr, phone, rng)
+            name = voice.name.removeprefix("kokoro-ja-")
+            uid = f"{source.id}-{name}"
+            write_wav(tmp / "audio" / f"{uid}.wav", pcm, SAMPLE_RATE)
+            snr_value = round(snr, 1) if snr is not None else None
+            rows.append(
+                replace(source, id=uid, path=f"kokoro/audio/{uid}.wav", speed=speed, half_tone=0.0,
+                        snr_db=snr_value, telephone=phone, voice=name)
+            )  # fmt: skip
+        with (tmp / "manifest.jsonl").open("w", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps(row.to_row(), ensure_ascii=False) + "\n")
+        tmp.rename(directory)
+    extra = _read(directory).utterances
+    return TermSpeechSet(mei.directory, mei.utterances + extra)
+
+
+def _degrade(audio: np.ndarray, noise: np.ndarray, snr: float | None, phone: bool, rng: Random) -> np.ndarray:
+    """Noise at ``snr`` dB (None: none), the telephone channel, peak-limited 16-bit samples."""
+    if snr is not None:
+        audio = add_noise(audio, noise, snr, rng)
+    if phone:
+        audio = telephone(audio)
+    audio = audio / max(1.0, float(np.max(np.abs(audio))) / 0.9)
+    return (np.clip(audio, -1, 1) * 32767).astype(np.int16)
 
 
 def _read(directory: Path) -> TermSpeechSet:

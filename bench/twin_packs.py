@@ -34,7 +34,9 @@ from bench.twins import (
     TINY,
     TwinShape,
     build_model,
+    spm_pieces,
     train_sentencepiece,
+    write_twin_pack_json,
 )
 from glossary.languages import COUNTER_LANGUAGES
 from madoguchi import paths
@@ -125,7 +127,7 @@ def bench_tokenizer(scale: TwinScale, text_dir: Path, cache: Path | None = None)
     for language in COUNTER_LANGUAGES:
         lines.extend(ntrex_lines(text_dir, language, per_language))
     if len(lines) < 100:
-        from bench.twins import default_corpus
+        from bench.tiny_packs import default_corpus
 
         lines = default_corpus()
     _LOGGER.info("training the %d-piece twin tokenizer on %d lines", scale.vocab_size, len(lines))
@@ -136,13 +138,6 @@ def _train_tokenizer(lines: Sequence[str], path: Path, vocab_size: int) -> Path:
     """Unigram sentencepiece model; rare characters (CJK) fall back to ``<unk>`` like in real packs."""
     coverage = 0.9995 if vocab_size > 4000 else 0.98
     return train_sentencepiece(lines, path, vocab_size=vocab_size, character_coverage=coverage)
-
-
-def _pieces(model_path: Path) -> list[str]:
-    import sentencepiece as spm
-
-    sp = spm.SentencePieceProcessor(model_file=str(model_path))
-    return [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
 
 
 def _fill(pieces: Sequence[str], size: int, stem: str, extra: Sequence[str] = ()) -> list[str]:
@@ -188,24 +183,49 @@ def build_twin_pack(plan: TwinPackPlan, store_root: Path, tokenizer: Path, *, se
         return out
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    pieces = _pieces(tokenizer)
-    codes: dict[str, str] = {}
+    codes = {lang: f"__{lang}__" for lang in COUNTER_LANGUAGES} if plan.fmt == "m2m100" else {}
+    tgt_vocab, runtime = _install_model(plan, out, tokenizer, codes, seed)
+    if plan.vmap:
+        allowed = [t for t in tgt_vocab[:VMAP_TOKENS] if t not in ("<pad>", *codes.values())]
+        (out / "vmap.txt").write_text("\t" + " ".join(allowed) + "\n", encoding="utf-8")
+    write_twin_pack_json(
+        out,
+        pack_id=plan.pack_id,
+        fmt=plan.fmt,
+        languages=(
+            sorted({x for pair in plan.directions for x in pair})
+            if plan.directions
+            else list(COUNTER_LANGUAGES)
+        ),
+        directions=plan.directions or None,
+        language_codes=codes,
+        version=f"0.0.{TWIN_VERSION}",
+        description=f"TWIN (random weights) of the {plan.shape.name} shape, for timing only",
+        runtime=runtime,
+        checksums=False,
+    )
+    stamp_file.write_text(json.dumps(stamp), encoding="utf-8")
+    _LOGGER.info("twin pack %s ready in %s", plan.pack_id, out)
+    return out
+
+
+def _install_model(
+    plan: TwinPackPlan, out: Path, tokenizer: Path, codes: dict[str, str], seed: int
+) -> tuple[list[str], dict[str, Any]]:
+    """The tokenizer copied and the twin model built into ``out``; returns (target vocabulary, runtime).
+
+    ``m2m100``: one vocabulary with ``<pad>`` and the language ``codes``, decoder start ``</s>``; pair
+    packs: source and target vocabularies of their own, decoder start ``<s>``.
+    """
+    pieces = spm_pieces(tokenizer)
     if plan.fmt == "m2m100":
-        codes = {lang: f"__{lang}__" for lang in COUNTER_LANGUAGES}
         src_vocab = tgt_vocab = _fill(pieces, plan.shape.source_vocab_size, "t", ["<pad>", *codes.values()])
-        shutil.copyfile(tokenizer, out / "sentencepiece.bpe.model")
-        runtime: dict[str, Any] = {
-            "model_dir": ".",
-            "source_spm": "sentencepiece.bpe.model",
-            "target_spm": "sentencepiece.bpe.model",
-        }
-        decoder_start = "</s>"
+        spm_name, decoder_start = "sentencepiece.bpe.model", "</s>"
     else:
         src_vocab = _fill(pieces, plan.shape.source_vocab_size, "t")
         tgt_vocab = _fill(pieces, plan.shape.target_vocab_size, "u")
-        shutil.copyfile(tokenizer, out / "spm.model")
-        runtime = {"model_dir": ".", "source_spm": "spm.model", "target_spm": "spm.model"}
-        decoder_start = "<s>"
+        spm_name, decoder_start = "spm.model", "<s>"
+    shutil.copyfile(tokenizer, out / spm_name)
     build_model(
         plan.shape,
         out,
@@ -215,37 +235,7 @@ def build_twin_pack(plan: TwinPackPlan, store_root: Path, tokenizer: Path, *, se
         decoder_start_token=decoder_start,
         seed=seed,
     )
-    if plan.vmap:
-        allowed = [t for t in tgt_vocab[:VMAP_TOKENS] if t not in ("<pad>", *codes.values())]
-        (out / "vmap.txt").write_text("\t" + " ".join(allowed) + "\n", encoding="utf-8")
-    files = sorted(p for p in out.rglob("*") if p.is_file())
-    languages = (
-        sorted({x for pair in plan.directions for x in pair}) if plan.directions else list(COUNTER_LANGUAGES)
-    )
-    manifest = {
-        "schema": 1,
-        "id": plan.pack_id,
-        "kind": "mt",
-        "engine": "ctranslate2",
-        "format": plan.fmt,
-        "languages": languages,
-        "directions": [list(d) for d in plan.directions] if plan.directions else None,
-        "language_codes": codes,
-        "version": f"0.0.{TWIN_VERSION}",
-        "description": f"TWIN (random weights) of the {plan.shape.name} shape, for timing only",
-        "source": {"type": "local", "path": str(out)},
-        "files": [
-            {"path": p.relative_to(out).as_posix(), "sha256": None, "size_bytes": p.stat().st_size}
-            for p in files
-        ],
-        "size_bytes": sum(p.stat().st_size for p in files),
-        "license": {"spdx": "MIT", "commercial_ok": True, "attribution": "", "source_url": ""},
-        "runtime": runtime,
-    }
-    (out / "pack.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    stamp_file.write_text(json.dumps(stamp), encoding="utf-8")
-    _LOGGER.info("twin pack %s ready in %s", plan.pack_id, out)
-    return out
+    return tgt_vocab, {"model_dir": ".", "source_spm": spm_name, "target_spm": spm_name}
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ it speaks), the phrase book's sentences in the voice's language are synthesised 
 its peak memory is the voice's own), then transcribed back with the installed Whisper. Reported per voice
 and language: round-trip CER (ja, zh) or WER (others) against the phrase text, RTF (synthesis time /
 audio time), first-chunk latency (text ready → first sentence of audio), peak RSS of the child and the
-load time. For Japanese the CER is also given on readings (kana, through OpenJTalk), which does not count
-a kanji/kana spelling choice of Whisper as an error. ``ja-easy`` is the phrase book's Easy Japanese side.
+load time. For Japanese the CER is also given on readings (kana), which does not count a kanji/kana
+spelling choice of Whisper as an error: the reading the voice was asked to say (the glossary's readings;
+for ``ja-easy``, the phrase book's Easy Japanese side, the furigana shown) against Whisper's text read by
+OpenJTalk with the same glossary readings.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import io
 import json
 import logging
 import multiprocessing
-import resource
 import statistics
 import time
 import wave
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.processes import peak_rss_mb
 from bench.scoring import corpus_error_rate, metric_for
 
 _LOGGER = logging.getLogger(__name__)
@@ -89,18 +91,6 @@ def voice_refs(store_dir: Path | None) -> list[Any]:
     return refs
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (MB), from ``VmHWM``: unlike ``ru_maxrss`` it starts afresh in
-    a spawned child (Linux keeps ``ru_maxrss`` across exec, so a child would report its parent's peak)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _synthesise_child(ref: Any, texts: list[str], readings: bool, queue: Any) -> None:
     """Child process: load the voice, speak every text, report timings, audio and peak RSS."""
     from edge.speech.voices import load_voice
@@ -155,13 +145,42 @@ def _to_16k(pcm: np.ndarray, rate: int) -> np.ndarray:
     return decode_audio(buffer, sampling_rate=16000)
 
 
-def _kana(text: str) -> str:
-    import pyopenjtalk
+class KanaReader:
+    """Readings (katakana) through OpenJTalk with the glossary's readings, as the Japanese voices read."""
 
-    return pyopenjtalk.g2p(text, kana=True) if text.strip() else ""
+    def __init__(self, glossary: Any | None = None) -> None:
+        import tempfile
+
+        from edge.speech.voices.ja_reading import front_end
+
+        if glossary is None:
+            from glossary import bundled_glossary
+
+            glossary = bundled_glossary()
+        self._workdir = tempfile.TemporaryDirectory(prefix="madoguchi-bench-")
+        self._jtalk = front_end(glossary, Path(self._workdir.name))
+        self._easy: Any = None
+
+    def heard(self, text: str) -> str:
+        """How ``text`` (Whisper's) reads."""
+        from edge.speech.voices.ja_reading import reading_of
+
+        return reading_of(text, self._jtalk) if text.strip() else ""
+
+    def asked(self, text: str, language: str) -> str:
+        """What a Japanese voice is asked to say for ``text``: the furigana shown for ``ja-easy``."""
+        if language != "ja-easy":
+            return self.heard(text)
+        from edge.easy_ja import default_easy_japanese
+        from edge.speech.voices.ja_reading import displayed_reading
+
+        self._easy = self._easy or default_easy_japanese()
+        return displayed_reading([(s.text, s.reading) for s in self._easy.furigana(text).segments])
 
 
-def _run_voice(ref: Any, language: str, texts: list[str], transcriber: Any) -> VoiceRow | dict[str, str]:
+def _run_voice(
+    ref: Any, language: str, texts: list[str], transcriber: Any, kana: KanaReader | None
+) -> VoiceRow | dict[str, str]:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     child = context.Process(target=_synthesise_child, args=(ref, texts, language == "ja-easy", queue))
@@ -180,8 +199,8 @@ def _run_voice(ref: Any, language: str, texts: list[str], transcriber: Any) -> V
         heard = transcriber.transcribe(_to_16k(item["pcm"], item["rate"]), spoken).text if duration else ""
         pairs.append((text, heard))
     kana_cer = None
-    if spoken == "ja":
-        kana_cer = corpus_error_rate([(_kana(a), _kana(b)) for a, b in pairs], "ja")
+    if spoken == "ja" and kana is not None:
+        kana_cer = corpus_error_rate([(kana.asked(a, language), kana.heard(b)) for a, b in pairs], "ja")
     rate = corpus_error_rate(pairs, spoken)
     return VoiceRow(
         voice=ref.pack_id,
@@ -207,10 +226,12 @@ def run_voice_bench(
     *,
     asr_pack: str = "whisper-base",
     languages: list[str] | None = None,
+    voices: list[str] | None = None,
     limit: int | None = None,
     progress: Progress = lambda _msg: None,
 ) -> dict[str, Any]:
-    """Benchmark every installed voice over the phrase book; writes ``voices.json`` and ``voices.md``."""
+    """Benchmark every installed voice (or only ``voices``) over the phrase book; writes ``voices.json`` and
+    ``voices.md``."""
     from edge import engines
     from edge.config import EdgeSettings
     from edge.speech.asr import AsrOptions, WhisperTranscriber
@@ -220,7 +241,10 @@ def run_voice_bench(
     model_dir, asr_id = engines.asr_model_dir(settings)
     transcriber = WhisperTranscriber(model_dir, AsrOptions(languages=tuple(COUNTER_LANGUAGES)))
     rows: list[dict[str, Any]] = []
+    kana: KanaReader | None = None
     for ref in voice_refs(store_dir):
+        if voices and ref.pack_id not in voices:
+            continue
         spoken = [ref.language, "ja-easy"] if ref.language == "ja" else [ref.language]
         for language in spoken:
             if languages and language not in languages:
@@ -229,7 +253,9 @@ def run_voice_bench(
             if not texts:
                 continue
             progress(f"{ref.pack_id} ({language}): {len(texts)} phrases")
-            row = _run_voice(ref, language, texts, transcriber)
+            if ref.language == "ja" and kana is None:
+                kana = KanaReader()
+            row = _run_voice(ref, language, texts, transcriber, kana)
             rows.append(asdict(row) if isinstance(row, VoiceRow) else row)
     baseline = _child_baseline_mb()
     results = {"asr_pack": asr_id, "rows": rows, "child_baseline_rss_mb": baseline, "limit": limit}

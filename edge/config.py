@@ -120,6 +120,10 @@ class EdgeSettings(BaseSettings):
     asr_hotwords: bool = False
     """Give Whisper the counter's most frequent terms as context (bool; see ``bench terms``)."""
 
+    asr_rescoring: bool = True
+    """Keep the beam hypothesis that holds glossary terms within a small score gap (bool; with term
+    correction only; see ``bench terms``)."""
+
     reviewed_only: bool = False
     """Use only reviewed glossary terms and phrases (bool)."""
 
@@ -130,16 +134,10 @@ class EdgeSettings(BaseSettings):
     """Translate the result back into the source language so the speaker can check it (bool; the
     counter shows it under each translation; off = no back-translation at all)."""
 
-    @field_validator("languages", "fallback_voice_languages", "term_domains", mode="before")
+    @field_validator("languages", "fallback_voice_languages", "term_domains", "lan_names", mode="before")
     @classmethod
-    def _split_languages(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part for part in value.replace(",", " ").split() if part]
-        return value
-
-    @field_validator("lan_names", mode="before")
-    @classmethod
-    def _split_names(cls, value: object) -> object:
+    def _split_words(cls, value: object) -> object:
+        """A list given as one string (the environment): split at commas and white space."""
         if isinstance(value, str):
             return [part for part in value.replace(",", " ").split() if part]
         return value

@@ -265,6 +265,14 @@ def term_levers(settings: EdgeSettings) -> Any:
     )
 
 
+def with_alternatives(transcriber: WhisperTranscriber, count: int = 5) -> WhisperTranscriber:
+    """``transcriber`` returning up to ``count`` beam hypotheses for n-best rescoring (same best one)."""
+    from dataclasses import replace
+
+    options = transcriber.options
+    return transcriber.with_options(replace(options, num_hypotheses=max(1, min(count, options.beam_size))))
+
+
 def with_hotwords(
     transcriber: WhisperTranscriber, glossary: Any, domains: tuple[str, ...]
 ) -> WhisperTranscriber:

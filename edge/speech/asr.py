@@ -58,7 +58,7 @@ from edge.speech.asr_window import (
     read_hypotheses,
     transcribe_window,
 )
-from edge.speech.repetition import find_repetition
+from edge.speech.repetition import Repetition, find_repetition
 
 __all__ = [
     "FULL_WINDOW_S",
@@ -218,17 +218,14 @@ class WhisperTranscriber(Transcriber):
         hypotheses = read_hypotheses(generated, tokenizer, len(prompt) - forced, temperature)
         timings["decode"] = lap(clock)
         text, score, loop = hypotheses[0]
-        return Transcript(
-            text=text,
-            language=language,
-            language_probability=probability,
-            duration_s=audio.size / SAMPLE_RATE,
-            window_s=window_s,
-            guard_fired=False,
-            avg_logprob=score,
-            compression_ratio=compression_ratio(text),
-            task=task,
-            repetition=loop.to_dict() if loop is not None else None,
+        return _decoded(
+            text,
+            loop,
+            (language, probability),
+            audio,
+            window_s,
+            score,
+            task,
             temperature=temperature,
             alternatives=[(t, sc) for t, sc, _ in hypotheses[1:]] if temperature == 0 else [],
         )
@@ -298,19 +295,34 @@ class WhisperTranscriber(Transcriber):
         timings["decode"] = lap(clock)
         text = " ".join(segment.text.strip() for segment in parts).strip()
         avg = float(np.mean([segment.avg_logprob for segment in parts])) if parts else -math.inf
-        loop = find_repetition(text)
-        return Transcript(
-            text=text,
-            language=language,
-            language_probability=probability,
-            duration_s=audio.size / SAMPLE_RATE,
-            window_s=FULL_WINDOW_S,
-            guard_fired=False,
-            avg_logprob=avg,
-            compression_ratio=compression_ratio(text),
-            task=task,
-            repetition=loop.to_dict() if loop is not None else None,
-        )
+        return _decoded(text, find_repetition(text), (language, probability), audio, FULL_WINDOW_S, avg, task)
+
+
+def _decoded(
+    text: str,
+    loop: Repetition | None,
+    language: tuple[str, float],
+    audio: np.ndarray,
+    window_s: float,
+    avg_logprob: float,
+    task: str,
+    **extra: Any,
+) -> Transcript:
+    """The ``Transcript`` of one decode (``language``: the code and its probability; the retries set
+    ``guard_fired``, ``transcribe`` the timings and options)."""
+    return Transcript(
+        text=text,
+        language=language[0],
+        language_probability=language[1],
+        duration_s=audio.size / SAMPLE_RATE,
+        window_s=window_s,
+        guard_fired=False,
+        avg_logprob=avg_logprob,
+        compression_ratio=compression_ratio(text),
+        task=task,
+        repetition=loop.to_dict() if loop is not None else None,
+        **extra,
+    )
 
 
 def _log_result(result: Transcript) -> None:

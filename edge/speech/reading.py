@@ -52,6 +52,7 @@ class Word:
     """Other readings worth trying (the characters' on'yomi), each different from ``morae``."""
 
 
+@functools.lru_cache(maxsize=4096)
 def _voiceless(mora: str) -> str:
     import unicodedata
 
@@ -63,6 +64,7 @@ def _voiceless(mora: str) -> str:
 _LENGTH_AFTER: Final = {"ア": "ア", "イ": "イエ", "ウ": "ウオ"}
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(seq: tuple[str, ...]) -> tuple[str, ...]:
     """``seq`` without voicing marks and length marks (long vowels spelled out, ッ), see the module doc."""
     out: list[str] = []

@@ -12,11 +12,17 @@ reports each tentative transcript (``Partial``). Two consecutive partials agree 
    ``prefix``), so only the last words are decoded after release;
 3. else (no partial yet) decodes normally.
 
+The worker stops as soon as the button is released: a tentative decode runs in short steps (silence
+trimming, encoder pass, language ID, decoding; ``edge.speech.tentative``) and asks between two steps whether
+the speaker has let go. Only when the running partial heard exactly the final speech (the speaker had
+stopped before releasing) does it carry on, because it *is* the final decode. Otherwise the final decode
+starts after the current step instead of after the whole tentative decode.
+
 Finished sentences of a partial are translated speculatively (MT is deterministic); the pipeline reuses
 that translation when the final text is the same. Everything stays in memory and is dropped with the
 turn; nothing of the speech or text is logged.
 
-``replay`` runs the same schedule on a recorded clip against a virtual clock (the benchmark).
+``edge.speech.replay`` runs the same schedule on a recorded clip against a virtual clock (the benchmark).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from edge.audio.endpoint import sentence_finished
 from edge.audio.vad import VadOptions, trim_silence
 from edge.errors import NoSpeechError
 from edge.speech.asr_types import Transcriber, Transcript
+from edge.speech.tentative import StepLog, Stopped, TentativeDecoder, stepwise
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,6 +67,8 @@ class StreamingOptions:
         use_prefix: Decode the final window with the stable part as a prefix.
         incremental: Partials too decode with the stable part as a prefix (the committed text only
             grows, and each partial decodes about one interval of new speech).
+        chunk_tokens: New tokens per decoder call of a partial (0: one call): a release waits for one
+            chunk at most, but each further chunk decodes the tokens before it again.
     """
 
     interval_s: float = 1.0
@@ -71,6 +80,11 @@ class StreamingOptions:
     reuse_final: bool = True
     use_prefix: bool = True
     incremental: bool = True
+    chunk_tokens: int = 0
+
+
+def _never() -> bool:
+    return False
 
 
 @dataclass
@@ -158,30 +172,53 @@ class PartialRunner:
         self.partials: list[Partial] = []
         self.translations: dict[tuple[str, str, str], Any] = {}
         self.speculated_ms = 0.0
+        #: Steps of the last run as (name, ms): vad, encode, language, decode (one per chunk), mt.
+        self.steps: StepLog = []
+        #: The speech the running (or last) partial decodes; None before its silence is trimmed.
+        self.current_speech: np.ndarray | None = None
+        #: Partials stopped by a release before they finished (count).
+        self.stopped = 0
 
     @property
     def latest(self) -> Partial | None:
         """The newest partial, or None."""
         return self.partials[-1] if self.partials else None
 
-    def run(self, audio: np.ndarray) -> Partial | None:
-        """Decode ``audio`` (the utterance so far); None when it holds no speech yet or no new speech
-        (only silence was added since the last partial: the decode would give the same result, so the
-        worker stays idle and a release finds nothing running)."""
+    def run(self, audio: np.ndarray, should_stop: Callable[[], bool] = _never) -> Partial | None:
+        """Decode ``audio`` (the utterance so far); None when it holds no speech yet, no new speech (only
+        silence was added since the last partial: the decode would give the same result, so the worker
+        stays idle and a release finds nothing running), or when ``should_stop`` turned true between two
+        steps (the partial is dropped; ``steps`` shows how far it got)."""
+        self.steps = []
+        self.current_speech = None
+        try:
+            return self._run(audio, should_stop, self.steps)
+        except Stopped:
+            self.stopped += 1
+            return None
+
+    def _run(self, audio: np.ndarray, should_stop: Callable[[], bool], steps: StepLog) -> Partial | None:
         started = time.perf_counter()
         try:
             speech = trim_silence(audio, self.vad_options).audio
         except NoSpeechError:
             return None
+        finally:
+            steps.append(("vad", (time.perf_counter() - started) * 1000.0))
         if speech.size < self.options.min_speech_s * SAMPLE_RATE:
             return None
         previous = self.latest
         if previous is not None and previous.speech is not None and np.array_equal(previous.speech, speech):
             previous.audio_s = audio.size / SAMPLE_RATE  # the same transcript holds for the longer audio
             return None
+        self.current_speech = speech
+        if should_stop():
+            raise Stopped("vad")
         committed = previous.stable if previous is not None and self.options.incremental else ""
         language_hint = self.language or (previous.language if committed and previous else None)
-        transcript = self.partial_asr.transcribe(speech, language_hint, prefix=committed or None)
+        transcript = self._decode(speech, language_hint, committed, should_stop, steps)
+        if transcript is None:
+            return None
         language = transcript.language
         stable = ""
         if previous is not None and previous.language == language:
@@ -201,9 +238,45 @@ class PartialRunner:
             transcript=transcript,
         )
         self.partials.append(partial)
-        if partial.finished:
+        if partial.finished and not should_stop():
+            clock = time.perf_counter()
             self._speculate(partial)
+            steps.append(("mt", (time.perf_counter() - clock) * 1000.0))
         return partial
+
+    def _decode(
+        self,
+        speech: np.ndarray,
+        language: str | None,
+        committed: str,
+        should_stop: Callable[[], bool],
+        steps: StepLog,
+    ) -> Transcript | None:
+        """A tentative decode in stoppable steps (one step for a recogniser that cannot be split)."""
+        if stepwise(self.partial_asr):
+            decoder = TentativeDecoder(self.partial_asr, self.options.chunk_tokens)
+            return decoder.decode(speech, language, committed or None, should_stop, steps)
+        clock = time.perf_counter()
+        transcript = self.partial_asr.transcribe(speech, language, prefix=committed or None)
+        steps.append(("decode", (time.perf_counter() - clock) * 1000.0))
+        return transcript
+
+    def rollback(self, kept: int) -> None:
+        """Undo what a run did after its first ``kept`` steps (a replayed release stopped it there)."""
+        done = {name for name, _ in self.steps[:kept]}
+        partial = self.latest
+        if partial is None or partial.speech is not self.current_speech:
+            return
+        if "decode" not in done:
+            self.partials.pop()
+            self.stopped += 1
+        if "mt" not in done:
+            self.translations.pop((partial.text, partial.language, self._target()), None)
+            partial.whisper_translation = None
+        self.steps = self.steps[:kept]
+
+    def _target(self) -> str:
+        return self.translate_to[1] if self.translate_to is not None else ""
 
     def _speculate(self, partial: Partial) -> None:
         """Translate a finished partial now: with MT, or (into English without an MT pack) with
@@ -321,6 +394,7 @@ class StreamingRecognizer:
         self._on_partial = on_partial
         self._cond = threading.Condition()
         self._stop = False
+        self._final_speech: np.ndarray | None = None
         self._poked = False
         self._thread = threading.Thread(target=self._work, name="partial-asr", daemon=True)
         self.failed = False
@@ -341,12 +415,32 @@ class StreamingRecognizer:
         """The newest partial."""
         return self.runner.latest
 
-    def finish(self, timeout_s: float = 60.0) -> StreamedSpeech:
-        """Stop, wait for a decode still running (timed as ``release_wait_ms``) and hand over the work."""
+    def finish(self, audio: np.ndarray | None = None, timeout_s: float = 60.0) -> StreamedSpeech:
+        """Stop and hand over the work; the wait for the worker is timed as ``release_wait_ms``.
+
+        ``audio``: the whole recording. A partial still running carries on only when it decodes exactly
+        the speech of ``audio`` (it is then the final decode); any other stops after its current step.
+        """
         started = time.perf_counter()
-        self._halt()
+        final = None
+        if audio is not None:
+            try:
+                final = trim_silence(audio, self.runner.vad_options).audio
+            except NoSpeechError:
+                final = None
+        with self._cond:
+            self._final_speech = final
+            self._stop = True
+            self._cond.notify()
         self._thread.join(timeout_s)
         return self.runner.streamed((time.perf_counter() - started) * 1000.0)
+
+    def _should_stop(self) -> bool:
+        """Called by the worker between two steps of a partial (see ``finish``)."""
+        if not self._stop:
+            return False
+        final, current = self._final_speech, self.runner.current_speech
+        return final is None or current is None or not np.array_equal(final, current)
 
     def cancel(self) -> None:
         """Stop without waiting and forget everything (the recording was abandoned)."""
@@ -382,58 +476,10 @@ class StreamingRecognizer:
             heard, grew = audio.size, started
             due = started + options.interval_s
             try:
-                partial = self.runner.run(audio)
+                partial = self.runner.run(audio, self._should_stop)
             except Exception as exc:  # partials are an aid; the final decode still runs
                 _LOGGER.warning("tentative recognition failed: %s", type(exc).__name__)
                 self.failed = True
                 return
             if partial is not None and self._on_partial is not None and not self._stop:
                 self._on_partial(partial)
-
-
-@dataclass
-class ReplayStats:
-    """What a replay of a clip saw.
-
-    Attributes:
-        partials: Partial decodes run (count).
-        release_wait_ms: Wait at release for the partial still running (ms).
-        first_partial_s: Time after the start of speech when the first tentative text was ready (s).
-        busy_ms: Time spent decoding partials (ms).
-        speculated_ms: Time spent translating speculatively (ms).
-    """
-
-    partials: int = 0
-    release_wait_ms: float = 0.0
-    first_partial_s: float | None = None
-    busy_ms: float = 0.0
-    speculated_ms: float = 0.0
-
-
-def replay(
-    runner: PartialRunner, audio: np.ndarray, *, decode_s: float | None = None
-) -> tuple[StreamedSpeech, ReplayStats]:
-    """Run the worker's schedule on a recorded utterance against a virtual clock.
-
-    The clock is the capture's: partial *i* starts at ``max(start_{i-1} + interval, end_{i-1})`` on
-    the audio captured by then; push-to-talk is released at the end of ``audio``. A partial still running
-    at release is waited for (``release_wait_ms``), as ``StreamingRecognizer.finish`` does. Each decode
-    takes the time it really took, or ``decode_s`` (a fixed schedule, independent of the machine's load).
-    """
-    options = runner.options
-    duration = audio.size / SAMPLE_RATE
-    stats = ReplayStats()
-    start = options.min_audio_s
-    while start < duration:
-        clock = time.perf_counter()
-        partial = runner.run(audio[: int(start * SAMPLE_RATE)])
-        elapsed = time.perf_counter() - clock if decode_s is None else decode_s
-        stats.partials += 1
-        stats.busy_ms += elapsed * 1000.0
-        end = start + elapsed
-        if partial is not None and partial.text and stats.first_partial_s is None:
-            stats.first_partial_s = round(end, 3)
-        stats.release_wait_ms = max(0.0, (end - duration) * 1000.0)
-        start = max(start + options.interval_s, end)
-    stats.speculated_ms = runner.speculated_ms
-    return runner.streamed(stats.release_wait_ms), stats

@@ -6,22 +6,23 @@ words whose reading is close to a glossary term's reading is replaced by the ter
 mora-level Levenshtein distance (rapidfuzz) in which a difference of voicing or length only counts half
 (燃える込み → 燃えるごみ, 避難場 → 避難所). The allowance grows with the term's length
 (``CorrectionOptions``): readings under ``min_morae`` are never corrected (too many homophones), short
-ones allow one voicing or length difference (none on a guessed on'yomi), longer ones a quarter edit per
-mora. A span never cuts into a term written right; it may widen one into a longer term heard almost
-exactly (住民税の深刻 → 住民税申告). Overlapping candidates are resolved by matched morae minus three per
-edit (住民票の写し over 住民税 for 10民兵の映し). Each replacement is a ``Correction`` the counter shows
-underlined, with one tap to undo. The thresholds were chosen on one half of the term-speech set
-(``bench terms --split tune``) and are reported on the other.
+ones allow one voicing or length difference and never a missing mora (体の is not 滞納), longer ones a
+quarter edit per mora. A span never cuts into a term written right; it may widen one into a longer term
+that contains it, heard almost exactly (住民税の深刻 → 住民税申告). Overlapping candidates are resolved
+by matched morae minus three per edit (住民票の写し over 住民税 for 10民兵の映し). Each replacement is a
+``Correction`` the counter shows underlined, with one tap to undo. The thresholds were chosen on one half
+of the term-speech set (``bench terms --split tune``) and are reported on the other.
 
 **Hotwords.** ``hotword_text`` lists a counter's terms for Whisper's previous-context prompt.
 
-**Rescoring.** ``rescore`` picks among beam alternatives: a hypothesis gets a bounded bonus for each
-glossary term its reading contains.
+**Rescoring.** ``correct_best`` picks among beam alternatives: each is corrected, and gets a bounded
+bonus for each glossary term the corrected text holds.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ class CorrectionOptions:
     max_ratio: float = 0.25
     max_words: int = 6
     max_readings: int = 8
-    widen_allowed: float = 1.5
+    widen_allowed: float = 1.0
 
     def allowed(self, length: int) -> float:
         """Edits allowed for a reading of ``length`` morae (-1: never corrected)."""
@@ -74,8 +75,6 @@ class _Span(NamedTuple):
     start: int
     end: int
     reading: tuple[str, ...]
-    guessed: bool
-    """The reading uses a word's on'yomi instead of OpenJTalk's reading."""
 
 
 class _Found(NamedTuple):
@@ -124,7 +123,10 @@ class Corrected:
 
 def _encode(morae_seq: Sequence[str], alphabet: dict[str, str]) -> str:
     """One character per mora, so a string distance is a mora distance."""
-    return "".join(alphabet.setdefault(m, chr(0xE000 + len(alphabet))) for m in morae_seq)
+    for m in morae_seq:
+        if m not in alphabet:
+            alphabet[m] = chr(0xE000 + len(alphabet))
+    return "".join(map(alphabet.__getitem__, morae_seq))
 
 
 class ReadingCorrector:
@@ -163,7 +165,7 @@ class ReadingCorrector:
         self._folded = [self._encode(fold(r)) for r in spoken_forms]
         self._lengths = np.array([t[2] for t in self._terms])
         self._allowed = np.array([self.options.allowed(t[2]) for t in self._terms])
-        self._morae_of = {t.id: len(morae(t.reading)) for t in glossary.terms.values()}
+        self._spoken = {t.id: self._encode(morae(t.reading)) for t in glossary.terms.values()}
         self.term_ids = frozenset(t[0] for t in self._terms)
 
     def __len__(self) -> int:
@@ -183,8 +185,11 @@ class ReadingCorrector:
 
     def count_terms(self, text: str) -> int:
         """Glossary terms in ``text`` once corrected (as written or by reading)."""
-        corrected = self.correct(text).text
-        return len(self._matcher.find_ids(corrected))
+        return len(self.find_ids(self.correct(text).text))
+
+    def find_ids(self, text: str) -> list[str]:
+        """Ids of the glossary terms written in ``text`` (no correction)."""
+        return self._matcher.find_ids(text)
 
     def _spans(self, sentence: list[Word]) -> list[_Span]:
         """Every run of up to ``max_words`` words with each of its readings."""
@@ -192,16 +197,14 @@ class ReadingCorrector:
         for i, first in enumerate(sentence):
             if not first.morae:
                 continue
-            readings: list[tuple[tuple[str, ...], bool]] = [((), False)]
+            readings: list[tuple[str, ...]] = [()]
             for j in range(i, min(len(sentence), i + self.options.max_words)):
                 word = sentence[j]
                 if not word.morae:
                     break
-                choices = [(word.morae, False), *((a, True) for a in word.alternatives)]
-                readings = [(r + c, g or h) for r, g in readings for c, h in choices][
-                    : self.options.max_readings
-                ]
-                spans.extend(_Span(first.start, word.end, seq, guessed) for seq, guessed in readings)
+                choices = (word.morae, *word.alternatives)
+                readings = [r + c for r in readings for c in choices][: self.options.max_readings]
+                spans.extend(_Span(first.start, word.end, seq) for seq in readings)
         return spans
 
     def _candidates(self, text: str, spans: list[_Span]) -> list[_Found]:
@@ -217,10 +220,10 @@ class ReadingCorrector:
         )
         distances = (plain + folded) / 2
         lengths = np.array([len(s.reading) for s in spans])[:, None]
-        guessed = np.array([s.guessed for s in spans])[:, None]
-        short = (self._lengths < self.options.exact_below)[None, :]
-        allowed = np.where(guessed & short, 0.0, self._allowed[None, :])
-        close = (distances <= allowed) & (np.abs(lengths - self._lengths[None, :]) <= plain)
+        # A short term never matches a span that lacks some of its morae (体の is not 滞納).
+        truncated = (lengths < self._lengths[None, :]) & (self._lengths < self.options.exact_below)[None, :]
+        close = (distances <= self._allowed[None, :]) & (np.abs(lengths - self._lengths[None, :]) <= plain)
+        close &= ~truncated
         hits = np.argwhere(close)
         if hits.size == 0:
             return []
@@ -232,24 +235,32 @@ class ReadingCorrector:
             if text[span.start : span.end] == headword:
                 continue
             distance = float(distances[s_index, t_index])
-            if not self._may_replace(span, term_id, term_len, distance, present):
+            if not self._may_replace(span, self._terms[t_index], self._readings[t_index], distance, present):
                 continue
             gap = abs(len(span.reading) - term_len)
             found.append(_Found(span.start, span.end, distance, term_id, headword, term_len, gap))
         return _choose(found)
 
     def _may_replace(
-        self, span: _Span, term_id: str, term_len: int, distance: float, present: Sequence[Any]
+        self, span: _Span, term: tuple[str, str, int], spoken: str, distance: float, present: Sequence[Any]
     ) -> bool:
-        """A span may not cut into a term written right; it may widen one into a longer term heard almost
-        exactly (住民税の深刻 → 住民税申告, 国民健康保険像 → 国民健康保険料)."""
+        """A span may not cut into a term written right; it may widen one into a longer term that contains
+        it as written or by reading, heard almost exactly (住民税の深刻 → 住民税申告, 国民健康保険像 →
+        国民健康保険料, だったい一時金 → 脱退一時金)."""
+        term_id, headword, _length = term
         for match in present:
             if match.start < span.end and span.start < match.end:
                 inside = span.start <= match.start and match.end <= span.end
-                longer = term_len > self._morae_of[match.term_id] and match.term_id != term_id
-                if not (inside and longer and distance <= self.options.widen_allowed):
+                wider = match.term_id != term_id and (
+                    match.surface in headword or _contains(spoken, self._spoken[match.term_id])
+                )
+                if not (inside and wider and distance <= self.options.widen_allowed):
                     return False
         return True
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    return shorter in longer and shorter != longer
 
 
 def _choose(found: list[_Found]) -> list[_Found]:
@@ -353,18 +364,51 @@ def hotword_text(
     return "、".join(chosen)
 
 
+#: Score bonus per glossary term a beam hypothesis holds once corrected (mean log-probability, nats).
+RESCORING_BONUS = 0.1
+#: Most terms that count towards the bonus.
+RESCORING_MAX_TERMS = 2
+#: A lower-ranked hypothesis earns the bonus only for terms written in it or corrected within this many edits.
+RESCORING_MAX_DISTANCE = 1.0
+
+
+def correct_best(
+    hypotheses: Sequence[tuple[str, float]],
+    corrector: ReadingCorrector,
+    bonus: float = RESCORING_BONUS,
+    max_terms: int = RESCORING_MAX_TERMS,
+) -> tuple[int, Corrected]:
+    """The beam hypothesis to keep (best first in ``hypotheses``) and its correction.
+
+    Each hypothesis is corrected and scored by its mean log-probability plus ``bonus`` per glossary term
+    (at most ``max_terms`` count, so terms outweigh a small score gap but never a clear one). The
+    recogniser's best counts every term of its corrected text; a lower-ranked one only terms written in it
+    or corrected within ``RESCORING_MAX_DISTANCE`` edits, so a loose correction of an unlikely
+    hypothesis (健康測身 → 健康相談) never wins. Hypotheses that cannot win are not corrected.
+    """
+    started = time.perf_counter()
+    best, best_total, best_corrected = 0, -math.inf, Corrected("", (), 0.0)
+    for index, (text, score) in enumerate(hypotheses):
+        if index and (not math.isfinite(score) or score + bonus * max_terms <= best_total):
+            continue
+        corrected = corrector.correct(text)
+        found = set(corrector.find_ids(corrected.text))
+        if index:
+            sure = set(corrector.find_ids(text))
+            sure |= {c.term_id for c in corrected.corrections if c.distance <= RESCORING_MAX_DISTANCE}
+            found &= sure
+        total = score + bonus * min(max_terms, len(found))
+        if index == 0 or total > best_total:
+            best, best_total, best_corrected = index, total, corrected
+    elapsed = (time.perf_counter() - started) * 1000
+    return best, Corrected(best_corrected.text, best_corrected.corrections, elapsed)
+
+
 def rescore(
     hypotheses: Sequence[tuple[str, float]],
     corrector: ReadingCorrector,
-    bonus: float = 0.1,
-    max_terms: int = 2,
+    bonus: float = RESCORING_BONUS,
+    max_terms: int = RESCORING_MAX_TERMS,
 ) -> int:
-    """Index of the beam hypothesis to keep: its score plus ``bonus`` per glossary term its reading holds
-    (at most ``max_terms`` count, so a term can outweigh a small score gap but never a clear one)."""
-    best, best_score = 0, -float("inf")
-    for index, (text, score) in enumerate(hypotheses):
-        terms = corrector.count_terms(text)
-        total = score + bonus * min(max_terms, terms)
-        if total > best_score:
-            best, best_score = index, total
-    return best
+    """Index of the beam hypothesis to keep (see ``correct_best``)."""
+    return correct_best(hypotheses, corrector, bonus, max_terms)[0]

@@ -58,6 +58,7 @@ class MtEngine(Protocol):
     view: PackView
     name: str
     profile: DecodingProfile
+    settings: EngineSettings
 
     def translate(self, sentences: Sequence[str], source: str, target: str) -> list[Segment]:
         """One segment per sentence, in order."""

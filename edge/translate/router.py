@@ -135,9 +135,9 @@ class MtRouter:
             glossary: The glossary whose approved terms are enforced (None: no enforcement).
         """
         self.store = store
-        self.options = options or MtOptions()
         self.glossary = glossary
         self._loaded: dict[str, MtEngine] = {}
+        self.options = options or MtOptions()
         self._lock = threading.Lock()
         self._matcher: Any | None = None
         self._routes: dict[tuple[str, str], list[Any]] = {}
@@ -236,6 +236,18 @@ class MtRouter:
                 self._load(pack)
         if self.glossary is not None:
             self._term_matcher()
+
+    @property
+    def options(self) -> MtOptions:
+        """Per-call MT settings; setting them applies them to the packs already loaded too (thread
+        counts and the compute type only take effect for packs loaded afterwards)."""
+        return self._options
+
+    @options.setter
+    def options(self, value: MtOptions) -> None:
+        self._options = value
+        for engine in self._loaded.values():
+            engine.settings = value
 
     def _load(self, pack: Any) -> MtEngine:
         view = PackView.of(pack)

@@ -1,13 +1,18 @@
 """Loading the engines of a turn from ``EdgeSettings`` once: ASR, voices, MT, glossary levers, Easy Japanese.
 
 ``TurnPipeline.from_settings`` calls ``load_engines``; the engines come from the pack store through
-``edge.engines``. Each load is followed by ``release_free_memory`` so a small device keeps its RAM, and
-``warm`` runs every engine once so the first turn is as fast as the next.
+``edge.engines``. Malloc is set up first (``edge.memory.configure_malloc``) and each load is followed by
+``release_free_memory`` so a small device keeps its RAM, and ``warm`` runs every engine once so the first
+turn is as fast as the next. Voices that take seconds to load
+(``warms_slowly``: Kokoro's model and phonemizer dictionaries) are warmed in a background thread either
+way, so the counter starts (and a one-shot CLI turn recognises and translates) while they load; a turn
+that needs one before it is ready waits for it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,7 +20,7 @@ from typing import Any
 
 from edge import engines
 from edge.config import EdgeSettings
-from edge.memory import release_free_memory
+from edge.memory import configure_malloc, release_free_memory
 from edge.speech.asr_types import Transcriber
 from edge.speech.tts import Synthesizer
 from edge.turn.easy import load_easy_japanese
@@ -48,6 +53,7 @@ def load_engines(
         EngineUnavailable: the ASR model is missing or corrupt.
     """
     started = time.perf_counter()
+    configure_malloc()  # before the engines start their threads
     pairs = list(pairs) if pairs is not None else None
     store = engines.open_store(settings)
     transcriber, asr_pack = engines.load_transcriber(settings, store)
@@ -60,10 +66,13 @@ def load_engines(
     corrector, phrase_matcher = levers.build(glossary)
     if settings.asr_hotwords and glossary is not None:
         transcriber = engines.with_hotwords(transcriber, glossary, levers.domains)
+    if settings.asr_rescoring and corrector is not None:
+        transcriber = engines.with_alternatives(transcriber)
     if router is not None:
         router.warm([pair for pair in _mt_pairs(settings, pairs) if pair[0] != AUTO])
         release_free_memory()
     easy = load_easy_japanese()
+    warm_slow_voices_in_background(voices)
     if warm:
         _warm(easy, transcriber, voices)
     release_free_memory()
@@ -106,4 +115,25 @@ def _warm(easy: Any | None, transcriber: Transcriber, voices: Mapping[str, Synth
         easy.rewrite("ご記入ください。")
     transcriber.warm()
     for voice in voices.values():
-        voice.warm()
+        if not getattr(voice, "warms_slowly", False):
+            voice.warm()
+
+
+def warm_slow_voices_in_background(voices: Mapping[str, Synthesizer]) -> threading.Thread | None:
+    """Warm the voices that load slowly (``warms_slowly``) in a daemon thread; returns it (None: none)."""
+    slow = [voice for voice in voices.values() if getattr(voice, "warms_slowly", False)]
+    if not slow:
+        return None
+
+    def run() -> None:
+        started = time.perf_counter()
+        for voice in slow:
+            try:
+                voice.warm()
+            except Exception as exc:  # the turn that needs the voice reports it; the counter runs on
+                _LOGGER.warning("voice %s not warmed: %s", getattr(voice, "name", "?"), type(exc).__name__)
+        _LOGGER.info("slow voices warmed in %.1f s", time.perf_counter() - started)
+
+    thread = threading.Thread(target=run, name="voice-warm", daemon=True)
+    thread.start()
+    return thread

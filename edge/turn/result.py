@@ -54,6 +54,7 @@ class TurnResult:
             the clerk when only the source→English leg has MT); such text is not spoken.
         corrections: Glossary terms put into the transcript by reading (``edge.speech.terms.Correction``).
         recognised_text: The recogniser's own words when corrections changed them.
+        beam_rank: Beam hypothesis kept by n-best rescoring (0: the recogniser's best).
         repetition: The loop that stopped the turn from being spoken (``where``: transcript/translation).
         verified_phrase: The phrase-book sentence served instead of MT (``phrase_match.PhraseHit``).
         readings: Target ``ja-easy``: the text as (piece, furigana) pairs, which the voice follows.
@@ -84,6 +85,7 @@ class TurnResult:
     mt_input: str | None = None
     corrections: list[Any] = field(default_factory=list)
     recognised_text: str | None = None
+    beam_rank: int = 0
     repetition: dict[str, Any] | None = None
     verified_phrase: dict[str, Any] | None = None
     maybe_cut: bool = False
@@ -148,6 +150,8 @@ class TurnResult:
                 "beam_size": t.options.get("beam_size"),
                 "duration_s": round(t.duration_s, 3),
                 "timings_ms": t.timings_ms,
+                "beam_rank": self.beam_rank,
+                "hypotheses": 1 + len(t.alternatives),
             }
         return data
 

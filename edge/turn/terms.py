@@ -3,6 +3,9 @@
 - Reading correction (``edge.speech.terms.ReadingCorrector``): near-homophones of glossary terms in a
   Japanese transcript are replaced by the terms, listed in ``corrections`` (shown underlined; the
   counter's undo re-translates the original).
+- N-best rescoring (``edge.speech.terms.correct_best``): when the recogniser returned its beam's
+  alternatives (``asr_rescoring``), each is corrected and the one holding glossary terms is kept within a
+  small score gap (``beam_rank``).
 - Spoken phrase book (``edge.speech.phrase_match.PhraseMatcher``): a Japanese utterance that reads like a
   phrase-book sentence gets the phrase's verified translation instead of MT (``mt_engine ==
   "phrasebook"``, ``verified_phrase``).
@@ -18,13 +21,23 @@ from glossary.languages import STAFF_LANGUAGE
 
 
 def correct_terms(corrector: Any | None, result: TurnResult) -> None:
-    """Put glossary terms into a Japanese transcript where the recogniser wrote near-homophones."""
+    """Put glossary terms into a Japanese transcript where the recogniser wrote near-homophones (choosing
+    among the beam's alternatives first when the recogniser returned them)."""
+    from edge.speech.terms import correct_best
+
     if corrector is None or result.source_language != STAFF_LANGUAGE or not result.source_text:
         return
-    corrected = corrector.correct(result.source_text)
+    transcript = result.transcript
+    hypotheses = [(result.source_text, 0.0)]
+    if transcript is not None and transcript.alternatives and transcript.text == result.source_text:
+        hypotheses = [(transcript.text, transcript.avg_logprob), *transcript.alternatives]
+    rank, corrected = correct_best(hypotheses, corrector)
     result.timings_ms["terms"] = round(corrected.elapsed_ms, 1)
-    if corrected.corrections:
-        result.recognised_text = result.source_text
+    recognised = hypotheses[rank][0]
+    if rank:
+        result.beam_rank = rank
+    if corrected.corrections or rank:
+        result.recognised_text = recognised
         result.source_text = corrected.text
         result.corrections = list(corrected.corrections)
 

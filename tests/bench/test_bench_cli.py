@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bench.clips import ClipSelection, load_manifest, quick_clips, select_clips
-from bench.latency import BASELINE, TUNED, config_names, endpointing_cutoffs
+from bench.configs import BASELINE, TUNED, config_names
+from bench.handsfree import endpointing_cutoffs
 from bench.scoring import error_rate, normalize, percentile
+from tests.support.cli import run_madoguchi
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "madoguchi", *args],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO), **env},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_madoguchi(*args, env={"PYTHONPATH": str(REPO), **env}, timeout=600)
 
 
 @pytest.mark.slow

@@ -35,3 +35,14 @@ def test_bench_voices_reports_round_trip_speed_and_memory(tmp_path: Path) -> Non
     )
     assert 0 < results["child_baseline_rss_mb"] < mei["peak_rss_mb"]
     assert "| openjtalk-mei | neural | ja-easy |" in (out / "voices.md").read_text(encoding="utf-8")
+
+
+def test_kana_reference_is_what_the_voice_was_asked_to_say() -> None:
+    from bench.voices import KanaReader
+
+    reader = KanaReader()
+    assert reader.asked("一日に来てください。", "ja-easy").startswith("ツイタチ")  # the furigana shown
+    assert reader.asked("一日に来てください。", "ja").startswith("イチニチ")  # OpenJTalk's own reading
+    assert reader.asked("分別してください。", "ja").startswith("ブンベツ")  # the glossary's reading
+    assert reader.heard("分別してください。") == reader.asked("分別してください。", "ja")
+    assert reader.heard("  ") == ""

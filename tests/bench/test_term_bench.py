@@ -8,6 +8,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from bench.term_bench import SPLITS, format_table, phrase_threshold, split_of
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,6 +21,8 @@ def test_halves_are_fixed_by_id_and_about_even() -> None:
     assert set(halves) == set(SPLITS)
     assert abs(halves["tune"] - halves["held-out"]) < 0.15 * len(ids)
     assert [split_of(i) for i in ids] == [split_of(i) for i in ids]
+    # another voice's rendering of a sentence stays in the sentence's half
+    assert all(split_of(f"{i}-jf_alpha") == split_of(i) for i in ids)
 
 
 def test_phrase_threshold_sits_above_every_non_phrase() -> None:
@@ -33,9 +37,15 @@ def test_phrase_threshold_sits_above_every_non_phrase() -> None:
     assert table.startswith("split: held-out")
 
 
-def test_an_unknown_split_is_refused_before_any_work(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [("--split", "half", "tune, held-out"), ("--voices", "mei,siri", "mei, kokoro or mei,kokoro")],
+)
+def test_an_unknown_split_or_voice_is_refused_before_any_work(
+    tmp_path: Path, option: str, value: str, said: str
+) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "madoguchi", "bench", "terms", "--split", "half", "--out", str(tmp_path)],
+        [sys.executable, "-m", "madoguchi", "bench", "terms", option, value, "--out", str(tmp_path)],
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         capture_output=True,
@@ -44,5 +54,5 @@ def test_an_unknown_split_is_refused_before_any_work(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode != 0
-    assert "tune, held-out" in proc.stderr
+    assert said in proc.stderr
     assert not list(tmp_path.iterdir())

@@ -12,6 +12,7 @@ import ctranslate2
 import pytest
 import sentencepiece as spm
 
+from bench.tiny_packs import build_tiny_translator
 from bench.twins import (
     M2M100_418M,
     NLLB_600M,
@@ -20,7 +21,6 @@ from bench.twins import (
     SHAPES,
     TINY,
     build_model,
-    build_tiny_translator,
     synthetic_vocabulary,
 )
 from tests.support.data import REPO_DIR

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 import subprocess
 import wave
 from pathlib import Path
@@ -27,21 +26,7 @@ from edge.audio.decode import (
 )
 from edge.errors import AudioInputError
 from tests.shared_data import SPEECH_DIR as SPEECH
-
-
-def write_float_wav(path: Path, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
-    """A 32-bit float WAV (the stdlib ``wave`` module writes PCM only)."""
-    data = samples.astype("<f4").tobytes()
-    fmt = struct.pack("<IHHIIHH", 16, 3, 1, sample_rate, sample_rate * 4, 4, 32)
-    header = (
-        b"RIFF"
-        + struct.pack("<I", 36 + len(data))
-        + b"WAVEfmt "
-        + fmt
-        + b"data"
-        + struct.pack("<I", len(data))
-    )
-    path.write_bytes(header + data)
+from tests.support.audio import write_float_wav
 
 
 @pytest.mark.parametrize(

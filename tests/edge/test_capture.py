@@ -23,15 +23,7 @@ from edge.audio.capture import (
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
 from edge.errors import AudioDeviceError
-
-
-def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
+from tests.support.counter import wait_for
 
 
 @pytest.fixture()
@@ -73,11 +65,11 @@ def test_capture_survives_unplug_and_replug(speech: np.ndarray) -> None:
     )
     capture.start()
     try:
-        assert _wait_for(lambda: len(frames) > 5)
+        assert wait_for(lambda: len(frames) > 5)
         assert statuses[0] == ("opened", None)
         assert frames[0].dtype == np.float32 and frames[0].size == 512
         stream.unplug()
-        assert _wait_for(lambda: any(state == "lost" for state, _ in statuses))
+        assert wait_for(lambda: any(state == "lost" for state, _ in statuses))
         lost = [err for state, err in statuses if state == "lost"]
         assert len(lost) == 1 and isinstance(lost[0], AudioDeviceError)
         assert not capture.connected
@@ -86,8 +78,8 @@ def test_capture_survives_unplug_and_replug(speech: np.ndarray) -> None:
         with lock:
             before = len(frames)
         stream.replug()
-        assert _wait_for(lambda: ("resumed", None) in statuses)
-        assert _wait_for(lambda: len(frames) > before + 5)
+        assert wait_for(lambda: ("resumed", None) in statuses)
+        assert wait_for(lambda: len(frames) > before + 5)
         assert capture.connected and capture.losses == 1 and mic.opens == 2
     finally:
         capture.stop()
@@ -102,7 +94,7 @@ def test_muted_capture_drops_frames(speech: np.ndarray) -> None:
     capture.muted = True
     capture.start()
     try:
-        assert _wait_for(lambda: stream.reads > 20)
+        assert wait_for(lambda: stream.reads > 20)
         assert frames == []
     finally:
         capture.stop()
@@ -162,14 +154,14 @@ def test_counter_device_microphone_loss_abandons_the_turn(tmp_path: Path, speech
         ws.send_text(json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "source": "device"}))
         state = ws.receive_json()
         assert state["recording"]["source"] == "device"
-        assert _wait_for(lambda: stream.reads > 30)
+        assert wait_for(lambda: stream.reads > 30)
         stream.unplug()
         error = ws.receive_json()
         assert error["type"] == "error" and error["code"] == "audio_device"
         stream.replug()
         notice = ws.receive_json()
         assert notice["code"] == "mic_resumed"
-        assert _wait_for(lambda: stream.reads > 60)
+        assert wait_for(lambda: stream.reads > 60)
         ws.send_text(json.dumps({"type": "stop"}))
         # the audio after the replug reached the recording: a turn starts (and reports the missing models)
         messages = [ws.receive_json() for _ in range(3)]

@@ -26,6 +26,7 @@ from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
 from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
 from tests.support.central import device_token, publish_glossary
+from tests.support.counter import receive_until
 from tests.support.servers import central_server, serve_app
 from tests.support.tiny_models import build_store
 
@@ -38,16 +39,6 @@ REMOTE = "127.0.0.2"  # a second loopback address: the counter trusts 127.0.0.1 
 def _http(source: str) -> httpx.Client:
     """An HTTP client whose connections come from ``source``."""
     return httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=10)
-
-
-def _until(ws: Any, wanted: str, limit: int = 80) -> list[dict[str, Any]]:
-    seen = []
-    for _ in range(limit):
-        message = ws.receive_json()
-        seen.append(message)
-        if message["type"] == wanted:
-            return seen
-    raise AssertionError(f"no {wanted} among {[m['type'] for m in seen]}")
 
 
 def _greet(ws: Any) -> dict[str, Any]:
@@ -169,18 +160,18 @@ def test_confirm_before_speaking_holds_speech_until_ok(tmp_path: Path, voice: An
         ws.send_text(json.dumps({"type": "speak", "turn_id": "t1"}))
         assert ws.receive_json()["code"] == "protocol"  # nothing to speak yet
         ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": "住民票の写しをください。"}))
-        turn = _until(ws, "turn_end")
+        turn = receive_until(ws, "turn_end", 80, errors_fail=False)
         kinds = [m["type"] for m in turn]
         translation = next(m for m in turn if m["type"] == "translation")
         assert translation["text"] and translation["awaiting_confirm"] is True
         assert "speech_audio" not in kinds and "speech_end" not in kinds
         ws.send_text(json.dumps({"type": "speak", "turn_id": "t1"}))
-        spoken = _until(ws, "speech_end")
+        spoken = receive_until(ws, "speech_end", 80, errors_fail=False)
         audio = [m for m in spoken if m["type"] == "speech_audio"]
         assert audio and all(m["turn_id"] == "t1" and m["wav_base64"] for m in audio)
         assert spoken[-1]["chunks"] == len(audio)
         ws.send_text(json.dumps({"type": "speak", "turn_id": "t1"}))  # spoken once; a replay is the page's
-        assert _until(ws, "error")[-1]["code"] == "protocol"
+        assert receive_until(ws, "error", 80)[-1]["code"] == "protocol"
         ws.close()
 
 
@@ -195,7 +186,7 @@ def test_speech_streams_before_the_turn_ends(tmp_path: Path, voice: Any, mt_rout
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         ws.receive_json()
         ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": "住民票の写しです。"}))
-        kinds = [m["type"] for m in _until(ws, "turn_end")]
+        kinds = [m["type"] for m in receive_until(ws, "turn_end", 80, errors_fail=False)]
         first_audio = kinds.index("speech_audio")
         assert kinds.index("translation") < first_audio < kinds.index("speech_end") < kinds.index("turn_end")
         assert kinds.count("speech_end") == 1
@@ -356,7 +347,7 @@ def test_counter_uses_the_synced_glossary_and_reloads_a_new_version(
         publish_glossary(server, _glossary("copy of the residence record (v2)"))
         pulled = http.portal.call(client.pull_glossary)
         assert pulled.status == "updated" and pulled.number == 2
-        message = _until(ws, "glossary")[-1]
+        message = receive_until(ws, "glossary", 80, errors_fail=False)[-1]
         assert message == {"type": "glossary", "version": pulled.version, "source": "synced"}
         status = http.get("/api/status").json()
         assert status["glossary"]["version"] == pulled.version and status["glossary"]["number"] == 2

@@ -21,6 +21,7 @@ from edge.speech.tts import PiperSynthesizer
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
+from tests.support.counter import push_to_talk, receive_until
 from tests.support.tiny_models import build_store
 
 pytestmark = pytest.mark.slow
@@ -41,15 +42,6 @@ def every_logger_at_debug(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.L
         for logger, level, propagate in saved:
             logger.setLevel(level)
             logger.propagate = propagate
-
-
-def _until_end(ws: Any) -> list[dict[str, Any]]:
-    seen = []
-    for _ in range(200):
-        seen.append(ws.receive_json())
-        if seen[-1]["type"] == "turn_end":
-            return seen
-    raise AssertionError("no turn_end")
 
 
 def test_debug_logs_hold_no_conversation_text(
@@ -81,16 +73,12 @@ def test_debug_logs_hold_no_conversation_text(
         ws.receive_json(), ws.receive_json()
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         ws.receive_json()
-        ws.send_text(json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "sample_rate": 16000}))
-        ws.receive_json()
-        for start in range(0, len(pcm), 3200):
-            ws.send_bytes(pcm[start : start + 3200])
-        ws.send_text(json.dumps({"type": "stop"}))
-        events += _until_end(ws)
+        push_to_talk(ws, pcm)
+        events += receive_until(ws, "turn_end", errors_fail=False)
         ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": "住民票の写しを三通ください"}))
-        events += _until_end(ws)
+        events += receive_until(ws, "turn_end", errors_fail=False)
         ws.send_text(json.dumps({"type": "text", "speaker": "resident", "text": "Where do I pay the fee?"}))
-        events += _until_end(ws)
+        events += receive_until(ws, "turn_end", errors_fail=False)
         ws.send_text(json.dumps({"type": "end_conversation"}))
     said = [e["text"] for e in events if e["type"] in ("transcript", "translation") and e.get("text")]
     engines = {e.get("engine") for e in events if e["type"] == "translation"}

@@ -11,16 +11,12 @@ from starlette.testclient import TestClient
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
 from edge.turn.pipeline import TurnPipeline
+from tests.support.counter import receive_until
 
 
-def _drain_until(ws: Any, wanted: str, limit: int = 50) -> dict[str, dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
-    for _ in range(limit):
-        message = ws.receive_json()
-        seen[message["type"]] = message
-        if message["type"] == wanted:
-            return seen
-    raise AssertionError(f"no {wanted} among {list(seen)}")
+def _turn_by_type(ws: Any) -> dict[str, dict[str, Any]]:
+    """The messages up to ``turn_end``, the last of each type."""
+    return {m["type"]: m for m in receive_until(ws, "turn_end", 50, errors_fail=False)}
 
 
 def _app(tmp_path: Path, pipeline: Any | None) -> Any:
@@ -50,7 +46,7 @@ def test_phrase_in_easy_japanese_comes_with_furigana(tmp_path: Path) -> None:
             ws.send_text(json.dumps({"type": "set_language", "language": "ja-easy"}))
             assert ws.receive_json()["resident_language"] == "ja-easy"
             ws.send_text(json.dumps({"type": "phrase", "phrase_id": phrase["id"]}))
-            seen = _drain_until(ws, "turn_end")
+            seen = _turn_by_type(ws)
     translation = seen["translation"]
     assert translation["text"] == phrase["easy_ja"]
     assert "<ruby>" in translation["ruby_html"]
@@ -68,7 +64,7 @@ def test_typed_clerk_turn_into_easy_japanese(tmp_path: Path) -> None:
         ws.receive_json()
         text = "<b>こちら</b>にご記入ください。"
         ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": text}))
-        seen = _drain_until(ws, "turn_end")
+        seen = _turn_by_type(ws)
     translation = seen["translation"]
     assert translation["language"] == "ja-easy"
     assert translation["engine"] == "easy-ja"
@@ -87,7 +83,7 @@ def test_clerk_japanese_transcript_carries_furigana(tmp_path: Path) -> None:
         ws.send_text(json.dumps({"type": "set_language", "language": "vi"}))
         ws.receive_json()
         ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": "住民票を<i>14日</i>までに。"}))
-        seen = _drain_until(ws, "turn_end")
+        seen = _turn_by_type(ws)
     ruby = seen["transcript"]["ruby_html"]
     assert "<ruby>住民票<rt>じゅうみんひょう</rt></ruby>" in ruby
     assert "&lt;i&gt;<ruby>14日<rt>じゅうよっか</rt></ruby>&lt;/i&gt;" in ruby

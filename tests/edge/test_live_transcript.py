@@ -18,18 +18,9 @@ from edge.audio.vad import VadOptions, trim_silence
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
 from edge.speech.streaming import StreamingOptions
+from tests.support.counter import receive_until
 
 JA_REFERENCE = "これはテスト文ですこの機械が日本語をちゃんと聞き取れているかどうかを計ります"
-
-
-def _drain_until(ws: Any, wanted: str, limit: int = 200) -> list[dict[str, Any]]:
-    seen = []
-    for _ in range(limit):
-        message = ws.receive_json()
-        seen.append(message)
-        if message["type"] == wanted:
-            return seen
-    raise AssertionError(f"no {wanted} among {[m['type'] for m in seen]}")
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +69,7 @@ def test_partials_arrive_while_speaking_and_the_final_is_as_good(
         _start(ws, "ptt")
         _stream(ws, audio, speed=1.0)
         ws.send_text(json.dumps({"type": "stop"}))
-        seen = _drain_until(ws, "turn_end")
+        seen = receive_until(ws, "turn_end", errors_fail=False)
         ws.close()
     partials = [m for m in seen if m["type"] == "transcript_partial"]
     assert partials, [m["type"] for m in seen]
@@ -116,7 +107,7 @@ def test_hands_free_waits_for_the_end_of_the_sentence(
         _start(ws, "handsfree")
         _stream(ws, np.concatenate([pause, speech[:cut], pause]), speed=1.0)
         _stream(ws, np.concatenate([speech[cut:], tail]), speed=1.0)
-        seen = _drain_until(ws, "turn_end")
+        seen = receive_until(ws, "turn_end", errors_fail=False)
         ws.send_text(json.dumps({"type": "stop"}))
         ws.close()
     transcripts = [m["text"] for m in seen if m["type"] == "transcript"]
@@ -141,7 +132,7 @@ def test_a_tap_ends_the_hands_free_utterance(pipeline, tmp_path: Path, eval_dir:
         _start(ws, "handsfree")
         _stream(ws, speech, speed=4.0)
         ws.send_text(json.dumps({"type": "end_utterance"}))
-        seen = _drain_until(ws, "turn_end")
+        seen = receive_until(ws, "turn_end", errors_fail=False)
         ws.send_text(json.dumps({"type": "stop"}))
         ws.close()
     transcripts = [m["text"] for m in seen if m["type"] == "transcript"]

@@ -15,7 +15,7 @@ import pytest
 import sentencepiece as spm
 from sacremoses import MosesPunctNormalizer
 
-from bench.twins import build_tiny_translator
+from bench.tiny_packs import build_tiny_translator
 from edge.errors import EngineUnavailable
 from edge.translate.engines import Ct2Engine
 from edge.translate.router import MtOptions, MtRouter
@@ -140,3 +140,13 @@ def test_segment_longer_than_the_model_limit_is_split_at_a_clause(packs: Path) -
     assert all(engine.codec.source_length(p, "ja") <= engine.profile.max_input_tokens for _, p in pieces)
     assert all(p.endswith(("、", "。")) for _, p in pieces)
     assert "".join(p for _, p in pieces) == long
+
+
+def test_options_set_after_loading_apply_to_the_loaded_packs(packs: Path) -> None:
+    """Per-call settings changed on the router (as the benchmark does per configuration) reach the packs
+    it has already loaded."""
+    router = MtRouter(PackStore(packs), MtOptions(beam_size=1, max_decoding_length=12))
+    long = router.translate("住民票の写しをください。", "ja", "en").text
+    router.options = MtOptions(beam_size=1, max_decoding_length=3)
+    short = router.translate("住民票の写しをください。", "ja", "en").text
+    assert short and long.startswith(short) and len(short) < len(long)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.twins import build_tiny_translator
+from bench.tiny_packs import build_tiny_translator
 from edge.errors import EngineUnavailable
 from edge.translate.tokenize import PackCodec, PackView
 

@@ -114,3 +114,41 @@ def test_a_phrase_book_sentence_gets_its_verified_translation(pipe: TurnPipeline
     assert result.audio is not None  # a verified sentence is spoken
     ready = next(e for e in events if isinstance(e, TranslationReady))
     assert ready.verified_phrase == result.verified_phrase
+
+
+def test_rescoring_keeps_the_beam_hypothesis_with_a_term() -> None:
+    from edge.speech.asr_types import Transcript
+    from edge.turn.result import TurnResult
+    from edge.turn.terms import correct_terms
+
+    corrector, _ = TermLevers(phrases=False).build(bundled_glossary())
+    heard = Transcript(
+        "十人の表をください", "ja", 1.0, 2.0, 8.0, False, -0.30, 1.0, "transcribe",
+        alternatives=[("十民表の写しをください", -0.33), ("十人の表を下さい", -0.35)],
+    )  # fmt: skip
+    result = TurnResult("ja", heard.text, "en", transcript=heard)
+    correct_terms(corrector, result)
+    assert result.beam_rank == 1 and result.recognised_text == "十民表の写しをください"
+    assert result.source_text == "住民票の写しをください"
+    assert result.to_dict()["asr"]["beam_rank"] == 1 and result.to_dict()["asr"]["hypotheses"] == 3
+    far = replace(heard, alternatives=[("十民表の写しをください", -0.9)])
+    kept = TurnResult("ja", far.text, "en", transcript=far)
+    correct_terms(corrector, kept)  # a clear score gap: the recogniser's best stays
+    assert kept.beam_rank == 0 and kept.source_text == "十人の表をください" and kept.recognised_text is None
+
+
+def test_a_counter_with_rescoring_decodes_alternatives(pipe: TurnPipeline) -> None:
+    from edge import engines
+
+    rescoring = TurnPipeline(
+        engines.with_alternatives(pipe.transcriber),
+        pipe.voices,
+        None,
+        languages=("ja", "en"),
+        corrector=pipe.corrector,
+        phrase_matcher=None,
+    )
+    result = rescoring.run_turn(mei("住民票の写しを1通お願いします。"), "ja", "en", speak=False)
+    asr = result.to_dict()["asr"]
+    assert asr["hypotheses"] == 5 and 0 <= asr["beam_rank"] < 5
+    assert "住民票の写し" in result.source_text

@@ -3,8 +3,9 @@ Whisper base and real speech clips."""
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,8 +14,9 @@ from bench.scoring import error_rate
 from edge.audio.decode import SAMPLE_RATE, load_audio
 from edge.audio.endpoint import EndPointer, EndpointOptions, sentence_finished
 from edge.audio.vad import Segmenter, Utterance, VadOptions, trim_silence
-from edge.speech.asr import WhisperTranscriber
-from edge.speech.streaming import PartialRunner, StreamingOptions, StreamingRecognizer, agreed_prefix, replay
+from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.replay import replay
+from edge.speech.streaming import PartialRunner, StreamingOptions, StreamingRecognizer, agreed_prefix
 from tests.shared_data import SPEECH_DIR
 
 JA_REFERENCE = "これはテスト文ですこの機械が日本語をちゃんと聞き取れているかどうかを計ります"
@@ -22,8 +24,7 @@ JA_REFERENCE = "これはテスト文ですこの機械が日本語をちゃん�
 
 @pytest.fixture(scope="module")
 def transcriber(whisper_base: WhisperTranscriber) -> WhisperTranscriber:
-    """The session's Whisper base (no second copy) with beam 5 over Japanese and English."""
-    asr = whisper_base.with_options(replace(whisper_base.options, beam_size=5, languages=("ja", "en")))
+    asr = whisper_base.with_options(AsrOptions(beam_size=5, languages=("ja", "en")))
     asr.warm()
     return asr
 
@@ -166,3 +167,102 @@ def test_final_turn_reuses_the_partial_and_its_whisper_translation(
     assert result.mt_engine == "whisper-translate" and streamed.translation_reused
     assert result.target_text == last.whisper_translation.text
     assert any(c.isascii() and c.isalpha() for c in result.target_text)
+
+
+class _Recorded:
+    """The real Whisper model with its decoder calls recorded (``generate``); everything else passes."""
+
+    def __init__(self, model: Any, events: list[str]) -> None:
+        self._real, self._events = model, events
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def generate(self, *args: Any, **kwargs: Any) -> Any:
+        self._events.append("generate")
+        return self._real.generate(*args, **kwargs)
+
+
+class _RecordedWhisper:
+    def __init__(self, whisper: Any, events: list[str]) -> None:
+        self._real = whisper
+        self.model = _Recorded(whisper.model, events)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def _released_during_encoding(
+    transcriber: WhisperTranscriber, heard: np.ndarray, recording: np.ndarray
+) -> tuple[list[str], StreamingRecognizer]:
+    """Start a tentative decode of ``heard`` and release (``finish(recording)``) while its encoder runs.
+
+    The encoder pass waits until the release has happened, so the release falls inside the tentative
+    decode for certain; the events show what ran after it."""
+    events: list[str] = []
+    asr = transcriber.with_options(transcriber.options)
+    asr._model = _RecordedWhisper(transcriber._model, events)
+    encoding = threading.Event()
+    real_encode = asr._encode
+
+    def encode(*args: Any, **kwargs: Any) -> Any:
+        events.append("encode")
+        encoding.set()
+        deadline = time.monotonic() + 120
+        while not recognizer._stop and time.monotonic() < deadline:
+            time.sleep(0.01)
+        output = real_encode(*args, **kwargs)
+        events.append("encoded")
+        return output
+
+    asr._encode = encode
+    runner = PartialRunner(asr, "ja", options=StreamingOptions(interval_s=0.1, min_audio_s=1.0))
+    recognizer = StreamingRecognizer(runner, lambda: heard).start()
+    assert encoding.wait(120), "no tentative decode started"
+    events.append("release")
+    streamed = recognizer.finish(recording)
+    events.append("final")
+    streamed.transcribe(trim_silence(recording).audio, "ja")
+    return events, recognizer
+
+
+def test_release_stops_a_tentative_decode_after_its_current_step(
+    transcriber: WhisperTranscriber, ja_clip: np.ndarray
+) -> None:
+    """The speaker went on speaking after the snapshot the worker decodes: at release that decode stops
+    after its encoder pass, its decoding never runs, and the final decode comes next."""
+    events, recognizer = _released_during_encoding(transcriber, ja_clip[: 4 * SAMPLE_RATE], ja_clip)
+    assert events[:4] == ["encode", "release", "encoded", "final"]
+    assert "generate" not in events[: events.index("final")]  # the tentative decoding never ran
+    assert recognizer.runner.stopped == 1 and recognizer.runner.partials == []
+    assert [name for name, _ in recognizer.runner.steps] == ["vad", "encode"]
+    assert events[events.index("final") :].count("generate") >= 1  # the final decode itself
+
+
+def test_a_tentative_decode_of_the_final_speech_carries_on_as_the_final(
+    transcriber: WhisperTranscriber, ja_clip: np.ndarray
+) -> None:
+    """The speaker had stopped: the running decode heard exactly the final speech, so it carries on after
+    the release and the turn reuses it instead of decoding again."""
+    recording = np.concatenate([ja_clip[: 4 * SAMPLE_RATE], np.zeros(SAMPLE_RATE, np.float32)])
+    events, recognizer = _released_during_encoding(transcriber, recording, recording)
+    assert events == ["encode", "release", "encoded", "generate", "final"]
+    runner = recognizer.runner
+    assert runner.stopped == 0 and len(runner.partials) == 1
+    streamed = runner.streamed()
+    streamed.transcribe(trim_silence(recording).audio, "ja")
+    assert streamed.mode == "reused"
+
+
+def test_replay_stops_the_partial_running_at_release(
+    transcriber: WhisperTranscriber, ja_clip: np.ndarray
+) -> None:
+    """In the benchmark's replay a partial that still runs at release and heard less than the final
+    speech is stopped after its current step and rolled back."""
+    runner = PartialRunner(transcriber, "ja", options=StreamingOptions(interval_s=1.0))
+    audio = ja_clip[: int(8.2 * SAMPLE_RATE)]  # speech from 7.48 s goes on past the release
+    streamed, stats = replay(runner, audio, decode_s=0.9)  # the last partial starts at 7.5 s
+    assert stats.at_release == "stopped" and stats.stopped_after in ("vad", "encode", "language", "decode")
+    assert stats.release_wait_ms < 900.0  # the rest of one step, not of the whole decode
+    if stats.stopped_after != "decode":
+        assert runner.stopped == 1 and all(p.audio_s < 7.5 for p in streamed.partials)

@@ -14,14 +14,7 @@ from edge.errors import SyncError
 from edge.sync.enrollment import client_from_home, enroll
 from edge.sync.outbox import TurnUsage
 from glossary.signing import generate_private_key, public_key_pem
-from tests.support.central import device_token, one_term_glossary, publish_glossary
-
-
-@pytest.fixture(scope="module")
-def server(sync_server: ServerProcess) -> ServerProcess:
-    """The shared server with a one-term glossary published."""
-    publish_glossary(sync_server, one_term_glossary())
-    return sync_server
+from tests.support.central import device_token, one_term_server  # noqa: F401  (the "server" fixture)
 
 
 def _token(server: ServerProcess, device: str) -> str:

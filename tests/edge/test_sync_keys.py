@@ -24,16 +24,9 @@ from glossary.signing import (
     public_key_pem,
     sign_envelope,
 )
-from tests.support.central import device_token, one_term_glossary, publish_glossary
+from tests.support.central import device_token, one_term_server  # noqa: F401  (the "server" fixture)
 
 FAST = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
-
-
-@pytest.fixture(scope="module")
-def server(sync_server: ServerProcess) -> ServerProcess:
-    """The shared server with a one-term glossary published."""
-    publish_glossary(sync_server, one_term_glossary())
-    return sync_server
 
 
 def _token(server: ServerProcess, device: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge.speech.reading import fold, morae, reading, words
-from edge.speech.terms import ReadingCorrector, TermLevers, hotword_text, rescore, undo
+from edge.speech.terms import ReadingCorrector, TermLevers, correct_best, hotword_text, rescore, undo
 from glossary import bundled_glossary
 
 
@@ -60,6 +60,11 @@ def test_short_kanji_words_also_get_their_onyomi() -> None:
         # a term written right inside a longer term heard almost exactly is widened, not a wall
         ("国民健康保険像は世帯主が払います", "国民健康保険料は世帯主が払います", "nhi.premium"),
         ("世帯変更ととけな必要です", "世帯変更届な必要です", "res.household_change"),
+        (
+            "国に帰ったらだったい一時金を請求できます",
+            "国に帰ったら脱退一時金を請求できます",
+            "pension.lump_sum_withdrawal",
+        ),
     ],
 )
 def test_near_homophones_become_the_term(
@@ -84,11 +89,13 @@ def test_near_homophones_become_the_term(
         "在留外国人の友達はどこにありますか。",
         "すみません、自動ドアを見ませんでしたか。",
         "昨日、健康食品のことで友達と話しました。",
-        # 袋 guessed as タイ + の is タイノ, one length mark from 滞納: no half edits on a guessed reading
+        # 袋の read タイノ, 体の read タイノ: one length mark short of 滞納 — a short term needs all its morae
         "ゴミ袋の色はどこにありますか。",
+        "国保の経体の手続きをしてください。",
         # a right term is not widened into a longer one heard far from it
         "金塚から個人番号を覚悟に言われました",
         "出入国在留管理局の場所を教えてください",
+        "こちらがゴミの収集日カレンダーです",  # 収集日 is not in ごみカレンダー: not widened
     ],
 )
 def test_right_text_and_look_alikes_are_left_alone(corrector: ReadingCorrector, text: str) -> None:
@@ -130,6 +137,24 @@ def test_rescoring_prefers_a_term_within_a_small_gap_only(corrector: ReadingCorr
     assert rescore(close, corrector) == 1
     far = [("自動ドアの申請です", -0.30), ("児童手当の申請です", -0.90)]
     assert rescore(far, corrector) == 0
+
+
+def test_the_kept_hypothesis_comes_corrected(corrector: ReadingCorrector) -> None:
+    # the second hypothesis holds a term once corrected (十民表 → 住民票); the first holds none
+    beam = [("十人の表をください", -0.30), ("十民表の写しをください", -0.33), ("十民表の写し", -0.5)]
+    index, corrected = correct_best(beam, corrector)
+    assert index == 1
+    assert corrected.text == "住民票の写しをください"
+    assert [c.term_id for c in corrected.corrections] == ["res.juminhyo_copy"]
+    assert correct_best([("自動ドアの前です", -0.2)], corrector)[1].corrections == ()
+
+
+def test_a_loose_correction_of_a_lower_hypothesis_earns_no_bonus(corrector: ReadingCorrector) -> None:
+    # 健康測身 reads two edits from 健康相談: corrected in the recogniser's best, never chosen from below it
+    assert corrector.correct("健康測身はどこですか").text == "健康相談はどこですか"
+    beam = [("健康食品はどこですか", -0.5747), ("健康測身はどこですか", -0.5750)]
+    index, corrected = correct_best(beam, corrector)
+    assert index == 0 and corrected.text == "健康食品はどこですか"
 
 
 def test_levers_build_per_glossary(glossary) -> None:  # type: ignore[no-untyped-def]

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +11,8 @@ import pytest
 
 from edge.audio.decode import write_wav
 from tests.shared_data import english_voice, whisper_base_dir
+from tests.support.audio import write_float_wav
+from tests.support.cli import run_madoguchi
 
 REPO = Path(__file__).resolve().parents[2]
 CLIP = REPO / "edge" / "samples" / "ja_common_voice_19482480.mp3"
@@ -21,33 +20,11 @@ CLIP = REPO / "edge" / "samples" / "ja_common_voice_19482480.mp3"
 
 def run_cli(*args: str | Path, home: Path) -> subprocess.CompletedProcess[str]:
     env = {
-        **os.environ,
         "MADOGUCHI_HOME": str(home),
         "MADOGUCHI_ASR_MODEL_DIR": str(whisper_base_dir()),
         "MADOGUCHI_VOICE_FILES": str(english_voice()),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "madoguchi", *map(str, args)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def _float_wav(path: Path, samples: np.ndarray) -> None:
-    data = samples.astype("<f4").tobytes()
-    fmt = struct.pack("<IHHIIHH", 16, 3, 1, 16000, 64000, 4, 32)
-    path.write_bytes(
-        b"RIFF"
-        + struct.pack("<I", 36 + len(data))
-        + b"WAVEfmt "
-        + fmt
-        + b"data"
-        + struct.pack("<I", len(data))
-        + data
-    )
+    return run_madoguchi(*args, env=env)
 
 
 def _make(kind: str, tmp: Path) -> Path:
@@ -63,7 +40,7 @@ def _make(kind: str, tmp: Path) -> Path:
     elif kind == "nan":
         samples = np.zeros(16000, dtype=np.float32)
         samples[10] = np.nan
-        _float_wav(path, samples)
+        write_float_wav(path, samples)
     elif kind == "long":
         path = tmp / "long.flac"
         subprocess.run(

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import wave
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import run_madoguchi
 from tests.support.data import default_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,15 +21,8 @@ pytestmark = pytest.mark.slow
 
 
 def run_cli(*args: str | Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MADOGUCHI_HOME": str(home), "MADOGUCHI_PACKS_DIR": str(default_store().root)}
-    return subprocess.run(
-        [sys.executable, "-m", "madoguchi", *map(str, args)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    env = {"MADOGUCHI_HOME": str(home), "MADOGUCHI_PACKS_DIR": str(default_store().root)}
+    return run_madoguchi(*args, env=env)
 
 
 def test_translate_to_easy_japanese_writes_readings_and_japanese_speech(tmp_path: Path) -> None:

@@ -7,15 +7,21 @@ phonemizer's dictionaries would otherwise stay in the test process for the rest 
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
 
+from edge import engines
+from edge.config import EdgeSettings
 from edge.speech.tts import SpeechChunk
-from edge.speech.voices.kokoro import stream_pieces
+from edge.speech.voices.kokoro import KokoroSynthesizer
 from edge.speech.voices.kokoro_phonemes import phonemizer_for
+from edge.speech.voices.kokoro_pieces import stream_pieces
 from models import Catalogue
 from tests.support.child import run_in_child
 from tests.support.data import kokoro_store
@@ -39,9 +45,6 @@ class Spoken:
 
 def speak_in_a_child_process() -> Spoken:
     """Load Mei and the zh and es Kokoro voices from the store as a counter would, and speak with them."""
-    from edge import engines
-    from edge.config import EdgeSettings
-
     store = kokoro_store()
     settings = EdgeSettings(packs_dir=store.root, languages=["ja", "zh", "es"], fallback_voice_languages=[])
     refs = engines.find_voices(settings)
@@ -86,6 +89,7 @@ def test_voices_share_one_lazily_loaded_model(spoken: Spoken) -> None:
     assert spoken.loaded and chunks and chunks[0].sample_rate == 24000
     audio = chunks[0].samples().astype(np.float32)
     assert audio.size / 24000 > 0.4 and np.sqrt(np.mean(audio**2)) > 300
+    assert np.abs(audio[: 24000 // 10]).max() > 300  # Kokoro's lead-in silence is cut: sound within 0.1 s
 
 
 def test_mandarin_speaks_through_misaki(spoken: Spoken) -> None:
@@ -99,3 +103,70 @@ def test_first_clause_is_its_own_piece() -> None:
     assert list(stream_pieces(text)) == ["Por favor,", "muestre su tarjeta de residencia.", "Gracias."]
     assert list(stream_pieces("Sí, gracias.")) == ["Sí, gracias."]  # too short a clause stays whole
     assert "ˈ" in phonemizer_for("es", "es-419")("muestre su tarjeta")
+
+
+def test_a_long_first_clause_is_cut_after_its_first_words() -> None:
+    ja = "こちらの用紙にお名前とご住所をご記入ください。"
+    assert list(stream_pieces(ja, "ja")) == ["こちらの", "用紙にお名前とご住所をご記入ください。"]
+    clause = "住民票の写しは、こちらです。"
+    assert list(stream_pieces(clause, "ja")) == ["住民票の", "写しは、", "こちらです。"]
+    # OpenJTalk reads 15 as 十五: phrases up to there still count
+    digits = "出生日や転入日の翌日から15日以内に申請してください。"
+    assert next(stream_pieces(digits, "ja")) == "出生日や"
+    assert list(stream_pieces("お待ちください。", "ja")) == ["お待ちください。"]  # short: whole
+    zh = "请在这个窗口领取住民票的副本。"
+    assert list(stream_pieces(zh, "zh")) == ["请在这个窗口", "领取住民票的副本。"]
+    en = "You can pick up the copy of your residence certificate at this counter."
+    assert list(stream_pieces(en, "en")) == ["You can pick up", en.removeprefix("You can pick up ")]
+    assert list(stream_pieces("Sí, gracias.", "es")) == ["Sí, gracias."]
+
+
+_PEAK_CHILD = """
+import json, sys
+from pathlib import Path
+from edge import engines
+from edge.config import EdgeSettings
+
+def mb(key):
+    line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(key))
+    return int(line.split()[1]) / 1024
+
+settings = EdgeSettings(packs_dir=Path(sys.argv[1]), languages=["es"], fallback_voice_languages=[])
+voice = engines.load_voice(engines.find_voices(settings)["es"])
+before = mb("VmRSS")
+audio = sum(c.duration_s for c in voice.synthesize(sys.argv[2]))
+print(json.dumps({"before": before, "peak": mb("VmHWM"), "after": mb("VmRSS"), "audio_s": audio}))
+"""
+
+
+def test_one_long_sentence_keeps_the_model_within_its_memory() -> None:
+    """A model run's activations grow with its audio; the arena keeps them bounded and gives them back
+    (with plain allocations a 5 s sentence took the process past 1.1 GB)."""
+    sentence = (
+        "Para recoger la copia del certificado de residencia necesita su tarjeta de residencia "
+        "y el formulario firmado por usted."
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK_CHILD, str(kokoro_store().root), sentence],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    assert measured["audio_s"] > 5.0
+    assert measured["peak"] - measured["before"] < 350, measured  # the model and one run's activations
+    assert measured["after"] < measured["peak"] - 30, measured  # the arena went back after the run
+
+
+def test_slow_voices_load_in_the_background(english_synthesizer) -> None:  # type: ignore[no-untyped-def]
+    """A Kokoro voice loads nothing heavy when created; the counter's start warms it in a thread."""
+    from edge.turn.load import warm_slow_voices_in_background
+
+    store = kokoro_store()
+    settings = EdgeSettings(packs_dir=store.root, languages=["pt"], fallback_voice_languages=[])
+    voice = engines.load_voice(engines.find_voices(settings)["pt"])
+    assert isinstance(voice, KokoroSynthesizer) and not voice.ready
+    assert warm_slow_voices_in_background({"en": english_synthesizer}) is None  # Piper warms in line
+    thread = warm_slow_voices_in_background({"pt": voice, "en": english_synthesizer})
+    assert thread is not None
+    thread.join(300)
+    assert voice.ready

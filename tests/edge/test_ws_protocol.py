@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,23 +13,12 @@ from starlette.testclient import TestClient
 
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
-
-
-def _drain_until(ws: Any, wanted: str, limit: int = 50) -> list[dict[str, Any]]:
-    """Messages up to the first ``wanted`` one; an ``error`` fails at once instead of waiting forever."""
-    seen = []
-    for _ in range(limit):
-        message = ws.receive_json()
-        seen.append(message)
-        if message["type"] == wanted:
-            return seen
-        assert message["type"] != "error" or wanted == "error", message
-    raise AssertionError(f"no {wanted} among {[m['type'] for m in seen]}")
+from tests.support.counter import push_to_talk, receive_until, wait_for
 
 
 def _turn_done(ws: Any, limit: int = 100) -> list[dict[str, Any]]:
     """Messages of a turn until it ended and the connection is idle again (the next turn may start)."""
-    seen = _drain_until(ws, "turn_end", limit)
+    seen = receive_until(ws, "turn_end", limit)
     while not (seen[-1]["type"] == "state" and not seen[-1].get("busy")):
         seen.append(ws.receive_json())
     return seen
@@ -60,15 +48,6 @@ def connect(client: TestClient):
     """Open WebSocket sessions that are closed before the client stops."""
     with contextlib.ExitStack() as stack:
         yield lambda: _greet(stack.enter_context(client.websocket_connect("ws://localhost/ws")))
-
-
-def _wait_for(predicate, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_hello_reports_the_protocol_version(connect) -> None:
@@ -178,9 +157,9 @@ def test_disconnect_mid_utterance_frees_the_conversation(app, client: TestClient
     for _ in range(5):
         ws.send_bytes((np.sin(np.arange(1600) / 5) * 8000).astype("<i2").tobytes())
     service = app.state.counter
-    assert _wait_for(lambda: service.status()["conversations"]["recording"] == 1)
+    assert wait_for(lambda: service.status()["conversations"]["recording"] == 1)
     ws.close()
-    assert _wait_for(lambda: service.status()["conversations"]["connected"] == 0)
+    assert wait_for(lambda: service.status()["conversations"]["connected"] == 0)
     status = client.get("/api/status").json()["conversations"]
     assert status == {"connected": 0, "holding_content": 0, "turns": 0, "recording": 0}
 
@@ -215,7 +194,7 @@ def test_idle_timeout_erases_the_conversation(tmp_path: Path) -> None:
         _greet(ws)
         ws.send_text(json.dumps({"type": "set_language", "language": "id"}))
         assert ws.receive_json()["locked"]
-        seen = _drain_until(ws, "conversation_ended")
+        seen = receive_until(ws, "conversation_ended")
         assert seen[-1]["reason"] == "idle"
         assert ws.receive_json()["resident_language"] is None
         ws.close()
@@ -248,7 +227,7 @@ def test_phrase_without_voice_is_text_only_and_marked_draft(client: TestClient, 
     ws.send_text(json.dumps({"type": "set_language", "language": "vi"}))
     ws.receive_json()
     ws.send_text(json.dumps({"type": "phrase", "phrase_id": phrase["id"]}))
-    seen = {m["type"]: m for m in _drain_until(ws, "turn_end")}
+    seen = {m["type"]: m for m in receive_until(ws, "turn_end")}
     assert seen["translation"]["text"] == phrase["translations"]["vi"]
     assert seen["translation"]["engine"] == "phrasebook"
     assert seen["notice"]["code"] == "voice_missing"
@@ -274,11 +253,7 @@ def test_real_pipeline_clerk_turn_and_resident_text(default_store, tmp_path: Pat
         _greet(ws)
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         ws.receive_json()
-        ws.send_text(json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "sample_rate": 16000}))
-        ws.receive_json()
-        for start in range(0, len(pcm), 3200):
-            ws.send_bytes(pcm[start : start + 3200])
-        ws.send_text(json.dumps({"type": "stop"}))
+        push_to_talk(ws, pcm)
         seen = _turn_done(ws)
         by_type = {m["type"]: m for m in seen}
         assert "テスト" in by_type["transcript"]["text"]

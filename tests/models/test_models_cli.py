@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from models import DEFAULT_PACKS, PackStore
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.cli import run_madoguchi
 
 
 def _run(*args: str, store: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MADOGUCHI_PACKS": str(store), "MADOGUCHI_HOME": str(store.parent / "home")}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "madoguchi", "models", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    env = {"MADOGUCHI_PACKS": str(store), "MADOGUCHI_HOME": str(store.parent / "home"), "COLUMNS": "200"}
+    return run_madoguchi("models", *args, env=env)
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str], name: str) -> str:

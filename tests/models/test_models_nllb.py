@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.twins import build_tiny_translator
+from bench.tiny_packs import build_tiny_translator
 from edge.translate.router import MtOptions, MtRouter
 from models import PackStore, install_pack
 from models.detect import detect

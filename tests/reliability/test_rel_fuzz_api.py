@@ -54,6 +54,12 @@ def device(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
         yield client, {"Authorization": f"Bearer {reply.json()['token']}"}
 
 
+def _post(device: tuple[TestClient, dict[str, str]], path: str, raw: bytes) -> Any:
+    """POST ``raw`` as the enrolled device's JSON body (whatever it holds)."""
+    client, headers = device
+    return client.post(path, content=raw, headers={**headers, "Content-Type": "application/json"})
+
+
 json_leaf = st.one_of(
     st.none(),
     st.booleans(),
@@ -142,12 +148,7 @@ def _accepted_row_is_closed(row: dict[str, Any]) -> None:
 def test_usage_payloads_never_5xx_and_accept_no_free_text(
     device: tuple[TestClient, dict[str, str]], body: Any
 ) -> None:
-    client, headers = device
-    reply = client.post(
-        "/api/v1/usage",
-        content=json.dumps(body, allow_nan=True),
-        headers={**headers, "Content-Type": "application/json"},
-    )
+    reply = _post(device, "/api/v1/usage", json.dumps(body, allow_nan=True).encode())
     assert reply.status_code < 500, reply.text
     event(f"HTTP {reply.status_code}")
     if reply.status_code == 200:
@@ -178,12 +179,7 @@ heartbeats = st.one_of(
 def test_heartbeat_payloads_never_5xx_and_accept_no_free_text(
     device: tuple[TestClient, dict[str, str]], body: Any
 ) -> None:
-    client, headers = device
-    reply = client.post(
-        "/api/v1/heartbeat",
-        content=json.dumps(body, allow_nan=True),
-        headers={**headers, "Content-Type": "application/json"},
-    )
+    reply = _post(device, "/api/v1/heartbeat", json.dumps(body, allow_nan=True).encode())
     assert reply.status_code < 500, reply.text
     if reply.status_code == 200:
         assert isinstance(body, dict) and "message" not in body
@@ -206,9 +202,8 @@ def test_heartbeat_payloads_never_5xx_and_accept_no_free_text(
     ],
 )
 def test_unparseable_bodies_are_4xx(device: tuple[TestClient, dict[str, str]], raw: bytes) -> None:
-    client, headers = device
     for path in ("/api/v1/usage", "/api/v1/heartbeat"):
-        reply = client.post(path, content=raw, headers={**headers, "Content-Type": "application/json"})
+        reply = _post(device, path, raw)
         assert 400 <= reply.status_code < 500, (path, raw[:20], reply.status_code)
 
 

@@ -37,6 +37,7 @@ from edge.sync.outbox import Outbox
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
 from models import PackStore
+from tests.support.counter import receive_until
 from tests.support.servers import central_server
 from tests.support.tiny_models import build_store
 
@@ -84,23 +85,12 @@ def _pipeline(settings: EdgeSettings, store: PackStore, *, back_translation: boo
                         back_translation=back_translation, loop_guard=False)  # fmt: skip
 
 
-def _until(ws: Any, wanted: str, limit: int = 200) -> list[dict[str, Any]]:
-    seen = []
-    for _ in range(limit):
-        message = ws.receive_json()
-        seen.append(message)
-        if message["type"] == wanted:
-            return seen
-        assert message["type"] != "error", message
-    raise AssertionError(f"no {wanted} among {[m['type'] for m in seen]}")
-
-
 def _turn(ws: Any, message: dict[str, Any]) -> list[dict[str, Any]]:
     """Send one turn and collect its messages until it ended and the connection is idle again."""
     ws.send_text(json.dumps(message))
-    seen = _until(ws, "turn_end")
+    seen = receive_until(ws, "turn_end")
     while not (seen[-1]["type"] == "state" and not seen[-1].get("busy")):
-        seen += _until(ws, "state")
+        seen += receive_until(ws, "state")
     return seen
 
 
@@ -142,9 +132,9 @@ def test_a_conversation_leaves_no_trace(
         TestClient(app, base_url="http://localhost") as client,
         client.websocket_connect("ws://localhost/ws") as ws,
     ):
-        _until(ws, "state")
+        receive_until(ws, "state")
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
-        _until(ws, "state")
+        receive_until(ws, "state")
         seen = _turn(ws, {"type": "text", "speaker": "clerk", "text": CLERK})
         turn_id = next(m["turn_id"] for m in seen if m["type"] == "turn_end")
         assert _turn_text(seen, "transcript") == CLERK  # the words did flow through the counter
@@ -165,13 +155,13 @@ def test_a_conversation_leaves_no_trace(
         status = client.get("/api/status").json()["conversations"]
         assert status["holding_content"] == 1 and status["turns"] >= 4
         ws.send_text(json.dumps({"type": "end_conversation"}))
-        assert _until(ws, "conversation_ended")[-1]["reason"] == "ended"
+        assert receive_until(ws, "conversation_ended")[-1]["reason"] == "ended"
         assert client.get("/api/status").json()["conversations"]["holding_content"] == 0
         # A second conversation is left alone until the idle timeout erases it.
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         heard.append(_turn_text(_turn(ws, {"type": "text", "speaker": "clerk", "text": IDLE}), "translation"))
         assert client.get("/api/status").json()["conversations"]["holding_content"] == 1
-        assert _until(ws, "conversation_ended", limit=400)[-1]["reason"] == "idle"
+        assert receive_until(ws, "conversation_ended", limit=400)[-1]["reason"] == "idle"
         assert client.get("/api/status").json()["conversations"]["holding_content"] == 0
     outbox.close()
     assert len(heard) >= 5 and all(heard)
@@ -224,9 +214,9 @@ def test_closing_the_page_mid_turn_forgets_the_conversation(store: PackStore, tm
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
     with TestClient(app, base_url="http://localhost") as client:
         with client.websocket_connect("ws://localhost/ws") as ws:
-            _until(ws, "state")
+            receive_until(ws, "state")
             ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
-            _until(ws, "state")
+            receive_until(ws, "state")
             ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": CLERK}))
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and client.get("/api/status").json()["conversations"]["connected"]:

@@ -177,6 +177,7 @@ def test_console_routes_need_a_session_and_posts_need_the_csrf_token(server: Ser
         "/console/glossary/publish": {"data": {"pending_id": "1"}},
         "/console/glossary/rollback": {"data": {"number": "1"}},
         "/console/logout": {"data": {}},
+        "/console/packs/push": {"data": {"site_id": "1", "pack_id": "openjtalk-mei"}},
     }
     for method, path in console:
         if method != "POST":

@@ -11,7 +11,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from edge.config import EdgeSettings
 from edge.engines import asr_model_dir, find_voices
 from edge.errors import EngineUnavailable
 from models import PackStore, verify_installed
+from tests.support.cli import run_madoguchi
 from tests.support.faults import REPO_ROOT
 
 
@@ -49,22 +49,13 @@ def _flip_byte(path: Path) -> None:
 
 def _cli(*args: str, home: Path, store: PackStore) -> subprocess.CompletedProcess[str]:
     env = {
-        **os.environ,
         "PYTHONPATH": str(REPO_ROOT),
         "MADOGUCHI_HOME": str(home),
         "MADOGUCHI_PACKS_DIR": str(store.root),
         "MADOGUCHI_ASR_PACK": "whisper-tiny",
         "MADOGUCHI_LANGUAGES": "ja,en",
     }
-    return subprocess.run(
-        [sys.executable, "-m", "madoguchi", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=home,
-        timeout=300,
-        check=False,
-    )
+    return run_madoguchi(*args, env=env, cwd=home)
 
 
 def test_truncated_model_stops_the_start_with_the_repair_command(store: PackStore, tmp_path: Path) -> None:

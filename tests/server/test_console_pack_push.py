@@ -4,10 +4,7 @@ token; a pack for languages the site does not use can be pushed, and the page sa
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,41 +13,14 @@ import pytest
 
 from bench.fleet import ServerProcess
 from edge.sync.packs import PackSync, PackSyncOptions, offers_from_reply
-from glossary.signing import generate_private_key, private_key_pem, public_key_pem
 from models import PackStore
 from tests.server.test_console import _csrf, console  # noqa: F401  (the logged-in console fixture)
-from tests.support.central import Admin
+from tests.support.central import Admin, sign_and_add_packs
 from tests.support.data import kokoro_store
 
 MEI = "openjtalk-mei"
 ZH_VOICE = "kokoro-zh-zf_xiaobei"
 EAST, WEST, SOUTH = "東庁舎", "西庁舎", "南庁舎"
-
-
-def _cli(*args: str, env: dict[str, str] | None = None) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "madoguchi", *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-
-
-def _hold(server: ServerProcess, pack_dirs: list[Path], tmp: Path) -> bytes:
-    """IT signs the packs with the offline pack key and stores them held (offered to no site yet);
-    returns the pack key's public PEM that devices pin."""
-    key = generate_private_key()
-    (tmp / "pack-signing.key").write_bytes(private_key_pem(key))
-    (server.home / "pack-signing.pub").write_bytes(public_key_pem(key))
-    env = {**os.environ, "MADOGUCHI_SERVER_HOME": str(server.home)}
-    env["MADOGUCHI_SERVER_DATABASE_URL"] = server.database_url
-    for pack_dir in pack_dirs:
-        copy = tmp / pack_dir.name
-        copy.mkdir()
-        for item in pack_dir.iterdir():
-            if item.name != "pack.sig":
-                (copy / item.name).symlink_to(item.resolve())
-        _cli("server", "packs", "sign", str(copy), "--key", str(tmp / "pack-signing.key"))
-        _cli("server", "packs", "add", str(copy), "--hold", env=env)
-    return public_key_pem(key)
 
 
 def _beat(server: ServerProcess, token: str, languages: list[str]) -> dict[str, Any]:
@@ -86,7 +56,9 @@ def held(server: ServerProcess, admin: Admin, tmp_path_factory: pytest.TempPathF
     _beat(server, east, ["ja", "vi"])
     _beat(server, west, ["ja", "en"])
     _beat(server, south, ["ja", "zh"])
-    key = _hold(server, [store.get(MEI).path, store.get(ZH_VOICE).path], tmp_path_factory.mktemp("sign"))
+    key = sign_and_add_packs(  # held: offered to no site yet
+        server, [store.get(MEI).path, store.get(ZH_VOICE).path], tmp_path_factory.mktemp("sign"), "--hold"
+    )
     return {"east": east, "west": west, "south": south, "pack_key": key}
 
 

@@ -3,44 +3,16 @@ what its languages lack, the machine-voice label, and the licence and attributio
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 
 from bench.fleet import ServerProcess
 from edge.config import EdgeSettings
 from edge.engines import device_pack_report
-from glossary.signing import generate_private_key, private_key_pem, public_key_pem
 from tests.server.test_console import console  # noqa: F401  (the logged-in console fixture)
-from tests.support.central import Admin
+from tests.support.central import Admin, sign_and_add_packs
 from tests.support.data import default_store
-
-
-def _cli(*args: str, env: dict[str, str] | None = None) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "madoguchi", *args], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-
-
-def _distribute(server: ServerProcess, pack_dir: Path, tmp: Path) -> None:
-    """IT signs the pack with the offline pack key and adds it to the server (the server CLI)."""
-    key = generate_private_key()
-    (tmp / "pack-signing.key").write_bytes(private_key_pem(key))
-    (server.home / "pack-signing.pub").write_bytes(public_key_pem(key))
-    copy = tmp / pack_dir.name
-    copy.mkdir()
-    for item in pack_dir.iterdir():
-        if item.name != "pack.sig":
-            (copy / item.name).symlink_to(item.resolve())
-    _cli("server", "packs", "sign", str(copy), "--key", str(tmp / "pack-signing.key"))
-    env = {**os.environ, "MADOGUCHI_SERVER_HOME": str(server.home)}
-    env["MADOGUCHI_SERVER_DATABASE_URL"] = server.database_url
-    _cli("server", "packs", "add", str(copy), env=env)
 
 
 def _row(page: str, device: str) -> str:
@@ -65,7 +37,7 @@ def test_packs_page_shows_voices_lacks_and_credits(
         f"{server.url}/api/v1/heartbeat", json=beat, headers={"Authorization": f"Bearer {token}"}, timeout=30
     )
     assert reply.status_code == 200, reply.text
-    _distribute(server, store.get("openjtalk-mei").path, tmp_path)
+    sign_and_add_packs(server, [store.get("openjtalk-mei").path], tmp_path)
 
     page = console.get("/console/packs").text
     row = _row(page, "北庁舎/counter-voices")

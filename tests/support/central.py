@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from bench.fleet import ServerProcess
 from glossary.schema import Glossary
+from glossary.signing import generate_private_key, private_key_pem, public_key_pem
+from tests.support.cli import run_madoguchi
 from tests.support.glossaries import LANGS, juminhyo_term, make_glossary, tax_term
 
 __all__ = [
@@ -18,10 +22,35 @@ __all__ = [
     "device_token",
     "make_glossary",
     "one_term_glossary",
+    "one_term_server",
     "publish_glossary",
+    "sign_and_add_packs",
     "tax_term",
     "usage_row",
 ]
+
+
+def sign_and_add_packs(server: ServerProcess, pack_dirs: list[Path], tmp: Path, *add_flags: str) -> bytes:
+    """IT signs each pack with a new offline pack key and adds it with the server CLI (``add_flags``:
+    e.g. ``--hold``); returns the pack key's public PEM that devices pin."""
+    key = generate_private_key()
+    (tmp / "pack-signing.key").write_bytes(private_key_pem(key))
+    (server.home / "pack-signing.pub").write_bytes(public_key_pem(key))
+    env = {"MADOGUCHI_SERVER_HOME": str(server.home), "MADOGUCHI_SERVER_DATABASE_URL": server.database_url}
+    for pack_dir in pack_dirs:
+        copy = tmp / pack_dir.name
+        copy.mkdir()
+        for item in pack_dir.iterdir():
+            if item.name != "pack.sig":
+                (copy / item.name).symlink_to(item.resolve())
+        _packs_cli("sign", str(copy), "--key", str(tmp / "pack-signing.key"))
+        _packs_cli("add", str(copy), *add_flags, env=env)
+    return public_key_pem(key)
+
+
+def _packs_cli(*args: str, env: dict[str, str] | None = None) -> None:
+    done = run_madoguchi("server", "packs", *args, env=env or {})
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def publish_glossary(server: ServerProcess, glossary: Glossary) -> None:
@@ -49,6 +78,14 @@ def device_token(server: ServerProcess, site: str, device: str) -> str:
 def one_term_glossary(english: str = "certificate of residence") -> Glossary:
     """The certificate-of-residence term alone, translated ``english`` in every language."""
     return Glossary.from_items([juminhyo_term(dict.fromkeys(LANGS, english))], [])
+
+
+@pytest.fixture(scope="module", name="server")
+def one_term_server(sync_server: ServerProcess) -> ServerProcess:
+    """The module's ``sync_server`` with a one-term glossary published (import it as the ``server``
+    fixture of a module that enrolls devices)."""
+    publish_glossary(sync_server, one_term_glossary())
+    return sync_server
 
 
 def usage_row(target: str = "vi", *, kind: str = "turn", count: int = 1, **extra: Any) -> dict[str, Any]:

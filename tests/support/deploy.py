@@ -11,19 +11,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.cli import REPO, run
+
+__all__ = [
+    "REPO",
+    "built_once",
+    "can_unshare_net",
+    "key_fingerprint",
+    "madoguchi_command",
+    "outside_connects",
+    "run",
+]
 
 
 def madoguchi_command() -> list[str]:
     """The CLI of the checkout under test (the development venv)."""
     return [sys.executable, "-c", "from madoguchi.cli import main; main()"]
-
-
-def run(command: list[str], **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    env = {**os.environ, **kwargs.pop("env", {})}
-    return subprocess.run(
-        command, capture_output=True, text=True, env=env, cwd=kwargs.pop("cwd", REPO), **kwargs
-    )
 
 
 def key_fingerprint(pub: Path) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import twins
+from bench import tiny_packs
 from bench.twins import train_sentencepiece
 from models import PackStore
 
@@ -50,7 +50,7 @@ def _built_packs_dir() -> Path:
 def _built_pack(pack_id: str) -> Path:
     fmt, langs, directions = TINY_PACKS[pack_id]
     out = _built_packs_dir() / pack_id
-    twins.build_tiny_translator(out, langs, fmt=fmt, directions=directions, pack_id=pack_id)
+    tiny_packs.build_tiny_translator(out, langs, fmt=fmt, directions=directions, pack_id=pack_id)
     return out
 
 

@@ -154,3 +154,24 @@ def build_user_dictionary(glossary: Any, directory: Path, jtalk: Any) -> Path | 
         raise RuntimeError(f"MeCab could not compile the glossary readings (exit {done.returncode})")
     _LOGGER.info("OpenJTalk user dictionary: %d glossary readings", len(rows))
     return target
+
+
+def front_end(glossary: Any | None, directory: Path) -> Any:
+    """An OpenJTalk front end that reads ``glossary``'s terms as it says (its user dictionary compiled into
+    ``directory``); the plain front end when there is nothing to add or the dictionary does not compile."""
+    import pyopenjtalk
+    from pyopenjtalk.openjtalk import OpenJTalk
+
+    plain = OpenJTalk(dn_mecab=pyopenjtalk.OPEN_JTALK_DICT_DIR)
+    try:
+        dictionary = build_user_dictionary(glossary, directory, plain)
+    except (RuntimeError, OSError) as exc:  # the voice still speaks, with the dictionary's readings
+        _LOGGER.warning("glossary readings not loaded into the Japanese voice: %s", exc)
+        dictionary = None
+    if dictionary is None:
+        return plain
+    return OpenJTalk(
+        dn_mecab=pyopenjtalk.OPEN_JTALK_DICT_DIR,
+        userdic=str(dictionary).encode("utf-8"),
+        userdic_reading_protection=[True],
+    )

