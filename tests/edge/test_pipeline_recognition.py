@@ -137,6 +137,28 @@ def test_rescoring_keeps_the_beam_hypothesis_with_a_term() -> None:
     assert kept.beam_rank == 0 and kept.source_text == "十人の表をください" and kept.recognised_text is None
 
 
+def test_rescoring_never_keeps_a_looping_alternative() -> None:
+    from edge.speech.asr_types import Transcript
+    from edge.turn.result import TurnResult
+    from edge.turn.terms import correct_terms
+
+    corrector, _ = TermLevers(phrases=False).build(bundled_glossary())
+    looping = "住民票の写しをください。住民票の写しをください。"
+    assert find_repetition(looping) is not None
+    heard = Transcript(
+        "十人の表をください", "ja", 1.0, 2.0, 8.0, False, -0.30, 1.0, "transcribe",
+        alternatives=[(looping, -0.31), ("十民表の写しをください", -0.33)],
+    )  # fmt: skip
+    result = TurnResult("ja", heard.text, "en", transcript=heard)
+    correct_terms(corrector, result)
+    assert find_repetition(result.source_text) is None
+    assert result.beam_rank == 2 and result.source_text == "住民票の写しをください"
+    only = replace(heard, alternatives=[(looping, -0.31)])
+    kept = TurnResult("ja", only.text, "en", transcript=only)
+    correct_terms(corrector, kept)
+    assert kept.beam_rank == 0 and kept.source_text == "十人の表をください"
+
+
 def test_a_counter_with_rescoring_decodes_alternatives(pipe: TurnPipeline) -> None:
     from edge import engines
 
