@@ -53,7 +53,7 @@ class TurnResult:
         shown_language: Language of ``target_text`` when it is not ``target_language`` (English shown to
             the clerk when only the source→English leg has MT); such text is not spoken.
         corrections: Glossary terms put into the transcript by reading (``edge.speech.terms.Correction``).
-        recognised_text: The recogniser's own words when corrections changed them.
+        recognised_text: The recogniser's own best hypothesis when corrections or rescoring changed it.
         beam_rank: Beam hypothesis kept by n-best rescoring (0: the recogniser's best).
         repetition: The loop that stopped the turn from being spoken (``where``: transcript/translation).
         verified_phrase: The phrase-book sentence served instead of MT (``phrase_match.PhraseHit``).

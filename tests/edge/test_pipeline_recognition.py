@@ -128,7 +128,7 @@ def test_rescoring_keeps_the_beam_hypothesis_with_a_term() -> None:
     )  # fmt: skip
     result = TurnResult("ja", heard.text, "en", transcript=heard)
     correct_terms(corrector, result)
-    assert result.beam_rank == 1 and result.recognised_text == "十民表の写しをください"
+    assert result.beam_rank == 1 and result.recognised_text == "十人の表をください"  # what was heard best
     assert result.source_text == "住民票の写しをください"
     assert result.to_dict()["asr"]["beam_rank"] == 1 and result.to_dict()["asr"]["hypotheses"] == 3
     far = replace(heard, alternatives=[("十民表の写しをください", -0.9)])
