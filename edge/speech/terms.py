@@ -312,12 +312,16 @@ class TermLevers:
         phrases: Serve verified phrase-book translations for utterances that read like a phrase.
         domains: Glossary domains of this counter (empty: all).
         phrase_threshold: Mora similarity at which an utterance is a phrase (0..1; None = default).
+        hotwords: Give Whisper the glossary's most used terms as context (``hotword_text``).
+        rescoring: Ask Whisper for its beam's alternatives for n-best rescoring (with a corrector only).
     """
 
     correction: bool = True
     phrases: bool = True
     domains: tuple[str, ...] = ()
     phrase_threshold: float | None = None
+    hotwords: bool = False
+    rescoring: bool = True
 
     def build(self, glossary: Any | None) -> tuple[ReadingCorrector | None, Any | None]:
         """The corrector and the phrase matcher for ``glossary`` (None where off or unavailable)."""

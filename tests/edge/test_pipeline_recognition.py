@@ -16,7 +16,7 @@ from bench.term_speech import synthesize
 from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady
 from edge.speech.asr import AsrOptions, WhisperTranscriber
 from edge.speech.repetition import find_repetition
-from edge.speech.terms import TermLevers
+from edge.speech.terms import TermLevers, hotword_text
 from edge.speech.tts import PiperSynthesizer
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
@@ -174,3 +174,18 @@ def test_a_counter_with_rescoring_decodes_alternatives(pipe: TurnPipeline) -> No
     asr = result.to_dict()["asr"]
     assert asr["hypotheses"] == 5 and 0 <= asr["beam_rank"] < 5
     assert "住民票の写し" in result.source_text
+
+
+def test_a_glossary_synced_after_start_turns_rescoring_and_hotwords_on(
+    transcriber: WhisperTranscriber,
+) -> None:
+    levers = TermLevers(phrases=False, hotwords=True)
+    started_bare = TurnPipeline(transcriber, {}, None, languages=("ja", "en"), levers=levers)
+    assert started_bare.corrector is None and started_bare.transcriber.options.num_hypotheses == 1
+    started_bare.set_glossary(bundled_glossary())  # the first sync brings the city's glossary
+    options = started_bare.transcriber.options
+    assert started_bare.corrector is not None and options.num_hypotheses == 5
+    assert options.hotwords == hotword_text(bundled_glossary())
+    assert transcriber.options.num_hypotheses == 1  # the shared model's own options are untouched
+    result = started_bare.run_turn(mei("住民票の写しを1通お願いします。"), "ja", "en", speak=False)
+    assert result.to_dict()["asr"]["hypotheses"] > 1
