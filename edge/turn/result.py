@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from edge.errors import failure_trace
 from edge.events import Event, Notice
 from edge.speech.asr_types import Transcript
 from edge.speech.tts import ReadingSegment
@@ -195,7 +196,8 @@ def ignore(_event: Event) -> None:
 
 
 def log_engine_failure(engine: str, exc: BaseException) -> None:
-    """Log a crashed engine by exception type only: native messages may quote the conversation."""
+    """Log a crashed engine by exception type (and its frames at DEBUG), never by its message: native
+    messages may quote the conversation."""
     _LOGGER.warning("%s engine failed for one turn: %s", engine, type(exc).__name__)
     if _LOGGER.isEnabledFor(logging.DEBUG):
-        _LOGGER.debug("%s engine failure", engine, exc_info=exc)
+        _LOGGER.debug("%s engine failure: %s", engine, failure_trace(exc))
