@@ -94,3 +94,26 @@ def test_debug_logs_hold_no_conversation_text(
         line = record.getMessage() + (record.exc_text or "")
         for piece in pieces:
             assert piece not in line, f"{record.name} logged conversation text: {line[:200]}"
+
+
+def test_an_engine_failure_is_logged_without_its_message(
+    every_logger_at_debug: pytest.LogCaptureFixture,
+) -> None:
+    from edge.turn.result import log_engine_failure
+
+    said = "住民票の写しを2通お願いします"
+
+    def decode(text: str) -> None:
+        try:
+            text.encode("ascii")
+        except UnicodeEncodeError as exc:  # a native-style message quoting the conversation
+            raise RuntimeError(f"cannot decode {text!r}") from exc
+
+    try:
+        decode(said)
+    except RuntimeError as exc:
+        log_engine_failure("mt", exc)
+    logged = "\n".join(every_logger_at_debug.messages) + every_logger_at_debug.text
+    assert said not in logged and "住民票" not in logged
+    debug = [r.getMessage() for r in every_logger_at_debug.records if r.levelno == logging.DEBUG]
+    assert any("RuntimeError at " in m and ":decode" in m and "UnicodeEncodeError" in m for m in debug)
