@@ -82,9 +82,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     """After a module's last test (pytest has dropped its arguments by then), release its memory."""
     _module_start.setdefault(str(item.path), _rss_mb())
     result = yield
-    if nextitem is None or nextitem.path != item.path:
-        if _rss_mb() - _module_start.pop(str(item.path)) > RELEASE_ABOVE_MB:
-            release_module_memory()
+    last_of_module = nextitem is None or nextitem.path != item.path
+    if last_of_module and _rss_mb() - _module_start.pop(str(item.path)) > RELEASE_ABOVE_MB:
+        release_module_memory()
     return result
 
 
