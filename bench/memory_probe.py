@@ -46,18 +46,18 @@ def memory_probe(
 ) -> dict[str, Any]:
     """(Run in a fresh process.) ASR + one MT twin (``coverage``: M2M-100 418M size, ``shallow``: quickmt
     size; ``coverage_store`` is that twin's store) + the English voice, two ja→en turns; peak RSS in MB.
-    ``levers``: load and run as the device does (``edge.memory``: capped malloc arenas, freed pages
-    returned)."""
+    ``levers``: load and run as the device does (``edge.memory``: capped malloc arenas, large blocks
+    mapped on their own, freed pages returned)."""
     for module in _ENGINE_MODULES:
         importlib.import_module(module)
-    from edge.memory import limit_malloc_arenas, release_free_memory
+    from edge.memory import configure_malloc, release_free_memory
 
     def settle() -> None:
         if levers:
             release_free_memory()
 
     if levers:
-        limit_malloc_arenas()
+        configure_malloc()
     steps: dict[str, float] = {"python_and_imports": _rss_mb()}
     engines = _load_probe_engines(
         Path(store_dir), asr_pack, Path(coverage_store), Path(tokenizer), threads, shape, steps, settle

@@ -22,6 +22,7 @@ from edge.counter import messages as m
 from edge.counter.protocol import ruby_html, wav_base64
 from edge.counter.service import CounterOptions, CounterService
 from edge.errors import EdgeError, LanguageError
+from edge.memory import release_free_memory
 from edge.turn.conversation import Conversation, Turn
 from glossary.languages import ENGLISH_NAMES, STAFF_LANGUAGE
 
@@ -151,6 +152,7 @@ class TurnRunner:
         finally:
             if streamed is not None:
                 streamed.discard()
+            release_free_memory()  # the turn's buffers, before the next one
             self.host.busy = False
             self.host.turn_finished()
             self.host.send_state()

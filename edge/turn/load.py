@@ -1,8 +1,9 @@
 """Loading the engines of a turn from ``EdgeSettings`` once: ASR, voices, MT, glossary levers, Easy Japanese.
 
 ``TurnPipeline.from_settings`` calls ``load_engines``; the engines come from the pack store through
-``edge.engines``. Each load is followed by ``release_free_memory`` so a small device keeps its RAM, and
-``warm`` runs every engine once so the first turn is as fast as the next. Voices that take seconds to load
+``edge.engines``. Malloc is set up first (``edge.memory.configure_malloc``) and each load is followed by
+``release_free_memory`` so a small device keeps its RAM, and ``warm`` runs every engine once so the first
+turn is as fast as the next. Voices that take seconds to load
 (``warms_slowly``: Kokoro's model and phonemizer dictionaries) are warmed in a background thread either
 way, so the counter starts (and a one-shot CLI turn recognises and translates) while they load; a turn
 that needs one before it is ready waits for it.
@@ -19,7 +20,7 @@ from typing import Any
 
 from edge import engines
 from edge.config import EdgeSettings
-from edge.memory import release_free_memory
+from edge.memory import configure_malloc, release_free_memory
 from edge.speech.asr_types import Transcriber
 from edge.speech.tts import Synthesizer
 from edge.turn.easy import load_easy_japanese
@@ -52,6 +53,7 @@ def load_engines(
         EngineUnavailable: the ASR model is missing or corrupt.
     """
     started = time.perf_counter()
+    configure_malloc()  # before the engines start their threads
     pairs = list(pairs) if pairs is not None else None
     store = engines.open_store(settings)
     transcriber, asr_pack = engines.load_transcriber(settings, store)
@@ -62,10 +64,7 @@ def load_engines(
     router = engines.load_mt_router(settings, store, glossary)
     levers = engines.term_levers(settings)
     corrector, phrase_matcher = levers.build(glossary)
-    if settings.asr_hotwords and glossary is not None:
-        transcriber = engines.with_hotwords(transcriber, glossary, levers.domains)
-    if settings.asr_rescoring and corrector is not None:
-        transcriber = engines.with_alternatives(transcriber)
+    transcriber = engines.tune_for_glossary(transcriber, levers, glossary, corrector)
     if router is not None:
         router.warm([pair for pair in _mt_pairs(settings, pairs) if pair[0] != AUTO])
         release_free_memory()
