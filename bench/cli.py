@@ -58,9 +58,8 @@ def bench(
     """Run the latency benchmark (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
         return
-    from bench.runner import RunOptions, run_benchmark
+    from bench.runner import RunOptions
 
-    console = _console()
     options = RunOptions(
         quick=quick,
         out_dir=out,
@@ -78,6 +77,14 @@ def bench(
         browser=browser,
         handsfree=handsfree,
     )
+    _run_latency(options)
+
+
+def _run_latency(options: Any) -> None:
+    """Run the latency benchmark with progress on the console; a bad option is a usage error."""
+    from bench.runner import run_benchmark
+
+    console = _console()
     try:
         results = run_benchmark(options, progress=lambda msg: console.log(msg))
     except ValueError as exc:
@@ -229,30 +236,13 @@ def terms_command(
 
     from bench.runner import default_out_dir
     from bench.term_bench import SPLITS, format_table, run
-    from bench.term_speech import DEFAULT_CACHE, build
-    from edge import engines
-    from edge.config import load_settings
-    from edge.errors import EngineUnavailable
-    from models import PackStore
-    from models.errors import PackNotInstalled
 
     if split is not None and split not in SPLITS:
         raise typer.BadParameter(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     wanted = [v.strip() for v in voices.split(",") if v.strip()]
     if not wanted or set(wanted) - {"mei", "kokoro"}:
         raise typer.BadParameter(f"unknown voices {voices!r}; use mei, kokoro or mei,kokoro")
-    pack_store = PackStore(store) if store is not None else engines.open_store(load_settings())
-    try:
-        model_dir = pack_store.get(asr_pack).model_dir
-    except PackNotInstalled as exc:
-        raise typer.BadParameter(
-            f"ASR pack {asr_pack!r} is not installed: madoguchi models install {asr_pack}"
-        ) from exc
-    try:
-        kokoro = pack_store if "kokoro" in wanted else None
-        speech_set = build(cache or DEFAULT_CACHE, kokoro_store=kokoro)
-    except EngineUnavailable as exc:
-        raise typer.BadParameter(f"{exc} (or score Mei only: --voices mei)") from exc
+    model_dir, speech_set = _term_speech_inputs(store, asr_pack, cache, wanted)
     out_dir = out or default_out_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     report = run(
@@ -270,3 +260,28 @@ def terms_command(
     table = format_table(report)
     (out_dir / "terms.md").write_text(table + "\n", "utf-8")
     typer.echo(table)
+
+
+def _term_speech_inputs(
+    store: Path | None, asr_pack: str, cache: Path | None, voices: list[str]
+) -> tuple[Path, Any]:
+    """(the ASR pack's model directory, the term-speech set in ``voices``); usage errors when missing."""
+    from bench.term_speech import DEFAULT_CACHE, build
+    from edge import engines
+    from edge.config import load_settings
+    from edge.errors import EngineUnavailable
+    from models import PackStore
+    from models.errors import PackNotInstalled
+
+    pack_store = PackStore(store) if store is not None else engines.open_store(load_settings())
+    try:
+        model_dir = pack_store.get(asr_pack).model_dir
+    except PackNotInstalled as exc:
+        raise typer.BadParameter(
+            f"ASR pack {asr_pack!r} is not installed: madoguchi models install {asr_pack}"
+        ) from exc
+    try:
+        kokoro = pack_store if "kokoro" in voices else None
+        return model_dir, build(cache or DEFAULT_CACHE, kokoro_store=kokoro)
+    except EngineUnavailable as exc:
+        raise typer.BadParameter(f"{exc} (or score Mei only: --voices mei)") from exc

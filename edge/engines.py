@@ -262,7 +262,21 @@ def term_levers(settings: EdgeSettings) -> Any:
         correction=settings.term_correction,
         phrases=settings.spoken_phrases,
         domains=tuple(settings.term_domains),
+        hotwords=settings.asr_hotwords,
+        rescoring=settings.asr_rescoring,
     )
+
+
+def tune_for_glossary(transcriber: Any, levers: Any, glossary: Any | None, corrector: Any | None) -> Any:
+    """``transcriber`` with the glossary's hotwords and beam alternatives where ``levers`` ask for them
+    (at start-up and whenever a synced glossary replaces the old one; unchanged without a glossary)."""
+    if transcriber is None or glossary is None or not hasattr(transcriber, "with_options"):
+        return transcriber
+    if levers.hotwords:
+        transcriber = with_hotwords(transcriber, glossary, levers.domains)
+    if levers.rescoring and corrector is not None:
+        transcriber = with_alternatives(transcriber)
+    return transcriber
 
 
 def with_alternatives(transcriber: WhisperTranscriber, count: int = 5) -> WhisperTranscriber:

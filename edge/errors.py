@@ -14,6 +14,8 @@ EdgeError
 
 from __future__ import annotations
 
+import traceback
+
 
 class EdgeError(Exception):
     """Base of every edge error; the message is one line a clerk or IT can act on."""
@@ -74,3 +76,16 @@ class MtUnavailable(EdgeError):
     """No installed MT pack covers the language pair (the message names the pack to install)."""
 
     code = "mt_unavailable"
+
+
+def failure_trace(exc: BaseException) -> str:
+    """``exc``'s type and traceback frames (``file:line:function``, outermost first), causes included,
+    without any message: engines' messages may quote the conversation, which never reaches a log."""
+    parts: list[str] = []
+    current: BaseException | None = exc
+    while current is not None and len(parts) < 8:
+        frames = traceback.extract_tb(current.__traceback__)
+        where = " > ".join(f"{f.filename}:{f.lineno}:{f.name}" for f in frames)
+        parts.append(f"{type(current).__name__} at {where or '?'}")
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return "; from ".join(parts)

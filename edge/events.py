@@ -50,7 +50,7 @@ class TranscriptEvent(_Event):
     corrections: list[dict[str, Any]] = field(default_factory=list)
     """Glossary terms put in by reading (``edge.speech.terms.Correction.to_dict``; offsets into ``text``)."""
     recognised_text: str | None = None
-    """The recogniser's own words when ``corrections`` changed them."""
+    """The recogniser's own best hypothesis when ``corrections`` or n-best rescoring changed it."""
 
 
 @dataclass

@@ -135,9 +135,9 @@ def main() -> None:
         typer.echo("Aborted.", err=True)
         sys.exit(130)
     except Exception as exc:  # the one place that turns errors into exit codes
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        # Usage errors (unknown command, bad option value): typer ships its own click, whose
+        # ClickException derives from TyperException and knows how to show itself.
+        if isinstance(exc, typer.TyperException) and hasattr(exc, "show"):
             exc.show()
             sys.exit(exc.exit_code)
         if _DEBUG:

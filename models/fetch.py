@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from models.errors import ChecksumMismatch, PackSourceError
+from models.manifest import is_pack_path
 from models.registry import file_sha256
 
 _LOGGER = logging.getLogger(__name__)
@@ -223,6 +224,12 @@ def hf_repo_info(repo: str, revision: str, *, timeout_s: float = 30.0) -> tuple[
     info = response.json()
     commit = info.get("sha")
     files = [item["rfilename"] for item in info.get("siblings", []) if "rfilename" in item]
+    unsafe = [name for name in files if not isinstance(name, str) or not is_pack_path(name)]
+    if unsafe:
+        raise PackSourceError(
+            f"{repo}@{revision}: the Hub listing names {unsafe[0]!r}, which is not a relative path inside "
+            "the repository; nothing was installed from it (check the hub or mirror you use)"
+        )
     return (commit if isinstance(commit, str) else None), files
 
 

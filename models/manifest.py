@@ -161,6 +161,12 @@ class LicenseInfo:
         return data
 
 
+def is_pack_path(path: str) -> bool:
+    """True when ``path`` is a relative path that stays inside a pack (no ``..``, not absolute, not empty);
+    every file name from a manifest or a remote listing is checked with this before anything is written."""
+    return bool(path) and not path.startswith("/") and ".." not in path.split("/")
+
+
 @dataclass(frozen=True)
 class PackFile:
     """One payload file of a pack, relative to the pack directory."""
@@ -179,7 +185,7 @@ class PackFile:
         """Read one ``files[]`` entry; raises PackFormatError naming the key."""
         r = _Reader(data, origin, where)
         path = r.get("path", str)
-        if path.startswith("/") or ".." in path.split("/") or not path:
+        if not is_pack_path(path):
             raise r._fail("path", f"must be a relative path inside the pack (got {path!r})")
         sha256 = r.get("sha256", str, None, allow_none=True)
         if sha256 is not None and not _is_sha256(sha256):

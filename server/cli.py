@@ -285,8 +285,12 @@ app.add_typer(packs_app, name="packs")
 @packs_app.command("add")
 def packs_add(
     file: Path = typer.Argument(..., help="A pack directory (with pack.json) or a .tar/.tar.gz of one."),
-    hold: bool = typer.Option(
-        False, "--hold", help="Offer it to no site yet: push it to sites from the console's packs page."
+    hold: bool | None = typer.Option(
+        None,
+        "--hold/--all-sites",
+        help="--hold: offer it to no site yet (push it to sites from the console's packs page); "
+        "--all-sites: offer it to every site. Default: a new release goes to every site, "
+        "a release already stored keeps its offer.",
     ),
     db: str | None = _DB,
 ) -> None:
@@ -298,9 +302,23 @@ def packs_add(
     settings = _settings(db)
     stored = store_pack(file, Path(settings.home) / "packs", load_pack_key(settings.resolved_pack_key_path))
     with session_scope(_factory(settings)) as session:
-        crud.add_pack_release(session=session, stored=stored, uploaded_by="cli", all_sites=not hold)
-    where = "held: push it to sites from the console" if hold else "offered to the devices of every site"
+        before = crud.pack_release(session=session, pack_id=stored.pack_id, version=stored.version)
+        was = None if before is None else before.all_sites
+        all_sites = None if hold is None else not hold
+        now = crud.add_pack_release(session=session, stored=stored, uploaded_by="cli", all_sites=all_sites)
+        where = _offer_change(was, now.all_sites)
     typer.echo(f"stored pack {stored.pack_id} {stored.version} ({stored.size_bytes / 1e6:.1f} MB), {where}")
+
+
+def _offer_change(was: bool | None, now: bool) -> str:
+    """What ``packs add`` did to the release's offer (``was``: None for a new release)."""
+    held = "held: push it to sites from the console"
+    every = "offered to the devices of every site"
+    if was is None:
+        return every if now else held
+    if was == now:
+        return f"already stored, still {every}" if now else f"already stored, still {held} (or --all-sites)"
+    return f"was held, now {every}" if now else f"was offered to every site, now {held}"
 
 
 @packs_app.command("sign")

@@ -95,6 +95,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "offered_all": "全拠点に配布中",
         "offered_sites": "配布先の拠点",
         "held": "保留中（どの拠点にも未配布）",
+        "older_offered": "配布先以外の拠点には旧版 {version} を配布中",
         "push_title": "拠点へパックを配布",
         "push_intro": "保存済みのパックを拠点ごとに配布します。その拠点の端末は次のハートビートで取得します。"
         "拠点の窓口で使っていない言語のパックも配布できます。",
@@ -197,6 +198,7 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "offered_all": "offered to every site",
         "offered_sites": "pushed to",
         "held": "held (offered to no site)",
+        "older_offered": "sites it was not pushed to get the older version {version}",
         "push_title": "Push a pack to a site",
         "push_intro": "Offer a stored pack to one site: its devices fetch it at their next heartbeat. "
         "A pack for languages the site's counters do not use can be pushed too.",

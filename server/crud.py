@@ -308,10 +308,11 @@ def pending_upload(*, session: Session, upload_id: int, admin: Admin) -> Pending
 
 
 def add_pack_release(
-    *, session: Session, stored: StoredPack, uploaded_by: str, all_sites: bool = True
+    *, session: Session, stored: StoredPack, uploaded_by: str, all_sites: bool | None = None
 ) -> PackRelease:
     """Record a stored pack release, offered to every site or (``all_sites=False``) only to the sites it
-    is pushed to; an identical re-upload returns the existing row, offered as asked now."""
+    is pushed to (``None``: a new release is offered to every site). An identical re-upload returns the
+    existing row and keeps its offer unless ``all_sites`` says otherwise."""
     row = pack_release(session=session, pack_id=stored.pack_id, version=stored.version)
     if row is None:
         row = PackRelease(
@@ -325,7 +326,9 @@ def add_pack_release(
             uploaded_by=uploaded_by,
         )
         session.add(row)
-    row.all_sites = all_sites
+        row.all_sites = True
+    if all_sites is not None:
+        row.all_sites = all_sites
     session.flush()
     return row
 
@@ -334,6 +337,26 @@ def pack_release(*, session: Session, pack_id: str, version: str) -> PackRelease
     return session.scalar(
         select(PackRelease).where(PackRelease.pack_id == pack_id, PackRelease.version == version)
     )
+
+
+def release_offered_to(*, session: Session, release: PackRelease, site_id: int) -> bool:
+    """Whether the devices of site ``site_id`` may fetch ``release``: it is offered to every site, or IT
+    pushed its pack to this site."""
+    if release.all_sites:
+        return True
+    query = select(SitePackOffer.id).where(
+        SitePackOffer.site_id == site_id, SitePackOffer.pack_id == release.pack_id
+    )
+    return session.scalars(query).first() is not None
+
+
+def offered_pack_release(*, session: Session, pack_id: str, version: str, site_id: int) -> PackRelease | None:
+    """The release ``pack_id`` ``version`` if it is offered to site ``site_id``, else None (held releases
+    and those pushed only to other sites look the same as unknown ones)."""
+    row = pack_release(session=session, pack_id=pack_id, version=version)
+    if row is None or not release_offered_to(session=session, release=row, site_id=site_id):
+        return None
+    return row
 
 
 def list_pack_releases(*, session: Session) -> Sequence[PackRelease]:

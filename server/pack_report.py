@@ -81,6 +81,39 @@ def attributions(releases: Sequence[Any]) -> dict[str, dict[str, str]]:
     return out
 
 
+@dataclass(frozen=True)
+class OfferState:
+    """To whom a pack's newest release is offered, and an older release still offered to every site."""
+
+    version: str
+    all_sites: bool
+    sites: list[str]
+    """The sites IT pushed the pack to (they get the newest release)."""
+    older_version: str | None
+    """When the newest release is held: the newest older release offered to every site, if any."""
+
+
+def offer_states(releases: Sequence[Any], pushes: dict[str, list[str]]) -> dict[str, OfferState]:
+    """Pack id → the offer of its newest release (``releases`` ordered by id, ``pushes``: pack id → the
+    sites it was pushed to), so that the page is truthful for each release."""
+    newest: dict[str, Any] = {}
+    older_all: dict[str, str] = {}
+    for row in releases:  # ordered by id: the last one wins
+        previous = newest.get(row.pack_id)
+        if previous is not None and previous.all_sites:
+            older_all[row.pack_id] = previous.version
+        newest[row.pack_id] = row
+    return {
+        pack_id: OfferState(
+            version=row.version,
+            all_sites=row.all_sites,
+            sites=list(pushes.get(pack_id, [])),
+            older_version=None if row.all_sites else older_all.get(pack_id),
+        )
+        for pack_id, row in newest.items()
+    }
+
+
 #: The ``lacking`` key of each pack kind.
 _LACK_KEY = {"asr": "asr", "mt": "mt", "tts": "voice"}
 
@@ -90,6 +123,7 @@ class PushChoice:
     """A stored pack not yet offered to a site, and what pushing it would add there."""
 
     pack_id: str
+    version: str
     kind: str
     languages: list[str]
     fills: list[str]
@@ -114,7 +148,7 @@ def push_choices(
     languages: Iterable[str],
     candidates: Sequence[Any],
 ) -> SitePush:
-    """The packs (``candidates``: pack releases not offered to the site) one site could be sent, each with
+    """The packs (``candidates``: newest releases not offered to the site) one site could be sent, each with
     the lacking languages it fills over the site's ``devices`` and the languages outside its counters."""
     used = set(languages) or set(COUNTER_LANGUAGES)
     choices = []
@@ -126,5 +160,5 @@ def push_choices(
             lacking |= {code for d in devices for code in d.machine_voice}
         fills = [code for code in pack_languages if code in lacking]
         outside = [code for code in pack_languages if code not in used and code != STAFF_LANGUAGE]
-        choices.append(PushChoice(row.pack_id, row.kind, pack_languages, fills, outside))
+        choices.append(PushChoice(row.pack_id, row.version, row.kind, pack_languages, fills, outside))
     return SitePush(site_id, site, choices)

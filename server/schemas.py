@@ -34,12 +34,15 @@ class PackReleasePublic(BaseModel):
     size_bytes: int
     uploaded_at: dt.datetime
     uploaded_by: str
+    all_sites: bool = True
+    """Offered to every site; else held, offered only to the sites IT pushed the pack to."""
 
     @classmethod
     def from_row(cls, row: Any) -> PackReleasePublic:
         return cls(
             pack_id=row.pack_id, version=row.version, kind=row.kind, languages=json.loads(row.languages),
             size_bytes=row.size_bytes, uploaded_at=row.uploaded_at, uploaded_by=row.uploaded_by,
+            all_sites=row.all_sites,
         )  # fmt: skip
 
 

@@ -18,9 +18,14 @@ from glossary.languages import COUNTER_LANGUAGES
 from models import PackStore
 from tests.support import data, guard
 from tests.support.guard import pytest_collection_finish, pytest_runtest_makereport
-from tests.support.memory import pytest_runtest_logfinish
+from tests.support.memory import pytest_runtest_logfinish, pytest_runtest_protocol
 
-__all__ = ["pytest_collection_finish", "pytest_runtest_logfinish", "pytest_runtest_makereport"]
+__all__ = [
+    "pytest_collection_finish",
+    "pytest_runtest_logfinish",
+    "pytest_runtest_makereport",
+    "pytest_runtest_protocol",
+]
 
 os.environ["MADOGUCHI_EVAL_DIR"] = str(data.EVAL_DIR)
 guard.install()

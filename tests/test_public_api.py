@@ -59,3 +59,20 @@ def test_cli_version_is_fast_path() -> None:
         [sys.executable, "-m", "madoguchi", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("madoguchi ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["no-such-command"], "No such command 'no-such-command'"),
+        (["bench", "--configs", "nope"], "unknown configuration 'nope'"),
+    ],
+)
+def test_cli_usage_errors_are_usage_errors(argv: list[str], expected: str) -> None:
+    """A wrong command or option value prints click's usage message and exits 2, not "unexpected"."""
+    out = subprocess.run(
+        [sys.executable, "-m", "madoguchi", *argv], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 2
+    assert expected in out.stderr
+    assert "Unexpected error" not in out.stderr

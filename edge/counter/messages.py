@@ -117,7 +117,7 @@ class Transcript(ServerMessage):
     corrections: list[dict[str, Any]] | None = field(default=None, metadata=OPTIONAL)
     """Glossary terms put in by reading (spoken turns): ``{term_id, start, end, original, replacement}``."""
     recognised_text: str | None = field(default=None, metadata=OPTIONAL)
-    """The recogniser's own words when ``corrections`` changed them."""
+    """The recogniser's own best hypothesis when ``corrections`` or n-best rescoring changed it."""
 
 
 @dataclass(frozen=True)

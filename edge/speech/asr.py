@@ -227,7 +227,7 @@ class WhisperTranscriber(Transcriber):
             score,
             task,
             temperature=temperature,
-            alternatives=[(t, sc) for t, sc, _ in hypotheses[1:]] if temperature == 0 else [],
+            alternatives=[(t, sc) for t, sc, lp in hypotheses[1:] if lp is None] if temperature == 0 else [],
         )
 
     def _encode(self, audio: np.ndarray, window_s: float, timings: dict[str, float], reuse: bool) -> Any:

@@ -86,7 +86,7 @@ class Transcript:
         model: The model directory name.
         repetition: The loop still found in ``text`` after every retry (None: no loop).
         temperature: Sampling temperature of the final decode (0 = beam search).
-        alternatives: Other beam hypotheses with their scores, best first (when ``num_hypotheses`` > 1).
+        alternatives: Other loop-free beam hypotheses with their scores, best first (``num_hypotheses`` > 1).
     """
 
     text: str

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from edge.speech.reading import Word, fold, morae, reading, words
+from edge.speech.repetition import find_repetition
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -311,12 +312,16 @@ class TermLevers:
         phrases: Serve verified phrase-book translations for utterances that read like a phrase.
         domains: Glossary domains of this counter (empty: all).
         phrase_threshold: Mora similarity at which an utterance is a phrase (0..1; None = default).
+        hotwords: Give Whisper the glossary's most used terms as context (``hotword_text``).
+        rescoring: Ask Whisper for its beam's alternatives for n-best rescoring (with a corrector only).
     """
 
     correction: bool = True
     phrases: bool = True
     domains: tuple[str, ...] = ()
     phrase_threshold: float | None = None
+    hotwords: bool = False
+    rescoring: bool = True
 
     def build(self, glossary: Any | None) -> tuple[ReadingCorrector | None, Any | None]:
         """The corrector and the phrase matcher for ``glossary`` (None where off or unavailable)."""
@@ -384,12 +389,15 @@ def correct_best(
     (at most ``max_terms`` count, so terms outweigh a small score gap but never a clear one). The
     recogniser's best counts every term of its corrected text; a lower-ranked one only terms written in it
     or corrected within ``RESCORING_MAX_DISTANCE`` edits, so a loose correction of an unlikely
-    hypothesis (健康測身 → 健康相談) never wins. Hypotheses that cannot win are not corrected.
+    hypothesis (健康測身 → 健康相談) never wins. Hypotheses that cannot win are not corrected; a lower one
+    that loops (``find_repetition``) is never kept, as a loop must never be spoken.
     """
     started = time.perf_counter()
     best, best_total, best_corrected = 0, -math.inf, Corrected("", (), 0.0)
     for index, (text, score) in enumerate(hypotheses):
         if index and (not math.isfinite(score) or score + bonus * max_terms <= best_total):
+            continue
+        if index and find_repetition(text) is not None:
             continue
         corrected = corrector.correct(text)
         found = set(corrector.find_ids(corrected.text))

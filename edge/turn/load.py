@@ -64,10 +64,7 @@ def load_engines(
     router = engines.load_mt_router(settings, store, glossary)
     levers = engines.term_levers(settings)
     corrector, phrase_matcher = levers.build(glossary)
-    if settings.asr_hotwords and glossary is not None:
-        transcriber = engines.with_hotwords(transcriber, glossary, levers.domains)
-    if settings.asr_rescoring and corrector is not None:
-        transcriber = engines.with_alternatives(transcriber)
+    transcriber = engines.tune_for_glossary(transcriber, levers, glossary, corrector)
     if router is not None:
         router.warm([pair for pair in _mt_pairs(settings, pairs) if pair[0] != AUTO])
         release_free_memory()

@@ -33,6 +33,7 @@ import numpy as np
 
 from edge.audio.vad import VadOptions
 from edge.config import EdgeSettings
+from edge.engines import tune_for_glossary
 from edge.errors import EdgeError, EngineFailed, LanguageError
 from edge.events import TurnError
 from edge.speech.asr_types import Transcriber
@@ -207,6 +208,8 @@ class TurnPipeline:
             self.mt_router.glossary = glossary
         if self.levers is not None and glossary is not None:
             self.corrector, self.phrase_matcher = self.levers.build(glossary)
+            # a counter that started without a glossary gets its hotwords and beam alternatives now
+            self.transcriber = tune_for_glossary(self.transcriber, self.levers, glossary, self.corrector)
 
     def speak_text(
         self,

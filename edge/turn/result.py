@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from edge.errors import failure_trace
 from edge.events import Event, Notice
 from edge.speech.asr_types import Transcript
 from edge.speech.tts import ReadingSegment
@@ -53,7 +54,7 @@ class TurnResult:
         shown_language: Language of ``target_text`` when it is not ``target_language`` (English shown to
             the clerk when only the source→English leg has MT); such text is not spoken.
         corrections: Glossary terms put into the transcript by reading (``edge.speech.terms.Correction``).
-        recognised_text: The recogniser's own words when corrections changed them.
+        recognised_text: The recogniser's own best hypothesis when corrections or rescoring changed it.
         beam_rank: Beam hypothesis kept by n-best rescoring (0: the recogniser's best).
         repetition: The loop that stopped the turn from being spoken (``where``: transcript/translation).
         verified_phrase: The phrase-book sentence served instead of MT (``phrase_match.PhraseHit``).
@@ -195,7 +196,8 @@ def ignore(_event: Event) -> None:
 
 
 def log_engine_failure(engine: str, exc: BaseException) -> None:
-    """Log a crashed engine by exception type only: native messages may quote the conversation."""
+    """Log a crashed engine by exception type (and its frames at DEBUG), never by its message: native
+    messages may quote the conversation."""
     _LOGGER.warning("%s engine failed for one turn: %s", engine, type(exc).__name__)
     if _LOGGER.isEnabledFor(logging.DEBUG):
-        _LOGGER.debug("%s engine failure", engine, exc_info=exc)
+        _LOGGER.debug("%s engine failure: %s", engine, failure_trace(exc))

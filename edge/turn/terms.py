@@ -33,11 +33,10 @@ def correct_terms(corrector: Any | None, result: TurnResult) -> None:
         hypotheses = [(transcript.text, transcript.avg_logprob), *transcript.alternatives]
     rank, corrected = correct_best(hypotheses, corrector)
     result.timings_ms["terms"] = round(corrected.elapsed_ms, 1)
-    recognised = hypotheses[rank][0]
     if rank:
         result.beam_rank = rank
     if corrected.corrections or rank:
-        result.recognised_text = recognised
+        result.recognised_text = hypotheses[0][0]  # the recogniser's own best, even when another is kept
         result.source_text = corrected.text
         result.corrections = list(corrected.corrections)
 

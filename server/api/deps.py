@@ -26,6 +26,9 @@ _basic = HTTPBasic(auto_error=False)
 
 M = TypeVar("M", bound=BaseModel)
 
+#: The largest row id a path, query or form may name: a database INTEGER (larger ones are 422, not 500).
+MAX_ROW_ID = 2**31 - 1
+
 
 def get_db(request: Request) -> Iterator[Session]:
     """A session per request; routes commit what they change."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from starlette.testclient import TestClient
 from edge.audio.decode import load_audio
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
-from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.asr import WhisperTranscriber
 from edge.speech.tts import PiperSynthesizer
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
@@ -44,13 +45,16 @@ def every_logger_at_debug(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.L
 
 
 def test_debug_logs_hold_no_conversation_text(
-    default_store: Any, eval_dir: Path, tmp_path: Path, every_logger_at_debug: pytest.LogCaptureFixture
+    default_store: Any,
+    eval_dir: Path,
+    tmp_path: Path,
+    every_logger_at_debug: pytest.LogCaptureFixture,
+    whisper_base: WhisperTranscriber,
+    english_synthesizer: PiperSynthesizer,
 ) -> None:
     """Spoken, typed and resident turns through the counter: no transcript or translation in any log line."""
-    transcriber = WhisperTranscriber(
-        default_store.get("whisper-base").model_dir, AsrOptions(languages=("ja", "en"))
-    )
-    voice = PiperSynthesizer(default_store.get("piper-en_US-joe-medium").runtime_path("model_file"))
+    transcriber = whisper_base.with_options(replace(whisper_base.options, languages=("ja", "en")))
+    voice = english_synthesizer
     router = MtRouter(
         build_store(tmp_path / "mt", ("tiny-ja-en",)),
         MtOptions(max_decoding_length=24),
@@ -90,3 +94,26 @@ def test_debug_logs_hold_no_conversation_text(
         line = record.getMessage() + (record.exc_text or "")
         for piece in pieces:
             assert piece not in line, f"{record.name} logged conversation text: {line[:200]}"
+
+
+def test_an_engine_failure_is_logged_without_its_message(
+    every_logger_at_debug: pytest.LogCaptureFixture,
+) -> None:
+    from edge.turn.result import log_engine_failure
+
+    said = "住民票の写しを2通お願いします"
+
+    def decode(text: str) -> None:
+        try:
+            text.encode("ascii")
+        except UnicodeEncodeError as exc:  # a native-style message quoting the conversation
+            raise RuntimeError(f"cannot decode {text!r}") from exc
+
+    try:
+        decode(said)
+    except RuntimeError as exc:
+        log_engine_failure("mt", exc)
+    logged = "\n".join(every_logger_at_debug.messages) + every_logger_at_debug.text
+    assert said not in logged and "住民票" not in logged
+    debug = [r.getMessage() for r in every_logger_at_debug.records if r.levelno == logging.DEBUG]
+    assert any("RuntimeError at " in m and ":decode" in m and "UnicodeEncodeError" in m for m in debug)

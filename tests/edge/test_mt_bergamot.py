@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 
 from edge.audio.decode import load_audio
-from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.asr import WhisperTranscriber
 from edge.translate.router import MtRouter
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
-from glossary.languages import COUNTER_LANGUAGES
 from tests.shared_data import SPEECH_DIR, real_mt_store, whisper_base_dir
 
 pytestmark = pytest.mark.slow
@@ -43,8 +42,9 @@ def router() -> MtRouter:
 
 
 @pytest.fixture(scope="module")
-def pipe(router: MtRouter) -> TurnPipeline:
-    transcriber = WhisperTranscriber(whisper_base_dir(), AsrOptions(languages=COUNTER_LANGUAGES))
+def pipe(router: MtRouter, whisper_base: WhisperTranscriber) -> TurnPipeline:
+    """The session's Whisper base (counter languages) with the real en↔pt-BR router."""
+    transcriber = whisper_base.with_options(whisper_base.options)
     return TurnPipeline(transcriber, {}, router, asr_pack="whisper-base")
 
 

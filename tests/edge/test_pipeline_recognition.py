@@ -14,13 +14,12 @@ import pytest
 
 from bench.term_speech import synthesize
 from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady
-from edge.speech.asr import AsrOptions, WhisperTranscriber
+from edge.speech.asr import WhisperTranscriber
 from edge.speech.repetition import find_repetition
-from edge.speech.terms import TermLevers
+from edge.speech.terms import TermLevers, hotword_text
 from edge.speech.tts import PiperSynthesizer
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
-from tests.shared_data import english_voice, whisper_base_dir
 
 pytestmark = pytest.mark.slow
 
@@ -32,15 +31,16 @@ def mei(text: str) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def transcriber() -> WhisperTranscriber:
-    return WhisperTranscriber(whisper_base_dir(), AsrOptions(beam_size=5, languages=("ja", "en")))
+def transcriber(whisper_base: WhisperTranscriber) -> WhisperTranscriber:
+    """The session's Whisper base (no second copy) with beam 5 over Japanese and English."""
+    return whisper_base.with_options(replace(whisper_base.options, beam_size=5, languages=("ja", "en")))
 
 
 @pytest.fixture(scope="module")
-def pipe(transcriber: WhisperTranscriber) -> TurnPipeline:
+def pipe(transcriber: WhisperTranscriber, english_synthesizer: PiperSynthesizer) -> TurnPipeline:
     levers = TermLevers()
     corrector, phrases = levers.build(bundled_glossary())
-    voices = {"en": PiperSynthesizer(english_voice())}
+    voices = {"en": english_synthesizer}
     return TurnPipeline(
         transcriber,
         voices,
@@ -128,13 +128,35 @@ def test_rescoring_keeps_the_beam_hypothesis_with_a_term() -> None:
     )  # fmt: skip
     result = TurnResult("ja", heard.text, "en", transcript=heard)
     correct_terms(corrector, result)
-    assert result.beam_rank == 1 and result.recognised_text == "十民表の写しをください"
+    assert result.beam_rank == 1 and result.recognised_text == "十人の表をください"  # what was heard best
     assert result.source_text == "住民票の写しをください"
     assert result.to_dict()["asr"]["beam_rank"] == 1 and result.to_dict()["asr"]["hypotheses"] == 3
     far = replace(heard, alternatives=[("十民表の写しをください", -0.9)])
     kept = TurnResult("ja", far.text, "en", transcript=far)
     correct_terms(corrector, kept)  # a clear score gap: the recogniser's best stays
     assert kept.beam_rank == 0 and kept.source_text == "十人の表をください" and kept.recognised_text is None
+
+
+def test_rescoring_never_keeps_a_looping_alternative() -> None:
+    from edge.speech.asr_types import Transcript
+    from edge.turn.result import TurnResult
+    from edge.turn.terms import correct_terms
+
+    corrector, _ = TermLevers(phrases=False).build(bundled_glossary())
+    looping = "住民票の写しをください。住民票の写しをください。"
+    assert find_repetition(looping) is not None
+    heard = Transcript(
+        "十人の表をください", "ja", 1.0, 2.0, 8.0, False, -0.30, 1.0, "transcribe",
+        alternatives=[(looping, -0.31), ("十民表の写しをください", -0.33)],
+    )  # fmt: skip
+    result = TurnResult("ja", heard.text, "en", transcript=heard)
+    correct_terms(corrector, result)
+    assert find_repetition(result.source_text) is None
+    assert result.beam_rank == 2 and result.source_text == "住民票の写しをください"
+    only = replace(heard, alternatives=[(looping, -0.31)])
+    kept = TurnResult("ja", only.text, "en", transcript=only)
+    correct_terms(corrector, kept)
+    assert kept.beam_rank == 0 and kept.source_text == "十人の表をください"
 
 
 def test_a_counter_with_rescoring_decodes_alternatives(pipe: TurnPipeline) -> None:
@@ -152,3 +174,18 @@ def test_a_counter_with_rescoring_decodes_alternatives(pipe: TurnPipeline) -> No
     asr = result.to_dict()["asr"]
     assert asr["hypotheses"] == 5 and 0 <= asr["beam_rank"] < 5
     assert "住民票の写し" in result.source_text
+
+
+def test_a_glossary_synced_after_start_turns_rescoring_and_hotwords_on(
+    transcriber: WhisperTranscriber,
+) -> None:
+    levers = TermLevers(phrases=False, hotwords=True)
+    started_bare = TurnPipeline(transcriber, {}, None, languages=("ja", "en"), levers=levers)
+    assert started_bare.corrector is None and started_bare.transcriber.options.num_hypotheses == 1
+    started_bare.set_glossary(bundled_glossary())  # the first sync brings the city's glossary
+    options = started_bare.transcriber.options
+    assert started_bare.corrector is not None and options.num_hypotheses == 5
+    assert options.hotwords == hotword_text(bundled_glossary())
+    assert transcriber.options.num_hypotheses == 1  # the shared model's own options are untouched
+    result = started_bare.run_turn(mei("住民票の写しを1通お願いします。"), "ja", "en", speak=False)
+    assert result.to_dict()["asr"]["hypotheses"] > 1

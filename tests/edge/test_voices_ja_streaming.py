@@ -79,6 +79,7 @@ def test_first_breath_group_is_sent_before_the_rest_is_synthesised(
     assert [entry.split()[0] for entry in log] == ["synthesised", "chunk"] * 4  # each sent when made
     first, *rest = (float(entry.split()[2]) for entry in log if entry.startswith("chunk"))
     assert 0.8 < first < sum(rest)  # a phrase first, then the rest of the sentence
+    assert len(list(mei.synthesize(LONG_EASY))) == 2  # Japanese: fewer pauses (after 16 morae: から)
 
 
 def test_breath_groups_together_last_as_long_as_the_sentence_in_one_piece(mei: OpenJTalkSynthesizer) -> None:

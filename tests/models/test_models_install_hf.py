@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from models import Catalogue, ChecksumMismatch, PackFile, PackSource, PackSpec, PackStore, install_pack
-from models.errors import UnpinnedPack
+from models.errors import PackSourceError, UnpinnedPack
 from models.fetch import hf_file_url
 from models.pins import PinFile, missing_pins
 from tests.models.conftest import FAKE_HUB_RUNTIME_FILES, FakeHub
@@ -131,3 +131,30 @@ def test_hf_wrong_md5_is_rejected(fake_hub: FakeHub, tmp_path: Path) -> None:
         _install(spec, tmp_path, "store", pin_on_first_install=True)
     assert os.listdir(tmp_path / "store") == [] and os.listdir(tmp_path / "cache" / "downloads") == []
     assert not (tmp_path / "home" / "model-pins.json").exists()
+
+
+@pytest.mark.parametrize("hostile", ["../evil", "<tmp>/evil", "eole-model/../../evil"])
+@pytest.mark.parametrize("how", ["reference", "catalogue"])
+def test_a_listing_naming_a_path_outside_the_pack_is_refused(
+    fake_hub: FakeHub, tmp_path: Path, hostile: str, how: str
+) -> None:
+    """A hostile hub or mirror lists a file outside the repository: refused before any file is fetched."""
+    hostile = hostile.replace("<tmp>", str(tmp_path))  # an absolute name
+    (fake_hub.files.parent / "evil").write_bytes(b"not a model file")  # what `resolve/<rev>/../evil` serves
+    for revision in ("main", fake_hub.commit):
+        listing = fake_hub.server.root / "api" / "models" / fake_hub.repo / "revision" / revision
+        info = json.loads(listing.read_text())
+        info["siblings"].append({"rfilename": hostile})
+        listing.write_text(json.dumps(info))
+    store = PackStore(tmp_path / "store")
+    with pytest.raises(PackSourceError, match="not a relative path inside the repository") as info:
+        if how == "reference":
+            install_pack(f"hf:{fake_hub.repo}@main", store, cache_dir=tmp_path / "cache")
+        else:
+            spec = _entry(fake_hub, "main", ())
+            spec = dataclasses.replace(spec, source=dataclasses.replace(spec.source, allow_patterns=("*",)))
+            _install(spec, tmp_path, "store", pin_on_first_install=True)
+    assert repr(hostile) in str(info.value)
+    assert [p for p in fake_hub.fetched() if "/resolve/" in p] == []
+    written = [p for p in tmp_path.rglob("evil") if fake_hub.server.root not in p.parents]
+    assert written == []

@@ -334,6 +334,7 @@ def test_no_secret_reaches_any_log(tmp_path: Path, caplog: pytest.LogCaptureFixt
         )
         session_cookie = client.cookies.get("madoguchi_session")
         assert session_cookie
+        forged = ("Y" if token.startswith("X") else "X") + token[1:]  # never the real token
 
         async def device() -> None:
             transport = httpx.ASGITransport(app=app)
@@ -345,7 +346,7 @@ def test_no_secret_reaches_any_log(tmp_path: Path, caplog: pytest.LogCaptureFixt
             outbox.add_turn(TurnUsage(source="ja", target="vi", duration_s=1.0))
             report = await sync.sync_once(force_usage=True)
             assert report.batches_sent == 1 and report.heartbeat_ok
-            bad = SyncClient("https://testserver", "X" + token[1:], settings.public_key_path, tmp_path / "g2",
+            bad = SyncClient("https://testserver", forged, settings.public_key_path, tmp_path / "g2",
                              outbox, http=http)  # fmt: skip
             assert (await bad.pull_glossary()).error_code == "unauthorized"
             await http.aclose()
@@ -356,5 +357,5 @@ def test_no_secret_reaches_any_log(tmp_path: Path, caplog: pytest.LogCaptureFixt
     key_body = "".join(private_key.strip().splitlines()[1:-1])
     text = "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in caplog.records)
     assert len(caplog.records) > 5
-    for secret in (token, "X" + token[1:], ADMIN_PASSWORD, "nope-nope", session_cookie, csrf, key_body):
+    for secret in (token, forged, ADMIN_PASSWORD, "nope-nope", session_cookie, csrf, key_body):
         assert secret not in text

@@ -141,3 +141,25 @@ def test_a_pushed_pack_reaches_that_sites_devices_only(
     # pushing again changes nothing
     assert console.post("/console/packs/push", data=form).status_code == 303
     assert [o["id"] for o in _beat(server, held["south"], ["ja", "zh"])["pack_offers"]] == [ZH_VOICE]
+
+
+def test_ids_beyond_a_database_integer_are_refused_not_a_server_error(
+    server: ServerProcess,
+    admin: Admin,
+    console: httpx.Client,  # noqa: F811
+) -> None:
+    huge, largest = str(10**20), str(2**31 - 1)
+    assert console.get(f"/console/packs?pushed={huge}").status_code == 422
+    assert console.get(f"/console/packs?pushed={largest}").status_code == 200  # no such push: no banner
+    token = _csrf(console.get("/console/packs").text)
+    form = {"site_id": "1", "pack_id": MEI, "pending_id": "1", "number": "1", "csrf_token": token}
+    for path, field in (
+        ("/console/packs/push", "site_id"),
+        ("/console/glossary/publish", "pending_id"),
+        ("/console/glossary/rollback", "number"),
+    ):
+        reply = console.post(path, data={**form, field: huge})
+        assert reply.status_code == 422, (path, reply.status_code, reply.text[:300])
+    assert console.post("/console/packs/push", data={**form, "site_id": largest}).status_code == 404
+    assert admin.http.post(f"/api/v1/admin/devices/{huge}/revoke").status_code == 422
+    assert admin.http.post(f"/api/v1/admin/devices/{largest}/revoke").status_code == 404

@@ -1,4 +1,5 @@
-"""Migration 0003 folds stored per-device, per-day counts into week × site cells (SQLite and PostgreSQL)."""
+"""Migration 0003 folds stored per-device, per-day counts into week × site cells; pack releases stored
+before 0005 stay offered to every site (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,14 @@ def test_upgrade_folds_old_counts(backend: str, tmp_path: Path, request: pytest.
             ),
             {"now": now},
         )
+        conn.execute(
+            text(
+                "INSERT INTO pack_releases (id, pack_id, version, kind, languages, size_bytes, manifest, "
+                "signature, uploaded_at, uploaded_by) "
+                "VALUES (1, 'openjtalk-mei', '1.0', 'tts', '[\"ja\"]', 862503, '{}', '{}', :now, 'cli')"
+            ),
+            {"now": now},
+        )
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
@@ -78,12 +87,17 @@ def test_upgrade_folds_old_counts(backend: str, tmp_path: Path, request: pytest.
         )
         batches = conn.execute(text("SELECT device_id, batch_id FROM usage_device_batches")).all()
         kinds = conn.execute(text("SELECT DISTINCT kind FROM admin_sessions")).all()
+        releases = conn.execute(text("SELECT pack_id, version, all_sites FROM pack_releases")).all()
     with engine.begin() as conn:  # the downgrade restores the old shape, and upgrading again works
         config.attributes["connection"] = conn
         command.downgrade(config, "0002")
         command.upgrade(config, "head")
+    with engine.connect() as conn:
+        again = conn.execute(text("SELECT pack_id, version, all_sites FROM pack_releases")).all()
     engine.dispose()
     assert turns == [("2026-11-23", "vi", 7), ("2026-11-30", "vi", 2)]
     assert items == [("2026-11-23", "term", "welfare.jido_teate", 3)]
     assert [tuple(b) for b in batches] == [(1, "b-1")]
     assert kinds == []
+    assert [tuple(r) for r in releases] == [("openjtalk-mei", "1.0", True)]  # still offered to every site
+    assert [tuple(r) for r in again] == [("openjtalk-mei", "1.0", True)]

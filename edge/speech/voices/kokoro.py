@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,8 @@ class _ModelFiles:
 class KokoroModel:
     """The shared ONNX session and phoneme vocabulary (one per model file in the process)."""
 
-    _shared: ClassVar[dict[Path, KokoroModel]] = {}
+    #: Held weakly: the model (and its ONNX session) goes when its last voice does.
+    _shared: ClassVar[weakref.WeakValueDictionary[Path, KokoroModel]] = weakref.WeakValueDictionary()
     _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, files: _ModelFiles, threads: int) -> None:
@@ -60,12 +62,16 @@ class KokoroModel:
 
     @classmethod
     def shared(cls, model: Path, vocab: Path, threads: int = 2) -> KokoroModel:
-        """The process-wide model of ``model`` (created on first request, loaded on first use)."""
+        """The process-wide model of ``model`` (created on first request, loaded on first use; shared
+        while a voice holds it, so voices loaded together share one session and a dropped language
+        gives its memory back)."""
         key = Path(model).resolve()
         with cls._shared_lock:
-            if key not in cls._shared:
-                cls._shared[key] = cls(_ModelFiles(key, Path(vocab)), threads)
-            return cls._shared[key]
+            found = cls._shared.get(key)
+            if found is None:
+                found = cls(_ModelFiles(key, Path(vocab)), threads)
+                cls._shared[key] = found
+            return found
 
     @property
     def loaded(self) -> bool:

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from contracts.usage import USAGE_KINDS
 from glossary.schema import Glossary
 from server import crud, pack_report, reports, usage_counts
-from server.api.deps import SessionDep, check_admin_password
+from server.api.deps import MAX_ROW_ID, SessionDep, check_admin_password
 from server.api.routes.devices import device_public
 from server.console_text import LANGS, TEXT
 from server.core.security import new_token, tokens_equal
@@ -199,7 +199,10 @@ def fleet_page(request: Request, session: SessionDep, row: ConsoleDep) -> Respon
 
 @router.get("/packs")
 def packs_page(
-    request: Request, session: SessionDep, row: ConsoleDep, pushed: Annotated[int, Query(ge=0)] = 0
+    request: Request,
+    session: SessionDep,
+    row: ConsoleDep,
+    pushed: Annotated[int, Query(ge=0, le=MAX_ROW_ID)] = 0,
 ) -> Response:
     """Per site and device: installed ASR, MT and voice packs, what its languages lack, licences, and per
     site a form to push a stored pack to its devices (``pushed``: the push just made, to confirm)."""
@@ -211,8 +214,7 @@ def packs_page(
         "page": "packs",
         "devices": rows,
         "credits": pack_report.attributions(releases),
-        "offers": [r.pack_id for r in crud.pack_offers(session=session)],
-        "pushes": crud.site_pushes(session=session),
+        "states": pack_report.offer_states(releases, crud.site_pushes(session=session)),
         "sites": _site_pushes(session, devices, rows, releases),
         "pushed": crud.site_push(session=session, push_id=pushed) if pushed else None,
     }
@@ -222,15 +224,16 @@ def packs_page(
 def _site_pushes(
     session: Session, devices: list[Any], rows: list[pack_report.DevicePacks], releases: list[Any]
 ) -> list[pack_report.SitePush]:
-    """Per site, the stored packs not offered to it yet and what each would add there."""
+    """Per site, the stored packs whose newest release is not offered to it yet (held, or a held newer
+    version of a pack whose older release every site gets) and what each would add there."""
     newest = {release.pack_id: release for release in releases}  # ordered by id: the last one wins
     out = []
     for site in crud.list_sites(session=session):
         mine = [r for d, r in zip(devices, rows, strict=True) if d.site_id == site.id and r.reported]
         here = [d for d in devices if d.site_id == site.id]
         languages = {code for d in here for code in json.loads(d.languages or "[]")}
-        offered = {r.pack_id for r in crud.pack_offers(session=session, site_id=site.id)}
-        candidates = [newest[key] for key in sorted(newest) if key not in offered]
+        offered = {r.pack_id: r.id for r in crud.pack_offers(session=session, site_id=site.id)}
+        candidates = [newest[key] for key in sorted(newest) if offered.get(key) != newest[key].id]
         out.append(pack_report.push_choices(site.id, site.name, mine, languages, candidates))
     return out
 
@@ -239,7 +242,7 @@ def _site_pushes(
 def packs_push(
     session: SessionDep,
     row: ConsoleDep,
-    site_id: Annotated[int, Form(ge=1)],
+    site_id: Annotated[int, Form(ge=1, le=MAX_ROW_ID)],
     pack_id: Annotated[str, Form(max_length=100)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
@@ -322,7 +325,7 @@ def glossary_publish(
     request: Request,
     session: SessionDep,
     row: ConsoleDep,
-    pending_id: Annotated[int, Form()],
+    pending_id: Annotated[int, Form(ge=1, le=MAX_ROW_ID)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Sign and publish a previewed upload of this admin."""
@@ -347,7 +350,7 @@ def glossary_rollback(
     request: Request,
     session: SessionDep,
     row: ConsoleDep,
-    number: Annotated[int, Form(ge=1)],
+    number: Annotated[int, Form(ge=1, le=MAX_ROW_ID)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     """Publish an earlier version's content again as the newest version."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 
 from contracts.fleet import HeartbeatIn, HeartbeatOut
 from server import crud
-from server.api.deps import AdminDep, DeviceDep, SessionDep, bounded_json
+from server.api.deps import MAX_ROW_ID, AdminDep, DeviceDep, SessionDep, bounded_json
 from server.core.state import server_state
 from server.errors import ServerError
 from server.schemas import DevicePublic, DevicesPublic, EnrollIn, EnrollOut, pack_offer
@@ -80,7 +81,12 @@ def enroll(request: Request, session: SessionDep, admin: AdminDep, body: EnrollI
 
 
 @admin_router.post("/devices/{device_id}/revoke")
-def revoke(request: Request, device_id: int, session: SessionDep, admin: AdminDep) -> DevicePublic:
+def revoke(
+    request: Request,
+    device_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)],
+    session: SessionDep,
+    admin: AdminDep,
+) -> DevicePublic:
     """Revoke a device's token."""
     if session.get(Device, device_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Device not found")

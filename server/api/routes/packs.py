@@ -54,8 +54,9 @@ def offers(session: SessionDep, device: DeviceDep) -> PackOffersOut:
 def manifest(
     request: Request, pack_id: str, version: str, session: SessionDep, device: DeviceDep
 ) -> PackManifestOut:
-    """The pack's ``pack.json``, the pack key's signature over it and a rollback statement to it, if any."""
-    row = crud.pack_release(session=session, pack_id=pack_id, version=version)
+    """The pack's ``pack.json``, the pack key's signature over it and a rollback statement to it, if any;
+    404 unless the release is offered to the device's site (a held release looks like an unknown one)."""
+    row = crud.offered_pack_release(session=session, pack_id=pack_id, version=version, site_id=device.site_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Pack not found")
     try:
@@ -76,8 +77,9 @@ def manifest(
 def file(
     request: Request, pack_id: str, version: str, path: str, session: SessionDep, device: DeviceDep
 ) -> FileResponse:
-    """One file of a pack release; ``Range: bytes=N-`` resumes an interrupted download (206)."""
-    row = crud.pack_release(session=session, pack_id=pack_id, version=version)
+    """One file of a pack release offered to the device's site (else 404); ``Range: bytes=N-`` resumes
+    an interrupted download (206)."""
+    row = crud.offered_pack_release(session=session, pack_id=pack_id, version=version, site_id=device.site_id)
     session.commit()  # release the database before a long transfer
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "Pack not found")
@@ -88,9 +90,10 @@ def file(
 
 
 @admin_router.post("", status_code=status.HTTP_201_CREATED)
-async def upload(request: Request, admin: AdminDep, hold: bool = False) -> PackReleasePublic:
+async def upload(request: Request, admin: AdminDep, hold: bool | None = None) -> PackReleasePublic:
     """Upload a pack as a ``.tar``/``.tar.gz`` of its directory (with ``pack.json``); ``hold=true``
-    offers it to no site until IT pushes it to sites from the console.
+    offers it to no site until IT pushes it to sites from the console, ``hold=false`` to every site;
+    without ``hold`` a new release is offered to every site and a re-upload keeps its offer.
 
     The body is a multipart form (field ``file``) or the tarball itself. It is read only after the
     admin's credentials were checked (the dependency above), and streamed to a file under the
@@ -107,7 +110,8 @@ async def upload(request: Request, admin: AdminDep, hold: bool = False) -> PackR
             stored = await run_in_threadpool(store_pack, local, root, pack_key)
         except PackUploadError as exc:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    return await run_in_threadpool(_record_release, state, stored, admin.username, not hold)
+    all_sites = None if hold is None else not hold
+    return await run_in_threadpool(_record_release, state, stored, admin.username, all_sites)
 
 
 async def _receive_pack(request: Request, local: Path) -> None:
@@ -130,7 +134,7 @@ async def _receive_pack(request: Request, local: Path) -> None:
 
 
 def _record_release(
-    state: ServerState, stored: StoredPack, username: str, all_sites: bool
+    state: ServerState, stored: StoredPack, username: str, all_sites: bool | None
 ) -> PackReleasePublic:
     with state.session_factory() as session:
         row = crud.add_pack_release(session=session, stored=stored, uploaded_by=username, all_sites=all_sites)
