@@ -7,10 +7,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bench.fleet import PostgresCluster, ServerProcess
 from tests.support.central import Admin
+from tests.support.console import console_login
 from tests.support.servers import FAST_ARGON2
 
 
@@ -54,3 +56,9 @@ def admin(server: ServerProcess) -> Iterator[Admin]:
         yield client
     finally:
         client.http.close()
+
+
+@pytest.fixture
+def console(server: ServerProcess) -> httpx.Client:
+    """A client logged into the console of this module's server."""
+    return console_login(server.url, server.admin_user, server.admin_password)

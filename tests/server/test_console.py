@@ -7,35 +7,11 @@ import re
 import uuid
 
 import httpx
-import pytest
 
 from bench.fleet import ServerProcess
 from glossary.io import terms_csv, xlsx_bytes
 from tests.support.central import LANGS, Admin, make_glossary, tax_term, usage_row
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "form without a CSRF token"
-    return match.group(1)
-
-
-@pytest.fixture
-def console(server: ServerProcess) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=30)
-    page = client.get("/console/login")
-    reply = client.post(
-        "/console/login",
-        data={
-            "username": server.admin_user,
-            "password": server.admin_password,
-            "csrf_token": _csrf(page.text),
-        },
-    )
-    assert reply.status_code == 303 and reply.headers["location"] == "/console/"
-    cookie = reply.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie
-    return client
+from tests.support.console import csrf_token
 
 
 def test_login_needs_csrf_and_the_right_password(server: ServerProcess) -> None:
@@ -46,7 +22,7 @@ def test_login_needs_csrf_and_the_right_password(server: ServerProcess) -> None:
     form = {"username": server.admin_user, "password": server.admin_password}
     assert client.post("/console/login", data={**form, "csrf_token": "forged"}).status_code == 403
     wrong = client.post(
-        "/console/login", data={**form, "password": "nope-nope", "csrf_token": _csrf(page.text)}
+        "/console/login", data={**form, "password": "nope-nope", "csrf_token": csrf_token(page.text)}
     )
     assert wrong.status_code == 401 and "違います" in wrong.text
     assert client.get("/console/").status_code == 303
@@ -92,7 +68,7 @@ def test_upload_preview_publish_and_rollback(
     admin.publish(make_glossary("base"))
     before = admin.current_number()
     page = console.get("/console/glossary")
-    csrf = _csrf(page.text)
+    csrf = csrf_token(page.text)
     changed = tax_term({lang: f"municipal inhabitant tax ({lang})" for lang in LANGS})
     csv_bytes = terms_csv([changed]).encode("utf-8")
     preview = console.post(

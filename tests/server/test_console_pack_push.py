@@ -14,8 +14,8 @@ import pytest
 from bench.fleet import ServerProcess
 from edge.sync.packs import PackSync, PackSyncOptions, offers_from_reply
 from models import PackStore
-from tests.server.test_console import _csrf, console  # noqa: F401  (the logged-in console fixture)
 from tests.support.central import Admin, sign_and_add_packs
+from tests.support.console import csrf_token, push_section
 from tests.support.data import kokoro_store
 
 MEI = "openjtalk-mei"
@@ -32,12 +32,6 @@ def _beat(server: ServerProcess, token: str, languages: list[str]) -> dict[str, 
     )
     assert reply.status_code == 200, reply.text
     return reply.json()
-
-
-def _section(page: str, site: str) -> str:
-    match = re.search(rf'<section data-site="{re.escape(site)}">.*?</section>', page, re.S)
-    assert match, f"no push form for {site}"
-    return match.group(0)
 
 
 def _choice(section: str, pack_id: str) -> str:
@@ -65,11 +59,11 @@ def held(server: ServerProcess, admin: Admin, tmp_path_factory: pytest.TempPathF
 def test_held_packs_reach_no_site_and_the_page_says_what_each_adds(
     server: ServerProcess,
     held: dict[str, Any],
-    console: httpx.Client,  # noqa: F811
+    console: httpx.Client,
 ) -> None:
     assert _beat(server, held["east"], ["ja", "vi"])["pack_offers"] == []
     page = console.get("/console/packs").text
-    east = _section(page, EAST)
+    east = push_section(page, EAST)
     mei = _choice(east, MEI)
     assert re.search(r'data-fills="1">[^<]*ja', mei) and "data-outside" not in mei
     zh = _choice(east, ZH_VOICE)  # Mandarin is no language of this site's counters: allowed, and said so
@@ -77,22 +71,22 @@ def test_held_packs_reach_no_site_and_the_page_says_what_each_adds(
     assert 'name="csrf_token"' in zh and "この拠点に配布" in zh
     credits = re.search(rf'<tr data-pack="{MEI}">.*?</tr>', page, re.S)
     assert credits and "保留中" in credits.group(0)
-    english = _section(console.get("/console/packs?lang=en").text, EAST)
+    english = push_section(console.get("/console/packs?lang=en").text, EAST)
     assert "Push to this site" in english and "languages no counter of this site uses" in english
 
 
 def test_push_needs_the_csrf_token_and_a_console_login(
     server: ServerProcess,
     held: dict[str, Any],
-    console: httpx.Client,  # noqa: F811
+    console: httpx.Client,
 ) -> None:
     page = console.get("/console/packs").text
-    site_id = re.search(r'name="site_id" value="(\d+)"', _section(page, EAST))
+    site_id = re.search(r'name="site_id" value="(\d+)"', push_section(page, EAST))
     assert site_id
     form = {"site_id": site_id.group(1), "pack_id": MEI}
     assert console.post("/console/packs/push", data=form).status_code == 403
     assert console.post("/console/packs/push", data={**form, "csrf_token": "forged"}).status_code == 403
-    token = _csrf(page)
+    token = csrf_token(page)
     stranger = httpx.Client(base_url=server.url, timeout=30)
     reply = stranger.post("/console/packs/push", data={**form, "csrf_token": token})
     assert reply.status_code == 303 and reply.headers["location"] == "/console/login"
@@ -103,25 +97,25 @@ def test_push_needs_the_csrf_token_and_a_console_login(
                         ).status_code == 404  # fmt: skip
     # nothing was pushed by any of these
     assert _beat(server, held["east"], ["ja", "vi"])["pack_offers"] == []
-    assert f'data-push="{MEI}"' in _section(console.get("/console/packs").text, EAST)
+    assert f'data-push="{MEI}"' in push_section(console.get("/console/packs").text, EAST)
 
 
 def test_a_pushed_pack_reaches_that_sites_devices_only(
     server: ServerProcess,
     held: dict[str, Any],
-    console: httpx.Client,  # noqa: F811
+    console: httpx.Client,
     tmp_path: Path,
 ) -> None:
     page = console.get("/console/packs").text
-    site_id = re.search(r'name="site_id" value="(\d+)"', _section(page, SOUTH))
+    site_id = re.search(r'name="site_id" value="(\d+)"', push_section(page, SOUTH))
     assert site_id
-    form = {"site_id": site_id.group(1), "pack_id": ZH_VOICE, "csrf_token": _csrf(page)}
+    form = {"site_id": site_id.group(1), "pack_id": ZH_VOICE, "csrf_token": csrf_token(page)}
     reply = console.post("/console/packs/push", data=form)
     assert reply.status_code == 303 and reply.headers["location"].startswith("/console/packs?pushed=")
     done = console.get(reply.headers["location"]).text
     assert re.search(rf'id="pushed">{ZH_VOICE} を拠点「{SOUTH}」に配布しました', done)
-    assert f'data-push="{ZH_VOICE}"' not in _section(done, SOUTH)  # offered there now
-    assert f'data-push="{ZH_VOICE}"' in _section(done, WEST)
+    assert f'data-push="{ZH_VOICE}"' not in push_section(done, SOUTH)  # offered there now
+    assert f'data-push="{ZH_VOICE}"' in push_section(done, WEST)
     credits = re.search(rf'<tr data-pack="{ZH_VOICE}">.*?</tr>', done, re.S)
     assert credits and SOUTH in credits.group(0)
 
@@ -146,12 +140,12 @@ def test_a_pushed_pack_reaches_that_sites_devices_only(
 def test_ids_beyond_a_database_integer_are_refused_not_a_server_error(
     server: ServerProcess,
     admin: Admin,
-    console: httpx.Client,  # noqa: F811
+    console: httpx.Client,
 ) -> None:
     huge, largest = str(10**20), str(2**31 - 1)
     assert console.get(f"/console/packs?pushed={huge}").status_code == 422
     assert console.get(f"/console/packs?pushed={largest}").status_code == 200  # no such push: no banner
-    token = _csrf(console.get("/console/packs").text)
+    token = csrf_token(console.get("/console/packs").text)
     form = {"site_id": "1", "pack_id": MEI, "pending_id": "1", "number": "1", "csrf_token": token}
     for path, field in (
         ("/console/packs/push", "site_id"),

@@ -10,7 +10,6 @@ import httpx
 from bench.fleet import ServerProcess
 from edge.config import EdgeSettings
 from edge.engines import device_pack_report
-from tests.server.test_console import console  # noqa: F401  (the logged-in console fixture)
 from tests.support.central import Admin, sign_and_add_packs
 from tests.support.data import default_store
 
@@ -24,7 +23,7 @@ def _row(page: str, device: str) -> str:
 def test_packs_page_shows_voices_lacks_and_credits(
     server: ServerProcess,
     admin: Admin,
-    console: httpx.Client,  # noqa: F811
+    console: httpx.Client,
     tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
     store = default_store()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from tests.support.console import csrf_token
 from tests.support.inprocess import ADMIN, ADMIN_PASSWORD, ADMIN_USER, App, running_app
 
 FREE = 3
@@ -32,12 +32,6 @@ def verifies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 def server(tmp_path: Path, verifies: list[str]) -> Iterator[App]:
     yield from running_app(tmp_path, login_free_failures=FREE)
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def test_wrong_passwords_get_429_with_retry_after_and_no_more_hashing(
@@ -65,7 +59,7 @@ def test_one_client_trying_many_names_is_throttled_too(server: App) -> None:
 
 def test_console_login_is_throttled(server: App) -> None:
     client = server.client
-    csrf = _csrf(client.get("/console/login").text)
+    csrf = csrf_token(client.get("/console/login").text)
     form = {"username": ADMIN_USER, "csrf_token": csrf}
     for i in range(FREE):
         assert client.post("/console/login", data={**form, "password": f"nope-{i}"}).status_code == 401
@@ -111,9 +105,9 @@ def test_api_token_replaces_basic(server: App, verifies: list[str]) -> None:
     assert client.get("/api/v1/admin/fleet", headers=bearer).status_code == 401  # ended
 
 
-def test_console_session_cookie_and_csrf(server: App) -> None:
+def test_console_session_cookie_andcsrf_token(server: App) -> None:
     client = server.client
-    csrf = _csrf(client.get("/console/login").text)
+    csrf = csrf_token(client.get("/console/login").text)
     reply = client.post(
         "/console/login",
         data={"username": ADMIN_USER, "password": ADMIN_PASSWORD, "csrf_token": csrf},
@@ -122,7 +116,7 @@ def test_console_session_cookie_and_csrf(server: App) -> None:
     assert reply.status_code == 303
     page = client.get("/console/glossary", follow_redirects=False)
     assert page.status_code == 200
-    session_csrf = _csrf(page.text)
+    session_csrf = csrf_token(page.text)
     assert client.post("/console/logout", data={}, follow_redirects=False).status_code == 403
     assert (
         client.post("/console/logout", data={"csrf_token": "forged"}, follow_redirects=False).status_code

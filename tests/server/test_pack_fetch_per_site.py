@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from bench.fleet import ServerProcess
-from tests.server.test_console import _csrf, console  # noqa: F401  (the logged-in console fixture)
 from tests.support.central import Admin, sign_and_add_packs
 from tests.support.cli import run_madoguchi
+from tests.support.console import csrf_token, push_section
 from tests.support.data import kokoro_store
 
 MEI = "openjtalk-mei"  # held, pushed to the east site only (then to the west site)
@@ -75,30 +75,24 @@ def _fetch(server: ServerProcess, token: str, pack_id: str, version: str, file: 
     return manifest.status_code, data.status_code
 
 
-def _section(page: str, site: str) -> str:
-    section = re.search(rf'<section data-site="{re.escape(site)}">.*?</section>', page, re.S)
-    assert section, f"no push form for {site}"
-    return section.group(0)
-
-
 def _offer_cell(page: str, pack_id: str) -> str:
     row = re.search(rf'<tr data-pack="{re.escape(pack_id)}">.*?</tr>', page, re.S)
     assert row, f"no licence row for {pack_id}"
     return row.group(0).rsplit("<td", 1)[1]  # the last column: to whom it is offered
 
 
-def _push(console: httpx.Client, site: str, pack_id: str) -> None:  # noqa: F811
+def _push(console: httpx.Client, site: str, pack_id: str) -> None:
     page = console.get("/console/packs").text
-    site_id = re.search(r'name="site_id" value="(\d+)"', _section(page, site))
+    site_id = re.search(r'name="site_id" value="(\d+)"', push_section(page, site))
     assert site_id
-    form = {"site_id": site_id.group(1), "pack_id": pack_id, "csrf_token": _csrf(page)}
+    form = {"site_id": site_id.group(1), "pack_id": pack_id, "csrf_token": csrf_token(page)}
     assert console.post("/console/packs/push", data=form).status_code == 303
 
 
 def test_only_releases_offered_to_the_devices_site_can_be_fetched(
     server: ServerProcess,
     fleet: dict[str, Any],
-    console: httpx.Client,  # noqa: F811
+    console: httpx.Client,
 ) -> None:
     east, west = fleet["tokens"][EAST], fleet["tokens"][WEST]
     mei = (MEI, fleet["versions"][MEI], fleet["files"][MEI])
@@ -154,7 +148,7 @@ def test_adding_a_stored_release_again_keeps_its_offer_unless_asked(
 def test_a_held_newer_version_is_shown_as_held_and_can_be_pushed_to_one_site(
     server: ServerProcess,
     fleet: dict[str, Any],
-    console: httpx.Client,  # noqa: F811
+    console: httpx.Client,
     tmp_path: Path,
 ) -> None:
     east, west = fleet["tokens"][EAST], fleet["tokens"][WEST]
@@ -168,7 +162,7 @@ def test_a_held_newer_version_is_shown_as_held_and_can_be_pushed_to_one_site(
     assert "全拠点に配布中" not in cell and "保留中" in cell and cell.startswith(' data-offer="held">1.1:')
     assert f'data-older="{older.spec.version}"' in cell and f"旧版 {older.spec.version}" in cell
     for site in (EAST, WEST):  # so 1.1 can be pushed to each site
-        assert re.search(rf'data-push="{PT_VOICE}">.*?data-version="1.1"', _section(page, site), re.S)
+        assert re.search(rf'data-push="{PT_VOICE}">.*?data-version="1.1"', push_section(page, site), re.S)
     _push(console, EAST, PT_VOICE)
     offers = {token: httpx.get(f"{server.url}/api/v1/packs", headers={"Authorization": f"Bearer {token}"},
                                timeout=30).json()["data"] for token in (east, west)}  # fmt: skip
@@ -180,5 +174,5 @@ def test_a_held_newer_version_is_shown_as_held_and_can_be_pushed_to_one_site(
     cell = _offer_cell(page, PT_VOICE)
     assert cell.startswith(' data-offer="sites">1.1:') and f"pushed to: {EAST}" in cell
     assert f"sites it was not pushed to get the older version {older.spec.version}" in cell
-    assert f'data-push="{PT_VOICE}"' not in _section(page, EAST)
-    assert f'data-push="{PT_VOICE}"' in _section(page, WEST)
+    assert f'data-push="{PT_VOICE}"' not in push_section(page, EAST)
+    assert f'data-push="{PT_VOICE}"' in push_section(page, WEST)
