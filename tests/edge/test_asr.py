@@ -153,11 +153,16 @@ def test_translate_after_transcribe_reuses_the_encoder(transcriber: WhisperTrans
 def test_clip_longer_than_the_window_goes_through_sequential_decoding(
     transcriber: WhisperTranscriber,
 ) -> None:
-    one = load_audio(SPEECH / "test_ja_2.wav")  # 11.25 s, not trimmed: 3 x = 33.75 s
-    result = transcriber.transcribe(np.concatenate([one, one, one]))
-    assert result.window_s == 30 and result.duration_s > 30
-    assert result.language == "ja"
-    assert result.text.count("テスト") >= 2
+    # Two different utterances, the second wholly after the first 30 s window (the same clip three
+    # times would be a true repetition, which the loop guard rightly retries with sampling).
+    first = load_audio(SPEECH / "test_ja_2.wav")  # 11.25 s
+    second = load_audio(SPEECH / "common_voice_ja_19482480.mp3")  # 5.7 s
+    gap = np.zeros(int(SAMPLE_RATE * 31.5) - len(first), dtype=first.dtype)
+    result = transcriber.transcribe(np.concatenate([first, gap, second]))
+    assert result.window_s == 30 and result.duration_s > 36
+    assert result.language == "ja" and result.repetition is None
+    assert "テスト" in result.text  # the first window
+    assert "見せて" in result.text  # the second window, heard only by decoding on past 30 s
 
 
 def test_guard_reruns_with_the_full_window(transcriber: WhisperTranscriber) -> None:
