@@ -14,8 +14,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -24,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from bench.clips import Clip
-from bench.processes import free_port
+from bench.processes import serve_app
 from bench.scoring import percentile
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,19 +34,6 @@ def _fake_wav(clip: Clip, out: Path) -> Path:
     convert = ["sox", str(clip.path), "-r", "16000", "-c", "1", "-b", "16", str(out)]
     subprocess.run([*convert, "pad", "0", str(TAIL_S)], check=True, capture_output=True)
     return out
-
-
-def _serve(app: Any) -> tuple[Any, threading.Thread, str]:
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{port}"
 
 
 def _one_turn(playwright: Any, url: str, wav: Path, hold_s: float) -> dict[str, Any]:
@@ -109,15 +94,11 @@ def browser_rows(
         wavs = {c.name: _fake_wav(c, Path(tmp) / f"{i}.wav") for i, (c, _) in enumerate(japanese)}
         for config in configs:
             app = _app(engines, config, Path(tmp) / config.name)
-            server, thread, url = _serve(app)
-            try:
+            with serve_app(app) as url:
                 turns = [
                     {"clip": c.name, **_one_turn(playwright, url, wavs[c.name], c.duration_s + 0.3)}
                     for c, _ in japanese
                 ]
-            finally:
-                server.should_exit = True
-                thread.join(10)
             audio = [t["release_to_first_audio_ms"] for t in turns if t["release_to_first_audio_ms"]]
             tentative = [t["first_tentative_text_ms"] for t in turns if t["first_tentative_text_ms"]]
             rows[config.name] = {

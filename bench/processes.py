@@ -1,5 +1,5 @@
 """Child processes of the benchmarks and tests: a bench function in a fresh Python, the central server,
-a throwaway PostgreSQL cluster; and this process's peak memory.
+a throwaway PostgreSQL cluster, an ASGI app under uvicorn in a thread; and this process's peak memory.
 
 A model's memory is only its own in a process that loaded nothing else, so the memory and decoding probes
 run as ``python -c`` children of the benchmark and print their result as one JSON line. The server runs as
@@ -17,7 +17,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -231,3 +233,23 @@ class PostgresCluster:
         ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return f"{self.base_url}/{name}"
+
+
+@contextlib.contextmanager
+def serve_app(app: Any, *, scheme: str = "http", **config: Any) -> Iterator[str]:
+    """``app`` under uvicorn on 127.0.0.1 in a thread; yields its base URL (``config``: e.g. TLS files)."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start within 30 s"
+    try:
+        yield f"{scheme}://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

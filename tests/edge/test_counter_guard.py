@@ -3,27 +3,23 @@ security headers, over the real app (TestClient) and a real uvicorn server with 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from bench.fleet import free_port
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, counter_names, create_app
 from edge.counter.guard import CONTENT_SECURITY_POLICY
+from tests.support.servers import serve_app
 
 BASE = "http://127.0.0.1:8765"
 WS = "ws://127.0.0.1:8765/ws"
@@ -34,26 +30,10 @@ def _app(tmp_path: Path, **options: Any) -> Any:
     return create_app(settings, pipeline=None, options=CounterOptions(idle_timeout_s=0, **options))
 
 
-@contextlib.contextmanager
-def _serve(app: Any) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 def test_websocket_from_another_origin_is_refused(tmp_path: Path) -> None:
     """A page of http://evil.example cannot open the counter's WebSocket; the counter's own page can."""
-    with _serve(_app(tmp_path)) as addr:
+    with serve_app(_app(tmp_path)) as url:
+        addr = url.removeprefix("http://")
         for origin in ("http://evil.example", "null", f"https://{addr}", "http://127.0.0.1:1"):
             with pytest.raises(InvalidStatus) as refused:
                 ws_connect(f"ws://{addr}/ws", origin=origin, open_timeout=10)  # type: ignore[arg-type]
@@ -77,7 +57,8 @@ def test_websocket_from_another_origin_is_refused(tmp_path: Path) -> None:
 
 def test_foreign_host_is_refused_dns_rebinding(tmp_path: Path) -> None:
     """A name rebound to 127.0.0.1 (Host: evil.example) gets 403 on pages, APIs and the WebSocket."""
-    with _serve(_app(tmp_path)) as addr, httpx.Client(timeout=10) as http:
+    with serve_app(_app(tmp_path)) as url, httpx.Client(timeout=10) as http:
+        addr = url.removeprefix("http://")
         port = addr.rsplit(":", 1)[1]
         for path in ("/", "/api/status", "/static/app.js", "/pair"):
             assert (
@@ -164,7 +145,8 @@ def test_page_has_no_inline_script_or_style() -> None:
 def test_request_bodies_are_bounded(tmp_path: Path) -> None:
     """Every JSON route reads at most max_text_bytes, declared or streamed (chunked)."""
     app = _app(tmp_path, pairing=True, trusted_hosts=("127.0.0.1",), max_text_bytes=4096)
-    with _serve(app) as addr, httpx.Client(timeout=10) as http:
+    with serve_app(app) as url, httpx.Client(timeout=10) as http:
+        addr = url.removeprefix("http://")
         big = json.dumps({"code": "A" * 10_000}).encode()
         assert http.post(f"http://{addr}/api/pair", content=big).status_code == 413
 

@@ -9,13 +9,12 @@ with serve_app(create_app(settings, pipeline=None)) as url:   # "http://127.0.0.
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from bench.fleet import ServerProcess, free_port
+from bench.processes import serve_app
 
 #: Cheap Argon2 for the test admins and devices (production keeps the RFC 9106 defaults).
 FAST_ARGON2 = {"MADOGUCHI_SERVER_PASSWORD_TIME_COST": "1", "MADOGUCHI_SERVER_PASSWORD_MEMORY_KIB": "8192"}
@@ -41,23 +40,3 @@ def central_server(home: Path, **kwargs: Any) -> Iterator[ServerProcess]:
         yield proc
     finally:
         proc.stop()
-
-
-@contextlib.contextmanager
-def serve_app(app: Any, *, scheme: str = "http", **config: Any) -> Iterator[str]:
-    """``app`` under uvicorn on 127.0.0.1 in a thread; yields its base URL (``config``: e.g. TLS files)."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline and thread.is_alive():
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start within 30 s"
-    try:
-        yield f"{scheme}://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
