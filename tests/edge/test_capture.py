@@ -23,7 +23,7 @@ from edge.audio.capture import (
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
 from edge.errors import AudioDeviceError
-from tests.support.counter import wait_for
+from tests.support.counter import choose_language, wait_for
 
 
 @pytest.fixture()
@@ -148,9 +148,7 @@ def test_counter_device_microphone_loss_abandons_the_turn(tmp_path: Path, speech
         TestClient(app, base_url="http://localhost") as client,
         client.websocket_connect("ws://localhost/ws") as ws,
     ):
-        ws.receive_json(), ws.receive_json()
-        ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
-        ws.receive_json()
+        choose_language(ws, "en")
         ws.send_text(json.dumps({"type": "start", "speaker": "clerk", "mode": "ptt", "source": "device"}))
         state = ws.receive_json()
         assert state["recording"]["source"] == "device"

@@ -21,7 +21,7 @@ from edge.speech.tts import PiperSynthesizer
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
-from tests.support.counter import push_to_talk, receive_until
+from tests.support.counter import choose_language, push_to_talk, receive_until
 from tests.support.tiny_models import build_store
 
 pytestmark = pytest.mark.slow
@@ -70,9 +70,7 @@ def test_debug_logs_hold_no_conversation_text(
         TestClient(app, base_url="http://localhost") as client,
         client.websocket_connect("ws://localhost/ws") as ws,
     ):
-        ws.receive_json(), ws.receive_json()
-        ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
-        ws.receive_json()
+        choose_language(ws, "en")
         push_to_talk(ws, pcm)
         events += receive_until(ws, "turn_end", errors_fail=False)
         ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": "住民票の写しを三通ください"}))

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
 from edge.turn.pipeline import TurnPipeline
-from tests.support.counter import receive_until
+from tests.support.counter import choose_language, receive_until
 
 
 def _turn_by_type(ws: Any) -> dict[str, dict[str, Any]]:
@@ -42,9 +42,7 @@ def test_phrase_in_easy_japanese_comes_with_furigana(tmp_path: Path) -> None:
             if any("\u4e00" <= c <= "\u9fff" for c in p["easy_ja"])
         )
         with client.websocket_connect("ws://localhost/ws") as ws:
-            ws.receive_json(), ws.receive_json()  # hello, state
-            ws.send_text(json.dumps({"type": "set_language", "language": "ja-easy"}))
-            assert ws.receive_json()["resident_language"] == "ja-easy"
+            assert choose_language(ws, "ja-easy")["resident_language"] == "ja-easy"
             ws.send_text(json.dumps({"type": "phrase", "phrase_id": phrase["id"]}))
             seen = _turn_by_type(ws)
     translation = seen["translation"]
@@ -59,9 +57,7 @@ def test_typed_clerk_turn_into_easy_japanese(tmp_path: Path) -> None:
         TestClient(_app(tmp_path, pipe), base_url="http://localhost") as client,
         client.websocket_connect("ws://localhost/ws") as ws,
     ):
-        ws.receive_json(), ws.receive_json()
-        ws.send_text(json.dumps({"type": "set_language", "language": "ja-easy"}))
-        ws.receive_json()
+        choose_language(ws, "ja-easy")
         text = "<b>こちら</b>にご記入ください。"
         ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": text}))
         seen = _turn_by_type(ws)
@@ -79,9 +75,7 @@ def test_clerk_japanese_transcript_carries_furigana(tmp_path: Path) -> None:
         TestClient(_app(tmp_path, pipe), base_url="http://localhost") as client,
         client.websocket_connect("ws://localhost/ws") as ws,
     ):
-        ws.receive_json(), ws.receive_json()
-        ws.send_text(json.dumps({"type": "set_language", "language": "vi"}))
-        ws.receive_json()
+        choose_language(ws, "vi")
         ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": "住民票を<i>14日</i>までに。"}))
         seen = _turn_by_type(ws)
     ruby = seen["transcript"]["ruby_html"]

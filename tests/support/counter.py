@@ -1,4 +1,5 @@
-"""The counter from a test: read its WebSocket until a message type arrives, wait for a condition."""
+"""The counter from a test: open a conversation in a language, read its WebSocket until a message type
+arrives, wait for a condition, push to talk."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ import json
 import time
 from collections.abc import Callable
 from typing import Any
+
+
+def choose_language(ws: Any, language: str) -> dict[str, Any]:
+    """Read a new socket's ``hello`` and ``state``, choose the resident's ``language``; its state reply."""
+    ws.receive_json(), ws.receive_json()
+    ws.send_text(json.dumps({"type": "set_language", "language": language}))
+    return ws.receive_json()
 
 
 def receive_until(
