@@ -179,7 +179,7 @@ class KanaReader:
 
 
 def _run_voice(
-    ref: Any, language: str, texts: list[str], transcriber: Any, kana: KanaReader | None
+    ref: Any, language: str, texts: list[str], transcriber: Any, kana: KanaReader | None, heard_log: list[Any]
 ) -> VoiceRow | dict[str, str]:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -198,9 +198,20 @@ def _run_voice(
         firsts.append(item["first_s"] * 1000)
         heard = transcriber.transcribe(_to_16k(item["pcm"], item["rate"]), spoken).text if duration else ""
         pairs.append((text, heard))
-    kana_cer = None
+    kana_cer, kana_pairs = None, []
     if spoken == "ja" and kana is not None:
-        kana_cer = corpus_error_rate([(kana.asked(a, language), kana.heard(b)) for a, b in pairs], "ja")
+        kana_pairs = [(kana.asked(a, language), kana.heard(b)) for a, b in pairs]
+        kana_cer = corpus_error_rate(kana_pairs, "ja")
+    heard_log.append(
+        {
+            "voice": ref.pack_id,
+            "language": language,
+            "phrases": [
+                {"text": text, "heard": heard, **({"kana": list(kana_pairs[i])} if kana_pairs else {})}
+                for i, (text, heard) in enumerate(pairs)
+            ],
+        }
+    )
     rate = corpus_error_rate(pairs, spoken)
     return VoiceRow(
         voice=ref.pack_id,
@@ -242,6 +253,7 @@ def run_voice_bench(
     transcriber = WhisperTranscriber(model_dir, AsrOptions(languages=tuple(COUNTER_LANGUAGES)))
     rows: list[dict[str, Any]] = []
     kana: KanaReader | None = None
+    heard_log: list[Any] = []
     for ref in voice_refs(store_dir):
         if voices and ref.pack_id not in voices:
             continue
@@ -255,14 +267,20 @@ def run_voice_bench(
             progress(f"{ref.pack_id} ({language}): {len(texts)} phrases")
             if ref.language == "ja" and kana is None:
                 kana = KanaReader()
-            row = _run_voice(ref, language, texts, transcriber, kana)
+            row = _run_voice(ref, language, texts, transcriber, kana, heard_log)
             rows.append(asdict(row) if isinstance(row, VoiceRow) else row)
     baseline = _child_baseline_mb()
     results = {"asr_pack": asr_id, "rows": rows, "child_baseline_rss_mb": baseline, "limit": limit}
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "voices.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
     (out_dir / "voices.md").write_text(markdown_table(results))
-    results["files"] = {"json": str(out_dir / "voices.json"), "markdown": str(out_dir / "voices.md")}
+    heard_path = out_dir / "voices-heard.json"
+    heard_path.write_text(json.dumps(heard_log, ensure_ascii=False, indent=1) + "\n")
+    results["files"] = {
+        "json": str(out_dir / "voices.json"),
+        "markdown": str(out_dir / "voices.md"),
+        "heard": str(heard_path),
+    }
     return results
 
 
