@@ -2,10 +2,12 @@
 
 Both sides are normalised the same way before scoring: Unicode NFKC, lower case, punctuation and symbols
 removed, whitespace collapsed; for character error rates all spaces are removed as well (Japanese and
-Chinese references are unsegmented). Chinese is compared in one script: both sides are converted to
-simplified characters with OpenCC (Whisper often writes Mandarin in traditional characters while the
-phrase book is simplified: the same words, not an error). Japanese readings (katakana) are compared with
-long vowels folded (``fold_long_vowels``: ジュウミンヒョウ and ジューミンヒョー are the same speech).
+Chinese references are unsegmented). Chinese is compared in one script and one way of writing numbers: both
+sides are converted to simplified characters with OpenCC (Whisper often writes Mandarin in traditional
+characters while the phrase book is simplified: the same words, not an error) and their Arabic numbers to
+Chinese numerals with cn2an (the phrase book's 15天 is the 十五天 Whisper may write). Japanese readings
+(katakana) are compared with long vowels folded (``fold_long_vowels``: ジュウミンヒョウ and ジューミンヒョー
+are the same speech).
 """
 
 from __future__ import annotations
@@ -34,12 +36,20 @@ def to_simplified(text: str) -> str:
     return _simplifier()(text)
 
 
+def chinese_numerals(text: str) -> str:
+    """Arabic numbers in Chinese text written in Chinese numerals (cn2an: 15天 → 十五天, 3月 → 三月,
+    2026年 → 二零二六年), as they are spoken."""
+    import cn2an
+
+    return str(cn2an.transform(text, "an2cn"))
+
+
 def normalize(text: str, *, keep_spaces: bool = True, language: str | None = None) -> str:
     """NFKC, lower case, no punctuation or symbols, single spaces (none when ``keep_spaces`` is False);
-    Chinese (``language`` ``zh``) in simplified characters."""
+    Chinese (``language`` ``zh``) in simplified characters with its numbers in Chinese numerals."""
     text = unicodedata.normalize("NFKC", text).lower()
     if language == "zh":
-        text = to_simplified(text)
+        text = chinese_numerals(to_simplified(text))
     kept = [" " if unicodedata.category(ch)[0] in "PSZ" or ch.isspace() else ch for ch in text]
     words = "".join(kept).split()
     return (" " if keep_spaces else "").join(words)
