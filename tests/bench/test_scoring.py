@@ -38,6 +38,21 @@ def test_chinese_numbers_score_the_same_in_digits_and_in_numerals() -> None:
     assert error_rate("请说慢一点。", "请说慢一点", "zh") == 0.0  # words with 一 are left alone
 
 
+def test_spanish_portuguese_english_numbers_score_the_same_in_digits_and_in_words() -> None:
+    assert (
+        error_rate(
+            "gratuita para crianças de 3 a 5 anos.", "gratuita para crianças de três a cinco anos", "pt"
+        )
+        == 0.0
+    )
+    assert error_rate("dentro de los 15 días", "dentro de los quince días", "es") == 0.0
+    assert error_rate("the counter on the 2nd floor", "the counter on the second floor", "en") == 0.0
+    assert error_rate("La tarifa es de 300 yenes.", "La tarifa es de 400 yenes", "es") == pytest.approx(1 / 6)
+    assert error_rate("Quantos anos tem a criança?", "Quantos anos têm a criança", "pt") == pytest.approx(
+        1 / 5
+    )
+
+
 def test_scripts_are_folded_only_for_chinese() -> None:
     assert normalize("這裡", keep_spaces=False, language="ja") == "這裡"
     assert error_rate("国", "國", "ja") == 1.0
