@@ -19,9 +19,9 @@ import pytest
 from edge import engines
 from edge.config import EdgeSettings
 from edge.speech.tts import SpeechChunk
-from edge.speech.voices.kokoro import KokoroSynthesizer
+from edge.speech.voices.kokoro import KokoroSynthesizer, kokoro_voice_ref
 from edge.speech.voices.kokoro_phonemes import phonemizer_for
-from edge.speech.voices.kokoro_pieces import stream_pieces
+from edge.speech.voices.kokoro_pieces import LONG_PIECE_SPACED, Piece, stream_pieces
 from models import Catalogue
 from tests.support.child import run_in_child
 from tests.support.data import kokoro_store
@@ -41,6 +41,7 @@ class Spoken:
     spanish: list[SpeechChunk]
     mandarin_phonemes: str
     mandarin: list[SpeechChunk]
+    first_piece_tails: tuple[float, float]  # trailing silence (s) of こちらの with and without the end pad
 
 
 def speak_in_a_child_process() -> Spoken:
@@ -57,7 +58,19 @@ def speak_in_a_child_process() -> Spoken:
         spanish=spanish,
         mandarin_phonemes=phonemizer_for("zh")(MANDARIN),
         mandarin=list(voices["zh"].synthesize(MANDARIN)),
+        first_piece_tails=_first_piece_tails(store),
     )
+
+
+def _first_piece_tails(store: Any) -> tuple[float, float]:
+    japanese = KokoroSynthesizer.from_ref(kokoro_voice_ref(store, store.get("kokoro-ja-jf_alpha"), "ja"))
+    phonemes = japanese._phonemize("こちらの")
+    tails = []
+    for end_pad in (True, False):
+        (audio,) = japanese._speak(phonemes, 1.0, end_pad=end_pad)
+        loud = np.flatnonzero(np.abs(audio) > 0.01)
+        tails.append((audio.size - int(loud[-1])) / 24000)
+    return tails[0], tails[1]
 
 
 @pytest.fixture(scope="module")
@@ -98,27 +111,52 @@ def test_mandarin_speaks_through_misaki(spoken: Spoken) -> None:
     assert chunks and chunks[0].duration_s > 0.4
 
 
+def _texts(text: str, language: str | None = None) -> list[str]:
+    return [piece.text for piece in stream_pieces(text, language)]
+
+
 def test_first_clause_is_its_own_piece() -> None:
     text = "Por favor, muestre su tarjeta de residencia. Gracias."
-    assert list(stream_pieces(text)) == ["Por favor,", "muestre su tarjeta de residencia.", "Gracias."]
-    assert list(stream_pieces("Sí, gracias.")) == ["Sí, gracias."]  # too short a clause stays whole
+    assert _texts(text, "es") == ["Por favor,", "muestre su tarjeta de residencia.", "Gracias."]
+    assert _texts("Sí, gracias.", "es") == ["Sí, gracias."]  # short enough: whole
+    assert not any(piece.continues for piece in stream_pieces(text, "es"))  # a clause ends in a pause
     assert "ˈ" in phonemizer_for("es", "es-419")("muestre su tarjeta")
 
 
-def test_a_long_first_clause_is_cut_after_its_first_words() -> None:
+def test_the_first_piece_is_the_first_words_within_half_a_second() -> None:
     ja = "こちらの用紙にお名前とご住所をご記入ください。"
-    assert list(stream_pieces(ja, "ja")) == ["こちらの", "用紙にお名前とご住所をご記入ください。"]
-    clause = "住民票の写しは、こちらです。"
-    assert list(stream_pieces(clause, "ja")) == ["住民票の", "写しは、", "こちらです。"]
+    first, second = stream_pieces(ja, "ja")
+    assert first == Piece("こちらの", True) and second == Piece("用紙にお名前とご住所をご記入ください。")
+    # one accent phrase longer than the budget is still the first piece (never cut inside a phrase)
+    assert _texts("住民票の写しは、こちらです。", "ja") == ["住民票の", "写しは、こちらです。"]
     # OpenJTalk reads 15 as 十五: phrases up to there still count
-    digits = "出生日や転入日の翌日から15日以内に申請してください。"
-    assert next(stream_pieces(digits, "ja")) == "出生日や"
-    assert list(stream_pieces("お待ちください。", "ja")) == ["お待ちください。"]  # short: whole
+    assert _texts("出生日や転入日の翌日から15日以内に申請してください。", "ja")[0] == "出生日や"
+    assert _texts("お待ちください。", "ja") == ["お待ちください。"]  # short: whole
+    assert _texts("はい、わかりました。", "ja") == ["はい、", "わかりました。"]  # a clause mark wins
     zh = "请在这个窗口领取住民票的副本。"
-    assert list(stream_pieces(zh, "zh")) == ["请在这个窗口", "领取住民票的副本。"]
+    assert _texts(zh, "zh") == ["请在", "这个窗口领取住民票的副本。"]
     en = "You can pick up the copy of your residence certificate at this counter."
-    assert list(stream_pieces(en, "en")) == ["You can pick up", en.removeprefix("You can pick up ")]
-    assert list(stream_pieces("Sí, gracias.", "es")) == ["Sí, gracias."]
+    assert next(stream_pieces(en, "en")) == Piece("You can pick", True)
+    assert " ".join(_texts(en, "en")) == en
+
+
+def test_a_long_piece_is_cut_near_its_middle() -> None:
+    """One run's memory grows with its audio; a long sentence is cut at word ends into shorter runs."""
+    es = (
+        "Para recoger la copia del certificado de residencia necesita su tarjeta de residencia "
+        "y el formulario firmado por usted."
+    )
+    pieces = list(stream_pieces(es, "es"))
+    assert " ".join(piece.text for piece in pieces) == es
+    assert len(pieces) == 3 and all(len(piece.text) <= LONG_PIECE_SPACED for piece in pieces)
+    assert [piece.continues for piece in pieces] == [True, True, False]
+
+
+def test_a_piece_the_sentence_goes_on_from_has_no_final_pause(spoken: Spoken) -> None:
+    """Kokoro adds a pause after its last boundary token; a piece the sentence continues from leaves it
+    out, so the first piece has less audio to compute (about 0.3 s less for Japanese)."""
+    whole, cut = spoken.first_piece_tails
+    assert cut < whole - 0.1, (whole, cut)
 
 
 _PEAK_CHILD = """

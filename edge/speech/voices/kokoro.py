@@ -36,7 +36,20 @@ _LOGGER = logging.getLogger(__name__)
 SAMPLE_RATE = 24000
 #: The model's token limit per call (510 style rows; two are the boundary pads).
 MAX_TOKENS = 508
-_WARM_TEXT = {"ja": "はい", "zh": "好"}
+#: A short text per language whose phonemizing and cutting loads every dictionary the voice uses.
+_WARM_TEXT = {"ja": "はい、人です", "zh": "好的，谢谢"}
+
+
+def default_threads() -> int:
+    """ONNX Runtime's intra-op threads: one on a machine of two cores or fewer, else two.
+
+    Kokoro's run is a chain of convolutions that split badly: on a busy two-core counter (the recogniser,
+    the web app) a second thread mostly waits for the first to be scheduled, and a run took 1.3-1.7x the
+    wall time of a single thread (measured); with more cores, two threads help.
+    """
+    import os
+
+    return 1 if (os.cpu_count() or 1) <= 2 else 2
 
 
 @dataclass(frozen=True)
@@ -61,7 +74,7 @@ class KokoroModel:
         self._lock = threading.Lock()
 
     @classmethod
-    def shared(cls, model: Path, vocab: Path, threads: int = 2) -> KokoroModel:
+    def shared(cls, model: Path, vocab: Path, threads: int | None = None) -> KokoroModel:
         """The process-wide model of ``model`` (created on first request, loaded on first use; shared
         while a voice holds it, so voices loaded together share one session and a dropped language
         gives its memory back)."""
@@ -69,7 +82,7 @@ class KokoroModel:
         with cls._shared_lock:
             found = cls._shared.get(key)
             if found is None:
-                found = cls(_ModelFiles(key, Path(vocab)), threads)
+                found = cls(_ModelFiles(key, Path(vocab)), threads or default_threads())
                 cls._shared[key] = found
             return found
 
@@ -83,12 +96,16 @@ class KokoroModel:
         self._load()
         return [self._vocab[ch] for ch in phonemes if ch in self._vocab]
 
-    def run(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
-        """Float audio at 24 kHz for one token sequence (≤ ``MAX_TOKENS``)."""
+    def run(self, tokens: list[int], style: np.ndarray, speed: float, *, end_pad: bool = True) -> np.ndarray:
+        """Float audio at 24 kHz for one token sequence (≤ ``MAX_TOKENS``).
+
+        Without ``end_pad`` the boundary token after the text is left out: the model then adds no final
+        pause (about 0.1-0.5 s of audio it would otherwise compute), for a piece the sentence goes on from.
+        """
         self._load()
         assert self._session is not None
         feeds = {
-            "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+            "tokens": np.array([[0, *tokens, *([0] if end_pad else [])]], dtype=np.int64),
             "style": np.asarray(style, dtype=np.float32).reshape(1, 256),
             "speed": np.array([speed], dtype=np.float32),
         }
@@ -207,7 +224,7 @@ class KokoroSynthesizer(Synthesizer):
         self.name = name or voice_file.stem
 
     @classmethod
-    def from_ref(cls, ref: VoiceRef, threads: int = 2) -> KokoroSynthesizer:
+    def from_ref(cls, ref: VoiceRef, threads: int | None = None) -> KokoroSynthesizer:
         """The voice of a ``VoiceRef`` from ``kokoro_voice_ref``."""
         assert ref.model_path is not None
         model = KokoroModel.shared(ref.extra["model_file"], ref.extra["vocab_file"], threads)
@@ -240,9 +257,12 @@ class KokoroSynthesizer(Synthesizer):
             return self._phonemizer(text)
 
     def warm(self) -> None:
-        """Warm the phonemizer; run the shared model once per process (not once per voice)."""
+        """Load what the first sentence needs: the phonemizer and its dictionaries, the word segmenter
+        that cuts the first piece, and the shared model, run once per process (not once per voice)."""
         first = not self._model.loaded
-        tokens = self._model.tokens(self._phonemize(_WARM_TEXT.get(self._language, "ok")))
+        text = _WARM_TEXT.get(self._language, "ok")
+        list(stream_pieces(text, self._language))
+        tokens = self._model.tokens(self._phonemize(text))
         if tokens and first:
             self._model.run(tokens, self._style[min(len(tokens), len(self._style) - 1)], 1.0)
 
@@ -252,15 +272,25 @@ class KokoroSynthesizer(Synthesizer):
         speed = 1.0 / opts.length_scale if opts.length_scale else 1.0
         index = 0
         for piece in stream_pieces(text, self._language):
-            tokens = self._model.tokens(self._phonemize(piece))
-            audio = [
-                self._model.run(part, self._style[min(len(part), len(self._style) - 1)], speed)
-                for part in _token_parts(tokens)
-            ]
+            audio = self._speak(self._phonemize(piece.text), speed, end_pad=not piece.continues)
             if audio:
                 samples = trim_leading_silence(np.concatenate(audio))
                 yield SpeechChunk(pcm=pcm16(samples, opts.volume), sample_rate=SAMPLE_RATE, index=index)
                 index += 1
+
+    def _speak(self, phonemes: str, speed: float, *, end_pad: bool = True) -> list[np.ndarray]:
+        """The audio of ``phonemes`` in model runs of at most ``MAX_TOKENS`` (the style row chosen by each
+        run's length, as Kokoro does)."""
+        parts = list(_token_parts(self._model.tokens(phonemes)))
+        return [
+            self._model.run(
+                part,
+                self._style[min(len(part), len(self._style) - 1)],
+                speed,
+                end_pad=end_pad or number < len(parts) - 1,
+            )
+            for number, part in enumerate(parts)
+        ]
 
 
 #: Kokoro starts each output with about 0.3 s of silence; this much of it is kept.
