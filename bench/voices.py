@@ -101,7 +101,7 @@ def _synthesise_child(ref: Any, texts: list[str], readings: bool, queue: Any) ->
     try:
         started = time.perf_counter()
         glossary = None
-        if ref.engine == "openjtalk":
+        if ref.language == "ja":  # the Japanese voices read the glossary's terms with its readings
             from glossary import bundled_glossary
 
             glossary = bundled_glossary()

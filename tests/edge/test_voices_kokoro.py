@@ -64,7 +64,7 @@ def speak_in_a_child_process() -> Spoken:
 
 def _first_piece_tails(store: Any) -> tuple[float, float]:
     japanese = KokoroSynthesizer.from_ref(kokoro_voice_ref(store, store.get("kokoro-ja-jf_alpha"), "ja"))
-    phonemes = japanese._phonemize("こちらの")
+    phonemes = japanese.phonemes("こちらの")
     tails = []
     for end_pad in (True, False):
         (audio,) = japanese._speak(phonemes, 1.0, end_pad=end_pad)

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,8 +27,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edge.errors import EngineUnavailable
-from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions, pcm16
+from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16
 from edge.speech.voices import VoiceRef
+from edge.speech.voices.kokoro_phonemes import JapanesePhonemes, check_phonemizer
 from edge.speech.voices.kokoro_pieces import stream_pieces
 
 _LOGGER = logging.getLogger(__name__)
@@ -197,15 +198,14 @@ class KokoroSynthesizer(Synthesizer):
         code: str | None = None,
         name: str | None = None,
         options: TtsOptions = TtsOptions(),
+        glossary: Any | None = None,
     ) -> None:
         """Read the voice vector and check the phonemizer's tools (the phonemizer's dictionaries and the
-        model load on first use or ``warm``).
+        model load on first use or ``warm``; Japanese reads ``glossary``'s terms with their readings).
 
         Raises:
             EngineUnavailable: the voice file is missing or malformed, or the phonemizer's tool is absent.
         """
-        from edge.speech.voices.kokoro_phonemes import check_phonemizer
-
         voice_file = Path(voice_file)
         try:
             style = np.fromfile(voice_file, dtype="<f4")
@@ -219,16 +219,26 @@ class KokoroSynthesizer(Synthesizer):
         check_phonemizer(language, code)
         self._code = code
         self._phonemizer: Callable[[str], str] | None = None
+        self._glossary = glossary
         self._phonemizer_lock = threading.Lock()
         self.options = options
         self.name = name or voice_file.stem
 
     @classmethod
-    def from_ref(cls, ref: VoiceRef, threads: int | None = None) -> KokoroSynthesizer:
-        """The voice of a ``VoiceRef`` from ``kokoro_voice_ref``."""
+    def from_ref(
+        cls, ref: VoiceRef, threads: int | None = None, glossary: Any | None = None
+    ) -> KokoroSynthesizer:
+        """The voice of a ``VoiceRef`` from ``kokoro_voice_ref`` (``glossary``: readings for Japanese)."""
         assert ref.model_path is not None
         model = KokoroModel.shared(ref.extra["model_file"], ref.extra["vocab_file"], threads)
-        return cls(ref.model_path, model, ref.language, code=ref.extra.get("code"), name=ref.pack_id)
+        return cls(
+            ref.model_path,
+            model,
+            ref.language,
+            code=ref.extra.get("code"),
+            name=ref.pack_id,
+            glossary=glossary,
+        )
 
     @property
     def language(self) -> str:
@@ -246,15 +256,41 @@ class KokoroSynthesizer(Synthesizer):
         """True once this voice's phonemizer and the shared model are loaded."""
         return self._phonemizer is not None and self._model.loaded
 
-    def _phonemize(self, text: str) -> str:
+    def phonemes(self, text: str) -> str:
         """Kokoro's phonemes of ``text`` (the phonemizer is built on first use; one call at a time, as a
         background warm may run beside a turn)."""
         with self._phonemizer_lock:
-            if self._phonemizer is None:
-                from edge.speech.voices.kokoro_phonemes import phonemizer_for
+            return self._built_phonemizer()(text)
 
-                self._phonemizer = phonemizer_for(self._language, self._code)
-            return self._phonemizer(text)
+    def _built_phonemizer(self) -> Callable[[str], str]:
+        if self._phonemizer is None:
+            from edge.speech.voices.kokoro_phonemes import phonemizer_for
+
+            self._phonemizer = phonemizer_for(self._language, self._code, self._glossary)
+        return self._phonemizer
+
+    def set_glossary(self, glossary: Any | None) -> None:
+        """Japanese: read ``glossary``'s terms with its readings from the next sentence on."""
+        with self._phonemizer_lock:
+            self._glossary = glossary
+            setter = getattr(self._phonemizer, "set_glossary", None)
+            if setter is not None:
+                setter(glossary)
+
+    def spoken_text(self, segments: Sequence[ReadingSegment]) -> str:
+        """The text this voice is given for ``segments`` so it says the readings shown (Japanese; other
+        languages: the text)."""
+        with self._phonemizer_lock:
+            phonemizer = self._built_phonemizer()
+            if isinstance(phonemizer, JapanesePhonemes):
+                return phonemizer.spoken_text(segments)
+        return "".join(text for text, _ in segments)
+
+    def synthesize_readings(
+        self, segments: Sequence[ReadingSegment], options: TtsOptions | None = None
+    ) -> Iterator[SpeechChunk]:
+        """Speak ``segments`` with the readings displayed over them (furigana), as Mei does."""
+        return self.synthesize(self.spoken_text(segments), options)
 
     def warm(self) -> None:
         """Load what the first sentence needs: the phonemizer and its dictionaries, the word segmenter
@@ -262,7 +298,7 @@ class KokoroSynthesizer(Synthesizer):
         first = not self._model.loaded
         text = _WARM_TEXT.get(self._language, "ok")
         list(stream_pieces(text, self._language))
-        tokens = self._model.tokens(self._phonemize(text))
+        tokens = self._model.tokens(self.phonemes(text))
         if tokens and first:
             self._model.run(tokens, self._style[min(len(tokens), len(self._style) - 1)], 1.0)
 
@@ -272,7 +308,7 @@ class KokoroSynthesizer(Synthesizer):
         speed = 1.0 / opts.length_scale if opts.length_scale else 1.0
         index = 0
         for piece in stream_pieces(text, self._language):
-            audio = self._speak(self._phonemize(piece.text), speed, end_pad=not piece.continues)
+            audio = self._speak(self.phonemes(piece.text), speed, end_pad=not piece.continues)
             if audio:
                 samples = trim_leading_silence(np.concatenate(audio))
                 yield SpeechChunk(pcm=pcm16(samples, opts.volume), sample_rate=SAMPLE_RATE, index=index)
