@@ -97,16 +97,12 @@ class KokoroModel:
         self._load()
         return [self._vocab[ch] for ch in phonemes if ch in self._vocab]
 
-    def run(self, tokens: list[int], style: np.ndarray, speed: float, *, end_pad: bool = True) -> np.ndarray:
-        """Float audio at 24 kHz for one token sequence (≤ ``MAX_TOKENS``).
-
-        Without ``end_pad`` the boundary token after the text is left out: the model then adds no final
-        pause (about 0.1-0.5 s of audio it would otherwise compute), for a piece the sentence goes on from.
-        """
+    def run(self, tokens: list[int], style: np.ndarray, speed: float) -> np.ndarray:
+        """Float audio at 24 kHz for one token sequence (≤ ``MAX_TOKENS``)."""
         self._load()
         assert self._session is not None
         feeds = {
-            "tokens": np.array([[0, *tokens, *([0] if end_pad else [])]], dtype=np.int64),
+            "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
             "style": np.asarray(style, dtype=np.float32).reshape(1, 256),
             "speed": np.array([speed], dtype=np.float32),
         }
@@ -308,24 +304,18 @@ class KokoroSynthesizer(Synthesizer):
         speed = 1.0 / opts.length_scale if opts.length_scale else 1.0
         index = 0
         for piece in stream_pieces(text, self._language):
-            audio = self._speak(self.phonemes(piece.text), speed, end_pad=not piece.continues)
+            audio = self._speak(self.phonemes(piece), speed)
             if audio:
                 samples = trim_leading_silence(np.concatenate(audio))
                 yield SpeechChunk(pcm=pcm16(samples, opts.volume), sample_rate=SAMPLE_RATE, index=index)
                 index += 1
 
-    def _speak(self, phonemes: str, speed: float, *, end_pad: bool = True) -> list[np.ndarray]:
+    def _speak(self, phonemes: str, speed: float) -> list[np.ndarray]:
         """The audio of ``phonemes`` in model runs of at most ``MAX_TOKENS`` (the style row chosen by each
         run's length, as Kokoro does)."""
-        parts = list(_token_parts(self._model.tokens(phonemes)))
         return [
-            self._model.run(
-                part,
-                self._style[min(len(part), len(self._style) - 1)],
-                speed,
-                end_pad=end_pad or number < len(parts) - 1,
-            )
-            for number, part in enumerate(parts)
+            self._model.run(part, self._style[min(len(part), len(self._style) - 1)], speed)
+            for part in _token_parts(self._model.tokens(phonemes))
         ]
 
 

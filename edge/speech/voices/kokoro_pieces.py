@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from edge.speech.tts import first_clause_pieces, sentence_pieces
 
@@ -30,22 +29,15 @@ MIN_FIRST_CLAUSE = 8
 FIRST_BUDGET = {"ja": 5, "zh": 3}
 FIRST_BUDGET_SPACED = 12
 #: A piece longer than this (characters) is cut at the word end nearest its middle (about 4 s of speech).
-LONG_PIECE = {"ja": 32, "zh": 24}
-LONG_PIECE_SPACED = 72
+LONG_PIECE = {"ja": 40, "zh": 30}
+LONG_PIECE_SPACED = 100
 #: A first sentence up to this many budgets long stays whole: cutting would save little and sound choppy.
 WHOLE_SLACK = 1.5
 
 _CLAUSE_MARK = re.compile(r"[,;:、，；：]\s*$")
 
 
-class Piece(NamedTuple):
-    """One model run's text; ``continues``: the sentence goes on in the next piece (no final pause)."""
-
-    text: str
-    continues: bool = False
-
-
-def stream_pieces(text: str, language: str | None = None) -> Iterator[Piece]:
+def stream_pieces(text: str, language: str | None = None) -> Iterator[str]:
     """The pieces of ``text``: the first words of the first sentence (for ``language``), the rest of its
     first clause, then its other clauses and the following sentences."""
     sentences = sentence_pieces(text, PIECE_LIMIT)
@@ -55,7 +47,7 @@ def stream_pieces(text: str, language: str | None = None) -> Iterator[Piece]:
     cut = first_cut(first, language) if language else None
     rest = first
     if cut is not None:
-        yield Piece(first[:cut].strip(), continues=not _CLAUSE_MARK.search(first[:cut]))
+        yield first[:cut].strip()
         rest = first[cut:].strip()
     for clause in first_clause_pieces(rest, limit=PIECE_LIMIT, min_first=MIN_FIRST_CLAUSE):
         yield from _halved(clause, language)
@@ -63,14 +55,14 @@ def stream_pieces(text: str, language: str | None = None) -> Iterator[Piece]:
         yield from _halved(sentence, language)
 
 
-def _halved(piece: str, language: str | None) -> Iterator[Piece]:
+def _halved(piece: str, language: str | None) -> Iterator[str]:
     """``piece``, cut at the word end nearest its middle while longer than ``LONG_PIECE`` (one model run's
     memory grows with its audio, and a shorter next piece is ready sooner after the one playing)."""
     cut = _middle_cut(piece, language) if language else None
     if cut is None:
-        yield Piece(piece)
+        yield piece
         return
-    yield from (Piece(part.text, True) for part in _halved(piece[:cut].strip(), language))
+    yield from _halved(piece[:cut].strip(), language)
     yield from _halved(piece[cut:].strip(), language)
 
 
@@ -91,9 +83,21 @@ def first_cut(sentence: str, language: str) -> int | None:
     ends = [(end, size) for end, size in word_ends(sentence, language) if _speech_follows(sentence[end:])]
     if not ends or _size(sentence, language, ends) <= budget * WHOLE_SLACK:
         return None
-    fitting = [end for end, size in ends if size <= budget] or [ends[0][0]]
+    fitting = [end for end, size in ends if size <= budget and _ends_a_phrase(sentence[:end], language)]
+    fitting = fitting or [ends[0][0]]
     clauses = [end for end in fitting if _CLAUSE_MARK.search(sentence[:end])]
     return (clauses or fitting)[-1]
+
+
+#: Space-separated languages: a first piece does not end on a word this short (an article, a preposition:
+#: "Faça a | solicitação" was heard as "Faça aí").
+_SHORT_WORD = 3
+
+
+def _ends_a_phrase(head: str, language: str) -> bool:
+    if language in FIRST_BUDGET:
+        return True
+    return bool(_CLAUSE_MARK.search(head)) or len(head.split()[-1]) > _SHORT_WORD
 
 
 def _speech_follows(rest: str) -> bool:
