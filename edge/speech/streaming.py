@@ -71,6 +71,8 @@ class StreamingOptions:
             chunk at most, but each further chunk decodes the tokens before it again.
         stop_at_release: A release stops the running partial after its current step unless it decodes
             the final speech (False: the release waits for the whole partial).
+        stop_at_poke: A poke (hands-free: a silence began) stops the running partial after its current
+            step unless it decodes the speech heard so far, so the fresh decode starts sooner.
         speculate_pause_s: Translate a finished partial speculatively only when the audio it heard ends
             with at least this much silence after the (padded) speech: the speaker paused, so the partial
             is likely the final text. While they speak on, a speculative translation would be thrown away
@@ -88,6 +90,7 @@ class StreamingOptions:
     incremental: bool = True
     chunk_tokens: int = 0
     stop_at_release: bool = True
+    stop_at_poke: bool = True
     speculate_pause_s: float | None = 0.2
 
 
@@ -407,6 +410,8 @@ class StreamingRecognizer:
         self._stop = False
         self._final_speech: np.ndarray | None = None
         self._poked = False
+        self._preempt = False
+        self._poke_speech: np.ndarray | None = None
         self._thread = threading.Thread(target=self._work, name="partial-asr", daemon=True)
         self.failed = False
 
@@ -416,9 +421,15 @@ class StreamingRecognizer:
         return self
 
     def poke(self) -> None:
-        """Decode the audio so far as soon as the worker is free (e.g. at the start of a silence)."""
+        """Decode the audio so far as soon as possible (hands-free, at the start of a silence).
+
+        A partial still running stops after its current step unless it decodes exactly the speech the
+        audio so far holds: it started before the silence, so it cannot tell whether the speaker finished
+        their sentence, and the end-pointer would wait for it and then for the fresh decode.
+        """
         with self._cond:
             self._poked = True
+            self._preempt = True
             self._cond.notify()
 
     @property
@@ -447,11 +458,21 @@ class StreamingRecognizer:
         return self.runner.streamed((time.perf_counter() - started) * 1000.0)
 
     def _should_stop(self) -> bool:
-        """Called by the worker between two steps of a partial (see ``finish``)."""
-        if not self._stop or not self.runner.options.stop_at_release:
+        """Called by the worker between two steps of a partial (see ``finish`` and ``poke``)."""
+        if self._stop:
+            if not self.runner.options.stop_at_release:
+                return False
+            final, current = self._final_speech, self.runner.current_speech
+            return final is None or current is None or not np.array_equal(final, current)
+        if not self._preempt or not self.runner.options.stop_at_poke:
             return False
-        final, current = self._final_speech, self.runner.current_speech
-        return final is None or current is None or not np.array_equal(final, current)
+        if self._poke_speech is None:
+            try:
+                self._poke_speech = trim_silence(self._snapshot(), self.runner.vad_options).audio
+            except NoSpeechError:
+                return False
+        current = self.runner.current_speech
+        return current is None or not np.array_equal(self._poke_speech, current)
 
     def cancel(self) -> None:
         """Stop without waiting and forget everything (the recording was abandoned)."""
@@ -469,6 +490,7 @@ class StreamingRecognizer:
             while not self._stop and not self._poked and time.monotonic() < due:
                 self._cond.wait(max(0.0, due - time.monotonic()))
             self._poked = False
+            self._preempt, self._poke_speech = False, None  # the next decode is the one a poke asked for
             return not self._stop
 
     def _work(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -289,3 +290,51 @@ def test_speculative_translation_waits_for_a_pause(transcriber: WhisperTranscrib
     partial = paused.run(clip)  # 0.7 s of silence after the speech
     assert partial is not None and partial.finished and partial.whisper_translation is not None
     assert [name for name, _ in paused.steps][-1] == "mt"
+
+
+def _poked_when_silence_begins(
+    transcriber: WhisperTranscriber, speech: np.ndarray, options: StreamingOptions
+) -> PartialRunner:
+    """The worker takes a snapshot of speech that is still going on; by then a silence has begun and
+    hands-free pokes the worker (as ``LiveRecognition.push`` does at ``check_after_ms``)."""
+    later = np.concatenate([speech, np.zeros(SAMPLE_RATE // 2, np.float32)])
+    runner = PartialRunner(transcriber, "ja", options=options)
+    recognizer: StreamingRecognizer | None = None
+    calls: list[int] = []
+
+    def snapshot() -> np.ndarray:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            assert recognizer is not None
+            recognizer.poke()  # the silence begins while the worker starts on the older snapshot
+            return speech
+        return later
+
+    recognizer = StreamingRecognizer(runner, snapshot).start()
+    wanted = trim_silence(later).audio
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        latest = runner.latest
+        if latest is not None and latest.speech is not None and np.array_equal(latest.speech, wanted):
+            break
+        time.sleep(0.02)
+    recognizer.finish(later)
+    return runner
+
+
+def test_a_poke_stops_the_partial_that_cannot_tell_whether_the_sentence_ended(
+    transcriber: WhisperTranscriber, ja_clip: np.ndarray
+) -> None:
+    """Hands-free: when a silence begins, the partial still decoding the speech from before it stops
+    after its current step, so the decode of all the speech (which the end-pointer waits for) starts at
+    once; without ``stop_at_poke`` the stale partial runs to its end first."""
+    speech = ja_clip[: int(2.4 * SAMPLE_RATE)]  # "これはテスト文です" and the start of the next words
+    options = StreamingOptions(interval_s=0.05, min_audio_s=1.0)
+    runner = _poked_when_silence_begins(transcriber, speech, options)
+    assert runner.stopped == 1 and len(runner.partials) == 1
+    assert [name for name, _ in runner.steps][-1] != "vad"  # the poked decode ran through
+    covering = runner.partials[0]
+    assert covering.audio_s == pytest.approx(2.9) and "テスト" in covering.text
+    waiting = _poked_when_silence_begins(transcriber, speech, replace(options, stop_at_poke=False))
+    assert waiting.stopped == 0 and len(waiting.partials) == 2
+    assert waiting.partials[0].audio_s == pytest.approx(2.4)
