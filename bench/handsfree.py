@@ -1,18 +1,20 @@
 """Hands-free end-pointing on the bench clips: false cut-offs and end-of-speech delay per setting.
 
-Each clip is one utterance, streamed in 30 ms frames (like a microphone callback) and followed by 2 s of
-silence. A setting either ends utterances on silence alone (``silence-N``: the VAD's ``min_silence_ms``)
-or with the transcript-aware ``edge.endpoint.EndPointer`` (``thought-F/C``: F ms after a finished
-sentence, up to C ms otherwise). For the latter, when a silence reaches ``check_after_ms`` the tentative
-transcript of the speech so far is decoded for real (Whisper, same options as the counter) and becomes
-available ``decode time`` later on the stream's clock, after any decode still running; during speech the
-worker also decodes every ``interval_s``, as the counter's worker thread does.
+Each clip is one utterance, streamed in 30 ms frames (like a microphone callback) and followed by at
+least 2 s of silence (the cap + 1 s when longer). A setting either ends utterances on silence alone
+(``silence-N``: the VAD's ``min_silence_ms``) or with the transcript-aware ``edge.endpoint.EndPointer``
+(``thought-F/C``: F ms after a finished sentence, up to C ms otherwise). For the latter, when a silence
+reaches ``check_after_ms`` the tentative transcript of the speech so far is decoded for real (Whisper,
+same options as the counter) and becomes available ``decode time`` later on the stream's clock; a decode
+still running on the speech before the silence is stopped after its current step first (as
+``StreamingRecognizer.poke`` does), unless the setting says ``no preempt``. During speech the worker also
+decodes every ``interval_s``, as the counter's worker thread does. Decode times are wall-clock times of
+this machine: on a loaded machine they, and so the delays of the transcript-aware settings, grow.
 
 - **false cut-off**: the clip was split (an utterance ended before its last speech);
 - **end-of-speech delay**: stream time from the end of the last speech to the end decision (ms).
 
-``endpointing_cutoffs`` counts the false cut-offs of the streaming VAD alone at a few silence lengths.
-"""
+``endpointing_cutoffs`` counts the false cut-offs of the streaming VAD alone at a few silence lengths."""
 
 from __future__ import annotations
 
@@ -27,17 +29,27 @@ from bench.clips import Clip
 from bench.scoring import percentile, rounded
 
 FRAME = 480  # 30 ms at 16 kHz
-TAIL_S = 2.0
+TAIL_S = 2.0  # seconds of silence after each clip, at least (the cap + 1 s when longer)
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One end-pointing setting (``transcript``: use the EndPointer, else silence alone)."""
+    """One end-pointing setting (``transcript``: use the EndPointer, else silence alone).
+
+    ``check_after_ms`` is when a silence asks for a fresh transcript; ``preempt``: that request stops
+    a tentative decode still running on the speech before the silence (``StreamingOptions.stop_at_poke``);
+    ``decode_scale`` multiplies every decode's measured time on the stream's clock (0: transcripts are
+    ready at once, as on a much faster machine: the most a fast decode lets a pause cut, independent of
+    this machine's load).
+    """
 
     name: str
     silence_ms: int
     max_silence_ms: int = 0
     transcript: bool = False
+    check_after_ms: int = 100
+    preempt: bool = True
+    decode_scale: float = 1.0
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -45,11 +57,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("silence-500", 500),
     Setting("silence-800", 800),
     Setting("thought-300/1200", 300, 1200, True),
-    Setting("thought-300/1500", 300, 1500, True),
-    Setting("thought-500/1500", 500, 1500, True),
+    Setting("thought-300/2000, check at 200 ms, no preempt", 300, 2000, True, 200, False),
     Setting("thought-300/2000", 300, 2000, True),
+    Setting("thought-300/2000, instant decodes", 300, 2000, True, decode_scale=0.0),
+    Setting("thought-500/2000, instant decodes", 500, 2000, True, decode_scale=0.0),
 )
-DEFAULT_SETTING = "thought-300/1200"
+DEFAULT_SETTING = "thought-300/2000"
 
 
 class _Worker:
@@ -57,8 +70,9 @@ class _Worker:
     ``decode time`` after it started; periodic partials every ``interval_s`` during speech. A poke (a
     silence began) stops a running decode after its current step, as ``StreamingRecognizer.poke`` does."""
 
-    def __init__(self, runner: Any, decode_ms: list[float]) -> None:
+    def __init__(self, runner: Any, decode_ms: list[float], scale: float = 1.0) -> None:
         self.runner = runner
+        self.scale = scale
         self.free_at = 0.0
         self.next_due = runner.options.min_audio_s * 1000.0
         self.results: list[tuple[float, str, str, float]] = []  # (ready ms, text, language, covers ms)
@@ -76,8 +90,9 @@ class _Worker:
         latest = self.runner.latest
         if partial is None and latest is not None and latest.audio_s * 16000 == audio.size:
             partial = latest  # only silence was added: the last transcript holds
-        elapsed = (time.perf_counter() - clock) * 1000.0
-        self._started, self._steps = start, list(self.runner.steps)
+        elapsed = (time.perf_counter() - clock) * 1000.0 * self.scale
+        self._started = start
+        self._steps = [(name, ms * self.scale) for name, ms in self.runner.steps]
         self.free_at = start + elapsed
         self.decode_ms.append(elapsed)
         self.next_due = start + self.runner.options.interval_s * 1000.0
@@ -119,11 +134,15 @@ def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> 
 
     cap = setting.max_silence_ms if setting.transcript else setting.silence_ms
     segmenter = Segmenter(VadOptions(min_silence_ms=cap))
-    pointer = EndPointer(EndpointOptions(finished_silence_ms=setting.silence_ms, max_silence_ms=cap))
-    audio = np.concatenate([clip_audio, np.zeros(int(TAIL_S * 16000), dtype=np.float32)])
+    endpoint = EndpointOptions(
+        finished_silence_ms=setting.silence_ms, max_silence_ms=cap, check_after_ms=setting.check_after_ms
+    )
+    pointer = EndPointer(endpoint)
+    tail_s = max(TAIL_S, cap / 1000.0 + 1.0)
+    audio = np.concatenate([clip_audio, np.zeros(int(tail_s * 16000), dtype=np.float32)])
     ends: list[tuple[float, float]] = []  # (decision ms, speech end ms)
     decode_ms: list[float] = []
-    worker = _Worker(runner_factory(), decode_ms) if setting.transcript else None
+    worker = _Worker(runner_factory(), decode_ms, setting.decode_scale) if setting.transcript else None
     poked = False
     decodes = 0
     preempted = 0
@@ -148,7 +167,7 @@ def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> 
             ends.append((now_ms, utterance.end_ms))
             if worker is not None:
                 preempted += worker.preempted
-                worker = _Worker(runner_factory(), decode_ms)
+                worker = _Worker(runner_factory(), decode_ms, setting.decode_scale)
                 poked = False
     for item in segmenter.flush():
         if isinstance(item, Utterance):
@@ -203,8 +222,8 @@ def endpointing_table(
                     languages=pair if asr.pair_languages else None,
                 )
 
-                def factory(t: Any = transcriber) -> Any:
-                    return PartialRunner(t, None, options=StreamingOptions())
+                def factory(t: Any = transcriber, preempt: bool = setting.preempt) -> Any:
+                    return PartialRunner(t, None, options=StreamingOptions(stop_at_poke=preempt))
 
                 run = _clip_run(audio, setting, factory)
                 decode_times.extend(run.pop("decode_ms"))

@@ -129,15 +129,15 @@ class EndpointOptions:
     Attributes:
         finished_silence_ms: Silence that ends an utterance whose transcript is a finished sentence (ms).
         max_silence_ms: Silence that ends any utterance (the cap; ms).
-        check_after_ms: Silence after which a fresh tentative transcript is requested (ms; at least the
-            VAD's ``speech_pad_ms``, so that it decodes exactly the audio the utterance ends with and
-            the final recognition can reuse it).
+        check_after_ms: Silence after which a fresh tentative transcript is requested (ms). It may be
+            shorter than the VAD's ``speech_pad_ms``: a partial that lacks only part of the padding after
+            the last word heard all the speech, so the final recognition still reuses it.
         use_transcript: False: silence alone (``max_silence_ms``) ends every utterance.
     """
 
     finished_silence_ms: int = 300
-    max_silence_ms: int = 1200
-    check_after_ms: int = 200
+    max_silence_ms: int = 2000
+    check_after_ms: int = 100
     use_transcript: bool = True
 
 

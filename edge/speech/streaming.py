@@ -6,7 +6,8 @@ reports each tentative transcript (``Partial``). Two consecutive partials agree 
 (*local agreement*); that agreed text is the *stable* part. At release, ``finish`` hands a
 ``StreamedSpeech`` to the turn pipeline, whose final recognition then:
 
-1. **reuses** the last partial outright when it decoded exactly the same speech (after silence trimming)
+1. **reuses** the last partial outright when it heard all the same speech (after silence trimming; it may
+   lack part of the silence padding after the last word, ``heard_the_same``)
    with the same settings (the speaker had stopped before releasing the button): no ASR after release;
 2. else encodes the final window once and decodes with the stable part as a **prefix** (faster-whisper's
    ``prefix``), so only the last words are decoded after release;
@@ -63,7 +64,7 @@ class StreamingOptions:
         margin_chars: Characters dropped from the end of the agreed prefix (they may still change).
         partial_beam: Beam width of partial decodes (None: the recogniser's own, which lets the last
             partial be reused as the final result).
-        reuse_final: Reuse the last partial when it decoded exactly the final speech.
+        reuse_final: Reuse the last partial when it heard all the final speech (``heard_the_same``).
         use_prefix: Decode the final window with the stable part as a prefix.
         incremental: Partials too decode with the stable part as a prefix (the committed text only
             grows, and each partial decodes about one interval of new speech).
@@ -158,6 +159,17 @@ def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -
     return prefix.strip()
 
 
+def heard_the_same(partial: np.ndarray | None, speech: np.ndarray | None, pad_ms: float) -> bool:
+    """True when a partial that decoded ``partial`` heard all of ``speech`` (both trimmed by the VAD):
+    they are equal, or ``speech`` only adds to its end less than the VAD's ``pad_ms`` of padding after
+    the last speech, which holds no speech (more speech would add itself *and* a whole pad)."""
+    if partial is None or speech is None or partial.size > speech.size:
+        return False
+    if speech.size - partial.size > pad_ms * SAMPLE_RATE / 1000.0:
+        return False
+    return bool(np.array_equal(speech[: partial.size], partial))
+
+
 class PartialRunner:
     """Decodes snapshots of one utterance, keeps the partials and the speculative translations."""
 
@@ -220,7 +232,7 @@ class PartialRunner:
         if speech.size < self.options.min_speech_s * SAMPLE_RATE:
             return None
         previous = self.latest
-        if previous is not None and previous.speech is not None and np.array_equal(previous.speech, speech):
+        if previous is not None and heard_the_same(previous.speech, speech, self.vad_options.speech_pad_ms):
             previous.audio_s = audio.size / SAMPLE_RATE  # the same transcript holds for the longer audio
             return None
         self.current_speech = speech
@@ -351,8 +363,7 @@ class StreamedSpeech:
             and options.reuse_final
             and runner.partial_asr is runner.transcriber
             and last.transcript is not None
-            and last.speech is not None
-            and np.array_equal(last.speech, speech)
+            and heard_the_same(last.speech, speech, runner.vad_options.speech_pad_ms)
         ):
             self.mode = "reused"
             result = copy.copy(last.transcript)
@@ -367,14 +378,13 @@ class StreamedSpeech:
         return result
 
     def whisper_translation(self, speech: np.ndarray, language: str) -> Transcript | None:
-        """Whisper's speculative English translation of exactly ``speech``, or None."""
+        """Whisper's speculative English translation of ``speech`` (``heard_the_same``), or None."""
         last = self.runner.latest
         if (
             last is None
             or last.whisper_translation is None
             or last.language != language
-            or last.speech is None
-            or not np.array_equal(last.speech, speech)
+            or not heard_the_same(last.speech, speech, self.runner.vad_options.speech_pad_ms)
         ):
             return None
         self.translation_reused = True
@@ -463,7 +473,7 @@ class StreamingRecognizer:
             if not self.runner.options.stop_at_release:
                 return False
             final, current = self._final_speech, self.runner.current_speech
-            return final is None or current is None or not np.array_equal(final, current)
+            return not heard_the_same(current, final, self.runner.vad_options.speech_pad_ms)
         if not self._preempt or not self.runner.options.stop_at_poke:
             return False
         if self._poke_speech is None:
@@ -472,7 +482,7 @@ class StreamingRecognizer:
             except NoSpeechError:
                 return False
         current = self.runner.current_speech
-        return current is None or not np.array_equal(self._poke_speech, current)
+        return not heard_the_same(current, self._poke_speech, self.runner.vad_options.speech_pad_ms)
 
     def cancel(self) -> None:
         """Stop without waiting and forget everything (the recording was abandoned)."""
