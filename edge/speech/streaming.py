@@ -234,6 +234,7 @@ class PartialRunner:
         previous = self.latest
         if previous is not None and heard_the_same(previous.speech, speech, self.vad_options.speech_pad_ms):
             previous.audio_s = audio.size / SAMPLE_RATE  # the same transcript holds for the longer audio
+            self._speculate_after_pause(previous, trimmed, should_stop, steps)  # the pause may be long now
             return None
         self.current_speech = speech
         if should_stop():
@@ -262,13 +263,19 @@ class PartialRunner:
             transcript=transcript,
         )
         self.partials.append(partial)
+        self._speculate_after_pause(partial, trimmed, should_stop, steps)
+        return partial
+
+    def _speculate_after_pause(
+        self, partial: Partial, trimmed: Any, should_stop: Callable[[], bool], steps: StepLog
+    ) -> None:
+        """Translate a finished ``partial`` once the audio (``trimmed``) ends in a long enough pause."""
         pause_s = trimmed.input_s - trimmed.regions[-1][1]
         wanted = self.options.speculate_pause_s
         if partial.finished and (wanted is None or pause_s >= wanted) and not should_stop():
             clock = time.perf_counter()
-            self._speculate(partial)
-            steps.append(("mt", (time.perf_counter() - clock) * 1000.0))
-        return partial
+            if self._speculate(partial):
+                steps.append(("mt", (time.perf_counter() - clock) * 1000.0))
 
     def _decode(
         self,
@@ -304,15 +311,16 @@ class PartialRunner:
     def _target(self) -> str:
         return self.translate_to[1] if self.translate_to is not None else ""
 
-    def _speculate(self, partial: Partial) -> None:
+    def _speculate(self, partial: Partial) -> bool:
         """Translate a finished partial now: with MT, or (into English without an MT pack) with
-        Whisper's own speech translation of the same speech, reusing its encoder output."""
+        Whisper's own speech translation of the same speech, reusing its encoder output; False when
+        there was nothing (more) to translate."""
         if self.translate_to is None:
-            return
+            return False
         router, target = self.translate_to
         key = (partial.text, partial.language, target)
-        if key in self.translations or partial.language == target:
-            return
+        if key in self.translations or partial.language == target or partial.whisper_translation:
+            return False
         started = time.perf_counter()
         try:
             if router is not None and router.can_translate(partial.language, target):
@@ -324,6 +332,7 @@ class PartialRunner:
         except Exception as exc:  # speculation only; the final turn translates for real
             _LOGGER.debug("speculative translation failed: %s", type(exc).__name__)
         self.speculated_ms += (time.perf_counter() - started) * 1000.0
+        return True
 
     def streamed(self, release_wait_ms: float = 0.0) -> StreamedSpeech:
         """What the pipeline needs at release."""
