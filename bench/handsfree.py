@@ -56,13 +56,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("silence-300", 300),
     Setting("silence-500", 500),
     Setting("silence-800", 800),
-    Setting("thought-300/1200", 300, 1200, True),
-    Setting("thought-300/2000, check at 200 ms, no preempt", 300, 2000, True, 200, False),
+    Setting("thought-300/1200, check at 200 ms, no preempt", 300, 1200, True, 200, False),
     Setting("thought-300/2000", 300, 2000, True),
-    Setting("thought-300/2000, instant decodes", 300, 2000, True, decode_scale=0.0),
+    Setting("thought-500/2000, check at 200 ms, no preempt", 500, 2000, True, 200, False),
+    Setting("thought-500/2000", 500, 2000, True),
     Setting("thought-500/2000, instant decodes", 500, 2000, True, decode_scale=0.0),
 )
-DEFAULT_SETTING = "thought-300/2000"
+DEFAULT_SETTING = "thought-500/2000"
 
 
 class _Worker:

@@ -66,6 +66,9 @@ def test_agreed_prefix_keeps_what_two_partials_share() -> None:
         ("Where do I pay?", "en", True),
         ("Quiero pagar el impuesto de", "es", False),
         ("Quiero pagar el impuesto.", "es", True),
+        ("It froze and it wouldn't.", "en", False),  # a full stop at a pause after an auxiliary
+        ("Who is it for?", "en", True),  # a question may end in a preposition
+        ("It's mine.", "en", True),
         ("", "en", False),
     ],
 )
