@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from bench.processes import peak_rss_mb
-from bench.scoring import corpus_error_rate, metric_for
+from bench.scoring import corpus_error_rate, kana_error_rate, metric_for
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -132,6 +132,28 @@ def _synthesise_child(ref: Any, texts: list[str], readings: bool, queue: Any) ->
         queue.put({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
 
 
+def _child_report(child: Any, queue: Any, timeout_s: float) -> dict[str, Any]:
+    """The child's report; an error report when it died without one (a crash, a kill) or overran."""
+    import queue as queues
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            report = queue.get(timeout=5)
+        except queues.Empty:
+            if child.is_alive():
+                continue
+            try:  # it may have reported just before exiting
+                return queue.get(timeout=5)
+            except queues.Empty:
+                return {"ok": False, "error": f"synthesis process exited with code {child.exitcode}"}
+        child.join(timeout=60)
+        return report
+    child.terminate()
+    child.join(timeout=60)
+    return {"ok": False, "error": f"synthesis took longer than {timeout_s:.0f} s"}
+
+
 def _to_16k(pcm: np.ndarray, rate: int) -> np.ndarray:
     from faster_whisper.audio import decode_audio
 
@@ -178,15 +200,23 @@ class KanaReader:
         return displayed_reading([(s.text, s.reading) for s in self._easy.furigana(text).segments])
 
 
+def bench_transcriber(store_dir: Path | None, asr_pack: str) -> tuple[Any, str]:
+    """The recogniser the counter would use (its settings: beam width, threads, window), from
+    ``store_dir``; each clip is then decoded in the language the voice speaks, as at the counter."""
+    from edge import engines
+    from edge.config import EdgeSettings
+
+    return engines.load_transcriber(EdgeSettings(packs_dir=store_dir, asr_pack=asr_pack))
+
+
 def _run_voice(
-    ref: Any, language: str, texts: list[str], transcriber: Any, kana: KanaReader | None
+    ref: Any, language: str, texts: list[str], transcriber: Any, kana: KanaReader | None, heard_log: list[Any]
 ) -> VoiceRow | dict[str, str]:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     child = context.Process(target=_synthesise_child, args=(ref, texts, language == "ja-easy", queue))
     child.start()
-    report = queue.get(timeout=1800)
-    child.join(timeout=60)
+    report = _child_report(child, queue, timeout_s=1800)
     if not report["ok"]:
         return {"voice": ref.pack_id, "language": language, "error": report["error"]}
     spoken = "ja" if language == "ja-easy" else language
@@ -198,9 +228,20 @@ def _run_voice(
         firsts.append(item["first_s"] * 1000)
         heard = transcriber.transcribe(_to_16k(item["pcm"], item["rate"]), spoken).text if duration else ""
         pairs.append((text, heard))
-    kana_cer = None
+    kana_cer, kana_pairs = None, []
     if spoken == "ja" and kana is not None:
-        kana_cer = corpus_error_rate([(kana.asked(a, language), kana.heard(b)) for a, b in pairs], "ja")
+        kana_pairs = [(kana.asked(a, language), kana.heard(b)) for a, b in pairs]
+        kana_cer = kana_error_rate(kana_pairs)
+    heard_log.append(
+        {
+            "voice": ref.pack_id,
+            "language": language,
+            "phrases": [
+                {"text": text, "heard": heard, **({"kana": list(kana_pairs[i])} if kana_pairs else {})}
+                for i, (text, heard) in enumerate(pairs)
+            ],
+        }
+    )
     rate = corpus_error_rate(pairs, spoken)
     return VoiceRow(
         voice=ref.pack_id,
@@ -232,16 +273,10 @@ def run_voice_bench(
 ) -> dict[str, Any]:
     """Benchmark every installed voice (or only ``voices``) over the phrase book; writes ``voices.json`` and
     ``voices.md``."""
-    from edge import engines
-    from edge.config import EdgeSettings
-    from edge.speech.asr import AsrOptions, WhisperTranscriber
-    from glossary.languages import COUNTER_LANGUAGES
-
-    settings = EdgeSettings(packs_dir=store_dir, asr_pack=asr_pack)
-    model_dir, asr_id = engines.asr_model_dir(settings)
-    transcriber = WhisperTranscriber(model_dir, AsrOptions(languages=tuple(COUNTER_LANGUAGES)))
+    transcriber, asr_id = bench_transcriber(store_dir, asr_pack)
     rows: list[dict[str, Any]] = []
     kana: KanaReader | None = None
+    heard_log: list[Any] = []
     for ref in voice_refs(store_dir):
         if voices and ref.pack_id not in voices:
             continue
@@ -255,14 +290,26 @@ def run_voice_bench(
             progress(f"{ref.pack_id} ({language}): {len(texts)} phrases")
             if ref.language == "ja" and kana is None:
                 kana = KanaReader()
-            row = _run_voice(ref, language, texts, transcriber, kana)
+            row = _run_voice(ref, language, texts, transcriber, kana, heard_log)
             rows.append(asdict(row) if isinstance(row, VoiceRow) else row)
     baseline = _child_baseline_mb()
-    results = {"asr_pack": asr_id, "rows": rows, "child_baseline_rss_mb": baseline, "limit": limit}
+    results = {
+        "asr_pack": asr_id,
+        "asr_beam_size": transcriber.options.beam_size,
+        "rows": rows,
+        "child_baseline_rss_mb": baseline,
+        "limit": limit,
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "voices.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
     (out_dir / "voices.md").write_text(markdown_table(results))
-    results["files"] = {"json": str(out_dir / "voices.json"), "markdown": str(out_dir / "voices.md")}
+    heard_path = out_dir / "voices-heard.json"
+    heard_path.write_text(json.dumps(heard_log, ensure_ascii=False, indent=1) + "\n")
+    results["files"] = {
+        "json": str(out_dir / "voices.json"),
+        "markdown": str(out_dir / "voices.md"),
+        "heard": str(heard_path),
+    }
     return results
 
 
