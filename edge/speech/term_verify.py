@@ -27,8 +27,9 @@ from edge.speech.terms import Correction, CorrectionOptions, Found, ReadingCorre
 #: Scores texts as transcripts of the turn's audio (``Transcriber.score_texts`` bound to it); None: cannot.
 Scorer = Callable[[Sequence[str]], "list[TextScore] | None"]
 
-#: The loose reading threshold that proposes candidates (3-mora terms too, half the term's morae edited).
-LOOSE = CorrectionOptions(min_morae=3, exact_below=5, short_allowed=1.0, max_ratio=0.5, widen_allowed=1.5)
+#: The loose reading threshold that proposes candidates: one whole edit on 4-mora terms, half the morae of
+#: longer ones (3-mora terms proposed far more look-alikes than terms on the tune half).
+LOOSE = CorrectionOptions(min_morae=4, exact_below=5, short_allowed=1.0, max_ratio=0.5, widen_allowed=1.5)
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ class VerifyOptions:
         loose: The reading threshold that proposes them.
     """
 
-    margin: float = 6.0
-    max_candidates: int = 6
+    margin: float = 7.0
+    max_candidates: int = 3
     loose: CorrectionOptions = field(default=LOOSE)
 
 
