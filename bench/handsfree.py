@@ -1,18 +1,20 @@
 """Hands-free end-pointing on the bench clips: false cut-offs and end-of-speech delay per setting.
 
-Each clip is one utterance, streamed in 30 ms frames (like a microphone callback) and followed by 2 s of
-silence. A setting either ends utterances on silence alone (``silence-N``: the VAD's ``min_silence_ms``)
-or with the transcript-aware ``edge.endpoint.EndPointer`` (``thought-F/C``: F ms after a finished
-sentence, up to C ms otherwise). For the latter, when a silence reaches ``check_after_ms`` the tentative
-transcript of the speech so far is decoded for real (Whisper, same options as the counter) and becomes
-available ``decode time`` later on the stream's clock, after any decode still running; during speech the
-worker also decodes every ``interval_s``, as the counter's worker thread does.
+Each clip is one utterance, streamed in 30 ms frames (like a microphone callback) and followed by at
+least 2 s of silence (the cap + 1 s when longer). A setting either ends utterances on silence alone
+(``silence-N``: the VAD's ``min_silence_ms``) or with the transcript-aware ``edge.endpoint.EndPointer``
+(``thought-F/C``: F ms after a finished sentence, up to C ms otherwise). For the latter, when a silence
+reaches ``check_after_ms`` the tentative transcript of the speech so far is decoded for real (Whisper,
+same options as the counter) and becomes available ``decode time`` later on the stream's clock; a decode
+still running on the speech before the silence is stopped after its current step first (as
+``StreamingRecognizer.poke`` does), unless the setting says ``no preempt``. During speech the worker also
+decodes every ``interval_s``, as the counter's worker thread does. Decode times are wall-clock times of
+this machine: on a loaded machine they, and so the delays of the transcript-aware settings, grow.
 
 - **false cut-off**: the clip was split (an utterance ended before its last speech);
 - **end-of-speech delay**: stream time from the end of the last speech to the end decision (ms).
 
-``endpointing_cutoffs`` counts the false cut-offs of the streaming VAD alone at a few silence lengths.
-"""
+``endpointing_cutoffs`` counts the false cut-offs of the streaming VAD alone at a few silence lengths."""
 
 from __future__ import annotations
 
@@ -27,41 +29,58 @@ from bench.clips import Clip
 from bench.scoring import percentile, rounded
 
 FRAME = 480  # 30 ms at 16 kHz
-TAIL_S = 2.0
+TAIL_S = 2.0  # seconds of silence after each clip, at least (the cap + 1 s when longer)
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One end-pointing setting (``transcript``: use the EndPointer, else silence alone)."""
+    """One end-pointing setting (``transcript``: use the EndPointer, else silence alone).
+
+    ``check_after_ms`` is when a silence asks for a fresh transcript; ``preempt``: that request stops
+    a tentative decode still running on the speech before the silence (``StreamingOptions.stop_at_poke``);
+    ``decode_scale`` multiplies every decode's measured time on the stream's clock (0: transcripts are
+    ready at once, as on a much faster machine: the most a fast decode lets a pause cut, independent of
+    this machine's load).
+    """
 
     name: str
     silence_ms: int
     max_silence_ms: int = 0
     transcript: bool = False
+    check_after_ms: int = 100
+    preempt: bool = True
+    decode_scale: float = 1.0
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("silence-300", 300),
     Setting("silence-500", 500),
     Setting("silence-800", 800),
-    Setting("thought-300/1200", 300, 1200, True),
-    Setting("thought-300/1500", 300, 1500, True),
-    Setting("thought-500/1500", 500, 1500, True),
+    Setting("thought-300/1200, check at 200 ms, no preempt", 300, 1200, True, 200, False),
     Setting("thought-300/2000", 300, 2000, True),
+    Setting("thought-500/2000, check at 200 ms, no preempt", 500, 2000, True, 200, False),
+    Setting("thought-500/2000", 500, 2000, True),
+    Setting("thought-500/2000, instant decodes", 500, 2000, True, decode_scale=0.0),
 )
-DEFAULT_SETTING = "thought-300/1200"
+DEFAULT_SETTING = "thought-500/2000"
 
 
 class _Worker:
     """The counter's recognition worker on the stream's clock: one decode at a time, each available
-    ``decode time`` after it started; periodic partials every ``interval_s`` during speech."""
+    ``decode time`` after it started; periodic partials every ``interval_s`` during speech. A poke (a
+    silence began) stops a running decode after its current step, as ``StreamingRecognizer.poke`` does."""
 
-    def __init__(self, runner: Any, decode_ms: list[float]) -> None:
+    def __init__(self, runner: Any, decode_ms: list[float], scale: float = 1.0) -> None:
         self.runner = runner
+        self.scale = scale
         self.free_at = 0.0
         self.next_due = runner.options.min_audio_s * 1000.0
         self.results: list[tuple[float, str, str, float]] = []  # (ready ms, text, language, covers ms)
         self.decode_ms = decode_ms
+        self.preempted = 0
+        self._started = 0.0
+        self._steps: list[tuple[str, float]] = []
+        self._result_of_last: bool = False
 
     def run(self, now_ms: float, segmenter: Any) -> None:
         start = max(now_ms, self.free_at)
@@ -71,12 +90,34 @@ class _Worker:
         latest = self.runner.latest
         if partial is None and latest is not None and latest.audio_s * 16000 == audio.size:
             partial = latest  # only silence was added: the last transcript holds
-        elapsed = (time.perf_counter() - clock) * 1000.0
+        elapsed = (time.perf_counter() - clock) * 1000.0 * self.scale
+        self._started = start
+        self._steps = [(name, ms * self.scale) for name, ms in self.runner.steps]
         self.free_at = start + elapsed
         self.decode_ms.append(elapsed)
         self.next_due = start + self.runner.options.interval_s * 1000.0
+        self._result_of_last = partial is not None
         if partial is not None:
             self.results.append((self.free_at, partial.text, partial.language, segmenter.heard_ms))
+
+    def preempt(self, now_ms: float) -> None:
+        """A poke at ``now_ms``: the decode still running stops after its current step (rolled back)."""
+        if now_ms >= self.free_at or not self._steps or not self.runner.options.stop_at_poke:
+            return
+        boundaries = np.cumsum([ms for _, ms in self._steps]) + self._started
+        kept = min(int(np.searchsorted(boundaries, now_ms)) + 1, len(self._steps))
+        if kept >= len(self._steps):
+            return  # in its last step (one uninterruptible decoder call): it finishes
+        before = self.runner.latest
+        self.runner.rollback(kept)
+        self.preempted += 1
+        self.free_at = float(boundaries[kept - 1])
+        if self._result_of_last and self.runner.latest is not before and self.results:
+            self.results.pop()
+        elif self._result_of_last and self.results:  # kept (decoded), but ready when its step ended
+            ready, text, language, covers = self.results[-1]
+            self.results[-1] = (min(ready, self.free_at), text, language, covers)
+        self._steps = []
 
     def latest(self, now_ms: float, heard_ms: float) -> tuple[str | None, str | None]:
         """The newest transcript ready by ``now_ms`` that heard all ``heard_ms`` of speech."""
@@ -93,13 +134,18 @@ def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> 
 
     cap = setting.max_silence_ms if setting.transcript else setting.silence_ms
     segmenter = Segmenter(VadOptions(min_silence_ms=cap))
-    pointer = EndPointer(EndpointOptions(finished_silence_ms=setting.silence_ms, max_silence_ms=cap))
-    audio = np.concatenate([clip_audio, np.zeros(int(TAIL_S * 16000), dtype=np.float32)])
+    endpoint = EndpointOptions(
+        finished_silence_ms=setting.silence_ms, max_silence_ms=cap, check_after_ms=setting.check_after_ms
+    )
+    pointer = EndPointer(endpoint)
+    tail_s = max(TAIL_S, cap / 1000.0 + 1.0)
+    audio = np.concatenate([clip_audio, np.zeros(int(tail_s * 16000), dtype=np.float32)])
     ends: list[tuple[float, float]] = []  # (decision ms, speech end ms)
     decode_ms: list[float] = []
-    worker = _Worker(runner_factory(), decode_ms) if setting.transcript else None
+    worker = _Worker(runner_factory(), decode_ms, setting.decode_scale) if setting.transcript else None
     poked = False
     decodes = 0
+    preempted = 0
     for start in range(0, audio.size, FRAME):
         now_ms = (start + FRAME) / 16.0
         outputs = segmenter.push(audio[start : start + FRAME])
@@ -108,6 +154,8 @@ def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> 
             silence = segmenter.silence_ms
             poked = poked and silence > 0
             poke = not poked and pointer.wants_transcript(silence)
+            if poke:
+                worker.preempt(now_ms)
             if poke or (silence <= 0 and now_ms >= worker.next_due and now_ms >= worker.free_at):
                 worker.run(now_ms, segmenter)
                 decodes += 1
@@ -118,7 +166,8 @@ def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> 
         if utterance is not None:
             ends.append((now_ms, utterance.end_ms))
             if worker is not None:
-                worker = _Worker(runner_factory(), decode_ms)
+                preempted += worker.preempted
+                worker = _Worker(runner_factory(), decode_ms, setting.decode_scale)
                 poked = False
     for item in segmenter.flush():
         if isinstance(item, Utterance):
@@ -126,16 +175,27 @@ def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> 
     delay = ends[-1][0] - ends[-1][1] if ends else None
     return {
         "utterances": len(ends),
+        "preempted": preempted + (worker.preempted if worker is not None else 0),
         "delay_ms": None if delay is None else round(delay, 1),
         "decodes": decodes,
         "decode_ms": decode_ms,
     }
 
 
+@dataclass(frozen=True)
+class TentativeAsr:
+    """The recognition options of the tentative decodes (those of the configuration measured)."""
+
+    beam_size: int = 5
+    short_window: bool = True
+    pair_languages: bool = True
+
+
 def endpointing_table(
     clips: Sequence[tuple[Clip, np.ndarray]],
     transcriber: Any,
     settings: Sequence[Setting] = SETTINGS,
+    asr: TentativeAsr = TentativeAsr(),
 ) -> dict[str, Any]:
     """Every setting on every clip: false cut-offs, end-of-speech delay p50/p90 and per-clip detail."""
     from dataclasses import replace
@@ -151,16 +211,23 @@ def endpointing_table(
             counted = 0
             delays: list[float] = []
             decode_times: list[float] = []
+            preempted = 0
             for clip, audio in clips:
                 multi = clip.multi_utterance
                 pair = (clip.language, "en" if clip.language != "en" else "ja")
-                transcriber.options = replace(saved, beam_size=5, short_window=True, languages=pair)
+                transcriber.options = replace(
+                    saved,
+                    beam_size=asr.beam_size,
+                    short_window=asr.short_window,
+                    languages=pair if asr.pair_languages else None,
+                )
 
-                def factory(t: Any = transcriber) -> Any:
-                    return PartialRunner(t, None, options=StreamingOptions())
+                def factory(t: Any = transcriber, preempt: bool = setting.preempt) -> Any:
+                    return PartialRunner(t, None, options=StreamingOptions(stop_at_poke=preempt))
 
                 run = _clip_run(audio, setting, factory)
                 decode_times.extend(run.pop("decode_ms"))
+                preempted += run["preempted"]
                 per_clip.setdefault(clip.name, {})[setting.name] = run
                 if multi:
                     continue
@@ -175,6 +242,7 @@ def endpointing_table(
                 "delay_p90_ms": rounded(percentile(delays, 90)),
                 "transcript_aware": setting.transcript,
                 "tentative_decode_p50_ms": rounded(percentile(decode_times, 50)),
+                "preempted": preempted,
             }
     finally:
         transcriber.options = saved
@@ -211,3 +279,35 @@ def endpointing_cutoffs(
         out["per_clip"][clip.name] = {"utterances": counts, "multi_utterance_clip": multi}
         out["clips"] += 0 if multi else 1
     return out
+
+
+def config_rows(
+    table: dict[str, Any],
+    configs: Sequence[Any],
+    clips: Sequence[tuple[Clip, np.ndarray]],
+    transcriber: Any,
+    silence_setting: str = "silence-500",
+) -> dict[str, Any]:
+    """Hands-free per configuration: a configuration that recognises while the speaker speaks ends
+    utterances with the default end-of-thought setting, decoded with its own recognition options (measured
+    once per distinct option set); one that does not has only silence (the VAD's default 500 ms)."""
+    measured: dict[TentativeAsr, dict[str, Any]] = {TentativeAsr(): table["settings"]}
+    default = next(s for s in SETTINGS if s.name == DEFAULT_SETTING)
+    rows: dict[str, Any] = {}
+    for config in configs:
+        if not config.asr_streaming:
+            found = table["settings"].get(silence_setting)
+            rows[config.name] = {"setting": silence_setting, **_brief(found)}
+            continue
+        asr = TentativeAsr(
+            config.partial_beam or config.asr_beam, config.asr_short_window, config.asr_pair_languages
+        )
+        if asr not in measured:
+            measured[asr] = endpointing_table(clips, transcriber, [default], asr)["settings"]
+        rows[config.name] = {"setting": DEFAULT_SETTING, **_brief(measured[asr].get(DEFAULT_SETTING))}
+    return rows
+
+
+def _brief(row: dict[str, Any] | None) -> dict[str, Any]:
+    keys = ("false_cutoffs", "clips", "delay_p50_ms", "delay_p90_ms")
+    return {k: (row or {}).get(k) for k in keys}

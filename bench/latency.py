@@ -333,9 +333,11 @@ def run_configs(
     *,
     repeats: int = 1,
     progress: Callable[[str], None] | None = None,
+    stand_ins: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every config on every clip, interleaved clip by clip (config order rotated per clip)."""
-    stand_ins = stand_in_texts(engines, clips)
+    """Every config on every clip, interleaved clip by clip (config order rotated per clip);
+    ``stand_ins``: the twins' spoken text per clip (``stand_in_texts``; computed when None)."""
+    stand_ins = stand_in_texts(engines, clips) if stand_ins is None else stand_ins
     records: list[dict[str, Any]] = []
     n = 0
     for repeat in range(repeats):

@@ -17,13 +17,17 @@ def cell(value: Any, digits: int = 0) -> str:
 
 
 def lever_cells(row: dict[str, Any]) -> list[str]:
-    """A lever row after its name: p50, ratio, paired e2e saving, stage, paired stage saving."""
+    """A lever row after its name: p50, ratio, paired e2e saving, stage, paired stage saving, ja CER and
+    its change against the baseline (points)."""
+    delta = row.get("ja_cer_delta_points")
     return [
         cell(row["p50_ms"]),
         cell(row["ratio"], 2),
         cell(row.get("paired_saved_ms")),
         row.get("stage") or "",
         cell(row.get("stage_paired_saved_ms")),
+        cell(row.get("ja_cer"), 1),
+        "–" if delta is None else f"{delta:+.1f}",
     ]
 
 
@@ -71,9 +75,9 @@ def _lever_lines(results: dict[str, Any]) -> list[str]:
         return []
     lines = [
         "",
-        "| config vs baseline | p50 ms | /baseline | paired saving, e2e ms | stage "
-        "| paired saving, stage ms |",
-        "|---|---:|---:|---:|---|---:|",
+        "| lever / config vs baseline | p50 ms | /baseline | paired saving, e2e ms | stage "
+        "| paired saving, stage ms | ja CER % | ja CER vs baseline, points |",
+        "|---|---:|---:|---:|---|---:|---:|---:|",
     ]
     for row in results["levers"]:
         lines.append("| " + " | ".join([f"`{row['lever']}`", *lever_cells(row)]) + " |")
@@ -154,13 +158,15 @@ def _browser_lines(results: dict[str, Any]) -> list[str]:
         return ["", f"Browser path not measured: {browser.get('reason')}."]
     lines = [
         "",
-        f"| browser ({browser['route']}) | release → first audio p50 ms | first tentative text p50 ms |",
-        "|---|---:|---:|",
+        f"| browser ({browser['route']}) | MT | release → first audio p50 ms "
+        "| first tentative text after speech starts, p50 ms | turns | errors |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for name, row in browser["configs"].items():
         lines.append(
-            f"| `{name}` | {cell(row['release_to_first_audio_p50_ms'])} | "
-            f"{cell(row['first_tentative_text_p50_ms'])} |"
+            f"| `{name}` | {row.get('mt') or '–'} | {cell(row['release_to_first_audio_p50_ms'])} | "
+            f"{cell(row['first_tentative_text_p50_ms'])} | {cell(row.get('turns_measured'))} | "
+            f"{cell(row.get('errors'))} |"
         )
     return lines
 
@@ -181,4 +187,17 @@ def _handsfree_lines(results: dict[str, Any]) -> list[str]:
             f"{cell(row['delay_p50_ms'])} / {cell(row['delay_p90_ms'])} | "
             f"{cell(row.get('tentative_decode_p50_ms'))} |"
         )
+    configs = (results.get("handsfree") or {}).get("configs") or {}
+    if configs:
+        lines += [
+            "",
+            "| hands-free per configuration | end-pointing | false cut-offs "
+            "| end-of-speech delay p50 / p90 ms |",
+            "|---|---|---:|---:|",
+        ]
+        for name, row in configs.items():
+            lines.append(
+                f"| `{name}` | `{row['setting']}` | {cell(row['false_cutoffs'])}/{cell(row['clips'])} | "
+                f"{cell(row['delay_p50_ms'])} / {cell(row['delay_p90_ms'])} |"
+            )
     return lines

@@ -67,7 +67,17 @@ def print_tables(results: dict[str, Any], console: Any | None = None) -> None:
         levers = Table(
             title="Against the baseline (levers: one change each); paired = median per-clip saving"
         )
-        for col in ("config", "p50 ms", "ratio", "paired e2e saving ms", "stage", "paired stage saving ms"):
+        columns = (
+            "config",
+            "p50 ms",
+            "ratio",
+            "paired e2e saving ms",
+            "stage",
+            "paired stage saving ms",
+            "ja CER %",
+            "ΔCER pts",
+        )
+        for col in columns:
             levers.add_column(col)
         for row in results["levers"]:
             levers.add_row(row["lever"], *lever_cells(row))
@@ -138,7 +148,7 @@ def rerender(json_path: Path, *, chart: bool = True) -> dict[str, Any]:
     results["summary"] = summarize(results["turns"], names, frozenset(mixed))
     results["levers"] = lever_rows(results["summary"], results["turns"])
     results["targets"] = check_targets(
-        results["summary"], results.get("memory_probe"), results.get("handsfree")
+        results["summary"], results.get("memory_probe"), results.get("handsfree"), results.get("browser")
     )
     out_dir = Path(json_path).parent
     files = {**dict(results.get("files") or {}), "json": str(json_path)}

@@ -18,8 +18,14 @@ import numpy as np
 
 from bench.clips import Clip, ClipSelection, load_manifest, quick_clips, resolve_eval_dir, select_clips
 from bench.configs import BASELINE, TUNED, TUNED_M2M, BenchConfig, config_dict, config_names
-from bench.handsfree import DEFAULT_SETTING, SETTINGS, endpointing_cutoffs, endpointing_table
-from bench.latency import load_engines, resolve_store, run_configs
+from bench.handsfree import (
+    DEFAULT_SETTING,
+    SETTINGS,
+    config_rows,
+    endpointing_cutoffs,
+    endpointing_table,
+)
+from bench.latency import load_engines, resolve_store, run_configs, stand_in_texts
 from bench.markdown import markdown_summary
 from bench.processes import peak_rss_mb, run_isolated
 from bench.report import draw_chart, write_json
@@ -127,14 +133,17 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     engines = load_engines(store_dir, options.asr_pack, twins, threads=options.threads)
     rss_after_load = round(peak_rss_mb(), 1)
 
-    records = run_configs(engines, configs, loaded, repeats=options.repeats, progress=say)
-    sections = _handsfree_sections(options, loaded, engines, say)
+    stand_ins = stand_in_texts(engines, loaded)
+    records = run_configs(
+        engines, configs, loaded, repeats=options.repeats, progress=say, stand_ins=stand_ins
+    )
+    sections = _handsfree_sections(options, loaded, engines, configs, say)
     sections["browser"] = None
     if options.browser and not options.quick:
         from bench.browser import browser_rows
 
         say("browser path (chromium, fake microphone)")
-        sections["browser"] = browser_rows(engines, configs, loaded)
+        sections["browser"] = browser_rows(engines, configs, loaded, stand_ins)
     sections.update(_fresh_process_sections(options, loaded, store_dir, twins, say))
 
     mixed = frozenset(c.name for c, _ in loaded if c.mixed)
@@ -152,7 +161,9 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
         "chrf": chrf_section(engines, eval_dir),
         "turns": records,
     }
-    results["targets"] = check_targets(summary, sections["memory_probe"], sections["handsfree"])
+    results["targets"] = check_targets(
+        summary, sections["memory_probe"], sections["handsfree"], sections["browser"]
+    )
     _write_outputs(results, out_dir, chart=options.chart)
     return results
 
@@ -180,7 +191,11 @@ def _load_clips(clips: list[Clip]) -> list[tuple[Clip, np.ndarray]]:
 
 
 def _handsfree_sections(
-    options: RunOptions, loaded: list[tuple[Clip, np.ndarray]], engines: Any, say: Callable[[str], None]
+    options: RunOptions,
+    loaded: list[tuple[Clip, np.ndarray]],
+    engines: Any,
+    configs: list[BenchConfig],
+    say: Callable[[str], None],
 ) -> dict[str, Any]:
     """``endpointing`` (the VAD alone) and ``handsfree`` (every end-pointing setting) of the results."""
     if not options.handsfree:
@@ -189,7 +204,10 @@ def _handsfree_sections(
     endpointing = endpointing_cutoffs(loaded, (500,) if options.quick else (300, 500, 800))
     say("hands-free end-pointing per setting (silence alone vs end of thought)")
     settings = [s for s in SETTINGS if not options.quick or s.name in ("silence-500", DEFAULT_SETTING)]
-    return {"endpointing": endpointing, "handsfree": endpointing_table(loaded, engines.transcriber, settings)}
+    table = endpointing_table(loaded, engines.transcriber, settings)
+    say("hands-free end-pointing per configuration")
+    table["configs"] = config_rows(table, configs, loaded, engines.transcriber)
+    return {"endpointing": endpointing, "handsfree": table}
 
 
 def _fresh_process_sections(

@@ -2,15 +2,19 @@
 
 Both sides are normalised the same way before scoring: Unicode NFKC, lower case, punctuation and symbols
 removed, whitespace collapsed; for character error rates all spaces are removed as well (Japanese and
-Chinese references are unsegmented).
+Chinese references are unsegmented). Chinese is compared in one script: both sides are converted to
+simplified characters with OpenCC (Whisper often writes Mandarin in traditional characters while the
+phrase book is simplified: the same words, not an error). Japanese readings (katakana) are compared with
+long vowels folded (``fold_long_vowels``: ジュウミンヒョウ and ジューミンヒョー are the same speech).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import statistics
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -18,9 +22,24 @@ _LOGGER = logging.getLogger(__name__)
 CER_LANGUAGES = frozenset({"ja", "zh"})
 
 
-def normalize(text: str, *, keep_spaces: bool = True) -> str:
-    """NFKC, lower case, no punctuation or symbols, single spaces (none when ``keep_spaces`` is False)."""
+@functools.cache
+def _simplifier() -> Callable[[str], str]:
+    import opencc
+
+    return opencc.OpenCC("t2s").convert
+
+
+def to_simplified(text: str) -> str:
+    """Chinese text in simplified characters (OpenCC ``t2s``; other scripts unchanged)."""
+    return _simplifier()(text)
+
+
+def normalize(text: str, *, keep_spaces: bool = True, language: str | None = None) -> str:
+    """NFKC, lower case, no punctuation or symbols, single spaces (none when ``keep_spaces`` is False);
+    Chinese (``language`` ``zh``) in simplified characters."""
     text = unicodedata.normalize("NFKC", text).lower()
+    if language == "zh":
+        text = to_simplified(text)
     kept = [" " if unicodedata.category(ch)[0] in "PSZ" or ch.isspace() else ch for ch in text]
     words = "".join(kept).split()
     return (" " if keep_spaces else "").join(words)
@@ -36,8 +55,8 @@ def error_rate(reference: str, hypothesis: str, language: str) -> float | None:
     import jiwer
 
     cer = metric_for(language) == "cer"
-    ref = normalize(reference, keep_spaces=not cer)
-    hyp = normalize(hypothesis, keep_spaces=not cer)
+    ref = normalize(reference, keep_spaces=not cer, language=language)
+    hyp = normalize(hypothesis, keep_spaces=not cer, language=language)
     if not ref:
         return None
     if cer:
@@ -52,13 +71,47 @@ def corpus_error_rate(pairs: Sequence[tuple[str, str]], language: str) -> float 
     cer = metric_for(language) == "cer"
     refs, hyps = [], []
     for reference, hypothesis in pairs:
-        ref = normalize(reference, keep_spaces=not cer)
+        ref = normalize(reference, keep_spaces=not cer, language=language)
         if ref:
             refs.append(ref)
-            hyps.append(normalize(hypothesis, keep_spaces=not cer) or (" " if cer else "<empty>"))
+            hyps.append(
+                normalize(hypothesis, keep_spaces=not cer, language=language) or (" " if cer else "<empty>")
+            )
     if not refs:
         return None
     return float(jiwer.cer(refs, hyps) if cer else jiwer.wer(refs, hyps))
+
+
+#: The vowel each katakana ends in (small kana included; ン and ッ have none).
+_VOWEL_OF = {
+    **dict.fromkeys("アカサタナハマヤラワガザダバパァャヮ", "ア"),
+    **dict.fromkeys("イキシチニヒミリギジヂビピィ", "イ"),
+    **dict.fromkeys("ウクスツヌフムユルグズヅブプゥュヴ", "ウ"),
+    **dict.fromkeys("エケセテネヘメレゲゼデベペェ", "エ"),
+    **dict.fromkeys("オコソトノホモヨロヲゴゾドボポォョ", "オ"),
+}
+#: The second letters that lengthen a vowel: ア after a, イ after i or e, ウ after u or o, エ after e,
+#: オ after o (おかあさん, おにいさん, せんせい, ゆうびん, とうきょう, おねえさん, おおきい).
+_LENGTHENS = {"ア": "ア", "イ": "イエ", "ウ": "ウオ", "エ": "エ", "オ": "オ"}
+
+
+def fold_long_vowels(kana: str) -> str:
+    """Katakana with every long vowel written ``ー`` (ジュウミンヒョウ → ジューミンヒョー,
+    センセイ → センセー): the dictionary's reading and the pronunciation spell the same speech differently."""
+    out: list[str] = []
+    vowel = ""
+    for ch in kana:
+        if ch == "ー" or (vowel and ch in _LENGTHENS and vowel in _LENGTHENS[ch] and out[-1] != "ー"):
+            out.append("ー")
+            continue
+        out.append(ch)
+        vowel = _VOWEL_OF.get(ch, "")
+    return "".join(out)
+
+
+def kana_error_rate(pairs: Sequence[tuple[str, str]]) -> float | None:
+    """Corpus CER of katakana readings (reference, hypothesis) with long vowels folded on both sides."""
+    return corpus_error_rate([(fold_long_vowels(a), fold_long_vowels(b)) for a, b in pairs], "ja")
 
 
 def chrf(hypotheses: Sequence[str], references: Sequence[str]) -> float:

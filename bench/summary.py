@@ -153,16 +153,25 @@ def paired_saving(
     return rounded(percentile(diffs, 50))
 
 
+def ja_cer(entry: dict[str, Any] | None) -> float | None:
+    """The Japanese CER (%) of a configuration's summary, or None."""
+    return ((entry or {}).get("accuracy_pct") or {}).get("ja", {}).get("cer")
+
+
 def lever_rows(summary: dict[str, Any], records: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
-    """Each lever alone on top of the baseline: p50, the saving against the baseline, and the paired
-    (per-clip) median saving end to end and on the stage the lever acts on."""
-    base = summary.get("baseline", {}).get("stages", {}).get("e2e_ms", {}).get("p50")
+    """Each lever alone on top of the baseline (and each main configuration): p50, the saving against the
+    baseline, the paired (per-clip) median saving end to end and on the stage the lever acts on, and what
+    it did to the Japanese CER (points against the baseline)."""
+    baseline = summary.get("baseline")
+    base = (baseline or {}).get("stages", {}).get("e2e_ms", {}).get("p50")
+    base_cer = ja_cer(baseline)
     rows = []
     for name, entry in summary.items():
         if name == "baseline":
             continue
         p50 = entry["stages"]["e2e_ms"]["p50"]
         stage = LEVER_STAGES.get(name)
+        cer = ja_cer(entry)
         rows.append(
             {
                 "lever": name,
@@ -172,6 +181,8 @@ def lever_rows(summary: dict[str, Any], records: Sequence[dict[str, Any]] = ()) 
                 "paired_saved_ms": paired_saving(records, name, "e2e_ms") if records else None,
                 "stage": stage,
                 "stage_paired_saved_ms": paired_saving(records, name, stage) if records and stage else None,
+                "ja_cer": cer,
+                "ja_cer_delta_points": None if cer is None or base_cer is None else round(cer - base_cer, 1),
             }
         )
     return rows

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.browser import WHISPER_TRANSLATE
+
 #: Targets on this 2-core machine (ms, ratio, points, MB).
 TARGETS = {
     "direct_p50_ms": 600.0,
@@ -15,15 +17,38 @@ TARGETS = {
     "peak_rss_quickmt_mb": 700.0,
     "handsfree_false_cutoffs": 0.0,
     "handsfree_delay_p50_ms": 700.0,
+    "browser_whisper_translate_p50_ms": 700.0,
 }
+
 _PROBE_NOTE = "fresh process (memory probe)"
 
 
 def check_targets(
-    summary: dict[str, Any], memory: dict[str, Any] | None, handsfree: dict[str, Any] | None = None
+    summary: dict[str, Any],
+    memory: dict[str, Any] | None,
+    handsfree: dict[str, Any] | None = None,
+    browser: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Each target with the measured value and whether it is met (None: not measured in this run)."""
-    return [*_latency_rows(summary), *_memory_rows(memory or {}), *_handsfree_rows(handsfree or {})]
+    return [
+        *_latency_rows(summary),
+        *_browser_rows(browser or {}),
+        *_memory_rows(memory or {}),
+        *_handsfree_rows(handsfree or {}),
+    ]
+
+
+def _browser_rows(browser: dict[str, Any]) -> list[dict[str, Any]]:
+    """Release → first audio in chromium for ja → en through Whisper's own translation."""
+    row = (browser.get("configs") or {}).get(WHISPER_TRANSLATE) or {}
+    return [
+        _row(
+            "browser release → first audio p50, ja→en via Whisper translate, ms",
+            row.get("release_to_first_audio_p50_ms"),
+            TARGETS["browser_whisper_translate_p50_ms"],
+            note="Debian chromium, fake microphone, Japanese clips",
+        )
+    ]
 
 
 def _row(name: str, value: float | None, target: float, note: str = "") -> dict[str, Any]:

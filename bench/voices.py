@@ -4,7 +4,8 @@ For every installed voice (voice packs of the store, and the espeak-ng machine v
 it speaks), the phrase book's sentences in the voice's language are synthesised in a child process (so
 its peak memory is the voice's own), then transcribed back with the installed Whisper. Reported per voice
 and language: round-trip CER (ja, zh) or WER (others) against the phrase text, RTF (synthesis time /
-audio time), first-chunk latency (text ready → first sentence of audio), peak RSS of the child and the
+audio time), first-chunk latency (text ready → first piece of audio; wall and the child's CPU time, the
+CPU showing what a busy machine hides), peak RSS of the child and the
 load time. For Japanese the CER is also given on readings (kana), which does not count a kanji/kana
 spelling choice of Whisper as an error: the reading the voice was asked to say (the glossary's readings;
 for ``ja-easy``, the phrase book's Easy Japanese side, the furigana shown) against Whisper's text read by
@@ -17,6 +18,7 @@ import io
 import json
 import logging
 import multiprocessing
+import resource
 import statistics
 import time
 import wave
@@ -28,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from bench.processes import peak_rss_mb
-from bench.scoring import corpus_error_rate, metric_for
+from bench.scoring import corpus_error_rate, kana_error_rate, metric_for
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class VoiceRow:
     rtf: float
     first_chunk_ms_median: float
     first_chunk_ms_p90: float
+    first_chunk_cpu_ms_median: float
     peak_rss_mb: float
     load_s: float
     audio_s: float
@@ -98,7 +101,7 @@ def _synthesise_child(ref: Any, texts: list[str], readings: bool, queue: Any) ->
     try:
         started = time.perf_counter()
         glossary = None
-        if ref.engine == "openjtalk":
+        if ref.language == "ja":  # the Japanese voices read the glossary's terms with its readings
             from glossary import bundled_glossary
 
             glossary = bundled_glossary()
@@ -113,23 +116,60 @@ def _synthesise_child(ref: Any, texts: list[str], readings: bool, queue: Any) ->
         results = []
         for text in texts:
             segments = tuple((s.text, s.reading) for s in easy.furigana(text).segments) if easy else None
-            clock = time.perf_counter()
-            first = None
+            clock, cpu = time.perf_counter(), _cpu_s()
+            first = first_cpu = None
             chunks, rate = [], voice.sample_rate
             speech = voice.synthesize_readings(segments) if segments else voice.synthesize(text)
             for chunk in speech:
-                first = first if first is not None else time.perf_counter() - clock
+                if first is None:
+                    first, first_cpu = time.perf_counter() - clock, _cpu_s() - cpu
                 chunks.append(chunk.samples())
                 rate = chunk.sample_rate
             elapsed = time.perf_counter() - clock
             audio = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-            results.append({"first_s": first or elapsed, "elapsed_s": elapsed, "rate": rate, "pcm": audio})
+            results.append(
+                {
+                    "first_s": first or elapsed,
+                    "first_cpu_s": first_cpu if first_cpu is not None else _cpu_s() - cpu,
+                    "elapsed_s": elapsed,
+                    "rate": rate,
+                    "pcm": audio,
+                }
+            )
         peak = peak_rss_mb()
         queue.put(
             {"ok": True, "load_s": load_s, "results": results, "peak_rss_mb": peak, "quality": voice.quality}
         )
     except Exception as exc:  # reported as a row error, the run goes on
         queue.put({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+
+
+def _cpu_s() -> float:
+    """CPU time of this process so far (all threads: a voice's inference threads count too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _child_report(child: Any, queue: Any, timeout_s: float) -> dict[str, Any]:
+    """The child's report; an error report when it died without one (a crash, a kill) or overran."""
+    import queue as queues
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            report = queue.get(timeout=5)
+        except queues.Empty:
+            if child.is_alive():
+                continue
+            try:  # it may have reported just before exiting
+                return queue.get(timeout=5)
+            except queues.Empty:
+                return {"ok": False, "error": f"synthesis process exited with code {child.exitcode}"}
+        child.join(timeout=60)
+        return report
+    child.terminate()
+    child.join(timeout=60)
+    return {"ok": False, "error": f"synthesis took longer than {timeout_s:.0f} s"}
 
 
 def _to_16k(pcm: np.ndarray, rate: int) -> np.ndarray:
@@ -178,29 +218,49 @@ class KanaReader:
         return displayed_reading([(s.text, s.reading) for s in self._easy.furigana(text).segments])
 
 
+def bench_transcriber(store_dir: Path | None, asr_pack: str) -> tuple[Any, str]:
+    """The recogniser the counter would use (its settings: beam width, threads, window), from
+    ``store_dir``; each clip is then decoded in the language the voice speaks, as at the counter."""
+    from edge import engines
+    from edge.config import EdgeSettings
+
+    return engines.load_transcriber(EdgeSettings(packs_dir=store_dir, asr_pack=asr_pack))
+
+
 def _run_voice(
-    ref: Any, language: str, texts: list[str], transcriber: Any, kana: KanaReader | None
+    ref: Any, language: str, texts: list[str], transcriber: Any, kana: KanaReader | None, heard_log: list[Any]
 ) -> VoiceRow | dict[str, str]:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     child = context.Process(target=_synthesise_child, args=(ref, texts, language == "ja-easy", queue))
     child.start()
-    report = queue.get(timeout=1800)
-    child.join(timeout=60)
+    report = _child_report(child, queue, timeout_s=1800)
     if not report["ok"]:
         return {"voice": ref.pack_id, "language": language, "error": report["error"]}
     spoken = "ja" if language == "ja-easy" else language
-    pairs, audio_s, synth_s, firsts = [], 0.0, 0.0, []
+    pairs, audio_s, synth_s, firsts, first_cpus = [], 0.0, 0.0, [], []
     for text, item in zip(texts, report["results"], strict=True):
         duration = item["pcm"].size / item["rate"]
         audio_s += duration
         synth_s += item["elapsed_s"]
         firsts.append(item["first_s"] * 1000)
+        first_cpus.append(item["first_cpu_s"] * 1000)
         heard = transcriber.transcribe(_to_16k(item["pcm"], item["rate"]), spoken).text if duration else ""
         pairs.append((text, heard))
-    kana_cer = None
+    kana_cer, kana_pairs = None, []
     if spoken == "ja" and kana is not None:
-        kana_cer = corpus_error_rate([(kana.asked(a, language), kana.heard(b)) for a, b in pairs], "ja")
+        kana_pairs = [(kana.asked(a, language), kana.heard(b)) for a, b in pairs]
+        kana_cer = kana_error_rate(kana_pairs)
+    heard_log.append(
+        {
+            "voice": ref.pack_id,
+            "language": language,
+            "phrases": [
+                {"text": text, "heard": heard, **({"kana": list(kana_pairs[i])} if kana_pairs else {})}
+                for i, (text, heard) in enumerate(pairs)
+            ],
+        }
+    )
     rate = corpus_error_rate(pairs, spoken)
     return VoiceRow(
         voice=ref.pack_id,
@@ -214,6 +274,7 @@ def _run_voice(
         rtf=round(synth_s / audio_s, 3) if audio_s else 0.0,
         first_chunk_ms_median=round(statistics.median(firsts), 1),
         first_chunk_ms_p90=round(sorted(firsts)[max(0, int(0.9 * len(firsts)) - 1)], 1),
+        first_chunk_cpu_ms_median=round(statistics.median(first_cpus), 1),
         peak_rss_mb=round(report["peak_rss_mb"], 1),
         load_s=round(report["load_s"], 2),
         audio_s=round(audio_s, 1),
@@ -232,16 +293,10 @@ def run_voice_bench(
 ) -> dict[str, Any]:
     """Benchmark every installed voice (or only ``voices``) over the phrase book; writes ``voices.json`` and
     ``voices.md``."""
-    from edge import engines
-    from edge.config import EdgeSettings
-    from edge.speech.asr import AsrOptions, WhisperTranscriber
-    from glossary.languages import COUNTER_LANGUAGES
-
-    settings = EdgeSettings(packs_dir=store_dir, asr_pack=asr_pack)
-    model_dir, asr_id = engines.asr_model_dir(settings)
-    transcriber = WhisperTranscriber(model_dir, AsrOptions(languages=tuple(COUNTER_LANGUAGES)))
+    transcriber, asr_id = bench_transcriber(store_dir, asr_pack)
     rows: list[dict[str, Any]] = []
     kana: KanaReader | None = None
+    heard_log: list[Any] = []
     for ref in voice_refs(store_dir):
         if voices and ref.pack_id not in voices:
             continue
@@ -255,14 +310,26 @@ def run_voice_bench(
             progress(f"{ref.pack_id} ({language}): {len(texts)} phrases")
             if ref.language == "ja" and kana is None:
                 kana = KanaReader()
-            row = _run_voice(ref, language, texts, transcriber, kana)
+            row = _run_voice(ref, language, texts, transcriber, kana, heard_log)
             rows.append(asdict(row) if isinstance(row, VoiceRow) else row)
     baseline = _child_baseline_mb()
-    results = {"asr_pack": asr_id, "rows": rows, "child_baseline_rss_mb": baseline, "limit": limit}
+    results = {
+        "asr_pack": asr_id,
+        "asr_beam_size": transcriber.options.beam_size,
+        "rows": rows,
+        "child_baseline_rss_mb": baseline,
+        "limit": limit,
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "voices.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
     (out_dir / "voices.md").write_text(markdown_table(results))
-    results["files"] = {"json": str(out_dir / "voices.json"), "markdown": str(out_dir / "voices.md")}
+    heard_path = out_dir / "voices-heard.json"
+    heard_path.write_text(json.dumps(heard_log, ensure_ascii=False, indent=1) + "\n")
+    results["files"] = {
+        "json": str(out_dir / "voices.json"),
+        "markdown": str(out_dir / "voices.md"),
+        "heard": str(heard_path),
+    }
     return results
 
 
@@ -290,18 +357,19 @@ def markdown_table(results: dict[str, Any]) -> str:
         f"(child baseline RSS {results['child_baseline_rss_mb']} MB).",
         "",
         "| voice | quality | lang | phrases | metric | round-trip | kana CER | RTF | first chunk ms "
-        "(median/p90) | peak RSS MB | load s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "(median/p90) | first chunk CPU ms | peak RSS MB | load s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in results["rows"]:
         if "error" in row:
-            lines.append(f"| {row['voice']} | error | {row['language']} | {row['error']} |||||||")
+            lines.append(f"| {row['voice']} | error | {row['language']} | {row['error']} ||||||||")
             continue
         rate = "-" if row["error_rate"] is None else f"{100 * row['error_rate']:.1f}%"
         kana = "-" if row["kana_cer"] is None else f"{100 * row['kana_cer']:.1f}%"
         lines.append(
             f"| {row['voice']} | {row['quality']} | {row['language']} | {row['phrases']} | {row['metric']} "
             f"| {rate} | {kana} | {row['rtf']} | {row['first_chunk_ms_median']:.0f}/"
-            f"{row['first_chunk_ms_p90']:.0f} | {row['peak_rss_mb']:.0f} | {row['load_s']} |"
+            f"{row['first_chunk_ms_p90']:.0f} | {row.get('first_chunk_cpu_ms_median', 0):.0f} "
+            f"| {row['peak_rss_mb']:.0f} | {row['load_s']} |"
         )
     return "\n".join(lines) + "\n"

@@ -81,6 +81,31 @@ _JA_PUNCT = "。．.！？!?」』）) 　"
 #: Words that leave a sentence hanging when they come last (lower case, per language; "*" = any).
 _HANGING = {
     "*": {"and", "or", "but", "the", "a", "an", "to", "of", "with", "because", "so", "if", "um", "uh"},
+    # An auxiliary or a possessive with nothing after it: the decoder's full stop came with a pause.
+    "en": {
+        "would",
+        "wouldn't",
+        "could",
+        "couldn't",
+        "should",
+        "can't",
+        "won't",
+        "didn't",
+        "doesn't",
+        "don't",
+        "isn't",
+        "wasn't",
+        "my",
+        "your",
+        "our",
+        "their",
+        "for",
+        "from",
+        "in",
+        "on",
+        "at",
+        "by",
+    },
     "es": {"y", "o", "pero", "que", "de", "la", "el", "los", "las", "un", "una", "porque", "con", "en"},
     "pt": {"e", "ou", "mas", "que", "de", "do", "da", "o", "a", "um", "uma", "porque", "com", "em"},
     "vi": {"và", "hoặc", "nhưng", "của", "là", "thì", "vì", "với", "để"},
@@ -101,11 +126,13 @@ def sentence_finished(text: str, language: str) -> bool:
         return _japanese_finished(text)
     if not _FINAL_PUNCT.search(text):
         return False
-    words = re.findall(r"\w+", text.lower())
+    words = re.findall(r"\w+(?:['’]\w+)?", text.lower())
     if not words:
         return False
+    if text.rstrip("'\"”’)）」』").endswith(("?", "？")):
+        return True  # a question may end in a preposition ("Who is it for?")
     hanging = _HANGING["*"] | _HANGING.get(language, set())
-    return words[-1] not in hanging
+    return words[-1].replace("’", "'") not in hanging
 
 
 def _japanese_finished(text: str) -> bool:
@@ -129,15 +156,15 @@ class EndpointOptions:
     Attributes:
         finished_silence_ms: Silence that ends an utterance whose transcript is a finished sentence (ms).
         max_silence_ms: Silence that ends any utterance (the cap; ms).
-        check_after_ms: Silence after which a fresh tentative transcript is requested (ms; at least the
-            VAD's ``speech_pad_ms``, so that it decodes exactly the audio the utterance ends with and
-            the final recognition can reuse it).
+        check_after_ms: Silence after which a fresh tentative transcript is requested (ms). It may be
+            shorter than the VAD's ``speech_pad_ms``: a partial that lacks only part of the padding after
+            the last word heard all the speech, so the final recognition still reuses it.
         use_transcript: False: silence alone (``max_silence_ms``) ends every utterance.
     """
 
-    finished_silence_ms: int = 300
-    max_silence_ms: int = 1200
-    check_after_ms: int = 200
+    finished_silence_ms: int = 500
+    max_silence_ms: int = 2000
+    check_after_ms: int = 100
     use_transcript: bool = True
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from edge.audio.decode import SAMPLE_RATE
 from edge.audio.vad import VadOptions, trim_silence
 from edge.errors import NoSpeechError
-from edge.speech.streaming import PartialRunner, StreamedSpeech
+from edge.speech.streaming import PartialRunner, StreamedSpeech, heard_the_same
 
 
 @dataclass
@@ -102,7 +102,7 @@ def _release(
     end = float(boundaries[-1]) if boundaries.size else release
     if not runner.options.stop_at_release:
         stats.at_release = "waited"
-    elif final is not None and current is not None and np.array_equal(final, current):
+    elif heard_the_same(current, final, runner.vad_options.speech_pad_ms):
         stats.at_release = "carried-on"
     else:
         kept = int(np.searchsorted(boundaries, release)) + 1  # steps finished by the end of the current

@@ -6,7 +6,8 @@ reports each tentative transcript (``Partial``). Two consecutive partials agree 
 (*local agreement*); that agreed text is the *stable* part. At release, ``finish`` hands a
 ``StreamedSpeech`` to the turn pipeline, whose final recognition then:
 
-1. **reuses** the last partial outright when it decoded exactly the same speech (after silence trimming)
+1. **reuses** the last partial outright when it heard all the same speech (after silence trimming; it may
+   lack part of the silence padding after the last word, ``heard_the_same``)
    with the same settings (the speaker had stopped before releasing the button): no ASR after release;
 2. else encodes the final window once and decodes with the stable part as a **prefix** (faster-whisper's
    ``prefix``), so only the last words are decoded after release;
@@ -63,7 +64,7 @@ class StreamingOptions:
         margin_chars: Characters dropped from the end of the agreed prefix (they may still change).
         partial_beam: Beam width of partial decodes (None: the recogniser's own, which lets the last
             partial be reused as the final result).
-        reuse_final: Reuse the last partial when it decoded exactly the final speech.
+        reuse_final: Reuse the last partial when it heard all the final speech (``heard_the_same``).
         use_prefix: Decode the final window with the stable part as a prefix.
         incremental: Partials too decode with the stable part as a prefix (the committed text only
             grows, and each partial decodes about one interval of new speech).
@@ -71,6 +72,8 @@ class StreamingOptions:
             chunk at most, but each further chunk decodes the tokens before it again.
         stop_at_release: A release stops the running partial after its current step unless it decodes
             the final speech (False: the release waits for the whole partial).
+        stop_at_poke: A poke (hands-free: a silence began) stops the running partial after its current
+            step unless it decodes the speech heard so far, so the fresh decode starts sooner.
         speculate_pause_s: Translate a finished partial speculatively only when the audio it heard ends
             with at least this much silence after the (padded) speech: the speaker paused, so the partial
             is likely the final text. While they speak on, a speculative translation would be thrown away
@@ -88,6 +91,7 @@ class StreamingOptions:
     incremental: bool = True
     chunk_tokens: int = 0
     stop_at_release: bool = True
+    stop_at_poke: bool = True
     speculate_pause_s: float | None = 0.2
 
 
@@ -155,6 +159,17 @@ def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -
     return prefix.strip()
 
 
+def heard_the_same(partial: np.ndarray | None, speech: np.ndarray | None, pad_ms: float) -> bool:
+    """True when a partial that decoded ``partial`` heard all of ``speech`` (both trimmed by the VAD):
+    they are equal, or ``speech`` only adds to its end less than the VAD's ``pad_ms`` of padding after
+    the last speech, which holds no speech (more speech would add itself *and* a whole pad)."""
+    if partial is None or speech is None or partial.size > speech.size:
+        return False
+    if speech.size - partial.size > pad_ms * SAMPLE_RATE / 1000.0:
+        return False
+    return bool(np.array_equal(speech[: partial.size], partial))
+
+
 class PartialRunner:
     """Decodes snapshots of one utterance, keeps the partials and the speculative translations."""
 
@@ -217,8 +232,9 @@ class PartialRunner:
         if speech.size < self.options.min_speech_s * SAMPLE_RATE:
             return None
         previous = self.latest
-        if previous is not None and previous.speech is not None and np.array_equal(previous.speech, speech):
+        if previous is not None and heard_the_same(previous.speech, speech, self.vad_options.speech_pad_ms):
             previous.audio_s = audio.size / SAMPLE_RATE  # the same transcript holds for the longer audio
+            self._speculate_after_pause(previous, trimmed, should_stop, steps)  # the pause may be long now
             return None
         self.current_speech = speech
         if should_stop():
@@ -247,13 +263,19 @@ class PartialRunner:
             transcript=transcript,
         )
         self.partials.append(partial)
+        self._speculate_after_pause(partial, trimmed, should_stop, steps)
+        return partial
+
+    def _speculate_after_pause(
+        self, partial: Partial, trimmed: Any, should_stop: Callable[[], bool], steps: StepLog
+    ) -> None:
+        """Translate a finished ``partial`` once the audio (``trimmed``) ends in a long enough pause."""
         pause_s = trimmed.input_s - trimmed.regions[-1][1]
         wanted = self.options.speculate_pause_s
         if partial.finished and (wanted is None or pause_s >= wanted) and not should_stop():
             clock = time.perf_counter()
-            self._speculate(partial)
-            steps.append(("mt", (time.perf_counter() - clock) * 1000.0))
-        return partial
+            if self._speculate(partial):
+                steps.append(("mt", (time.perf_counter() - clock) * 1000.0))
 
     def _decode(
         self,
@@ -289,15 +311,16 @@ class PartialRunner:
     def _target(self) -> str:
         return self.translate_to[1] if self.translate_to is not None else ""
 
-    def _speculate(self, partial: Partial) -> None:
+    def _speculate(self, partial: Partial) -> bool:
         """Translate a finished partial now: with MT, or (into English without an MT pack) with
-        Whisper's own speech translation of the same speech, reusing its encoder output."""
+        Whisper's own speech translation of the same speech, reusing its encoder output; False when
+        there was nothing (more) to translate."""
         if self.translate_to is None:
-            return
+            return False
         router, target = self.translate_to
         key = (partial.text, partial.language, target)
-        if key in self.translations or partial.language == target:
-            return
+        if key in self.translations or partial.language == target or partial.whisper_translation:
+            return False
         started = time.perf_counter()
         try:
             if router is not None and router.can_translate(partial.language, target):
@@ -309,6 +332,7 @@ class PartialRunner:
         except Exception as exc:  # speculation only; the final turn translates for real
             _LOGGER.debug("speculative translation failed: %s", type(exc).__name__)
         self.speculated_ms += (time.perf_counter() - started) * 1000.0
+        return True
 
     def streamed(self, release_wait_ms: float = 0.0) -> StreamedSpeech:
         """What the pipeline needs at release."""
@@ -348,8 +372,7 @@ class StreamedSpeech:
             and options.reuse_final
             and runner.partial_asr is runner.transcriber
             and last.transcript is not None
-            and last.speech is not None
-            and np.array_equal(last.speech, speech)
+            and heard_the_same(last.speech, speech, runner.vad_options.speech_pad_ms)
         ):
             self.mode = "reused"
             result = copy.copy(last.transcript)
@@ -364,14 +387,13 @@ class StreamedSpeech:
         return result
 
     def whisper_translation(self, speech: np.ndarray, language: str) -> Transcript | None:
-        """Whisper's speculative English translation of exactly ``speech``, or None."""
+        """Whisper's speculative English translation of ``speech`` (``heard_the_same``), or None."""
         last = self.runner.latest
         if (
             last is None
             or last.whisper_translation is None
             or last.language != language
-            or last.speech is None
-            or not np.array_equal(last.speech, speech)
+            or not heard_the_same(last.speech, speech, self.runner.vad_options.speech_pad_ms)
         ):
             return None
         self.translation_reused = True
@@ -407,6 +429,8 @@ class StreamingRecognizer:
         self._stop = False
         self._final_speech: np.ndarray | None = None
         self._poked = False
+        self._preempt = False
+        self._poke_speech: np.ndarray | None = None
         self._thread = threading.Thread(target=self._work, name="partial-asr", daemon=True)
         self.failed = False
 
@@ -416,9 +440,15 @@ class StreamingRecognizer:
         return self
 
     def poke(self) -> None:
-        """Decode the audio so far as soon as the worker is free (e.g. at the start of a silence)."""
+        """Decode the audio so far as soon as possible (hands-free, at the start of a silence).
+
+        A partial still running stops after its current step unless it decodes exactly the speech the
+        audio so far holds: it started before the silence, so it cannot tell whether the speaker finished
+        their sentence, and the end-pointer would wait for it and then for the fresh decode.
+        """
         with self._cond:
             self._poked = True
+            self._preempt = True
             self._cond.notify()
 
     @property
@@ -447,11 +477,21 @@ class StreamingRecognizer:
         return self.runner.streamed((time.perf_counter() - started) * 1000.0)
 
     def _should_stop(self) -> bool:
-        """Called by the worker between two steps of a partial (see ``finish``)."""
-        if not self._stop or not self.runner.options.stop_at_release:
+        """Called by the worker between two steps of a partial (see ``finish`` and ``poke``)."""
+        if self._stop:
+            if not self.runner.options.stop_at_release:
+                return False
+            final, current = self._final_speech, self.runner.current_speech
+            return not heard_the_same(current, final, self.runner.vad_options.speech_pad_ms)
+        if not self._preempt or not self.runner.options.stop_at_poke:
             return False
-        final, current = self._final_speech, self.runner.current_speech
-        return final is None or current is None or not np.array_equal(final, current)
+        if self._poke_speech is None:
+            try:
+                self._poke_speech = trim_silence(self._snapshot(), self.runner.vad_options).audio
+            except NoSpeechError:
+                return False
+        current = self.runner.current_speech
+        return not heard_the_same(current, self._poke_speech, self.runner.vad_options.speech_pad_ms)
 
     def cancel(self) -> None:
         """Stop without waiting and forget everything (the recording was abandoned)."""
@@ -469,6 +509,7 @@ class StreamingRecognizer:
             while not self._stop and not self._poked and time.monotonic() < due:
                 self._cond.wait(max(0.0, due - time.monotonic()))
             self._poked = False
+            self._preempt, self._poke_speech = False, None  # the next decode is the one a poke asked for
             return not self._stop
 
     def _work(self) -> None:

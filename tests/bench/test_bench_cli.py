@@ -59,7 +59,22 @@ def test_quick_run_writes_results_for_both_configs(default_store, eval_dir: Path
     assert set(handsfree) == {"silence-500", results["handsfree"]["default"]}
     for row in handsfree.values():
         assert 0 <= row["false_cutoffs"] <= row["clips"] and row["delay_p50_ms"] > 0
-    assert "hands-free end-pointing" in (out / "summary.md").read_text(encoding="utf-8")
+    # ... and per configuration: the tuned one waits for the end of a thought, the baseline has silence.
+    per_config = results["handsfree"]["configs"]
+    assert per_config["tuned"]["setting"] == results["handsfree"]["default"]
+    assert per_config["baseline"]["setting"] == "silence-500"
+    assert per_config["tuned"]["false_cutoffs"] == handsfree[results["handsfree"]["default"]]["false_cutoffs"]
+    # What each configuration bought against the baseline, in ms and in Japanese CER points.
+    (lever,) = results["levers"]
+    assert lever["lever"] == "tuned" and lever["paired_saved_ms"] is not None
+    tuned_cer = results["summary"]["tuned"]["accuracy_pct"]["ja"]["cer"]
+    base_cer = results["summary"]["baseline"]["accuracy_pct"]["ja"]["cer"]
+    assert lever["ja_cer_delta_points"] == round(tuned_cer - base_cer, 1)
+    browser_target = next(r for r in results["targets"] if r["target"].startswith("browser"))
+    assert browser_target["met"] is None  # no browser in a quick run: not measured, not "met"
+    summary_md = (out / "summary.md").read_text(encoding="utf-8")
+    assert "hands-free end-pointing" in summary_md and "hands-free per configuration" in summary_md
+    assert "ja CER vs baseline, points" in summary_md
     assert "twins" in results["environment"]["mt_note"]
     if "chart" in results["files"]:
         assert (out / "chart.png").read_bytes()[:4] == b"\x89PNG"

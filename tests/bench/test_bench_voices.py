@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from edge.config import EdgeSettings
 from tests.support.data import REPO_DIR, default_store
 
 pytestmark = pytest.mark.slow
@@ -29,11 +30,19 @@ def test_bench_voices_reports_round_trip_speed_and_memory(tmp_path: Path) -> Non
     mei = rows[("openjtalk-mei", "ja-easy")]
     assert mei["metric"] == "cer" and mei["kana_cer"] is not None and mei["phrases"] == 2
     assert mei["rtf"] > 0 and mei["first_chunk_ms_median"] > 0 and mei["peak_rss_mb"] > 0
+    assert 0 < mei["first_chunk_cpu_ms_median"] < 60_000
     machine = rows[("espeak-ng", "vi")]
     assert (
         machine["quality"] == "machine" and machine["metric"] == "wer" and machine["error_rate"] is not None
     )
     assert 0 < results["child_baseline_rss_mb"] < mei["peak_rss_mb"]
+    assert results["asr_beam_size"] == EdgeSettings().beam_size  # decoded as the counter decodes
+    heard = json.loads((out / "voices-heard.json").read_text(encoding="utf-8"))
+    mei_heard = next(
+        item for item in heard if (item["voice"], item["language"]) == ("openjtalk-mei", "ja-easy")
+    )
+    assert len(mei_heard["phrases"]) == 2 and all(p["heard"].strip() for p in mei_heard["phrases"])
+    assert all(len(p["kana"]) == 2 for p in mei_heard["phrases"])  # asked and heard readings
     assert "| openjtalk-mei | neural | ja-easy |" in (out / "voices.md").read_text(encoding="utf-8")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,13 @@ from edge.audio.endpoint import EndPointer, EndpointOptions, sentence_finished
 from edge.audio.vad import Segmenter, Utterance, VadOptions, trim_silence
 from edge.speech.asr import AsrOptions, WhisperTranscriber
 from edge.speech.replay import replay
-from edge.speech.streaming import PartialRunner, StreamingOptions, StreamingRecognizer, agreed_prefix
+from edge.speech.streaming import (
+    PartialRunner,
+    StreamingOptions,
+    StreamingRecognizer,
+    agreed_prefix,
+    heard_the_same,
+)
 from tests.shared_data import SPEECH_DIR
 
 JA_REFERENCE = "これはテスト文ですこの機械が日本語をちゃんと聞き取れているかどうかを計ります"
@@ -59,6 +66,9 @@ def test_agreed_prefix_keeps_what_two_partials_share() -> None:
         ("Where do I pay?", "en", True),
         ("Quiero pagar el impuesto de", "es", False),
         ("Quiero pagar el impuesto.", "es", True),
+        ("It froze and it wouldn't.", "en", False),  # a full stop at a pause after an auxiliary
+        ("Who is it for?", "en", True),  # a question may end in a preposition
+        ("It's mine.", "en", True),
         ("", "en", False),
     ],
 )
@@ -289,3 +299,78 @@ def test_speculative_translation_waits_for_a_pause(transcriber: WhisperTranscrib
     partial = paused.run(clip)  # 0.7 s of silence after the speech
     assert partial is not None and partial.finished and partial.whisper_translation is not None
     assert [name for name, _ in paused.steps][-1] == "mt"
+
+
+def _poked_when_silence_begins(
+    transcriber: WhisperTranscriber, speech: np.ndarray, stale_s: float, options: StreamingOptions
+) -> PartialRunner:
+    """The worker takes a snapshot of the first ``stale_s`` of ``speech``; by then all of it has been
+    said, a silence has begun and hands-free pokes the worker (as ``LiveRecognition.push`` does)."""
+    later = np.concatenate([speech, np.zeros(SAMPLE_RATE // 2, np.float32)])
+    stale = speech[: int(stale_s * SAMPLE_RATE)]
+    runner = PartialRunner(transcriber, "ja", options=options)
+    recognizer: StreamingRecognizer | None = None
+    calls: list[int] = []
+
+    def snapshot() -> np.ndarray:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            assert recognizer is not None
+            recognizer.poke()  # the silence begins while the worker starts on the older snapshot
+            return stale
+        return later
+
+    recognizer = StreamingRecognizer(runner, snapshot).start()
+    wanted = trim_silence(later).audio
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        latest = runner.latest
+        if latest is not None and latest.speech is not None and np.array_equal(latest.speech, wanted):
+            break
+        time.sleep(0.02)
+    recognizer.finish(later)
+    return runner
+
+
+def test_a_poke_stops_the_partial_that_cannot_tell_whether_the_sentence_ended(
+    transcriber: WhisperTranscriber, ja_clip: np.ndarray
+) -> None:
+    """Hands-free: when a silence begins, the partial still decoding the speech from before it stops
+    after its current step, so the decode of all the speech (which the end-pointer waits for) starts at
+    once; without ``stop_at_poke`` the stale partial runs to its end first."""
+    speech = ja_clip[: int(3.4 * SAMPLE_RATE)]  # "これはテスト文です" and the next words
+    options = StreamingOptions(interval_s=0.05, min_audio_s=1.0)
+    runner = _poked_when_silence_begins(transcriber, speech, 2.4, options)
+    assert runner.stopped == 1 and len(runner.partials) == 1
+    assert [name for name, _ in runner.steps][-1] != "vad"  # the poked decode ran through
+    covering = runner.partials[0]
+    assert covering.audio_s == pytest.approx(3.9) and "テスト" in covering.text
+    waiting = _poked_when_silence_begins(transcriber, speech, 2.4, replace(options, stop_at_poke=False))
+    assert waiting.stopped == 0 and len(waiting.partials) == 2
+    assert waiting.partials[0].audio_s == pytest.approx(2.4)
+
+
+def test_a_partial_short_of_only_silence_padding_heard_the_same_speech() -> None:
+    speech = np.linspace(-0.5, 0.5, SAMPLE_RATE, dtype=np.float32)
+    pad = np.zeros(SAMPLE_RATE // 5, np.float32)  # the VAD's 200 ms after the last word
+    final = np.concatenate([speech, pad])
+    assert heard_the_same(final, final, 200)
+    assert heard_the_same(np.concatenate([speech, pad[:1600]]), final, 200)  # 100 ms of the pad
+    assert not heard_the_same(speech[:-1600], final, 200)  # 100 ms of speech missing, and the pad
+    assert not heard_the_same(np.concatenate([speech[:1600], speech]), final, 200)  # not a prefix
+    assert not heard_the_same(None, final, 200) and not heard_the_same(final, None, 200)
+
+
+def test_the_final_reuses_a_partial_decoded_early_in_the_silence(transcriber: WhisperTranscriber) -> None:
+    """Hands-free asks for a transcript 100 ms into a silence, before the VAD's whole 200 ms pad was
+    heard: that partial heard all the speech, so the final reuses it and its speculative translation."""
+    clip = load_audio(SPEECH_DIR / "common_voice_ja_19482480.mp3")  # speech to 4.93 s, then silence
+    runner = PartialRunner(transcriber, "ja", options=StreamingOptions(speculate_pause_s=None))
+    runner.translate_to = (None, "en")
+    early = runner.run(clip[: int(5.03 * SAMPLE_RATE)])
+    assert early is not None and early.finished and early.whisper_translation is not None
+    assert runner.run(clip) is None and runner.latest is early  # only silence was added: no new decode
+    streamed = runner.streamed()
+    final = streamed.transcribe(trim_silence(clip).audio, "ja")
+    assert streamed.mode == "reused" and final.text == early.text
+    assert streamed.whisper_translation(trim_silence(clip).audio, "ja") is early.whisper_translation
