@@ -36,6 +36,7 @@ from edge.config import EdgeSettings
 from edge.engines import tune_for_glossary
 from edge.errors import EdgeError, EngineFailed, LanguageError
 from edge.events import TurnError
+from edge.speech.asr import WhisperTranscriber
 from edge.speech.asr_types import Transcriber
 from edge.speech.term_verify import build_verifier
 from edge.speech.tts import ReadingSegment, Synthesizer
@@ -113,7 +114,12 @@ class TurnPipeline:
 
     @classmethod
     def from_settings(
-        cls, settings: EdgeSettings, *, pairs: Iterable[tuple[str, str]] | None = None, warm: bool = True
+        cls,
+        settings: EdgeSettings,
+        *,
+        pairs: Iterable[tuple[str, str]] | None = None,
+        warm: bool = True,
+        transcriber: WhisperTranscriber | None = None,
     ) -> TurnPipeline:
         """Load ASR, the voices and the MT router of ``settings`` once (``edge.turn.load``).
 
@@ -122,11 +128,14 @@ class TurnPipeline:
             pairs: Language pairs to preload MT and voices for (default: ja ⇄ every enabled language);
                 a pair with source ``auto`` loads the target's voice only.
             warm: Run each engine once so the first turn is as fast as the next.
+            transcriber: The settings' Whisper model already loaded in this process (shared, not loaded
+                again; decoded with the settings' options, on the threads it was loaded with).
 
         Raises:
             EngineUnavailable: the ASR model is missing or corrupt.
+            ValueError: ``transcriber`` is another model than the one ``settings`` names.
         """
-        loaded = load_engines(settings, pairs=pairs, warm=warm)
+        loaded = load_engines(settings, pairs=pairs, warm=warm, transcriber=transcriber)
         return cls(
             loaded.transcriber,
             loaded.voices,
