@@ -221,6 +221,30 @@ class Furigana:
         return FuriganaResult(text=text, segments=tuple(_merge_plain(segments)))
 
     def _analyse(self, chunk: str) -> list[Segment]:
+        """Readings of ``chunk`` from the analyser, read as one run of text: Easy Japanese puts spaces
+        between phrases, and the analyser reads a word after a space as the start of a sentence (間に
+        after a space became ま, as in 間に合う), so the spaces are left out for it and put back."""
+        joined = _SPACES.sub("", chunk)
+        out: list[Segment] = []
+        position = 0
+        for m in self._analyzer.tokenize(joined):
+            start = _skip_spaces(chunk, position)
+            end = _span_end(chunk, start, len(m.surface))
+            if start > position:
+                out.append(Segment(chunk[position:start]))
+            position = end
+            original = chunk[start:end]
+            if not has_kanji(m.surface):
+                out.append(Segment(original))
+            elif original != m.surface:  # a space inside a word: read its pieces on their own
+                out.extend(self._analyse_plain(original))
+            else:
+                out.extend(_reading_segments(m.surface, m.reading, "analyser"))
+        if position < len(chunk):
+            out.append(Segment(chunk[position:]))
+        return out
+
+    def _analyse_plain(self, chunk: str) -> list[Segment]:
         out: list[Segment] = []
         for m in self._analyzer.tokenize(chunk):
             if not has_kanji(m.surface):
@@ -228,6 +252,25 @@ class Furigana:
                 continue
             out.extend(_reading_segments(m.surface, m.reading, "analyser"))
         return out
+
+
+_SPACES = re.compile(r"[ \u3000]")
+
+
+def _skip_spaces(text: str, position: int) -> int:
+    while position < len(text) and _SPACES.match(text[position]):
+        position += 1
+    return position
+
+
+def _span_end(text: str, start: int, length: int) -> int:
+    """The end of ``length`` non-space characters of ``text`` from ``start``."""
+    position, seen = start, 0
+    while position < len(text) and seen < length:
+        if not _SPACES.match(text[position]):
+            seen += 1
+        position += 1
+    return position
 
 
 def _merge_plain(segments: list[Segment]) -> list[Segment]:

@@ -30,6 +30,7 @@ def test_bench_voices_reports_round_trip_speed_and_memory(tmp_path: Path) -> Non
     mei = rows[("openjtalk-mei", "ja-easy")]
     assert mei["metric"] == "cer" and mei["kana_cer"] is not None and mei["phrases"] == 2
     assert mei["rtf"] > 0 and mei["first_chunk_ms_median"] > 0 and mei["peak_rss_mb"] > 0
+    assert 0 < mei["first_chunk_cpu_ms_median"] < 60_000
     machine = rows[("espeak-ng", "vi")]
     assert (
         machine["quality"] == "machine" and machine["metric"] == "wer" and machine["error_rate"] is not None

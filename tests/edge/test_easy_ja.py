@@ -214,6 +214,16 @@ def test_glossary_reading_overrides_the_analyser(easy: EasyJapanese) -> None:
     assert easy.furigana("1歳6か月児健診").reading == "いっさいろっかげつじけんしん"
 
 
+def test_words_after_the_spaces_of_easy_japanese_are_read_in_context(easy: EasyJapanese) -> None:
+    """Easy Japanese is written with spaces between phrases; 間に after a space is still あいだ (read alone
+    it became ま, as in 間に合う), and the spaces stay in the text."""
+    text = "引っ越しを したら、14日の 間に 届け出を して ください。"
+    result = easy.furigana(text)
+    assert "".join(segment.text for segment in result.segments) == text
+    assert ("間", "あいだ") in [(segment.text, segment.reading) for segment in result.segments]
+    assert result.bracketed.startswith("引[ひ]っ越[こ]しを したら、14日[じゅうよっか]の 間[あいだ]に ")
+
+
 def test_script_in_input_stays_text(easy: EasyJapanese) -> None:
     """HTML in the input is escaped in ruby_html: <script> stays text."""
     result = easy.rewrite('<script>alert("漢字")</script>を提出してください。')

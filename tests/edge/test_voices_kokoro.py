@@ -21,7 +21,7 @@ from edge.config import EdgeSettings
 from edge.speech.tts import SpeechChunk
 from edge.speech.voices.kokoro import KokoroSynthesizer
 from edge.speech.voices.kokoro_phonemes import phonemizer_for
-from edge.speech.voices.kokoro_pieces import stream_pieces
+from edge.speech.voices.kokoro_pieces import LONG_PIECE_SPACED, stream_pieces
 from models import Catalogue
 from tests.support.child import run_in_child
 from tests.support.data import kokoro_store
@@ -98,27 +98,44 @@ def test_mandarin_speaks_through_misaki(spoken: Spoken) -> None:
     assert chunks and chunks[0].duration_s > 0.4
 
 
+def _texts(text: str, language: str | None = None) -> list[str]:
+    return list(stream_pieces(text, language))
+
+
 def test_first_clause_is_its_own_piece() -> None:
     text = "Por favor, muestre su tarjeta de residencia. Gracias."
-    assert list(stream_pieces(text)) == ["Por favor,", "muestre su tarjeta de residencia.", "Gracias."]
-    assert list(stream_pieces("Sí, gracias.")) == ["Sí, gracias."]  # too short a clause stays whole
+    assert _texts(text, "es") == ["Por favor,", "muestre su tarjeta de residencia.", "Gracias."]
+    assert _texts("Sí, gracias.", "es") == ["Sí, gracias."]  # short enough: whole
     assert "ˈ" in phonemizer_for("es", "es-419")("muestre su tarjeta")
 
 
-def test_a_long_first_clause_is_cut_after_its_first_words() -> None:
+def test_the_first_piece_is_the_first_words_within_half_a_second() -> None:
     ja = "こちらの用紙にお名前とご住所をご記入ください。"
-    assert list(stream_pieces(ja, "ja")) == ["こちらの", "用紙にお名前とご住所をご記入ください。"]
-    clause = "住民票の写しは、こちらです。"
-    assert list(stream_pieces(clause, "ja")) == ["住民票の", "写しは、", "こちらです。"]
+    assert _texts(ja, "ja") == ["こちらの", "用紙にお名前とご住所をご記入ください。"]
+    # one accent phrase longer than the budget is still the first piece (never cut inside a phrase)
+    assert _texts("住民票の写しは、こちらです。", "ja") == ["住民票の", "写しは、こちらです。"]
     # OpenJTalk reads 15 as 十五: phrases up to there still count
-    digits = "出生日や転入日の翌日から15日以内に申請してください。"
-    assert next(stream_pieces(digits, "ja")) == "出生日や"
-    assert list(stream_pieces("お待ちください。", "ja")) == ["お待ちください。"]  # short: whole
+    assert _texts("出生日や転入日の翌日から15日以内に申請してください。", "ja")[0] == "出生日や"
+    assert _texts("お待ちください。", "ja") == ["お待ちください。"]  # short: whole
+    assert _texts("はい、わかりました。", "ja") == ["はい、", "わかりました。"]  # a clause mark wins
     zh = "请在这个窗口领取住民票的副本。"
-    assert list(stream_pieces(zh, "zh")) == ["请在这个窗口", "领取住民票的副本。"]
+    assert _texts(zh, "zh") == ["请在", "这个窗口领取住民票的副本。"]
     en = "You can pick up the copy of your residence certificate at this counter."
-    assert list(stream_pieces(en, "en")) == ["You can pick up", en.removeprefix("You can pick up ")]
-    assert list(stream_pieces("Sí, gracias.", "es")) == ["Sí, gracias."]
+    assert next(stream_pieces(en, "en")) == "You can pick"
+    # never "Faça a | solicitação": a short word (an article) does not end the first piece
+    assert next(stream_pieces("Faça a solicitação dentro de 15 dias.", "pt")) == "Faça"
+    assert " ".join(_texts(en, "en")) == en
+
+
+def test_a_long_piece_is_cut_near_its_middle() -> None:
+    """One run's memory grows with its audio; a long sentence is cut at word ends into shorter runs."""
+    es = (
+        "Para recoger la copia del certificado de residencia necesita su tarjeta de residencia "
+        "y el formulario firmado por usted."
+    )
+    pieces = list(stream_pieces(es, "es"))
+    assert " ".join(pieces) == es
+    assert len(pieces) == 3 and all(len(piece) <= LONG_PIECE_SPACED for piece in pieces)
 
 
 _PEAK_CHILD = """

@@ -90,7 +90,7 @@ def load_voice(ref: VoiceRef, *, glossary: Any | None = None) -> Synthesizer:
     elif ref.engine == "kokoro":
         from edge.speech.voices.kokoro import KokoroSynthesizer
 
-        voice = KokoroSynthesizer.from_ref(ref)
+        voice = KokoroSynthesizer.from_ref(ref, glossary=glossary)
     elif ref.engine == ESPEAK_ENGINE:
         from edge.speech.voices.espeak import EspeakSynthesizer
 

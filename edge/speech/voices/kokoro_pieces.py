@@ -1,11 +1,15 @@
 """Where a Kokoro voice cuts its text for streaming: a short first piece, so the first audio comes early.
 
-Kokoro synthesises slower than Mei or Piper (RTF about 0.5-1 on two cores), so the time to first audio is
-the time to synthesise the first piece. The first sentence is cut after its first clause (``、`` ``,``);
-when that clause is still long, it is cut again after its first words: Japanese at an accent-phrase
-boundary (OpenJTalk's front end, which the Japanese phonemiser runs anyway), Mandarin at a word boundary
-(jieba, misaki's segmenter), space-separated languages after a few words. Later pieces are whole
-sentences (at most ``PIECE_LIMIT`` characters, which also bounds the memory of one model run).
+Kokoro synthesises slower than Mei or Piper: its cost grows with the audio it makes (about 0.5-0.7 s of
+CPU per second of audio on one core, the silence at its edges included), so the time to first audio is
+the time to synthesise the first piece. The first sentence is therefore cut after its first words, as
+many as fit in about half a second of speech (``FIRST_BUDGET``): Japanese at an accent-phrase boundary
+(OpenJTalk's front end, which the Japanese phonemiser runs anyway; counted in morae), Mandarin at a word
+boundary (jieba, misaki's segmenter; counted in characters, one syllable each), space-separated languages
+at a space (counted in characters). A clause mark inside the budget is the preferred cut. The rest of the
+first sentence is cut after its first clause; later pieces are whole sentences. A piece longer than about
+4 s of speech (``LONG_PIECE``) is cut at the word end nearest its middle: one model run's memory grows
+with its audio, and a shorter piece is ready sooner after the one playing.
 """
 
 from __future__ import annotations
@@ -13,81 +17,132 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-from edge.speech.tts import first_clause_pieces
+from edge.speech.tts import first_clause_pieces, sentence_pieces
 
 #: The longest piece (characters) one model run gets.
 PIECE_LIMIT = 200
-#: A first clause shorter than this (characters) is not cut off: too short a piece sounds choppy.
+#: A clause of the first sentence after the first piece shorter than this (characters) is not cut off.
 MIN_FIRST_CLAUSE = 8
+#: How much speech the first piece may hold: Japanese morae, Mandarin characters (syllables), else
+#: characters (letters and spaces). About half a second of Kokoro speech each, i.e. about 0.3 s of CPU.
+FIRST_BUDGET = {"ja": 5, "zh": 3}
+FIRST_BUDGET_SPACED = 12
+#: A piece longer than this (characters) is cut at the word end nearest its middle (about 4 s of speech).
+LONG_PIECE = {"ja": 40, "zh": 30}
+LONG_PIECE_SPACED = 100
+#: A first sentence up to this many budgets long stays whole: cutting would save little and sound choppy.
+WHOLE_SLACK = 1.5
 
-
-@dataclass(frozen=True)
-class _FirstCut:
-    longest: int
-    """A first piece up to this many characters stays whole."""
-    shortest: int
-    """A cut leaves at least this many characters in the first piece..."""
-    rest: int
-    """...and at least this many after it."""
-
-
-_CUTS = {"ja": _FirstCut(6, 3, 3), "zh": _FirstCut(10, 6, 3)}
-_SPACED = _FirstCut(32, 14, 10)
+_CLAUSE_MARK = re.compile(r"[,;:、，；：]\s*$")
 
 
 def stream_pieces(text: str, language: str | None = None) -> Iterator[str]:
-    """Sentences, the first one cut after its first clause and, for ``language``, after its first words
-    when that clause is long."""
-    pieces = first_clause_pieces(text, limit=PIECE_LIMIT, min_first=MIN_FIRST_CLAUSE)
-    first = next(pieces, None)
+    """The pieces of ``text``: the first words of the first sentence (for ``language``), the rest of its
+    first clause, then its other clauses and the following sentences."""
+    sentences = sentence_pieces(text, PIECE_LIMIT)
+    first = next(sentences, None)
     if first is None:
         return
     cut = first_cut(first, language) if language else None
-    if cut is None:
-        yield first
-    else:
+    rest = first
+    if cut is not None:
         yield first[:cut].strip()
-        yield first[cut:].strip()
-    yield from pieces
+        rest = first[cut:].strip()
+    for clause in first_clause_pieces(rest, limit=PIECE_LIMIT, min_first=MIN_FIRST_CLAUSE):
+        yield from _halved(clause, language)
+    for sentence in sentences:
+        yield from _halved(sentence, language)
 
 
-def first_cut(piece: str, language: str) -> int | None:
-    """Where to cut a long first piece (a character offset at a word boundary), or None."""
-    rule = _CUTS.get(language, _SPACED)
-    if len(piece) <= rule.longest:
+def _halved(piece: str, language: str | None) -> Iterator[str]:
+    """``piece``, cut at the word end nearest its middle while longer than ``LONG_PIECE`` (one model run's
+    memory grows with its audio, and a shorter next piece is ready sooner after the one playing)."""
+    cut = _middle_cut(piece, language) if language else None
+    if cut is None:
+        yield piece
+        return
+    yield from _halved(piece[:cut].strip(), language)
+    yield from _halved(piece[cut:].strip(), language)
+
+
+def _middle_cut(piece: str, language: str) -> int | None:
+    if len(piece) <= LONG_PIECE.get(language, LONG_PIECE_SPACED):
         return None
-    for end in word_ends(piece, language):
-        rest = piece[end:].strip()
-        if end >= rule.shortest and len(rest) >= rule.rest and rest[0].isalnum():
-            return end
-    return None
+    ends = [end for end, _size in word_ends(piece, language) if _speech_follows(piece[end:])]
+    return min(ends, key=lambda end: abs(2 * end - len(piece)), default=None)
 
 
-def word_ends(text: str, language: str) -> list[int]:
-    """Character offsets where a word (Japanese: an accent phrase) of ``text`` ends."""
+def first_cut(sentence: str, language: str) -> int | None:
+    """Where to cut the first sentence (a character offset at a word end), or None to keep it whole.
+
+    The cut leaves the most words within the language's budget (at least one word), preferring a clause
+    mark; None when the whole sentence nearly fits (``WHOLE_SLACK``) or no word end leaves speech after it.
+    """
+    budget = FIRST_BUDGET.get(language, FIRST_BUDGET_SPACED)
+    ends = [(end, size) for end, size in word_ends(sentence, language) if _speech_follows(sentence[end:])]
+    if not ends or _size(sentence, language, ends) <= budget * WHOLE_SLACK:
+        return None
+    fitting = [end for end, size in ends if size <= budget and _ends_a_phrase(sentence[:end], language)]
+    fitting = fitting or [ends[0][0]]
+    clauses = [end for end in fitting if _CLAUSE_MARK.search(sentence[:end])]
+    return (clauses or fitting)[-1]
+
+
+#: Space-separated languages: a first piece does not end on a word this short (an article, a preposition:
+#: "Faça a | solicitação" was heard as "Faça aí").
+_SHORT_WORD = 3
+
+
+def _ends_a_phrase(head: str, language: str) -> bool:
+    if language in FIRST_BUDGET:
+        return True
+    return bool(_CLAUSE_MARK.search(head)) or len(head.split()[-1]) > _SHORT_WORD
+
+
+def _speech_follows(rest: str) -> bool:
+    return bool(rest.strip()) and rest.strip()[0].isalnum()
+
+
+def _size(sentence: str, language: str, ends: list[tuple[int, int]]) -> int:
+    """The whole sentence's size in the budget's unit."""
+    if language == "ja":
+        return ends[-1][1] + _morae_after(sentence, ends[-1][0])
+    return len(sentence.strip())
+
+
+def word_ends(text: str, language: str) -> list[tuple[int, int]]:
+    """``(offset, size)`` where a word (Japanese: an accent phrase) of ``text`` ends; ``size`` is the text
+    up to there in the language's budget unit (morae, characters)."""
     if language == "ja":
         return _accent_phrase_ends(text)
     if language == "zh":
-        return _jieba_ends(text)
-    return [match.start() for match in re.finditer(r"\s+", text)]
+        return [(end, end) for end in _jieba_ends(text)]
+    return [(match.start(), match.start()) for match in re.finditer(r"\s+", text)]
 
 
-def _accent_phrase_ends(text: str) -> list[int]:
+def _frontend(text: str) -> list[dict]:
     try:
         import pyopenjtalk
     except ImportError:
         return []
-    nodes = pyopenjtalk.run_frontend(text, use_sudachi_kanji_yomi=False)  # as the phonemizer: no Sudachi
-    ends, offset = [], 0
-    for node in nodes:
+    return pyopenjtalk.run_frontend(text, use_sudachi_kanji_yomi=False)  # as the phonemizer: no Sudachi
+
+
+def _accent_phrase_ends(text: str) -> list[tuple[int, int]]:
+    ends, offset, morae = [], 0, 0
+    for node in _frontend(text):
         if not text.startswith(node["string"], offset):
             break  # the front end normalised the text here (digits): later offsets would not match
         if node["chain_flag"] == 0 and offset:
-            ends.append(offset)
+            ends.append((offset, morae))
         offset += len(node["string"])
+        morae += max(0, int(node["mora_size"]))
     return ends
+
+
+def _morae_after(text: str, offset: int) -> int:
+    return sum(max(0, int(node["mora_size"])) for node in _frontend(text[offset:]))
 
 
 def _jieba_ends(text: str) -> list[int]:
