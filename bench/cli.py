@@ -54,6 +54,12 @@ def bench(
     handsfree: bool = typer.Option(
         True, "--handsfree/--no-handsfree", help="Hands-free end-pointing analysis on the clips."
     ),
+    handsfree_per_language: int | None = typer.Option(
+        None,
+        "--handsfree-per-language",
+        min=1,
+        help="Clips per language of the hands-free analysis (default: the run's clips).",
+    ),
 ) -> None:
     """Run the latency benchmark (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
@@ -76,6 +82,7 @@ def bench(
         mt_shapes=extras,
         browser=browser,
         handsfree=handsfree,
+        handsfree_per_language=handsfree_per_language,
     )
     _run_latency(options)
 

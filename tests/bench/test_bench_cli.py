@@ -145,3 +145,15 @@ def test_quick_clips_fall_back_to_the_bundled_sample(tmp_path: Path) -> None:
     assert audio.dtype.name == "float32" and audio.size > 16000
     cut = endpointing_cutoffs([(clips[0], audio)], (500,))
     assert cut["per_clip"][clips[0].name]["utterances"]["500"] >= 1
+
+
+def test_hands_free_analysis_can_take_more_clips_than_the_turns(eval_dir: Path) -> None:
+    """``--handsfree-per-language``: end-pointing on its own per-language selection of the manifest."""
+    from bench.runner import RunOptions, _handsfree_clips
+
+    manifest = select_clips(load_manifest(eval_dir), ClipSelection(max_per_language=1))
+    own = [(manifest[0], manifest[0].load())]
+    assert _handsfree_clips(RunOptions(), eval_dir, own) is own
+    wider = _handsfree_clips(RunOptions(handsfree_per_language=1), eval_dir, own)
+    assert [c.name for c, _ in wider] == [c.name for c in manifest]
+    assert all(audio.size > 0 for _, audio in wider)
