@@ -281,6 +281,7 @@ def term_levers(settings: EdgeSettings) -> Any:
         domains=tuple(settings.term_domains),
         hotwords=settings.asr_hotwords,
         rescoring=settings.asr_rescoring,
+        verification=settings.term_verification,
     )
 
 

@@ -23,6 +23,7 @@ from edge.config import EdgeSettings
 from edge.memory import configure_malloc, release_free_memory
 from edge.speech.asr import WhisperTranscriber
 from edge.speech.asr_types import Transcriber
+from edge.speech.term_verify import build_verifier
 from edge.speech.tts import Synthesizer
 from edge.turn.easy import load_easy_japanese
 from edge.turn.languages import AUTO
@@ -43,6 +44,7 @@ class LoadedEngines:
     corrector: Any | None
     phrase_matcher: Any | None
     levers: Any | None
+    verifier: Any | None = None
 
 
 def load_engines(
@@ -70,6 +72,7 @@ def load_engines(
     router = engines.load_mt_router(settings, store, glossary)
     levers = engines.term_levers(settings)
     corrector, phrase_matcher = levers.build(glossary)
+    verifier = build_verifier(levers, glossary, corrector)
     asr = engines.tune_for_glossary(asr, levers, glossary, corrector)
     if router is not None:
         router.warm([pair for pair in _mt_pairs(settings, pairs) if pair[0] != AUTO])
@@ -85,7 +88,7 @@ def load_engines(
         asr_pack,
         ", ".join(sorted(voices)) or "none",
     )
-    return LoadedEngines(asr, asr_pack, voices, router, easy, corrector, phrase_matcher, levers)
+    return LoadedEngines(asr, asr_pack, voices, router, easy, corrector, phrase_matcher, levers, verifier)
 
 
 def _wanted_languages(settings: EdgeSettings, pairs: list[tuple[str, str]] | None) -> set[str]:

@@ -90,6 +90,9 @@ def test_quick_run_writes_results_for_both_configs(default_store, eval_dir: Path
     summary_md = (out / "summary.md").read_text(encoding="utf-8")
     assert "hands-free end-pointing" in summary_md and "hands-free per configuration" in summary_md
     assert "ja CER vs baseline, points" in summary_md
+    run_s = results["environment"]["run_s"]  # how long each part of the run took
+    assert {"setup", "turns", "handsfree", "total"} <= set(run_s) and run_s["total"] >= run_s["turns"] > 0
+    assert "Run took" in summary_md
     assert "twins" in results["environment"]["mt_note"]
     if "chart" in results["files"]:
         assert (out / "chart.png").read_bytes()[:4] == b"\x89PNG"
