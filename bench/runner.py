@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import os
 import platform
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,9 +112,23 @@ def environment(threads: int) -> dict[str, Any]:
     }
 
 
+class _Laps:
+    """Wall-clock seconds per part of the run (how long a full run takes, and where)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 1)
+        self._last = now
+
+
 def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the latency benchmark; writes ``results.json`` (and ``chart.png``) in the output dir."""
     say = progress or (lambda _msg: None)
+    laps = _Laps()
     configs: list[BenchConfig] = config_names(
         options.configs or (QUICK_CONFIGS if options.quick else DEFAULT_CONFIGS)
     )
@@ -134,17 +149,23 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     rss_after_load = round(peak_rss_mb(), 1)
 
     stand_ins = stand_in_texts(engines, loaded)
+    laps.lap("setup")
     records = run_configs(
         engines, configs, loaded, repeats=options.repeats, progress=say, stand_ins=stand_ins
     )
+    laps.lap("turns")
     sections = _handsfree_sections(options, loaded, engines, configs, say)
+    laps.lap("handsfree")
     sections["browser"] = None
     if options.browser and not options.quick:
         from bench.browser import browser_rows
 
         say("browser path (chromium, fake microphone)")
         sections["browser"] = browser_rows(engines, configs, loaded, stand_ins)
+    laps.lap("browser")
     sections.update(_fresh_process_sections(options, loaded, store_dir, twins, say))
+    laps.lap("fresh_processes")
+    env["run_s"] = {**laps.laps, "total": round(sum(laps.laps.values()), 1)}
 
     mixed = frozenset(c.name for c, _ in loaded if c.mixed)
     summary = summarize(records, [c.name for c in configs], mixed)

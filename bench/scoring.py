@@ -2,16 +2,20 @@
 
 Both sides are normalised the same way before scoring: Unicode NFKC, lower case, punctuation and symbols
 removed, whitespace collapsed; for character error rates all spaces are removed as well (Japanese and
-Chinese references are unsegmented). Chinese is compared in one script: both sides are converted to
-simplified characters with OpenCC (Whisper often writes Mandarin in traditional characters while the
-phrase book is simplified: the same words, not an error). Japanese readings (katakana) are compared with
-long vowels folded (``fold_long_vowels``: ジュウミンヒョウ and ジューミンヒョー are the same speech).
+Chinese references are unsegmented). Chinese is compared in one script and one way of writing numbers: both
+sides are converted to simplified characters with OpenCC (Whisper often writes Mandarin in traditional
+characters while the phrase book is simplified: the same words, not an error) and their Arabic numbers to
+Chinese numerals with cn2an (the phrase book's 15天 is the 十五天 Whisper may write). Spanish, Portuguese and
+English numbers are compared as words on both sides (num2words: 15 → quince; Whisper writes either).
+Japanese readings (katakana) are compared with long vowels folded (``fold_long_vowels``:
+ジュウミンヒョウ and ジューミンヒョー are the same speech).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 import statistics
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -34,12 +38,45 @@ def to_simplified(text: str) -> str:
     return _simplifier()(text)
 
 
+def chinese_numerals(text: str) -> str:
+    """Arabic numbers in Chinese text written in Chinese numerals (cn2an: 15天 → 十五天, 3月 → 三月,
+    2026年 → 二零二六年), as they are spoken."""
+    import cn2an
+
+    return str(cn2an.transform(text, "an2cn"))
+
+
+#: num2words' language code per language whose numbers are compared as words.
+NUMBER_WORD_LANGUAGES = {"es": "es", "pt": "pt_BR", "en": "en"}
+_NUMBER = re.compile(r"(\d+)(st|nd|rd|th)?\b|\d+")
+
+
+def numbers_as_words(text: str, language: str) -> str:
+    """The integers (and English ordinals) of ``text`` written as words in ``language``, as spoken
+    (``num2words``; languages outside ``NUMBER_WORD_LANGUAGES`` unchanged)."""
+    code = NUMBER_WORD_LANGUAGES.get(language)
+    if code is None:
+        return text
+    from num2words import num2words
+
+    def spell(match: re.Match[str]) -> str:
+        if match.group(1) and match.group(2) and code == "en":
+            return f" {num2words(int(match.group(1)), to='ordinal', lang=code)} "
+        digits = match.group(1) or match.group(0)
+        return f" {num2words(int(digits), lang=code)} {match.group(2) or ''}"
+
+    return _NUMBER.sub(spell, text)
+
+
 def normalize(text: str, *, keep_spaces: bool = True, language: str | None = None) -> str:
     """NFKC, lower case, no punctuation or symbols, single spaces (none when ``keep_spaces`` is False);
-    Chinese (``language`` ``zh``) in simplified characters."""
+    Chinese (``language`` ``zh``) in simplified characters with its numbers in Chinese numerals; Spanish,
+    Portuguese and English numbers as words."""
     text = unicodedata.normalize("NFKC", text).lower()
     if language == "zh":
-        text = to_simplified(text)
+        text = chinese_numerals(to_simplified(text))
+    elif language in NUMBER_WORD_LANGUAGES:
+        text = numbers_as_words(text, language)
     kept = [" " if unicodedata.category(ch)[0] in "PSZ" or ch.isspace() else ch for ch in text]
     words = "".join(kept).split()
     return (" " if keep_spaces else "").join(words)

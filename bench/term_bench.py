@@ -11,6 +11,9 @@ returning the beam's alternatives. From those the levers are scored:
 - ``correction``: term correction by reading on the plain transcript;
 - ``rescoring``: the beam alternative with glossary terms preferred (bounded bonus, ``correct_best``);
 - ``rescoring+correction``, ``hotwords+correction``: two levers together;
+- ``correction+verified``: correction, then acoustic verification of loose term candidates
+  (``edge.speech.term_verify``: Whisper's decoder scores each candidate on the same encoder output);
+- ``rescoring+correction+verified``: the same after n-best rescoring (the product's default);
 - ``all``: hotwords + rescoring + correction.
 
 Per lever: term recall (expected (utterance, term) pairs found in the final transcript by the
@@ -31,6 +34,7 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +51,8 @@ LEVERS: tuple[str, ...] = (
     "rescoring",
     "rescoring+correction",
     "hotwords+correction",
+    "correction+verified",
+    "rescoring+correction+verified",
     "all",
 )
 
@@ -89,13 +95,14 @@ class LeverScore:
 
 
 def _transcripts(
-    utterance: Utterance, audio: Any, asr: Any, hot: Any, corrector: Any, reference: bool
+    utterance: Utterance, audio: Any, tools: _Tools, reference: bool
 ) -> dict[str, tuple[str, float]]:
     """Each lever's final transcript and its extra latency (ms) for one utterance."""
     from edge.audio.vad import trim_silence
     from edge.errors import NoSpeechError
     from edge.speech.terms import correct_best
 
+    asr, hot, corrector = tools.asr, tools.hot, tools.corrector
     out: dict[str, tuple[str, float]] = {}
     if reference:
         clock = time.perf_counter()
@@ -120,6 +127,11 @@ def _transcripts(
     best, both = correct_best(hyps, corrector)
     out["rescoring"] = (hyps[best][0], both.elapsed_ms)
     out["rescoring+correction"] = (both.text, both.elapsed_ms)
+    score = partial(asr.score_texts, speech, language="ja")  # the plain decode's encoder output
+    verified = tools.verifier.verify(plain.text, score)
+    out["correction+verified"] = (verified.text, corrected.elapsed_ms + verified.elapsed_ms)
+    verified = tools.verifier.verify(hyps[best][0], score)
+    out["rescoring+correction+verified"] = (verified.text, both.elapsed_ms + verified.elapsed_ms)
     hot_corrected = corrector.correct(hotwords.text)
     out["hotwords+correction"] = (hot_corrected.text, out["hotwords"][1] + hot_corrected.elapsed_ms)
     hot_hyps = [(hotwords.text, hotwords.avg_logprob), *hotwords.alternatives]
@@ -139,11 +151,13 @@ class _Tools:
     corrector: Any
     matcher: Any
     phrases: Any
+    verifier: Any
 
 
 def _load_tools(model_dir: Path) -> _Tools:
     from edge.speech.asr import AsrOptions, WhisperTranscriber
     from edge.speech.phrase_match import PhraseMatcher
+    from edge.speech.term_verify import TermVerifier
     from edge.speech.terms import ReadingCorrector, hotword_text
     from glossary import TermMatcher, bundled_glossary
 
@@ -151,7 +165,9 @@ def _load_tools(model_dir: Path) -> _Tools:
     asr = WhisperTranscriber(model_dir, AsrOptions(beam_size=5, languages=("ja",), num_hypotheses=5))
     hot = asr.with_options(replace(asr.options, hotwords=hotword_text(glossary)))
     asr.warm()
-    return _Tools(asr, hot, ReadingCorrector(glossary), TermMatcher(glossary), PhraseMatcher(glossary))
+    corrector = ReadingCorrector(glossary)
+    verifier = TermVerifier(glossary, strict=corrector)
+    return _Tools(asr, hot, corrector, TermMatcher(glossary), PhraseMatcher(glossary), verifier)
 
 
 def run(
@@ -219,7 +235,7 @@ def _utterance_row(
 ) -> dict[str, Any]:
     """Every lever's transcript of one utterance (scored into ``scores``, overall and per voice) and its
     phrase-book match."""
-    finals = _transcripts(utterance, audio, tools.asr, tools.hot, tools.corrector, reference)
+    finals = _transcripts(utterance, audio, tools, reference)
     row: dict[str, Any] = {
         "id": utterance.id,
         "kind": utterance.kind,

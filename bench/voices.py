@@ -354,7 +354,8 @@ def markdown_table(results: dict[str, Any]) -> str:
     """The voice table as Markdown (one row per voice and language)."""
     lines = [
         f"Voices over the phrase book, transcribed back with {results['asr_pack']} "
-        f"(child baseline RSS {results['child_baseline_rss_mb']} MB).",
+        f"(beam {results.get('asr_beam_size', '?')}, the voice's language; "
+        f"child baseline RSS {results['child_baseline_rss_mb']} MB).",
         "",
         "| voice | quality | lang | phrases | metric | round-trip | kana CER | RTF | first chunk ms "
         "(median/p90) | first chunk CPU ms | peak RSS MB | load s |",

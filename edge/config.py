@@ -124,6 +124,10 @@ class EdgeSettings(BaseSettings):
     """Keep the beam hypothesis that holds glossary terms within a small score gap (bool; with term
     correction only; see ``bench terms``)."""
 
+    term_verification: bool = True
+    """Propose glossary terms by a loose reading threshold and keep those Whisper's decoder confirms on
+    the same audio (bool; with term correction only; see ``bench terms``)."""
+
     reviewed_only: bool = False
     """Use only reviewed glossary terms and phrases (bool)."""
 

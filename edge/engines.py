@@ -13,6 +13,7 @@ MT packs and falls back as documented in ``edge.turn.translate``.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -187,8 +188,19 @@ def device_pack_report(settings: EdgeSettings, store: Any) -> dict[str, Any]:
     return {"packs": packs[:100], "languages": list(settings.languages)}
 
 
-def load_transcriber(settings: EdgeSettings, store: Any | None = None) -> tuple[WhisperTranscriber, str]:
-    """Load the recogniser of ``settings`` (language ID restricted to the enabled languages)."""
+def load_transcriber(
+    settings: EdgeSettings, store: Any | None = None, *, loaded: WhisperTranscriber | None = None
+) -> tuple[WhisperTranscriber, str]:
+    """Load the recogniser of ``settings`` (language ID restricted to the enabled languages).
+
+    ``loaded``: the same model already loaded in this process (e.g. one Whisper shared by several
+    counters or pipelines): it is reused with the decoding options of ``settings`` (no second copy in
+    memory); its threads and compute type stay those it was loaded with.
+
+    Raises:
+        EngineUnavailable: the ASR pack is not installed or fails its size check.
+        ValueError: ``loaded`` is another model than the one ``settings`` names.
+    """
     model_dir, pack_id = asr_model_dir(settings, store)
     options = AsrOptions(
         beam_size=settings.beam_size,
@@ -198,7 +210,12 @@ def load_transcriber(settings: EdgeSettings, store: Any | None = None) -> tuple[
         short_window=settings.short_window,
         min_window_s=settings.min_window_s,
     )
-    return WhisperTranscriber(model_dir, options), pack_id
+    if loaded is None:
+        return WhisperTranscriber(model_dir, options), pack_id
+    if Path(loaded.model_dir).resolve() != Path(model_dir).resolve():
+        raise ValueError(f"the loaded recogniser is {loaded.model_dir}, but the settings name {model_dir}")
+    model_level = {"compute_type": loaded.options.compute_type, "cpu_threads": loaded.options.cpu_threads}
+    return loaded.with_options(replace(options, **model_level)), pack_id
 
 
 def load_voice(ref: VoiceRef, glossary: Any | None = None) -> Synthesizer:
@@ -264,6 +281,7 @@ def term_levers(settings: EdgeSettings) -> Any:
         domains=tuple(settings.term_domains),
         hotwords=settings.asr_hotwords,
         rescoring=settings.asr_rescoring,
+        verification=settings.term_verification,
     )
 
 

@@ -34,6 +34,7 @@ import copy
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ from edge.speech.asr_window import (
     read_hypotheses,
     transcribe_window,
 )
+from edge.speech.forced import TextScore, score_texts
 from edge.speech.repetition import Repetition, find_repetition
 
 __all__ = [
@@ -232,7 +234,7 @@ class WhisperTranscriber(Transcriber):
 
     def _encode(self, audio: np.ndarray, window_s: float, timings: dict[str, float], reuse: bool) -> Any:
         model = self._model
-        key = (id(audio), audio.size, window_s, float(np.abs(audio[:: max(1, audio.size // 512)]).sum()))
+        key = (id(audio), window_s, *_fingerprint(audio))
         clock = time.perf_counter()
         if reuse and self._last_encoded is not None and self._last_encoded[0] == key:
             # The same utterance again (the whisper-translate fallback after transcribing): the encoder
@@ -251,6 +253,28 @@ class WhisperTranscriber(Transcriber):
         timings["encode"] = lap(clock)
         self._last_encoded = (key, encoder_output)
         return encoder_output
+
+    def score_texts(self, audio: np.ndarray, texts: Sequence[str], language: str) -> list[TextScore] | None:
+        """Forced-decoding scores of ``texts`` as transcripts of ``audio``, the utterance just recognised
+        (``edge.speech.forced``: one batched decoder pass on its encoder output, no second encoder pass).
+
+        Returns None when that encoder output is no longer held (another utterance was encoded since, or
+        ``release`` ran): scoring would need the encoder again.
+        """
+        samples = np.asarray(audio, dtype=np.float32).reshape(-1)
+        held = self._last_encoded
+        if held is None or held[0][2:] != _fingerprint(samples):
+            return None
+        frames = samples.size * FRAMES_PER_S // SAMPLE_RATE
+        tokenizer = self._tokenizer(language, "transcribe")
+        try:
+            return score_texts(self._model.model, held[1], tokenizer, texts, frames)
+        except RuntimeError as exc:
+            raise EngineUnavailable(f"Whisper failed while scoring ({exc}); reinstall the ASR pack") from exc
+
+    def release(self) -> None:
+        """Forget the last utterance's encoder output (at the end of a turn: memory and privacy)."""
+        self._last_encoded = None
 
     def _pick_language(self, probabilities: list[tuple[str, float]]) -> tuple[str, float]:
         allowed = set(self.languages)
@@ -296,6 +320,11 @@ class WhisperTranscriber(Transcriber):
         text = " ".join(segment.text.strip() for segment in parts).strip()
         avg = float(np.mean([segment.avg_logprob for segment in parts])) if parts else -math.inf
         return _decoded(text, find_repetition(text), (language, probability), audio, FULL_WINDOW_S, avg, task)
+
+
+def _fingerprint(audio: np.ndarray) -> tuple[int, float]:
+    """What tells one utterance's samples from another's (size and a strided checksum)."""
+    return audio.size, float(np.abs(audio[:: max(1, audio.size // 512)]).sum())
 
 
 def _decoded(

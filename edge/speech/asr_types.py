@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import zlib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -145,6 +146,14 @@ class Transcriber(abc.ABC):
 
     def warm(self) -> None:  # noqa: B027 - optional hook
         """Run once on silence so the first real turn is not slower."""
+
+    def score_texts(self, audio: np.ndarray, texts: Sequence[str], language: str) -> list[Any] | None:
+        """Acoustic scores of ``texts`` as transcripts of ``audio``, the utterance just recognised
+        (``edge.speech.forced.TextScore``; None: this recogniser cannot score, or no longer holds it)."""
+        return None
+
+    def release(self) -> None:  # noqa: B027 - optional hook
+        """Forget what the last utterance left in memory (called at the end of each turn)."""
 
 
 def compression_ratio(text: str) -> float:

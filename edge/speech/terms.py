@@ -78,8 +78,8 @@ class _Span(NamedTuple):
     reading: tuple[str, ...]
 
 
-class _Found(NamedTuple):
-    """A span close enough to a term."""
+class Found(NamedTuple):
+    """A span of a text close enough to a term (offsets into that text; ``gap``: |span − term| morae)."""
 
     start: int
     end: int
@@ -92,7 +92,8 @@ class _Found(NamedTuple):
 
 @dataclass(frozen=True)
 class Correction:
-    """One replacement in the corrected text: ``text[start:end] == replacement``."""
+    """One replacement in the corrected text: ``text[start:end] == replacement`` (``verified``: found by
+    the loose reading threshold and kept because the audio confirmed it, ``edge.speech.term_verify``)."""
 
     term_id: str
     start: int
@@ -100,6 +101,7 @@ class Correction:
     original: str
     replacement: str
     distance: float
+    verified: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (offsets into the corrected text)."""
@@ -110,6 +112,7 @@ class Correction:
             "original": self.original,
             "replacement": self.replacement,
             "distance": self.distance,
+            "verified": self.verified,
         }
 
 
@@ -180,9 +183,14 @@ class ReadingCorrector:
         started = time.perf_counter()
         if not text or not self._terms:
             return Corrected(text, (), 0.0)
-        found = self._candidates(text, self._spans(words(text)))
-        corrected, corrections = _apply(text, found)
+        corrected, corrections = apply(text, self.find(text))
         return Corrected(corrected, tuple(corrections), (time.perf_counter() - started) * 1000)
+
+    def find(self, text: str) -> list[Found]:
+        """The non-overlapping spans of ``text`` that ``correct`` replaces, by start."""
+        if not text or not self._terms:
+            return []
+        return self._candidates(text, self._spans(words(text)))
 
     def count_terms(self, text: str) -> int:
         """Glossary terms in ``text`` once corrected (as written or by reading)."""
@@ -208,7 +216,7 @@ class ReadingCorrector:
                 spans.extend(_Span(first.start, word.end, seq) for seq in readings)
         return spans
 
-    def _candidates(self, text: str, spans: list[_Span]) -> list[_Found]:
+    def _candidates(self, text: str, spans: list[_Span]) -> list[Found]:
         """Non-overlapping spans close to a term, by start (see ``_choose``)."""
         from rapidfuzz.distance import Levenshtein
         from rapidfuzz.process import cdist
@@ -229,7 +237,7 @@ class ReadingCorrector:
         if hits.size == 0:
             return []
         present = self._matcher.find(text)
-        found: list[_Found] = []
+        found: list[Found] = []
         for s_index, t_index in hits:
             span = spans[s_index]
             term_id, headword, term_len = self._terms[t_index]
@@ -239,7 +247,7 @@ class ReadingCorrector:
             if not self._may_replace(span, self._terms[t_index], self._readings[t_index], distance, present):
                 continue
             gap = abs(len(span.reading) - term_len)
-            found.append(_Found(span.start, span.end, distance, term_id, headword, term_len, gap))
+            found.append(Found(span.start, span.end, distance, term_id, headword, term_len, gap))
         return _choose(found)
 
     def _may_replace(
@@ -264,18 +272,19 @@ def _contains(longer: str, shorter: str) -> bool:
     return shorter in longer and shorter != longer
 
 
-def _choose(found: list[_Found]) -> list[_Found]:
+def _choose(found: list[Found]) -> list[Found]:
     """Resolve overlaps: a longer term explains more of what was heard (each mora counts, each edit costs
     three); then the span closest to the term's length, then the longer span."""
     found.sort(key=lambda f: (3 * f.distance - f.term_morae, f.gap, f.start - f.end, f.start))
-    chosen: list[_Found] = []
+    chosen: list[Found] = []
     for item in found:
         if all(item.end <= c.start or c.end <= item.start for c in chosen):
             chosen.append(item)
     return sorted(chosen)
 
 
-def _apply(text: str, found: list[_Found]) -> tuple[str, list[Correction]]:
+def apply(text: str, found: Sequence[Found]) -> tuple[str, list[Correction]]:
+    """``text`` with the non-overlapping spans ``found`` (by start) replaced by their terms."""
     out: list[str] = []
     corrections: list[Correction] = []
     position = 0
@@ -314,6 +323,8 @@ class TermLevers:
         phrase_threshold: Mora similarity at which an utterance is a phrase (0..1; None = default).
         hotwords: Give Whisper the glossary's most used terms as context (``hotword_text``).
         rescoring: Ask Whisper for its beam's alternatives for n-best rescoring (with a corrector only).
+        verification: Propose term replacements by a loose reading threshold and keep those the audio
+            confirms (``edge.speech.term_verify``; with a corrector only).
     """
 
     correction: bool = True
@@ -322,6 +333,7 @@ class TermLevers:
     phrase_threshold: float | None = None
     hotwords: bool = False
     rescoring: bool = True
+    verification: bool = True
 
     def build(self, glossary: Any | None) -> tuple[ReadingCorrector | None, Any | None]:
         """The corrector and the phrase matcher for ``glossary`` (None where off or unavailable)."""

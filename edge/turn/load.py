@@ -21,7 +21,9 @@ from typing import Any
 from edge import engines
 from edge.config import EdgeSettings
 from edge.memory import configure_malloc, release_free_memory
+from edge.speech.asr import WhisperTranscriber
 from edge.speech.asr_types import Transcriber
+from edge.speech.term_verify import build_verifier
 from edge.speech.tts import Synthesizer
 from edge.turn.easy import load_easy_japanese
 from edge.turn.languages import AUTO
@@ -42,21 +44,27 @@ class LoadedEngines:
     corrector: Any | None
     phrase_matcher: Any | None
     levers: Any | None
+    verifier: Any | None = None
 
 
 def load_engines(
-    settings: EdgeSettings, *, pairs: Iterable[tuple[str, str]] | None = None, warm: bool = True
+    settings: EdgeSettings,
+    *,
+    pairs: Iterable[tuple[str, str]] | None = None,
+    warm: bool = True,
+    transcriber: WhisperTranscriber | None = None,
 ) -> LoadedEngines:
     """Load ASR, the voices and the MT router of ``settings`` (see ``TurnPipeline.from_settings``).
 
     Raises:
         EngineUnavailable: the ASR model is missing or corrupt.
+        ValueError: ``transcriber`` is another model than the one ``settings`` names.
     """
     started = time.perf_counter()
     configure_malloc()  # before the engines start their threads
     pairs = list(pairs) if pairs is not None else None
     store = engines.open_store(settings)
-    transcriber, asr_pack = engines.load_transcriber(settings, store)
+    asr, asr_pack = engines.load_transcriber(settings, store, loaded=transcriber)
     release_free_memory()  # the model file's read buffers (each load below likewise)
     voice_refs = engines.find_voices(settings, store)
     glossary = engines.load_glossary()
@@ -64,14 +72,15 @@ def load_engines(
     router = engines.load_mt_router(settings, store, glossary)
     levers = engines.term_levers(settings)
     corrector, phrase_matcher = levers.build(glossary)
-    transcriber = engines.tune_for_glossary(transcriber, levers, glossary, corrector)
+    verifier = build_verifier(levers, glossary, corrector)
+    asr = engines.tune_for_glossary(asr, levers, glossary, corrector)
     if router is not None:
         router.warm([pair for pair in _mt_pairs(settings, pairs) if pair[0] != AUTO])
         release_free_memory()
     easy = load_easy_japanese()
     warm_slow_voices_in_background(voices)
     if warm:
-        _warm(easy, transcriber, voices)
+        _warm(easy, asr, voices)
     release_free_memory()
     _LOGGER.info(
         "turn pipeline ready in %.1f s (ASR %s, voices %s)",
@@ -79,7 +88,7 @@ def load_engines(
         asr_pack,
         ", ".join(sorted(voices)) or "none",
     )
-    return LoadedEngines(transcriber, asr_pack, voices, router, easy, corrector, phrase_matcher, levers)
+    return LoadedEngines(asr, asr_pack, voices, router, easy, corrector, phrase_matcher, levers, verifier)
 
 
 def _wanted_languages(settings: EdgeSettings, pairs: list[tuple[str, str]] | None) -> set[str]:

@@ -36,7 +36,9 @@ from edge.config import EdgeSettings
 from edge.engines import tune_for_glossary
 from edge.errors import EdgeError, EngineFailed, LanguageError
 from edge.events import TurnError
+from edge.speech.asr import WhisperTranscriber
 from edge.speech.asr_types import Transcriber
+from edge.speech.term_verify import build_verifier
 from edge.speech.tts import ReadingSegment, Synthesizer
 from edge.turn import easy, terms, transcribe
 from edge.turn.languages import AUTO, check_language
@@ -70,6 +72,7 @@ class TurnPipeline:
         corrector: Any | None = None,
         phrase_matcher: Any | None = None,
         levers: Any | None = None,
+        verifier: Any | None = None,
         loop_guard: bool = True,
         speak_to_clerk: bool = True,
     ) -> None:
@@ -87,7 +90,8 @@ class TurnPipeline:
             pre_edit_easy_ja: Translate the simplified Japanese instead of the clerk's original.
             corrector: An ``edge.speech.terms.ReadingCorrector`` for Japanese transcripts (None: off).
             phrase_matcher: An ``edge.speech.phrase_match.PhraseMatcher`` (None: no spoken phrase book).
-            levers: ``edge.speech.terms.TermLevers`` that rebuild the two above when the glossary changes.
+            levers: ``edge.speech.terms.TermLevers`` that rebuild these when the glossary changes.
+            verifier: An ``edge.speech.term_verify.TermVerifier`` (None: no acoustic verification).
             loop_guard: Refuse to speak a translation that repeats itself (off only for timing runs whose
                 MT is an untrained stand-in producing random text).
             speak_to_clerk: Speak translations into Japanese (the resident's replies) to the clerk.
@@ -104,12 +108,18 @@ class TurnPipeline:
         self.corrector = corrector
         self.phrase_matcher = phrase_matcher
         self.levers = levers
+        self.verifier = verifier
         self.loop_guard = loop_guard
         self.speak_to_clerk = speak_to_clerk
 
     @classmethod
     def from_settings(
-        cls, settings: EdgeSettings, *, pairs: Iterable[tuple[str, str]] | None = None, warm: bool = True
+        cls,
+        settings: EdgeSettings,
+        *,
+        pairs: Iterable[tuple[str, str]] | None = None,
+        warm: bool = True,
+        transcriber: WhisperTranscriber | None = None,
     ) -> TurnPipeline:
         """Load ASR, the voices and the MT router of ``settings`` once (``edge.turn.load``).
 
@@ -118,11 +128,14 @@ class TurnPipeline:
             pairs: Language pairs to preload MT and voices for (default: ja ⇄ every enabled language);
                 a pair with source ``auto`` loads the target's voice only.
             warm: Run each engine once so the first turn is as fast as the next.
+            transcriber: The settings' Whisper model already loaded in this process (shared, not loaded
+                again; decoded with the settings' options, on the threads it was loaded with).
 
         Raises:
             EngineUnavailable: the ASR model is missing or corrupt.
+            ValueError: ``transcriber`` is another model than the one ``settings`` names.
         """
-        loaded = load_engines(settings, pairs=pairs, warm=warm)
+        loaded = load_engines(settings, pairs=pairs, warm=warm, transcriber=transcriber)
         return cls(
             loaded.transcriber,
             loaded.voices,
@@ -135,6 +148,7 @@ class TurnPipeline:
             corrector=loaded.corrector,
             phrase_matcher=loaded.phrase_matcher,
             levers=loaded.levers,
+            verifier=loaded.verifier,
             speak_to_clerk=settings.speak_to_clerk,
         )
 
@@ -208,6 +222,7 @@ class TurnPipeline:
             self.mt_router.glossary = glossary
         if self.levers is not None and glossary is not None:
             self.corrector, self.phrase_matcher = self.levers.build(glossary)
+            self.verifier = build_verifier(self.levers, glossary, self.corrector)
             # a counter that started without a glossary gets its hotwords and beam alternatives now
             self.transcriber = tune_for_glossary(self.transcriber, self.levers, glossary, self.corrector)
 
@@ -258,8 +273,26 @@ class TurnPipeline:
         if self.transcriber is None:
             raise LanguageError("this pipeline has no speech recogniser; type the text instead")
         language = None if source == AUTO else source
+        try:
+            return self._recognised_turn(audio, language, target, emit, speak, streamed, started)
+        finally:
+            release = getattr(self.transcriber, "release", None)
+            if release is not None:
+                release()  # the utterance's encoder output goes with the turn
+
+    def _recognised_turn(
+        self,
+        audio: np.ndarray,
+        language: str | None,
+        target: str,
+        emit: EventHandler,
+        speak: bool,
+        streamed: StreamedSpeech | None,
+        started: float,
+    ) -> TurnResult:
+        transcriber = self.transcriber
         speech, transcript, timings = transcribe.recognise(
-            self.transcriber, audio, language, self.vad_options, streamed
+            transcriber, audio, language, self.vad_options, streamed
         )
         result = TurnResult(
             source_language=transcript.language,
@@ -270,7 +303,12 @@ class TurnPipeline:
             timings_ms=timings,
         )
         ctx = TurnContext(result, emit, started, speech, streamed)
-        terms.correct_terms(self.corrector, result)
+        terms.correct_terms(
+            self.corrector,
+            result,
+            self.verifier,
+            lambda texts: transcriber.score_texts(speech, texts, transcript.language),
+        )
         transcribe.announce(ctx, transcript)
         if not transcribe.stop_unusable(ctx, transcript):
             self._translate_and_speak(ctx, speak)

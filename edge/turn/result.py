@@ -56,6 +56,7 @@ class TurnResult:
         corrections: Glossary terms put into the transcript by reading (``edge.speech.terms.Correction``).
         recognised_text: The recogniser's own best hypothesis when corrections or rescoring changed it.
         beam_rank: Beam hypothesis kept by n-best rescoring (0: the recogniser's best).
+        term_candidates: Term replacements scored against the audio (``edge.speech.term_verify``).
         repetition: The loop that stopped the turn from being spoken (``where``: transcript/translation).
         verified_phrase: The phrase-book sentence served instead of MT (``phrase_match.PhraseHit``).
         readings: Target ``ja-easy``: the text as (piece, furigana) pairs, which the voice follows.
@@ -87,6 +88,7 @@ class TurnResult:
     corrections: list[Any] = field(default_factory=list)
     recognised_text: str | None = None
     beam_rank: int = 0
+    term_candidates: int = 0
     repetition: dict[str, Any] | None = None
     verified_phrase: dict[str, Any] | None = None
     maybe_cut: bool = False
@@ -152,6 +154,7 @@ class TurnResult:
                 "duration_s": round(t.duration_s, 3),
                 "timings_ms": t.timings_ms,
                 "beam_rank": self.beam_rank,
+                "term_candidates": self.term_candidates,
                 "hypotheses": 1 + len(t.alternatives),
             }
         return data

@@ -6,6 +6,9 @@
 - N-best rescoring (``edge.speech.terms.correct_best``): when the recogniser returned its beam's
   alternatives (``asr_rescoring``), each is corrected and the one holding glossary terms is kept within a
   small score gap (``beam_rank``).
+- Acoustic verification (``edge.speech.term_verify.TermVerifier``): replacements a loose reading threshold
+  proposes are scored by Whisper's decoder on the same audio and kept when it agrees (``verified``
+  corrections; ``term_candidates`` counts what was scored).
 - Spoken phrase book (``edge.speech.phrase_match.PhraseMatcher``): a Japanese utterance that reads like a
   phrase-book sentence gets the phrase's verified translation instead of MT (``mt_engine ==
   "phrasebook"``, ``verified_phrase``).
@@ -14,15 +17,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from edge.turn.result import TurnResult, ms_since
 from glossary.languages import STAFF_LANGUAGE
 
 
-def correct_terms(corrector: Any | None, result: TurnResult) -> None:
+def correct_terms(
+    corrector: Any | None,
+    result: TurnResult,
+    verifier: Any | None = None,
+    score: Callable[[Sequence[str]], Any] | None = None,
+) -> None:
     """Put glossary terms into a Japanese transcript where the recogniser wrote near-homophones (choosing
-    among the beam's alternatives first when the recogniser returned them)."""
+    among the beam's alternatives first when the recogniser returned them; then, with a ``verifier`` and
+    the turn's ``score`` (``Transcriber.score_texts`` on its audio), the loose replacements the audio
+    confirms)."""
     from edge.speech.terms import correct_best
 
     if corrector is None or result.source_language != STAFF_LANGUAGE or not result.source_text:
@@ -33,12 +44,19 @@ def correct_terms(corrector: Any | None, result: TurnResult) -> None:
         hypotheses = [(transcript.text, transcript.avg_logprob), *transcript.alternatives]
     rank, corrected = correct_best(hypotheses, corrector)
     result.timings_ms["terms"] = round(corrected.elapsed_ms, 1)
+    text, corrections = corrected.text, corrected.corrections
+    if verifier is not None and score is not None:
+        verified = verifier.verify(hypotheses[rank][0], score)
+        result.timings_ms["term_verify"] = round(verified.elapsed_ms, 1)
+        result.term_candidates = verified.candidates
+        if verified.accepted:
+            text, corrections = verified.text, verified.corrections
     if rank:
         result.beam_rank = rank
-    if corrected.corrections or rank:
+    if corrections or rank:
         result.recognised_text = hypotheses[0][0]  # the recogniser's own best, even when another is kept
-        result.source_text = corrected.text
-        result.corrections = list(corrected.corrections)
+        result.source_text = text
+        result.corrections = list(corrections)
 
 
 def serve_phrase(matcher: Any | None, result: TurnResult) -> bool:

@@ -30,6 +30,29 @@ def test_a_real_chinese_substitution_still_counts_in_either_script() -> None:
     assert error_rate(reference, "請到樓的窗", "zh") == pytest.approx(2 / 7)
 
 
+def test_chinese_numbers_score_the_same_in_digits_and_in_numerals() -> None:
+    assert error_rate("请在15天以内申请。", "請在十五天以內申請", "zh") == 0.0
+    assert error_rate("提交期限是3月15日。", "提交期限是三月十五日", "zh") == 0.0
+    assert error_rate("3岁至5岁", "三岁至五岁", "zh") == 0.0
+    assert error_rate("请到5号窗口。", "请到6号窗口", "zh") == pytest.approx(1 / 6)  # a wrong number counts
+    assert error_rate("请说慢一点。", "请说慢一点", "zh") == 0.0  # words with 一 are left alone
+
+
+def test_spanish_portuguese_english_numbers_score_the_same_in_digits_and_in_words() -> None:
+    assert (
+        error_rate(
+            "gratuita para crianças de 3 a 5 anos.", "gratuita para crianças de três a cinco anos", "pt"
+        )
+        == 0.0
+    )
+    assert error_rate("dentro de los 15 días", "dentro de los quince días", "es") == 0.0
+    assert error_rate("the counter on the 2nd floor", "the counter on the second floor", "en") == 0.0
+    assert error_rate("La tarifa es de 300 yenes.", "La tarifa es de 400 yenes", "es") == pytest.approx(1 / 6)
+    assert error_rate("Quantos anos tem a criança?", "Quantos anos têm a criança", "pt") == pytest.approx(
+        1 / 5
+    )
+
+
 def test_scripts_are_folded_only_for_chinese() -> None:
     assert normalize("這裡", keep_spaces=False, language="ja") == "這裡"
     assert error_rate("国", "國", "ja") == 1.0

@@ -6,12 +6,18 @@ The bundles are built for real (pip download of every pinned dependency, cached 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.support.deploy import built_once, can_unshare_net, key_fingerprint, madoguchi_command, run
+from tests.support.deploy import (
+    built_once,
+    can_unshare_net,
+    key_fingerprint,
+    madoguchi_command,
+    offline_command,
+    run,
+)
 
 BUNDLE_PACKS = ("whisper-tiny", "whisper-base")
 
@@ -57,10 +63,5 @@ def offline_install(x86_bundle, signing_key, tmp_path_factory: pytest.TempPathFa
         f"{x86_bundle}/install.sh --prefix {prefix} --no-services --pubkey {signing_key[1]} "
         f"--expect-key {key_fingerprint(signing_key[1])}"
     )
-    script = f"ip link set lo up; {install}"
-    command = ["unshare", "-n", "sh", "-c", script]
-    if shutil.which("strace"):
-        command = ["unshare", "-n", "strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace),
-                   "sh", "-c", script]  # fmt: skip
-    completed = run(command, timeout=1800)
+    completed = run(offline_command(f"ip link set lo up; {install}", trace), timeout=1800)
     return prefix, completed, trace if trace.exists() else None

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
 
-from tests.support.deploy import outside_connects, run
+from tests.support.deploy import offline_command, outside_connects, run
 
 pytestmark = pytest.mark.slow  # end to end through real processes
 
@@ -46,10 +45,7 @@ def test_installed_release_translates_offline(offline_install, eval_dir, tmp_pat
         f"ip link set lo up; set -a; . {prefix}/etc/madoguchi.env; set +a; "
         f"exec {prefix}/current/venv/bin/madoguchi translate {clip} --target en"
     )
-    command = ["unshare", "-n", "sh", "-c", script]
-    if shutil.which("strace"):
-        command = ["unshare", "-n", "strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace),
-                   "sh", "-c", script]  # fmt: skip
+    command = offline_command(script, trace)
     env = {k: v for k, v in os.environ.items() if k not in ("ORT_DISABLE_TELEMETRY", "PYTHONPATH")}
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

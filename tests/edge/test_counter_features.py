@@ -26,7 +26,7 @@ from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
 from glossary.schema import TRANSLATION_LANGUAGES, Glossary, Term
 from tests.support.central import device_token, publish_glossary
-from tests.support.counter import receive_until
+from tests.support.counter import receive_until, turn_done
 from tests.support.servers import central_server, serve_app
 from tests.support.tiny_models import build_store
 
@@ -160,7 +160,7 @@ def test_confirm_before_speaking_holds_speech_until_ok(tmp_path: Path, voice: An
         ws.send_text(json.dumps({"type": "speak", "turn_id": "t1"}))
         assert ws.receive_json()["code"] == "protocol"  # nothing to speak yet
         ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": "住民票の写しをください。"}))
-        turn = receive_until(ws, "turn_end", 80, errors_fail=False)
+        turn = turn_done(ws, 80, errors_fail=False)
         kinds = [m["type"] for m in turn]
         translation = next(m for m in turn if m["type"] == "translation")
         assert translation["text"] and translation["awaiting_confirm"] is True

@@ -21,7 +21,7 @@ from edge.speech.tts import PiperSynthesizer
 from edge.translate.router import MtOptions, MtRouter
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
-from tests.support.counter import choose_language, push_to_talk, receive_until
+from tests.support.counter import choose_language, push_to_talk, turn_done
 from tests.support.tiny_models import build_store
 
 pytestmark = pytest.mark.slow
@@ -72,11 +72,11 @@ def test_debug_logs_hold_no_conversation_text(
     ):
         choose_language(ws, "en")
         push_to_talk(ws, pcm)
-        events += receive_until(ws, "turn_end", errors_fail=False)
+        events += turn_done(ws, errors_fail=False)
         ws.send_text(json.dumps({"type": "text", "speaker": "clerk", "text": "住民票の写しを三通ください"}))
-        events += receive_until(ws, "turn_end", errors_fail=False)
+        events += turn_done(ws, errors_fail=False)
         ws.send_text(json.dumps({"type": "text", "speaker": "resident", "text": "Where do I pay the fee?"}))
-        events += receive_until(ws, "turn_end", errors_fail=False)
+        events += turn_done(ws, errors_fail=False)
         ws.send_text(json.dumps({"type": "end_conversation"}))
     said = [e["text"] for e in events if e["type"] in ("transcript", "translation") and e.get("text")]
     engines = {e.get("engine") for e in events if e["type"] == "translation"}

@@ -60,11 +60,13 @@ def _ping(client: TestClient, done: threading.Event, rtts: list[float]) -> None:
 
 
 @pytest.mark.slow
-def test_a_turn_does_not_hold_up_another_screen(default_store: Any, tmp_path: Path) -> None:
+def test_a_turn_does_not_hold_up_another_screen(
+    default_store: Any, whisper_base: Any, tmp_path: Path
+) -> None:
     settings = EdgeSettings(
         home=tmp_path, packs_dir=default_store.root, languages=["ja", "en"], cpu_threads=1
     )
-    pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en")], warm=True)
+    pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en")], warm=True, transcriber=whisper_base)
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
     clip = load_audio(SPEECH_DIR / "test_ja_2.wav")[: 16000 * 4]
     audio = np.concatenate([np.zeros(8000, np.float32), clip, np.zeros(24000, np.float32)])

@@ -24,12 +24,14 @@ JA_REFERENCE = "これはテスト文ですこの機械が日本語をちゃん�
 
 
 @pytest.fixture(scope="module")
-def pipeline(default_store, tmp_path_factory: pytest.TempPathFactory):
+def pipeline(default_store, whisper_base, tmp_path_factory: pytest.TempPathFactory):
     from edge.turn.pipeline import TurnPipeline
 
     home = tmp_path_factory.mktemp("live")
     settings = EdgeSettings(home=home, packs_dir=default_store.root)
-    return TurnPipeline.from_settings(settings, pairs=[("ja", "en"), ("en", "ja")], warm=True)
+    return TurnPipeline.from_settings(
+        settings, pairs=[("ja", "en"), ("en", "ja")], warm=True, transcriber=whisper_base
+    )
 
 
 def _app(pipeline, tmp_path: Path, **options: Any):

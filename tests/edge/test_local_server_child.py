@@ -47,10 +47,18 @@ def _wait_for_line(process: subprocess.Popen[str], needle: str, timeout_s: float
 
 
 def _server_children(process: subprocess.Popen[str]) -> list[psutil.Process]:
-    children = psutil.Process(process.pid).children(recursive=True)
-    servers = [c for c in children if "server" in c.cmdline() and "run" in c.cmdline()]
-    assert servers, f"no local server child among {[c.cmdline() for c in children]}"
+    commands = [(child, _cmdline(child)) for child in psutil.Process(process.pid).children(recursive=True)]
+    servers = [child for child, command in commands if "server" in command and "run" in command]
+    assert servers, f"no local server child among {[command for _, command in commands]}"
     return servers
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    """The command line of a child; [] for one that has just exited (a zombie not yet reaped)."""
+    try:
+        return process.cmdline()
+    except (psutil.ZombieProcess, psutil.NoSuchProcess):
+        return []
 
 
 @pytest.mark.slow

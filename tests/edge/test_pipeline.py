@@ -109,3 +109,14 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setenv("MADOGUCHI_LANGUAGES", "ja,klingon")
     with pytest.raises(ConfigError, match="MADOGUCHI_"):
         load_settings()
+
+
+def test_from_settings_refuses_a_loaded_model_the_settings_do_not_name(
+    default_store, whisper_base: WhisperTranscriber, tmp_path: Path
+) -> None:
+    """A loaded recogniser is shared only when it is the settings' own model (else a clear error)."""
+    from edge.config import EdgeSettings
+
+    settings = EdgeSettings(home=tmp_path, packs_dir=default_store.root, asr_pack="whisper-tiny")
+    with pytest.raises(ValueError, match="whisper-tiny"):
+        TurnPipeline.from_settings(settings, pairs=[("ja", "en")], warm=False, transcriber=whisper_base)

@@ -13,15 +13,7 @@ from starlette.testclient import TestClient
 
 from edge.config import EdgeSettings
 from edge.counter.app import CounterOptions, create_app
-from tests.support.counter import push_to_talk, receive_until, wait_for
-
-
-def _turn_done(ws: Any, limit: int = 100) -> list[dict[str, Any]]:
-    """Messages of a turn until it ended and the connection is idle again (the next turn may start)."""
-    seen = receive_until(ws, "turn_end", limit)
-    while not (seen[-1]["type"] == "state" and not seen[-1].get("busy")):
-        seen.append(ws.receive_json())
-    return seen
+from tests.support.counter import push_to_talk, receive_until, turn_done, wait_for
 
 
 def _greet(ws: Any) -> Any:
@@ -236,13 +228,20 @@ def test_phrase_without_voice_is_text_only_and_marked_draft(client: TestClient, 
 
 
 @pytest.mark.slow
-def test_real_pipeline_clerk_turn_and_resident_text(default_store, tmp_path: Path, eval_dir: Path) -> None:
+def test_real_pipeline_clerk_turn_and_resident_text(
+    default_store, whisper_base, tmp_path: Path, eval_dir: Path
+) -> None:
     """With Whisper base and the English voice: a spoken Japanese turn is heard, translated and spoken."""
     from edge.audio.decode import load_audio
     from edge.turn.pipeline import TurnPipeline
 
     settings = EdgeSettings(home=tmp_path, packs_dir=default_store.root)
-    pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en"), ("en", "ja")], warm=False)
+    pipe = TurnPipeline.from_settings(
+        settings, pairs=[("ja", "en"), ("en", "ja")], warm=False, transcriber=whisper_base
+    )
+    # the session's Whisper is shared (no second copy), decoding with the settings' options
+    assert pipe.transcriber._model is whisper_base._model and pipe.asr_pack == "whisper-base"
+    assert pipe.transcriber.options.beam_size == settings.beam_size != whisper_base.options.beam_size
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
     audio = load_audio(eval_dir / "speech" / "test_ja_2.wav")[: 16000 * 5]
     pcm = (audio * 32767).astype("<i2").tobytes()
@@ -254,7 +253,7 @@ def test_real_pipeline_clerk_turn_and_resident_text(default_store, tmp_path: Pat
         ws.send_text(json.dumps({"type": "set_language", "language": "en"}))
         ws.receive_json()
         push_to_talk(ws, pcm)
-        seen = _turn_done(ws)
+        seen = turn_done(ws)
         by_type = {m["type"]: m for m in seen}
         assert "テスト" in by_type["transcript"]["text"]
         assert by_type["translation"]["engine"] == "whisper-translate"
@@ -262,13 +261,13 @@ def test_real_pipeline_clerk_turn_and_resident_text(default_store, tmp_path: Pat
         assert any(m["type"] == "speech_audio" and m["wav_base64"] for m in seen)
         assert by_type["back_translation"]["available"] is False
         ws.send_text(json.dumps({"type": "edit", "turn_id": "t1", "text": "住民票の写しをください"}))
-        edited = {m["type"]: m for m in _turn_done(ws)}
+        edited = {m["type"]: m for m in turn_done(ws)}
         assert edited["transcript"]["turn_id"] == "t1"
         assert edited["transcript"]["text"] == "住民票の写しをください"
         assert [span["term_id"] for span in edited["transcript"]["terms"]] == ["res.juminhyo_copy"]
         assert edited["transcript"]["term_info"]["res.juminhyo_copy"]["translations"]["en"]
         ws.send_text(json.dumps({"type": "text", "speaker": "resident", "text": "Where do I pay?"}))
-        seen = {m["type"]: m for m in _turn_done(ws)}
+        seen = {m["type"]: m for m in turn_done(ws)}
         assert seen["transcript"]["text"] == "Where do I pay?"
         assert seen["notice"]["code"] == "mt_missing"
         ws.close()

@@ -1,5 +1,5 @@
 """The counter from a test: open a conversation in a language, read its WebSocket until a message type
-arrives, wait for a condition, push to talk."""
+arrives or a turn is done, wait for a condition, push to talk."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ def receive_until(
             return seen
         assert not errors_fail or message["type"] != "error", message
     raise AssertionError(f"no {wanted} among {[m['type'] for m in seen]}")
+
+
+def turn_done(ws: Any, limit: int = 200, *, errors_fail: bool = True) -> list[dict[str, Any]]:
+    """Messages of a turn until it ended and the connection is idle again: ``turn_end``, then a ``state``
+    with ``busy`` off. Only then may the next turn start (``turn_end`` is sent while the turn still
+    finishes; a turn sent before ``busy`` clears is refused with an ``error``)."""
+    seen = receive_until(ws, "turn_end", limit, errors_fail=errors_fail)
+    while not (seen[-1]["type"] == "state" and not seen[-1].get("busy")):
+        seen.append(ws.receive_json())
+    return seen
 
 
 def wait_for(predicate: Callable[[], bool], timeout_s: float = 5.0, interval_s: float = 0.02) -> bool:

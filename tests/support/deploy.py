@@ -19,6 +19,7 @@ __all__ = [
     "can_unshare_net",
     "key_fingerprint",
     "madoguchi_command",
+    "offline_command",
     "outside_connects",
     "run",
 ]
@@ -40,6 +41,16 @@ def can_unshare_net() -> bool:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return False
     return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+def offline_command(script: str, trace: Path) -> list[str]:
+    """``sh -c script`` in a network namespace with only loopback (``script`` brings ``lo`` up), its
+    connect() calls traced into ``trace`` when strace is there (seccomp-bpf: only connect() stops the
+    traced processes, so a pip install under strace runs at full speed)."""
+    if shutil.which("strace") is None:
+        return ["unshare", "-n", "sh", "-c", script]
+    strace = ["strace", "-f", "--seccomp-bpf", "-qq", "-e", "trace=connect", "-o", str(trace)]
+    return ["unshare", "-n", *strace, "sh", "-c", script]
 
 
 def outside_connects(trace: Path | None) -> list[str]:

@@ -34,7 +34,7 @@ def _fake_wav(source: Path, out: Path, seconds: float) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server_url(default_store, tmp_path_factory) -> Iterator[str]:
+def server_url(default_store, whisper_base, tmp_path_factory) -> Iterator[str]:
     """The counter app with the real pipeline, served by uvicorn on 127.0.0.1."""
     from edge.config import EdgeSettings
     from edge.counter.app import CounterOptions, create_app
@@ -42,7 +42,9 @@ def server_url(default_store, tmp_path_factory) -> Iterator[str]:
 
     home = tmp_path_factory.mktemp("edge-home")
     settings = EdgeSettings(home=home, packs_dir=default_store.root)
-    pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en"), ("en", "ja")], warm=False)
+    pipe = TurnPipeline.from_settings(
+        settings, pairs=[("ja", "en"), ("en", "ja")], warm=False, transcriber=whisper_base
+    )
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
     with serve_app(app) as url:
         yield url

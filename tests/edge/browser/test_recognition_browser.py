@@ -32,14 +32,14 @@ def _mei_wav(text: str, out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server_url(default_store, tmp_path_factory) -> Iterator[str]:
+def server_url(default_store, whisper_base, tmp_path_factory) -> Iterator[str]:
     from edge.config import EdgeSettings
     from edge.counter.app import CounterOptions, create_app
     from edge.turn.pipeline import TurnPipeline
 
     home = tmp_path_factory.mktemp("edge-home")
     settings = EdgeSettings(home=home, packs_dir=default_store.root, languages=["ja", "en"])
-    pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en")], warm=False)
+    pipe = TurnPipeline.from_settings(settings, pairs=[("ja", "en")], warm=False, transcriber=whisper_base)
     assert pipe.corrector is not None and pipe.phrase_matcher is not None  # on by default
     app = create_app(settings, pipeline=pipe, options=CounterOptions(idle_timeout_s=0))
     with serve_app(app) as url:

@@ -1,0 +1,62 @@
+"""Forced decoding: how likely Whisper finds given texts as the transcript of an utterance it encoded.
+
+CTranslate2's ``Whisper.align`` runs the decoder over ``start sequence + <|notimestamps|> + text + <|eot|>``
+on an encoder output and returns each text token's probability (a softmax over the text vocabulary), as
+faster-whisper's ``find_alignment`` uses it for word timestamps. Scoring several texts of one utterance
+is one batched call: the encoder output (batch 1) is repeated once per text, as ``align`` needs one
+memory row per text; the encoder is never run again. A text's score is the sum of its tokens' log
+probabilities (nats) with its token count, so callers can compare summed or per-token scores.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Probability floor before the logarithm (a token the model finds impossible still gets a finite score).
+_FLOOR = 1e-12
+
+
+@dataclass(frozen=True)
+class TextScore:
+    """A text's forced-decoding score: summed token log-probability (nats) and token count."""
+
+    log_prob: float
+    tokens: int
+
+    @property
+    def mean(self) -> float:
+        """Mean log-probability per token (nats; -inf for an empty text)."""
+        return self.log_prob / self.tokens if self.tokens else -math.inf
+
+
+def score_texts(
+    model: Any, encoder_output: Any, tokenizer: Any, texts: Sequence[str], num_frames: int
+) -> list[TextScore]:
+    """Score ``texts`` as transcripts of the utterance behind ``encoder_output`` (one ``align`` call).
+
+    Args:
+        model: A ``ctranslate2.models.Whisper``.
+        encoder_output: Its ``encode`` output for the utterance (a ``StorageView`` of batch 1).
+        tokenizer: faster-whisper's ``Tokenizer`` for the utterance's language and task.
+        texts: The candidate transcripts (tokenised without a leading space, as Whisper writes Japanese).
+        num_frames: Mel frames holding speech (for the alignment heads; the scores do not depend on it).
+    """
+    import ctranslate2
+
+    if not texts:
+        return []
+    tokens = [tokenizer.encode(text) for text in texts]
+    memory = np.asarray(encoder_output)
+    batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(memory, len(texts), axis=0)))
+    frames = max(2, min(int(num_frames), memory.shape[1] * 2))
+    results = model.align(batch, list(tokenizer.sot_sequence), tokens, [frames] * len(texts))
+    scores: list[TextScore] = []
+    for ids, result in zip(tokens, results, strict=True):
+        probs = np.maximum(np.asarray(result.text_token_probs, dtype=np.float64), _FLOOR)
+        scores.append(TextScore(float(np.log(probs).sum()), len(ids)))
+    return scores

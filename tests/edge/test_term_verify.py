@@ -1,0 +1,105 @@
+"""Acoustic verification of term candidates: Whisper's decoder decides between a loose reading match and
+what was heard.
+
+Real Whisper base (the session's model) and speech synthesised by the test with OpenJTalk's voice Mei
+(pyopenjtalk-plus). The hypotheses are written as Whisper base wrote them on the term-speech set
+(``bench terms``), so each case does not depend on Whisper mishearing the clean voice the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bench.term_speech import synthesize
+from edge.audio.vad import trim_silence
+from edge.speech.asr import WhisperTranscriber
+from edge.speech.forced import TextScore
+from edge.speech.term_verify import TermVerifier, build_verifier
+from edge.speech.terms import TermLevers
+from edge.turn.pipeline import TurnPipeline
+from glossary import bundled_glossary
+
+pytestmark = pytest.mark.slow
+
+
+def mei(text: str) -> np.ndarray:
+    return synthesize(text, 1.0, 0.0).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def transcriber(whisper_base: WhisperTranscriber) -> WhisperTranscriber:
+    return whisper_base.with_options(replace(whisper_base.options, beam_size=5, languages=("ja",)))
+
+
+@pytest.fixture(scope="module")
+def verifier() -> TermVerifier:
+    return TermVerifier(bundled_glossary())
+
+
+def heard(transcriber: WhisperTranscriber, text: str) -> np.ndarray:
+    """Mei speaking ``text``, recognised once so the recogniser holds its encoder output."""
+    audio = mei(text)
+    transcriber.transcribe(audio, "ja")
+    return audio
+
+
+def test_a_far_off_mishearing_is_corrected_when_the_audio_says_the_term(
+    transcriber: WhisperTranscriber, verifier: TermVerifier
+) -> None:
+    audio = heard(transcriber, "在留カードはお持ちですか。")
+    hypothesis = "サイルカードはお持ちですか"  # Whisper base on a noisy rendering of this sentence
+    assert "在留カード" not in verifier.strict.correct(hypothesis).text  # too far for the reading alone
+    verified = verifier.verify(hypothesis, lambda texts: transcriber.score_texts(audio, texts, "ja"))
+    assert verified.text == "在留カードはお持ちですか"
+    assert verified.accepted == 1 and verified.candidates >= 1
+    (correction,) = verified.corrections
+    assert correction.verified and correction.original == "サイルカード"
+
+
+def test_a_look_alike_the_audio_says_stays_untouched(
+    transcriber: WhisperTranscriber, verifier: TermVerifier
+) -> None:
+    sentence = "電話番号を見ませんでしたか"
+    audio = heard(transcriber, sentence + "。")
+    _strict, proposed = verifier.proposals(sentence)
+    assert "暗証番号" in {f.headword for f in proposed}  # the loose threshold does propose a term
+    verified = verifier.verify(sentence, lambda texts: transcriber.score_texts(audio, texts, "ja"))
+    assert verified.text == sentence and verified.accepted == 0 and verified.candidates == len(proposed)
+    assert verified.corrections == ()
+
+
+def test_scores_come_from_the_utterance_just_recognised_only(transcriber: WhisperTranscriber) -> None:
+    audio = heard(transcriber, "住民票の写しを一通お願いします。")
+    texts = ["住民票の写しを一通お願いします", "自動車を買いました"]
+    said, other = transcriber.score_texts(audio, texts, "ja")
+    assert isinstance(said, TextScore) and said.tokens > 0
+    assert said.log_prob > other.log_prob and said.mean > other.mean
+    assert transcriber.score_texts(mei("自動車を買いました。"), ["自動車を買いました"], "ja") is None
+    transcriber.release()
+    assert transcriber.score_texts(audio, ["住民票の写しを一通お願いします"], "ja") is None
+
+
+def test_a_turn_verifies_then_forgets_the_encoder_output(transcriber: WhisperTranscriber) -> None:
+    levers = TermLevers(phrases=False)
+    glossary = bundled_glossary()
+    corrector, _ = levers.build(glossary)
+    pipe = TurnPipeline(
+        transcriber,
+        {},
+        None,
+        languages=("ja", "en"),
+        corrector=corrector,
+        levers=levers,
+        verifier=build_verifier(levers, glossary, corrector),
+    )
+    audio = mei("電話番号を見ませんでしたか。")
+    result = pipe.run_turn(audio, "ja", "en", speak=False)
+    data = result.to_dict()
+    assert data["asr"]["term_candidates"] == result.term_candidates >= 1
+    assert "term_verify" in result.timings_ms
+    assert not any(c.verified for c in result.corrections)
+    speech = trim_silence(audio).audio  # what the turn recognised
+    assert transcriber.score_texts(speech, ["電話番号を見ませんでしたか"], "ja") is None  # released
