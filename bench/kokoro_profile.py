@@ -59,7 +59,12 @@ def profile_first_audio(store_dir: Path | None, voice_id: str, text: str | None 
     """Time each step to ``voice_id``'s first audio of ``text`` (default: the language's sample)."""
     from edge import engines
     from edge.config import EdgeSettings
-    from edge.speech.voices.kokoro import KokoroSynthesizer, kokoro_voice_ref, trim_leading_silence
+    from edge.speech.voices.kokoro import (
+        _WARM_TEXT,
+        KokoroSynthesizer,
+        kokoro_voice_ref,
+        trim_leading_silence,
+    )
     from edge.speech.voices.kokoro_pieces import stream_pieces
 
     store = engines.open_store(EdgeSettings(packs_dir=store_dir))
@@ -71,7 +76,12 @@ def profile_first_audio(store_dir: Path | None, voice_id: str, text: str | None 
     text = text or SAMPLES.get(language, "ok")
     model = voice._model
     steps: list[Step] = []
-    _timed(steps, "phonemiser: load and first call", lambda: voice.phonemes("ok"))
+    _timed(steps, "phonemiser: load and first call", lambda: voice.phonemes(_WARM_TEXT.get(language, "ok")))
+    _timed(
+        steps,
+        "segmenter: load (first cut)",
+        lambda: list(stream_pieces(_WARM_TEXT.get(language, "ok"), language)),
+    )
     _timed(steps, "ONNX session: create", model._load, f"{model.threads} intra-op thread(s)")
     warm = model.tokens(voice.phonemes("ok"))
     first_run = lambda: model.run(warm, voice._style[len(warm)], 1.0)  # noqa: E731
