@@ -203,6 +203,22 @@ def voices_command(
         typer.echo(f"{kind}: {path}")
 
 
+@app.command("kokoro-profile")
+def kokoro_profile_command(
+    voice: str = typer.Option("kokoro-ja-jf_alpha", "--voice", help="An installed Kokoro voice pack."),
+    text: str | None = typer.Option(None, "--text", help="The sentence (default: one per language)."),
+    store: Path | None = typer.Option(None, "--store", help="Pack store with the Kokoro packs."),
+) -> None:
+    """Where a Kokoro voice's first audio goes: each step's wall and CPU time, the first piece's audio."""
+    import os
+
+    from bench.kokoro_profile import markdown, profile_first_audio
+
+    steps = profile_first_audio(store, voice, text)
+    load = " ".join(f"{value:.1f}" for value in os.getloadavg())
+    typer.echo(markdown(voice, steps, load), nl=False)
+
+
 @app.command("report")
 def report_command(
     results_json: Path = typer.Argument(..., exists=True, dir_okay=False, help="A results.json of a run."),
