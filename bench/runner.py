@@ -63,6 +63,8 @@ class RunOptions:
         browser: Time the counter page in chromium (release → first audio, first tentative text) per
             configuration (``bench.browser``; not in quick runs).
         handsfree: Analyse hands-free end-pointing on the clips (false cut-offs, end-of-speech delay).
+        handsfree_per_language: Clips per language of the hands-free analysis in a full run (None: the
+            run's own clips); end-pointing is cheaper per clip than the turns of every configuration.
     """
 
     quick: bool = False
@@ -80,6 +82,7 @@ class RunOptions:
     mt_shapes: bool = True
     browser: bool = True
     handsfree: bool = True
+    handsfree_per_language: int | None = None
 
 
 def default_out_dir() -> Path:
@@ -154,7 +157,8 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
         engines, configs, loaded, repeats=options.repeats, progress=say, stand_ins=stand_ins
     )
     laps.lap("turns")
-    sections = _handsfree_sections(options, loaded, engines, configs, say)
+    endpointing_clips = _handsfree_clips(options, eval_dir, loaded)
+    sections = _handsfree_sections(options, endpointing_clips, engines, configs, say)
     laps.lap("handsfree")
     sections["browser"] = None
     if options.browser and not options.quick:
@@ -211,6 +215,16 @@ def _load_clips(clips: list[Clip]) -> list[tuple[Clip, np.ndarray]]:
     return loaded
 
 
+def _handsfree_clips(
+    options: RunOptions, eval_dir: Path, loaded: list[tuple[Clip, np.ndarray]]
+) -> list[tuple[Clip, np.ndarray]]:
+    """The clips of the hands-free analysis: the run's own, or ``handsfree_per_language`` per language."""
+    if options.quick or options.handsfree_per_language is None:
+        return loaded
+    selection = ClipSelection(max_per_language=options.handsfree_per_language)
+    return _load_clips(select_clips(load_manifest(eval_dir), selection)) or loaded
+
+
 def _handsfree_sections(
     options: RunOptions,
     loaded: list[tuple[Clip, np.ndarray]],
@@ -228,6 +242,7 @@ def _handsfree_sections(
     table = endpointing_table(loaded, engines.transcriber, settings)
     say("hands-free end-pointing per configuration")
     table["configs"] = config_rows(table, configs, loaded, engines.transcriber)
+    table["clip_names"] = [clip.name for clip, _ in loaded]
     return {"endpointing": endpointing, "handsfree": table}
 
 
