@@ -40,7 +40,7 @@ import numpy as np
 
 from edge.audio.decode import SAMPLE_RATE
 from edge.audio.endpoint import sentence_finished
-from edge.audio.vad import VadOptions, trim_silence
+from edge.audio.vad import FRAME_SAMPLES, VadOptions, trailing_silence_ms, trim_silence
 from edge.errors import NoSpeechError
 from edge.speech.asr_types import Transcriber, Transcript
 from edge.speech.tentative import StepLog, Stopped, TentativeDecoder, stepwise
@@ -48,6 +48,10 @@ from edge.speech.tentative import StepLog, Stopped, TentativeDecoder, stepwise
 _LOGGER = logging.getLogger(__name__)
 
 _NO_SPACE = ("ja", "zh")
+_FRAME_MS = FRAME_SAMPLES * 1000.0 / SAMPLE_RATE
+#: A snapshot is past the speech once the VAD heard this much silence after it (a shorter dip is often
+#: the closure of a consonant within a word).
+_PAST_SPEECH_MS = 2 * _FRAME_MS
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ class Partial:
         audio_s: Audio the partial heard (seconds since the utterance started).
         elapsed_ms: How long the decode took (ms).
         finished: ``text`` ends like a finished sentence.
+        silence_ms: Silence after the last speech frame of the audio it heard (0: the speech ran on to
+            the end of the snapshot; ``edge.audio.vad.trailing_silence_ms``).
     """
 
     index: int
@@ -122,6 +128,7 @@ class Partial:
     audio_s: float
     elapsed_ms: float
     finished: bool
+    silence_ms: float = 0.0
     speech: np.ndarray | None = field(default=None, repr=False)
     transcript: Transcript | None = field(default=None, repr=False)
     whisper_translation: Transcript | None = field(default=None, repr=False)
@@ -159,13 +166,18 @@ def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -
     return prefix.strip()
 
 
-def heard_the_same(partial: np.ndarray | None, speech: np.ndarray | None, pad_ms: float) -> bool:
+def heard_the_same(
+    partial: np.ndarray | None, speech: np.ndarray | None, pad_ms: float, silence_ms: float = 0.0
+) -> bool:
     """True when a partial that decoded ``partial`` heard all of ``speech`` (both trimmed by the VAD):
-    they are equal, or ``speech`` only adds to its end less than the VAD's ``pad_ms`` of padding after
-    the last speech, which holds no speech (more speech would add itself *and* a whole pad)."""
+    they are equal, or the partial's snapshot already ended ``silence_ms`` after the last speech frame
+    and ``speech`` only adds the rest of the VAD's ``pad_ms`` of padding after it. A snapshot taken
+    while the speech ran (the VAD's region then runs to its end, without pad) must be equal: the samples
+    it lacks may be speech."""
     if partial is None or speech is None or partial.size > speech.size:
         return False
-    if speech.size - partial.size > pad_ms * SAMPLE_RATE / 1000.0:
+    extra_ms = (speech.size - partial.size) * 1000.0 / SAMPLE_RATE
+    if extra_ms and (silence_ms < _PAST_SPEECH_MS or extra_ms > pad_ms - silence_ms + _FRAME_MS):
         return False
     return bool(np.array_equal(speech[: partial.size], partial))
 
@@ -199,6 +211,8 @@ class PartialRunner:
         self.steps: StepLog = []
         #: The speech the running (or last) partial decodes; None before its silence is trimmed.
         self.current_speech: np.ndarray | None = None
+        #: The silence after the last speech frame of the running (or last) partial's audio (ms).
+        self.current_silence_ms = 0.0
         #: Partials stopped by a release before they finished (count).
         self.stopped = 0
 
@@ -224,6 +238,7 @@ class PartialRunner:
         started = time.perf_counter()
         try:
             trimmed = trim_silence(audio, self.vad_options)
+            silence_ms = trailing_silence_ms(audio, trimmed, self.vad_options)
         except NoSpeechError:
             return None
         finally:
@@ -232,11 +247,12 @@ class PartialRunner:
         if speech.size < self.options.min_speech_s * SAMPLE_RATE:
             return None
         previous = self.latest
-        if previous is not None and heard_the_same(previous.speech, speech, self.vad_options.speech_pad_ms):
+        pad_ms = self.vad_options.speech_pad_ms
+        if previous is not None and heard_the_same(previous.speech, speech, pad_ms, previous.silence_ms):
             previous.audio_s = audio.size / SAMPLE_RATE  # the same transcript holds for the longer audio
             self._speculate_after_pause(previous, trimmed, should_stop, steps)  # the pause may be long now
             return None
-        self.current_speech = speech
+        self.current_speech, self.current_silence_ms = speech, silence_ms
         if should_stop():
             raise Stopped("vad")
         committed = previous.stable if previous is not None and self.options.incremental else ""
@@ -259,6 +275,7 @@ class PartialRunner:
             audio_s=audio.size / SAMPLE_RATE,
             elapsed_ms=(time.perf_counter() - started) * 1000.0,
             finished=sentence_finished(transcript.text, language),
+            silence_ms=silence_ms,
             speech=speech,
             transcript=transcript,
         )
@@ -372,7 +389,7 @@ class StreamedSpeech:
             and options.reuse_final
             and runner.partial_asr is runner.transcriber
             and last.transcript is not None
-            and heard_the_same(last.speech, speech, runner.vad_options.speech_pad_ms)
+            and heard_the_same(last.speech, speech, runner.vad_options.speech_pad_ms, last.silence_ms)
         ):
             self.mode = "reused"
             result = copy.copy(last.transcript)
@@ -393,7 +410,7 @@ class StreamedSpeech:
             last is None
             or last.whisper_translation is None
             or last.language != language
-            or not heard_the_same(last.speech, speech, self.runner.vad_options.speech_pad_ms)
+            or not heard_the_same(last.speech, speech, self.runner.vad_options.speech_pad_ms, last.silence_ms)
         ):
             return None
         self.translation_reused = True
@@ -432,6 +449,7 @@ class StreamingRecognizer:
         self._preempt = False
         self._poke_speech: np.ndarray | None = None
         self._thread = threading.Thread(target=self._work, name="partial-asr", daemon=True)
+        self._cancelled = False
         self.failed = False
 
     def start(self) -> StreamingRecognizer:
@@ -478,11 +496,12 @@ class StreamingRecognizer:
 
     def _should_stop(self) -> bool:
         """Called by the worker between two steps of a partial (see ``finish`` and ``poke``)."""
+        pad_ms = self.runner.vad_options.speech_pad_ms
         if self._stop:
             if not self.runner.options.stop_at_release:
                 return False
             final, current = self._final_speech, self.runner.current_speech
-            return not heard_the_same(current, final, self.runner.vad_options.speech_pad_ms)
+            return not heard_the_same(current, final, pad_ms, self.runner.current_silence_ms)
         if not self._preempt or not self.runner.options.stop_at_poke:
             return False
         if self._poke_speech is None:
@@ -491,13 +510,18 @@ class StreamingRecognizer:
             except NoSpeechError:
                 return False
         current = self.runner.current_speech
-        return not heard_the_same(current, self._poke_speech, self.runner.vad_options.speech_pad_ms)
+        return not heard_the_same(current, self._poke_speech, pad_ms, self.runner.current_silence_ms)
 
     def cancel(self) -> None:
-        """Stop without waiting and forget everything (the recording was abandoned)."""
+        """Stop without waiting and forget everything (the recording was abandoned): the worker releases
+        the recogniser's encoder output of the partials when it exits (at once when it is not running)."""
+        with self._cond:
+            self._cancelled = True
         self._halt()
         self.runner.partials.clear()
         self.runner.translations.clear()
+        if not self._thread.is_alive():
+            _release(self.runner.transcriber)
 
     def _halt(self) -> None:
         with self._cond:
@@ -513,6 +537,15 @@ class StreamingRecognizer:
             return not self._stop
 
     def _work(self) -> None:
+        try:
+            self._decode_while_recording()
+        finally:
+            if self._cancelled:
+                self.runner.partials.clear()
+                self.runner.translations.clear()
+                _release(self.runner.transcriber)
+
+    def _decode_while_recording(self) -> None:
         options = self.runner.options
         due = time.monotonic() + options.interval_s
         heard = 0
@@ -535,3 +568,10 @@ class StreamingRecognizer:
                 return
             if partial is not None and self._on_partial is not None and not self._stop:
                 self._on_partial(partial)
+
+
+def _release(transcriber: Transcriber) -> None:
+    """Forget the encoder output the partials left in ``transcriber`` (memory and privacy)."""
+    release = getattr(transcriber, "release", None)
+    if release is not None:
+        release()
