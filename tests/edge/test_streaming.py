@@ -69,6 +69,9 @@ def test_agreed_prefix_keeps_what_two_partials_share() -> None:
         ("It froze and it wouldn't.", "en", False),  # a full stop at a pause after an auxiliary
         ("Who is it for?", "en", True),  # a question may end in a preposition
         ("It's mine.", "en", True),
+        ("No, I don't.", "en", True),  # short complete answers
+        ("I can't.", "en", True),
+        ("Come in.", "en", True),
         ("", "en", False),
     ],
 )
