@@ -54,6 +54,12 @@ def bench(
     handsfree: bool = typer.Option(
         True, "--handsfree/--no-handsfree", help="Hands-free end-pointing analysis on the clips."
     ),
+    handsfree_per_language: int | None = typer.Option(
+        None,
+        "--handsfree-per-language",
+        min=1,
+        help="Clips per language of the hands-free analysis (default: the run's clips).",
+    ),
 ) -> None:
     """Run the latency benchmark (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
@@ -76,6 +82,7 @@ def bench(
         mt_shapes=extras,
         browser=browser,
         handsfree=handsfree,
+        handsfree_per_language=handsfree_per_language,
     )
     _run_latency(options)
 
@@ -194,6 +201,22 @@ def voices_command(
     typer.echo(markdown_table(results))
     for kind, path in results["files"].items():
         typer.echo(f"{kind}: {path}")
+
+
+@app.command("kokoro-profile")
+def kokoro_profile_command(
+    voice: str = typer.Option("kokoro-ja-jf_alpha", "--voice", help="An installed Kokoro voice pack."),
+    text: str | None = typer.Option(None, "--text", help="The sentence (default: one per language)."),
+    store: Path | None = typer.Option(None, "--store", help="Pack store with the Kokoro packs."),
+) -> None:
+    """Where a Kokoro voice's first audio goes: each step's wall and CPU time, the first piece's audio."""
+    import os
+
+    from bench.kokoro_profile import markdown, profile_first_audio
+
+    steps = profile_first_audio(store, voice, text)
+    load = " ".join(f"{value:.1f}" for value in os.getloadavg())
+    typer.echo(markdown(voice, steps, load), nl=False)
 
 
 @app.command("report")

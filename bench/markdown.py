@@ -47,7 +47,13 @@ def _run_line(results: dict[str, Any]) -> list[str]:
         f"load average {env.get('load_average_start')} → {env.get('load_average_end')}; "
         f"{len(results['clips'])} clips from {env.get('eval_set', 'the evaluation set')}; "
         f"{env['mt_note']} ({', '.join(env['mt'].values())}).",
+        *([f"Run took {_run_time(env['run_s'])}."] if env.get("run_s") else []),
     ]
+
+
+def _run_time(run_s: dict[str, float]) -> str:
+    parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in run_s.items() if name != "total")
+    return f"{run_s['total'] / 60:.1f} min ({parts})"
 
 
 def _config_lines(results: dict[str, Any]) -> list[str]:

@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import os
 import platform
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,8 @@ class RunOptions:
         browser: Time the counter page in chromium (release → first audio, first tentative text) per
             configuration (``bench.browser``; not in quick runs).
         handsfree: Analyse hands-free end-pointing on the clips (false cut-offs, end-of-speech delay).
+        handsfree_per_language: Clips per language of the hands-free analysis in a full run (None: the
+            run's own clips); end-pointing is cheaper per clip than the turns of every configuration.
     """
 
     quick: bool = False
@@ -79,6 +82,7 @@ class RunOptions:
     mt_shapes: bool = True
     browser: bool = True
     handsfree: bool = True
+    handsfree_per_language: int | None = None
 
 
 def default_out_dir() -> Path:
@@ -111,9 +115,23 @@ def environment(threads: int) -> dict[str, Any]:
     }
 
 
+class _Laps:
+    """Wall-clock seconds per part of the run (how long a full run takes, and where)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 1)
+        self._last = now
+
+
 def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run the latency benchmark; writes ``results.json`` (and ``chart.png``) in the output dir."""
     say = progress or (lambda _msg: None)
+    laps = _Laps()
     configs: list[BenchConfig] = config_names(
         options.configs or (QUICK_CONFIGS if options.quick else DEFAULT_CONFIGS)
     )
@@ -134,17 +152,24 @@ def run_benchmark(options: RunOptions, progress: Callable[[str], None] | None = 
     rss_after_load = round(peak_rss_mb(), 1)
 
     stand_ins = stand_in_texts(engines, loaded)
+    laps.lap("setup")
     records = run_configs(
         engines, configs, loaded, repeats=options.repeats, progress=say, stand_ins=stand_ins
     )
-    sections = _handsfree_sections(options, loaded, engines, configs, say)
+    laps.lap("turns")
+    endpointing_clips = _handsfree_clips(options, eval_dir, loaded)
+    sections = _handsfree_sections(options, endpointing_clips, engines, configs, say)
+    laps.lap("handsfree")
     sections["browser"] = None
     if options.browser and not options.quick:
         from bench.browser import browser_rows
 
         say("browser path (chromium, fake microphone)")
         sections["browser"] = browser_rows(engines, configs, loaded, stand_ins)
+    laps.lap("browser")
     sections.update(_fresh_process_sections(options, loaded, store_dir, twins, say))
+    laps.lap("fresh_processes")
+    env["run_s"] = {**laps.laps, "total": round(sum(laps.laps.values()), 1)}
 
     mixed = frozenset(c.name for c, _ in loaded if c.mixed)
     summary = summarize(records, [c.name for c in configs], mixed)
@@ -190,6 +215,16 @@ def _load_clips(clips: list[Clip]) -> list[tuple[Clip, np.ndarray]]:
     return loaded
 
 
+def _handsfree_clips(
+    options: RunOptions, eval_dir: Path, loaded: list[tuple[Clip, np.ndarray]]
+) -> list[tuple[Clip, np.ndarray]]:
+    """The clips of the hands-free analysis: the run's own, or ``handsfree_per_language`` per language."""
+    if options.quick or options.handsfree_per_language is None:
+        return loaded
+    selection = ClipSelection(max_per_language=options.handsfree_per_language)
+    return _load_clips(select_clips(load_manifest(eval_dir), selection)) or loaded
+
+
 def _handsfree_sections(
     options: RunOptions,
     loaded: list[tuple[Clip, np.ndarray]],
@@ -207,6 +242,7 @@ def _handsfree_sections(
     table = endpointing_table(loaded, engines.transcriber, settings)
     say("hands-free end-pointing per configuration")
     table["configs"] = config_rows(table, configs, loaded, engines.transcriber)
+    table["clip_names"] = [clip.name for clip, _ in loaded]
     return {"endpointing": endpointing, "handsfree": table}
 
 

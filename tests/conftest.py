@@ -19,9 +19,11 @@ from models import PackStore
 from tests.support import data, guard
 from tests.support.guard import pytest_collection_finish, pytest_runtest_makereport
 from tests.support.memory import pytest_runtest_logfinish, pytest_runtest_protocol
+from tests.support.schedule import pytest_collection_modifyitems
 
 __all__ = [
     "pytest_collection_finish",
+    "pytest_collection_modifyitems",
     "pytest_runtest_logfinish",
     "pytest_runtest_makereport",
     "pytest_runtest_protocol",

@@ -32,7 +32,9 @@ PREFERRED_VOICES: dict[str, tuple[str, ...]] = {
     "ja": ("openjtalk-mei", "kokoro-ja-jf_alpha", "kokoro-ja-jm_kumo"),
     "en": ("piper-en_US-joe-medium", "kokoro-en-af_heart", "kokoro-en-am_michael"),
     # The only licence-clean neural voices for these languages: Kokoro, streamed clause by clause.
-    "zh": ("kokoro-zh-zf_xiaobei", "kokoro-zh-zm_yunjian"),
+    # Mandarin: zm_yunjian is understood better (round-trip CER 12.9 % against zf_xiaobei's 15.9 % on the
+    # same 72 phrases with Whisper base).
+    "zh": ("kokoro-zh-zm_yunjian", "kokoro-zh-zf_xiaobei"),
     "es": ("kokoro-es-ef_dora", "kokoro-es-em_alex"),
     "pt": ("kokoro-pt-pf_dora", "kokoro-pt-pm_alex"),
 }

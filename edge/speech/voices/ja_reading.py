@@ -91,9 +91,8 @@ def dictionary_rows(terms: Iterable[Any], jtalk: Any) -> list[list[str]]:
     """naist-jdic rows for glossary terms whose written form has kanji and whose reading is given.
 
     The pronunciation (long vowels as ー, as OpenJTalk's own entries) comes from OpenJTalk reading the
-    katakana; the accent is flat (type 0), the usual accent of compound nouns.
+    reading (``_pronunciation``); the accent is flat (type 0), the usual accent of compound nouns.
     """
-    import pyopenjtalk
 
     rows = []
     seen: set[str] = set()
@@ -105,8 +104,7 @@ def dictionary_rows(terms: Iterable[Any], jtalk: Any) -> list[list[str]]:
             _LOGGER.warning("glossary term %s: reading is not kana only; not added to the voice", term.id)
             continue
         seen.add(surface)
-        features = pyopenjtalk.run_frontend(reading, jtalk=jtalk)
-        pron = "".join(feature["pron"] for feature in features) or reading
+        pron = _pronunciation(reading, jtalk)
         rows.append(
             [
                 _full_width(surface),
@@ -127,6 +125,22 @@ def dictionary_rows(terms: Iterable[Any], jtalk: Any) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def _pronunciation(reading: str, jtalk: Any) -> str:
+    """How ``reading`` (katakana) is pronounced, long vowels as ー (のうきげん → ノーキゲン).
+
+    OpenJTalk reads it in hiragana, where it finds the words and their long vowels (katakana it takes as
+    one loanword-like word and keeps ノウ); the katakana's pronunciation when the hiragana reads otherwise.
+    """
+    import pyopenjtalk
+
+    hiragana = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in reading)
+    features = pyopenjtalk.run_frontend(hiragana, jtalk=jtalk)
+    if _NOT_KANA.sub("", "".join(feature["read"] for feature in features)) == reading:
+        return _NOT_KANA.sub("", "".join(feature["pron"] for feature in features)) or reading
+    features = pyopenjtalk.run_frontend(reading, jtalk=jtalk)
+    return "".join(feature["pron"] for feature in features) or reading
 
 
 def build_user_dictionary(glossary: Any, directory: Path, jtalk: Any) -> Path | None:

