@@ -87,7 +87,7 @@ def test_scores_come_from_the_utterance_just_recognised_only(transcriber: Whispe
 
 
 def test_a_turn_verifies_then_forgets_the_encoder_output(transcriber: WhisperTranscriber) -> None:
-    levers = TermLevers(phrases=False)
+    levers = TermLevers(phrases=False, verification=True)
     glossary = bundled_glossary()
     corrector, _ = levers.build(glossary)
     pipe = TurnPipeline(
@@ -144,3 +144,15 @@ def test_a_scoring_failure_keeps_the_recognised_utterance(verifier: TermVerifier
     correct_terms(corrector, result, verifier, broken)
     assert result.source_text == "電話番号を見ませんでしたか" and result.term_verify_failures == 1
     assert result.term_candidates == 0 and "term_verify" not in result.timings_ms
+
+
+def test_verification_is_opt_in_and_needs_a_corrector() -> None:
+    from edge.config import EdgeSettings
+    from edge.engines import term_levers
+
+    glossary = bundled_glossary()
+    corrector, _ = TermLevers(phrases=False).build(glossary)
+    assert build_verifier(term_levers(EdgeSettings()), glossary, corrector) is None
+    on = term_levers(EdgeSettings(term_verification=True))
+    assert isinstance(build_verifier(on, glossary, corrector), TermVerifier)
+    assert build_verifier(on, glossary, None) is None and build_verifier(on, None, corrector) is None
