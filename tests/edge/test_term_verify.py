@@ -110,7 +110,7 @@ def test_a_turn_verifies_then_forgets_the_encoder_output(transcriber: WhisperTra
 
 
 def _verifying_pipe(transcriber: WhisperTranscriber) -> TurnPipeline:
-    levers = TermLevers(phrases=False)
+    levers = TermLevers(phrases=False, verification=True)
     glossary = bundled_glossary()
     corrector, _ = levers.build(glossary)
     verifier = build_verifier(levers, glossary, corrector)
