@@ -48,24 +48,35 @@ def chinese_numerals(text: str) -> str:
 
 #: num2words' language code per language whose numbers are compared as words.
 NUMBER_WORD_LANGUAGES = {"es": "es", "pt": "pt_BR", "en": "en"}
-_NUMBER = re.compile(r"(\d+)(st|nd|rd|th)?\b|\d+")
+#: The thousands separator of each of those languages (1,000 in English; 1.000 in Spanish, Portuguese).
+THOUSANDS_SEPARATORS = {"es": ".", "pt": ".", "en": ","}
+
+
+@functools.cache
+def _number_pattern(separator: str) -> re.Pattern[str]:
+    """An integer (digits, or groups of three after a separator) with an optional English ordinal suffix."""
+    grouped = rf"\d{{1,3}}(?:{re.escape(separator)}\d{{3}})+(?!\d)"
+    return re.compile(rf"(?<!\d)({grouped}|\d+)(st|nd|rd|th)?\b|{grouped}|\d+")
 
 
 def numbers_as_words(text: str, language: str) -> str:
     """The integers (and English ordinals) of ``text`` written as words in ``language``, as spoken
-    (``num2words``; languages outside ``NUMBER_WORD_LANGUAGES`` unchanged)."""
+    (``num2words``; a number with thousands separators is one number: 1,000 → one thousand; languages
+    outside ``NUMBER_WORD_LANGUAGES`` unchanged)."""
     code = NUMBER_WORD_LANGUAGES.get(language)
     if code is None:
         return text
     from num2words import num2words
 
-    def spell(match: re.Match[str]) -> str:
-        if match.group(1) and match.group(2) and code == "en":
-            return f" {num2words(int(match.group(1)), to='ordinal', lang=code)} "
-        digits = match.group(1) or match.group(0)
-        return f" {num2words(int(digits), lang=code)} {match.group(2) or ''}"
+    separator = THOUSANDS_SEPARATORS[language]
 
-    return _NUMBER.sub(spell, text)
+    def spell(match: re.Match[str]) -> str:
+        number = int((match.group(1) or match.group(0)).replace(separator, ""))
+        if match.group(1) and match.group(2) and code == "en":
+            return f" {num2words(number, to='ordinal', lang=code)} "
+        return f" {num2words(number, lang=code)} {match.group(2) or ''}"
+
+    return _number_pattern(separator).sub(spell, text)
 
 
 def normalize(text: str, *, keep_spaces: bool = True, language: str | None = None) -> str:

@@ -6,7 +6,8 @@
   wording, several terms per domain; 335 sentences);
 - **phrase**: every phrase-book sentence (for the spoken phrase book's threshold);
 - **distractor**: sentences built from look-alike words (自動, 十, 保健室, 番号 …) that hold no glossary
-  term (checked with the matcher), seeded; ≥ 100.
+  term (checked with the matcher), seeded; 240 (about 120 per half, so a 1 % false-term rate is
+  measured on more than one utterance per half).
 
 Each is spoken by OpenJTalk's HTS voice "Mei" (pyopenjtalk-plus, CC BY 3.0) with a seeded speed (0.85–1.2)
 and pitch shift (−3…+3 half tones), resampled to 16 kHz; most get real background babble — speech of
@@ -151,8 +152,9 @@ class TermSpeechSet:
         return sorted({u.voice for u in self.utterances}, key=lambda v: (v != "mei", v))
 
 
-def distractor_sentences(glossary: Any, count: int = 120, seed: int = 19) -> list[str]:
-    """``count`` look-alike sentences without any glossary term (seeded)."""
+def distractor_sentences(glossary: Any, count: int = 240, seed: int = 19) -> list[str]:
+    """``count`` look-alike sentences without any glossary term (seeded; a larger count keeps the smaller
+    count's sentences first, so their audio stays the same)."""
     from glossary.match import TermMatcher
 
     matcher = TermMatcher(glossary)
@@ -258,7 +260,7 @@ def _key(items: list[tuple[str, str, tuple[str, ...], str]], seed: int) -> str:
 
 
 def build(
-    cache_dir: Path = DEFAULT_CACHE, *, distractors: int = 120, seed: int = 19, kokoro_store: Any = None
+    cache_dir: Path = DEFAULT_CACHE, *, distractors: int = 240, seed: int = 19, kokoro_store: Any = None
 ) -> TermSpeechSet:
     """The term-speech set, synthesised into ``cache_dir/<key>/`` unless already there (with the Kokoro
     renderings too when ``kokoro_store`` holds the Kokoro packs)."""

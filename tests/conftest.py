@@ -29,6 +29,16 @@ __all__ = [
     "pytest_runtest_protocol",
 ]
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--bench-quick-results",
+        default=None,
+        help="the output directory of the `madoguchi bench --quick` run that script/test made just before "
+        "this session: the bench test checks it instead of running the benchmark again",
+    )
+
+
 os.environ["MADOGUCHI_EVAL_DIR"] = str(data.EVAL_DIR)
 guard.install()
 

@@ -82,29 +82,21 @@ _JA_PUNCT = "。．.！？!?」』）) 　"
 _HANGING = {
     "*": {"and", "or", "but", "the", "a", "an", "to", "of", "with", "because", "so", "if", "um", "uh"},
     # An auxiliary or a possessive with nothing after it: the decoder's full stop came with a pause.
+    # Short answers end in a negative auxiliary or a particle ("No, I don't.", "I can't.", "Come in."):
+    # only the conditional ones stay ("it wouldn't" before a pause rarely ends a sentence).
     "en": {
         "would",
         "wouldn't",
         "could",
         "couldn't",
         "should",
-        "can't",
-        "won't",
-        "didn't",
-        "doesn't",
-        "don't",
-        "isn't",
-        "wasn't",
         "my",
         "your",
         "our",
         "their",
         "for",
         "from",
-        "in",
-        "on",
         "at",
-        "by",
     },
     "es": {"y", "o", "pero", "que", "de", "la", "el", "los", "las", "un", "una", "porque", "con", "en"},
     "pt": {"e", "ou", "mas", "que", "de", "do", "da", "o", "a", "um", "uma", "porque", "com", "em"},

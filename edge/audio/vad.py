@@ -93,6 +93,32 @@ def trim_silence(audio: np.ndarray, options: VadOptions = VadOptions()) -> Trimm
     )
 
 
+def trailing_silence_ms(
+    audio: np.ndarray, trimmed: TrimmedSpeech, options: VadOptions = VadOptions()
+) -> float:
+    """The silence after the last speech frame of ``audio`` (ms; 0 while the speech runs to its end).
+
+    ``trimmed`` is ``trim_silence(audio, options)``. Its last region runs to the end of the clip, without
+    the pad, until ``min_silence_ms`` of silence closed it; the VAD then runs once more, without pad or
+    minimum silence, on the last second to find where the speech stopped.
+    """
+    from faster_whisper.vad import VadOptions as FwVadOptions
+    from faster_whisper.vad import get_speech_timestamps
+
+    start_s, end_s = trimmed.regions[-1]
+    if end_s < trimmed.input_s - 0.5 / SAMPLE_RATE:  # closed: the pad ends before the clip does
+        return (trimmed.input_s - end_s) * 1000.0 + options.speech_pad_ms
+    frames = min(audio.size - int(start_s * SAMPLE_RATE), SAMPLE_RATE) // FRAME_SAMPLES
+    tail = audio[audio.size - frames * FRAME_SAMPLES :]  # whole frames: none padded with zeros
+    exact = FwVadOptions(
+        threshold=options.threshold, min_speech_duration_ms=0, min_silence_duration_ms=0, speech_pad_ms=0
+    )
+    regions = get_speech_timestamps(tail, exact, sampling_rate=SAMPLE_RATE)
+    if not regions:
+        return 0.0  # the two passes disagree: assume the speech may still run
+    return (tail.size - regions[-1]["end"]) * 1000.0 / SAMPLE_RATE
+
+
 @dataclass(frozen=True)
 class Utterance:
     """One finished utterance from the ``Segmenter``.

@@ -100,6 +100,13 @@ class LiveRecognition:
         if recognizer is not None:
             recognizer.cancel()
 
+    def forget(self) -> None:
+        """The conversation ended: stop recognising and drop the recogniser's held encoder output."""
+        self.cancel()
+        release = getattr(getattr(self.pipeline, "transcriber", None), "release", None)
+        if release is not None:
+            release()
+
     def push(self, segmenter: Segmenter, samples: np.ndarray) -> list[SegmenterOutput]:
         """Hands-free: feed ``samples`` and end the utterance when the end-pointer says so."""
         outputs = segmenter.push(samples)

@@ -120,6 +120,7 @@ class Session:
         """Forget everything of this connection."""
         self.closed = True
         self.abandon_recording()
+        self.live.forget()
         self.service.detach_capture(self)
         self.conversation.erase()
         self.held.clear()
@@ -361,6 +362,7 @@ class Session:
         self.recording = None
         self._segmenter = None
         self.abandon_recording()
+        self.live.forget()
         self.service.detach_capture(self)
         self.conversation.erase()
         self.held.clear()

@@ -223,23 +223,27 @@ class Furigana:
     def _analyse(self, chunk: str) -> list[Segment]:
         """Readings of ``chunk`` from the analyser, read as one run of text: Easy Japanese puts spaces
         between phrases, and the analyser reads a word after a space as the start of a sentence (間に
-        after a space became ま, as in 間に合う), so the spaces are left out for it and put back."""
+        after a space became ま, as in 間に合う), so the spaces are left out for it and put back. If a
+        word would then span a space (今日 本 read as 今 日本), the chunk is read with its spaces."""
         joined = _SPACES.sub("", chunk)
-        out: list[Segment] = []
+        spans: list[tuple[int, int, Any]] = []
         position = 0
         for m in self._analyzer.tokenize(joined):
             start = _skip_spaces(chunk, position)
-            end = _span_end(chunk, start, len(m.surface))
+            position = _span_end(chunk, start, len(m.surface))
+            if chunk[start:position] != m.surface:  # a word across a phrase space
+                return self._analyse_plain(chunk)
+            spans.append((start, position, m))
+        out: list[Segment] = []
+        position = 0
+        for start, end, m in spans:
             if start > position:
                 out.append(Segment(chunk[position:start]))
             position = end
-            original = chunk[start:end]
-            if not has_kanji(m.surface):
-                out.append(Segment(original))
-            elif original != m.surface:  # a space inside a word: read its pieces on their own
-                out.extend(self._analyse_plain(original))
-            else:
+            if has_kanji(m.surface):
                 out.extend(_reading_segments(m.surface, m.reading, "analyser"))
+            else:
+                out.append(Segment(m.surface))
         if position < len(chunk):
             out.append(Segment(chunk[position:]))
         return out

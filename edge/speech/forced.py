@@ -6,6 +6,11 @@ faster-whisper's ``find_alignment`` uses it for word timestamps. Scoring several
 is one batched call: the encoder output (batch 1) is repeated once per text, as ``align`` needs one
 memory row per text; the encoder is never run again. A text's score is the sum of its tokens' log
 probabilities (nats) with its token count, so callers can compare summed or per-token scores.
+
+Only the speech and ``TRAILING_S`` of the silence after it are kept of the encoder window: projecting the
+decoder's cross-attention keys and values of every memory row for every text is most of the cost, and
+on the tune half of the term-speech set the trimmed window accepted as many right candidates (recall
+81.5 against 81.1 % untrimmed, no false hit either way).
 """
 
 from __future__ import annotations
@@ -16,6 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+#: Seconds of the encoder window kept after the speech (Whisper needs some silence after it).
+TRAILING_S = 1.5
+#: Encoder output frames per second (the encoder's second convolution halves the 100 mel frames/s).
+_ENCODED_PER_S = 50
 
 #: Probability floor before the logarithm (a token the model finds impossible still gets a finite score).
 _FLOOR = 1e-12
@@ -44,7 +54,8 @@ def score_texts(
         encoder_output: Its ``encode`` output for the utterance (a ``StorageView`` of batch 1).
         tokenizer: faster-whisper's ``Tokenizer`` for the utterance's language and task.
         texts: The candidate transcripts (tokenised without a leading space, as Whisper writes Japanese).
-        num_frames: Mel frames holding speech (for the alignment heads; the scores do not depend on it).
+        num_frames: Mel frames holding speech (100 per second; the memory after ``TRAILING_S`` of padding
+            is left out).
     """
     import ctranslate2
 
@@ -52,8 +63,10 @@ def score_texts(
         return []
     tokens = [tokenizer.encode(text) for text in texts]
     memory = np.asarray(encoder_output)
+    kept = min(memory.shape[1], int(num_frames) // 2 + int(TRAILING_S * _ENCODED_PER_S))
+    memory = memory[:, :kept]
     batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(memory, len(texts), axis=0)))
-    frames = max(2, min(int(num_frames), memory.shape[1] * 2))
+    frames = max(2, min(int(num_frames), kept * 2))
     results = model.align(batch, list(tokenizer.sot_sequence), tokens, [frames] * len(texts))
     scores: list[TextScore] = []
     for ids, result in zip(tokens, results, strict=True):

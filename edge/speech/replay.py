@@ -102,7 +102,7 @@ def _release(
     end = float(boundaries[-1]) if boundaries.size else release
     if not runner.options.stop_at_release:
         stats.at_release = "waited"
-    elif heard_the_same(current, final, runner.vad_options.speech_pad_ms):
+    elif heard_the_same(current, final, runner.vad_options.speech_pad_ms, runner.current_silence_ms):
         stats.at_release = "carried-on"
     else:
         kept = int(np.searchsorted(boundaries, release)) + 1  # steps finished by the end of the current

@@ -23,6 +23,7 @@ Finished sentences of a partial are translated speculatively (MT is deterministi
 that translation when the final text is the same. Everything stays in memory and is dropped with the
 turn; nothing of the speech or text is logged.
 
+The partials, their settings and how they compare are in ``edge.speech.partials``;
 ``edge.speech.replay`` runs the same schedule on a recorded clip against a virtual clock (the benchmark).
 """
 
@@ -33,141 +34,24 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from edge.audio.decode import SAMPLE_RATE
 from edge.audio.endpoint import sentence_finished
-from edge.audio.vad import VadOptions, trim_silence
+from edge.audio.vad import VadOptions, trailing_silence_ms, trim_silence
 from edge.errors import NoSpeechError
 from edge.speech.asr_types import Transcriber, Transcript
+from edge.speech.partials import Partial, StreamingOptions, agreed_prefix, heard_the_same
 from edge.speech.tentative import StepLog, Stopped, TentativeDecoder, stepwise
 
 _LOGGER = logging.getLogger(__name__)
 
-_NO_SPACE = ("ja", "zh")
-
-
-@dataclass(frozen=True)
-class StreamingOptions:
-    """Settings of recognition while speaking.
-
-    Attributes:
-        interval_s: Start a new partial decode this long after the previous one started (seconds).
-        min_audio_s: No partial before this much audio (seconds).
-        min_speech_s: No partial before this much speech (seconds, after silence trimming): Whisper
-            hallucinates on a second of sound, and its guard would then decode the full 30 s window.
-        idle_stop_s: The worker stops by itself when no new audio arrived for this long (seconds; a
-            recording nobody finished or cancelled never keeps decoding).
-        margin_chars: Characters dropped from the end of the agreed prefix (they may still change).
-        partial_beam: Beam width of partial decodes (None: the recogniser's own, which lets the last
-            partial be reused as the final result).
-        reuse_final: Reuse the last partial when it heard all the final speech (``heard_the_same``).
-        use_prefix: Decode the final window with the stable part as a prefix.
-        incremental: Partials too decode with the stable part as a prefix (the committed text only
-            grows, and each partial decodes about one interval of new speech).
-        chunk_tokens: New tokens per decoder call of a partial (0: one call): a release waits for one
-            chunk at most, but each further chunk decodes the tokens before it again.
-        stop_at_release: A release stops the running partial after its current step unless it decodes
-            the final speech (False: the release waits for the whole partial).
-        stop_at_poke: A poke (hands-free: a silence began) stops the running partial after its current
-            step unless it decodes the speech heard so far, so the fresh decode starts sooner.
-        speculate_pause_s: Translate a finished partial speculatively only when the audio it heard ends
-            with at least this much silence after the (padded) speech: the speaker paused, so the partial
-            is likely the final text. While they speak on, a speculative translation would be thrown away
-            and, being one uninterruptible MT call, could hold up a release (None: always).
-    """
-
-    interval_s: float = 1.0
-    min_audio_s: float = 1.5
-    min_speech_s: float = 1.2
-    idle_stop_s: float = 60.0
-    margin_chars: int = 2
-    partial_beam: int | None = None
-    reuse_final: bool = True
-    use_prefix: bool = True
-    incremental: bool = True
-    chunk_tokens: int = 0
-    stop_at_release: bool = True
-    stop_at_poke: bool = True
-    speculate_pause_s: float | None = 0.2
-
 
 def _never() -> bool:
     return False
-
-
-@dataclass
-class Partial:
-    """One tentative transcript.
-
-    Attributes:
-        index: 0, 1, ... within the utterance.
-        text: What the audio so far sounds like.
-        stable: The part of ``text`` the previous partial agreed on ("" at first).
-        language: Spoken language (ISO 639-1).
-        language_probability: Whisper's probability of ``language``.
-        audio_s: Audio the partial heard (seconds since the utterance started).
-        elapsed_ms: How long the decode took (ms).
-        finished: ``text`` ends like a finished sentence.
-    """
-
-    index: int
-    text: str
-    stable: str
-    language: str
-    language_probability: float
-    audio_s: float
-    elapsed_ms: float
-    finished: bool
-    speech: np.ndarray | None = field(default=None, repr=False)
-    transcript: Transcript | None = field(default=None, repr=False)
-    whisper_translation: Transcript | None = field(default=None, repr=False)
-
-    def to_message(self) -> dict[str, Any]:
-        """The protocol fields of a ``transcript_partial``."""
-        return {
-            "text": self.text,
-            "stable": self.stable,
-            "language": self.language,
-            "index": self.index,
-            "audio_s": round(self.audio_s, 2),
-            "finished": self.finished,
-        }
-
-
-def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -> str:
-    """The start of ``current`` that ``previous`` agrees on, minus ``margin`` characters, cut back to a
-    word boundary (a space; for Japanese and Chinese also 、。！？): the decoder must never be forced to
-    continue half a word ("テスト分で|す" would be continued as if "で" were a particle), so without such a
-    boundary nothing is stable yet."""
-    n = 0
-    for a, b in zip(previous, current, strict=False):
-        if a != b:
-            break
-        n += 1
-    if n >= len(current) and n >= len(previous):
-        n = len(current)  # identical: the whole text is stable except the margin
-    n = max(0, n - margin)
-    prefix = current[:n]
-    if n < len(current) and not current[n].isspace():
-        boundary = " 、。，,！？!?" if language in _NO_SPACE else " "
-        cut = max(prefix.rfind(ch) for ch in boundary)
-        prefix = prefix[: cut + (0 if prefix[cut] == " " else 1)] if cut > 0 else ""
-    return prefix.strip()
-
-
-def heard_the_same(partial: np.ndarray | None, speech: np.ndarray | None, pad_ms: float) -> bool:
-    """True when a partial that decoded ``partial`` heard all of ``speech`` (both trimmed by the VAD):
-    they are equal, or ``speech`` only adds to its end less than the VAD's ``pad_ms`` of padding after
-    the last speech, which holds no speech (more speech would add itself *and* a whole pad)."""
-    if partial is None or speech is None or partial.size > speech.size:
-        return False
-    if speech.size - partial.size > pad_ms * SAMPLE_RATE / 1000.0:
-        return False
-    return bool(np.array_equal(speech[: partial.size], partial))
 
 
 class PartialRunner:
@@ -199,6 +83,8 @@ class PartialRunner:
         self.steps: StepLog = []
         #: The speech the running (or last) partial decodes; None before its silence is trimmed.
         self.current_speech: np.ndarray | None = None
+        #: The silence after the last speech frame of the running (or last) partial's audio (ms).
+        self.current_silence_ms = 0.0
         #: Partials stopped by a release before they finished (count).
         self.stopped = 0
 
@@ -224,6 +110,7 @@ class PartialRunner:
         started = time.perf_counter()
         try:
             trimmed = trim_silence(audio, self.vad_options)
+            silence_ms = trailing_silence_ms(audio, trimmed, self.vad_options)
         except NoSpeechError:
             return None
         finally:
@@ -232,11 +119,12 @@ class PartialRunner:
         if speech.size < self.options.min_speech_s * SAMPLE_RATE:
             return None
         previous = self.latest
-        if previous is not None and heard_the_same(previous.speech, speech, self.vad_options.speech_pad_ms):
+        pad_ms = self.vad_options.speech_pad_ms
+        if previous is not None and heard_the_same(previous.speech, speech, pad_ms, previous.silence_ms):
             previous.audio_s = audio.size / SAMPLE_RATE  # the same transcript holds for the longer audio
             self._speculate_after_pause(previous, trimmed, should_stop, steps)  # the pause may be long now
             return None
-        self.current_speech = speech
+        self.current_speech, self.current_silence_ms = speech, silence_ms
         if should_stop():
             raise Stopped("vad")
         committed = previous.stable if previous is not None and self.options.incremental else ""
@@ -259,6 +147,7 @@ class PartialRunner:
             audio_s=audio.size / SAMPLE_RATE,
             elapsed_ms=(time.perf_counter() - started) * 1000.0,
             finished=sentence_finished(transcript.text, language),
+            silence_ms=silence_ms,
             speech=speech,
             transcript=transcript,
         )
@@ -372,7 +261,7 @@ class StreamedSpeech:
             and options.reuse_final
             and runner.partial_asr is runner.transcriber
             and last.transcript is not None
-            and heard_the_same(last.speech, speech, runner.vad_options.speech_pad_ms)
+            and heard_the_same(last.speech, speech, runner.vad_options.speech_pad_ms, last.silence_ms)
         ):
             self.mode = "reused"
             result = copy.copy(last.transcript)
@@ -393,7 +282,7 @@ class StreamedSpeech:
             last is None
             or last.whisper_translation is None
             or last.language != language
-            or not heard_the_same(last.speech, speech, self.runner.vad_options.speech_pad_ms)
+            or not heard_the_same(last.speech, speech, self.runner.vad_options.speech_pad_ms, last.silence_ms)
         ):
             return None
         self.translation_reused = True
@@ -432,6 +321,7 @@ class StreamingRecognizer:
         self._preempt = False
         self._poke_speech: np.ndarray | None = None
         self._thread = threading.Thread(target=self._work, name="partial-asr", daemon=True)
+        self._cancelled = False
         self.failed = False
 
     def start(self) -> StreamingRecognizer:
@@ -478,11 +368,12 @@ class StreamingRecognizer:
 
     def _should_stop(self) -> bool:
         """Called by the worker between two steps of a partial (see ``finish`` and ``poke``)."""
+        pad_ms = self.runner.vad_options.speech_pad_ms
         if self._stop:
             if not self.runner.options.stop_at_release:
                 return False
             final, current = self._final_speech, self.runner.current_speech
-            return not heard_the_same(current, final, self.runner.vad_options.speech_pad_ms)
+            return not heard_the_same(current, final, pad_ms, self.runner.current_silence_ms)
         if not self._preempt or not self.runner.options.stop_at_poke:
             return False
         if self._poke_speech is None:
@@ -491,13 +382,18 @@ class StreamingRecognizer:
             except NoSpeechError:
                 return False
         current = self.runner.current_speech
-        return not heard_the_same(current, self._poke_speech, self.runner.vad_options.speech_pad_ms)
+        return not heard_the_same(current, self._poke_speech, pad_ms, self.runner.current_silence_ms)
 
     def cancel(self) -> None:
-        """Stop without waiting and forget everything (the recording was abandoned)."""
+        """Stop without waiting and forget everything (the recording was abandoned): the worker releases
+        the recogniser's encoder output of the partials when it exits (at once when it is not running)."""
+        with self._cond:
+            self._cancelled = True
         self._halt()
         self.runner.partials.clear()
         self.runner.translations.clear()
+        if not self._thread.is_alive():
+            _release(self.runner.transcriber)
 
     def _halt(self) -> None:
         with self._cond:
@@ -513,6 +409,15 @@ class StreamingRecognizer:
             return not self._stop
 
     def _work(self) -> None:
+        try:
+            self._decode_while_recording()
+        finally:
+            if self._cancelled:
+                self.runner.partials.clear()
+                self.runner.translations.clear()
+                _release(self.runner.transcriber)
+
+    def _decode_while_recording(self) -> None:
         options = self.runner.options
         due = time.monotonic() + options.interval_s
         heard = 0
@@ -535,3 +440,10 @@ class StreamingRecognizer:
                 return
             if partial is not None and self._on_partial is not None and not self._stop:
                 self._on_partial(partial)
+
+
+def _release(transcriber: Transcriber) -> None:
+    """Forget the encoder output the partials left in ``transcriber`` (memory and privacy)."""
+    release = getattr(transcriber, "release", None)
+    if release is not None:
+        release()

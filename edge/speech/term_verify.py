@@ -27,9 +27,10 @@ from edge.speech.terms import Correction, CorrectionOptions, Found, ReadingCorre
 #: Scores texts as transcripts of the turn's audio (``Transcriber.score_texts`` bound to it); None: cannot.
 Scorer = Callable[[Sequence[str]], "list[TextScore] | None"]
 
-#: The loose reading threshold that proposes candidates: one whole edit on 4-mora terms, half the morae of
-#: longer ones (3-mora terms proposed far more look-alikes than terms on the tune half).
-LOOSE = CorrectionOptions(min_morae=4, exact_below=5, short_allowed=1.0, max_ratio=0.5, widen_allowed=1.5)
+#: The loose reading threshold that proposes candidates: half the morae of terms from 5 morae on, 4-mora
+#: terms as strictly as correction does (3-mora terms proposed far more look-alikes than terms on the tune
+#: half; a whole edit on a 4-mora term turned held-out look-alikes into terms: 保健室 → 保健師, 就職 → 給食).
+LOOSE = CorrectionOptions(min_morae=4, exact_below=5, short_allowed=0.5, max_ratio=0.5, widen_allowed=1.5)
 
 
 @dataclass(frozen=True)

@@ -333,7 +333,7 @@ class TermLevers:
     phrase_threshold: float | None = None
     hotwords: bool = False
     rescoring: bool = True
-    verification: bool = True
+    verification: bool = False
 
     def build(self, glossary: Any | None) -> tuple[ReadingCorrector | None, Any | None]:
         """The corrector and the phrase matcher for ``glossary`` (None where off or unavailable)."""

@@ -303,11 +303,14 @@ class TurnPipeline:
             timings_ms=timings,
         )
         ctx = TurnContext(result, emit, started, speech, streamed)
+        heard = speech
+        if streamed is not None and streamed.mode == "reused" and streamed.runner.latest is not None:
+            heard = streamed.runner.latest.speech  # the recogniser holds the reused partial's encoding
         terms.correct_terms(
             self.corrector,
             result,
             self.verifier,
-            lambda texts: transcriber.score_texts(speech, texts, transcript.language),
+            lambda texts: transcriber.score_texts(heard, texts, transcript.language),
         )
         transcribe.announce(ctx, transcript)
         if not transcribe.stop_unusable(ctx, transcript):

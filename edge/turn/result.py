@@ -57,6 +57,7 @@ class TurnResult:
         recognised_text: The recogniser's own best hypothesis when corrections or rescoring changed it.
         beam_rank: Beam hypothesis kept by n-best rescoring (0: the recogniser's best).
         term_candidates: Term replacements scored against the audio (``edge.speech.term_verify``).
+        term_verify_failures: Scoring that failed (the reading-only correction was kept).
         repetition: The loop that stopped the turn from being spoken (``where``: transcript/translation).
         verified_phrase: The phrase-book sentence served instead of MT (``phrase_match.PhraseHit``).
         readings: Target ``ja-easy``: the text as (piece, furigana) pairs, which the voice follows.
@@ -89,6 +90,7 @@ class TurnResult:
     recognised_text: str | None = None
     beam_rank: int = 0
     term_candidates: int = 0
+    term_verify_failures: int = 0
     repetition: dict[str, Any] | None = None
     verified_phrase: dict[str, Any] | None = None
     maybe_cut: bool = False
@@ -155,6 +157,7 @@ class TurnResult:
                 "timings_ms": t.timings_ms,
                 "beam_rank": self.beam_rank,
                 "term_candidates": self.term_candidates,
+                "term_verify_failures": self.term_verify_failures,
                 "hypotheses": 1 + len(t.alternatives),
             }
         return data

@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from edge.turn.result import TurnResult, ms_since
+from edge.errors import EngineUnavailable
+from edge.turn.result import TurnResult, log_engine_failure, ms_since
 from glossary.languages import STAFF_LANGUAGE
 
 
@@ -45,18 +46,32 @@ def correct_terms(
     rank, corrected = correct_best(hypotheses, corrector)
     result.timings_ms["terms"] = round(corrected.elapsed_ms, 1)
     text, corrections = corrected.text, corrected.corrections
-    if verifier is not None and score is not None:
-        verified = verifier.verify(hypotheses[rank][0], score)
-        result.timings_ms["term_verify"] = round(verified.elapsed_ms, 1)
-        result.term_candidates = verified.candidates
-        if verified.accepted:
-            text, corrections = verified.text, verified.corrections
+    verified = _verify(verifier, score, hypotheses[rank][0], result)
+    if verified is not None and verified.accepted:
+        text, corrections = verified.text, verified.corrections
     if rank:
         result.beam_rank = rank
     if corrections or rank:
         result.recognised_text = hypotheses[0][0]  # the recogniser's own best, even when another is kept
         result.source_text = text
         result.corrections = list(corrections)
+
+
+def _verify(verifier: Any | None, score: Callable | None, text: str, result: TurnResult) -> Any | None:
+    """The acoustic verification of ``text``'s loose replacements; None without a verifier or when the
+    scoring failed (an optional step: the turn keeps the reading-only correction, the failure is
+    counted and logged by its type only)."""
+    if verifier is None or score is None:
+        return None
+    try:
+        verified = verifier.verify(text, score)
+    except EngineUnavailable as exc:
+        result.term_verify_failures += 1
+        log_engine_failure("term verification", exc)
+        return None
+    result.timings_ms["term_verify"] = round(verified.elapsed_ms, 1)
+    result.term_candidates = verified.candidates
+    return verified
 
 
 def serve_phrase(matcher: Any | None, result: TurnResult) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -22,16 +21,17 @@ def _run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProces
     return run_madoguchi(*args, env={"PYTHONPATH": str(REPO), **env}, timeout=600)
 
 
-def _quick_run(store: Path, eval_dir: Path, tmp_path: Path) -> Path:
+def _quick_run(store: Path, eval_dir: Path, tmp_path: Path, made: str | None) -> Path:
     """The output directory of a ``madoguchi bench --quick`` run on the repository's clips.
 
-    ``script/test`` runs the quick benchmark once before the suite (on a quiet machine) and names its
-    output in ``MADOGUCHI_TEST_BENCH_QUICK``: that run is checked. Elsewhere the test runs it itself.
+    ``script/test`` runs the quick benchmark once before the suite (on a quiet machine), in a directory it
+    empties first, and names that directory on pytest's command line (``--bench-quick-results``, ``made``):
+    that run is checked. Elsewhere the test runs it itself.
     """
-    done = os.environ.get("MADOGUCHI_TEST_BENCH_QUICK")
-    if done:
-        assert (Path(done) / "results.json").is_file(), f"no results.json in {done} (bench --quick failed?)"
-        return Path(done)
+    if made:
+        results = Path(made) / "results.json"
+        assert results.is_file(), f"no results.json in {made}: did script/test's bench --quick fail?"
+        return Path(made)
     out = tmp_path / "bench"
     proc = _run_cli(
         ["bench", "--quick", "--out", str(out), "--store", str(store)], {"MADOGUCHI_EVAL_DIR": str(eval_dir)}
@@ -41,8 +41,11 @@ def _quick_run(store: Path, eval_dir: Path, tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_quick_run_writes_results_for_both_configs(default_store, eval_dir: Path, tmp_path: Path) -> None:
-    out = _quick_run(default_store.root, eval_dir, tmp_path)
+def test_quick_run_writes_results_for_both_configs(
+    default_store, eval_dir: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    made = request.config.getoption("bench_quick_results")
+    out = _quick_run(default_store.root, eval_dir, tmp_path, made)
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert results["quick"] is True
     assert Path(results["environment"]["eval_set"]).resolve() == eval_dir.resolve()  # the repository's clips

@@ -53,6 +53,19 @@ def test_spanish_portuguese_english_numbers_score_the_same_in_digits_and_in_word
     )
 
 
+def test_numbers_with_thousands_separators_are_read_as_one_number() -> None:
+    """1,000 (English) and 1.000 (Spanish, Portuguese) are one number, not "one , zero"."""
+    assert normalize("The fee is 1,000 yen.", language="en") == "the fee is one thousand yen"
+    assert normalize("La tarifa es de 1.000 yenes.", language="es") == "la tarifa es de mil yenes"
+    assert normalize("São 12.500 ienes.", language="pt") == normalize(
+        "São doze mil e quinhentos ienes", language="pt"
+    )
+    assert (
+        error_rate("It costs 2,400,000 yen.", "it costs two million four hundred thousand yen", "en") == 0.0
+    )
+    assert error_rate("1,000 yen", "2,000 yen", "en") == pytest.approx(1 / 3)  # one thousand yen: 1 of 3
+
+
 def test_scripts_are_folded_only_for_chinese() -> None:
     assert normalize("這裡", keep_spaces=False, language="ja") == "這裡"
     assert error_rate("国", "國", "ja") == 1.0

@@ -56,3 +56,16 @@ def test_an_unknown_split_or_voice_is_refused_before_any_work(
     assert proc.returncode != 0
     assert said in proc.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_more_distractors_keep_the_first_ones_and_hold_no_term() -> None:
+    from bench.term_speech import distractor_sentences
+    from glossary import TermMatcher, bundled_glossary
+
+    glossary = bundled_glossary()
+    sentences = distractor_sentences(glossary)
+    assert len(sentences) == len(set(sentences)) == 240
+    assert sentences[:120] == distractor_sentences(glossary, 120)  # the older, smaller set's audio stays
+    matcher = TermMatcher(glossary)
+    assert not any(matcher.find(text) for text in sentences)
+    assert Counter(split_of(f"d{n:03d}") for n in range(1, 241))["held-out"] >= 100

@@ -224,6 +224,22 @@ def test_words_after_the_spaces_of_easy_japanese_are_read_in_context(easy: EasyJ
     assert result.bracketed.startswith("引[ひ]っ越[こ]しを したら、14日[じゅうよっか]の 間[あいだ]に ")
 
 
+@pytest.mark.parametrize(
+    ("text", "bracketed"),
+    [
+        ("今日 本を 買います", "今日[きょう] 本[ほん]を 買[か]います"),
+        ("この 日 本当に", "この 日[ひ] 本当[ほんとう]に"),
+    ],
+)
+def test_words_are_not_merged_across_the_spaces_of_easy_japanese(
+    easy: EasyJapanese, text: str, bracketed: str
+) -> None:
+    """Without its spaces 今日 本 reads 今 日本, 日 本当 reads 日本 当: no word spans a phrase space."""
+    result = easy.furigana(text)
+    assert "".join(segment.text for segment in result.segments) == text
+    assert result.bracketed == bracketed
+
+
 def test_script_in_input_stays_text(easy: EasyJapanese) -> None:
     """HTML in the input is escaped in ruby_html: <script> stays text."""
     result = easy.rewrite('<script>alert("漢字")</script>を提出してください。')

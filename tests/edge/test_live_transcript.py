@@ -139,3 +139,26 @@ def test_a_tap_ends_the_hands_free_utterance(pipeline, tmp_path: Path, eval_dir:
         ws.close()
     transcripts = [m["text"] for m in seen if m["type"] == "transcript"]
     assert len(transcripts) == 1 and "テスト" in transcripts[0]
+
+
+@pytest.mark.slow
+def test_ending_the_conversation_mid_recording_drops_the_partials_encoder_output(
+    pipeline, tmp_path: Path, eval_dir: Path
+) -> None:
+    """The partials encode into the pipeline's recogniser; ending the conversation before the
+    recording finished leaves nothing of that encoder output behind (privacy)."""
+    audio = load_audio(eval_dir / "speech" / "test_ja_2.wav")
+    with (
+        TestClient(_app(pipeline, tmp_path), base_url="http://localhost") as client,
+        client.websocket_connect("ws://localhost/ws") as ws,
+    ):
+        _start(ws, "ptt")
+        _stream(ws, audio[: 5 * SAMPLE_RATE], speed=1.0)
+        receive_until(ws, "transcript_partial", errors_fail=False)
+        ws.send_text(json.dumps({"type": "end_conversation"}))
+        receive_until(ws, "conversation_ended", errors_fail=False)
+        deadline = time.monotonic() + 30  # a partial still running releases when its worker exits
+        while pipeline.transcriber._last_encoded is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pipeline.transcriber._last_encoded is None
+        ws.close()

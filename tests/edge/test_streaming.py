@@ -69,6 +69,9 @@ def test_agreed_prefix_keeps_what_two_partials_share() -> None:
         ("It froze and it wouldn't.", "en", False),  # a full stop at a pause after an auxiliary
         ("Who is it for?", "en", True),  # a question may end in a preposition
         ("It's mine.", "en", True),
+        ("No, I don't.", "en", True),  # short complete answers
+        ("I can't.", "en", True),
+        ("Come in.", "en", True),
         ("", "en", False),
     ],
 )
@@ -355,7 +358,9 @@ def test_a_partial_short_of_only_silence_padding_heard_the_same_speech() -> None
     pad = np.zeros(SAMPLE_RATE // 5, np.float32)  # the VAD's 200 ms after the last word
     final = np.concatenate([speech, pad])
     assert heard_the_same(final, final, 200)
-    assert heard_the_same(np.concatenate([speech, pad[:1600]]), final, 200)  # 100 ms of the pad
+    assert heard_the_same(np.concatenate([speech, pad[:1600]]), final, 200, 100)  # 100 ms of the pad
+    # The same samples from a snapshot taken while the speech ran on: they may lack speech.
+    assert not heard_the_same(np.concatenate([speech, pad[:1600]]), final, 200, 0)
     assert not heard_the_same(speech[:-1600], final, 200)  # 100 ms of speech missing, and the pad
     assert not heard_the_same(np.concatenate([speech[:1600], speech]), final, 200)  # not a prefix
     assert not heard_the_same(None, final, 200) and not heard_the_same(final, None, 200)
@@ -374,3 +379,20 @@ def test_the_final_reuses_a_partial_decoded_early_in_the_silence(transcriber: Wh
     final = streamed.transcribe(trim_silence(clip).audio, "ja")
     assert streamed.mode == "reused" and final.text == early.text
     assert streamed.whisper_translation(trim_silence(clip).audio, "ja") is early.whisper_translation
+
+
+def test_the_final_never_reuses_a_partial_snapshot_taken_before_the_speech_ended(
+    transcriber: WhisperTranscriber,
+) -> None:
+    """A snapshot 170 ms before the end of the speech: the VAD's region runs to its end without pad, so
+    the 170 ms the final adds are speech, not padding; the final decodes them."""
+    clip = load_audio(SPEECH_DIR / "librispeech-1995-1837-0001.wav")  # speech to its last sample
+    asr = transcriber.with_options(AsrOptions(beam_size=5, languages=("en",)))
+    runner = PartialRunner(asr, "en")
+    early = runner.run(clip[: clip.size - int(0.17 * SAMPLE_RATE)])
+    assert early is not None and early.silence_ms == 0.0
+    final_speech = trim_silence(clip).audio
+    streamed = runner.streamed()
+    final = streamed.transcribe(final_speech, "en")
+    assert streamed.mode == "full"  # decoded again, not the early partial reused
+    assert final.text.rstrip(" .").lower().endswith("around it"), final.text

@@ -15,11 +15,15 @@ import pytest
 
 from bench.term_speech import synthesize
 from edge.audio.vad import trim_silence
+from edge.errors import EngineUnavailable
 from edge.speech.asr import WhisperTranscriber
 from edge.speech.forced import TextScore
+from edge.speech.streaming import PartialRunner
 from edge.speech.term_verify import TermVerifier, build_verifier
 from edge.speech.terms import TermLevers
 from edge.turn.pipeline import TurnPipeline
+from edge.turn.result import TurnResult
+from edge.turn.terms import correct_terms
 from glossary import bundled_glossary
 
 pytestmark = pytest.mark.slow
@@ -83,7 +87,7 @@ def test_scores_come_from_the_utterance_just_recognised_only(transcriber: Whispe
 
 
 def test_a_turn_verifies_then_forgets_the_encoder_output(transcriber: WhisperTranscriber) -> None:
-    levers = TermLevers(phrases=False)
+    levers = TermLevers(phrases=False, verification=True)
     glossary = bundled_glossary()
     corrector, _ = levers.build(glossary)
     pipe = TurnPipeline(
@@ -103,3 +107,52 @@ def test_a_turn_verifies_then_forgets_the_encoder_output(transcriber: WhisperTra
     assert not any(c.verified for c in result.corrections)
     speech = trim_silence(audio).audio  # what the turn recognised
     assert transcriber.score_texts(speech, ["電話番号を見ませんでしたか"], "ja") is None  # released
+
+
+def _verifying_pipe(transcriber: WhisperTranscriber) -> TurnPipeline:
+    levers = TermLevers(phrases=False, verification=True)
+    glossary = bundled_glossary()
+    corrector, _ = levers.build(glossary)
+    verifier = build_verifier(levers, glossary, corrector)
+    return TurnPipeline(
+        transcriber, {}, None, languages=("ja", "en"), corrector=corrector, levers=levers, verifier=verifier
+    )
+
+
+def test_a_final_that_reuses_a_partial_still_verifies_its_terms(transcriber: WhisperTranscriber) -> None:
+    """Hands-free: the partial decoded 100 ms into the silence is the final transcript; its encoder
+    output (not that of the final's slightly longer speech) is what the verification scores on."""
+    audio = np.concatenate([mei("電話番号を見ませんでしたか。"), np.zeros(16000, np.float32)])
+    speech_end_s = trim_silence(audio).regions[-1][1] - 0.2  # the VAD's pad is 200 ms
+    runner = PartialRunner(transcriber, "ja")
+    partial = runner.run(audio[: int((speech_end_s + 0.1) * 16000)])
+    assert partial is not None and partial.speech.size < trim_silence(audio).audio.size
+    streamed = runner.streamed()
+    result = _verifying_pipe(transcriber).run_turn(audio, "ja", "en", speak=False, streamed=streamed)
+    assert streamed.mode == "reused"
+    assert result.term_candidates >= 1 and "term_verify" in result.timings_ms
+
+
+def test_a_scoring_failure_keeps_the_recognised_utterance(verifier: TermVerifier) -> None:
+    """The optional acoustic check fails: the turn keeps the reading-only correction and counts it."""
+    corrector, _ = TermLevers(phrases=False).build(bundled_glossary())
+    result = TurnResult(source_language="ja", source_text="電話番号を見ませんでしたか", target_language="en")
+
+    def broken(_texts: object) -> None:
+        raise EngineUnavailable("Whisper failed while scoring; reinstall the ASR pack")
+
+    correct_terms(corrector, result, verifier, broken)
+    assert result.source_text == "電話番号を見ませんでしたか" and result.term_verify_failures == 1
+    assert result.term_candidates == 0 and "term_verify" not in result.timings_ms
+
+
+def test_verification_is_opt_in_and_needs_a_corrector() -> None:
+    from edge.config import EdgeSettings
+    from edge.engines import term_levers
+
+    glossary = bundled_glossary()
+    corrector, _ = TermLevers(phrases=False).build(glossary)
+    assert build_verifier(term_levers(EdgeSettings()), glossary, corrector) is None
+    on = term_levers(EdgeSettings(term_verification=True))
+    assert isinstance(build_verifier(on, glossary, corrector), TermVerifier)
+    assert build_verifier(on, glossary, None) is None and build_verifier(on, None, corrector) is None

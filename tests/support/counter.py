@@ -37,10 +37,15 @@ def receive_until(
 def turn_done(ws: Any, limit: int = 200, *, errors_fail: bool = True) -> list[dict[str, Any]]:
     """Messages of a turn until it ended and the connection is idle again: ``turn_end``, then a ``state``
     with ``busy`` off. Only then may the next turn start (``turn_end`` is sent while the turn still
-    finishes; a turn sent before ``busy`` clears is refused with an ``error``)."""
+    finishes; a turn sent before ``busy`` clears is refused with an ``error``). At most ``limit`` messages
+    after ``turn_end``: a connection that never goes idle fails the test instead of hanging it."""
     seen = receive_until(ws, "turn_end", limit, errors_fail=errors_fail)
+    after = 0
     while not (seen[-1]["type"] == "state" and not seen[-1].get("busy")):
+        if after == limit:
+            raise AssertionError(f"no idle state in {limit} messages after turn_end: {seen[-5:]}")
         seen.append(ws.receive_json())
+        after += 1
     return seen
 
 

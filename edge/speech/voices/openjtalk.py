@@ -9,7 +9,6 @@ as the city reads them, and ``synthesize_readings`` speaks Easy Japanese with th
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -19,7 +18,7 @@ from typing import Any
 from edge.errors import EngineUnavailable
 from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
 from edge.speech.voices.ja_phrasing import add_pauses, breath_groups
-from edge.speech.voices.ja_reading import front_end, reading_of, spoken_text
+from edge.speech.voices.ja_reading import JapaneseFrontEnd
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -77,9 +76,7 @@ class OpenJTalkSynthesizer(Synthesizer):
         except RuntimeError as exc:
             raise EngineUnavailable(f"cannot load the HTS voice {voice_file.name}; reinstall it") from exc
         self._lock = threading.Lock()
-        self._workdir = tempfile.TemporaryDirectory(prefix="madoguchi-voice-")
-        self._generation = 0
-        self._jtalk = self._front_end(glossary)
+        self._front = JapaneseFrontEnd(glossary, prefix="madoguchi-voice-")
         self.options = options
         self.speed = speed
         self.easy_speed = easy_speed
@@ -99,9 +96,7 @@ class OpenJTalkSynthesizer(Synthesizer):
 
     def set_glossary(self, glossary: Any | None) -> None:
         """Read the terms of ``glossary`` as it says (rebuilds the user dictionary)."""
-        jtalk = self._front_end(glossary)
-        with self._lock:
-            self._jtalk = jtalk
+        self._front.set_glossary(glossary)
 
     def synthesize(self, text: str, options: TtsOptions | None = None) -> Iterator[SpeechChunk]:
         """Yield one chunk per breath group (up to a pause) of each sentence, each as soon as it is ready:
@@ -133,26 +128,23 @@ class OpenJTalkSynthesizer(Synthesizer):
 
     def spoken_text(self, segments: Sequence[ReadingSegment]) -> str:
         """The text this voice is given for ``segments`` so it says the readings shown."""
-        return spoken_text(segments, self._jtalk)
+        return self._front.spoken_text(segments)
 
     def reading(self, text: str) -> str:
         """How this voice reads ``text`` (katakana, kana only), glossary readings included."""
-        return reading_of(text, self._jtalk)
+        return self._front.reading(text)
 
     # -- internals -------------------------------------------------------------------------------------
-
-    def _front_end(self, glossary: Any | None) -> Any:
-        self._generation += 1
-        return front_end(glossary, Path(self._workdir.name) / str(self._generation))
 
     def _breath_groups(self, sentence: str, pause_morae: int) -> list[list[str]]:
         """The full-context labels of ``sentence`` (pauses added), cut at each pause."""
         import pyopenjtalk
 
         with self._lock:
-            features = pyopenjtalk.run_frontend(sentence, jtalk=self._jtalk)
+            jtalk = self._front.jtalk
+            features = pyopenjtalk.run_frontend(sentence, jtalk=jtalk)
             features = add_pauses(features, pause_morae)
-            labels = pyopenjtalk.make_label(features, jtalk=self._jtalk) if features else []
+            labels = pyopenjtalk.make_label(features, jtalk=jtalk) if features else []
         return breath_groups(labels)
 
     def _speak(self, labels: list[str], rate: float, volume: float) -> bytes:
