@@ -118,8 +118,12 @@ def test_the_first_piece_is_the_first_words_within_half_a_second() -> None:
     assert _texts("出生日や転入日の翌日から15日以内に申請してください。", "ja")[0] == "出生日や"
     assert _texts("お待ちください。", "ja") == ["お待ちください。"]  # short: whole
     assert _texts("はい、わかりました。", "ja") == ["はい、", "わかりました。"]  # a clause mark wins
+    # Mandarin: never cut inside the first clause (a join is heard as a pause inside a word)
     zh = "请在这个窗口领取住民票的副本。"
-    assert _texts(zh, "zh") == ["请在", "这个窗口领取住民票的副本。"]
+    assert _texts(zh, "zh") == [zh]
+    assert _texts("您好，请在这个窗口领取住民票的副本。", "zh") == ["您好，请在这个窗口领取住民票的副本。"]
+    zh_clauses = "请您在这个窗口领取住民票的副本，然后到三号窗口付款。"
+    assert _texts(zh_clauses, "zh") == ["请您在这个窗口领取住民票的副本，", "然后到三号窗口付款。"]
     en = "You can pick up the copy of your residence certificate at this counter."
     assert next(stream_pieces(en, "en")) == "You can pick"
     # never "Faça a | solicitação": a short word (an article) does not end the first piece
