@@ -8,10 +8,10 @@ many as fit in about half a second of speech (``FIRST_BUDGET``): Japanese at an 
 languages at a space (counted in characters). A clause mark inside the budget is the preferred cut.
 Mandarin is not cut inside its first clause: Whisper hears a join between two runs as a pause inside a
 word (儿童 | 补贴): with a 3-character first piece the round-trip CER on 72 phrases was 12.9 % (zm_yunjian)
-and 15.9 % (zf_xiaobei), with the first clause 10.1 % and 11.2 %. Its first piece is the first clause. The rest of the
-first sentence is cut after its first clause; later pieces are whole sentences. A piece longer than about
-4 s of speech (``LONG_PIECE``) is cut at the word end nearest its middle: one model run's memory grows
-with its audio, and a shorter piece is ready sooner after the one playing.
+and 15.9 % (zf_xiaobei), with the first clause 10.1 % and 11.2 %. Its first piece is the first clause.
+The rest of the first sentence is cut after its first clause; later pieces are whole sentences. A piece
+longer than about 4 s of speech (``LONG_PIECE``) is cut at the word end nearest its middle: one model
+run's memory grows with its audio, and a shorter piece is ready sooner after the one playing.
 """
 
 from __future__ import annotations
