@@ -103,9 +103,9 @@ class LiveRecognition:
     def forget(self) -> None:
         """The conversation ended: stop recognising and drop the recogniser's held encoder output."""
         self.cancel()
-        release = getattr(getattr(self.pipeline, "transcriber", None), "release", None)
-        if release is not None:
-            release()
+        transcriber = getattr(self.pipeline, "transcriber", None)
+        if transcriber is not None:
+            transcriber.release()
 
     def push(self, segmenter: Segmenter, samples: np.ndarray) -> list[SegmenterOutput]:
         """Hands-free: feed ``samples`` and end the utterance when the end-pointer says so."""

@@ -119,11 +119,7 @@ class Session:
     async def close(self) -> None:
         """Forget everything of this connection."""
         self.closed = True
-        self.abandon_recording()
-        self.live.forget()
-        self.service.detach_capture(self)
-        self.conversation.erase()
-        self.held.clear()
+        self._forget_conversation()
         self._queue.put_nowait(None)
         for task in list(self._tasks):
             task.cancel()
@@ -361,13 +357,17 @@ class Session:
         """Erase the conversation and tell the page to clear itself."""
         self.recording = None
         self._segmenter = None
+        self._forget_conversation()
+        self.send(ConversationEnded(reason))
+        self.send_state()
+
+    def _forget_conversation(self) -> None:
+        """Drop the recording, the recogniser's held speech, the capture, the texts and held replies."""
         self.abandon_recording()
         self.live.forget()
         self.service.detach_capture(self)
         self.conversation.erase()
         self.held.clear()
-        self.send(ConversationEnded(reason))
-        self.send_state()
 
     def turn_finished(self) -> None:
         """A turn ended: hands-free listens afresh."""

@@ -15,7 +15,7 @@ import numpy as np
 from edge.audio.decode import SAMPLE_RATE
 from edge.audio.vad import VadOptions, trim_silence
 from edge.errors import NoSpeechError
-from edge.speech.streaming import PartialRunner, StreamedSpeech, heard_the_same
+from edge.speech.streaming import PartialRunner, StreamedSpeech
 
 
 @dataclass
@@ -97,12 +97,11 @@ def _release(
 ) -> float:
     """The partial that began at ``start`` runs at ``release``: carry on or stop after the current step
     (rolled back); returns when the final decode can start."""
-    current = runner.current_speech
     boundaries = np.cumsum([ms * scale / 1000.0 for _, ms in runner.steps]) + start
     end = float(boundaries[-1]) if boundaries.size else release
     if not runner.options.stop_at_release:
         stats.at_release = "waited"
-    elif heard_the_same(current, final, runner.vad_options.speech_pad_ms, runner.current_silence_ms):
+    elif runner.running_heard_all(final):
         stats.at_release = "carried-on"
     else:
         kept = int(np.searchsorted(boundaries, release)) + 1  # steps finished by the end of the current

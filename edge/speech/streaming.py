@@ -93,6 +93,17 @@ class PartialRunner:
         """The newest partial, or None."""
         return self.partials[-1] if self.partials else None
 
+    def heard_all(self, partial: Partial | None, speech: np.ndarray | None) -> bool:
+        """``partial`` heard all of ``speech`` (``heard_the_same`` with this runner's VAD padding)."""
+        if partial is None:
+            return False
+        return heard_the_same(partial.speech, speech, self.vad_options.speech_pad_ms, partial.silence_ms)
+
+    def running_heard_all(self, speech: np.ndarray | None) -> bool:
+        """The running (or last) partial's speech holds all of ``speech`` (``heard_the_same``)."""
+        pad_ms = self.vad_options.speech_pad_ms
+        return heard_the_same(self.current_speech, speech, pad_ms, self.current_silence_ms)
+
     def run(self, audio: np.ndarray, should_stop: Callable[[], bool] = _never) -> Partial | None:
         """Decode ``audio`` (the utterance so far); None when it holds no speech yet, no new speech (only
         silence was added since the last partial: the decode would give the same result, so the worker
@@ -119,8 +130,7 @@ class PartialRunner:
         if speech.size < self.options.min_speech_s * SAMPLE_RATE:
             return None
         previous = self.latest
-        pad_ms = self.vad_options.speech_pad_ms
-        if previous is not None and heard_the_same(previous.speech, speech, pad_ms, previous.silence_ms):
+        if previous is not None and self.heard_all(previous, speech):
             previous.audio_s = audio.size / SAMPLE_RATE  # the same transcript holds for the longer audio
             self._speculate_after_pause(previous, trimmed, should_stop, steps)  # the pause may be long now
             return None
@@ -261,7 +271,7 @@ class StreamedSpeech:
             and options.reuse_final
             and runner.partial_asr is runner.transcriber
             and last.transcript is not None
-            and heard_the_same(last.speech, speech, runner.vad_options.speech_pad_ms, last.silence_ms)
+            and runner.heard_all(last, speech)
         ):
             self.mode = "reused"
             result = copy.copy(last.transcript)
@@ -282,7 +292,7 @@ class StreamedSpeech:
             last is None
             or last.whisper_translation is None
             or last.language != language
-            or not heard_the_same(last.speech, speech, self.runner.vad_options.speech_pad_ms, last.silence_ms)
+            or not self.runner.heard_all(last, speech)
         ):
             return None
         self.translation_reused = True
@@ -368,12 +378,10 @@ class StreamingRecognizer:
 
     def _should_stop(self) -> bool:
         """Called by the worker between two steps of a partial (see ``finish`` and ``poke``)."""
-        pad_ms = self.runner.vad_options.speech_pad_ms
         if self._stop:
             if not self.runner.options.stop_at_release:
                 return False
-            final, current = self._final_speech, self.runner.current_speech
-            return not heard_the_same(current, final, pad_ms, self.runner.current_silence_ms)
+            return not self.runner.running_heard_all(self._final_speech)
         if not self._preempt or not self.runner.options.stop_at_poke:
             return False
         if self._poke_speech is None:
@@ -381,8 +389,7 @@ class StreamingRecognizer:
                 self._poke_speech = trim_silence(self._snapshot(), self.runner.vad_options).audio
             except NoSpeechError:
                 return False
-        current = self.runner.current_speech
-        return not heard_the_same(current, self._poke_speech, pad_ms, self.runner.current_silence_ms)
+        return not self.runner.running_heard_all(self._poke_speech)
 
     def cancel(self) -> None:
         """Stop without waiting and forget everything (the recording was abandoned): the worker releases
@@ -393,7 +400,7 @@ class StreamingRecognizer:
         self.runner.partials.clear()
         self.runner.translations.clear()
         if not self._thread.is_alive():
-            _release(self.runner.transcriber)
+            self.runner.transcriber.release()  # the partials' encoder output
 
     def _halt(self) -> None:
         with self._cond:
@@ -415,7 +422,7 @@ class StreamingRecognizer:
             if self._cancelled:
                 self.runner.partials.clear()
                 self.runner.translations.clear()
-                _release(self.runner.transcriber)
+                self.runner.transcriber.release()  # the partials' encoder output
 
     def _decode_while_recording(self) -> None:
         options = self.runner.options
@@ -440,10 +447,3 @@ class StreamingRecognizer:
                 return
             if partial is not None and self._on_partial is not None and not self._stop:
                 self._on_partial(partial)
-
-
-def _release(transcriber: Transcriber) -> None:
-    """Forget the encoder output the partials left in ``transcriber`` (memory and privacy)."""
-    release = getattr(transcriber, "release", None)
-    if release is not None:
-        release()

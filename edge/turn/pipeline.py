@@ -276,9 +276,7 @@ class TurnPipeline:
         try:
             return self._recognised_turn(audio, language, target, emit, speak, streamed, started)
         finally:
-            release = getattr(self.transcriber, "release", None)
-            if release is not None:
-                release()  # the utterance's encoder output goes with the turn
+            self.transcriber.release()  # the utterance's encoder output goes with the turn
 
     def _recognised_turn(
         self,
