@@ -41,6 +41,11 @@ def to_katakana(text: str) -> str:
     return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
 
 
+def to_hiragana(text: str) -> str:
+    """Katakana folded to hiragana (ヴ to ゔ; everything else, the long-vowel mark too, unchanged)."""
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+
+
 def _full_width(text: str) -> str:
     """ASCII as full-width characters, the form OpenJTalk's MeCab sees its input in."""
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
@@ -137,8 +142,7 @@ def _pronunciation(reading: str, jtalk: Any) -> str:
     """
     import pyopenjtalk
 
-    hiragana = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in reading)
-    features = pyopenjtalk.run_frontend(hiragana, jtalk=jtalk)
+    features = pyopenjtalk.run_frontend(to_hiragana(reading), jtalk=jtalk)
     if _NOT_KANA.sub("", "".join(feature["read"] for feature in features)) == reading:
         return _NOT_KANA.sub("", "".join(feature["pron"] for feature in features)) or reading
     features = pyopenjtalk.run_frontend(reading, jtalk=jtalk)
