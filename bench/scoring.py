@@ -20,6 +20,8 @@ import statistics
 import unicodedata
 from collections.abc import Callable, Sequence
 
+from edge.speech.reading import vowel_of
+
 _LOGGER = logging.getLogger(__name__)
 
 #: Languages scored by character error rate (no spaces between words).
@@ -130,14 +132,6 @@ def corpus_error_rate(pairs: Sequence[tuple[str, str]], language: str) -> float 
     return float(jiwer.cer(refs, hyps) if cer else jiwer.wer(refs, hyps))
 
 
-#: The vowel each katakana ends in (small kana included; ン and ッ have none).
-_VOWEL_OF = {
-    **dict.fromkeys("アカサタナハマヤラワガザダバパァャヮ", "ア"),
-    **dict.fromkeys("イキシチニヒミリギジヂビピィ", "イ"),
-    **dict.fromkeys("ウクスツヌフムユルグズヅブプゥュヴ", "ウ"),
-    **dict.fromkeys("エケセテネヘメレゲゼデベペェ", "エ"),
-    **dict.fromkeys("オコソトノホモヨロヲゴゾドボポォョ", "オ"),
-}
 #: The second letters that lengthen a vowel: ア after a, イ after i or e, ウ after u or o, エ after e,
 #: オ after o (おかあさん, おにいさん, せんせい, ゆうびん, とうきょう, おねえさん, おおきい).
 _LENGTHENS = {"ア": "ア", "イ": "イエ", "ウ": "ウオ", "エ": "エ", "オ": "オ"}
@@ -153,7 +147,7 @@ def fold_long_vowels(kana: str) -> str:
             out.append("ー")
             continue
         out.append(ch)
-        vowel = _VOWEL_OF.get(ch, "")
+        vowel = vowel_of(ch)
     return "".join(out)
 
 

@@ -72,15 +72,15 @@ def fold(seq: tuple[str, ...]) -> tuple[str, ...]:
     for mora in seq:
         if mora == "ッ":
             continue
-        if previous and mora in _LENGTH_AFTER and _row(previous) in _LENGTH_AFTER[mora]:
+        if previous and mora in _LENGTH_AFTER and vowel_of(previous) in _LENGTH_AFTER[mora]:
             continue
         previous = mora
         out.append(_voiceless(mora))
     return tuple(out)
 
 
-def _row(mora: str) -> str:
-    """The vowel of a mora (ア イ ウ エ オ; '' for ン and others)."""
+def vowel_of(mora: str) -> str:
+    """The vowel a katakana mora ends in (ア イ ウ エ オ, voiced and small kana too; '' for ン, ッ, ー)."""
     return _VOWELS.get(_voiceless(mora)[-1], "")
 
 
