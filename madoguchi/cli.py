@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import sys
 
 import typer
@@ -134,12 +133,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("Aborted.", err=True)
-        # Ctrl+C ends the process now: the interpreter's shutdown can wait forever on a native library's
-        # thread (ONNX Runtime, CTranslate2) interrupted mid-call. Cleanup already ran in the commands'
-        # ``finally`` blocks (the local server child also gets SIGTERM from the kernel when we exit).
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
+        sys.exit(130)
     except Exception as exc:  # the one place that turns errors into exit codes
         # Usage errors (unknown command, bad option value): typer ships its own click, whose
         # ClickException derives from TyperException and knows how to show itself.

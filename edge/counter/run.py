@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import logging
 import signal
+import threading
 from typing import Any
 
 from fastapi import FastAPI
@@ -54,7 +55,9 @@ def run_command(
     from edge.config import load_settings
     from edge.errors import ConfigError
 
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    _STOP_REQUESTED.clear()
+    signal.signal(signal.SIGTERM, _on_stop_signal)
+    signal.signal(signal.SIGINT, _on_stop_signal)
     settings = load_settings()
     host = host or settings.host
     port = port or settings.port
@@ -74,8 +77,24 @@ def run_command(
             local.stop()
 
 
-def _exit_on_sigterm(signum: int, frame: Any) -> None:
+#: Set by SIGINT/SIGTERM. The exception the handler raises can be lost: raised while the main thread runs
+#: a finaliser or a library's callback during model loading, it is printed and dropped, and the counter
+#: went on to serve (seen in CI: Ctrl+C while the models loaded, still serving 180 s later).
+_STOP_REQUESTED = threading.Event()
+
+
+def _on_stop_signal(signum: int, frame: Any) -> None:
+    """Ctrl+C and SIGTERM: remember the request, then stop as Python does (KeyboardInterrupt, exit 143)."""
+    _STOP_REQUESTED.set()
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise SystemExit(128 + signum)
+
+
+def exit_if_stop_requested() -> None:
+    """Stop now if a SIGINT/SIGTERM came and its exception was lost (see ``_STOP_REQUESTED``)."""
+    if _STOP_REQUESTED.is_set():
+        raise SystemExit(130)
 
 
 def _serve(
@@ -131,6 +150,7 @@ def _serve(
     typer.echo(f"counter ready: {scheme}://{shown}:{port}/  (Ctrl+C to stop)")
     if options.pairing:
         typer.echo("tablets: press 'タブレット接続' (pair a tablet) on this device's screen to show a code")
+    exit_if_stop_requested()  # before uvicorn takes the signals over
     uvicorn.run(app, host=host, port=port, log_level="warning", **ssl)  # type: ignore[arg-type]
 
 

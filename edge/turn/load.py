@@ -126,7 +126,11 @@ def _warm(easy: Any | None, transcriber: Transcriber, voices: Mapping[str, Synth
 
 
 def warm_slow_voices_in_background(voices: Mapping[str, Synthesizer]) -> threading.Thread | None:
-    """Warm the voices that load slowly (``warms_slowly``) in a daemon thread; returns it (None: none)."""
+    """Warm the voices that load slowly (``warms_slowly``) in a thread; returns it (None: none).
+
+    Not a daemon: Python's shutdown waits for it (seconds). A daemon thread still inside ONNX Runtime when
+    the interpreter exits (Ctrl+C during loading) made the process abort (SIGABRT, "terminate called").
+    """
     slow = [voice for voice in voices.values() if getattr(voice, "warms_slowly", False)]
     if not slow:
         return None
@@ -140,6 +144,6 @@ def warm_slow_voices_in_background(voices: Mapping[str, Synthesizer]) -> threadi
                 _LOGGER.warning("voice %s not warmed: %s", getattr(voice, "name", "?"), type(exc).__name__)
         _LOGGER.info("slow voices warmed in %.1f s", time.perf_counter() - started)
 
-    thread = threading.Thread(target=run, name="voice-warm", daemon=True)
+    thread = threading.Thread(target=run, name="voice-warm")
     thread.start()
     return thread
