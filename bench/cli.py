@@ -219,6 +219,46 @@ def kokoro_profile_command(
     typer.echo(markdown(voice, steps, load), nl=False)
 
 
+@app.command("handsfree")
+def handsfree_command(
+    setting: list[str] = typer.Option(
+        [], "--setting", help="Only this end-pointing setting (repeatable; default: all)."
+    ),
+    per_language: int = typer.Option(3, "--per-language", min=1, help="Clips per language."),
+    eval_dir: Path | None = typer.Option(
+        None, "--eval-dir", envvar="MADOGUCHI_EVAL_DIR", help="Evaluation data (default ../shared/eval)."
+    ),
+    store: Path | None = typer.Option(None, "--store", help="Pack store with the ASR pack."),
+    asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack id."),
+    beam: int = typer.Option(5, "--beam", min=1, help="Beam width of the tentative decodes."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default bench-results/<timestamp>)."
+    ),
+) -> None:
+    """Hands-free end-pointing alone (Whisper only): false cut-offs and end-of-speech delay per setting."""
+    from bench.handsfree_run import HandsfreeRunOptions, chosen_settings, markdown, run_handsfree
+    from bench.runner import default_out_dir
+
+    try:
+        chosen_settings(tuple(setting))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--setting") from exc
+    options = HandsfreeRunOptions(
+        out_dir=out or default_out_dir(),
+        eval_dir=eval_dir,
+        store_dir=store,
+        asr_pack=asr_pack,
+        per_language=per_language,
+        settings=tuple(setting),
+        beam_size=beam,
+    )
+    console = _console()
+    results = run_handsfree(options, progress=lambda msg: console.log(msg))
+    typer.echo(markdown(results), nl=False)
+    for kind, path in results.get("files", {}).items():
+        typer.echo(f"{kind}: {path}")
+
+
 @app.command("report")
 def report_command(
     results_json: Path = typer.Argument(..., exists=True, dir_okay=False, help="A results.json of a run."),

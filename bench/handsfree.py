@@ -128,7 +128,9 @@ class _Worker:
 
 
 def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> dict[str, Any]:
-    """Stream one clip; returns utterance count, delay of the last end (ms) and decodes run."""
+    """Stream one clip; returns utterance count, delay of the last end (ms), decodes run and where the
+    delay of the last end went (``ended_by``: finished / cap / flush; ``check_wait_ms``: how long the
+    decode a silence asked for waited for the worker; ``check_decode_ms``: that decode's time)."""
     from edge.audio.endpoint import EndPointer, EndpointOptions
     from edge.audio.vad import Segmenter, Utterance, VadOptions
 
@@ -140,43 +142,50 @@ def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> 
     pointer = EndPointer(endpoint)
     tail_s = max(TAIL_S, cap / 1000.0 + 1.0)
     audio = np.concatenate([clip_audio, np.zeros(int(tail_s * 16000), dtype=np.float32)])
-    ends: list[tuple[float, float]] = []  # (decision ms, speech end ms)
+    ends: list[tuple[float, float, str]] = []  # (decision ms, speech end ms, ended by)
     decode_ms: list[float] = []
     worker = _Worker(runner_factory(), decode_ms, setting.decode_scale) if setting.transcript else None
     poked = False
-    decodes = 0
-    preempted = 0
+    check: dict[str, float] = {}
+    decodes = preempted = 0
     for start in range(0, audio.size, FRAME):
         now_ms = (start + FRAME) / 16.0
         outputs = segmenter.push(audio[start : start + FRAME])
         utterance = next((o for o in outputs if isinstance(o, Utterance)), None)
+        ended_by = "cap" if setting.transcript else "silence"
         if utterance is None and worker is not None and segmenter.in_speech:
             silence = segmenter.silence_ms
             poked = poked and silence > 0
             poke = not poked and pointer.wants_transcript(silence)
             if poke:
                 worker.preempt(now_ms)
+                check = {"check_wait_ms": max(0.0, worker.free_at - now_ms)}
             if poke or (silence <= 0 and now_ms >= worker.next_due and now_ms >= worker.free_at):
                 worker.run(now_ms, segmenter)
                 decodes += 1
+                if poke:
+                    check["check_decode_ms"] = worker.decode_ms[-1]
                 poked = poked or poke
             text, language = worker.latest(now_ms, segmenter.heard_ms)
             if silence > 0 and pointer.should_end(silence, text, language):
                 utterance = next((o for o in segmenter.end_now() if isinstance(o, Utterance)), None)
+                ended_by = "cap" if silence >= cap else "finished"
         if utterance is not None:
-            ends.append((now_ms, utterance.end_ms))
+            ends.append((now_ms, utterance.end_ms, ended_by))
             if worker is not None:
                 preempted += worker.preempted
                 worker = _Worker(runner_factory(), decode_ms, setting.decode_scale)
                 poked = False
     for item in segmenter.flush():
         if isinstance(item, Utterance):
-            ends.append((audio.size / 16.0, item.end_ms))
+            ends.append((audio.size / 16.0, item.end_ms, "flush"))
     delay = ends[-1][0] - ends[-1][1] if ends else None
     return {
         "utterances": len(ends),
         "preempted": preempted + (worker.preempted if worker is not None else 0),
         "delay_ms": None if delay is None else round(delay, 1),
+        "ended_by": ends[-1][2] if ends else None,
+        **{key: round(value, 1) for key, value in check.items()},
         "decodes": decodes,
         "decode_ms": decode_ms,
     }
@@ -211,6 +220,9 @@ def endpointing_table(
             counted = 0
             delays: list[float] = []
             decode_times: list[float] = []
+            waits: list[float] = []
+            checks: list[float] = []
+            finished = 0
             preempted = 0
             for clip, audio in clips:
                 multi = clip.multi_utterance
@@ -233,6 +245,9 @@ def endpointing_table(
                     continue
                 counted += 1
                 cut += int(run["utterances"] > 1)
+                finished += int(run["ended_by"] == "finished")
+                waits += [run["check_wait_ms"]] if "check_wait_ms" in run else []
+                checks += [run["check_decode_ms"]] if "check_decode_ms" in run else []
                 if run["delay_ms"] is not None:
                     delays.append(run["delay_ms"])
             rows[setting.name] = {
@@ -243,6 +258,9 @@ def endpointing_table(
                 "transcript_aware": setting.transcript,
                 "tentative_decode_p50_ms": rounded(percentile(decode_times, 50)),
                 "preempted": preempted,
+                "ended_on_finished_sentence": finished,
+                "check_wait_p50_ms": rounded(percentile(waits, 50)),
+                "check_decode_p50_ms": rounded(percentile(checks, 50)),
             }
     finally:
         transcriber.options = saved

@@ -39,8 +39,15 @@ class StreamingOptions:
         use_prefix: Decode the final window with the stable part as a prefix.
         incremental: Partials too decode with the stable part as a prefix (the committed text only
             grows, and each partial decodes about one interval of new speech).
-        chunk_tokens: New tokens per decoder call of a partial (0: one call): a release waits for one
-            chunk at most, but each further chunk decodes the tokens before it again.
+        chunk_tokens: New tokens per decoder call of a partial whose audio ends in a pause (0: one call):
+            a release waits for one chunk at most, but each further chunk decodes the tokens before it
+            again, and beam search restarted at each chunk may differ from one uninterrupted search.
+            Such a partial may become the final transcript (``heard_the_same``), so by default it is one
+            uninterrupted beam search, like the final decode.
+        speaking_chunk_tokens: The same for a partial whose audio ends while the speaker still speaks
+            (``ends_in_speech``): it is never reused as the final transcript, and a poke (hands-free: a
+            silence began) or a release then waits for one chunk of it at most instead of its whole
+            decoding before the decode of all the speech starts (0: one call).
         stop_at_release: A release stops the running partial after its current step unless it decodes
             the final speech (False: the release waits for the whole partial).
         stop_at_poke: A poke (hands-free: a silence began) stops the running partial after its current
@@ -61,6 +68,7 @@ class StreamingOptions:
     use_prefix: bool = True
     incremental: bool = True
     chunk_tokens: int = 0
+    speaking_chunk_tokens: int = 8
     stop_at_release: bool = True
     stop_at_poke: bool = True
     speculate_pause_s: float | None = 0.2
@@ -129,6 +137,12 @@ def agreed_prefix(previous: str, current: str, language: str, margin: int = 2) -
     return prefix.strip()
 
 
+def ends_in_speech(silence_ms: float) -> bool:
+    """True when a snapshot whose last speech frame is ``silence_ms`` before its end may still end in
+    speech (a shorter dip is often the closure of a consonant within a word)."""
+    return silence_ms < _PAST_SPEECH_MS
+
+
 def heard_the_same(
     partial: np.ndarray | None, speech: np.ndarray | None, pad_ms: float, silence_ms: float = 0.0
 ) -> bool:
@@ -140,6 +154,6 @@ def heard_the_same(
     if partial is None or speech is None or partial.size > speech.size:
         return False
     extra_ms = (speech.size - partial.size) * 1000.0 / SAMPLE_RATE
-    if extra_ms and (silence_ms < _PAST_SPEECH_MS or extra_ms > pad_ms - silence_ms + _FRAME_MS):
+    if extra_ms and (ends_in_speech(silence_ms) or extra_ms > pad_ms - silence_ms + _FRAME_MS):
         return False
     return bool(np.array_equal(speech[: partial.size], partial))

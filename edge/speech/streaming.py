@@ -44,7 +44,13 @@ from edge.audio.endpoint import sentence_finished
 from edge.audio.vad import VadOptions, trailing_silence_ms, trim_silence
 from edge.errors import NoSpeechError
 from edge.speech.asr_types import Transcriber, Transcript
-from edge.speech.partials import Partial, StreamingOptions, agreed_prefix, heard_the_same
+from edge.speech.partials import (
+    Partial,
+    StreamingOptions,
+    agreed_prefix,
+    ends_in_speech,
+    heard_the_same,
+)
 from edge.speech.tentative import StepLog, Stopped, TentativeDecoder, stepwise
 
 _LOGGER = logging.getLogger(__name__)
@@ -139,7 +145,9 @@ class PartialRunner:
             raise Stopped("vad")
         committed = previous.stable if previous is not None and self.options.incremental else ""
         language_hint = self.language or (previous.language if committed and previous else None)
-        transcript = self._decode(speech, language_hint, committed, should_stop, steps)
+        options = self.options
+        chunk = options.speaking_chunk_tokens if ends_in_speech(silence_ms) else options.chunk_tokens
+        transcript = self._decode(speech, language_hint, committed, should_stop, steps, chunk)
         if transcript is None:
             return None
         language = transcript.language
@@ -183,10 +191,12 @@ class PartialRunner:
         committed: str,
         should_stop: Callable[[], bool],
         steps: StepLog,
+        chunk_tokens: int,
     ) -> Transcript | None:
-        """A tentative decode in stoppable steps (one step for a recogniser that cannot be split)."""
+        """A tentative decode in stoppable steps of at most ``chunk_tokens`` new tokens each (one step for
+        a recogniser that cannot be split)."""
         if stepwise(self.partial_asr):
-            decoder = TentativeDecoder(self.partial_asr, self.options.chunk_tokens)
+            decoder = TentativeDecoder(self.partial_asr, chunk_tokens)
             return decoder.decode(speech, language, committed or None, should_stop, steps)
         clock = time.perf_counter()
         transcript = self.partial_asr.transcribe(speech, language, prefix=committed or None)
@@ -195,11 +205,12 @@ class PartialRunner:
 
     def rollback(self, kept: int) -> None:
         """Undo what a run did after its first ``kept`` steps (a replayed release stopped it there)."""
-        done = {name for name, _ in self.steps[:kept]}
+        done = [name for name, _ in self.steps[:kept]]
         partial = self.latest
         if partial is None or partial.speech is not self.current_speech:
             return
-        if "decode" not in done:
+        calls = max(1, [name for name, _ in self.steps].count("decode"))
+        if done.count("decode") < calls:  # stopped before its last decoder call: ``run`` drops it
             self.partials.pop()
             self.stopped += 1
         if "mt" not in done:
