@@ -127,68 +127,105 @@ class _Worker:
         return ready[-1][1], ready[-1][2]
 
 
+class _Stream:
+    """One clip streamed frame by frame through the segmenter, the end-pointer and the worker."""
+
+    def __init__(self, setting: Setting, runner_factory: Any) -> None:
+        from edge.audio.endpoint import EndPointer, EndpointOptions
+        from edge.audio.vad import Segmenter, VadOptions
+
+        self.setting = setting
+        self.cap = setting.max_silence_ms if setting.transcript else setting.silence_ms
+        self.segmenter = Segmenter(VadOptions(min_silence_ms=self.cap))
+        self.pointer = EndPointer(
+            EndpointOptions(
+                finished_silence_ms=setting.silence_ms,
+                max_silence_ms=self.cap,
+                check_after_ms=setting.check_after_ms,
+            )
+        )
+        self.factory = runner_factory
+        self.decode_ms: list[float] = []
+        self.worker = self._worker()
+        #: (decision ms, speech end ms, ended by, the transcript's last words it ended on)
+        self.ends: list[tuple[float, float, str, str | None]] = []
+        self.poked = False
+        self.check: dict[str, float] = {}
+        self.decodes = 0
+        self.preempted = 0
+
+    def _worker(self) -> _Worker | None:
+        if not self.setting.transcript:
+            return None
+        return _Worker(self.factory(), self.decode_ms, self.setting.decode_scale)
+
+    def push(self, now_ms: float, samples: np.ndarray) -> None:
+        """One 30 ms frame of the microphone at stream time ``now_ms``."""
+        from edge.audio.vad import Utterance
+
+        outputs = self.segmenter.push(samples)
+        utterance = next((o for o in outputs if isinstance(o, Utterance)), None)
+        ended_by, text = ("cap" if self.setting.transcript else "silence"), None
+        if utterance is None and self.worker is not None and self.segmenter.in_speech:
+            silence = self.segmenter.silence_ms
+            text, language = self._transcript(now_ms, silence, self.worker)
+            if silence > 0 and self.pointer.should_end(silence, text, language):
+                ended = self.segmenter.end_now()
+                utterance = next((o for o in ended if isinstance(o, Utterance)), None)
+                ended_by = "cap" if silence >= self.cap else "finished"
+        if utterance is not None:
+            self.ends.append((now_ms, utterance.end_ms, ended_by, None if text is None else text[-30:]))
+            if self.worker is not None:
+                self.preempted += self.worker.preempted
+                self.worker, self.poked = self._worker(), False
+
+    def _transcript(self, now_ms: float, silence: float, worker: _Worker) -> tuple[str | None, str | None]:
+        """Poke or run the worker as the counter does; the transcript ready now that heard all speech."""
+        self.poked = self.poked and silence > 0
+        poke = not self.poked and self.pointer.wants_transcript(silence)
+        if poke:
+            worker.preempt(now_ms)
+            self.check = {"check_wait_ms": max(0.0, worker.free_at - now_ms)}
+        if poke or (silence <= 0 and now_ms >= worker.next_due and now_ms >= worker.free_at):
+            worker.run(now_ms, self.segmenter)
+            self.decodes += 1
+            if poke:
+                self.check["check_decode_ms"] = worker.decode_ms[-1]
+            self.poked = self.poked or poke
+        return worker.latest(now_ms, self.segmenter.heard_ms)
+
+    def result(self, end_ms: float) -> dict[str, Any]:
+        """Flush at stream time ``end_ms``; the clip's figures (see ``_clip_run``)."""
+        from edge.audio.vad import Utterance
+
+        for item in self.segmenter.flush():
+            if isinstance(item, Utterance):
+                self.ends.append((end_ms, item.end_ms, "flush", None))
+        delay = self.ends[-1][0] - self.ends[-1][1] if self.ends else None
+        return {
+            "utterances": len(self.ends),
+            "preempted": self.preempted + (self.worker.preempted if self.worker is not None else 0),
+            "delay_ms": None if delay is None else round(delay, 1),
+            "ended_by": self.ends[-1][2] if self.ends else None,
+            **{key: round(value, 1) for key, value in self.check.items()},
+            "ends": [[round(at), round(end), by, text] for at, end, by, text in self.ends],
+            "decodes": self.decodes,
+            "decode_ms": self.decode_ms,
+        }
+
+
 def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> dict[str, Any]:
     """Stream one clip; returns utterance count, delay of the last end (ms), decodes run and where the
-    delay of the last end went (``ended_by``: finished / cap / flush; ``check_wait_ms``: how long the
-    decode a silence asked for waited for the worker; ``check_decode_ms``: that decode's time)."""
-    from edge.audio.endpoint import EndPointer, EndpointOptions
-    from edge.audio.vad import Segmenter, Utterance, VadOptions
-
+    delay of the last end went (``ended_by``: finished / cap / flush / silence; ``check_wait_ms``: how
+    long the decode the last silence asked for waited for the worker; ``check_decode_ms``: that decode's
+    time), and every end (``ends``: decision ms, speech end ms, ended by, the transcript's last words)."""
     cap = setting.max_silence_ms if setting.transcript else setting.silence_ms
-    segmenter = Segmenter(VadOptions(min_silence_ms=cap))
-    endpoint = EndpointOptions(
-        finished_silence_ms=setting.silence_ms, max_silence_ms=cap, check_after_ms=setting.check_after_ms
-    )
-    pointer = EndPointer(endpoint)
     tail_s = max(TAIL_S, cap / 1000.0 + 1.0)
     audio = np.concatenate([clip_audio, np.zeros(int(tail_s * 16000), dtype=np.float32)])
-    ends: list[tuple[float, float, str]] = []  # (decision ms, speech end ms, ended by)
-    decode_ms: list[float] = []
-    worker = _Worker(runner_factory(), decode_ms, setting.decode_scale) if setting.transcript else None
-    poked = False
-    check: dict[str, float] = {}
-    decodes = preempted = 0
+    stream = _Stream(setting, runner_factory)
     for start in range(0, audio.size, FRAME):
-        now_ms = (start + FRAME) / 16.0
-        outputs = segmenter.push(audio[start : start + FRAME])
-        utterance = next((o for o in outputs if isinstance(o, Utterance)), None)
-        ended_by = "cap" if setting.transcript else "silence"
-        if utterance is None and worker is not None and segmenter.in_speech:
-            silence = segmenter.silence_ms
-            poked = poked and silence > 0
-            poke = not poked and pointer.wants_transcript(silence)
-            if poke:
-                worker.preempt(now_ms)
-                check = {"check_wait_ms": max(0.0, worker.free_at - now_ms)}
-            if poke or (silence <= 0 and now_ms >= worker.next_due and now_ms >= worker.free_at):
-                worker.run(now_ms, segmenter)
-                decodes += 1
-                if poke:
-                    check["check_decode_ms"] = worker.decode_ms[-1]
-                poked = poked or poke
-            text, language = worker.latest(now_ms, segmenter.heard_ms)
-            if silence > 0 and pointer.should_end(silence, text, language):
-                utterance = next((o for o in segmenter.end_now() if isinstance(o, Utterance)), None)
-                ended_by = "cap" if silence >= cap else "finished"
-        if utterance is not None:
-            ends.append((now_ms, utterance.end_ms, ended_by))
-            if worker is not None:
-                preempted += worker.preempted
-                worker = _Worker(runner_factory(), decode_ms, setting.decode_scale)
-                poked = False
-    for item in segmenter.flush():
-        if isinstance(item, Utterance):
-            ends.append((audio.size / 16.0, item.end_ms, "flush"))
-    delay = ends[-1][0] - ends[-1][1] if ends else None
-    return {
-        "utterances": len(ends),
-        "preempted": preempted + (worker.preempted if worker is not None else 0),
-        "delay_ms": None if delay is None else round(delay, 1),
-        "ended_by": ends[-1][2] if ends else None,
-        **{key: round(value, 1) for key, value in check.items()},
-        "decodes": decodes,
-        "decode_ms": decode_ms,
-    }
+        stream.push((start + FRAME) / 16.0, audio[start : start + FRAME])
+    return stream.result(audio.size / 16.0)
 
 
 @dataclass(frozen=True)
