@@ -40,7 +40,9 @@ class Setting:
     a tentative decode still running on the speech before the silence (``StreamingOptions.stop_at_poke``);
     ``decode_scale`` multiplies every decode's measured time on the stream's clock (0: transcripts are
     ready at once, as on a much faster machine: the most a fast decode lets a pause cut, independent of
-    this machine's load).
+    this machine's load). ``live_vad``: the worker decodes ``Segmenter.snapshot`` with the silence the
+    live VAD heard (as the counter's hands-free does); False: that silence is measured on the snapshot
+    again (``trailing_silence_ms``), as before the live VAD's judgement was passed on.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Setting:
     check_after_ms: int = 100
     preempt: bool = True
     decode_scale: float = 1.0
+    live_vad: bool = True
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -70,9 +73,12 @@ class _Worker:
     ``decode time`` after it started; periodic partials every ``interval_s`` during speech. A poke (a
     silence began) stops a running decode after its current step, as ``StreamingRecognizer.poke`` does."""
 
-    def __init__(self, runner: Any, decode_ms: list[float], scale: float = 1.0) -> None:
+    def __init__(
+        self, runner: Any, decode_ms: list[float], scale: float = 1.0, live_vad: bool = True
+    ) -> None:
         self.runner = runner
         self.scale = scale
+        self.live_vad = live_vad
         self.free_at = 0.0
         self.next_due = runner.options.min_audio_s * 1000.0
         self.results: list[tuple[float, str, str, float]] = []  # (ready ms, text, language, covers ms)
@@ -85,8 +91,8 @@ class _Worker:
     def run(self, now_ms: float, segmenter: Any) -> None:
         start = max(now_ms, self.free_at)
         clock = time.perf_counter()
-        audio = segmenter.current_audio()
-        partial = self.runner.run(audio)
+        audio, silence = segmenter.snapshot() if self.live_vad else (segmenter.current_audio(), None)
+        partial = self.runner.run(audio, heard_silence_ms=silence)
         latest = self.runner.latest
         if partial is None and latest is not None and latest.audio_s * 16000 == audio.size:
             partial = latest  # only silence was added: the last transcript holds
@@ -153,11 +159,13 @@ class _Stream:
         self.check: dict[str, float] = {}
         self.decodes = 0
         self.preempted = 0
+        #: The last utterance's final transcript would be its last partial (no decode after the end).
+        self.final_reuses: bool | None = None
 
     def _worker(self) -> _Worker | None:
         if not self.setting.transcript:
             return None
-        return _Worker(self.factory(), self.decode_ms, self.setting.decode_scale)
+        return _Worker(self.factory(), self.decode_ms, self.setting.decode_scale, self.setting.live_vad)
 
     def push(self, now_ms: float, samples: np.ndarray) -> None:
         """One 30 ms frame of the microphone at stream time ``now_ms``."""
@@ -176,6 +184,7 @@ class _Stream:
         if utterance is not None:
             self.ends.append((now_ms, utterance.end_ms, ended_by, None if text is None else text[-30:]))
             if self.worker is not None:
+                self.final_reuses = _reusable(self.worker.runner, utterance.audio)
                 self.preempted += self.worker.preempted
                 self.worker, self.poked = self._worker(), False
 
@@ -209,9 +218,23 @@ class _Stream:
             "ended_by": self.ends[-1][2] if self.ends else None,
             **{key: round(value, 1) for key, value in self.check.items()},
             "ends": [[round(at), round(end), by, text] for at, end, by, text in self.ends],
+            "final_reuses_partial": self.final_reuses,
             "decodes": self.decodes,
             "decode_ms": self.decode_ms,
         }
+
+
+def _reusable(runner: Any, utterance_audio: np.ndarray) -> bool:
+    """True when the final recognition of ``utterance_audio`` reuses the runner's last partial
+    (``StreamedSpeech.transcribe``: it heard all the speech), so nothing is decoded after the end."""
+    from edge.audio.vad import trim_silence
+    from edge.errors import NoSpeechError
+
+    try:
+        speech = trim_silence(utterance_audio, runner.vad_options).audio
+    except NoSpeechError:
+        return False
+    return bool(runner.heard_all(runner.latest, speech))
 
 
 def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> dict[str, Any]:
@@ -260,6 +283,7 @@ def endpointing_table(
             waits: list[float] = []
             checks: list[float] = []
             finished = 0
+            reused = 0
             preempted = 0
             for clip, audio in clips:
                 multi = clip.multi_utterance
@@ -283,6 +307,7 @@ def endpointing_table(
                 counted += 1
                 cut += int(run["utterances"] > 1)
                 finished += int(run["ended_by"] == "finished")
+                reused += int(bool(run["final_reuses_partial"]))
                 waits += [run["check_wait_ms"]] if "check_wait_ms" in run else []
                 checks += [run["check_decode_ms"]] if "check_decode_ms" in run else []
                 if run["delay_ms"] is not None:
@@ -296,6 +321,7 @@ def endpointing_table(
                 "tentative_decode_p50_ms": rounded(percentile(decode_times, 50)),
                 "preempted": preempted,
                 "ended_on_finished_sentence": finished,
+                "final_reuses_partial": reused,
                 "check_wait_p50_ms": rounded(percentile(waits, 50)),
                 "check_decode_p50_ms": rounded(percentile(checks, 50)),
             }

@@ -184,9 +184,9 @@ def handsfree_lines(results: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "| hands-free end-pointing | false cut-offs | end-of-speech delay p50 / p90 ms "
-        "| ended on a finished sentence | check at silence: wait / decode p50 ms "
+        "| ended on a finished sentence | final = last partial | check at silence: wait / decode p50 ms "
         "| tentative decode p50 ms |",
-        "|---|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in settings.items():
         aware = row.get("transcript_aware")
@@ -194,6 +194,7 @@ def handsfree_lines(results: dict[str, Any]) -> list[str]:
             f"| `{name}` | {row['false_cutoffs']}/{row['clips']} | "
             f"{cell(row['delay_p50_ms'])} / {cell(row['delay_p90_ms'])} | "
             f"{cell(row.get('ended_on_finished_sentence')) if aware else '–'} | "
+            f"{cell(row.get('final_reuses_partial')) if aware else '–'} | "
             f"{cell(row.get('check_wait_p50_ms'))} / {cell(row.get('check_decode_p50_ms'))} | "
             f"{cell(row.get('tentative_decode_p50_ms'))} |"
         )
