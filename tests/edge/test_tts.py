@@ -50,7 +50,7 @@ def test_missing_voice_file(tmp_path: Path) -> None:
 
 def test_long_text_without_full_stops_is_cut_into_bounded_pieces() -> None:
     """An ASR repetition loop gives one endless "sentence"; the voice gets it in bounded pieces."""
-    from edge.speech.tts import MAX_PIECE_CHARS, bounded_pieces
+    from edge.speech.pieces import MAX_PIECE_CHARS, bounded_pieces
 
     looped = "This machine is listening, " * 60
     pieces = list(bounded_pieces(looped))

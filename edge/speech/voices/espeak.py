@@ -16,7 +16,8 @@ import wave
 from collections.abc import Iterator
 
 from edge.errors import EngineUnavailable
-from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions, sentence_pieces
+from edge.speech.pieces import sentence_pieces
+from edge.speech.tts import SpeechChunk, Synthesizer, TtsOptions
 
 _LOGGER = logging.getLogger(__name__)
 
