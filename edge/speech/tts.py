@@ -1,8 +1,11 @@
 """Speech synthesis: a small ``Synthesizer`` ABC and the Piper backend, streamed sentence by sentence.
 
-Piper phonemizes the whole text, then yields one ``AudioChunk`` per sentence; we pass each one on as a
-``SpeechChunk`` at once, so the resident hears the first sentence while the next is synthesised. The other
-engines (OpenJTalk, Kokoro, espeak-ng) live in ``edge.speech.voices`` behind the same ABC.
+Piper phonemizes the text it gets, then yields one ``AudioChunk`` per sentence; we pass each one on as a
+``SpeechChunk`` at once, so the resident hears the first sentence while the next is synthesised. A long
+first sentence's first clause or phrase goes first on its own (``piper_pieces``), so the first audio does
+not wait for a whole long sentence; later pieces are whole sentences (Piper's prosody is per sentence).
+Where text is cut is ``edge.speech.pieces``, shared with the other engines. The other engines (OpenJTalk,
+Kokoro, espeak-ng) live in ``edge.speech.voices`` behind the same ABC.
 """
 
 from __future__ import annotations
