@@ -37,8 +37,8 @@ SHORT_WORD = 3
 #: determiner).
 JOINING_WORDS = frozenset({"of", "and", "or"})
 #: Words that open a phrase, strongest first: prepositions, conjunctions and relative words, then
-#: determiners. A first piece cut just before one ends where a speaker would pause ("You need to apply |
-#: for the child allowance"); "of", "and" and "or" are left out: they bind nouns ("income | and tax").
+#: determiners and "of". A first piece cut just before one ends where a speaker would pause ("You need to
+#: apply | for the child allowance"); "and" and "or" are left out: they bind nouns ("income | and tax").
 PHRASE_OPENERS: dict[str, tuple[frozenset[str], ...]] = {
     "en": (
         frozenset(
@@ -50,7 +50,7 @@ PHRASE_OPENERS: dict[str, tuple[frozenset[str], ...]] = {
         ),
         frozenset(
             {
-                *("a", "all", "an", "any", "both", "each", "every", "her", "his", "its", "my", "our"),
+                *("a", "all", "an", "any", "of", "both", "each", "every", "her", "his", "its", "my", "our"),
                 *("some", "the", "their", "these", "this", "those", "your"),
             }
         ),
@@ -110,11 +110,17 @@ class FirstPiece:
             sound choppy).
         reach: A first clause, or a first phrase before an opener word, up to ``budget * reach`` is the
             first piece (where a speaker would pause is the most natural cut).
+        min_rest: A clause or phrase cut leaves at least this much of the sentence after it (a short tail
+            alone is misheard: "the admission result | by mail" was heard as "I mail").
+        blind: With no clause or phrase boundary, cut after the most words within the budget (else keep
+            the sentence whole).
     """
 
     budget: float
     whole_slack: float = 1.5
     reach: float = 1.0
+    min_rest: float = 0
+    blind: bool = True
 
 
 def speech_follows(rest: str) -> bool:
@@ -142,14 +148,14 @@ def first_cut(
     own), ``whole`` the sentence's size. The cut is the first clause within ``reach`` budgets; else the end
     of the phrase before an ``openers`` word (strongest set first; a weaker one not after a function word)
     nearest the budget within ``reach``; else the most words within the budget (at least one
-    word). ``spaced``: words are separated by spaces (a piece then never
+    word) when ``shape.blind``. ``spaced``: words are separated by spaces (a piece then never
     ends on a short word). None when the sentence nearly fits (``whole_slack``) or no word end leaves
     speech after it.
     """
     ends = [(end, size) for end, size in ends if speech_follows(sentence[end:])]
     if not ends or whole <= shape.budget * shape.whole_slack:
         return None
-    budget, reach = shape.budget, shape.budget * shape.reach
+    budget, reach = shape.budget, min(shape.budget * shape.reach, whole - shape.min_rest)
     clauses = [end for end, size in ends if size <= reach and CLAUSE_MARK.search(sentence[:end])]
     if clauses:
         return clauses[-1]
@@ -165,7 +171,7 @@ def first_cut(
             within = [end for end, size in phrases if size <= budget]
             return within[-1] if within else phrases[0][0]
     fitting = [end for end, size in ends if size <= budget and (not spaced or _ends_a_phrase(sentence[:end]))]
-    return (fitting or [ends[0][0]])[-1]
+    return (fitting or [ends[0][0]])[-1] if shape.blind else None
 
 
 def _ends_a_phrase(head: str) -> bool:

@@ -124,6 +124,8 @@ def test_first_piece_of_a_long_sentence_is_its_first_clause_or_phrase() -> None:
     # never after a joining word: "Anyone can use | the" (not "the evacuation | shelters")
     assert next(piper_pieces("Anyone can use the evacuation shelters free of charge.")) == "Anyone can use"
     assert next(piper_pieces("An income and tax certificate costs 300 yen per copy.")) != "An income"
+    # a short tail alone is misheard ("the admission result | by mail" was heard as "I mail")
+    assert next(piper_pieces("We will inform you of the admission result by mail.")) == "We will inform you"
     assert list(piper_pieces("Please keep this document in a safe place.")) == [
         "Please keep this document in a safe place."
     ]
