@@ -145,12 +145,12 @@ def first_cut(
     """Where to cut the first sentence (a character offset at a word end), or None to keep it whole.
 
     ``ends`` are the sentence's word ends with the size up to each (``spaced_word_ends`` or a language's
-    own), ``whole`` the sentence's size. The cut is the first clause within ``reach`` budgets; else the end
-    of the phrase before an ``openers`` word (strongest set first; a weaker one not after a function word)
-    nearest the budget within ``reach``; else the most words within the budget (at least one
-    word) when ``shape.blind``. ``spaced``: words are separated by spaces (a piece then never
-    ends on a short word). None when the sentence nearly fits (``whole_slack``) or no word end leaves
-    speech after it.
+    own), ``whole`` the sentence's size. The cut is the first clause within ``reach`` budgets; else the
+    end of the phrase before an ``openers`` word nearest the budget within ``reach`` (strongest set
+    first; a weaker one only in a sentence longer than ``reach`` budgets and not after a function word);
+    else, when ``shape.blind``, the most words within the budget (at least one word). ``spaced``: words
+    are separated by spaces (a piece then never ends on a short word). None when the sentence nearly fits
+    (``whole_slack``), no word end leaves speech after it, or no cut is found.
     """
     ends = [(end, size) for end, size in ends if speech_follows(sentence[end:])]
     if not ends or whole <= shape.budget * shape.whole_slack:
@@ -160,6 +160,8 @@ def first_cut(
     if clauses:
         return clauses[-1]
     for strength, words in enumerate(openers):
+        if strength and whole <= shape.budget * shape.reach:
+            break  # a weaker boundary only for a sentence that would not fit otherwise
         phrases = [
             (end, size)
             for end, size in ends

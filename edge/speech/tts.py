@@ -227,10 +227,10 @@ class PiperSynthesizer(Synthesizer):
 
 
 #: Piper's first piece, in characters: about 2 s of speech, which Piper synthesises in about 0.2 s of CPU
-#: on a two-core counter. A sentence up to 1.4 times that stays whole; a first clause, or a phrase before
-#: an opener word, up to that is the piece when at least 12 characters follow it; with neither the
+#: on a two-core counter. A sentence up to 1.2 times that stays whole; a first clause, or a phrase before
+#: an opener word, up to 1.4 times that is the piece when at least 12 characters follow it; with neither the
 #: sentence stays whole (a cut inside a phrase, "the evacuation | shelters", is harder to understand).
-PIPER_FIRST = FirstPiece(budget=30, whole_slack=1.4, reach=1.4, min_rest=12, blind=False)
+PIPER_FIRST = FirstPiece(budget=30, whole_slack=1.2, reach=1.4, min_rest=12, blind=False)
 
 
 def piper_pieces(text: str, language: str = "en") -> Iterator[str]:
