@@ -23,7 +23,7 @@ def test_amounts_are_said_as_amounts(mandarin: MandarinPhonemes) -> None:
 
     said = mandarin("手续费是300日元。")
     assert said == mandarin("手续费是三百日元。")
-    assert ZHG2P.word2ipa("百") in said
+    assert ZHG2P.word2ipa("三百").replace(chr(815), "") in said  # misaki: 三零 (sa→nliŋ↗)
     assert mandarin("每次支付2个月的金额") == mandarin("每次支付两个月的金额")
     assert mandarin("上午8:30") == mandarin("上午八点三十分")
 
