@@ -187,7 +187,7 @@ def phonemizer_for(language: str, code: str | None = None, glossary: Any | None 
     if language == "zh":
         from edge.speech.voices.kokoro_zh import MandarinPhonemes
 
-        return MandarinPhonemes()
+        return MandarinPhonemes(EspeakIpa("en-us") if shutil.which("espeak-ng") else None)
     if language in ESPEAK_CODES:
         return EspeakIpa(code or ESPEAK_CODES[language])
     raise EngineUnavailable(f"Kokoro has no phonemizer for {language!r}")

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from edge.errors import EngineUnavailable
@@ -44,7 +44,14 @@ def _load_large_dictionary() -> None:
 class MandarinPhonemes:
     """Mandarin text → Kokoro phonemes (see the module docstring)."""
 
-    def __init__(self, *, sandhi: bool = False, large_dictionary: bool = False) -> None:
+    def __init__(
+        self,
+        english: Callable[[str], str] | None = None,
+        *,
+        sandhi: bool = False,
+        large_dictionary: bool = False,
+    ) -> None:
+        """``english``: the phonemizer of Latin words (espeak-ng's American English; None drops them)."""
         try:
             import jieba
             from misaki.zh import ZHG2P
@@ -52,8 +59,6 @@ class MandarinPhonemes:
             raise EngineUnavailable(
                 "Kokoro Mandarin needs misaki[zh]: pip install 'madoguchi[kokoro]'"
             ) from exc
-        from edge.speech.voices.kokoro_phonemes import EspeakIpa
-
         jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter
         if large_dictionary:
             _load_large_dictionary()
@@ -63,7 +68,7 @@ class MandarinPhonemes:
             from misaki.tone_sandhi import ToneSandhi
 
             self._sandhi = ToneSandhi()
-        self._english = EspeakIpa("en-us") if shutil.which("espeak-ng") else None
+        self._english = english
 
     def __call__(self, text: str) -> str:
         text = self._zh.map_punctuation(spoken_numbers(text))
