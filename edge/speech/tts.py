@@ -262,7 +262,8 @@ def pcm16(samples: np.ndarray, volume: float = 1.0) -> bytes:
     return scaled.astype("<i2").tobytes()
 
 
-_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*")
+#: After a clause mark, but not inside a number (8:30, 1,000 are not two clauses).
+_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])(?!(?<=\d[,:，：])\d)\s*")
 
 
 def first_clause_pieces(text: str, limit: int = MAX_PIECE_CHARS, min_first: int = 6) -> Iterator[str]:

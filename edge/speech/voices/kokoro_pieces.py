@@ -73,7 +73,11 @@ def _halved(piece: str, language: str | None) -> Iterator[str]:
 def _middle_cut(piece: str, language: str) -> int | None:
     if len(piece) <= LONG_PIECE.get(language, LONG_PIECE_SPACED):
         return None
-    ends = [end for end, _size in word_ends(piece, language) if _speech_follows(piece[end:])]
+    ends = [
+        end
+        for end, _size in word_ends(piece, language)
+        if _speech_follows(piece[end:]) and not _inside_number(piece, end)
+    ]
     return min(ends, key=lambda end: abs(2 * end - len(piece)), default=None)
 
 
@@ -104,6 +108,12 @@ def _ends_a_phrase(head: str, language: str) -> bool:
     if language in FIRST_BUDGET:
         return True
     return bool(_CLAUSE_MARK.search(head)) or len(head.split()[-1]) > _SHORT_WORD
+
+
+def _inside_number(text: str, end: int) -> bool:
+    """True when ``end`` falls inside a number written with digits (8:30, 1,000, 03-1234-5678, 1.5): its
+    two halves would be read as two numbers."""
+    return bool(re.match(r"[\d.,:\-]", text[end - 1 : end]) and re.match(r"[\d.,:\-]", text[end : end + 1]))
 
 
 def _speech_follows(rest: str) -> bool:
