@@ -30,6 +30,7 @@ ESPEAK_VOICES: dict[str, str] = {
     "en": "en-us",
     "es": "es-419",
     "pt": "pt-br",
+    "zh": "cmn",
 }
 ESPEAK_NAME = "espeak-ng"
 ESPEAK_ATTRIBUTION = "espeak-ng speech synthesizer (GPL-3.0-or-later), Debian package espeak-ng"
