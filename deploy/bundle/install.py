@@ -396,7 +396,7 @@ def health_check(prefix: Path, role: str = "edge") -> str | None:
     ]
     if role == "edge" and shutil.which("espeak-ng") is None:
         return (
-            "espeak-ng is not installed (the machine voice of vi, ko, id, ne; zh, es, pt without Kokoro): "
+            "espeak-ng is not installed (the machine voice of vi, ko, id, ne; es, pt without Kokoro): "
             "apt-get install espeak-ng"
         )
     for command in checks:
