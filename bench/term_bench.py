@@ -128,9 +128,9 @@ def _transcripts(
     out["rescoring"] = (hyps[best][0], both.elapsed_ms)
     out["rescoring+correction"] = (both.text, both.elapsed_ms)
     score = partial(asr.score_texts, speech, language="ja")  # the plain decode's encoder output
-    verified = tools.verifier.verify(plain.text, score)
+    verified = tools.verifier.verify(plain.text, corrected.found, score)
     out["correction+verified"] = (verified.text, corrected.elapsed_ms + verified.elapsed_ms)
-    verified = tools.verifier.verify(hyps[best][0], score)
+    verified = tools.verifier.verify(hyps[best][0], both.found, score)
     out["rescoring+correction+verified"] = (verified.text, both.elapsed_ms + verified.elapsed_ms)
     hot_corrected = corrector.correct(hotwords.text)
     out["hotwords+correction"] = (hot_corrected.text, out["hotwords"][1] + hot_corrected.elapsed_ms)
@@ -166,7 +166,7 @@ def _load_tools(model_dir: Path) -> _Tools:
     hot = asr.with_options(replace(asr.options, hotwords=hotword_text(glossary)))
     asr.warm()
     corrector = ReadingCorrector(glossary)
-    verifier = TermVerifier(glossary, strict=corrector)
+    verifier = TermVerifier(glossary)
     return _Tools(asr, hot, corrector, TermMatcher(glossary), PhraseMatcher(glossary), verifier)
 
 

@@ -25,7 +25,8 @@ _BREAKS = (re.compile(r"[.!?。！？]\s*"), re.compile(r"[,;:、，；：]\s*")
 #: Sentence ends (a piece of speech is never longer than one sentence, so the first plays early).
 _SENTENCE_END = re.compile(r"(?<=[。！？\n])\s*|(?<=[.!?])\s+")
 
-_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])\s*")
+#: After a clause mark, but not inside a number (8:30, 1,000 are not two clauses).
+_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])(?!(?<=\d[,:，：])\d)\s*")
 
 #: Text ending in a clause mark.
 CLAUSE_MARK = re.compile(r"[,;:、，；：]\s*$")

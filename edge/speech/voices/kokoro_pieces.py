@@ -17,6 +17,7 @@ run's memory grows with its audio, and a shorter piece is ready sooner after the
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from edge.speech import pieces
@@ -77,7 +78,11 @@ def _halved(piece: str, language: str | None) -> Iterator[str]:
 def _middle_cut(piece: str, language: str) -> int | None:
     if len(piece) <= LONG_PIECE.get(language, LONG_PIECE_SPACED):
         return None
-    ends = [end for end, _size in word_ends(piece, language) if speech_follows(piece[end:])]
+    ends = [
+        end
+        for end, _size in word_ends(piece, language)
+        if speech_follows(piece[end:]) and not _inside_number(piece, end)
+    ]
     return min(ends, key=lambda end: abs(2 * end - len(piece)), default=None)
 
 
@@ -96,6 +101,12 @@ def first_cut(sentence: str, language: str) -> int | None:
     return pieces.first_cut(
         sentence, ends, _size(sentence, language, ends), shape, spaced=language not in FIRST_BUDGET
     )
+
+
+def _inside_number(text: str, end: int) -> bool:
+    """True when ``end`` falls inside a number written with digits (8:30, 1,000, 03-1234-5678, 1.5): its
+    two halves would be read as two numbers."""
+    return bool(re.match(r"[\d.,:\-]", text[end - 1 : end]) and re.match(r"[\d.,:\-]", text[end : end + 1]))
 
 
 def _size(sentence: str, language: str, ends: list[tuple[int, int]]) -> int:
