@@ -19,17 +19,26 @@ from dataclasses import dataclass
 #: 1,500 characters with no full stop, so longer text is cut at a clause boundary or a space.
 MAX_PIECE_CHARS = 240
 
+#: The marks that end a clause (a regular-expression character class).
+CLAUSE_MARKS = "[,;:、，；：]"
+
 #: Where a long text may be cut, strongest first: a sentence end, a clause mark, a space.
-_BREAKS = (re.compile(r"[.!?。！？]\s*"), re.compile(r"[,;:、，；：]\s*"), re.compile(r"\s+"))
+_BREAKS = (re.compile(r"[.!?。！？]\s*"), re.compile(CLAUSE_MARKS + r"\s*"), re.compile(r"\s+"))
 
 #: Sentence ends (a piece of speech is never longer than one sentence, so the first plays early).
 _SENTENCE_END = re.compile(r"(?<=[。！？\n])\s*|(?<=[.!?])\s+")
 
 #: After a clause mark, but not inside a number (8:30, 1,000 are not two clauses).
-_CLAUSE_END = re.compile(r"(?<=[,;:、，；：])(?!(?<=\d[,:，：])\d)\s*")
+_CLAUSE_END = re.compile(rf"(?<={CLAUSE_MARKS})(?!(?<=\d[,:，：])\d)\s*")
 
 #: Text ending in a clause mark.
-CLAUSE_MARK = re.compile(r"[,;:、，；：]\s*$")
+CLAUSE_MARK = re.compile(CLAUSE_MARKS + r"\s*$")
+
+#: Quotes and brackets around a word ("until, (see): the word itself is what a look-up compares.
+_AROUND_WORDS = "\"'“”‘’«»「」『』()（）[]"
+
+#: Speech follows: a letter or digit, possibly after an opening quote or bracket ("until, 「申請書」).
+_SPEECH_START = re.compile(r"[\"'“‘«「『(（\[]*\w")
 
 #: Space-separated languages: a first piece does not end on a word this short (an article, a preposition:
 #: "Faça a | solicitação" was heard as "Faça aí").
@@ -93,10 +102,10 @@ def first_clause_pieces(text: str, limit: int = MAX_PIECE_CHARS, min_first: int 
     for sentence in sentence_pieces(text, limit):
         if first:
             first = False
-            clauses = [c for c in _CLAUSE_END.split(sentence) if c.strip()]
-            if len(clauses) > 1 and len(clauses[0]) >= min_first:
-                yield clauses[0]
-                yield "".join(clauses[1:])
+            end = _CLAUSE_END.search(sentence)
+            if end and end.start() >= min_first and sentence[end.end() :].strip():
+                yield sentence[: end.start()]
+                yield sentence[end.end() :]  # cut by offsets: the rest keeps its own spaces ("2, 3")
                 continue
         yield sentence
 
@@ -125,8 +134,9 @@ class FirstPiece:
 
 
 def speech_follows(rest: str) -> bool:
-    """Whether ``rest`` starts with something spoken (not a closing mark)."""
-    return bool(rest.strip()) and rest.strip()[0].isalnum()
+    """Whether ``rest`` starts with something spoken (not a closing mark): a letter or a digit, possibly
+    after an opening quote or bracket."""
+    return bool(_SPEECH_START.match(rest.strip()))
 
 
 def spaced_word_ends(text: str) -> list[tuple[int, int]]:
@@ -178,15 +188,20 @@ def first_cut(
 
 
 def _ends_a_phrase(head: str) -> bool:
-    return bool(CLAUSE_MARK.search(head)) or len(head.split()[-1]) > SHORT_WORD
+    return bool(CLAUSE_MARK.search(head)) or len(_bare(head.split()[-1])) > SHORT_WORD
+
+
+def _bare(word: str) -> str:
+    """``word`` without the quotes and brackets around it, in lower case (what the word look-ups compare)."""
+    return word.strip(_AROUND_WORDS).lower()
 
 
 def _after_a_joining_word(head: str, openers: Sequence[Collection[str]]) -> bool:
     """Whether ``head`` ends on a function word ("a copy of | the certificate" is not a phrase end)."""
-    last = head.split()[-1].lower()
+    last = _bare(head.split()[-1])
     return last in JOINING_WORDS or any(last in words for words in openers)
 
 
 def _opens_a_phrase(rest: str, openers: Collection[str]) -> bool:
     words = rest.split(maxsplit=1)
-    return bool(words) and words[0].lower() in openers
+    return bool(words) and _bare(words[0]) in openers

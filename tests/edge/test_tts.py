@@ -131,6 +131,12 @@ def test_first_piece_of_a_long_sentence_is_its_first_clause_or_phrase() -> None:
     assert list(piper_pieces("Here is the garbage collection calendar.")) == [
         "Here is the garbage collection calendar."
     ]
+    # quotes around a word do not hide it from the look-ups (never a first piece ending on '"until')
+    quoted = '"Please wait," she said, "until your number is called on the screen."'
+    assert list(piper_pieces(quoted)) == [
+        '"Please wait," she said,',
+        '"until your number is called on the screen."',
+    ]
     looped = "This machine is listening " * 60  # no marks at all: still bounded pieces
     assert all(0 < len(p) <= MAX_PIECE_CHARS for p in piper_pieces(looped))
 

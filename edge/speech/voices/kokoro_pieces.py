@@ -28,6 +28,7 @@ from edge.speech.pieces import (
     spaced_word_ends,
     speech_follows,
 )
+from edge.speech.voices.zh_text import spoken_numbers
 
 #: The longest piece (characters) one model run gets.
 PIECE_LIMIT = 200
@@ -42,13 +43,18 @@ WHOLE_FIRST_CLAUSE = frozenset({"zh"})
 #: A piece longer than this (characters) is cut at the word end nearest its middle (about 4 s of speech).
 LONG_PIECE = {"ja": 40, "zh": 30}
 LONG_PIECE_SPACED = 100
-#: A first sentence up to this many budgets long stays whole: cutting would save little and sound choppy.
-WHOLE_SLACK = 1.5
+#: Mandarin numerals (numbers in words): a long piece is not cut right after one.
+_ZH_NUMERALS = frozenset("零〇幺一二两三四五六七八九十百千万亿点")
 
 
 def stream_pieces(text: str, language: str | None = None) -> Iterator[str]:
     """The pieces of ``text``: the first words of the first sentence (for ``language``), the rest of its
-    first clause, then its other clauses and the following sentences."""
+    first clause, then its other clauses and the following sentences.
+
+    Mandarin numbers are written as they are said before the text is cut (a piece is read alone: 大约2026 |
+    年 would be read 二千零二十六, not 二零二六年)."""
+    if language == "zh":
+        text = spoken_numbers(text)
     sentences = sentence_pieces(text, PIECE_LIMIT)
     first = next(sentences, None)
     if first is None:
@@ -81,7 +87,7 @@ def _middle_cut(piece: str, language: str) -> int | None:
     ends = [
         end
         for end, _size in word_ends(piece, language)
-        if speech_follows(piece[end:]) and not _inside_number(piece, end)
+        if speech_follows(piece[end:]) and not _inside_number(piece, end, language)
     ]
     return min(ends, key=lambda end: abs(2 * end - len(piece)), default=None)
 
@@ -90,11 +96,12 @@ def first_cut(sentence: str, language: str) -> int | None:
     """Where to cut the first sentence (a character offset at a word end), or None to keep it whole.
 
     The cut leaves the most words within the language's budget (at least one word), preferring a clause
-    mark; None when the whole sentence nearly fits (``WHOLE_SLACK``) or no word end leaves speech after it.
+    mark; None when the whole sentence nearly fits (``FirstPiece.whole_slack``) or no word end leaves speech
+    after it.
     """
     if language in WHOLE_FIRST_CLAUSE:
         return None
-    shape = FirstPiece(budget=FIRST_BUDGET.get(language, FIRST_BUDGET_SPACED), whole_slack=WHOLE_SLACK)
+    shape = FirstPiece(budget=FIRST_BUDGET.get(language, FIRST_BUDGET_SPACED))
     ends = [(end, size) for end, size in word_ends(sentence, language) if speech_follows(sentence[end:])]
     if not ends:
         return None
@@ -103,9 +110,13 @@ def first_cut(sentence: str, language: str) -> int | None:
     )
 
 
-def _inside_number(text: str, end: int) -> bool:
+def _inside_number(text: str, end: int, language: str) -> bool:
     """True when ``end`` falls inside a number written with digits (8:30, 1,000, 03-1234-5678, 1.5): its
-    two halves would be read as two numbers."""
+    two halves would be read as two numbers. Mandarin numbers are in words by then (``spoken_numbers``):
+    no cut right after a numeral or a numeral's measure word (二零二 | 六年, 两个 | 月 are heard as a pause
+    inside a word)."""
+    if language == "zh":
+        return text[end - 1 : end] in _ZH_NUMERALS or text[end - 2 : end - 1] in _ZH_NUMERALS
     return bool(re.match(r"[\d.,:\-]", text[end - 1 : end]) and re.match(r"[\d.,:\-]", text[end : end + 1]))
 
 
