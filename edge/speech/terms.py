@@ -192,6 +192,27 @@ class ReadingCorrector:
             return []
         return self._candidates(text, self._spans(words(text)))
 
+    def nearest(self, text: str, term_id: str) -> tuple[Found, tuple[str, ...]] | None:
+        """The span of ``text`` whose reading is closest to ``term_id``'s, thresholds ignored, and that
+        reading (None: the term is not a candidate or ``text`` has no reading); for diagnostics."""
+        from rapidfuzz.distance import Levenshtein
+
+        forms = [i for i, term in enumerate(self._terms) if term[0] == term_id]
+        best: tuple[float, int, Found, tuple[str, ...]] | None = None
+        for span in self._spans(words(text)) if forms else []:
+            plain, folded = self._encode(span.reading), self._encode(fold(span.reading))
+            for i in forms:
+                distance = (
+                    Levenshtein.distance(plain, self._readings[i])
+                    + Levenshtein.distance(folded, self._folded[i])
+                ) / 2
+                _id, headword, length = self._terms[i]
+                gap = abs(len(span.reading) - length)
+                found = Found(span.start, span.end, distance, term_id, headword, length, gap)
+                if best is None or (distance, gap) < best[:2]:
+                    best = (distance, gap, found, span.reading)
+        return None if best is None else (best[2], best[3])
+
     def count_terms(self, text: str) -> int:
         """Glossary terms in ``text`` once corrected (as written or by reading)."""
         return len(self.find_ids(self.correct(text).text))
