@@ -50,6 +50,17 @@ class Word:
     morae: tuple[str, ...]
     alternatives: tuple[tuple[str, ...], ...] = ()
     """Other readings worth trying (the characters' on'yomi), each different from ``morae``."""
+    pos: str = ""
+    """OpenJTalk's part of speech (名詞, 助詞, 助動詞, 記号, …)."""
+
+    @property
+    def function_word(self) -> bool:
+        """A particle or an auxiliary (は, を, で, です, た …): grammar, not content."""
+        return self.pos in FUNCTION_POS
+
+
+#: Parts of speech of function words (OpenJTalk's names).
+FUNCTION_POS: Final = frozenset({"助詞", "助動詞"})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -121,11 +132,24 @@ def _frontend() -> object:
 
 
 def words(text: str) -> list[Word]:
-    """OpenJTalk's words of ``text`` with original offsets and folded morae (punctuation has none)."""
+    """OpenJTalk's words of ``text`` with original offsets and folded morae (punctuation has none).
+
+    OpenJTalk spells numbers out (900 → 九 百, 14日 → 十 四日): the words of one number become one word
+    over the digits as written, with the number's reading, so offsets stay true.
+    """
     run = _frontend()
+    features = list(run(text))  # type: ignore[operator]
     found: list[Word] = []
     position = 0
-    for feature in run(text):  # type: ignore[operator]
+    index = 0
+    while index < len(features):
+        if (number := _number(text, position, features, index)) is not None:
+            word, index = number
+            found.append(word)
+            position = word.end
+            continue
+        feature = features[index]
+        index += 1
         surface = feature["string"]
         start = text.find(surface, position)
         if start < 0:  # OpenJTalk widened the characters (ｍｙ for my): map by width-folded search
@@ -134,14 +158,48 @@ def words(text: str) -> list[Word]:
         start = start if start >= 0 else position
         position = end
         spoken = morae(feature["pron"])
-        onyomi = _onyomi(surface) if spoken else None
+        onyomi = _onyomi(surface, feature) if spoken else None
         alternatives = (onyomi,) if onyomi and onyomi != spoken else ()
-        found.append(Word(surface, start, end, spoken, alternatives))
+        found.append(Word(surface, start, end, spoken, alternatives, feature.get("pos", "")))
     return found
+
+
+_DIGITS: Final = frozenset("0123456789０１２３４５６７８９")
+#: Characters of a number as written or as OpenJTalk spells it out.
+_NUMERIC: Final = _DIGITS | frozenset(",.，．〇一二三四五六七八九十百千万億兆")
+
+
+def _number(text: str, position: int, features: list[dict], index: int) -> tuple[Word, int] | None:
+    """The word of a number written in digits at ``position`` and the index of the feature after it (None:
+    no digits there, or OpenJTalk kept them as written)."""
+    start = position
+    while start < len(text) and text[start].isspace():
+        start += 1
+    if start >= len(text) or text[start] not in _DIGITS or text.startswith(features[index]["string"], start):
+        return None
+    end = start
+    while end < len(text) and text[end] in _NUMERIC:
+        end += 1
+    spoken: list[str] = []
+    while index < len(features):
+        surface = features[index]["string"]
+        digits = len(surface) - len(surface.lstrip("".join(_NUMERIC)))
+        if digits == 0:
+            break
+        spoken += morae(features[index]["pron"])
+        index += 1
+        rest = surface[digits:]
+        if rest:  # 四日 of 14日: the number ends inside this word
+            end = end + len(rest) if text.startswith(rest, end) else end
+            break
+    return Word(text[start:end], start, end, tuple(spoken), (), "名詞"), index
 
 
 #: Longest all-kanji word that also gets its characters' on'yomi as a reading (characters).
 MAX_ONYOMI_CHARS = 3
+#: OpenJTalk's word classes (pos_group1) whose reading of a several-kanji word is a guess: names and
+#: unknown words.
+_UNSURE_GROUPS: Final = frozenset({"固有名詞", "*"})
 
 
 @functools.lru_cache(maxsize=1)
@@ -153,9 +211,13 @@ def _unihan() -> dict[str, str]:
     return dict(UNIHAN_READINGS)
 
 
-def _onyomi(surface: str) -> tuple[str, ...] | None:
-    """The characters' main on'yomi of a short all-kanji word, as folded morae (None otherwise)."""
+def _onyomi(surface: str, feature: dict) -> tuple[str, ...] | None:
+    """The characters' main on'yomi of a short all-kanji word OpenJTalk does not know as a common word (a
+    single kanji, a name, or a run it could not parse), as folded morae (None otherwise): 大粒 is オオツブ,
+    never ダイリュウ."""
     if not 0 < len(surface) <= MAX_ONYOMI_CHARS:
+        return None
+    if len(surface) > 1 and feature.get("pos_group1") not in _UNSURE_GROUPS:
         return None
     table = _unihan()
     parts = [table.get(ch) for ch in surface]

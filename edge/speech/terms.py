@@ -71,11 +71,14 @@ class CorrectionOptions:
 
 
 class _Span(NamedTuple):
-    """A run of words and one reading of it."""
+    """A run of words and one reading of it (``head``/``tail``: the reading of its first/last word when
+    that is a particle or an auxiliary, else empty)."""
 
     start: int
     end: int
     reading: tuple[str, ...]
+    head: tuple[str, ...] = ()
+    tail: tuple[str, ...] = ()
 
 
 class Found(NamedTuple):
@@ -222,19 +225,24 @@ class ReadingCorrector:
         return self._matcher.find_ids(text)
 
     def _spans(self, sentence: list[Word]) -> list[_Span]:
-        """Every run of up to ``max_words`` words with each of its readings."""
+        """Every run of up to ``max_words`` words with each of its readings (a space inside a run is
+        skipped: recognisers put them between the words of one term, センセーション アイディー)."""
         spans: list[_Span] = []
         for i, first in enumerate(sentence):
             if not first.morae:
                 continue
+            head = first.morae if first.function_word else ()
             readings: list[tuple[str, ...]] = [()]
             for j in range(i, min(len(sentence), i + self.options.max_words)):
                 word = sentence[j]
+                if not word.morae and word.surface.isspace():
+                    continue
                 if not word.morae:
                     break
                 choices = (word.morae, *word.alternatives)
                 readings = [r + c for r in readings for c in choices][: self.options.max_readings]
-                spans.extend(_Span(first.start, word.end, seq) for seq in readings)
+                tail = word.morae if word.function_word else ()
+                spans.extend(_Span(first.start, word.end, seq, head, tail) for seq in readings)
         return spans
 
     def _candidates(self, text: str, spans: list[_Span]) -> list[Found]:
@@ -265,11 +273,20 @@ class ReadingCorrector:
             if text[span.start : span.end] == headword:
                 continue
             distance = float(distances[s_index, t_index])
+            if not self._edges_fit(span, self._readings[t_index]):
+                continue
             if not self._may_replace(span, self._terms[t_index], self._readings[t_index], distance, present):
                 continue
             gap = abs(len(span.reading) - term_len)
             found.append(Found(span.start, span.end, distance, term_id, headword, term_len, gap))
         return _choose(found)
+
+    def _edges_fit(self, span: _Span, spoken: str) -> bool:
+        """A particle or auxiliary at either end of the span must be the term's own morae there: a
+        recogniser's で学校 is no 中学校, 連絡を no 連絡帳 (届けで still reads 届出)."""
+        return (not span.head or spoken.startswith(self._encode(span.head))) and (
+            not span.tail or spoken.endswith(self._encode(span.tail))
+        )
 
     def _may_replace(
         self, span: _Span, term: tuple[str, str, int], spoken: str, distance: float, present: Sequence[Any]
@@ -281,6 +298,7 @@ class ReadingCorrector:
         for match in present:
             if match.start < span.end and span.start < match.end:
                 inside = span.start <= match.start and match.end <= span.end
+                inside &= (span.start, span.end) != (match.start, match.end)  # never swap a right term
                 wider = match.term_id != term_id and (
                     match.surface in headword or _contains(spoken, self._spoken[match.term_id])
                 )
