@@ -253,9 +253,8 @@ class ReadingCorrector:
         if not spans:
             return []
         plain = cdist([self._encode(s.reading) for s in spans], self._readings, scorer=Levenshtein.distance)
-        folded = cdist(
-            [self._encode(fold(s.reading)) for s in spans], self._folded, scorer=Levenshtein.distance
-        )
+        folded_spans = [self._encode(fold(s.reading)) for s in spans]
+        folded = cdist(folded_spans, self._folded, scorer=Levenshtein.distance)
         distances = (plain + folded) / 2
         lengths = np.array([len(s.reading) for s in spans])[:, None]
         # A short term never matches a span that lacks some of its morae (体の is not 滞納).
@@ -273,6 +272,8 @@ class ReadingCorrector:
             if text[span.start : span.end] == headword:
                 continue
             distance = float(distances[s_index, t_index])
+            if _part_of(folded_spans[s_index], self._folded[t_index]):
+                continue  # the recogniser wrote the start or the end of the term: a shorter word was said
             if not self._edges_fit(span, self._readings[t_index]):
                 continue
             if not self._may_replace(span, self._terms[t_index], self._readings[t_index], distance, present):
@@ -305,6 +306,11 @@ class ReadingCorrector:
                 if not (inside and wider and distance <= self.options.widen_allowed):
                     return False
         return True
+
+
+def _part_of(part: str, whole: str) -> bool:
+    """``part`` is a proper start or end of ``whole`` (学校 of 中学校, 健康保険 of 健康保険証)."""
+    return len(part) < len(whole) and (whole.startswith(part) or whole.endswith(part))
 
 
 def _contains(longer: str, shorter: str) -> bool:
