@@ -19,7 +19,10 @@ listener hears least.
 replaced in the original text. A recogniser's wrong kanji often form no real word (点入届け for 転入届,
 安勝番号 for 暗証番号), and OpenJTalk then reads them as something else entirely (テンイリ, アンガチ). So
 a short all-kanji word also gets the reading of its characters' main on'yomi (Unihan kJapanese, shipped
-with pyopenjtalk-plus): テンニュウ, アンショウ — the reading the recogniser heard.
+with pyopenjtalk-plus): テンニュウ, アンショウ — the reading the recogniser heard. For a word OpenJTalk
+knows (``Word.known``: 大風 オオカゼ, 定規 ジョウギ) the on'yomi (タイフウ, テイキ) is only a guess.
+
+OpenJTalk spells numbers out (900 → 九百); ``words`` keeps a number as one word over its digits.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ class Word:
     """Other readings worth trying (the characters' on'yomi), each different from ``morae``."""
     pos: str = ""
     """OpenJTalk's part of speech (名詞, 助詞, 助動詞, 記号, …)."""
+    known: bool = False
+    """OpenJTalk knows the word as a common word: its reading is the dictionary's, the on'yomi a guess."""
 
     @property
     def function_word(self) -> bool:
@@ -158,9 +163,10 @@ def words(text: str) -> list[Word]:
         start = start if start >= 0 else position
         position = end
         spoken = morae(feature["pron"])
-        onyomi = _onyomi(surface, feature) if spoken else None
+        onyomi = _onyomi(surface) if spoken else None
         alternatives = (onyomi,) if onyomi and onyomi != spoken else ()
-        found.append(Word(surface, start, end, spoken, alternatives, feature.get("pos", "")))
+        known = len(surface) > 1 and feature.get("pos_group1") not in _UNSURE_GROUPS
+        found.append(Word(surface, start, end, spoken, alternatives, feature.get("pos", ""), known))
     return found
 
 
@@ -197,8 +203,8 @@ def _number(text: str, position: int, features: list[dict], index: int) -> tuple
 
 #: Longest all-kanji word that also gets its characters' on'yomi as a reading (characters).
 MAX_ONYOMI_CHARS = 3
-#: OpenJTalk's word classes (pos_group1) whose reading of a several-kanji word is a guess: names and
-#: unknown words.
+#: OpenJTalk's word classes (pos_group1) whose reading of a several-kanji word is itself a guess: names
+#: and unknown words (安勝 read アンガチ).
 _UNSURE_GROUPS: Final = frozenset({"固有名詞", "*"})
 
 
@@ -211,13 +217,9 @@ def _unihan() -> dict[str, str]:
     return dict(UNIHAN_READINGS)
 
 
-def _onyomi(surface: str, feature: dict) -> tuple[str, ...] | None:
-    """The characters' main on'yomi of a short all-kanji word OpenJTalk does not know as a common word (a
-    single kanji, a name, or a run it could not parse), as folded morae (None otherwise): 大粒 is オオツブ,
-    never ダイリュウ."""
+def _onyomi(surface: str) -> tuple[str, ...] | None:
+    """The characters' main on'yomi of a short all-kanji word, as folded morae (None otherwise)."""
     if not 0 < len(surface) <= MAX_ONYOMI_CHARS:
-        return None
-    if len(surface) > 1 and feature.get("pos_group1") not in _UNSURE_GROUPS:
         return None
     table = _unihan()
     parts = [table.get(ch) for ch in surface]

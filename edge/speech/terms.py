@@ -7,9 +7,14 @@ mora-level Levenshtein distance (rapidfuzz) in which a difference of voicing or 
 (燃える込み → 燃えるごみ, 避難場 → 避難所). The allowance grows with the term's length
 (``CorrectionOptions``): readings under ``min_morae`` are never corrected (too many homophones), short
 ones allow one voicing or length difference and never a missing mora (体の is not 滞納), longer ones a
-quarter edit per mora. A span never cuts into a term written right; it may widen one into a longer term
-that contains it, heard almost exactly (住民税の深刻 → 住民税申告). Overlapping candidates are resolved
-by matched morae minus three per edit (住民票の写し over 住民税 for 10民兵の映し). Each replacement is a
+quarter edit per mora. A span never cuts into a term written right nor swaps one for another over its own
+span; it may widen one into a longer term that contains it, heard almost exactly (住民税の深刻 →
+住民税申告). A span is refused when a particle or auxiliary at its edge is not the term's own morae there
+(で学校 is no 中学校), when it reads as the start or end of a term two or more morae short (学校 of
+中学校: a shorter word was said), and when it needs the on'yomi of a word OpenJTalk knows with another
+reading and is then more than a voicing or length difference away (大風 as タイフウ is 台風; 大粒 as
+ダイリュウ is no 在留). Overlapping candidates are resolved by matched morae minus three per edit
+(住民票の写し over 住民税 for 10民兵の映し). Each replacement is a
 ``Correction`` the counter shows underlined, with one tap to undo. The thresholds were chosen on one half
 of the term-speech set (``bench terms --split tune``) and are reported on the other.
 
@@ -51,15 +56,18 @@ class CorrectionOptions:
         max_words: Longest run of words tried as one span (words).
         max_readings: Most readings tried per span (OpenJTalk's and the on'yomi of short kanji words).
         widen_allowed: Edits allowed when a span widens a term written right into a longer term.
+        guess_allowed: Edits allowed when the span is read with the on'yomi of a word OpenJTalk knows
+            with another reading (大風 as タイフウ is 台風; 大粒 as ダイリュウ is no ザイリュウ).
     """
 
     min_morae: int = 4
     exact_below: int = 6
     short_allowed: float = 0.5
     max_ratio: float = 0.25
-    max_words: int = 6
+    max_words: int = 8
     max_readings: int = 8
     widen_allowed: float = 1.0
+    guess_allowed: float = 0.5
 
     def allowed(self, length: int) -> float:
         """Edits allowed for a reading of ``length`` morae (-1: never corrected)."""
@@ -79,6 +87,8 @@ class _Span(NamedTuple):
     reading: tuple[str, ...]
     head: tuple[str, ...] = ()
     tail: tuple[str, ...] = ()
+    guessed: bool = False
+    """The reading takes the on'yomi of a word OpenJTalk knows with another reading (大風 as タイフウ)."""
 
 
 class Found(NamedTuple):
@@ -232,17 +242,18 @@ class ReadingCorrector:
             if not first.morae:
                 continue
             head = first.morae if first.function_word else ()
-            readings: list[tuple[str, ...]] = [()]
+            readings: list[tuple[tuple[str, ...], bool]] = [((), False)]
             for j in range(i, min(len(sentence), i + self.options.max_words)):
                 word = sentence[j]
                 if not word.morae and word.surface.isspace():
                     continue
                 if not word.morae:
                     break
-                choices = (word.morae, *word.alternatives)
-                readings = [r + c for r in readings for c in choices][: self.options.max_readings]
+                choices = [(word.morae, False), *((a, word.known) for a in word.alternatives)]
+                readings = [(r + c, g or h) for r, g in readings for c, h in choices]
+                readings = readings[: self.options.max_readings]
                 tail = word.morae if word.function_word else ()
-                spans.extend(_Span(first.start, word.end, seq, head, tail) for seq in readings)
+                spans.extend(_Span(first.start, word.end, seq, head, tail, g) for seq, g in readings)
         return spans
 
     def _candidates(self, text: str, spans: list[_Span]) -> list[Found]:
@@ -272,7 +283,10 @@ class ReadingCorrector:
             if text[span.start : span.end] == headword:
                 continue
             distance = float(distances[s_index, t_index])
-            if _part_of(folded_spans[s_index], self._folded[t_index]):
+            if span.guessed and distance > self.options.guess_allowed:
+                continue  # a known word read by its on'yomi must then sound (almost) like the term
+            missing = term_len - len(span.reading)
+            if _part_of(folded_spans[s_index], self._folded[t_index], missing):
                 continue  # the recogniser wrote the start or the end of the term: a shorter word was said
             if not self._edges_fit(span, self._readings[t_index]):
                 continue
@@ -308,9 +322,10 @@ class ReadingCorrector:
         return True
 
 
-def _part_of(part: str, whole: str) -> bool:
-    """``part`` is a proper start or end of ``whole`` (学校 of 中学校, 健康保険 of 健康保険証)."""
-    return len(part) < len(whole) and (whole.startswith(part) or whole.endswith(part))
+def _part_of(part: str, whole: str, missing: int) -> bool:
+    """``part`` is the start or the end of ``whole`` and lacks at least two of its morae (``missing``):
+    学校 of 中学校, 健康保険 of 健康保険証 (一時期 of 一時金 lacks one: a mishearing)."""
+    return missing >= 2 and len(part) < len(whole) and (whole.startswith(part) or whole.endswith(part))
 
 
 def _contains(longer: str, shorter: str) -> bool:
