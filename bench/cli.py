@@ -4,6 +4,7 @@ madoguchi bench --quick --out test-artifacts/bench
 madoguchi bench --configs baseline,tuned,tuned-m2m --repeats 2
 madoguchi bench load --sites 40 --devices 10
 madoguchi bench mt --out bench/results          # real MT: enforcement, chrF, ms per sentence
+madoguchi bench loop-lag --turns 3              # the counter's event-loop lag while turns decode
 """
 
 from __future__ import annotations
@@ -217,6 +218,34 @@ def kokoro_profile_command(
     steps = profile_first_audio(store, voice, text)
     load = " ".join(f"{value:.1f}" for value in os.getloadavg())
     typer.echo(markdown(voice, steps, load), nl=False)
+
+
+@app.command("loop-lag")
+def loop_lag_command(
+    store: Path | None = typer.Option(None, "--store", help="Pack store with the ASR pack and the voices."),
+    asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack id."),
+    clip: Path | None = typer.Option(
+        None, "--clip", exists=True, dir_okay=False, help="Audio of the turn (default: a Japanese test clip)."
+    ),
+    turns: int = typer.Option(3, "--turns", min=1, help="Hands-free turns to run."),
+    threads: int = typer.Option(1, "--threads", min=1, help="CPU threads per engine."),
+    out: Path | None = typer.Option(None, "--out", help="Write loop_lag.json into this directory."),
+) -> None:
+    """How late the counter's event loop wakes and answers another screen while turns decode."""
+    import json
+
+    from bench.loop_lag import markdown, run_bench
+    from edge.errors import EngineUnavailable
+
+    try:
+        result = run_bench(store, asr_pack, clip=clip, turns=turns, threads=threads)
+    except EngineUnavailable as exc:
+        hint = f"--store: a pack store with {asr_pack} and an English voice"
+        raise typer.BadParameter(f"{exc} ({hint})") from exc
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "loop_lag.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    typer.echo(markdown(result), nl=False)
 
 
 @app.command("report")

@@ -110,20 +110,21 @@ def _transcripts(
     try:
         speech = trim_silence(audio).audio
     except NoSpeechError:  # the counter would say "nothing heard": every lever gets no text
-        return {**out, **_text_levers([], [], 0.0, tools.corrector), **dict.fromkeys(VERIFIED, ("", 0.0))}
+        silent = _text_levers([], [], 0.0, tools.corrector)[0]
+        return {**out, **silent, **dict.fromkeys(VERIFIED, ("", 0.0))}
     plain = asr.transcribe(speech, "ja")
     hot._last_encoded = asr._last_encoded  # same audio and window: share the encoder output
     hotwords = hot.transcribe(speech, "ja", reuse_encoding=True)
     hyps = [(plain.text, plain.avg_logprob), *plain.alternatives]
     hot_hyps = [(hotwords.text, hotwords.avg_logprob), *hotwords.alternatives]
     hot_ms = hotwords.timings_ms["decode"] - plain.timings_ms["decode"]
-    out.update(_text_levers(hyps, hot_hyps, hot_ms, tools.corrector))
+    levers, corrected, both = _text_levers(hyps, hot_hyps, hot_ms, tools.corrector)
+    out.update(levers)
     score = partial(asr.score_texts, speech, language="ja")  # the plain decode's encoder output
-    corrected_ms, both_ms = out["correction"][1], out["rescoring+correction"][1]
-    verified = tools.verifier.verify(plain.text, score)
-    out["correction+verified"] = (verified.text, corrected_ms + verified.elapsed_ms)
-    verified = tools.verifier.verify(out["rescoring"][0], score)
-    out["rescoring+correction+verified"] = (verified.text, both_ms + verified.elapsed_ms)
+    verified = tools.verifier.verify(plain.text, corrected.found, score)
+    out["correction+verified"] = (verified.text, corrected.elapsed_ms + verified.elapsed_ms)
+    verified = tools.verifier.verify(out["rescoring"][0], both.found, score)
+    out["rescoring+correction+verified"] = (verified.text, both.elapsed_ms + verified.elapsed_ms)
     return out
 
 
@@ -133,10 +134,11 @@ VERIFIED: tuple[str, ...] = ("correction+verified", "rescoring+correction+verifi
 
 def _text_levers(
     hyps: Sequence[Sequence[Any]], hot_hyps: Sequence[Sequence[Any]], hot_ms: float, corrector: Any
-) -> dict[str, tuple[str, float]]:
+) -> tuple[dict[str, tuple[str, float]], Any, Any]:
     """The levers computed from the recogniser's beams alone (plain and with hotwords; best first), and
-    the recognition itself under ``_``-keys, so a later run can replay them (``replay``)."""
-    from edge.speech.terms import correct_best
+    the recognition itself under ``_``-keys, so a later run can replay them (``replay``); with the
+    correction of the plain text and the rescoring's (``Corrected``, for verification)."""
+    from edge.speech.terms import Corrected, correct_best
 
     hyps = [(str(t), float(s)) for t, s in hyps]
     hot_hyps = [(str(t), float(s)) for t, s in hot_hyps]
@@ -146,7 +148,8 @@ def _text_levers(
         "_hot_ms": ("", hot_ms),
     }
     if not hyps:
-        return {**out, **{lever: ("", 0.0) for lever in TEXT_LEVERS}}
+        nothing = Corrected("", (), 0.0)
+        return {**out, **{lever: ("", 0.0) for lever in TEXT_LEVERS}}, nothing, nothing
     out["plain"] = (hyps[0][0], 0.0)
     out["hotwords"] = (hot_hyps[0][0] if hot_hyps else "", hot_ms)
     corrected = corrector.correct(hyps[0][0])
@@ -158,7 +161,7 @@ def _text_levers(
     out["hotwords+correction"] = (hot_corrected.text, hot_ms + hot_corrected.elapsed_ms)
     chosen = correct_best(hot_hyps, corrector)[1] if hot_hyps else hot_corrected
     out["all"] = (chosen.text, hot_ms + chosen.elapsed_ms)
-    return out
+    return out, corrected, both
 
 
 #: Levers ``_text_levers`` computes.
@@ -172,7 +175,7 @@ def replayed(row: dict[str, Any], corrector: Any) -> dict[str, tuple[str, float]
     recogniser is deterministic, so changes to correction and rescoring are measured in seconds."""
     hyps = json.loads(row.get("_hypotheses") or "[]")
     hot_hyps = json.loads(row.get("_hot_hypotheses") or "[]")
-    return _text_levers(hyps, hot_hyps, float(row.get("_hot_ms") or 0.0), corrector)
+    return _text_levers(hyps, hot_hyps, float(row.get("_hot_ms") or 0.0), corrector)[0]
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,7 @@ def _load_tools(model_dir: Path | None) -> _Tools:
     asr = WhisperTranscriber(model_dir, AsrOptions(beam_size=5, languages=("ja",), num_hypotheses=5))
     hot = asr.with_options(replace(asr.options, hotwords=hotword_text(glossary)))
     asr.warm()
-    verifier = TermVerifier(glossary, strict=corrector)
+    verifier = TermVerifier(glossary)
     return _Tools(asr, hot, corrector, matcher, phrases, verifier)
 
 

@@ -32,6 +32,8 @@ import logging
 from dataclasses import dataclass
 from typing import Final
 
+from glossary.kana import to_katakana
+
 _LOGGER = logging.getLogger(__name__)
 
 _SMALL: Final = frozenset("ャュョァィゥェォヮ")
@@ -109,13 +111,9 @@ _VOWELS: Final = {
 }
 
 
-def _hira_to_kata(text: str) -> str:
-    return "".join(chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in text)
-
-
 def morae(kana: str) -> tuple[str, ...]:
     """Folded morae of a kana string (hiragana or katakana)."""
-    kana = _hira_to_kata(kana).translate(_SAME)
+    kana = to_katakana(kana).translate(_SAME)
     out: list[str] = []
     for ch in kana:
         if not ("\u30a1" <= ch <= "\u30fc"):

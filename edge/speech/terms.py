@@ -30,7 +30,7 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -131,11 +131,13 @@ class Correction:
 
 @dataclass(frozen=True)
 class Corrected:
-    """The corrected text, its corrections and how long it took (milliseconds)."""
+    """The corrected text, its corrections and how long it took (milliseconds); ``found``: the spans of
+    the uncorrected text that were replaced (``ReadingCorrector.find``), for a later step to build on."""
 
     text: str
     corrections: tuple[Correction, ...]
     elapsed_ms: float
+    found: tuple[Found, ...] = ()
 
 
 def _encode(morae_seq: Sequence[str], alphabet: dict[str, str]) -> str:
@@ -196,8 +198,10 @@ class ReadingCorrector:
         started = time.perf_counter()
         if not text or not self._terms:
             return Corrected(text, (), 0.0)
-        corrected, corrections = apply(text, self.find(text))
-        return Corrected(corrected, tuple(corrections), (time.perf_counter() - started) * 1000)
+        found = self.find(text)
+        corrected, corrections = apply(text, found)
+        elapsed = (time.perf_counter() - started) * 1000
+        return Corrected(corrected, tuple(corrections), elapsed, tuple(found))
 
     def find(self, text: str) -> list[Found]:
         """The non-overlapping spans of ``text`` that ``correct`` replaces, by start."""
@@ -455,7 +459,8 @@ def correct_best(
     bonus: float = RESCORING_BONUS,
     max_terms: int = RESCORING_MAX_TERMS,
 ) -> tuple[int, Corrected]:
-    """The beam hypothesis to keep (best first in ``hypotheses``) and its correction.
+    """The beam hypothesis to keep (best first in ``hypotheses``) and its correction (its ``found``: the
+    kept hypothesis's replaced spans, which ``TermVerifier.verify`` builds on).
 
     Each hypothesis is corrected and scored by its mean log-probability plus ``bonus`` per glossary term
     (at most ``max_terms`` count, so terms outweigh a small score gap but never a clear one). The
@@ -480,8 +485,7 @@ def correct_best(
         total = score + bonus * min(max_terms, len(found))
         if index == 0 or total > best_total:
             best, best_total, best_corrected = index, total, corrected
-    elapsed = (time.perf_counter() - started) * 1000
-    return best, Corrected(best_corrected.text, best_corrected.corrections, elapsed)
+    return best, replace(best_corrected, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 
 def rescore(

@@ -81,19 +81,32 @@ def missing_voice_message(language: str) -> str:
             "no Japanese voice installed (Japanese is text-first): run "
             "`madoguchi models install openjtalk-mei`; the translation is shown as text"
         )
-    pack = _catalogue_voice(language)
-    if pack:
-        return f"no {name} voice installed: run `madoguchi models install {pack}`; text only for now"
+    packs = voice_packs_to_install(language)
+    if packs:
+        install = " ".join(packs)
+        return f"no {name} voice installed: run `madoguchi models install {install}`; text only for now"
     return f"no {name} voice is available (no openly licensed voice); the translation is shown as text"
 
 
-def _catalogue_voice(language: str) -> str | None:
+def voice_packs_to_install(language: str) -> list[str]:
+    """The packs that give ``language`` its preferred neural voice cleared for a city's use (a Kokoro voice
+    with its shared model); [] when the catalogue has none (or cannot be read: it only improves a message)."""
+    from edge.speech.voices import PREFERRED_VOICES
+
     try:
         from models.catalogue import Catalogue
 
-        for spec in Catalogue.load().all():
-            if spec.kind == "tts" and language in spec.languages and spec.license.commercial_ok is not False:
-                return str(spec.id)
+        specs = [
+            spec
+            for spec in Catalogue.load().all()
+            if spec.kind == "tts" and language in spec.languages and spec.license.commercial_ok is True
+        ]
     except Exception as exc:  # the catalogue only improves a message
         _LOGGER.debug("catalogue unavailable: %s", exc)
-    return None
+        return []
+    order = PREFERRED_VOICES.get(language, ())
+    specs.sort(key=lambda spec: order.index(spec.id) if spec.id in order else len(order))
+    if not specs:
+        return []
+    needed = specs[0].runtime.get("model_pack")
+    return [str(needed), str(specs[0].id)] if needed else [str(specs[0].id)]

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from edge.speech.reading import fold, morae, reading, words
-from edge.speech.terms import ReadingCorrector, TermLevers, correct_best, hotword_text, rescore, undo
+from edge.speech.terms import (
+    ReadingCorrector,
+    TermLevers,
+    apply,
+    correct_best,
+    hotword_text,
+    rescore,
+    undo,
+)
 from glossary import bundled_glossary
 
 
@@ -179,7 +187,11 @@ def test_the_kept_hypothesis_comes_corrected(corrector: ReadingCorrector) -> Non
     assert index == 1
     assert corrected.text == "住民票の写しをください"
     assert [c.term_id for c in corrected.corrections] == ["res.juminhyo_copy"]
-    assert correct_best([("自動ドアの前です", -0.2)], corrector)[1].corrections == ()
+    # the spans it replaced in the kept hypothesis come along, for verification to build on
+    assert [(f.start, f.end, f.headword) for f in corrected.found] == [(0, 6, "住民票の写し")]
+    assert apply(beam[index][0], corrected.found) == (corrected.text, list(corrected.corrections))
+    kept = correct_best([("自動ドアの前です", -0.2)], corrector)[1]
+    assert kept.corrections == () and kept.found == ()
 
 
 def test_a_loose_correction_of_a_lower_hypothesis_earns_no_bonus(corrector: ReadingCorrector) -> None:

@@ -142,6 +142,17 @@ def test_a_long_piece_is_cut_near_its_middle() -> None:
     assert len(pieces) == 3 and all(len(piece) <= LONG_PIECE_SPACED for piece in pieces)
 
 
+def test_numbers_are_never_cut_between_pieces() -> None:
+    """8:30, 1,000 and phone numbers stay in one piece: each piece is read alone (8: | 30 is two numbers)."""
+    hours = "窗口受理时间为上午8:30至下午5:15，周六周日休息。"
+    assert _texts(hours, "zh") == ["窗口受理时间为上午8:30至下午5:15，", "周六周日休息。"]
+    assert any("1,000 yen," in piece for piece in _texts("The fee is 1,000 yen, paid here.", "en"))
+    phone = "如有不明白的地方请拨打市政府代表电话03-1234-5678或者直接到二楼的综合窗口咨询我们的工作人员。"
+    pieces = _texts(phone, "zh")
+    assert len(pieces) > 1 and "".join(pieces) == phone
+    assert any("03-1234-5678" in piece for piece in pieces)
+
+
 _PEAK_CHILD = """
 import json, sys
 from pathlib import Path
