@@ -73,7 +73,10 @@ _GREETINGS = {
 }
 
 
-@pytest.mark.parametrize("language", EdgeSettings().fallback_voice_languages)
+_DEFAULT_FALLBACK = EdgeSettings.model_fields["fallback_voice_languages"].default_factory()  # not the env's
+
+
+@pytest.mark.parametrize("language", _DEFAULT_FALLBACK)
 def test_every_fallback_language_has_an_espeak_voice(language: str) -> None:
     assert list(EspeakSynthesizer(language).synthesize(_GREETINGS[language]))
 
@@ -92,3 +95,21 @@ def test_a_language_whose_neural_voice_is_not_installed_gets_the_machine_voice_a
     assert any(better in note for note in rows["es"]["notes"])
     assert rows["tl"]["voice"] is None and any("text only" in n for n in rows["tl"]["notes"])
     assert rows["zh"]["voice"] is None and any("text only" in n for n in rows["zh"]["notes"])
+
+
+def test_a_build_without_kokoros_phonemes_is_not_told_to_install_kokoro_packs(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A bundle built without the ``kokoro`` extra cannot load a Kokoro voice: the message names what is
+    missing instead of packs that would be refused after install. (The missing modules are simulated: this
+    environment has them installed.)"""
+    import importlib.util
+
+    from edge.turn.speak import missing_voice_message, voice_packs_to_install
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name.startswith("misaki") else real(name, *a)
+    )
+    assert voice_packs_to_install("zh") == []
+    message = missing_voice_message("zh")
+    assert "madoguchi[kokoro]" in message and "models install" not in message
+    assert voice_packs_to_install("es")  # es/pt phonemes come from espeak-ng: their packs still load

@@ -224,3 +224,21 @@ def test_slow_voices_load_in_the_background(english_synthesizer) -> None:  # typ
     assert thread is not None
     thread.join(300)
     assert voice.ready
+
+
+def test_a_stopping_counter_does_not_start_warming_another_voice() -> None:
+    """Ctrl+C or SIGTERM stops the background warm-up between voices: the process exits after the voice
+    being warmed, not after every Kokoro voice (the interpreter waits for that thread)."""
+    from edge.turn import load
+
+    store = kokoro_store()
+    settings = EdgeSettings(packs_dir=store.root, languages=["pt"], fallback_voice_languages=[])
+    voice = engines.load_voice(engines.find_voices(settings)["pt"])
+    load.stop_background_warming()
+    try:
+        thread = load.warm_slow_voices_in_background({"pt": voice})
+        assert thread is not None
+        thread.join(timeout=120)
+        assert not thread.is_alive() and not voice.ready
+    finally:
+        load._STOP_WARMING.clear()
