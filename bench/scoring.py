@@ -4,9 +4,11 @@ Both sides are normalised the same way before scoring: Unicode NFKC, lower case,
 removed, whitespace collapsed; for character error rates all spaces are removed as well (Japanese and
 Chinese references are unsegmented). Chinese is compared in one script and one way of writing numbers: both
 sides are converted to simplified characters with OpenCC (Whisper often writes Mandarin in traditional
-characters while the phrase book is simplified: the same words, not an error) and their Arabic numbers to
-Chinese numerals with cn2an (the phrase book's 15天 is the 十五天 Whisper may write). Spanish, Portuguese and
-English numbers are compared as words on both sides (num2words: 15 → quince; Whisper writes either).
+characters while the phrase book is simplified: the same words, not an error) and their numbers written
+as they are said, by the rules the Mandarin voice reads by (``edge.speech.voices.zh_text``: the phrase
+book's 15天 is the 十五天 Whisper may write, 300日元 is 三百日元, 2个月 is 两个月, 8:30 is 八点三十分).
+Spanish, Portuguese and English numbers are compared as words on both sides (num2words: 15 → quince;
+Whisper writes either).
 Japanese readings (katakana) are compared with long vowels folded (``fold_long_vowels``:
 ジュウミンヒョウ and ジューミンヒョー are the same speech).
 """
@@ -41,11 +43,12 @@ def to_simplified(text: str) -> str:
 
 
 def chinese_numerals(text: str) -> str:
-    """Arabic numbers in Chinese text written in Chinese numerals (cn2an: 15天 → 十五天, 3月 → 三月,
-    2026年 → 二零二六年), as they are spoken."""
-    import cn2an
+    """Numbers in Chinese text written in Chinese characters as they are said (15天 → 十五天, 3月 → 三月,
+    2026年 → 二零二六年, 300日元 → 三百日元; ``zh_text.spoken_numbers``). cn2an's ``transform``, used
+    before, wrote 300日元 as 三零日元 (its date rule read "00日" as a day)."""
+    from edge.speech.voices.zh_text import spoken_numbers
 
-    return str(cn2an.transform(text, "an2cn"))
+    return spoken_numbers(text)
 
 
 #: num2words' language code per language whose numbers are compared as words.

