@@ -45,9 +45,12 @@ def test_handsfree_run_reports_cutoffs_delay_and_where_it_went(
     assert 0 <= aware["false_cutoffs"] <= aware["clips"]
     assert 0 <= aware["ended_on_finished_sentence"] <= aware["clips"]
     assert aware["check_decode_p50_ms"] > 0 and aware["check_wait_p50_ms"] >= 0
+    assert aware["check_cpu_p50_ms"] > 0  # the check decode's process CPU time
+    assert table["settings"]["silence-500"]["check_cpu_p50_ms"] is None  # silence alone decodes nothing
     for clip in names:
         run = table["per_clip"][clip][DEFAULT_SETTING]
         assert run["ended_by"] in ("finished", "cap") and run["check_decode_ms"] > 0
+        assert run["check_cpu_ms"] > 0
         # a finished sentence ends after the short silence, anything else only at the cap
         if run["ended_by"] == "finished":
             assert 450 <= run["delay_ms"] < 2000, run
@@ -57,5 +60,5 @@ def test_handsfree_run_reports_cutoffs_delay_and_where_it_went(
     saved = json.loads((tmp_path / "handsfree.json").read_text(encoding="utf-8"))
     assert saved["handsfree"]["settings"] == json.loads(json.dumps(table["settings"]))
     summary = (tmp_path / "handsfree.md").read_text(encoding="utf-8")
-    assert f"`{DEFAULT_SETTING}`" in summary and "check at silence" in summary
+    assert f"`{DEFAULT_SETTING}`" in summary and "check at silence: wait / decode (CPU)" in summary
     assert asr.options.beam_size == 1  # the run's beam was set for the run only
