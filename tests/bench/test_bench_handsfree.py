@@ -29,6 +29,17 @@ def test_unknown_setting_is_a_usage_error_listing_the_settings() -> None:
     assert proc.returncode == 2 and "thought-500/2000" in proc.stderr
 
 
+@pytest.mark.parametrize("command", [("bench", "handsfree"), ("bench",)])
+def test_a_named_evaluation_folder_that_is_missing_is_a_usage_error(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    """A mistyped ``--eval-dir`` (or a relative one run from elsewhere) names the folder, instead of
+    quietly measuring the bundled sample clip."""
+    missing = tmp_path / "shared" / "eval"
+    proc = run_madoguchi(*command, "--eval-dir", str(missing), env={"PYTHONPATH": str(REPO)}, timeout=120)
+    assert proc.returncode == 2 and "does not exist" in proc.stderr and "eval" in proc.stderr
+
+
 def test_handsfree_run_reports_cutoffs_delay_and_where_it_went(
     whisper_base: WhisperTranscriber, eval_dir: Path, tmp_path: Path
 ) -> None:
