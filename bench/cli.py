@@ -4,6 +4,7 @@ madoguchi bench --quick --out test-artifacts/bench
 madoguchi bench --configs baseline,tuned,tuned-m2m --repeats 2
 madoguchi bench load --sites 40 --devices 10
 madoguchi bench mt --out bench/results          # real MT: enforcement, chrF, ms per sentence
+madoguchi bench loop-lag --turns 3              # the counter's event-loop lag while turns decode
 """
 
 from __future__ import annotations
@@ -219,6 +220,74 @@ def kokoro_profile_command(
     typer.echo(markdown(voice, steps, load), nl=False)
 
 
+@app.command("handsfree")
+def handsfree_command(
+    setting: list[str] = typer.Option(
+        [], "--setting", help="Only this end-pointing setting (repeatable; default: all)."
+    ),
+    per_language: int = typer.Option(3, "--per-language", min=1, help="Clips per language."),
+    eval_dir: Path | None = typer.Option(
+        None, "--eval-dir", envvar="MADOGUCHI_EVAL_DIR", help="Evaluation data (default ../shared/eval)."
+    ),
+    store: Path | None = typer.Option(None, "--store", help="Pack store with the ASR pack."),
+    asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack id."),
+    beam: int = typer.Option(5, "--beam", min=1, help="Beam width of the tentative decodes."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Output directory (default bench-results/<timestamp>)."
+    ),
+) -> None:
+    """Hands-free end-pointing alone (Whisper only): false cut-offs and end-of-speech delay per setting."""
+    from bench.handsfree_run import HandsfreeRunOptions, chosen_settings, markdown, run_handsfree
+    from bench.runner import default_out_dir
+
+    try:
+        chosen_settings(tuple(setting))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--setting") from exc
+    options = HandsfreeRunOptions(
+        out_dir=out or default_out_dir(),
+        eval_dir=eval_dir,
+        store_dir=store,
+        asr_pack=asr_pack,
+        per_language=per_language,
+        settings=tuple(setting),
+        beam_size=beam,
+    )
+    console = _console()
+    results = run_handsfree(options, progress=lambda msg: console.log(msg))
+    typer.echo(markdown(results), nl=False)
+    for kind, path in results.get("files", {}).items():
+        typer.echo(f"{kind}: {path}")
+
+
+@app.command("loop-lag")
+def loop_lag_command(
+    store: Path | None = typer.Option(None, "--store", help="Pack store with the ASR pack and the voices."),
+    asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack id."),
+    clip: Path | None = typer.Option(
+        None, "--clip", exists=True, dir_okay=False, help="Audio of the turn (default: a Japanese test clip)."
+    ),
+    turns: int = typer.Option(3, "--turns", min=1, help="Hands-free turns to run."),
+    threads: int = typer.Option(1, "--threads", min=1, help="CPU threads per engine."),
+    out: Path | None = typer.Option(None, "--out", help="Write loop_lag.json into this directory."),
+) -> None:
+    """How late the counter's event loop wakes and answers another screen while turns decode."""
+    import json
+
+    from bench.loop_lag import markdown, run_bench
+    from edge.errors import EngineUnavailable
+
+    try:
+        result = run_bench(store, asr_pack, clip=clip, turns=turns, threads=threads)
+    except EngineUnavailable as exc:
+        hint = f"--store: a pack store with {asr_pack} and an English voice"
+        raise typer.BadParameter(f"{exc} ({hint})") from exc
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "loop_lag.json").write_text(json.dumps(result, indent=2) + "\n", "utf-8")
+    typer.echo(markdown(result), nl=False)
+
+
 @app.command("report")
 def report_command(
     results_json: Path = typer.Argument(..., exists=True, dir_okay=False, help="A results.json of a run."),
@@ -253,32 +322,53 @@ def terms_command(
     voices: str = typer.Option(
         "mei,kokoro", "--voices", help="Voices to score: mei, kokoro (jf_alpha + jm_kumo) or both."
     ),
+    replay: Path | None = typer.Option(
+        None,
+        "--replay",
+        exists=True,
+        dir_okay=False,
+        help="terms_rows.jsonl of an earlier run: reuse its recognition, score only the text levers.",
+    ),
+    misses: Path | None = typer.Option(
+        None, "--misses", dir_okay=False, help="Write every missed term and false hit (TSV) here."
+    ),
+    misses_lever: str = typer.Option(
+        "rescoring+correction", "--misses-lever", help="The lever whose misses --misses lists."
+    ),
 ) -> None:
     """Term recall, false-term rate, CER and extra latency per recognition lever (synthetic term speech)."""
     import json
 
     from bench.runner import default_out_dir
-    from bench.term_bench import SPLITS, format_table, run
+    from bench.term_bench import LEVERS, SPLITS, format_table, run
 
     if split is not None and split not in SPLITS:
         raise typer.BadParameter(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    if misses_lever not in LEVERS:
+        raise typer.BadParameter(f"unknown lever {misses_lever!r}; use one of {', '.join(LEVERS)}")
     wanted = [v.strip() for v in voices.split(",") if v.strip()]
     if not wanted or set(wanted) - {"mei", "kokoro"}:
         raise typer.BadParameter(f"unknown voices {voices!r}; use mei, kokoro or mei,kokoro")
     model_dir, speech_set = _term_speech_inputs(store, asr_pack, cache, wanted)
     out_dir = out or default_out_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = run(
-        speech_set,
-        model_dir,
-        limit=limit,
-        reference=reference,
-        reference_limit=reference_limit,
-        split=split,
-        voices=wanted,
-        rows_path=out_dir / "terms_rows.jsonl",
-        progress=lambda done, total: typer.echo(f"{done}/{total}", err=True) if done % 25 == 0 else None,
-    )
+    try:
+        report = run(
+            speech_set,
+            model_dir,
+            limit=limit,
+            reference=reference,
+            reference_limit=reference_limit,
+            split=split,
+            voices=wanted,
+            rows_path=out_dir / "terms_rows.jsonl",
+            progress=lambda done, total: typer.echo(f"{done}/{total}", err=True) if done % 25 == 0 else None,
+            replay=replay,
+            misses_path=misses,
+            misses_lever=misses_lever,
+        )
+    except ValueError as exc:  # a replay file that is no run's rows, or lacks utterances of this selection
+        raise typer.BadParameter(str(exc)) from exc
     (out_dir / "terms.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
     table = format_table(report)
     (out_dir / "terms.md").write_text(table + "\n", "utf-8")

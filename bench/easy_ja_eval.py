@@ -120,10 +120,10 @@ def furigana_accuracy(easy: Any, glossary: Any) -> dict[str, Any]:
 
     Headwords with Latin letters (PTA) are left out: furigana go over kanji only.
     """
-    from edge.easy_ja import kata_to_hira
+    from glossary.kana import to_hiragana
 
     def norm(reading: str) -> str:
-        return kata_to_hira(reading).replace(" ", "").replace("・", "").replace("\u3000", "")
+        return to_hiragana(reading).replace(" ", "").replace("・", "").replace("\u3000", "")
 
     total = analyser_ok = product_ok = 0
     misses: list[str] = []
@@ -148,12 +148,12 @@ def furigana_accuracy(easy: Any, glossary: Any) -> dict[str, Any]:
 
 def number_accuracy(easy: Any) -> dict[str, Any]:
     """Reading accuracy on :data:`NUMBER_CASES`: the raw analyser vs the product (counter table)."""
-    from edge.easy_ja import kata_to_hira
+    from glossary.kana import to_hiragana
 
     raw_ok = product_ok = 0
     misses = []
     for text, want in NUMBER_CASES:
-        raw = "".join(kata_to_hira(m.reading) for m in easy.analyzer.tokenize(text))
+        raw = "".join(to_hiragana(m.reading) for m in easy.analyzer.tokenize(text))
         raw_ok += raw == want
         got = easy.furigana(text, use_glossary=False).reading
         if got == want:

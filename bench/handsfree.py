@@ -40,7 +40,9 @@ class Setting:
     a tentative decode still running on the speech before the silence (``StreamingOptions.stop_at_poke``);
     ``decode_scale`` multiplies every decode's measured time on the stream's clock (0: transcripts are
     ready at once, as on a much faster machine: the most a fast decode lets a pause cut, independent of
-    this machine's load).
+    this machine's load). ``live_vad``: the worker decodes ``Segmenter.snapshot`` with the silence the
+    live VAD heard (as the counter's hands-free does); False: that silence is measured on the snapshot
+    again (``trailing_silence_ms``), as before the live VAD's judgement was passed on.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Setting:
     check_after_ms: int = 100
     preempt: bool = True
     decode_scale: float = 1.0
+    live_vad: bool = True
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -70,9 +73,12 @@ class _Worker:
     ``decode time`` after it started; periodic partials every ``interval_s`` during speech. A poke (a
     silence began) stops a running decode after its current step, as ``StreamingRecognizer.poke`` does."""
 
-    def __init__(self, runner: Any, decode_ms: list[float], scale: float = 1.0) -> None:
+    def __init__(
+        self, runner: Any, decode_ms: list[float], scale: float = 1.0, live_vad: bool = True
+    ) -> None:
         self.runner = runner
         self.scale = scale
+        self.live_vad = live_vad
         self.free_at = 0.0
         self.next_due = runner.options.min_audio_s * 1000.0
         self.results: list[tuple[float, str, str, float]] = []  # (ready ms, text, language, covers ms)
@@ -85,8 +91,8 @@ class _Worker:
     def run(self, now_ms: float, segmenter: Any) -> None:
         start = max(now_ms, self.free_at)
         clock = time.perf_counter()
-        audio = segmenter.current_audio()
-        partial = self.runner.run(audio)
+        audio, silence = segmenter.snapshot() if self.live_vad else (segmenter.current_audio(), None)
+        partial = self.runner.run(audio, heard_silence_ms=silence)
         latest = self.runner.latest
         if partial is None and latest is not None and latest.audio_s * 16000 == audio.size:
             partial = latest  # only silence was added: the last transcript holds
@@ -127,59 +133,122 @@ class _Worker:
         return ready[-1][1], ready[-1][2]
 
 
-def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> dict[str, Any]:
-    """Stream one clip; returns utterance count, delay of the last end (ms) and decodes run."""
-    from edge.audio.endpoint import EndPointer, EndpointOptions
-    from edge.audio.vad import Segmenter, Utterance, VadOptions
+class _Stream:
+    """One clip streamed frame by frame through the segmenter, the end-pointer and the worker."""
 
+    def __init__(self, setting: Setting, runner_factory: Any) -> None:
+        from edge.audio.endpoint import EndPointer, EndpointOptions
+        from edge.audio.vad import Segmenter, VadOptions
+
+        self.setting = setting
+        self.cap = setting.max_silence_ms if setting.transcript else setting.silence_ms
+        self.segmenter = Segmenter(VadOptions(min_silence_ms=self.cap))
+        self.pointer = EndPointer(
+            EndpointOptions(
+                finished_silence_ms=setting.silence_ms,
+                max_silence_ms=self.cap,
+                check_after_ms=setting.check_after_ms,
+            )
+        )
+        self.factory = runner_factory
+        self.decode_ms: list[float] = []
+        self.worker = self._worker()
+        #: (decision ms, speech end ms, ended by, the transcript's last words it ended on)
+        self.ends: list[tuple[float, float, str, str | None]] = []
+        self.poked = False
+        self.check: dict[str, float] = {}
+        self.decodes = 0
+        self.preempted = 0
+        #: The last utterance's final transcript would be its last partial (no decode after the end).
+        self.final_reuses: bool | None = None
+
+    def _worker(self) -> _Worker | None:
+        if not self.setting.transcript:
+            return None
+        return _Worker(self.factory(), self.decode_ms, self.setting.decode_scale, self.setting.live_vad)
+
+    def push(self, now_ms: float, samples: np.ndarray) -> None:
+        """One 30 ms frame of the microphone at stream time ``now_ms``."""
+        from edge.audio.vad import Utterance
+
+        outputs = self.segmenter.push(samples)
+        utterance = next((o for o in outputs if isinstance(o, Utterance)), None)
+        ended_by, text = ("cap" if self.setting.transcript else "silence"), None
+        if utterance is None and self.worker is not None and self.segmenter.in_speech:
+            silence = self.segmenter.silence_ms
+            text, language = self._transcript(now_ms, silence, self.worker)
+            if silence > 0 and self.pointer.should_end(silence, text, language):
+                ended = self.segmenter.end_now()
+                utterance = next((o for o in ended if isinstance(o, Utterance)), None)
+                ended_by = "cap" if silence >= self.cap else "finished"
+        if utterance is not None:
+            self.ends.append((now_ms, utterance.end_ms, ended_by, None if text is None else text[-30:]))
+            if self.worker is not None:
+                self.final_reuses = _reusable(self.worker.runner, utterance.audio)
+                self.preempted += self.worker.preempted
+                self.worker, self.poked = self._worker(), False
+
+    def _transcript(self, now_ms: float, silence: float, worker: _Worker) -> tuple[str | None, str | None]:
+        """Poke or run the worker as the counter does; the transcript ready now that heard all speech."""
+        self.poked = self.poked and silence > 0
+        poke = not self.poked and self.pointer.wants_transcript(silence)
+        if poke:
+            worker.preempt(now_ms)
+            self.check = {"check_wait_ms": max(0.0, worker.free_at - now_ms)}
+        if poke or (silence <= 0 and now_ms >= worker.next_due and now_ms >= worker.free_at):
+            worker.run(now_ms, self.segmenter)
+            self.decodes += 1
+            if poke:
+                self.check["check_decode_ms"] = worker.decode_ms[-1]
+            self.poked = self.poked or poke
+        return worker.latest(now_ms, self.segmenter.heard_ms)
+
+    def result(self, end_ms: float) -> dict[str, Any]:
+        """Flush at stream time ``end_ms``; the clip's figures (see ``_clip_run``)."""
+        from edge.audio.vad import Utterance
+
+        for item in self.segmenter.flush():
+            if isinstance(item, Utterance):
+                self.ends.append((end_ms, item.end_ms, "flush", None))
+        delay = self.ends[-1][0] - self.ends[-1][1] if self.ends else None
+        return {
+            "utterances": len(self.ends),
+            "preempted": self.preempted + (self.worker.preempted if self.worker is not None else 0),
+            "delay_ms": None if delay is None else round(delay, 1),
+            "ended_by": self.ends[-1][2] if self.ends else None,
+            **{key: round(value, 1) for key, value in self.check.items()},
+            "ends": [[round(at), round(end), by, text] for at, end, by, text in self.ends],
+            "final_reuses_partial": self.final_reuses,
+            "decodes": self.decodes,
+            "decode_ms": self.decode_ms,
+        }
+
+
+def _reusable(runner: Any, utterance_audio: np.ndarray) -> bool:
+    """True when the final recognition of ``utterance_audio`` reuses the runner's last partial
+    (``StreamedSpeech.transcribe``: it heard all the speech), so nothing is decoded after the end."""
+    from edge.audio.vad import trim_silence
+    from edge.errors import NoSpeechError
+
+    try:
+        speech = trim_silence(utterance_audio, runner.vad_options).audio
+    except NoSpeechError:
+        return False
+    return bool(runner.heard_all(runner.latest, speech))
+
+
+def _clip_run(clip_audio: np.ndarray, setting: Setting, runner_factory: Any) -> dict[str, Any]:
+    """Stream one clip; returns utterance count, delay of the last end (ms), decodes run and where the
+    delay of the last end went (``ended_by``: finished / cap / flush / silence; ``check_wait_ms``: how
+    long the decode the last silence asked for waited for the worker; ``check_decode_ms``: that decode's
+    time), and every end (``ends``: decision ms, speech end ms, ended by, the transcript's last words)."""
     cap = setting.max_silence_ms if setting.transcript else setting.silence_ms
-    segmenter = Segmenter(VadOptions(min_silence_ms=cap))
-    endpoint = EndpointOptions(
-        finished_silence_ms=setting.silence_ms, max_silence_ms=cap, check_after_ms=setting.check_after_ms
-    )
-    pointer = EndPointer(endpoint)
     tail_s = max(TAIL_S, cap / 1000.0 + 1.0)
     audio = np.concatenate([clip_audio, np.zeros(int(tail_s * 16000), dtype=np.float32)])
-    ends: list[tuple[float, float]] = []  # (decision ms, speech end ms)
-    decode_ms: list[float] = []
-    worker = _Worker(runner_factory(), decode_ms, setting.decode_scale) if setting.transcript else None
-    poked = False
-    decodes = 0
-    preempted = 0
+    stream = _Stream(setting, runner_factory)
     for start in range(0, audio.size, FRAME):
-        now_ms = (start + FRAME) / 16.0
-        outputs = segmenter.push(audio[start : start + FRAME])
-        utterance = next((o for o in outputs if isinstance(o, Utterance)), None)
-        if utterance is None and worker is not None and segmenter.in_speech:
-            silence = segmenter.silence_ms
-            poked = poked and silence > 0
-            poke = not poked and pointer.wants_transcript(silence)
-            if poke:
-                worker.preempt(now_ms)
-            if poke or (silence <= 0 and now_ms >= worker.next_due and now_ms >= worker.free_at):
-                worker.run(now_ms, segmenter)
-                decodes += 1
-                poked = poked or poke
-            text, language = worker.latest(now_ms, segmenter.heard_ms)
-            if silence > 0 and pointer.should_end(silence, text, language):
-                utterance = next((o for o in segmenter.end_now() if isinstance(o, Utterance)), None)
-        if utterance is not None:
-            ends.append((now_ms, utterance.end_ms))
-            if worker is not None:
-                preempted += worker.preempted
-                worker = _Worker(runner_factory(), decode_ms, setting.decode_scale)
-                poked = False
-    for item in segmenter.flush():
-        if isinstance(item, Utterance):
-            ends.append((audio.size / 16.0, item.end_ms))
-    delay = ends[-1][0] - ends[-1][1] if ends else None
-    return {
-        "utterances": len(ends),
-        "preempted": preempted + (worker.preempted if worker is not None else 0),
-        "delay_ms": None if delay is None else round(delay, 1),
-        "decodes": decodes,
-        "decode_ms": decode_ms,
-    }
+        stream.push((start + FRAME) / 16.0, audio[start : start + FRAME])
+    return stream.result(audio.size / 16.0)
 
 
 @dataclass(frozen=True)
@@ -211,6 +280,10 @@ def endpointing_table(
             counted = 0
             delays: list[float] = []
             decode_times: list[float] = []
+            waits: list[float] = []
+            checks: list[float] = []
+            finished = 0
+            reused = 0
             preempted = 0
             for clip, audio in clips:
                 multi = clip.multi_utterance
@@ -233,6 +306,10 @@ def endpointing_table(
                     continue
                 counted += 1
                 cut += int(run["utterances"] > 1)
+                finished += int(run["ended_by"] == "finished")
+                reused += int(bool(run["final_reuses_partial"]))
+                waits += [run["check_wait_ms"]] if "check_wait_ms" in run else []
+                checks += [run["check_decode_ms"]] if "check_decode_ms" in run else []
                 if run["delay_ms"] is not None:
                     delays.append(run["delay_ms"])
             rows[setting.name] = {
@@ -243,6 +320,10 @@ def endpointing_table(
                 "transcript_aware": setting.transcript,
                 "tentative_decode_p50_ms": rounded(percentile(decode_times, 50)),
                 "preempted": preempted,
+                "ended_on_finished_sentence": finished,
+                "final_reuses_partial": reused,
+                "check_wait_p50_ms": rounded(percentile(waits, 50)),
+                "check_decode_p50_ms": rounded(percentile(checks, 50)),
             }
     finally:
         transcriber.options = saved

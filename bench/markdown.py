@@ -35,7 +35,7 @@ def markdown_summary(results: dict[str, Any]) -> str:
     """The run as Markdown tables (configs, levers, targets, MT shapes, memory, end-pointing)."""
     lines = _run_line(results) + _config_lines(results) + _lever_lines(results) + _target_lines(results)
     lines += _shape_lines(results) + _memory_lines(results)
-    lines += _streaming_lines(results) + _handsfree_lines(results) + _browser_lines(results)
+    lines += _streaming_lines(results) + handsfree_lines(results) + _browser_lines(results)
     lines += _endpointing_lines(results)
     return "\n".join(lines) + "\n"
 
@@ -177,20 +177,25 @@ def _browser_lines(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _handsfree_lines(results: dict[str, Any]) -> list[str]:
+def handsfree_lines(results: dict[str, Any]) -> list[str]:
     settings = (results.get("handsfree") or {}).get("settings") or {}
     if not settings:
         return []
     lines = [
         "",
         "| hands-free end-pointing | false cut-offs | end-of-speech delay p50 / p90 ms "
+        "| ended on a finished sentence | final = last partial | check at silence: wait / decode p50 ms "
         "| tentative decode p50 ms |",
-        "|---|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in settings.items():
+        aware = row.get("transcript_aware")
         lines.append(
             f"| `{name}` | {row['false_cutoffs']}/{row['clips']} | "
             f"{cell(row['delay_p50_ms'])} / {cell(row['delay_p90_ms'])} | "
+            f"{cell(row.get('ended_on_finished_sentence')) if aware else '–'} | "
+            f"{cell(row.get('final_reuses_partial')) if aware else '–'} | "
+            f"{cell(row.get('check_wait_p50_ms'))} / {cell(row.get('check_decode_p50_ms'))} | "
             f"{cell(row.get('tentative_decode_p50_ms'))} |"
         )
     configs = (results.get("handsfree") or {}).get("configs") or {}

@@ -100,9 +100,8 @@ def _transcripts(
     """Each lever's final transcript and its extra latency (ms) for one utterance."""
     from edge.audio.vad import trim_silence
     from edge.errors import NoSpeechError
-    from edge.speech.terms import correct_best
 
-    asr, hot, corrector = tools.asr, tools.hot, tools.corrector
+    asr, hot = tools.asr, tools.hot
     out: dict[str, tuple[str, float]] = {}
     if reference:
         clock = time.perf_counter()
@@ -111,35 +110,72 @@ def _transcripts(
     try:
         speech = trim_silence(audio).audio
     except NoSpeechError:  # the counter would say "nothing heard": every lever gets no text
-        return {**out, **dict.fromkeys(LEVERS[1:], ("", 0.0)), "_hypotheses": ("[]", 0.0)}
+        silent = _text_levers([], [], 0.0, tools.corrector)[0]
+        return {**out, **silent, **dict.fromkeys(VERIFIED, ("", 0.0))}
     plain = asr.transcribe(speech, "ja")
     hot._last_encoded = asr._last_encoded  # same audio and window: share the encoder output
     hotwords = hot.transcribe(speech, "ja", reuse_encoding=True)
-    out["plain"] = (plain.text, 0.0)
-    out["_hypotheses"] = (
-        json.dumps([(plain.text, plain.avg_logprob), *plain.alternatives], ensure_ascii=False),
-        0.0,
-    )
-    out["hotwords"] = (hotwords.text, hotwords.timings_ms["decode"] - plain.timings_ms["decode"])
-    corrected = corrector.correct(plain.text)
-    out["correction"] = (corrected.text, corrected.elapsed_ms)
     hyps = [(plain.text, plain.avg_logprob), *plain.alternatives]
+    hot_hyps = [(hotwords.text, hotwords.avg_logprob), *hotwords.alternatives]
+    hot_ms = hotwords.timings_ms["decode"] - plain.timings_ms["decode"]
+    levers, corrected, both = _text_levers(hyps, hot_hyps, hot_ms, tools.corrector)
+    out.update(levers)
+    score = partial(asr.score_texts, speech, language="ja")  # the plain decode's encoder output
+    verified = tools.verifier.verify(plain.text, corrected.found, score)
+    out["correction+verified"] = (verified.text, corrected.elapsed_ms + verified.elapsed_ms)
+    verified = tools.verifier.verify(out["rescoring"][0], both.found, score)
+    out["rescoring+correction+verified"] = (verified.text, both.elapsed_ms + verified.elapsed_ms)
+    return out
+
+
+#: Levers that score texts against the audio: not replayed from a run's rows.
+VERIFIED: tuple[str, ...] = ("correction+verified", "rescoring+correction+verified")
+
+
+def _text_levers(
+    hyps: Sequence[Sequence[Any]], hot_hyps: Sequence[Sequence[Any]], hot_ms: float, corrector: Any
+) -> tuple[dict[str, tuple[str, float]], Any, Any]:
+    """The levers computed from the recogniser's beams alone (plain and with hotwords; best first), and
+    the recognition itself under ``_``-keys, so a later run can replay them (``replay``); with the
+    correction of the plain text and the rescoring's (``Corrected``, for verification)."""
+    from edge.speech.terms import Corrected, correct_best
+
+    hyps = [(str(t), float(s)) for t, s in hyps]
+    hot_hyps = [(str(t), float(s)) for t, s in hot_hyps]
+    out: dict[str, tuple[str, float]] = {
+        "_hypotheses": (json.dumps(hyps, ensure_ascii=False), 0.0),
+        "_hot_hypotheses": (json.dumps(hot_hyps, ensure_ascii=False), 0.0),
+        "_hot_ms": ("", hot_ms),
+    }
+    if not hyps:
+        nothing = Corrected("", (), 0.0)
+        return {**out, **{lever: ("", 0.0) for lever in TEXT_LEVERS}}, nothing, nothing
+    out["plain"] = (hyps[0][0], 0.0)
+    out["hotwords"] = (hot_hyps[0][0] if hot_hyps else "", hot_ms)
+    corrected = corrector.correct(hyps[0][0])
+    out["correction"] = (corrected.text, corrected.elapsed_ms)
     best, both = correct_best(hyps, corrector)
     out["rescoring"] = (hyps[best][0], both.elapsed_ms)
     out["rescoring+correction"] = (both.text, both.elapsed_ms)
-    score = partial(asr.score_texts, speech, language="ja")  # the plain decode's encoder output
-    verified = tools.verifier.verify(plain.text, score)
-    out["correction+verified"] = (verified.text, corrected.elapsed_ms + verified.elapsed_ms)
-    verified = tools.verifier.verify(hyps[best][0], score)
-    out["rescoring+correction+verified"] = (verified.text, both.elapsed_ms + verified.elapsed_ms)
-    hot_corrected = corrector.correct(hotwords.text)
-    out["hotwords+correction"] = (hot_corrected.text, out["hotwords"][1] + hot_corrected.elapsed_ms)
-    hot_hyps = [(hotwords.text, hotwords.avg_logprob), *hotwords.alternatives]
-    out["_hot_hypotheses"] = (json.dumps(hot_hyps, ensure_ascii=False), 0.0)
-    _best, chosen = correct_best(hot_hyps, corrector)
-    all_ms = chosen.elapsed_ms + out["hotwords"][1]
-    out["all"] = (chosen.text, all_ms)
-    return out
+    hot_corrected = corrector.correct(out["hotwords"][0])
+    out["hotwords+correction"] = (hot_corrected.text, hot_ms + hot_corrected.elapsed_ms)
+    chosen = correct_best(hot_hyps, corrector)[1] if hot_hyps else hot_corrected
+    out["all"] = (chosen.text, hot_ms + chosen.elapsed_ms)
+    return out, corrected, both
+
+
+#: Levers ``_text_levers`` computes.
+TEXT_LEVERS: tuple[str, ...] = tuple(
+    lever for lever in LEVERS if lever != "fw-plain" and lever not in VERIFIED
+)
+
+
+def replayed(row: dict[str, Any], corrector: Any) -> dict[str, tuple[str, float]]:
+    """The text levers of one row of an earlier run (``rows_path``), recomputed from its beams: the
+    recogniser is deterministic, so changes to correction and rescoring are measured in seconds."""
+    hyps = json.loads(row.get("_hypotheses") or "[]")
+    hot_hyps = json.loads(row.get("_hot_hypotheses") or "[]")
+    return _text_levers(hyps, hot_hyps, float(row.get("_hot_ms") or 0.0), corrector)[0]
 
 
 @dataclass(frozen=True)
@@ -154,7 +190,8 @@ class _Tools:
     verifier: Any
 
 
-def _load_tools(model_dir: Path) -> _Tools:
+def _load_tools(model_dir: Path | None) -> _Tools:
+    """The ASR path and the glossary tools (``model_dir`` None: no recogniser, for ``replay``)."""
     from edge.speech.asr import AsrOptions, WhisperTranscriber
     from edge.speech.phrase_match import PhraseMatcher
     from edge.speech.term_verify import TermVerifier
@@ -162,12 +199,24 @@ def _load_tools(model_dir: Path) -> _Tools:
     from glossary import TermMatcher, bundled_glossary
 
     glossary = bundled_glossary()
+    corrector = ReadingCorrector(glossary)
+    matcher, phrases = TermMatcher(glossary), PhraseMatcher(glossary)
+    if model_dir is None:
+        return _Tools(None, None, corrector, matcher, phrases, None)
     asr = WhisperTranscriber(model_dir, AsrOptions(beam_size=5, languages=("ja",), num_hypotheses=5))
     hot = asr.with_options(replace(asr.options, hotwords=hotword_text(glossary)))
     asr.warm()
-    corrector = ReadingCorrector(glossary)
-    verifier = TermVerifier(glossary, strict=corrector)
-    return _Tools(asr, hot, corrector, TermMatcher(glossary), PhraseMatcher(glossary), verifier)
+    verifier = TermVerifier(glossary)
+    return _Tools(asr, hot, corrector, matcher, phrases, verifier)
+
+
+def _replay_rows(path: Path) -> dict[str, dict[str, Any]]:
+    """The rows of an earlier run by utterance id (a clear error when the file is not such rows)."""
+    try:
+        rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+        return {row["id"]: row for row in rows if "_hypotheses" in row}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} holds no rows of a bench terms run (terms_rows.jsonl): {exc}") from exc
 
 
 def run(
@@ -181,31 +230,54 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     split: str | None = None,
     voices: Sequence[str] | None = None,
+    replay: Path | None = None,
+    misses_path: Path | None = None,
+    misses_lever: str = "rescoring+correction",
 ) -> dict[str, Any]:
     """Score every lever on ``speech_set`` (``split``: one half only; ``limit`` utterances per kind; plain
     faster-whisper on the first ``reference_limit`` of each kind only, it is slow; ``voices``: only these
-    voices, ``kokoro`` for every Kokoro voice); returns the report."""
+    voices, ``kokoro`` for every Kokoro voice); returns the report.
+
+    ``replay``: the ``rows_path`` of an earlier run; the recogniser is not run, its beams are taken from
+    there and only the text levers (``TEXT_LEVERS``) are scored. ``misses_path``: every term
+    ``misses_lever`` missed and every false hit, with readings (``bench.term_misses``).
+    """
     if split is not None and split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
-    tools = _load_tools(model_dir)
+    earlier = _replay_rows(replay) if replay is not None else None
+    tools = _load_tools(None if earlier is not None else model_dir)
     kinds = {
         kind: [u for u in speech_set.of_kind(kind) if _wanted(u, split, voices)][:limit]
         for kind in ("term", "phrase", "distractor")
     }
     utterances = [u for kind in kinds.values() for u in kind]
-    levers = [lever for lever in LEVERS if reference or lever != "fw-plain"]
+    if earlier is not None and (absent := [u.id for u in utterances if u.id not in earlier]):
+        raise ValueError(
+            f"{replay} lacks {len(absent)} utterances ({', '.join(absent[:3])} …): run without replay"
+        )
+    levers = [lever for lever in LEVERS if (reference and earlier is None) or lever != "fw-plain"]
+    levers = [lever for lever in levers if earlier is None or lever in TEXT_LEVERS]
     scores = {voice: {lever: LeverScore(lever) for lever in levers} for voice in ("all", *speech_set.voices)}
     with_reference = {u.id for kind in kinds.values() for u in kind[:reference_limit]}
     rows: list[dict[str, Any]] = []
     for index, utterance in enumerate(utterances):
-        timed_reference = reference and utterance.id in with_reference
-        rows.append(_utterance_row(utterance, speech_set.load(utterance), tools, scores, timed_reference))
+        if earlier is not None:
+            finals = replayed(earlier[utterance.id], tools.corrector)
+        else:
+            timed = reference and utterance.id in with_reference
+            finals = _transcripts(utterance, speech_set.load(utterance), tools, timed)
+        rows.append(_utterance_row(utterance, finals, tools, scores))
         if progress is not None:
             progress(index + 1, len(utterances))
     if rows_path is not None:
         rows_path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    if misses_path is not None:
+        from bench.term_misses import write_misses
+
+        write_misses(rows, misses_lever, tools.corrector, tools.matcher, misses_path)
     return {
         "set": str(speech_set.directory),
+        "replayed": str(replay) if replay is not None else None,
         "split": split or "all",
         "utterances": {
             k: sum(1 for u in utterances if u.kind == k) for k in ("term", "phrase", "distractor")
@@ -228,26 +300,25 @@ def _wanted(utterance: Utterance, split: str | None, voices: Sequence[str] | Non
 
 def _utterance_row(
     utterance: Utterance,
-    audio: Any,
+    finals: dict[str, tuple[str, float]],
     tools: _Tools,
     scores: dict[str, dict[str, LeverScore]],
-    reference: bool,
 ) -> dict[str, Any]:
     """Every lever's transcript of one utterance (scored into ``scores``, overall and per voice) and its
     phrase-book match."""
-    finals = _transcripts(utterance, audio, tools, reference)
     row: dict[str, Any] = {
         "id": utterance.id,
         "kind": utterance.kind,
         "voice": utterance.voice,
         "text": utterance.text,
         "phrase_id": utterance.phrase_id,
+        "term_ids": list(utterance.term_ids),
     }
     for lever, (text, extra) in finals.items():
         for voice in ("all", utterance.voice):
             if lever in scores[voice]:
                 _score(scores[voice][lever], utterance, text, extra, tools.matcher)
-        row[lever] = text
+        row[lever] = extra if lever == "_hot_ms" else text
     hit = tools.phrases.best(finals["correction"][0])
     row["phrase"] = (hit.phrase_id, round(hit.similarity, 4), hit.tail_ok) if hit else None
     return row

@@ -57,7 +57,7 @@ fi
 has_lib() { ldconfig -p 2>/dev/null | grep -q "$1" || ls /usr/lib/*/"$1"* >/dev/null 2>&1; }
 if [ "$role" = edge ]; then
   has_lib libportaudio.so.2 || missing="$missing libportaudio2"
-  # the last-resort machine voice for languages with no licensed neural voice (vi, ko, id, ne)
+  # the last-resort machine voice for languages with no licensed neural voice (vi, ko, id, ne; es, pt until Kokoro is installed)
   command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
 fi
 if [ "$kiosk" = 1 ]; then

@@ -52,10 +52,11 @@ class EdgeSettings(BaseSettings):
     """Piper ``.onnx`` voices used besides (and before) the store's voice packs (paths)."""
 
     fallback_voice_languages: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["vi", "ko", "id", "ne"]
+        default_factory=lambda: ["vi", "ko", "id", "ne", "es", "pt"]
     )
     """Languages spoken by the espeak-ng machine voice (low quality) when no voice pack speaks them
-    (ISO 639-1 codes; remove a language to keep it text-only, empty = never)."""
+    (ISO 639-1 codes; remove a language to keep it text-only, empty = never). vi, ko, id and ne have no
+    licence-clean neural voice; es and pt have Kokoro voice packs, which take over once installed."""
 
     speak_to_clerk: bool = True
     """Speak the resident's translated reply to the clerk in Japanese (bool; needs a Japanese voice)."""

@@ -29,6 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Final
 
+from glossary.kana import to_hiragana
 from glossary.schema import Glossary, Term
 
 _LOGGER = logging.getLogger(__name__)
@@ -88,10 +89,7 @@ def _fold_char(cluster: str) -> str:
     if cached is not None:
         return cached
     out = []
-    for ch in unicodedata.normalize("NFKC", cluster).casefold():
-        code = ord(ch)
-        if 0x30A1 <= code <= 0x30F6:  # katakana → hiragana
-            ch = chr(code - 0x60)
+    for ch in to_hiragana(unicodedata.normalize("NFKC", cluster).casefold()):
         if ch in _DROPPED or ch.isspace():
             continue
         out.append(ch)

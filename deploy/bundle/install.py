@@ -395,7 +395,10 @@ def health_check(prefix: Path, role: str = "edge") -> str | None:
         ],
     ]
     if role == "edge" and shutil.which("espeak-ng") is None:
-        return "espeak-ng is not installed (the machine voice of vi, ko, id, ne): apt-get install espeak-ng"
+        return (
+            "espeak-ng is not installed (the machine voice of vi, ko, id, ne; es, pt without Kokoro): "
+            "apt-get install espeak-ng"
+        )
     for command in checks:
         try:
             completed = subprocess.run(

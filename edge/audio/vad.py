@@ -13,6 +13,7 @@ Two uses:
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from dataclasses import dataclass
 
@@ -159,6 +160,7 @@ class Segmenter:
         self._min_speech_frames = max(1, round(options.min_speech_ms / frame_ms))
         self._max_speech_frames = max(1, round(options.max_speech_s * 1000 / frame_ms))
         self._pad_frames = max(0, round(options.speech_pad_ms / frame_ms))
+        self._lock = threading.Lock()  # the frames and the silence change together (``snapshot``)
         self.reset()
 
     def reset(self) -> None:
@@ -195,16 +197,25 @@ class Segmenter:
         """The open utterance as it would be if it ended now: up to the last speech frame plus
         ``speech_pad_ms`` (a copy; safe to call from another thread). Once the silence is at least the
         pad long, this is exactly the audio ``end_now`` will return while no speech follows."""
-        frames = list(self._speech)
-        keep = len(frames) - self._silent_run + self._pad_frames if self._in_speech else len(frames)
+        return self.snapshot()[0]
+
+    def snapshot(self) -> tuple[np.ndarray, float]:
+        """``current_audio`` and the silence after its last speech frame as this VAD heard it (ms; at most
+        the pad), read together (safe to call from another thread while frames are pushed)."""
+        with self._lock:
+            frames = list(self._speech)
+            silent = self._silent_run if self._in_speech else 0
+        keep = len(frames) - silent + self._pad_frames if self._in_speech else len(frames)
         frames = frames[: max(1, keep)]
-        return np.concatenate(frames) if frames else np.zeros(0, dtype=np.float32)
+        audio = np.concatenate(frames) if frames else np.zeros(0, dtype=np.float32)
+        return audio, min(silent, self._pad_frames) * self._frame_ms
 
     def end_now(self) -> list[SegmenterOutput]:
         """End the open utterance at its last speech frame (an end-pointer decided; [] when none)."""
-        if self._in_speech and self._announced:
-            return self._close(forced=False)
-        return []
+        with self._lock:
+            if self._in_speech and self._announced:
+                return self._close(forced=False)
+            return []
 
     def probability(self, frame: np.ndarray) -> float:
         """Speech probability of one 512-sample frame (advances the model state)."""
@@ -225,14 +236,19 @@ class Segmenter:
 
     def flush(self) -> list[SegmenterOutput]:
         """End of stream (push-to-talk released): close an open utterance."""
-        if self._in_speech and self._announced:
-            return self._close(forced=True)
-        self._speech = []
-        self._in_speech = False
-        return []
+        with self._lock:
+            if self._in_speech and self._announced:
+                return self._close(forced=True)
+            self._speech = []
+            self._in_speech = False
+            return []
 
     def _step(self, frame: np.ndarray) -> list[SegmenterOutput]:
         prob = self.probability(frame)
+        with self._lock:
+            return self._advance(frame, prob)
+
+    def _advance(self, frame: np.ndarray, prob: float) -> list[SegmenterOutput]:
         index = self._frames_seen
         self._frames_seen += 1
         outputs: list[SegmenterOutput] = []

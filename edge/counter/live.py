@@ -59,8 +59,16 @@ class LiveRecognition:
             vad = replace(vad, min_silence_ms=self.endpointer.options.max_silence_ms)
         return Segmenter(vad)
 
-    def begin(self, speaker: str, source: str | None, target: str | None, snapshot: Snapshot) -> None:
-        """Start recognising the recording that ``snapshot`` returns (a no-op without a recogniser)."""
+    def begin(
+        self,
+        speaker: str,
+        source: str | None,
+        target: str | None,
+        snapshot: Snapshot,
+        live_vad: Callable[[], tuple[np.ndarray, float]] | None = None,
+    ) -> None:
+        """Start recognising the recording that ``snapshot`` returns (a no-op without a recogniser);
+        ``live_vad``: hands-free's ``Segmenter.snapshot`` (``StreamingRecognizer``)."""
         self.cancel()
         self._pair = (speaker, source, target)
         transcriber = getattr(self.pipeline, "transcriber", None)
@@ -79,7 +87,7 @@ class LiveRecognition:
         def on_partial(partial: Any) -> None:
             self._send(TranscriptPartial(speaker=speaker, **partial.to_message()))
 
-        recognizer = StreamingRecognizer(runner, snapshot, on_partial)
+        recognizer = StreamingRecognizer(runner, snapshot, on_partial, live_vad=live_vad)
         with self._lock:
             previous, self._recognizer = self._recognizer, recognizer
             self._poked = False
@@ -113,7 +121,7 @@ class LiveRecognition:
         speaker, source, target = self._pair
         for item in outputs:
             if isinstance(item, SpeechStarted):
-                self.begin(speaker, source, target, segmenter.current_audio)
+                self.begin(speaker, source, target, segmenter.current_audio, segmenter.snapshot)
         if not segmenter.in_speech or any(isinstance(item, Utterance) for item in outputs):
             return outputs
         silence = segmenter.silence_ms

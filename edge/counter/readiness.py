@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from edge.turn.speak import voice_packs_to_install
 from glossary.languages import ENGLISH_NAMES, NATIVE_NAMES, STAFF_LANGUAGE
 
 
@@ -38,7 +39,9 @@ def _language_row(code: str, asr: bool, router: Any | None, voices: dict[str, An
     if code != STAFF_LANGUAGE:
         notes.extend(_add_mt_legs(row, code, router))
     if row["voice_quality"] == "machine":
-        notes.append(f"{name}: low-quality machine voice (espeak-ng)")
+        packs = voice_packs_to_install(code)
+        better = f"; a natural voice: `madoguchi models install {' '.join(packs)}`" if packs else ""
+        notes.append(f"{name}: low-quality machine voice (espeak-ng){better}")
     if row["voice"] is None:
         notes.append(
             "no Japanese voice (Japanese is text-first)"

@@ -23,6 +23,7 @@ from edge.config import EdgeSettings
 from edge.counter.local_server import LocalServer, enroll_with_local_server, start_local_server
 from edge.counter.pairing import LOOPBACK_HOSTS
 from edge.errors import EdgeError
+from edge.turn.load import stop_background_warming
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,7 +56,9 @@ def run_command(
     from edge.config import load_settings
     from edge.errors import ConfigError
 
+    global _stop_signal
     _STOP_REQUESTED.clear()
+    _stop_signal = 0
     signal.signal(signal.SIGTERM, _on_stop_signal)
     signal.signal(signal.SIGINT, _on_stop_signal)
     settings = load_settings()
@@ -81,11 +84,19 @@ def run_command(
 #: a finaliser or a library's callback during model loading, it is printed and dropped, and the counter
 #: went on to serve (seen in CI: Ctrl+C while the models loaded, still serving 180 s later).
 _STOP_REQUESTED = threading.Event()
+_stop_signal = 0  # the signal that asked: the exit status is 128 + it
 
 
 def _on_stop_signal(signum: int, frame: Any) -> None:
-    """Ctrl+C and SIGTERM: remember the request, then stop as Python does (KeyboardInterrupt, exit 143)."""
+    """Ctrl+C and SIGTERM: remember the request, stop warming voices, then stop as Python does
+    (KeyboardInterrupt, exit 143). A second signal while stopping is ignored: raised inside the
+    interpreter's shutdown it would cut short the wait for a thread still inside ONNX Runtime (SIGABRT)."""
+    global _stop_signal
+    if _STOP_REQUESTED.is_set():
+        return
+    _stop_signal = signum
     _STOP_REQUESTED.set()
+    stop_background_warming()
     if signum == signal.SIGINT:
         raise KeyboardInterrupt
     raise SystemExit(128 + signum)
@@ -94,7 +105,7 @@ def _on_stop_signal(signum: int, frame: Any) -> None:
 def exit_if_stop_requested() -> None:
     """Stop now if a SIGINT/SIGTERM came and its exception was lost (see ``_STOP_REQUESTED``)."""
     if _STOP_REQUESTED.is_set():
-        raise SystemExit(130)
+        raise SystemExit(128 + (_stop_signal or signal.SIGINT))
 
 
 def _serve(

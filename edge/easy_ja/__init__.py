@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from edge.easy_ja.analyzer import Analyzer, Morpheme, kata_to_hira, shared_analyzer
+from edge.easy_ja.analyzer import Analyzer, Morpheme, shared_analyzer
 from edge.easy_ja.furigana import Furigana, FuriganaResult, Segment, to_ruby_html
 from edge.easy_ja.numbers import counted_reading, number_reading
 from edge.easy_ja.paraphrases import Paraphrase, ParaphraseDictionary, bundled_paraphrases
@@ -35,7 +35,6 @@ __all__ = [
     "bundled_vocabulary",
     "counted_reading",
     "default_easy_japanese",
-    "kata_to_hira",
     "number_reading",
     "pre_edit_for_mt",
     "shared_analyzer",

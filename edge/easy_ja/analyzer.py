@@ -21,13 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from edge.errors import EngineUnavailable
+from glossary.kana import to_hiragana
 
 _LOGGER = logging.getLogger(__name__)
-
-
-def kata_to_hira(text: str) -> str:
-    """Katakana → hiragana (ヴ and the long-vowel mark are kept)."""
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" and c != "ヴ" else c for c in text)
 
 
 @dataclass(frozen=True)
@@ -101,7 +97,7 @@ class Analyzer:
                     surface=m.surface(),
                     start=m.begin(),
                     end=m.end(),
-                    reading=kata_to_hira(m.reading_form()),
+                    reading=to_hiragana(m.reading_form()),
                     dictionary_form=m.dictionary_form(),
                     normalized_form=m.normalized_form(),
                     pos=tuple(m.part_of_speech()),

@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from edge.easy_ja.analyzer import Analyzer, kata_to_hira
+from edge.easy_ja.analyzer import Analyzer
 from edge.easy_ja.numbers import COUNTED_RE, counted_reading, to_int
+from glossary.kana import to_hiragana
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class FuriganaResult:
     @property
     def reading(self) -> str:
         """The whole text in hiragana (kana and other characters as written, katakana folded)."""
-        return "".join(kata_to_hira(s.text) if s.reading is None else s.reading for s in self.segments)
+        return "".join(to_hiragana(s.text) if s.reading is None else s.reading for s in self.segments)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
@@ -118,12 +119,12 @@ def align(surface: str, reading: str, source: str) -> list[Segment] | None:
     A number + counter inside (1歳6か月児健診) is read from the counter table. Returns None when
     the reading does not fit the surface's kana (then the caller decides).
     """
-    reading = kata_to_hira(reading)
+    reading = to_hiragana(reading)
     runs = _runs(surface)
     if not any(has_kanji(r) for r, _ in runs):
         return [Segment(surface)]
     pattern = "".join(
-        f"({re.escape(known)})" if known else "(.+?)" if has_kanji(r) else f"({re.escape(kata_to_hira(r))})"
+        f"({re.escape(known)})" if known else "(.+?)" if has_kanji(r) else f"({re.escape(to_hiragana(r))})"
         for r, known in runs
     )
     m = re.fullmatch(pattern, reading)
@@ -145,7 +146,7 @@ def _reading_segments(surface: str, reading: str, source: str) -> list[Segment]:
         return aligned
     if has_kanji(reading):  # the analyser had no reading for an unknown word
         return [Segment(surface)]
-    return [Segment(surface, kata_to_hira(reading), source)]
+    return [Segment(surface, to_hiragana(reading), source)]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from edge.easy_ja.analyzer import Analyzer, Morpheme, kata_to_hira
+from edge.easy_ja.analyzer import Analyzer, Morpheme
+from glossary.kana import to_hiragana
 
 LEVELS: Final = ("N5", "N4", "N3")
 _CONTENT_POS: Final = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞"})
@@ -47,7 +48,7 @@ class BeginnerVocabulary:
         self._level: dict[str, int] = {}
         for word, reading, level in rows:
             rank = LEVELS.index(level)
-            readings = {kata_to_hira(r.strip()) for r in reading.split("/")}
+            readings = {to_hiragana(r.strip()) for r in reading.split("/")}
             for key in ({word} | readings) - {""}:
                 self._level[key] = min(rank, self._level.get(key, rank))
 
@@ -61,7 +62,7 @@ class BeginnerVocabulary:
         """The easiest level listing this word, or None."""
         ranks = [
             self._level[k]
-            for k in (m.dictionary_form, m.normalized_form, m.surface, kata_to_hira(m.reading))
+            for k in (m.dictionary_form, m.normalized_form, m.surface, to_hiragana(m.reading))
             if k in self._level
         ]
         return LEVELS[min(ranks)] if ranks else None

@@ -19,7 +19,10 @@ listener hears least.
 replaced in the original text. A recogniser's wrong kanji often form no real word (点入届け for 転入届,
 安勝番号 for 暗証番号), and OpenJTalk then reads them as something else entirely (テンイリ, アンガチ). So
 a short all-kanji word also gets the reading of its characters' main on'yomi (Unihan kJapanese, shipped
-with pyopenjtalk-plus): テンニュウ, アンショウ — the reading the recogniser heard.
+with pyopenjtalk-plus): テンニュウ, アンショウ — the reading the recogniser heard. For a word OpenJTalk
+knows (``Word.known``: 大風 オオカゼ, 定規 ジョウギ) the on'yomi (タイフウ, テイキ) is only a guess.
+
+OpenJTalk spells numbers out (900 → 九百); ``words`` keeps a number as one word over its digits.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import functools
 import logging
 from dataclasses import dataclass
 from typing import Final
+
+from glossary.kana import to_katakana
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,6 +55,19 @@ class Word:
     morae: tuple[str, ...]
     alternatives: tuple[tuple[str, ...], ...] = ()
     """Other readings worth trying (the characters' on'yomi), each different from ``morae``."""
+    pos: str = ""
+    """OpenJTalk's part of speech (名詞, 助詞, 助動詞, 記号, …)."""
+    known: bool = False
+    """OpenJTalk knows the word as a common word: its reading is the dictionary's, the on'yomi a guess."""
+
+    @property
+    def function_word(self) -> bool:
+        """A particle or an auxiliary (は, を, で, です, た …): grammar, not content."""
+        return self.pos in FUNCTION_POS
+
+
+#: Parts of speech of function words (OpenJTalk's names).
+FUNCTION_POS: Final = frozenset({"助詞", "助動詞"})
 
 
 @functools.lru_cache(maxsize=4096)
@@ -93,13 +111,9 @@ _VOWELS: Final = {
 }
 
 
-def _hira_to_kata(text: str) -> str:
-    return "".join(chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in text)
-
-
 def morae(kana: str) -> tuple[str, ...]:
     """Folded morae of a kana string (hiragana or katakana)."""
-    kana = _hira_to_kata(kana).translate(_SAME)
+    kana = to_katakana(kana).translate(_SAME)
     out: list[str] = []
     for ch in kana:
         if not ("\u30a1" <= ch <= "\u30fc"):
@@ -121,11 +135,24 @@ def _frontend() -> object:
 
 
 def words(text: str) -> list[Word]:
-    """OpenJTalk's words of ``text`` with original offsets and folded morae (punctuation has none)."""
+    """OpenJTalk's words of ``text`` with original offsets and folded morae (punctuation has none).
+
+    OpenJTalk spells numbers out (900 → 九 百, 14日 → 十 四日): the words of one number become one word
+    over the digits as written, with the number's reading, so offsets stay true.
+    """
     run = _frontend()
+    features = list(run(text))  # type: ignore[operator]
     found: list[Word] = []
     position = 0
-    for feature in run(text):  # type: ignore[operator]
+    index = 0
+    while index < len(features):
+        if (number := _number(text, position, features, index)) is not None:
+            word, index = number
+            found.append(word)
+            position = word.end
+            continue
+        feature = features[index]
+        index += 1
         surface = feature["string"]
         start = text.find(surface, position)
         if start < 0:  # OpenJTalk widened the characters (ｍｙ for my): map by width-folded search
@@ -136,12 +163,47 @@ def words(text: str) -> list[Word]:
         spoken = morae(feature["pron"])
         onyomi = _onyomi(surface) if spoken else None
         alternatives = (onyomi,) if onyomi and onyomi != spoken else ()
-        found.append(Word(surface, start, end, spoken, alternatives))
+        known = len(surface) > 1 and feature.get("pos_group1") not in _UNSURE_GROUPS
+        found.append(Word(surface, start, end, spoken, alternatives, feature.get("pos", ""), known))
     return found
+
+
+_DIGITS: Final = frozenset("0123456789０１２３４５６７８９")
+#: Characters of a number as written or as OpenJTalk spells it out.
+_NUMERIC: Final = _DIGITS | frozenset(",.，．〇一二三四五六七八九十百千万億兆")
+
+
+def _number(text: str, position: int, features: list[dict], index: int) -> tuple[Word, int] | None:
+    """The word of a number written in digits at ``position`` and the index of the feature after it (None:
+    no digits there, or OpenJTalk kept them as written)."""
+    start = position
+    while start < len(text) and text[start].isspace():
+        start += 1
+    if start >= len(text) or text[start] not in _DIGITS or text.startswith(features[index]["string"], start):
+        return None
+    end = start
+    while end < len(text) and text[end] in _NUMERIC:
+        end += 1
+    spoken: list[str] = []
+    while index < len(features):
+        surface = features[index]["string"]
+        digits = len(surface) - len(surface.lstrip("".join(_NUMERIC)))
+        if digits == 0:
+            break
+        spoken += morae(features[index]["pron"])
+        index += 1
+        rest = surface[digits:]
+        if rest:  # 四日 of 14日: the number ends inside this word
+            end = end + len(rest) if text.startswith(rest, end) else end
+            break
+    return Word(text[start:end], start, end, tuple(spoken), (), "名詞"), index
 
 
 #: Longest all-kanji word that also gets its characters' on'yomi as a reading (characters).
 MAX_ONYOMI_CHARS = 3
+#: OpenJTalk's word classes (pos_group1) whose reading of a several-kanji word is itself a guess: names
+#: and unknown words (安勝 read アンガチ).
+_UNSURE_GROUPS: Final = frozenset({"固有名詞", "*"})
 
 
 @functools.lru_cache(maxsize=1)

@@ -44,7 +44,12 @@ from edge.audio.endpoint import sentence_finished
 from edge.audio.vad import VadOptions, trailing_silence_ms, trim_silence
 from edge.errors import NoSpeechError
 from edge.speech.asr_types import Transcriber, Transcript
-from edge.speech.partials import Partial, StreamingOptions, agreed_prefix, heard_the_same
+from edge.speech.partials import (
+    Partial,
+    StreamingOptions,
+    agreed_prefix,
+    heard_the_same,
+)
 from edge.speech.tentative import StepLog, Stopped, TentativeDecoder, stepwise
 
 _LOGGER = logging.getLogger(__name__)
@@ -104,24 +109,37 @@ class PartialRunner:
         pad_ms = self.vad_options.speech_pad_ms
         return heard_the_same(self.current_speech, speech, pad_ms, self.current_silence_ms)
 
-    def run(self, audio: np.ndarray, should_stop: Callable[[], bool] = _never) -> Partial | None:
+    def run(
+        self,
+        audio: np.ndarray,
+        should_stop: Callable[[], bool] = _never,
+        heard_silence_ms: float | None = None,
+    ) -> Partial | None:
         """Decode ``audio`` (the utterance so far); None when it holds no speech yet, no new speech (only
         silence was added since the last partial: the decode would give the same result, so the worker
         stays idle and a release finds nothing running), or when ``should_stop`` turned true between two
-        steps (the partial is dropped; ``steps`` shows how far it got)."""
+        steps (the partial is dropped; ``steps`` shows how far it got).
+
+        ``heard_silence_ms``: the silence after the last speech frame of ``audio`` as the live VAD heard
+        it (hands-free: the ``Segmenter`` whose judgement ends the utterance); None: measured on ``audio``
+        by ``trailing_silence_ms``, whose offline pass counts a quiet tail (a breath, reverberation) as
+        speech where the live VAD already counts silence, so a partial decoded early in the silence would
+        not be reused as the final transcript."""
         self.steps = []
         self.current_speech = None
         try:
-            return self._run(audio, should_stop, self.steps)
+            return self._run(audio, should_stop, self.steps, heard_silence_ms)
         except Stopped:
             self.stopped += 1
             return None
 
-    def _run(self, audio: np.ndarray, should_stop: Callable[[], bool], steps: StepLog) -> Partial | None:
+    def _run(
+        self, audio: np.ndarray, should_stop: Callable[[], bool], steps: StepLog, heard: float | None
+    ) -> Partial | None:
         started = time.perf_counter()
         try:
             trimmed = trim_silence(audio, self.vad_options)
-            silence_ms = trailing_silence_ms(audio, trimmed, self.vad_options)
+            silence_ms = trailing_silence_ms(audio, trimmed, self.vad_options) if heard is None else heard
         except NoSpeechError:
             return None
         finally:
@@ -195,11 +213,12 @@ class PartialRunner:
 
     def rollback(self, kept: int) -> None:
         """Undo what a run did after its first ``kept`` steps (a replayed release stopped it there)."""
-        done = {name for name, _ in self.steps[:kept]}
+        done = [name for name, _ in self.steps[:kept]]
         partial = self.latest
         if partial is None or partial.speech is not self.current_speech:
             return
-        if "decode" not in done:
+        calls = max(1, [name for name, _ in self.steps].count("decode"))
+        if done.count("decode") < calls:  # stopped before its last decoder call: ``run`` drops it
             self.partials.pop()
             self.stopped += 1
         if "mt" not in done:
@@ -319,10 +338,18 @@ class StreamingRecognizer:
         runner: PartialRunner,
         snapshot: Callable[[], np.ndarray],
         on_partial: Callable[[Partial], None] | None = None,
+        *,
+        live_vad: Callable[[], tuple[np.ndarray, float]] | None = None,
     ) -> None:
-        """``snapshot`` returns the utterance so far (called from the worker; must be thread-safe)."""
+        """``snapshot`` returns the utterance so far (called from the worker; must be thread-safe).
+
+        ``live_vad`` (hands-free): returns the utterance so far together with the silence after its last
+        speech frame as the live VAD heard it (``Segmenter.snapshot``); used instead of ``snapshot`` so
+        that a partial decoded early in a silence counts as having heard all the speech
+        (``PartialRunner.run``'s ``heard_silence_ms``)."""
         self.runner = runner
         self._snapshot = snapshot
+        self._live_vad = live_vad
         self._on_partial = on_partial
         self._cond = threading.Condition()
         self._stop = False
@@ -376,6 +403,12 @@ class StreamingRecognizer:
         self._thread.join(timeout_s)
         return self.runner.streamed((time.perf_counter() - started) * 1000.0)
 
+    def _take(self) -> tuple[np.ndarray, float | None]:
+        """The utterance so far and, with a live VAD, the silence it heard after the last speech frame."""
+        if self._live_vad is not None:
+            return self._live_vad()
+        return self._snapshot(), None
+
     def _should_stop(self) -> bool:
         """Called by the worker between two steps of a partial (see ``finish`` and ``poke``)."""
         if self._stop:
@@ -386,7 +419,7 @@ class StreamingRecognizer:
             return False
         if self._poke_speech is None:
             try:
-                self._poke_speech = trim_silence(self._snapshot(), self.runner.vad_options).audio
+                self._poke_speech = trim_silence(self._take()[0], self.runner.vad_options).audio
             except NoSpeechError:
                 return False
         return not self.runner.running_heard_all(self._poke_speech)
@@ -430,7 +463,7 @@ class StreamingRecognizer:
         heard = 0
         grew = time.monotonic()
         while self._wait_turn(due):
-            audio = self._snapshot()
+            audio, heard_silence = self._take()
             started = time.monotonic()
             if audio.size < options.min_audio_s * SAMPLE_RATE or audio.size == heard:
                 if started - grew > options.idle_stop_s:
@@ -440,7 +473,7 @@ class StreamingRecognizer:
             heard, grew = audio.size, started
             due = started + options.interval_s
             try:
-                partial = self.runner.run(audio, self._should_stop)
+                partial = self.runner.run(audio, self._should_stop, heard_silence)
             except Exception as exc:  # partials are an aid; the final decode still runs
                 _LOGGER.warning("tentative recognition failed: %s", type(exc).__name__)
                 self.failed = True

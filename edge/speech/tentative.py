@@ -138,6 +138,10 @@ class TentativeDecoder:
             known = list(result.sequences_ids[0])
             score = float(result.scores[0])
             ended = len(known) < wanted
+            if not ended and find_token_repetition(known) is not None:
+                # a loop: the guard rejects it anyway; decoding on would redo it chunk after chunk
+                _step(steps, "decode", clock, lambda: False)
+                return known, -math.inf
             if ended or wanted >= budget:
                 _step(steps, "decode", clock, lambda: False)
                 return known, score if ended else -math.inf

@@ -3,7 +3,8 @@
 Reading correction (``edge.speech.terms``) has to stay strict: a looser threshold reaches far-off
 mishearings of terms (サイルカード → 在留カード) but also turns look-alike words into terms. Verification
 loosens it where the audio agrees. A loose reading corrector (``VerifyOptions.loose``) proposes the
-replacements the strict one did not make in the transcript the strict levers kept; each becomes one
+replacements the strict one did not make in the transcript the strict levers kept (the strict spans come
+from that correction, ``Corrected.found``: they are not looked for again); each becomes one
 candidate transcript (that transcript plus one replacement, closest readings first, at most
 ``max_candidates``), and Whisper's decoder scores every candidate and the kept transcript against the
 same audio (``Transcriber.score_texts``: one batched forced decode on the utterance's encoder output,
@@ -77,18 +78,15 @@ class TermVerifier:
         domains: Iterable[str] | None = None,
         options: VerifyOptions | None = None,
         *,
-        strict: ReadingCorrector | None = None,
         reviewed_only: bool = False,
     ) -> None:
-        """Index the terms of ``domains`` for the loose threshold (``strict``: the counter's corrector)."""
+        """Index the terms of ``domains`` for the loose threshold."""
         self.options = options or VerifyOptions()
         domains = tuple(domains or ())
-        self.strict = strict or ReadingCorrector(glossary, domains, reviewed_only=reviewed_only)
         self.loose = ReadingCorrector(glossary, domains, self.options.loose, reviewed_only=reviewed_only)
 
-    def proposals(self, hypothesis: str) -> tuple[list[Found], list[Found]]:
-        """The strict replacements of ``hypothesis`` and the loose ones that add to them (best first)."""
-        strict = self.strict.find(hypothesis)
+    def proposals(self, hypothesis: str, strict: Sequence[Found]) -> list[Found]:
+        """The loose replacements of ``hypothesis`` that add to its ``strict`` ones (best first)."""
         taken = {(f.start, f.end, f.term_id) for f in strict}
         extra = [
             f
@@ -97,17 +95,19 @@ class TermVerifier:
             and all(f.end <= s.start or s.end <= f.start for s in strict)
         ]
         extra.sort(key=lambda f: (f.distance / f.term_morae, f.start))
-        return strict, extra[: self.options.max_candidates]
+        return extra[: self.options.max_candidates]
 
-    def verify(self, hypothesis: str, score: Scorer) -> Verified:
-        """``hypothesis`` (the recogniser's text the strict levers kept) corrected strictly, plus the loose
-        replacements the audio confirms (see the module docstring)."""
+    def verify(self, hypothesis: str, strict: Sequence[Found], score: Scorer) -> Verified:
+        """``hypothesis`` (the recogniser's text the strict levers kept) with its ``strict`` replacements
+        (``Corrected.found`` of its correction), plus the loose ones the audio confirms (see the module
+        docstring)."""
         started = time.perf_counter()
-        strict, extra = self.proposals(hypothesis)
-        texts = [apply(hypothesis, sorted([*strict, f]))[0] for f in extra]
-        scores = score([apply(hypothesis, strict)[0], *texts]) if extra else None
+        kept = sorted(strict)
+        extra = self.proposals(hypothesis, kept)
+        texts = [apply(hypothesis, sorted([*kept, f]))[0] for f in extra]
+        scores = score([apply(hypothesis, kept)[0], *texts]) if extra else None
         chosen = self._accepted(extra, scores) if scores else []
-        found = sorted([*strict, *chosen])
+        found = sorted([*kept, *chosen])
         text, corrections = apply(hypothesis, found)
         marked = tuple(replace(c, verified=f in chosen) for f, c in zip(found, corrections, strict=True))
         elapsed = (time.perf_counter() - started) * 1000
@@ -127,9 +127,10 @@ class TermVerifier:
 def build_verifier(
     levers: TermLevers, glossary: Any | None, corrector: ReadingCorrector | None
 ) -> TermVerifier | None:
-    """The verifier ``levers`` ask for with ``glossary`` (None: off, no glossary, or no corrector)."""
+    """The verifier ``levers`` ask for with ``glossary`` (None: off, no glossary, or no ``corrector``: it
+    verifies what the corrector's strict replacements leave)."""
     if not levers.verification or glossary is None or corrector is None:
         return None
-    verifier = TermVerifier(glossary, levers.domains, strict=corrector)
+    verifier = TermVerifier(glossary, levers.domains)
     verifier.loose.find("住民票の写し")  # the distance code's first call happens now, not in a turn
     return verifier

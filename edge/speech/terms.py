@@ -7,9 +7,14 @@ mora-level Levenshtein distance (rapidfuzz) in which a difference of voicing or 
 (燃える込み → 燃えるごみ, 避難場 → 避難所). The allowance grows with the term's length
 (``CorrectionOptions``): readings under ``min_morae`` are never corrected (too many homophones), short
 ones allow one voicing or length difference and never a missing mora (体の is not 滞納), longer ones a
-quarter edit per mora. A span never cuts into a term written right; it may widen one into a longer term
-that contains it, heard almost exactly (住民税の深刻 → 住民税申告). Overlapping candidates are resolved
-by matched morae minus three per edit (住民票の写し over 住民税 for 10民兵の映し). Each replacement is a
+quarter edit per mora. A span never cuts into a term written right nor swaps one for another over its own
+span; it may widen one into a longer term that contains it, heard almost exactly (住民税の深刻 →
+住民税申告). A span is refused when a particle or auxiliary at its edge is not the term's own morae there
+(で学校 is no 中学校), when it reads as the start or end of a term two or more morae short (学校 of
+中学校: a shorter word was said), and when it needs the on'yomi of a word OpenJTalk knows with another
+reading and is then more than a voicing or length difference away (大風 as タイフウ is 台風; 大粒 as
+ダイリュウ is no 在留). Overlapping candidates are resolved by matched morae minus three per edit
+(住民票の写し over 住民税 for 10民兵の映し). Each replacement is a
 ``Correction`` the counter shows underlined, with one tap to undo. The thresholds were chosen on one half
 of the term-speech set (``bench terms --split tune``) and are reported on the other.
 
@@ -25,7 +30,7 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -51,15 +56,18 @@ class CorrectionOptions:
         max_words: Longest run of words tried as one span (words).
         max_readings: Most readings tried per span (OpenJTalk's and the on'yomi of short kanji words).
         widen_allowed: Edits allowed when a span widens a term written right into a longer term.
+        guess_allowed: Edits allowed when the span is read with the on'yomi of a word OpenJTalk knows
+            with another reading (大風 as タイフウ is 台風; 大粒 as ダイリュウ is no ザイリュウ).
     """
 
     min_morae: int = 4
     exact_below: int = 6
     short_allowed: float = 0.5
     max_ratio: float = 0.25
-    max_words: int = 6
+    max_words: int = 8
     max_readings: int = 8
     widen_allowed: float = 1.0
+    guess_allowed: float = 0.5
 
     def allowed(self, length: int) -> float:
         """Edits allowed for a reading of ``length`` morae (-1: never corrected)."""
@@ -71,11 +79,16 @@ class CorrectionOptions:
 
 
 class _Span(NamedTuple):
-    """A run of words and one reading of it."""
+    """A run of words and one reading of it (``head``/``tail``: the reading of its first/last word when
+    that is a particle or an auxiliary, else empty)."""
 
     start: int
     end: int
     reading: tuple[str, ...]
+    head: tuple[str, ...] = ()
+    tail: tuple[str, ...] = ()
+    guessed: bool = False
+    """The reading takes the on'yomi of a word OpenJTalk knows with another reading (大風 as タイフウ)."""
 
 
 class Found(NamedTuple):
@@ -118,11 +131,13 @@ class Correction:
 
 @dataclass(frozen=True)
 class Corrected:
-    """The corrected text, its corrections and how long it took (milliseconds)."""
+    """The corrected text, its corrections and how long it took (milliseconds); ``found``: the spans of
+    the uncorrected text that were replaced (``ReadingCorrector.find``), for a later step to build on."""
 
     text: str
     corrections: tuple[Correction, ...]
     elapsed_ms: float
+    found: tuple[Found, ...] = ()
 
 
 def _encode(morae_seq: Sequence[str], alphabet: dict[str, str]) -> str:
@@ -183,14 +198,37 @@ class ReadingCorrector:
         started = time.perf_counter()
         if not text or not self._terms:
             return Corrected(text, (), 0.0)
-        corrected, corrections = apply(text, self.find(text))
-        return Corrected(corrected, tuple(corrections), (time.perf_counter() - started) * 1000)
+        found = self.find(text)
+        corrected, corrections = apply(text, found)
+        elapsed = (time.perf_counter() - started) * 1000
+        return Corrected(corrected, tuple(corrections), elapsed, tuple(found))
 
     def find(self, text: str) -> list[Found]:
         """The non-overlapping spans of ``text`` that ``correct`` replaces, by start."""
         if not text or not self._terms:
             return []
         return self._candidates(text, self._spans(words(text)))
+
+    def nearest(self, text: str, term_id: str) -> tuple[Found, tuple[str, ...]] | None:
+        """The span of ``text`` whose reading is closest to ``term_id``'s, thresholds ignored, and that
+        reading (None: the term is not a candidate or ``text`` has no reading); for diagnostics."""
+        from rapidfuzz.distance import Levenshtein
+
+        forms = [i for i, term in enumerate(self._terms) if term[0] == term_id]
+        best: tuple[float, int, Found, tuple[str, ...]] | None = None
+        for span in self._spans(words(text)) if forms else []:
+            plain, folded = self._encode(span.reading), self._encode(fold(span.reading))
+            for i in forms:
+                distance = (
+                    Levenshtein.distance(plain, self._readings[i])
+                    + Levenshtein.distance(folded, self._folded[i])
+                ) / 2
+                _id, headword, length = self._terms[i]
+                gap = abs(len(span.reading) - length)
+                found = Found(span.start, span.end, distance, term_id, headword, length, gap)
+                if best is None or (distance, gap) < best[:2]:
+                    best = (distance, gap, found, span.reading)
+        return None if best is None else (best[2], best[3])
 
     def count_terms(self, text: str) -> int:
         """Glossary terms in ``text`` once corrected (as written or by reading)."""
@@ -201,19 +239,25 @@ class ReadingCorrector:
         return self._matcher.find_ids(text)
 
     def _spans(self, sentence: list[Word]) -> list[_Span]:
-        """Every run of up to ``max_words`` words with each of its readings."""
+        """Every run of up to ``max_words`` words with each of its readings (a space inside a run is
+        skipped: recognisers put them between the words of one term, センセーション アイディー)."""
         spans: list[_Span] = []
         for i, first in enumerate(sentence):
             if not first.morae:
                 continue
-            readings: list[tuple[str, ...]] = [()]
+            head = first.morae if first.function_word else ()
+            readings: list[tuple[tuple[str, ...], bool]] = [((), False)]
             for j in range(i, min(len(sentence), i + self.options.max_words)):
                 word = sentence[j]
+                if not word.morae and word.surface.isspace():
+                    continue
                 if not word.morae:
                     break
-                choices = (word.morae, *word.alternatives)
-                readings = [r + c for r in readings for c in choices][: self.options.max_readings]
-                spans.extend(_Span(first.start, word.end, seq) for seq in readings)
+                choices = [(word.morae, False), *((a, word.known) for a in word.alternatives)]
+                readings = [(r + c, g or h) for r, g in readings for c, h in choices]
+                readings = readings[: self.options.max_readings]
+                tail = word.morae if word.function_word else ()
+                spans.extend(_Span(first.start, word.end, seq, head, tail, g) for seq, g in readings)
         return spans
 
     def _candidates(self, text: str, spans: list[_Span]) -> list[Found]:
@@ -224,9 +268,8 @@ class ReadingCorrector:
         if not spans:
             return []
         plain = cdist([self._encode(s.reading) for s in spans], self._readings, scorer=Levenshtein.distance)
-        folded = cdist(
-            [self._encode(fold(s.reading)) for s in spans], self._folded, scorer=Levenshtein.distance
-        )
+        folded_spans = [self._encode(fold(s.reading)) for s in spans]
+        folded = cdist(folded_spans, self._folded, scorer=Levenshtein.distance)
         distances = (plain + folded) / 2
         lengths = np.array([len(s.reading) for s in spans])[:, None]
         # A short term never matches a span that lacks some of its morae (体の is not 滞納).
@@ -244,11 +287,25 @@ class ReadingCorrector:
             if text[span.start : span.end] == headword:
                 continue
             distance = float(distances[s_index, t_index])
+            if span.guessed and distance > self.options.guess_allowed:
+                continue  # a known word read by its on'yomi must then sound (almost) like the term
+            missing = term_len - len(span.reading)
+            if _part_of(folded_spans[s_index], self._folded[t_index], missing):
+                continue  # the recogniser wrote the start or the end of the term: a shorter word was said
+            if not self._edges_fit(span, self._readings[t_index]):
+                continue
             if not self._may_replace(span, self._terms[t_index], self._readings[t_index], distance, present):
                 continue
             gap = abs(len(span.reading) - term_len)
             found.append(Found(span.start, span.end, distance, term_id, headword, term_len, gap))
         return _choose(found)
+
+    def _edges_fit(self, span: _Span, spoken: str) -> bool:
+        """A particle or auxiliary at either end of the span must be the term's own morae there: a
+        recogniser's で学校 is no 中学校, 連絡を no 連絡帳 (届けで still reads 届出)."""
+        return (not span.head or spoken.startswith(self._encode(span.head))) and (
+            not span.tail or spoken.endswith(self._encode(span.tail))
+        )
 
     def _may_replace(
         self, span: _Span, term: tuple[str, str, int], spoken: str, distance: float, present: Sequence[Any]
@@ -260,12 +317,19 @@ class ReadingCorrector:
         for match in present:
             if match.start < span.end and span.start < match.end:
                 inside = span.start <= match.start and match.end <= span.end
+                inside &= (span.start, span.end) != (match.start, match.end)  # never swap a right term
                 wider = match.term_id != term_id and (
                     match.surface in headword or _contains(spoken, self._spoken[match.term_id])
                 )
                 if not (inside and wider and distance <= self.options.widen_allowed):
                     return False
         return True
+
+
+def _part_of(part: str, whole: str, missing: int) -> bool:
+    """``part`` is the start or the end of ``whole`` and lacks at least two of its morae (``missing``):
+    学校 of 中学校, 健康保険 of 健康保険証 (一時期 of 一時金 lacks one: a mishearing)."""
+    return missing >= 2 and len(part) < len(whole) and (whole.startswith(part) or whole.endswith(part))
 
 
 def _contains(longer: str, shorter: str) -> bool:
@@ -395,7 +459,8 @@ def correct_best(
     bonus: float = RESCORING_BONUS,
     max_terms: int = RESCORING_MAX_TERMS,
 ) -> tuple[int, Corrected]:
-    """The beam hypothesis to keep (best first in ``hypotheses``) and its correction.
+    """The beam hypothesis to keep (best first in ``hypotheses``) and its correction (its ``found``: the
+    kept hypothesis's replaced spans, which ``TermVerifier.verify`` builds on).
 
     Each hypothesis is corrected and scored by its mean log-probability plus ``bonus`` per glossary term
     (at most ``max_terms`` count, so terms outweigh a small score gap but never a clear one). The
@@ -420,8 +485,7 @@ def correct_best(
         total = score + bonus * min(max_terms, len(found))
         if index == 0 or total > best_total:
             best, best_total, best_corrected = index, total, corrected
-    elapsed = (time.perf_counter() - started) * 1000
-    return best, Corrected(best_corrected.text, best_corrected.corrections, elapsed)
+    return best, replace(best_corrected, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 
 def rescore(

@@ -125,11 +125,20 @@ def _warm(easy: Any | None, transcriber: Transcriber, voices: Mapping[str, Synth
             voice.warm()
 
 
+_STOP_WARMING = threading.Event()
+
+
+def stop_background_warming() -> None:
+    """Ask the background warm-up to stop after the voice it is warming (the counter is stopping)."""
+    _STOP_WARMING.set()
+
+
 def warm_slow_voices_in_background(voices: Mapping[str, Synthesizer]) -> threading.Thread | None:
     """Warm the voices that load slowly (``warms_slowly``) in a thread; returns it (None: none).
 
-    Not a daemon: Python's shutdown waits for it (seconds). A daemon thread still inside ONNX Runtime when
-    the interpreter exits (Ctrl+C during loading) made the process abort (SIGABRT, "terminate called").
+    Not a daemon: Python's shutdown waits for it. A daemon thread still inside ONNX Runtime when the
+    interpreter exits (Ctrl+C during loading) made the process abort (SIGABRT, "terminate called"); so that
+    the wait is one voice's warm-up at most, ``stop_background_warming`` stops it between voices.
     """
     slow = [voice for voice in voices.values() if getattr(voice, "warms_slowly", False)]
     if not slow:
@@ -138,6 +147,9 @@ def warm_slow_voices_in_background(voices: Mapping[str, Synthesizer]) -> threadi
     def run() -> None:
         started = time.perf_counter()
         for voice in slow:
+            if _STOP_WARMING.is_set():
+                _LOGGER.info("voice warm-up stopped: the counter is stopping")
+                return
             try:
                 voice.warm()
             except Exception as exc:  # the turn that needs the voice reports it; the counter runs on

@@ -81,19 +81,53 @@ def missing_voice_message(language: str) -> str:
             "no Japanese voice installed (Japanese is text-first): run "
             "`madoguchi models install openjtalk-mei`; the translation is shown as text"
         )
-    pack = _catalogue_voice(language)
-    if pack:
-        return f"no {name} voice installed: run `madoguchi models install {pack}`; text only for now"
-    return f"no {name} voice is available (no openly licensed voice); the translation is shown as text"
+    spec = _preferred_voice_pack(language)
+    if spec is None:
+        return f"no {name} voice is available (no openly licensed voice); the translation is shown as text"
+    if spec.engine == "kokoro" and (unusable := kokoro_unusable(language)):
+        return f"no {name} voice: {unusable}; the translation is shown as text"
+    install = " ".join(voice_packs_to_install(language))
+    return f"no {name} voice installed: run `madoguchi models install {install}`; text only for now"
 
 
-def _catalogue_voice(language: str) -> str | None:
+def voice_packs_to_install(language: str) -> list[str]:
+    """The packs that give ``language`` its preferred neural voice cleared for a city's use (a Kokoro voice
+    with its shared model); [] when the catalogue has none or this build could not load it."""
+    spec = _preferred_voice_pack(language)
+    if spec is None or (spec.engine == "kokoro" and kokoro_unusable(language)):
+        return []
+    needed = spec.runtime.get("model_pack")
+    return [str(needed), str(spec.id)] if needed else [str(spec.id)]
+
+
+def _preferred_voice_pack(language: str) -> Any | None:
+    """The catalogue's preferred voice pack for ``language`` cleared for commercial use, or None (also when
+    the catalogue cannot be read: it only improves a message)."""
+    from edge.speech.voices import PREFERRED_VOICES
+
     try:
         from models.catalogue import Catalogue
 
-        for spec in Catalogue.load().all():
-            if spec.kind == "tts" and language in spec.languages and spec.license.commercial_ok is not False:
-                return str(spec.id)
+        specs = [
+            spec
+            for spec in Catalogue.load().all()
+            if spec.kind == "tts" and language in spec.languages and spec.license.commercial_ok is True
+        ]
     except Exception as exc:  # the catalogue only improves a message
         _LOGGER.debug("catalogue unavailable: %s", exc)
+        return None
+    order = PREFERRED_VOICES.get(language, ())
+    specs.sort(key=lambda spec: order.index(spec.id) if spec.id in order else len(order))
+    return specs[0] if specs else None
+
+
+def kokoro_unusable(language: str) -> str | None:
+    """Why a Kokoro voice for ``language`` cannot load in this build (its phonemizer), or None."""
+    from edge.errors import EngineUnavailable
+    from edge.speech.voices.kokoro_phonemes import check_phonemizer
+
+    try:
+        check_phonemizer(language)
+    except EngineUnavailable as exc:
+        return str(exc)
     return None

@@ -46,7 +46,7 @@ def correct_terms(
     rank, corrected = correct_best(hypotheses, corrector)
     result.timings_ms["terms"] = round(corrected.elapsed_ms, 1)
     text, corrections = corrected.text, corrected.corrections
-    verified = _verify(verifier, score, hypotheses[rank][0], result)
+    verified = _verify(verifier, score, hypotheses[rank][0], corrected.found, result)
     if verified is not None and verified.accepted:
         text, corrections = verified.text, verified.corrections
     if rank:
@@ -57,14 +57,16 @@ def correct_terms(
         result.corrections = list(corrections)
 
 
-def _verify(verifier: Any | None, score: Callable | None, text: str, result: TurnResult) -> Any | None:
-    """The acoustic verification of ``text``'s loose replacements; None without a verifier or when the
-    scoring failed (an optional step: the turn keeps the reading-only correction, the failure is
-    counted and logged by its type only)."""
+def _verify(
+    verifier: Any | None, score: Callable | None, text: str, strict: Sequence[Any], result: TurnResult
+) -> Any | None:
+    """The acoustic verification of ``text``'s loose replacements beside its ``strict`` ones (the spans
+    the correction replaced); None without a verifier or when the scoring failed (an optional step: the
+    turn keeps the reading-only correction, the failure is counted and logged by its type only)."""
     if verifier is None or score is None:
         return None
     try:
-        verified = verifier.verify(text, score)
+        verified = verifier.verify(text, strict, score)
     except EngineUnavailable as exc:
         result.term_verify_failures += 1
         log_engine_failure("term verification", exc)

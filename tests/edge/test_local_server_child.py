@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 from bench.fleet import free_port
+from edge.turn import load
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -123,3 +124,22 @@ def test_a_stop_whose_interrupt_was_lost_still_stops_the_counter() -> None:
     finally:
         signal.signal(signal.SIGINT, previous)
         run._STOP_REQUESTED.clear()
+        load._STOP_WARMING.clear()
+
+
+def test_a_lost_sigterm_exits_143_and_a_second_signal_while_stopping_is_ignored() -> None:
+    """systemd sees SIGTERM's status even when the exception was lost; a second Ctrl+C while stopping does
+    not raise inside the interpreter's shutdown (it would cut short the wait for the voice warm-up)."""
+    from edge.counter import run
+
+    try:
+        with pytest.raises(SystemExit):
+            run._on_stop_signal(signal.SIGTERM, None)  # raised where it gets lost
+        run._on_stop_signal(signal.SIGINT, None)  # the second: ignored, nothing raised
+        assert load._STOP_WARMING.is_set()  # the warm-up was asked to stop
+        with pytest.raises(SystemExit) as stopped:
+            run.exit_if_stop_requested()
+        assert stopped.value.code == 143
+    finally:
+        run._STOP_REQUESTED.clear()
+        load._STOP_WARMING.clear()

@@ -396,3 +396,56 @@ def test_the_final_never_reuses_a_partial_snapshot_taken_before_the_speech_ended
     final = streamed.transcribe(final_speech, "en")
     assert streamed.mode == "full"  # decoded again, not the early partial reused
     assert final.text.rstrip(" .").lower().endswith("around it"), final.text
+
+
+def test_hands_free_final_reuses_the_check_decoded_on_the_live_vads_silence(
+    transcriber: WhisperTranscriber,
+) -> None:
+    """64 ms into the silence after the speech the live VAD has heard two silent frames, but measured
+    again on the snapshot the quiet tail counts as speech (32 ms of silence: it may still be speech).
+    With the live VAD's silence the decode asked for then counts as having heard all the speech, so the
+    hands-free final reuses it; without it the final decodes again after the end."""
+    clip = load_audio(SPEECH_DIR / "common_voice_ja_19482480.mp3")  # speech to about 4.93 s
+    segmenter = Segmenter(VadOptions(min_silence_ms=2000))
+    frame = 512
+    start = 0
+    while not (start > 4.6 * SAMPLE_RATE and segmenter.silence_ms >= 64):
+        segmenter.push(clip[start : start + frame])
+        start += frame
+    audio, heard = segmenter.snapshot()
+    assert heard == pytest.approx(64.0)
+    np.testing.assert_array_equal(audio, segmenter.current_audio())
+    live = PartialRunner(transcriber, "ja")
+    early = live.run(audio, heard_silence_ms=heard)
+    measured = PartialRunner(transcriber, "ja")
+    again = measured.run(audio)
+    assert early is not None and again is not None and early.text == again.text
+    assert again.silence_ms < 64.0 <= early.silence_ms
+    while segmenter.silence_ms < 500:  # the end-pointer's short silence after a finished sentence
+        segmenter.push(clip[start : start + frame])
+        start += frame
+    ended = [o for o in segmenter.end_now() if isinstance(o, Utterance)]
+    final_speech = trim_silence(ended[0].audio).audio
+    streamed = live.streamed()
+    assert streamed.transcribe(final_speech, "ja").text == early.text
+    assert streamed.mode == "reused"
+    decoded_again = measured.streamed()
+    decoded_again.transcribe(final_speech, "ja")
+    assert decoded_again.mode != "reused"
+
+
+def test_a_partial_stopped_between_its_decoder_chunks_is_dropped(
+    transcriber: WhisperTranscriber, ja_clip: np.ndarray
+) -> None:
+    """In the replay (and the hands-free bench) a partial decoded in chunks that a release stops after
+    one of its decoder calls but before the last is dropped, as the live worker drops it."""
+    runner = PartialRunner(transcriber, "ja", options=StreamingOptions(chunk_tokens=4))
+    partial = runner.run(ja_clip[: 4 * SAMPLE_RATE])
+    names = [name for name, _ in runner.steps]
+    assert partial is not None and names.count("decode") >= 2
+    runner.rollback(names.index("decode") + 1)  # stopped after its first decoder call
+    assert runner.latest is None and runner.stopped == 1
+    kept = PartialRunner(transcriber, "ja", options=StreamingOptions(chunk_tokens=4))
+    whole = kept.run(ja_clip[: 4 * SAMPLE_RATE])
+    kept.rollback(len(kept.steps))  # stopped in its last decoder call: it ran to its end
+    assert kept.latest is whole and kept.stopped == 0

@@ -9,6 +9,7 @@ Real Whisper base (the session's model) and speech synthesised by the test with 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
@@ -20,7 +21,7 @@ from edge.speech.asr import WhisperTranscriber
 from edge.speech.forced import TextScore
 from edge.speech.streaming import PartialRunner
 from edge.speech.term_verify import TermVerifier, build_verifier
-from edge.speech.terms import TermLevers
+from edge.speech.terms import ReadingCorrector, TermLevers
 from edge.turn.pipeline import TurnPipeline
 from edge.turn.result import TurnResult
 from edge.turn.terms import correct_terms
@@ -43,6 +44,12 @@ def verifier() -> TermVerifier:
     return TermVerifier(bundled_glossary())
 
 
+@pytest.fixture(scope="module")
+def corrector() -> ReadingCorrector:
+    """The counter's strict corrector: its replacements are what verification builds on."""
+    return ReadingCorrector(bundled_glossary())
+
+
 def heard(transcriber: WhisperTranscriber, text: str) -> np.ndarray:
     """Mei speaking ``text``, recognised once so the recogniser holds its encoder output."""
     audio = mei(text)
@@ -51,12 +58,15 @@ def heard(transcriber: WhisperTranscriber, text: str) -> np.ndarray:
 
 
 def test_a_far_off_mishearing_is_corrected_when_the_audio_says_the_term(
-    transcriber: WhisperTranscriber, verifier: TermVerifier
+    transcriber: WhisperTranscriber, verifier: TermVerifier, corrector: ReadingCorrector
 ) -> None:
     audio = heard(transcriber, "在留カードはお持ちですか。")
     hypothesis = "サイルカードはお持ちですか"  # Whisper base on a noisy rendering of this sentence
-    assert "在留カード" not in verifier.strict.correct(hypothesis).text  # too far for the reading alone
-    verified = verifier.verify(hypothesis, lambda texts: transcriber.score_texts(audio, texts, "ja"))
+    strict = corrector.correct(hypothesis)
+    assert "在留カード" not in strict.text  # too far for the reading alone
+    verified = verifier.verify(
+        hypothesis, strict.found, partial(transcriber.score_texts, audio, language="ja")
+    )
     assert verified.text == "在留カードはお持ちですか"
     assert verified.accepted == 1 and verified.candidates >= 1
     (correction,) = verified.corrections
@@ -64,15 +74,40 @@ def test_a_far_off_mishearing_is_corrected_when_the_audio_says_the_term(
 
 
 def test_a_look_alike_the_audio_says_stays_untouched(
-    transcriber: WhisperTranscriber, verifier: TermVerifier
+    transcriber: WhisperTranscriber, verifier: TermVerifier, corrector: ReadingCorrector
 ) -> None:
     sentence = "電話番号を見ませんでしたか"
     audio = heard(transcriber, sentence + "。")
-    _strict, proposed = verifier.proposals(sentence)
+    strict = corrector.find(sentence)
+    proposed = verifier.proposals(sentence, strict)
     assert "暗証番号" in {f.headword for f in proposed}  # the loose threshold does propose a term
-    verified = verifier.verify(sentence, lambda texts: transcriber.score_texts(audio, texts, "ja"))
+    verified = verifier.verify(sentence, strict, partial(transcriber.score_texts, audio, language="ja"))
     assert verified.text == sentence and verified.accepted == 0 and verified.candidates == len(proposed)
     assert verified.corrections == ()
+
+
+def test_verification_builds_on_the_strict_spans_it_is_given(
+    verifier: TermVerifier, corrector: ReadingCorrector
+) -> None:
+    """The strict correction's spans are passed in, not looked for again: the loose proposals leave them
+    be, and the transcript the candidates are scored against is the strict correction."""
+    hypothesis = "十民表と電話番号を見ませんでしたか"
+    strict = corrector.correct(hypothesis)
+    assert [c.replacement for c in strict.corrections] == ["住民票"]
+    given_none = verifier.proposals(hypothesis, ())
+    assert strict.found[0].term_id in {f.term_id for f in given_none}  # the loose threshold reaches it too
+    proposed = verifier.proposals(hypothesis, strict.found)
+    assert "暗証番号" in {f.headword for f in proposed}
+    assert all(f.end <= s.start or s.end <= f.start for f in proposed for s in strict.found)
+    asked: list[list[str]] = []
+
+    def cannot_score(texts: list[str]) -> None:
+        asked.append(list(texts))  # the recogniser no longer holds the audio
+
+    verified = verifier.verify(hypothesis, strict.found, cannot_score)
+    assert asked[0][0] == strict.text and len(asked[0]) == 1 + len(proposed)
+    assert verified.text == strict.text and verified.corrections == strict.corrections
+    assert verified.candidates == verified.accepted == 0
 
 
 def test_scores_come_from_the_utterance_just_recognised_only(transcriber: WhisperTranscriber) -> None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from edge.speech.reading import fold, morae, reading, words
-from edge.speech.terms import ReadingCorrector, TermLevers, correct_best, hotword_text, rescore, undo
+from edge.speech.terms import (
+    ReadingCorrector,
+    TermLevers,
+    apply,
+    correct_best,
+    hotword_text,
+    rescore,
+    undo,
+)
 from glossary import bundled_glossary
 
 
@@ -33,9 +41,19 @@ def test_folded_readings_drop_voicing_and_length_only() -> None:
     assert fold(morae("せたいぬし")) != fold(morae("せたいのし"))  # another vowel is a full edit
 
 
+def test_numbers_keep_the_digits_as_written() -> None:
+    spoken = {w.surface: (w.start, w.end, "".join(w.morae)) for w in words("全部で900円です。14日以内")}
+    assert spoken["900"] == (3, 6, "キュウヒャク")
+    assert spoken["14日"] == (10, 13, "ジュウヨッカ")
+    assert spoken["円"][:2] == (6, 7)
+
+
 def test_short_kanji_words_also_get_their_onyomi() -> None:
     by_surface = {w.surface: w for w in words("安勝番号")}
     assert by_surface["安勝"].alternatives == (morae("あんしょう"),)
+    assert not by_surface["安勝"].known  # a name: OpenJTalk's reading is a guess as well
+    wind = words("大風")[0]
+    assert wind.known and wind.alternatives == (morae("だいふう"),)
     assert all(w.alternatives == () for w in words("ください"))
 
 
@@ -64,6 +82,18 @@ def test_short_kanji_words_also_get_their_onyomi() -> None:
             "国に帰ったらだったい一時金を請求できます",
             "国に帰ったら脱退一時金を請求できます",
             "pension.lump_sum_withdrawal",
+        ),
+        # a space the recogniser put between the words of a term is read through
+        ("自動 手当の申請です", "児童手当の申請です", "allow.jido_teate"),
+        # a word OpenJTalk knows with another reading (大風 オオカゼ, 定規 ジョウギ) is also tried by its
+        # on'yomi (タイフウ, テイキ) when that sounds almost exactly like the term
+        ("大風が来る前に準備してください", "台風が来る前に準備してください", "disaster.taifu"),
+        ("定規接種は無料です", "定期接種は無料です", "health.teiki_sesshu"),
+        # a long term heard as many short words (seven here) is still one span
+        (
+            "障害自復してが手の手続きには診断書が要ります",
+            "障害児福祉手当の手続きには診断書が要ります",
+            "allow.shogaiji_fukushi_teate",
         ),
     ],
 )
@@ -96,6 +126,17 @@ def test_near_homophones_become_the_term(
         "金塚から個人番号を覚悟に言われました",
         "出入国在留管理局の場所を教えてください",
         "こちらがゴミの収集日カレンダーです",  # 収集日 is not in ごみカレンダー: not widened
+        # a particle at a span's edge is not part of a term: で学校 is no 中学校, 連絡を no 連絡帳
+        "熱で学校を休むときは欠席の連絡をしてください",
+        # a right term is never swapped for another one over its own span (在留期間 → 在留期限)
+        "在留期間が切れる前に申請してください",
+        # the words of a number keep their place (OpenJTalk spells 900 as 九 百): 全部で is no 全部支給
+        "全部で900円です。",
+        # a known word read by its on'yomi must then sound almost like the term: 大粒 is no 在留
+        "大粒カードの件でまた来ます",
+        # the start or the end of a term is a shorter word, not the term
+        "日本の学校は4月に始まります",
+        "会社の健康保健に入っていますか",
     ],
 )
 def test_right_text_and_look_alikes_are_left_alone(corrector: ReadingCorrector, text: str) -> None:
@@ -146,7 +187,11 @@ def test_the_kept_hypothesis_comes_corrected(corrector: ReadingCorrector) -> Non
     assert index == 1
     assert corrected.text == "住民票の写しをください"
     assert [c.term_id for c in corrected.corrections] == ["res.juminhyo_copy"]
-    assert correct_best([("自動ドアの前です", -0.2)], corrector)[1].corrections == ()
+    # the spans it replaced in the kept hypothesis come along, for verification to build on
+    assert [(f.start, f.end, f.headword) for f in corrected.found] == [(0, 6, "住民票の写し")]
+    assert apply(beam[index][0], corrected.found) == (corrected.text, list(corrected.corrections))
+    kept = correct_best([("自動ドアの前です", -0.2)], corrector)[1]
+    assert kept.corrections == () and kept.found == ()
 
 
 def test_a_loose_correction_of_a_lower_hypothesis_earns_no_bonus(corrector: ReadingCorrector) -> None:

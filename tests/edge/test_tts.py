@@ -7,8 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.scoring import error_rate, normalize
+from edge.audio.capture import resample
 from edge.errors import EngineUnavailable
-from edge.speech.tts import PiperSynthesizer, TtsOptions, voice_language
+from edge.speech.pieces import MAX_PIECE_CHARS
+from edge.speech.tts import PiperSynthesizer, TtsOptions, piper_pieces, voice_language
 from tests.shared_data import english_voice
 
 pytestmark = pytest.mark.slow
@@ -50,7 +53,7 @@ def test_missing_voice_file(tmp_path: Path) -> None:
 
 def test_long_text_without_full_stops_is_cut_into_bounded_pieces() -> None:
     """An ASR repetition loop gives one endless "sentence"; the voice gets it in bounded pieces."""
-    from edge.speech.tts import MAX_PIECE_CHARS, bounded_pieces
+    from edge.speech.pieces import MAX_PIECE_CHARS, bounded_pieces
 
     looped = "This machine is listening, " * 60
     pieces = list(bounded_pieces(looped))
@@ -98,3 +101,62 @@ def test_a_long_sentence_keeps_the_voice_within_its_memory() -> None:
     assert measured["audio_s"] > 8.0
     assert measured["peak"] - measured["before"] < 190, measured
     assert measured["after"] < measured["before"] + 30, measured  # given back after the run
+
+
+def _heard(whisper_base, chunks) -> str:
+    samples = np.concatenate([c.samples() for c in chunks]).astype(np.float32) / 32768
+    return whisper_base.transcribe(resample(samples, chunks[0].sample_rate), "en").text
+
+
+def test_first_piece_of_a_long_sentence_is_its_first_clause_or_phrase() -> None:
+    """The first audio comes early: a long first sentence is cut at its first clause or a phrase boundary;
+    later pieces are whole sentences (Piper's prosody is per sentence); a short sentence stays whole."""
+    clause = "If you have any questions, please feel free to ask us anytime. Thank you very much."
+    assert list(piper_pieces(clause)) == [
+        "If you have any questions,",
+        "please feel free to ask us anytime. Thank you very much.",
+    ]
+    phrase = "You can also apply for the children's medical expense subsidy here."
+    assert list(piper_pieces(phrase)) == [
+        "You can also apply",
+        "for the children's medical expense subsidy here.",
+    ]
+    # never after a joining word: "Anyone can use | the" (not "the evacuation | shelters")
+    assert next(piper_pieces("Anyone can use the evacuation shelters free of charge.")) == "Anyone can use"
+    assert next(piper_pieces("An income and tax certificate costs 300 yen per copy.")) != "An income"
+    # a short tail alone is misheard ("the admission result | by mail" was heard as "I mail")
+    assert next(piper_pieces("We will inform you of the admission result by mail.")) == "We will inform you"
+    assert list(piper_pieces("Please take care on your way home.")) == ["Please take care on your way home."]
+    # a determiner is a boundary only in a sentence too long for the first piece
+    assert list(piper_pieces("Here is the garbage collection calendar.")) == [
+        "Here is the garbage collection calendar."
+    ]
+    # quotes around a word do not hide it from the look-ups (never a first piece ending on '"until')
+    quoted = '"Please wait," she said, "until your number is called on the screen."'
+    assert list(piper_pieces(quoted)) == [
+        '"Please wait," she said,',
+        '"until your number is called on the screen."',
+    ]
+    looped = "This machine is listening " * 60  # no marks at all: still bounded pieces
+    assert all(0 < len(p) <= MAX_PIECE_CHARS for p in piper_pieces(looped))
+
+
+def test_long_sentence_first_chunk_is_the_first_clause(voice: PiperSynthesizer, whisper_base) -> None:
+    text = "If you are moving out of the city, please submit a moving-out notification before you move."
+    chunks = list(voice.synthesize(text))
+    assert [c.index for c in chunks] == [0, 1]
+    first = _heard(whisper_base, chunks[:1])  # the first clause, and only it
+    assert error_rate("If you are moving out of the city,", first, "en") <= 0.15
+    assert "please" not in normalize(first)
+    whole = _heard(whisper_base, chunks)
+    assert error_rate(text, whole, "en") <= 0.1  # the pieces' audio covers the whole text
+
+
+def test_the_pieces_audio_covers_the_whole_text(voice: PiperSynthesizer, whisper_base) -> None:
+    text = "You can also apply for the children's medical expense subsidy here. Please wait a moment."
+    chunks = list(voice.synthesize(text))
+    assert len(chunks) == 3  # the first phrase, the rest of its sentence, the next sentence whole
+    first = _heard(whisper_base, chunks[:1])
+    assert error_rate("You can also apply", first, "en") <= 0.25
+    assert "children" not in normalize(first)
+    assert error_rate(text, _heard(whisper_base, chunks), "en") <= 0.1

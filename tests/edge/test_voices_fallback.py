@@ -1,5 +1,6 @@
 """Every language shows which voice it has: packs first, the espeak-ng machine voice (labelled, and
-switchable off per language by IT) for vi/ko/id/ne, and an honest "no voice" for Tagalog."""
+switchable off per language by IT) for vi/ko/id/ne and for es/pt until their Kokoro packs are
+installed, and an honest "no voice" for Tagalog (and for Mandarin without Kokoro)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from edge import engines
 from edge.config import EdgeSettings
+from edge.counter.readiness import language_rows
 from edge.events import Notice
 from edge.speech.voices.espeak import EspeakSynthesizer
 from edge.turn.pipeline import TurnPipeline
@@ -61,10 +63,53 @@ def test_pipeline_labels_the_machine_voice_and_says_when_there_is_none(tmp_path)
     )
 
 
-@pytest.mark.parametrize("language", ["vi", "ko", "id", "ne"])
+_GREETINGS = {
+    "vi": "Xin chào.",
+    "ko": "안녕하세요.",
+    "id": "Selamat pagi.",
+    "ne": "नमस्ते।",
+    "es": "Buenos días.",
+    "pt": "Bom dia.",
+}
+
+
+_DEFAULT_FALLBACK = EdgeSettings.model_fields["fallback_voice_languages"].default_factory()  # not the env's
+
+
+@pytest.mark.parametrize("language", _DEFAULT_FALLBACK)
 def test_every_fallback_language_has_an_espeak_voice(language: str) -> None:
-    assert list(
-        EspeakSynthesizer(language).synthesize(
-            {"vi": "Xin chào.", "ko": "안녕하세요.", "id": "Selamat pagi.", "ne": "नमस्ते।"}[language]
-        )
+    assert list(EspeakSynthesizer(language).synthesize(_GREETINGS[language]))
+
+
+def test_a_language_whose_neural_voice_is_not_installed_gets_the_machine_voice_and_the_way_to_a_better_one(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    (tmp_path / "packs").mkdir()  # a device with no voice packs at all
+    settings = EdgeSettings(home=tmp_path, packs_dir=tmp_path / "packs", languages=["zh", "es", "pt", "tl"])
+    voices = engines.find_voices(settings)
+    assert {lang for lang, ref in voices.items() if ref.machine} == {"es", "pt"}  # espeak's Mandarin is noise
+    loaded = {lang: engines.load_voice(ref) for lang, ref in voices.items()}
+    rows = {row["code"]: row for row in language_rows(TurnPipeline(None, loaded, None), ("es", "zh", "tl"))}
+    assert rows["es"]["voice_quality"] == "machine"
+    better = "madoguchi models install kokoro-82m-v1.0-int8 kokoro-es-ef_dora"
+    assert any(better in note for note in rows["es"]["notes"])
+    assert rows["tl"]["voice"] is None and any("text only" in n for n in rows["tl"]["notes"])
+    assert rows["zh"]["voice"] is None and any("text only" in n for n in rows["zh"]["notes"])
+
+
+def test_a_build_without_kokoros_phonemes_is_not_told_to_install_kokoro_packs(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A bundle built without the ``kokoro`` extra cannot load a Kokoro voice: the message names what is
+    missing instead of packs that would be refused after install. (The missing modules are simulated: this
+    environment has them installed.)"""
+    import importlib.util
+
+    from edge.turn.speak import missing_voice_message, voice_packs_to_install
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name.startswith("misaki") else real(name, *a)
     )
+    assert voice_packs_to_install("zh") == []
+    message = missing_voice_message("zh")
+    assert "madoguchi[kokoro]" in message and "models install" not in message
+    assert voice_packs_to_install("es")  # es/pt phonemes come from espeak-ng: their packs still load

@@ -12,6 +12,7 @@ from edge.speech.voices.ja_reading import displayed_reading
 from edge.speech.voices.openjtalk import OpenJTalkSynthesizer
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
+from glossary.kana import to_katakana
 from models import Catalogue
 from tests.support.data import default_store, mei_voice
 
@@ -32,10 +33,6 @@ def mei(glossary) -> OpenJTalkSynthesizer:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def plain_mei() -> OpenJTalkSynthesizer:
     return OpenJTalkSynthesizer(mei_voice())
-
-
-def _kata(hira: str) -> str:
-    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in hira)
 
 
 def test_mei_pack_carries_its_cc_by_attribution() -> None:
@@ -61,7 +58,7 @@ def test_mei_speaks_japanese_one_chunk_per_sentence(mei: OpenJTalkSynthesizer) -
 def test_glossary_readings_override_the_dictionary(
     term: str, mei: OpenJTalkSynthesizer, plain_mei: OpenJTalkSynthesizer, glossary
 ) -> None:  # type: ignore[no-untyped-def]
-    wanted = _kata(next(t.reading for t in glossary.terms.values() if t.ja == term))
+    wanted = to_katakana(next(t.reading for t in glossary.terms.values() if t.ja == term))
     assert plain_mei.reading(term) != wanted  # OpenJTalk alone misreads it
     assert mei.reading(term) == wanted
     sentence = f"{term}について説明します。"

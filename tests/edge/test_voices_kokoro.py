@@ -22,6 +22,7 @@ from edge.speech.tts import SpeechChunk
 from edge.speech.voices.kokoro import KokoroSynthesizer
 from edge.speech.voices.kokoro_phonemes import phonemizer_for
 from edge.speech.voices.kokoro_pieces import LONG_PIECE_SPACED, stream_pieces
+from edge.speech.voices.zh_text import spoken_numbers
 from models import Catalogue
 from tests.support.child import run_in_child
 from tests.support.data import kokoro_store
@@ -144,13 +145,34 @@ def test_a_long_piece_is_cut_near_its_middle() -> None:
 
 def test_numbers_are_never_cut_between_pieces() -> None:
     """8:30, 1,000 and phone numbers stay in one piece: each piece is read alone (8: | 30 is two numbers)."""
-    hours = "窗口受理时间为上午8:30至下午5:15，周六周日休息。"
-    assert _texts(hours, "zh") == ["窗口受理时间为上午8:30至下午5:15，", "周六周日休息。"]
     assert any("1,000 yen," in piece for piece in _texts("The fee is 1,000 yen, paid here.", "en"))
+    # Mandarin numbers are in words before the cut, so no piece holds digits to misread
+    hours = "窗口受理时间为上午8:30至下午5:15，周六周日休息。"
+    assert _texts(hours, "zh") == ["窗口受理时间为上午八点三十分至下午五点十五分，", "周六周日休息。"]
     phone = "如有不明白的地方请拨打市政府代表电话03-1234-5678或者直接到二楼的综合窗口咨询我们的工作人员。"
     pieces = _texts(phone, "zh")
-    assert len(pieces) > 1 and "".join(pieces) == phone
-    assert any("03-1234-5678" in piece for piece in pieces)
+    assert len(pieces) > 1 and "".join(pieces) == spoken_numbers(phone)
+    assert "零三，幺二三四，五六七八" in "".join(pieces)
+
+
+def test_a_mandarin_number_is_spelled_before_the_cut() -> None:
+    """A cut next to a number would read its half alone: 大约2026 | 年 as 二千零二十六, 2个 | 月 as 二个."""
+    year = "请您在办理完转入手续以后大约2026年以内到这个窗口来领取新卡谢谢。"
+    pieces = _texts(year, "zh")
+    assert len(pieces) > 1 and "".join(pieces) == year.replace("2026", "二零二六")
+    assert any("二零二六年" in piece for piece in pieces)
+    months = "请您在办理完转入手续以后大约2个月以内到这个窗口来领取新卡谢谢。"
+    pieces = _texts(months, "zh")
+    assert len(pieces) > 1 and "".join(pieces) == months.replace("2个", "两个")
+    assert any("两个月" in piece for piece in pieces)
+
+
+def test_the_rest_of_a_clause_cut_keeps_its_spaces() -> None:
+    """Every character is spoken once, in order: "2, 3 fotos" never becomes "2,3" (read "dos coma tres")."""
+    es = "Por favor, traiga el pasaporte, 2, 3 fotos y la tarjeta."
+    assert " ".join(_texts(es, "es")) == es
+    en = "Please come back tomorrow, at 10, 11 or 12."
+    assert " ".join(_texts(en, "en")) == en
 
 
 _PEAK_CHILD = """
@@ -202,3 +224,21 @@ def test_slow_voices_load_in_the_background(english_synthesizer) -> None:  # typ
     assert thread is not None
     thread.join(300)
     assert voice.ready
+
+
+def test_a_stopping_counter_does_not_start_warming_another_voice() -> None:
+    """Ctrl+C or SIGTERM stops the background warm-up between voices: the process exits after the voice
+    being warmed, not after every Kokoro voice (the interpreter waits for that thread)."""
+    from edge.turn import load
+
+    store = kokoro_store()
+    settings = EdgeSettings(packs_dir=store.root, languages=["pt"], fallback_voice_languages=[])
+    voice = engines.load_voice(engines.find_voices(settings)["pt"])
+    load.stop_background_warming()
+    try:
+        thread = load.warm_slow_voices_in_background({"pt": voice})
+        assert thread is not None
+        thread.join(timeout=120)
+        assert not thread.is_alive() and not voice.ready
+    finally:
+        load._STOP_WARMING.clear()

@@ -76,3 +76,9 @@ def test_phone_numbers_and_postal_codes_are_read_digit_by_digit(text: str, said:
 def test_text_without_digits_is_left_alone() -> None:
     for text in ("请说慢一点。", "需要记载个人编号（My Number）吗？", ""):
         assert spoken_numbers(text) == text
+
+
+def test_digits_of_other_scripts_are_left_as_written() -> None:
+    """The readings know 0-9 (full-width ones are folded first); an Arabic-Indic ٣ is not a KeyError."""
+    assert spoken_numbers("٣") == "٣"
+    assert spoken_numbers("第٣号，2个月，８：３０") == "第٣号，两个月，八点三十分"

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from glossary.kana import to_hiragana, to_katakana
+
 _LOGGER = logging.getLogger(__name__)
 
 #: A text piece and the reading shown over it (hiragana; None = no ruby, read as written).
@@ -34,16 +36,6 @@ _COMPILE = "import sys, pyopenjtalk; pyopenjtalk.mecab_dict_index(sys.argv[1], s
 _NOT_KANA = re.compile(r"[^\u30a1-\u30fa\u30fc]")
 _SMALL = set("ァィゥェォャュョヮ")
 _KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff々〆ヶ]")
-
-
-def to_katakana(text: str) -> str:
-    """Hiragana folded to katakana (everything else unchanged)."""
-    return "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in text)
-
-
-def to_hiragana(text: str) -> str:
-    """Katakana folded to hiragana (ヴ to ゔ; everything else, the long-vowel mark too, unchanged)."""
-    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
 
 
 def _full_width(text: str) -> str:

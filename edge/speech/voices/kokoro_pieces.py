@@ -20,7 +20,15 @@ import logging
 import re
 from collections.abc import Iterator
 
-from edge.speech.tts import first_clause_pieces, sentence_pieces
+from edge.speech import pieces
+from edge.speech.pieces import (
+    FirstPiece,
+    first_clause_pieces,
+    sentence_pieces,
+    spaced_word_ends,
+    speech_follows,
+)
+from edge.speech.voices.zh_text import spoken_numbers
 
 #: The longest piece (characters) one model run gets.
 PIECE_LIMIT = 200
@@ -35,15 +43,18 @@ WHOLE_FIRST_CLAUSE = frozenset({"zh"})
 #: A piece longer than this (characters) is cut at the word end nearest its middle (about 4 s of speech).
 LONG_PIECE = {"ja": 40, "zh": 30}
 LONG_PIECE_SPACED = 100
-#: A first sentence up to this many budgets long stays whole: cutting would save little and sound choppy.
-WHOLE_SLACK = 1.5
-
-_CLAUSE_MARK = re.compile(r"[,;:、，；：]\s*$")
+#: Mandarin numerals (numbers in words): a long piece is not cut right after one.
+_ZH_NUMERALS = frozenset("零〇幺一二两三四五六七八九十百千万亿点")
 
 
 def stream_pieces(text: str, language: str | None = None) -> Iterator[str]:
     """The pieces of ``text``: the first words of the first sentence (for ``language``), the rest of its
-    first clause, then its other clauses and the following sentences."""
+    first clause, then its other clauses and the following sentences.
+
+    Mandarin numbers are written as they are said before the text is cut (a piece is read alone: 大约2026 |
+    年 would be read 二千零二十六, not 二零二六年)."""
+    if language == "zh":
+        text = spoken_numbers(text)
     sentences = sentence_pieces(text, PIECE_LIMIT)
     first = next(sentences, None)
     if first is None:
@@ -76,7 +87,7 @@ def _middle_cut(piece: str, language: str) -> int | None:
     ends = [
         end
         for end, _size in word_ends(piece, language)
-        if _speech_follows(piece[end:]) and not _inside_number(piece, end)
+        if speech_follows(piece[end:]) and not _inside_number(piece, end, language)
     ]
     return min(ends, key=lambda end: abs(2 * end - len(piece)), default=None)
 
@@ -85,39 +96,28 @@ def first_cut(sentence: str, language: str) -> int | None:
     """Where to cut the first sentence (a character offset at a word end), or None to keep it whole.
 
     The cut leaves the most words within the language's budget (at least one word), preferring a clause
-    mark; None when the whole sentence nearly fits (``WHOLE_SLACK``) or no word end leaves speech after it.
+    mark; None when the whole sentence nearly fits (``FirstPiece.whole_slack``) or no word end leaves speech
+    after it.
     """
     if language in WHOLE_FIRST_CLAUSE:
         return None
-    budget = FIRST_BUDGET.get(language, FIRST_BUDGET_SPACED)
-    ends = [(end, size) for end, size in word_ends(sentence, language) if _speech_follows(sentence[end:])]
-    if not ends or _size(sentence, language, ends) <= budget * WHOLE_SLACK:
+    shape = FirstPiece(budget=FIRST_BUDGET.get(language, FIRST_BUDGET_SPACED))
+    ends = [(end, size) for end, size in word_ends(sentence, language) if speech_follows(sentence[end:])]
+    if not ends:
         return None
-    fitting = [end for end, size in ends if size <= budget and _ends_a_phrase(sentence[:end], language)]
-    fitting = fitting or [ends[0][0]]
-    clauses = [end for end in fitting if _CLAUSE_MARK.search(sentence[:end])]
-    return (clauses or fitting)[-1]
+    return pieces.first_cut(
+        sentence, ends, _size(sentence, language, ends), shape, spaced=language not in FIRST_BUDGET
+    )
 
 
-#: Space-separated languages: a first piece does not end on a word this short (an article, a preposition:
-#: "Faça a | solicitação" was heard as "Faça aí").
-_SHORT_WORD = 3
-
-
-def _ends_a_phrase(head: str, language: str) -> bool:
-    if language in FIRST_BUDGET:
-        return True
-    return bool(_CLAUSE_MARK.search(head)) or len(head.split()[-1]) > _SHORT_WORD
-
-
-def _inside_number(text: str, end: int) -> bool:
+def _inside_number(text: str, end: int, language: str) -> bool:
     """True when ``end`` falls inside a number written with digits (8:30, 1,000, 03-1234-5678, 1.5): its
-    two halves would be read as two numbers."""
+    two halves would be read as two numbers. Mandarin numbers are in words by then (``spoken_numbers``):
+    no cut right after a numeral or a numeral's measure word (二零二 | 六年, 两个 | 月 are heard as a pause
+    inside a word)."""
+    if language == "zh":
+        return text[end - 1 : end] in _ZH_NUMERALS or text[end - 2 : end - 1] in _ZH_NUMERALS
     return bool(re.match(r"[\d.,:\-]", text[end - 1 : end]) and re.match(r"[\d.,:\-]", text[end : end + 1]))
-
-
-def _speech_follows(rest: str) -> bool:
-    return bool(rest.strip()) and rest.strip()[0].isalnum()
 
 
 def _size(sentence: str, language: str, ends: list[tuple[int, int]]) -> int:
@@ -134,7 +134,7 @@ def word_ends(text: str, language: str) -> list[tuple[int, int]]:
         return _accent_phrase_ends(text)
     if language == "zh":
         return [(end, end) for end in _jieba_ends(text)]
-    return [(match.start(), match.start()) for match in re.finditer(r"\s+", text)]
+    return spaced_word_ends(text)
 
 
 def _frontend(text: str) -> list[dict]:

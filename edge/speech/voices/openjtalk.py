@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from edge.errors import EngineUnavailable
-from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16, sentence_pieces
+from edge.speech.pieces import sentence_pieces
+from edge.speech.tts import ReadingSegment, SpeechChunk, Synthesizer, TtsOptions, pcm16
 from edge.speech.voices.ja_phrasing import add_pauses, breath_groups
 from edge.speech.voices.ja_reading import JapaneseFrontEnd
 

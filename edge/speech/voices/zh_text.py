@@ -16,38 +16,40 @@ import re
 from collections.abc import Callable
 
 #: Full-width digits and signs (typed or machine-translated Chinese) as ASCII, so one set of rules reads them.
+#: Digits are ASCII only (``re.ASCII``): the readings know 0-9, other scripts' digits are left as written.
 _HALF_WIDTH = str.maketrans(
     {**{chr(0xFF10 + i): str(i) for i in range(10)}, "％": "%", "～": "~", "〜": "~", "－": "-", "．": "."}
 )
 #: A colon or full stop between digits (８：３０, 8．30) as ASCII.
-_DIGIT_COLON = re.compile(r"(?<=\d)[：:](?=\d)")
+_DIGIT_COLON = re.compile(r"(?<=\d)[：:](?=\d)", re.ASCII)
 #: A thousands separator inside a number (1,000日元 is one thousand yen).
-_THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
+_THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))", re.ASCII)
 #: A Japanese or Chinese phone number in groups (03-1234-5678, 0120-123-456, 090-1234-5678).
-_PHONE_GROUPS = re.compile(r"(?<![\d-])0\d{1,4}-\d{1,4}-\d{3,4}(?![\d-])")
+_PHONE_GROUPS = re.compile(r"(?<![\d-])0\d{1,4}-\d{1,4}-\d{3,4}(?![\d-])", re.ASCII)
 #: A postal code (〒100-0001) or a phone number without separators (09012345678).
-_POSTAL = re.compile(r"〒\s*(\d{3})-(\d{4})(?!\d)")
-_PHONE_PLAIN = re.compile(r"(?<![\d.])0\d{9,10}(?![\d.])")
+_POSTAL = re.compile(r"〒\s*(\d{3})-(\d{4})(?!\d)", re.ASCII)
+_PHONE_PLAIN = re.compile(r"(?<![\d.])0\d{9,10}(?![\d.])", re.ASCII)
 #: A date in digits (2026-03-15, 2026/3/15, 2026.3.15) and a year before 年 (2026年: read digit by digit).
-_DATE = re.compile(r"(?<![\d.])(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})日?(?![\d.])")
-_YEAR = re.compile(r"(?<![\d.])(\d{4})(?=年(?!级|龄|纪))")
+_DATE = re.compile(r"(?<![\d.])(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})日?(?![\d.])", re.ASCII)
+_YEAR = re.compile(r"(?<![\d.])(\d{4})(?=年(?!级|龄|纪))", re.ASCII)
 #: A clock time (8:30, 17:15:00), with the word before it that makes 8.30 a time (上午8.30).
 _DAYTIME = "上午|下午|早上|早晨|中午|晚上|傍晚|凌晨|夜里"
-_TIME = re.compile(r"(?<![\d.])([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?(?![\d])分?")
-_DAYTIME_DOT = re.compile(rf"({_DAYTIME})\s*([01]?\d|2[0-4])\.([0-5]\d)(?!\d)分?")
+_TIME = re.compile(r"(?<![\d.])([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?(?![\d])分?", re.ASCII)
+_DAYTIME_DOT = re.compile(rf"({_DAYTIME})\s*([01]?\d|2[0-4])\.([0-5]\d)(?!\d)分?", re.ASCII)
 #: Two clock times (already in words) joined by a dash or a tilde: "from ... to ...".
 _TIME_WORDS = r"[零一二三四五六七八九十]+点(?:[零一二三四五六七八九十]+分)?(?:[零一二三四五六七八九十]+秒)?"
 _TIME_RANGE = re.compile(rf"({_TIME_WORDS})\s*[-~—]\s*(?=[零一二三四五六七八九十]+点)")
-_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*%")
-_RANGE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[-~]\s*(\d+(?:\.\d+)?)(?![\d.])")
+_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*%", re.ASCII)
+_RANGE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[-~]\s*(\d+(?:\.\d+)?)(?![\d.])", re.ASCII)
 #: 2 before a measure word is 两 (两个月, 两次, 两点); not in ordinals (第2个), dates (2月, 2号, 2日), floors
 #: (2楼) or school years (2年级).
 _LIANG = re.compile(
     r"(?<![\d.第])2(?![\d.])(?=个|次|份|张|位|名|人|本|件|条|种|周|星期|岁|小时|分钟|天|倍|项|家|间|台|辆|杯"
-    r"|瓶|块|双|把|页|封|所|节|遍|趟|套|只|句|组|千|万|亿|年(?!级)|点(?!\d))"
+    r"|瓶|块|双|把|页|封|所|节|遍|趟|套|只|句|组|千|万|亿|年(?!级)|点(?!\d))",
+    re.ASCII,
 )
-_DECIMAL = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?![\d.])")
-_INTEGER = re.compile(r"\d+")
+_DECIMAL = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?![\d.])", re.ASCII)
+_INTEGER = re.compile(r"\d+", re.ASCII)
 #: Longer integers than this are read digit by digit (an id or a number, not an amount).
 _LONGEST_CARDINAL = 12
 
@@ -62,9 +64,10 @@ def _verbalisers() -> tuple[Callable[[str], str], Callable[..., str]]:
 def spoken_numbers(text: str) -> str:
     """``text`` with every number written in Chinese characters as it is said (see the module docstring);
     text without digits is returned unchanged."""
-    if not re.search(r"\d", text):
+    folded = text.translate(_HALF_WIDTH)
+    if not _INTEGER.search(folded):
         return text
-    text = _DIGIT_COLON.sub(":", text.translate(_HALF_WIDTH))
+    text = _DIGIT_COLON.sub(":", folded)
     cardinal, digits = _verbalisers()
 
     def phone(groups: list[str]) -> str:
