@@ -48,16 +48,57 @@ def test_two_before_a_measure_word_is_liang(text: str, said: str) -> None:
 @pytest.mark.parametrize(
     ("text", "said"),
     [
+        ("一共2,000日元。", "一共两千日元。"),  # cn2an and num2str: 二千
+        ("2000-3000日元", "两千到三千日元"),
+        ("奖金为20000日元", "奖金为两万日元"),
+        ("22000人", "两万二千人"),
+        ("200000000", "两亿"),
+        ("2000.5", "两千点五"),
+        ("200日元", "二百日元"),  # only before 千, 万, 亿
+        ("12000日元", "一万二千日元"),  # only the leading digit
+        ("2.5万", "二点五万"),
+    ],
+)
+def test_a_leading_two_before_thousand_is_liang(text: str, said: str) -> None:
+    assert spoken_numbers(text) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
         ("受理时间为8:30至17:15。", "受理时间为八点三十分至十七点十五分。"),
         ("8:30-17:15", "八点三十分至十七点十五分"),
         ("８：０５开始", "八点零五分开始"),
         ("下午2:00", "下午两点"),
         ("上午8.30分至下午5.15分", "上午八点三十分至下午五点十五分"),  # how Whisper may write a time
         ("上午8点30分", "上午八点三十分"),
+        ("10:05", "十点零五分"),
+        ("10:00", "十点"),
+        ("10:00:05", "十点零分五秒"),  # the minutes are said when seconds follow
+        ("8:30:05", "八点三十分零五秒"),
+        ("10:05:00", "十点零五分"),
     ],
 )
 def test_clock_times_are_read_as_times(text: str, said: str) -> None:
     assert spoken_numbers(text) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("提交期限是3/15。", "提交期限是三月十五日。"),
+        ("12/31", "十二月三十一日"),
+        ("10/1起", "十月一日起"),
+        ("3/2", "三月二日"),
+    ],
+)
+def test_a_month_and_day_are_read_as_a_date(text: str, said: str) -> None:
+    assert spoken_numbers(text) == said
+
+
+@pytest.mark.parametrize("text", ["13/5", "3/32", "0/5", "1/2", "2/3"])
+def test_what_is_no_month_and_day_or_may_be_a_fraction_is_not_a_date(text: str) -> None:
+    assert "月" not in spoken_numbers(text)
 
 
 @pytest.mark.parametrize(

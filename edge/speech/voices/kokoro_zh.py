@@ -11,7 +11,9 @@ with: jieba words, pypinyin readings, tone arrows), with the front end a counter
 Chinese characters keep exactly the phonemes of misaki's v1.0 path. Measured and not used (round trip with
 Whisper base, 72 phrases): Standard Mandarin tone sandhi on the phonemes (misaki's ``ToneSandhi``: CER
 9.27 → 9.79 % with zm_yunjian, 10.18 → 10.31 % with zf_xiaobei; the model learnt sandhi from dictionary
-tones) and pypinyin-dict's large phrase table (9.27 → 9.40 %, 10.18 → 10.18 %).
+tones) and pypinyin-dict's large phrase table (9.27 → 9.40 %, 10.18 → 10.18 %). Mandarin spoken slower
+(Kokoro speed 0.9 instead of 1.0) helped zm_yunjian and hurt zf_xiaobei (CER 9.53 → 8.62 %, 11.10 →
+12.40 %; bench/results/voices-zh-2026-12-08.md), so Mandarin keeps the model's rate.
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@ what it heard with what it asked for).
 
 misaki[zh] as Kokoro v1.0 uses it turns digits into characters with cn2an's ``transform``, which misreads
 a counter's numbers: 300日元 → 三零日元 (its date rule takes "00日" for a day), 1,000 → 一,零,
-2个月 → 二个月, 8:30 → 八:三十. Here each number is recognised by its form and context (a phone number,
+2个月 → 二个月, 8:30 → 八:三十, 3/15 → 十五分之三; its ``an2cn`` and PaddleSpeech's ``num2str`` both write
+2000 as 二千 where Mandarin says 两千. Here each number is recognised by its form and context (a phone number,
 a date, a time, a percentage, a range, an amount) and written with PaddleSpeech's verbalisers as misaki
 vendors them (``misaki.zh_normalization``): 300日元 → 三百日元, 03-1234-5678 → 零三，幺二三四，五六七八,
-上午8:30 → 上午八点三十分, 2个月 → 两个月, 2026年 → 二零二六年.
+上午8:30 → 上午八点三十分, 10:00:05 → 十点零分五秒, 3/15 → 三月十五日, 2个月 → 两个月, 2,000 → 两千,
+2026年 → 二零二六年.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ _PHONE_PLAIN = re.compile(r"(?<![\d.])0\d{9,10}(?![\d.])", re.ASCII)
 #: A date in digits (2026-03-15, 2026/3/15, 2026.3.15) and a year before 年 (2026年: read digit by digit).
 _DATE = re.compile(r"(?<![\d.])(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})日?(?![\d.])", re.ASCII)
 _YEAR = re.compile(r"(?<![\d.])(\d{4})(?=年(?!级|龄|纪))", re.ASCII)
+#: A month and day without the year (3/15). A proper fraction with a one-digit denominator (1/2, 2/3) is
+#: as likely a fraction as a date and is left as written.
+_MONTH_DAY = re.compile(r"(?<![\d./])(1[0-2]|0?[1-9])/([12]\d|3[01]|0?[1-9])日?(?![\d./])", re.ASCII)
 #: A clock time (8:30, 17:15:00), with the word before it that makes 8.30 a time (上午8.30).
 _DAYTIME = "上午|下午|早上|早晨|中午|晚上|傍晚|凌晨|夜里"
 _TIME = re.compile(r"(?<![\d.])([01]?\d|2[0-4]):([0-5]\d)(?::([0-5]\d))?(?![\d])分?", re.ASCII)
@@ -52,13 +57,20 @@ _DECIMAL = re.compile(r"(?<![\d.])(\d+)\.(\d+)(?![\d.])", re.ASCII)
 _INTEGER = re.compile(r"\d+", re.ASCII)
 #: Longer integers than this are read digit by digit (an id or a number, not an amount).
 _LONGEST_CARDINAL = 12
+#: A leading 2 before these units is 两 (2000 两千, 20000 两万, 2亿 两亿; 200 stays 二百, 12000 一万二千).
+_LIANG_UNITS = ("二千", "二万", "二亿")
 
 
 def _verbalisers() -> tuple[Callable[[str], str], Callable[..., str]]:
-    """PaddleSpeech's number verbalisers as misaki vendors them: (cardinal, digit by digit)."""
+    """PaddleSpeech's number verbalisers as misaki vendors them: (cardinal, digit by digit); the cardinal
+    says a leading 2 before 千, 万 or 亿 as 两."""
     from misaki.zh_normalization.num import num2str, verbalize_digit
 
-    return num2str, verbalize_digit
+    def cardinal(number: str) -> str:
+        spoken = str(num2str(number))
+        return "两" + spoken[1:] if spoken.startswith(_LIANG_UNITS) else spoken
+
+    return cardinal, verbalize_digit
 
 
 def spoken_numbers(text: str) -> str:
@@ -74,18 +86,30 @@ def spoken_numbers(text: str) -> str:
         return "，".join(digits(group, alt_one=True) for group in groups)
 
     def clock(hour: str, minute: str, second: str | None) -> str:
+        """8:30 八点三十分, 10:05 十点零五分, 10:00 十点, 10:00:05 十点零分五秒, 8:30:05 八点三十分零五秒."""
         spoken = f"{cardinal(hour)}点" if int(hour) != 2 else "两点"
         if int(minute):
             spoken += f"{'零' if minute.startswith('0') else ''}{cardinal(minute)}分"
         if second and int(second):
-            spoken += f"{'零' if second.startswith('0') else ''}{cardinal(second)}秒"
+            if not int(minute):
+                spoken += "零分"
+            elif second.startswith("0"):
+                spoken += "零"
+            spoken += f"{cardinal(second)}秒"
         return spoken
+
+    def month_day(match: re.Match[str]) -> str:
+        month, day = int(match[1]), int(match[2])
+        if day < 10 and month < day:  # 1/2, 2/3: a fraction as likely as a date
+            return match.group(0)
+        return f"{cardinal(str(month))}月{cardinal(str(day))}日"
 
     text = _THOUSANDS.sub("", text)
     text = _PHONE_GROUPS.sub(lambda m: phone(m.group(0).split("-")), text)
     text = _POSTAL.sub(lambda m: phone([m.group(1), m.group(2)]), text)
     text = _PHONE_PLAIN.sub(lambda m: digits(m.group(0), alt_one=True), text)
     text = _DATE.sub(lambda m: f"{digits(m[1])}年{cardinal(m[2])}月{cardinal(m[3])}日", text)
+    text = _MONTH_DAY.sub(month_day, text)
     text = _YEAR.sub(lambda m: digits(m[1]), text)
     text = _DAYTIME_DOT.sub(lambda m: m[1] + clock(m[2], m[3], None), text)
     text = _TIME.sub(lambda m: clock(m[1], m[2], m[3]), text)
