@@ -39,6 +39,8 @@ def bench(
         None,
         "--eval-dir",
         envvar="MADOGUCHI_EVAL_DIR",
+        exists=True,
+        file_okay=False,
         help="Evaluation data (speech/, text/); default: tests/data for --quick, else ../shared/eval.",
     ),
     store: Path | None = typer.Option(None, "--store", help="Pack store with the ASR pack and the voices."),
@@ -227,7 +229,12 @@ def handsfree_command(
     ),
     per_language: int = typer.Option(3, "--per-language", min=1, help="Clips per language."),
     eval_dir: Path | None = typer.Option(
-        None, "--eval-dir", envvar="MADOGUCHI_EVAL_DIR", help="Evaluation data (default ../shared/eval)."
+        None,
+        "--eval-dir",
+        envvar="MADOGUCHI_EVAL_DIR",
+        exists=True,
+        file_okay=False,
+        help="Evaluation data (default ../shared/eval).",
     ),
     store: Path | None = typer.Option(None, "--store", help="Pack store with the ASR pack."),
     asr_pack: str = typer.Option("whisper-base", "--asr-pack", help="ASR pack id."),

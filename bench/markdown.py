@@ -184,8 +184,8 @@ def handsfree_lines(results: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "| hands-free end-pointing | false cut-offs | end-of-speech delay p50 / p90 ms "
-        "| ended on a finished sentence | final = last partial | check at silence: wait / decode p50 ms "
-        "| tentative decode p50 ms |",
+        "| ended on a finished sentence | final = last partial "
+        "| check at silence: wait / decode (CPU) p50 ms | tentative decode p50 ms |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in settings.items():
@@ -195,7 +195,8 @@ def handsfree_lines(results: dict[str, Any]) -> list[str]:
             f"{cell(row['delay_p50_ms'])} / {cell(row['delay_p90_ms'])} | "
             f"{cell(row.get('ended_on_finished_sentence')) if aware else '–'} | "
             f"{cell(row.get('final_reuses_partial')) if aware else '–'} | "
-            f"{cell(row.get('check_wait_p50_ms'))} / {cell(row.get('check_decode_p50_ms'))} | "
+            f"{cell(row.get('check_wait_p50_ms'))} / {cell(row.get('check_decode_p50_ms'))} "
+            f"({cell(row.get('check_cpu_p50_ms'))}) | "
             f"{cell(row.get('tentative_decode_p50_ms'))} |"
         )
     configs = (results.get("handsfree") or {}).get("configs") or {}

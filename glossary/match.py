@@ -166,7 +166,7 @@ def _is_katakana(ch: str) -> bool:
     return bool(ch) and ("\u30a1" <= ch <= "\u30fc" or "\uff66" <= ch <= "\uff9f")
 
 
-def _is_kanji(ch: str) -> bool:
+def is_kanji(ch: str) -> bool:
     return bool(ch) and ("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" or ch in "々〆ヶ")
 
 
@@ -181,8 +181,8 @@ def _at_word_boundary(text: str, start: int, end: int, norm_len: int) -> bool:
     first, last = text[start], text[end - 1]
     if (_is_katakana(first) and _is_katakana(before)) or (_is_katakana(last) and _is_katakana(after)):
         return False
-    inside_kanji = _is_kanji(before) and _is_kanji(after)
-    return not (norm_len <= 2 and inside_kanji and all(map(_is_kanji, text[start:end])))
+    inside_kanji = is_kanji(before) and is_kanji(after)
+    return not (norm_len <= 2 and inside_kanji and all(map(is_kanji, text[start:end])))
 
 
 class TermMatcher:

@@ -21,6 +21,7 @@ PACKAGES = ("madoguchi", "contracts", "glossary", "models", "edge", "server", "d
 EDGE_LAYERS: dict[str, int] = {
     "edge.errors": 0,
     "edge.events": 0,
+    "edge.punctuation": 0,
     "edge.config": 1,
     "edge.audio": 1,
     "edge.easy_ja": 1,

@@ -143,8 +143,9 @@ SegmenterOutput = SpeechStarted | SpeechStopped | Utterance
 class Segmenter:
     """Streaming end-of-speech detector: push frames, get events and utterances.
 
-    Frames may have any length; they are re-cut into 512-sample windows internally. Not thread-safe:
-    one segmenter per audio stream.
+    Frames may have any length; they are re-cut into 512-sample windows internally. One segmenter per
+    audio stream, pushed from one thread; ``snapshot``/``current_audio`` and ``end_now`` may be called from
+    another (they hold the segmenter's lock).
     """
 
     def __init__(self, options: VadOptions = VadOptions()) -> None:
@@ -204,8 +205,9 @@ class Segmenter:
         the pad), read together (safe to call from another thread while frames are pushed)."""
         with self._lock:
             frames = list(self._speech)
-            silent = self._silent_run if self._in_speech else 0
-        keep = len(frames) - silent + self._pad_frames if self._in_speech else len(frames)
+            in_speech = self._in_speech
+            silent = self._silent_run if in_speech else 0
+        keep = len(frames) - silent + self._pad_frames if in_speech else len(frames)
         frames = frames[: max(1, keep)]
         audio = np.concatenate(frames) if frames else np.zeros(0, dtype=np.float32)
         return audio, min(silent, self._pad_frames) * self._frame_ms

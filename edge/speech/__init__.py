@@ -4,6 +4,6 @@ OpenJTalk, Kokoro and espeak-ng, one engine per voice pack), and what makes reco
 glossary-aware: loop detection (``repetition``), readings (``reading``, OpenJTalk), term correction /
 hotwords / rescoring (``terms``) and the spoken phrase book (``phrase_match``).
 
-Imports ``edge.audio.decode``, ``edge.errors`` and the ``glossary`` package; never the turn, the counter
-or sync.
+Imports ``edge.audio.decode``, ``edge.errors``, ``edge.punctuation`` and the ``glossary`` package; never
+the turn, the counter or sync.
 """

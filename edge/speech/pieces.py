@@ -14,25 +14,28 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
+from edge.punctuation import CLAUSE_MARKS, FULL_WIDTH_STOPS, LATIN_STOPS
+
 #: The longest text handed to a voice at once (characters). Piper synthesises a sentence in one
 #: ONNX call whose memory grows with its length; an ASR repetition loop can yield one "sentence" of
 #: 1,500 characters with no full stop, so longer text is cut at a clause boundary or a space.
 MAX_PIECE_CHARS = 240
 
-#: The marks that end a clause (a regular-expression character class).
-CLAUSE_MARKS = "[,;:、，；：]"
-
 #: Where a long text may be cut, strongest first: a sentence end, a clause mark, a space.
-_BREAKS = (re.compile(r"[.!?。！？]\s*"), re.compile(CLAUSE_MARKS + r"\s*"), re.compile(r"\s+"))
+_BREAKS = (
+    re.compile(rf"[{LATIN_STOPS}{FULL_WIDTH_STOPS}]\s*"),
+    re.compile(rf"[{CLAUSE_MARKS}]\s*"),
+    re.compile(r"\s+"),
+)
 
 #: Sentence ends (a piece of speech is never longer than one sentence, so the first plays early).
-_SENTENCE_END = re.compile(r"(?<=[。！？\n])\s*|(?<=[.!?])\s+")
+_SENTENCE_END = re.compile(rf"(?<=[{FULL_WIDTH_STOPS}\n])\s*|(?<=[{LATIN_STOPS}])\s+")
 
 #: After a clause mark, but not inside a number (8:30, 1,000 are not two clauses).
-_CLAUSE_END = re.compile(rf"(?<={CLAUSE_MARKS})(?!(?<=\d[,:，：])\d)\s*")
+_CLAUSE_END = re.compile(rf"(?<=[{CLAUSE_MARKS}])(?!(?<=\d[,:，：])\d)\s*")
 
 #: Text ending in a clause mark.
-CLAUSE_MARK = re.compile(CLAUSE_MARKS + r"\s*$")
+CLAUSE_MARK = re.compile(rf"[{CLAUSE_MARKS}]\s*$")
 
 #: Quotes and brackets around a word ("until, (see): the word itself is what a look-up compares.
 _AROUND_WORDS = "\"'“”‘’«»「」『』()（）[]"

@@ -58,7 +58,13 @@ class Word:
     pos: str = ""
     """OpenJTalk's part of speech (名詞, 助詞, 助動詞, 記号, …)."""
     known: bool = False
-    """OpenJTalk knows the word as a common word: its reading is the dictionary's, the on'yomi a guess."""
+    """OpenJTalk's dictionary knows the word as a common word: its reading is the dictionary's, the on'yomi
+    a guess (大風 オオカゼ, 前 マエ); not a name (安勝) nor a word it had to make up (タスポート)."""
+
+    @property
+    def real(self) -> bool:
+        """A word the recogniser wrote as such: known, and not a lone kanji (量 of モイク量, 路 of 数学路)."""
+        return self.known and not (len(self.surface) == 1 and "\u4e00" <= self.surface <= "\u9fff")
 
     @property
     def function_word(self) -> bool:
@@ -163,7 +169,7 @@ def words(text: str) -> list[Word]:
         spoken = morae(feature["pron"])
         onyomi = _onyomi(surface) if spoken else None
         alternatives = (onyomi,) if onyomi and onyomi != spoken else ()
-        known = len(surface) > 1 and feature.get("pos_group1") not in _UNSURE_GROUPS
+        known = _known(feature)
         found.append(Word(surface, start, end, spoken, alternatives, feature.get("pos", ""), known))
     return found
 
@@ -204,6 +210,13 @@ MAX_ONYOMI_CHARS = 3
 #: OpenJTalk's word classes (pos_group1) whose reading of a several-kanji word is itself a guess: names
 #: and unknown words (安勝 read アンガチ).
 _UNSURE_GROUPS: Final = frozenset({"固有名詞", "*"})
+
+
+def _known(feature: dict) -> bool:
+    """OpenJTalk read the word from its dictionary as a common word: a noun it lacks has no accent chain
+    rule (inflected words have none either), and a name's reading is a guess too."""
+    made_up = feature.get("pos") == "名詞" and feature.get("chain_rule", "") == "*"
+    return not made_up and feature.get("pos_group1") not in _UNSURE_GROUPS
 
 
 @functools.lru_cache(maxsize=1)

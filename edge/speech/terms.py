@@ -4,19 +4,21 @@
 words whose reading is close to a glossary term's reading is replaced by the term's headword: 十民表 →
 住民票, 自動手当 → 児童手当. Only terms of the counter's enabled domains are candidates. Closeness is a
 mora-level Levenshtein distance (rapidfuzz) in which a difference of voicing or length only counts half
-(燃える込み → 燃えるごみ, 避難場 → 避難所). The allowance grows with the term's length
-(``CorrectionOptions``): readings under ``min_morae`` are never corrected (too many homophones), short
-ones allow one voicing or length difference and never a missing mora (体の is not 滞納), longer ones a
-quarter edit per mora. A span never cuts into a term written right nor swaps one for another over its own
-span; it may widen one into a longer term that contains it, heard almost exactly (住民税の深刻 →
-住民税申告). A span is refused when a particle or auxiliary at its edge is not the term's own morae there
-(で学校 is no 中学校), when it reads as the start or end of a term two or more morae short (学校 of
-中学校: a shorter word was said), and when it needs the on'yomi of a word OpenJTalk knows with another
-reading and is then more than a voicing or length difference away (大風 as タイフウ is 台風; 大粒 as
-ダイリュウ is no 在留). Overlapping candidates are resolved by matched morae minus three per edit
-(住民票の写し over 住民税 for 10民兵の映し). Each replacement is a
-``Correction`` the counter shows underlined, with one tap to undo. The thresholds were chosen on one half
-of the term-speech set (``bench terms --split tune``) and are reported on the other.
+(燃える込み → 燃えるごみ, 避難場 → 避難所); from five morae on so does a consonant heard wrong with its
+vowel kept (モイク量 → 保育料, 数学路 → 通学路), but only in a span holding a word the dictionary does not
+know or a lone kanji and not cutting a run of kanji (``edge.speech.reading_distance``). The allowance grows
+with the term's length (``CorrectionOptions``): readings under ``min_morae`` are never corrected (too many
+homophones), short ones allow one voicing or length difference and never a missing mora (体の is not 滞納),
+longer ones a quarter edit per mora. A span never cuts into a term written right nor swaps one for another
+over its own span; it may widen one into a longer term that contains it, heard almost exactly (住民税の深刻
+→ 住民税申告). A span is refused when a particle or auxiliary at its edge is not the term's own morae there
+(で学校 is no 中学校), when it reads as the start or end of a term two or more morae short (学校 of 中学校:
+a shorter word was said), and when it needs the on'yomi of a word OpenJTalk knows with another reading and
+is then more than a voicing or length difference away (大風 as タイフウ is 台風; 大粒 as ダイリュウ is no
+在留). Overlapping candidates are resolved by matched morae minus three per edit (住民票の写し over 住民税
+for 10民兵の映し). Each replacement is a ``Correction`` the counter shows underlined, with one tap to undo.
+The thresholds were chosen on one half of the term-speech set (``bench terms --split tune``) and are
+reported on the other.
 
 **Hotwords.** ``hotword_text`` lists a counter's terms for Whisper's previous-context prompt.
 
@@ -35,7 +37,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from edge.speech.reading import Word, fold, morae, reading, words
+from edge.speech.reading import Word, morae, reading, words
+from edge.speech.reading_distance import ReadingDistance
 from edge.speech.repetition import find_repetition
 
 _LOGGER = logging.getLogger(__name__)
@@ -56,6 +59,8 @@ class CorrectionOptions:
         max_words: Longest run of words tried as one span (words).
         max_readings: Most readings tried per span (OpenJTalk's and the on'yomi of short kanji words).
         widen_allowed: Edits allowed when a span widens a term written right into a longer term.
+        vowels_from: Readings of at least this many morae count a consonant-only difference half
+            (``edge.speech.reading_distance``).
         guess_allowed: Edits allowed when the span is read with the on'yomi of a word OpenJTalk knows
             with another reading (大風 as タイフウ is 台風; 大粒 as ダイリュウ is no ザイリュウ).
     """
@@ -68,6 +73,7 @@ class CorrectionOptions:
     max_readings: int = 8
     widen_allowed: float = 1.0
     guess_allowed: float = 0.5
+    vowels_from: int = 5
 
     def allowed(self, length: int) -> float:
         """Edits allowed for a reading of ``length`` morae (-1: never corrected)."""
@@ -87,8 +93,11 @@ class _Span(NamedTuple):
     reading: tuple[str, ...]
     head: tuple[str, ...] = ()
     tail: tuple[str, ...] = ()
-    guessed: bool = False
-    """The reading takes the on'yomi of a word OpenJTalk knows with another reading (大風 as タイフウ)."""
+    guessed: int = 0
+    """The reading takes the on'yomi of a word OpenJTalk knows with another reading: 1 of a lone kanji (前
+    as ゼン), 2 of a longer word (大風 as タイフウ)."""
+    words: bool = False
+    """Every content word of the span is a real word (``Word.real``): 年金制度, 連絡をし."""
 
 
 class Found(NamedTuple):
@@ -140,14 +149,6 @@ class Corrected:
     found: tuple[Found, ...] = ()
 
 
-def _encode(morae_seq: Sequence[str], alphabet: dict[str, str]) -> str:
-    """One character per mora, so a string distance is a mora distance."""
-    for m in morae_seq:
-        if m not in alphabet:
-            alphabet[m] = chr(0xE000 + len(alphabet))
-    return "".join(map(alphabet.__getitem__, morae_seq))
-
-
 class ReadingCorrector:
     """Replaces near-homophones of glossary terms by the terms (built once per glossary)."""
 
@@ -164,7 +165,6 @@ class ReadingCorrector:
 
         self.options = options or CorrectionOptions()
         wanted = set(domains or ())
-        self._alphabet: dict[str, str] = {}
         # One entry per distinct reading of a term: its dictionary reading, and OpenJTalk's reading of the
         # headword and of each variant (身分証明書 for 本人確認書類); all are replaced by the headword.
         self._terms: list[tuple[str, str, int]] = []  # (term id, headword, morae)
@@ -180,8 +180,9 @@ class ReadingCorrector:
                 self._terms.append((term.id, term.ja, len(spoken)))
                 spoken_forms.append(spoken)
         self._matcher = TermMatcher(glossary, MatchOptions(reviewed_only=reviewed_only))
-        self._readings = [self._encode(r) for r in spoken_forms]
-        self._folded = [self._encode(fold(r)) for r in spoken_forms]
+        self._distance = ReadingDistance(spoken_forms, self.options.vowels_from)
+        self._readings = self._distance.plain
+        self._folded = self._distance.folded
         self._lengths = np.array([t[2] for t in self._terms])
         self._allowed = np.array([self.options.allowed(t[2]) for t in self._terms])
         self._spoken = {t.id: self._encode(morae(t.reading)) for t in glossary.terms.values()}
@@ -191,7 +192,7 @@ class ReadingCorrector:
         return len(self._terms)
 
     def _encode(self, morae_seq: Sequence[str]) -> str:
-        return _encode(morae_seq, self._alphabet)
+        return self._distance.encode(morae_seq)
 
     def correct(self, text: str) -> Corrected:
         """``text`` with near-homophones of terms replaced (see the module docstring)."""
@@ -212,17 +213,11 @@ class ReadingCorrector:
     def nearest(self, text: str, term_id: str) -> tuple[Found, tuple[str, ...]] | None:
         """The span of ``text`` whose reading is closest to ``term_id``'s, thresholds ignored, and that
         reading (None: the term is not a candidate or ``text`` has no reading); for diagnostics."""
-        from rapidfuzz.distance import Levenshtein
-
         forms = [i for i, term in enumerate(self._terms) if term[0] == term_id]
         best: tuple[float, int, Found, tuple[str, ...]] | None = None
         for span in self._spans(words(text)) if forms else []:
-            plain, folded = self._encode(span.reading), self._encode(fold(span.reading))
             for i in forms:
-                distance = (
-                    Levenshtein.distance(plain, self._readings[i])
-                    + Levenshtein.distance(folded, self._folded[i])
-                ) / 2
+                distance = self._distance.one(span.reading, i)
                 _id, headword, length = self._terms[i]
                 gap = abs(len(span.reading) - length)
                 found = Found(span.start, span.end, distance, term_id, headword, length, gap)
@@ -246,31 +241,30 @@ class ReadingCorrector:
             if not first.morae:
                 continue
             head = first.morae if first.function_word else ()
-            readings: list[tuple[tuple[str, ...], bool]] = [((), False)]
+            readings: list[tuple[tuple[str, ...], int]] = [((), 0)]
+            known = True
             for j in range(i, min(len(sentence), i + self.options.max_words)):
                 word = sentence[j]
                 if not word.morae and word.surface.isspace():
                     continue
                 if not word.morae:
                     break
-                choices = [(word.morae, False), *((a, word.known) for a in word.alternatives)]
-                readings = [(r + c, g or h) for r, g in readings for c, h in choices]
+                known &= word.real or word.function_word
+                # 0: the dictionary's reading, 1: the on'yomi of a lone kanji it knows (前 as ゼン), 2: the
+                # on'yomi of a longer word it knows (大風 as タイフウ); both are guesses
+                guess = 2 if word.known and len(word.surface) > 1 else int(word.known)
+                choices = [(word.morae, 0), *((a, guess) for a in word.alternatives)]
+                readings = [(r + c, max(g, h)) for r, g in readings for c, h in choices]
                 readings = readings[: self.options.max_readings]
                 tail = word.morae if word.function_word else ()
-                spans.extend(_Span(first.start, word.end, seq, head, tail, g) for seq, g in readings)
+                spans.extend(_Span(first.start, word.end, seq, head, tail, g, known) for seq, g in readings)
         return spans
 
     def _candidates(self, text: str, spans: list[_Span]) -> list[Found]:
         """Non-overlapping spans close to a term, by start (see ``_choose``)."""
-        from rapidfuzz.distance import Levenshtein
-        from rapidfuzz.process import cdist
-
         if not spans:
             return []
-        plain = cdist([self._encode(s.reading) for s in spans], self._readings, scorer=Levenshtein.distance)
-        folded_spans = [self._encode(fold(s.reading)) for s in spans]
-        folded = cdist(folded_spans, self._folded, scorer=Levenshtein.distance)
-        distances = (plain + folded) / 2
+        strict, distances, plain, folded_spans = self._distance.matrix([s.reading for s in spans])
         lengths = np.array([len(s.reading) for s in spans])[:, None]
         # A short term never matches a span that lacks some of its morae (体の is not 滞納).
         truncated = (lengths < self._lengths[None, :]) & (self._lengths < self.options.exact_below)[None, :]
@@ -287,7 +281,15 @@ class ReadingCorrector:
             if text[span.start : span.end] == headword:
                 continue
             distance = float(distances[s_index, t_index])
-            if span.guessed and distance > self.options.guess_allowed:
+            if distance < strict[s_index, t_index] and (
+                span.guessed or span.words or _inside_kanji(text, span)
+            ):
+                # a consonant-only difference counts half only in a span of its own holding a word the
+                # dictionary does not know: a recogniser that wrote real words heard them
+                distance = float(strict[s_index, t_index])
+                if distance > self._allowed[t_index]:
+                    continue
+            if span.guessed > 1 and distance > self.options.guess_allowed:
                 continue  # a known word read by its on'yomi must then sound (almost) like the term
             missing = term_len - len(span.reading)
             if _part_of(folded_spans[s_index], self._folded[t_index], missing):
@@ -324,6 +326,17 @@ class ReadingCorrector:
                 if not (inside and wider and distance <= self.options.widen_allowed):
                     return False
         return True
+
+
+def _inside_kanji(text: str, span: _Span) -> bool:
+    """The span begins or ends inside a run of kanji: it would leave a piece of the recogniser's compound
+    (自動範売機 → 児童館売機, 大学校 → 大中学校)."""
+    from glossary.match import is_kanji
+
+    start, end = span.start, span.end
+    return (start > 0 and is_kanji(text[start - 1]) and is_kanji(text[start])) or (
+        end < len(text) and is_kanji(text[end - 1]) and is_kanji(text[end])
+    )
 
 
 def _part_of(part: str, whole: str, missing: int) -> bool:

@@ -12,7 +12,7 @@ where pysbd fails for the counter languages:
   "Sra.", "ex.") is joined with the next one.
 
 A segment longer than a model takes (``max_input_tokens`` of its decoding profile) is split at the clause
-boundary nearest its middle (、，,;：:), then at a space, then in half, until every piece fits.
+mark (``edge.punctuation``) nearest its middle, then at a space, then in half, until every piece fits.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ import functools
 import re
 from collections.abc import Callable
 from typing import Any, Final
+
+from edge.punctuation import CLAUSE_MARKS, DANDAS
 
 _PYSBD_LANGUAGES: Final = frozenset({"en", "zh", "es", "ja"})
 #: Abbreviations pysbd splits after (checked case-insensitively at the end of a segment).
@@ -46,8 +48,8 @@ _ABBREVIATIONS: Final[dict[str, tuple[str, ...]]] = {
     "id": ("bpk.", "ibu.", "dr.", "no."),
 }
 _CLOSERS: Final = tuple("」』）)】〉》］]")
-_CLAUSE_BREAKS: Final = re.compile(r"(?<=[、，,;；：:])\s*")
-_DANDA: Final = re.compile(r"(?<=[।॥])\s*")
+_CLAUSE_BREAKS: Final = re.compile(rf"(?<=[{CLAUSE_MARKS}])\s*")
+_DANDA: Final = re.compile(rf"(?<=[{DANDAS}])\s*")
 
 
 @functools.cache

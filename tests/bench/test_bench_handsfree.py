@@ -29,6 +29,17 @@ def test_unknown_setting_is_a_usage_error_listing_the_settings() -> None:
     assert proc.returncode == 2 and "thought-500/2000" in proc.stderr
 
 
+@pytest.mark.parametrize("command", [("bench", "handsfree"), ("bench",)])
+def test_a_named_evaluation_folder_that_is_missing_is_a_usage_error(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    """A mistyped ``--eval-dir`` (or a relative one run from elsewhere) names the folder, instead of
+    quietly measuring the bundled sample clip."""
+    missing = tmp_path / "shared" / "eval"
+    proc = run_madoguchi(*command, "--eval-dir", str(missing), env={"PYTHONPATH": str(REPO)}, timeout=120)
+    assert proc.returncode == 2 and "does not exist" in proc.stderr and "eval" in proc.stderr
+
+
 def test_handsfree_run_reports_cutoffs_delay_and_where_it_went(
     whisper_base: WhisperTranscriber, eval_dir: Path, tmp_path: Path
 ) -> None:
@@ -45,9 +56,12 @@ def test_handsfree_run_reports_cutoffs_delay_and_where_it_went(
     assert 0 <= aware["false_cutoffs"] <= aware["clips"]
     assert 0 <= aware["ended_on_finished_sentence"] <= aware["clips"]
     assert aware["check_decode_p50_ms"] > 0 and aware["check_wait_p50_ms"] >= 0
+    assert aware["check_cpu_p50_ms"] > 0  # the check decode's process CPU time
+    assert table["settings"]["silence-500"]["check_cpu_p50_ms"] is None  # silence alone decodes nothing
     for clip in names:
         run = table["per_clip"][clip][DEFAULT_SETTING]
         assert run["ended_by"] in ("finished", "cap") and run["check_decode_ms"] > 0
+        assert run["check_cpu_ms"] > 0
         # a finished sentence ends after the short silence, anything else only at the cap
         if run["ended_by"] == "finished":
             assert 450 <= run["delay_ms"] < 2000, run
@@ -57,5 +71,5 @@ def test_handsfree_run_reports_cutoffs_delay_and_where_it_went(
     saved = json.loads((tmp_path / "handsfree.json").read_text(encoding="utf-8"))
     assert saved["handsfree"]["settings"] == json.loads(json.dumps(table["settings"]))
     summary = (tmp_path / "handsfree.md").read_text(encoding="utf-8")
-    assert f"`{DEFAULT_SETTING}`" in summary and "check at silence" in summary
+    assert f"`{DEFAULT_SETTING}`" in summary and "check at silence: wait / decode (CPU)" in summary
     assert asr.options.beam_size == 1  # the run's beam was set for the run only

@@ -100,10 +100,13 @@ def test_sigterm_while_serving_stops_the_child(tmp_path: Path, default_store: An
 
 
 class _InterruptedFinaliser:
-    """Gets the SIGINT while Python runs its finaliser: the KeyboardInterrupt is printed and dropped."""
+    """Gets the signal while Python runs its finaliser: the handler's exception is printed and dropped."""
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        self.signum = signum
 
     def __del__(self) -> None:
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), self.signum)
         time.sleep(0.05)  # the handler runs here, inside the finaliser
 
 
@@ -141,5 +144,38 @@ def test_a_lost_sigterm_exits_143_and_a_second_signal_while_stopping_is_ignored(
             run.exit_if_stop_requested()
         assert stopped.value.code == 143
     finally:
+        run._STOP_REQUESTED.clear()
+        load._STOP_WARMING.clear()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the dropped exception
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_lost_while_the_models_load_ends_edge_run_before_it_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: int
+) -> None:
+    """``madoguchi edge run``: Ctrl+C or SIGTERM whose exception is lost during model loading ends the run
+    with 128 + the signal, and the server never starts."""
+    import uvicorn
+
+    from edge.counter import run
+    from edge.turn.pipeline import TurnPipeline
+
+    def load_models(settings: Any, **_: Any) -> TurnPipeline:
+        _InterruptedFinaliser(signum)  # the signal lands in a finaliser while the models load
+        return TurnPipeline(None, {}, None, languages=("ja", "en"))  # text turns only: nothing to load
+
+    served: list[object] = []
+    monkeypatch.setattr(TurnPipeline, "from_settings", load_models)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(app))
+    monkeypatch.setenv("MADOGUCHI_HOME", str(tmp_path / "home"))
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            run.run_command(port=free_port(), host="127.0.0.1")
+        assert stopped.value.code == 128 + signum
+        assert not served
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
         run._STOP_REQUESTED.clear()
         load._STOP_WARMING.clear()

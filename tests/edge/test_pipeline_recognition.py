@@ -123,18 +123,18 @@ def test_rescoring_keeps_the_beam_hypothesis_with_a_term() -> None:
 
     corrector, _ = TermLevers(phrases=False).build(bundled_glossary())
     heard = Transcript(
-        "十人の表をください", "ja", 1.0, 2.0, 8.0, False, -0.30, 1.0, "transcribe",
-        alternatives=[("十民表の写しをください", -0.33), ("十人の表を下さい", -0.35)],
+        "十人の方をください", "ja", 1.0, 2.0, 8.0, False, -0.30, 1.0, "transcribe",
+        alternatives=[("十民表の写しをください", -0.33), ("十人の方を下さい", -0.35)],
     )  # fmt: skip
     result = TurnResult("ja", heard.text, "en", transcript=heard)
     correct_terms(corrector, result)
-    assert result.beam_rank == 1 and result.recognised_text == "十人の表をください"  # what was heard best
+    assert result.beam_rank == 1 and result.recognised_text == "十人の方をください"  # what was heard best
     assert result.source_text == "住民票の写しをください"
     assert result.to_dict()["asr"]["beam_rank"] == 1 and result.to_dict()["asr"]["hypotheses"] == 3
     far = replace(heard, alternatives=[("十民表の写しをください", -0.9)])
     kept = TurnResult("ja", far.text, "en", transcript=far)
     correct_terms(corrector, kept)  # a clear score gap: the recogniser's best stays
-    assert kept.beam_rank == 0 and kept.source_text == "十人の表をください" and kept.recognised_text is None
+    assert kept.beam_rank == 0 and kept.source_text == "十人の方をください" and kept.recognised_text is None
 
 
 def test_rescoring_never_keeps_a_looping_alternative() -> None:
@@ -146,7 +146,7 @@ def test_rescoring_never_keeps_a_looping_alternative() -> None:
     looping = "住民票の写しをください。住民票の写しをください。"
     assert find_repetition(looping) is not None
     heard = Transcript(
-        "十人の表をください", "ja", 1.0, 2.0, 8.0, False, -0.30, 1.0, "transcribe",
+        "十人の方をください", "ja", 1.0, 2.0, 8.0, False, -0.30, 1.0, "transcribe",
         alternatives=[(looping, -0.31), ("十民表の写しをください", -0.33)],
     )  # fmt: skip
     result = TurnResult("ja", heard.text, "en", transcript=heard)
@@ -156,7 +156,7 @@ def test_rescoring_never_keeps_a_looping_alternative() -> None:
     only = replace(heard, alternatives=[(looping, -0.31)])
     kept = TurnResult("ja", only.text, "en", transcript=only)
     correct_terms(corrector, kept)
-    assert kept.beam_rank == 0 and kept.source_text == "十人の表をください"
+    assert kept.beam_rank == 0 and kept.source_text == "十人の方をください"
 
 
 def test_a_counter_with_rescoring_decodes_alternatives(pipe: TurnPipeline) -> None:

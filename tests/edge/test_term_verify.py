@@ -60,17 +60,17 @@ def heard(transcriber: WhisperTranscriber, text: str) -> np.ndarray:
 def test_a_far_off_mishearing_is_corrected_when_the_audio_says_the_term(
     transcriber: WhisperTranscriber, verifier: TermVerifier, corrector: ReadingCorrector
 ) -> None:
-    audio = heard(transcriber, "在留カードはお持ちですか。")
-    hypothesis = "サイルカードはお持ちですか"  # Whisper base on a noisy rendering of this sentence
+    audio = heard(transcriber, "在留資格は何ですか。")
+    hypothesis = "財震資格は何ですか"  # Whisper base on a noisy rendering of this sentence
     strict = corrector.correct(hypothesis)
-    assert "在留カード" not in strict.text  # too far for the reading alone
+    assert "在留資格" not in strict.text  # too far for the reading alone
     verified = verifier.verify(
         hypothesis, strict.found, partial(transcriber.score_texts, audio, language="ja")
     )
-    assert verified.text == "在留カードはお持ちですか"
+    assert verified.text == "在留資格は何ですか"
     assert verified.accepted == 1 and verified.candidates >= 1
     (correction,) = verified.corrections
-    assert correction.verified and correction.original == "サイルカード"
+    assert correction.verified and correction.original == "財震資格"
 
 
 def test_a_look_alike_the_audio_says_stays_untouched(

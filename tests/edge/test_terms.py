@@ -41,6 +41,14 @@ def test_folded_readings_drop_voicing_and_length_only() -> None:
     assert fold(morae("せたいぬし")) != fold(morae("せたいのし"))  # another vowel is a full edit
 
 
+def test_vowel_skeletons_keep_the_vowels_only() -> None:
+    from edge.speech.reading_distance import vowels
+
+    assert vowels(morae("たすぽーと")) == vowels(morae("ぱすぽーと"))  # ta/pa: the vowel kept
+    assert vowels(morae("せたいのし")) != vowels(morae("せたいぬし"))  # no/nu: another vowel
+    assert vowels(morae("ほいくりょう")) == vowels(morae("もいくりょ"))  # length folded first
+
+
 def test_numbers_keep_the_digits_as_written() -> None:
     spoken = {w.surface: (w.start, w.end, "".join(w.morae)) for w in words("全部で900円です。14日以内")}
     assert spoken["900"] == (3, 6, "キュウヒャク")
@@ -54,6 +62,7 @@ def test_short_kanji_words_also_get_their_onyomi() -> None:
     assert not by_surface["安勝"].known  # a name: OpenJTalk's reading is a guess as well
     wind = words("大風")[0]
     assert wind.known and wind.alternatives == (morae("だいふう"),)
+    assert not words("タスポート")[0].known  # a word OpenJTalk had to make up
     assert all(w.alternatives == () for w in words("ください"))
 
 
@@ -89,6 +98,11 @@ def test_short_kanji_words_also_get_their_onyomi() -> None:
         # on'yomi (タイフウ, テイキ) when that sounds almost exactly like the term
         ("大風が来る前に準備してください", "台風が来る前に準備してください", "disaster.taifu"),
         ("定規接種は無料です", "定期接種は無料です", "health.teiki_sesshu"),
+        # from five morae on, a consonant heard wrong with its vowel kept counts half, like voicing, in a
+        # span holding a word the dictionary does not know (モイク, ランボール) or a one-kanji word (路)
+        ("モイク量はご家庭の収入で変わります", "保育料はご家庭の収入で変わります", "child.hoikuryo"),
+        ("数学路は学校が決めています", "通学路は学校が決めています", "school.tsugakuro"),
+        ("ランボールは古紙の日に出してください", "段ボールは古紙の日に出してください", "waste.danboru"),
         # a long term heard as many short words (seven here) is still one span
         (
             "障害自復してが手の手続きには診断書が要ります",
@@ -137,6 +151,10 @@ def test_near_homophones_become_the_term(
         # the start or the end of a term is a shorter word, not the term
         "日本の学校は4月に始まります",
         "会社の健康保健に入っていますか",
+        # real words the dictionary knows (年金 制度) keep a consonant: 年金制度 is no ねんきんネット
+        "年金制度の本がとても気になっています。",
+        # nor does a consonant count half in a span that would leave a piece of a compound (範売機)
+        "すみません、自動範売機を見ませんでしたか?",
     ],
 )
 def test_right_text_and_look_alikes_are_left_alone(corrector: ReadingCorrector, text: str) -> None:
@@ -182,7 +200,7 @@ def test_rescoring_prefers_a_term_within_a_small_gap_only(corrector: ReadingCorr
 
 def test_the_kept_hypothesis_comes_corrected(corrector: ReadingCorrector) -> None:
     # the second hypothesis holds a term once corrected (十民表 → 住民票); the first holds none
-    beam = [("十人の表をください", -0.30), ("十民表の写しをください", -0.33), ("十民表の写し", -0.5)]
+    beam = [("十人の方をください", -0.30), ("十民表の写しをください", -0.33), ("十民表の写し", -0.5)]
     index, corrected = correct_best(beam, corrector)
     assert index == 1
     assert corrected.text == "住民票の写しをください"
