@@ -7,6 +7,7 @@ with: jieba words, pypinyin readings, tone arrows), with the front end a counter
 - Latin words inside Chinese text (My Number, ATM) are spoken with espeak-ng's English phonemes, as Kokoro's
   own pipeline does with its English callable; misaki's v1.0 path passed the letters on as if they were
   phonemes.
+  Full-width letters (Ｍｙ Ｎｕｍｂｅｒ) are folded to ASCII by ``spoken_numbers`` first.
 
 Chinese characters keep exactly the phonemes of misaki's v1.0 path. Measured and not used (round trip with
 Whisper base, 72 phrases): Standard Mandarin tone sandhi on the phonemes (misaki's ``ToneSandhi``: CER
