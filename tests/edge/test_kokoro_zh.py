@@ -40,3 +40,10 @@ def test_latin_words_are_spoken_in_english(mandarin: MandarinPhonemes) -> None:
     assert EspeakIpa("en-us")("My Number") in said
     assert "Number" not in said and "❓" not in said
     assert said.startswith(mandarin("需要记载个人编号"))
+
+
+def test_full_width_latin_words_are_spoken_in_english(mandarin: MandarinPhonemes) -> None:
+    """Machine-translated Chinese may write Latin letters full width; they are English all the same."""
+    said = mandarin("请带Ｍｙ Ｎｕｍｂｅｒ卡来。")
+    assert said == mandarin("请带My Number卡来。")
+    assert EspeakIpa("en-us")("My Number") in said

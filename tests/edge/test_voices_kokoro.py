@@ -155,6 +155,47 @@ def test_numbers_are_never_cut_between_pieces() -> None:
     assert "零三，幺二三四，五六七八" in "".join(pieces)
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "number"),
+    [
+        (
+            "Merci. Les frais de dossier pour le renouvellement de la carte de séjour sont de 10 000 yens "
+            "à payer au guichet numéro trois de la mairie avant vendredi prochain.",
+            "fr",
+            "10 000",
+        ),
+        (
+            "Thank you. If anything is unclear please call the city office at 03 1234 5678 "
+            "and ask for the residents section on the second floor.",
+            "en",
+            "03 1234 5678",
+        ),
+    ],
+)
+def test_a_number_in_spaced_groups_is_not_cut_at_its_spaces(text: str, language: str, number: str) -> None:
+    """A long piece is cut at the space nearest its middle, but not at a space inside 10 000 or 03 1234 5678
+    (each half would be read as a number of its own)."""
+    pieces = _texts(text, language)
+    assert " ".join(pieces) == text and len(pieces) == 3
+    assert any(number in piece for piece in pieces)
+
+
+def test_a_mandarin_word_holding_a_numeral_is_cut_as_any_word() -> None:
+    """统一 and 一样 are words, not numbers: the cut nearest the middle may follow them."""
+    unified = "谢谢。按照市政府的规定请所有的申请人统一的时间到这个窗口来提交申请材料。"
+    assert _texts(unified, "zh") == [
+        "谢谢。",
+        "按照市政府的规定请所有的申请人统一",
+        "的时间到这个窗口来提交申请材料。",
+    ]
+    same = "谢谢。这次申请需要的手续和材料跟以前一样的请您带到这个窗口来提交给我们。"
+    assert _texts(same, "zh") == [
+        "谢谢。",
+        "这次申请需要的手续和材料跟以前一样",
+        "的请您带到这个窗口来提交给我们。",
+    ]
+
+
 def test_a_mandarin_number_is_spelled_before_the_cut() -> None:
     """A cut next to a number would read its half alone: 大约2026 | 年 as 二千零二十六, 2个 | 月 as 二个."""
     year = "请您在办理完转入手续以后大约2026年以内到这个窗口来领取新卡谢谢。"

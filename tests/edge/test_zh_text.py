@@ -22,6 +22,14 @@ from edge.speech.voices.zh_text import spoken_numbers
         ("比例为１０％", "比例为百分之十"),
         ("20-59岁的人", "二十到五十九岁的人"),
         ("1.5公里", "一点五公里"),
+        ("10-30%", "百分之十到百分之三十"),  # a range of percentages, both said as percentages
+        ("10%~30%", "百分之十到百分之三十"),
+        ("2026-2027年", "二零二六到二零二七年"),  # two years, both digit by digit
+        ("2026年-2027年", "二零二六年到二零二七年"),
+        ("100-1000日元", "一百到一千日元"),  # an amount follows: a range, not a postal code
+        ("v2.0", "v二点零"),  # a decimal keeps its written digits
+        ("利率2.50%", "利率百分之二点五零"),
+        ("版本1.2.3", "版本一点二点三"),
     ],
 )
 def test_amounts_dates_and_percentages_are_read_as_numbers(text: str, said: str) -> None:
@@ -48,15 +56,74 @@ def test_two_before_a_measure_word_is_liang(text: str, said: str) -> None:
 @pytest.mark.parametrize(
     ("text", "said"),
     [
+        ("一共2,000日元。", "一共两千日元。"),  # cn2an and num2str: 二千
+        ("2000-3000日元", "两千到三千日元"),
+        ("奖金为20000日元", "奖金为两万日元"),
+        ("22000人", "两万二千人"),
+        ("200000000", "两亿"),
+        ("2000.5", "两千点五"),
+        ("200日元", "二百日元"),  # only before 千, 万, 亿
+        ("12000日元", "一万二千日元"),  # only the leading digit
+        ("2.5万", "二点五万"),
+    ],
+)
+def test_a_leading_two_before_thousand_is_liang(text: str, said: str) -> None:
+    assert spoken_numbers(text) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
         ("受理时间为8:30至17:15。", "受理时间为八点三十分至十七点十五分。"),
         ("8:30-17:15", "八点三十分至十七点十五分"),
         ("８：０５开始", "八点零五分开始"),
         ("下午2:00", "下午两点"),
         ("上午8.30分至下午5.15分", "上午八点三十分至下午五点十五分"),  # how Whisper may write a time
         ("上午8点30分", "上午八点三十分"),
+        ("10:05", "十点零五分"),
+        ("10:00", "十点"),
+        ("10:00:05", "十点零分五秒"),  # the minutes are said when seconds follow
+        ("8:30:05", "八点三十分零五秒"),
+        ("10:05:00", "十点零五分"),
     ],
 )
 def test_clock_times_are_read_as_times(text: str, said: str) -> None:
+    assert spoken_numbers(text) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("提交期限是3/15。", "提交期限是三月十五日。"),
+        ("12/31", "十二月三十一日"),
+        ("10/1起", "十月一日起"),
+        ("3/2", "三月二日"),
+    ],
+)
+def test_a_month_and_day_are_read_as_a_date(text: str, said: str) -> None:
+    assert spoken_numbers(text) == said
+
+
+@pytest.mark.parametrize("text", ["13/5", "3/32", "0/5", "1/2", "2/3"])
+def test_what_is_no_month_and_day_or_may_be_a_fraction_is_not_a_date(text: str) -> None:
+    assert "月" not in spoken_numbers(text)
+
+
+def test_a_proper_fraction_with_a_one_digit_denominator_is_read_as_a_fraction() -> None:
+    assert spoken_numbers("1/2") == "二分之一"
+    assert spoken_numbers("约2/3的人") == "约三分之二的人"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("中央区1-2-3", "中央区一杠二杠三"),  # a block/lot chain, not a range
+        ("本町1-2-3号", "本町一杠二杠三号"),
+        ("本町12-3-45", "本町十二杠三杠四十五"),
+        ("中央区1丁目2番3号", "中央区一丁目二番三号"),
+    ],
+)
+def test_a_japanese_address_chain_is_not_a_range(text: str, said: str) -> None:
     assert spoken_numbers(text) == said
 
 
@@ -67,6 +134,8 @@ def test_clock_times_are_read_as_times(text: str, said: str) -> None:
         ("免费电话0120-123-456", "免费电话零幺二零，幺二三，四五六"),
         ("09012345678", "零九零幺二三四五六七八"),
         ("〒100-0001", "幺零零，零零零幺"),
+        ("120-0001", "幺二零，零零零幺"),  # a bare postal code, not a range
+        ("邮编120-0001", "邮编幺二零，零零零幺"),
     ],
 )
 def test_phone_numbers_and_postal_codes_are_read_digit_by_digit(text: str, said: str) -> None:
@@ -76,6 +145,12 @@ def test_phone_numbers_and_postal_codes_are_read_digit_by_digit(text: str, said:
 def test_text_without_digits_is_left_alone() -> None:
     for text in ("请说慢一点。", "需要记载个人编号（My Number）吗？", ""):
         assert spoken_numbers(text) == text
+
+
+def test_full_width_latin_letters_are_folded_to_ascii() -> None:
+    """Ｍｙ Ｎｕｍｂｅｒ is read as English only when it is ASCII; Chinese punctuation is kept as written."""
+    assert spoken_numbers("Ｍｙ Ｎｕｍｂｅｒ卡") == "My Number卡"
+    assert spoken_numbers("（ＡＴＭ）：请问？２个") == "（ATM）：请问？两个"
 
 
 def test_digits_of_other_scripts_are_left_as_written() -> None:

@@ -28,7 +28,7 @@ from edge.speech.pieces import (
     spaced_word_ends,
     speech_follows,
 )
-from edge.speech.voices.zh_text import spoken_numbers
+from edge.speech.voices.zh_text import MEASURE_WORDS, spoken_numbers
 
 #: The longest piece (characters) one model run gets.
 PIECE_LIMIT = 200
@@ -43,8 +43,11 @@ WHOLE_FIRST_CLAUSE = frozenset({"zh"})
 #: A piece longer than this (characters) is cut at the word end nearest its middle (about 4 s of speech).
 LONG_PIECE = {"ja": 40, "zh": 30}
 LONG_PIECE_SPACED = 100
-#: Mandarin numerals (numbers in words): a long piece is not cut right after one.
-_ZH_NUMERALS = frozenset("零〇幺一二两三四五六七八九十百千万亿点")
+#: Mandarin numerals (numbers in words), a number in words with its measure word (两个, 六年, 十五), and
+#: what continues a number after a numeral: a long piece is not cut after the first or before the last.
+_ZH_NUMERALS = "零〇幺一二两三四五六七八九十百千万亿点"
+_ZH_NUMBER_WORD = re.compile(rf"[{_ZH_NUMERALS}]+(?:{MEASURE_WORDS})?")
+_ZH_NUMBER_NEXT = re.compile(rf"[{_ZH_NUMERALS}]|{MEASURE_WORDS}")
 
 
 def stream_pieces(text: str, language: str | None = None) -> Iterator[str]:
@@ -84,10 +87,11 @@ def _halved(piece: str, language: str | None) -> Iterator[str]:
 def _middle_cut(piece: str, language: str) -> int | None:
     if len(piece) <= LONG_PIECE.get(language, LONG_PIECE_SPACED):
         return None
+    word_end_offsets = [end for end, _size in word_ends(piece, language)]
     ends = [
         end
-        for end, _size in word_ends(piece, language)
-        if speech_follows(piece[end:]) and not _inside_number(piece, end, language)
+        for start, end in zip([0, *word_end_offsets], word_end_offsets, strict=False)
+        if speech_follows(piece[end:]) and not _inside_number(piece, start, end, language)
     ]
     return min(ends, key=lambda end: abs(2 * end - len(piece)), default=None)
 
@@ -110,14 +114,23 @@ def first_cut(sentence: str, language: str) -> int | None:
     )
 
 
-def _inside_number(text: str, end: int, language: str) -> bool:
-    """True when ``end`` falls inside a number written with digits (8:30, 1,000, 03-1234-5678, 1.5): its
-    two halves would be read as two numbers. Mandarin numbers are in words by then (``spoken_numbers``):
-    no cut right after a numeral or a numeral's measure word (二零二 | 六年, 两个 | 月 are heard as a pause
-    inside a word)."""
+def _inside_number(text: str, start: int, end: int, language: str) -> bool:
+    """True when a cut at the end of the word ``text[start:end]`` falls inside a number: its halves would be
+    read as two numbers, or heard as a pause inside one. Japanese is cut between characters: not between
+    two of a number's (8:30, 1,000, 03-1234-5678). Spaced languages cut at a space, so only a number in
+    groups (1 000, 03 1234 5678: a digit on both sides of the space) is at risk. Mandarin numbers are in
+    words by then (``spoken_numbers``): no cut after a number in words or its measure word (二零二 | 六年,
+    十五 | 天, 两个 | 月), nor between a numeral and a numeral or measure word (第一 | 个); a word that
+    merely holds a numeral (统一 | 的, 一样 | 的) is cut as any other."""
     if language == "zh":
-        return text[end - 1 : end] in _ZH_NUMERALS or text[end - 2 : end - 1] in _ZH_NUMERALS
-    return bool(re.match(r"[\d.,:\-]", text[end - 1 : end]) and re.match(r"[\d.,:\-]", text[end : end + 1]))
+        if _ZH_NUMBER_WORD.fullmatch(text[start:end]):
+            return True
+        return end > 0 and text[end - 1] in _ZH_NUMERALS and bool(_ZH_NUMBER_NEXT.match(text, end))
+    if language in FIRST_BUDGET:
+        return bool(
+            re.match(r"[\d.,:\-]", text[end - 1 : end]) and re.match(r"[\d.,:\-]", text[end : end + 1])
+        )
+    return text[end - 1 : end].isdigit() and bool(re.match(r"\s+\d", text[end:]))
 
 
 def _size(sentence: str, language: str, ends: list[tuple[int, int]]) -> int:
