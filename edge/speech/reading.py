@@ -60,6 +60,10 @@ class Word:
     known: bool = False
     """OpenJTalk's dictionary knows the word as a common word: its reading is the dictionary's, the on'yomi
     a guess (大風 オオカゼ, 前 マエ); not a name (安勝) nor a word it had to make up (タスポート)."""
+    group: str = ""
+    """OpenJTalk's word class (pos_group1: サ変接続, 連体化, 接尾, …)."""
+    lemma: str = ""
+    """The word's dictionary form (する for the し of 入学します)."""
 
     @property
     def function_word(self) -> bool:
@@ -165,7 +169,10 @@ def words(text: str) -> list[Word]:
         onyomi = _onyomi(surface) if spoken else None
         alternatives = (onyomi,) if onyomi and onyomi != spoken else ()
         known = _known(feature)
-        found.append(Word(surface, start, end, spoken, alternatives, feature.get("pos", ""), known))
+        group, lemma = feature.get("pos_group1", ""), feature.get("orig", "")
+        found.append(
+            Word(surface, start, end, spoken, alternatives, feature.get("pos", ""), known, group, lemma)
+        )
     return found
 
 

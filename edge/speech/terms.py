@@ -13,13 +13,15 @@ homophones), short ones allow one voicing or length difference and never a missi
 longer ones a quarter edit per mora. A span never cuts into a term written right nor swaps one for another
 over its own span; it may widen one into a longer term that contains it, heard almost exactly (住民税の深刻
 → 住民税申告). A span is refused when a particle or auxiliary at its edge is not the term's own morae there
-(で学校 is no 中学校), when it reads as the start or end of a term two or more morae short (学校 of 中学校:
-a shorter word was said), and when it needs the on'yomi of a word OpenJTalk knows with another reading and
-is then more than a voicing or length difference away (大風 as タイフウ is 台風; 大粒 as ダイリュウ is no
-在留). Overlapping candidates are resolved by matched morae minus three per edit (住民票の写し over 住民税
-for 10民兵の映し). Each replacement is a ``Correction`` the counter shows underlined, with one tap to undo.
-The thresholds were chosen on one half of the term-speech set (``bench terms --split tune``) and are
-reported on the other. Hotwords and n-best rescoring build on this in ``edge.speech.term_hints``.
+(で学校 is no 中学校), when it ends in する after a verbal noun (入学し is no 入学式) or starts with the の
+joining two nouns (の期限 is no 納期限), when it reads as the start or end of a term two or more morae short
+(学校 of 中学校: a shorter word was said), and when it needs the on'yomi of a word OpenJTalk knows with
+another reading and is then more than a voicing or length difference away (大風 as タイフウ is 台風; 大粒 as
+ダイリュウ is no 在留). Overlapping candidates are resolved by matched morae minus three per edit
+(住民票の写し over 住民税 for 10民兵の映し). Each replacement is a ``Correction`` the counter shows
+underlined, with one tap to undo. The thresholds were chosen on one half of the term-speech set (``bench
+terms --split tune``) and are reported on the other. Hotwords and n-best rescoring build on this in
+``edge.speech.term_hints``.
 """
 
 from __future__ import annotations
@@ -232,8 +234,8 @@ class ReadingCorrector:
         skipped: recognisers put them between the words of one term, センセーション アイディー)."""
         spans: list[_Span] = []
         for i, first in enumerate(sentence):
-            if not first.morae:
-                continue
+            if not first.morae or (first.function_word and first.group == "連体化"):
+                continue  # the の joining two nouns (申請の期限) is never a term's first mora
             head = first.morae if first.function_word else ()
             readings: list[tuple[tuple[str, ...], int]] = [((), 0)]
             known = True
@@ -250,6 +252,8 @@ class ReadingCorrector:
                 choices = [(word.morae, 0), *((a, guess) for a in word.alternatives)]
                 readings = [(r + c, max(g, h)) for r, g in readings for c, h in choices]
                 readings = readings[: self.options.max_readings]
+                if j > i and word.lemma == "する" and sentence[j - 1].group == "サ変接続":
+                    continue  # する after a verbal noun (入学し, 連絡します) is grammar, never a term's end
                 tail = word.morae if word.function_word else ()
                 spans.extend(_Span(first.start, word.end, seq, head, tail, g, known) for seq, g in readings)
         return spans

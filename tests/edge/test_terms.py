@@ -180,6 +180,17 @@ def test_near_homophones_become_the_term(
         "病院を予約しました。",
         "手当を申請しました。",
         "予約して来てください。",
+        # する after a verbal noun is grammar, never a term's end (入学し is no 入学式, 連絡し no 連絡帳);
+        # the の joining two nouns never a term's first mora (の期限 is no 納期限)
+        "娘が小学校に入学します。",
+        "娘が小学校に入学しました。",
+        "子どもが来年入学する予定です。",
+        "ＬＩＮＥで連絡します。",
+        "あとで連絡します。",
+        "学校に連絡しました。",
+        "担当から連絡させます。",
+        "申請の期限は月末です。",
+        "支払いの期限を確認してください。",
     ],
 )
 def test_right_text_and_look_alikes_are_left_alone(corrector: ReadingCorrector, text: str) -> None:
