@@ -154,6 +154,8 @@ def test_a_share_of_something_is_a_fraction() -> None:
         ("1-1", "一杠一"),  # the same number twice is no range
         ("年龄为20-59岁", "年龄为二十到五十九岁"),  # after 为 and before a measure word: a range
         ("需要3-5天", "需要三到五天"),
+        ("价格500-1000", "价格五百到一千"),
+        ("年龄20-59", "年龄二十到五十九"),
     ],
 )
 def test_a_japanese_address_chain_is_not_a_range(text: str, said: str) -> None:

@@ -105,6 +105,7 @@ _NOT_PLACE_CHARS = (
     "零〇一二两三四五六七八九十百月日号时分秒元円米"  # numerals, dates, times, units
     "约为是在从自至到于需要有达共计花付用按每和或及与的了前后内外以第"  # words before an amount
     "费额价金钱款税率仅超过低高少多增减占各等概估"
+    "格值数量围龄度温重长宽期限"  # what is measured (价格, 范围, 年龄, 数量)
 )
 _NOT_PLACE = re.compile(rf"(?:{MEASURE_WORDS}|[{_NOT_PLACE_CHARS}])$")
 _HAN_BEFORE = re.compile(r"[\u4e00-\u9fff]$")
