@@ -138,7 +138,8 @@ def _text_levers(
     """The levers computed from the recogniser's beams alone (plain and with hotwords; best first), and
     the recognition itself under ``_``-keys, so a later run can replay them (``replay``); with the
     correction of the plain text and the rescoring's (``Corrected``, for verification)."""
-    from edge.speech.terms import Corrected, correct_best
+    from edge.speech.term_hints import correct_best
+    from edge.speech.terms import Corrected
 
     hyps = [(str(t), float(s)) for t, s in hyps]
     hot_hyps = [(str(t), float(s)) for t, s in hot_hyps]
@@ -194,8 +195,9 @@ def _load_tools(model_dir: Path | None) -> _Tools:
     """The ASR path and the glossary tools (``model_dir`` None: no recogniser, for ``replay``)."""
     from edge.speech.asr import AsrOptions, WhisperTranscriber
     from edge.speech.phrase_match import PhraseMatcher
+    from edge.speech.term_hints import hotword_text
     from edge.speech.term_verify import TermVerifier
-    from edge.speech.terms import ReadingCorrector, hotword_text
+    from edge.speech.terms import ReadingCorrector
     from glossary import TermMatcher, bundled_glossary
 
     glossary = bundled_glossary()

@@ -308,9 +308,9 @@ def with_alternatives(transcriber: WhisperTranscriber, count: int = 5) -> Whispe
 def with_hotwords(
     transcriber: WhisperTranscriber, glossary: Any, domains: tuple[str, ...]
 ) -> WhisperTranscriber:
-    """``transcriber`` prompted with the counter's terms (``edge.speech.terms.hotword_text``)."""
+    """``transcriber`` prompted with the counter's terms (``edge.speech.term_hints.hotword_text``)."""
     from dataclasses import replace
 
-    from edge.speech.terms import hotword_text
+    from edge.speech.term_hints import hotword_text
 
     return transcriber.with_options(replace(transcriber.options, hotwords=hotword_text(glossary, domains)))

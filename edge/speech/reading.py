@@ -62,11 +62,6 @@ class Word:
     a guess (大風 オオカゼ, 前 マエ); not a name (安勝) nor a word it had to make up (タスポート)."""
 
     @property
-    def real(self) -> bool:
-        """A word the recogniser wrote as such: known, and not a lone kanji (量 of モイク量, 路 of 数学路)."""
-        return self.known and not (len(self.surface) == 1 and "\u4e00" <= self.surface <= "\u9fff")
-
-    @property
     def function_word(self) -> bool:
         """A particle or an auxiliary (は, を, で, です, た …): grammar, not content."""
         return self.pos in FUNCTION_POS

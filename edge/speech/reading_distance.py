@@ -4,9 +4,9 @@ A plain mora edit distance counts 十民表 → 住民票 (ジュウミンヒョ
 世帯主 (ノ for ヌ) as 1. Some differences matter less to the ear and are what a recogniser gets wrong most:
 
 - voicing (ゴ/コ, バ/パ/ハ) and length (a long vowel, ッ) — ``fold`` drops them;
-- for longer readings, a consonant with the vowel kept (タスポート/パスポート, モイク量/保育料, 数学路/
-  通学路): Japanese morae keep their vowel far more reliably than their consonant — ``vowels`` keeps only
-  the vowel of each mora (and ン).
+- for longer readings, a consonant with the vowel kept (タスポート/パスポート, モイク量/保育料,
+  ランボール/段ボール): Japanese morae keep their vowel far more reliably than their consonant —
+  ``vowels`` keeps only the vowel of each mora (and ン).
 
 A difference of either kind counts half: the distance is the mean of the plain edit distance and the edit
 distance of the coarser forms (``fold``-ed, or the vowel skeleton for forms of at least ``vowels_from``

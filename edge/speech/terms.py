@@ -1,13 +1,14 @@
-"""Glossary-aware recognition: term correction by reading, hotwords and n-best rescoring.
+"""Glossary-aware recognition: term correction by reading.
 
-**Correction.** After recognition the hypothesis is read as morae (``edge.speech.reading``); every run of
-words whose reading is close to a glossary term's reading is replaced by the term's headword: 十民表 →
-住民票, 自動手当 → 児童手当. Only terms of the counter's enabled domains are candidates. Closeness is a
-mora-level Levenshtein distance (rapidfuzz) in which a difference of voicing or length only counts half
-(燃える込み → 燃えるごみ, 避難場 → 避難所); from five morae on so does a consonant heard wrong with its
-vowel kept (モイク量 → 保育料, 数学路 → 通学路), but only in a span holding a word the dictionary does not
-know or a lone kanji and not cutting a run of kanji (``edge.speech.reading_distance``). The allowance grows
-with the term's length (``CorrectionOptions``): readings under ``min_morae`` are never corrected (too many
+After recognition the hypothesis is read as morae (``edge.speech.reading``); every run of words whose
+reading is close to a glossary term's reading is replaced by the term's headword: 十民表 → 住民票, 自動手当
+→ 児童手当. Only terms of the counter's enabled domains are candidates. Closeness is a mora-level
+Levenshtein distance (rapidfuzz) in which a difference of voicing or length only counts half (燃える込み →
+燃えるごみ, 避難場 → 避難所); from five morae on so does a consonant heard wrong with its vowel kept
+(モイク量 → 保育料, ランボール → 段ボール), but only in a span holding a word the dictionary does not know
+and not cutting a run of kanji (``edge.speech.reading_distance``): words it knows, a suffix kanji too, are a
+real compound the recogniser wrote (保険料 is no 保険証, 教育費 no 養育費). The allowance grows with the
+term's length (``CorrectionOptions``): readings under ``min_morae`` are never corrected (too many
 homophones), short ones allow one voicing or length difference and never a missing mora (体の is not 滞納),
 longer ones a quarter edit per mora. A span never cuts into a term written right nor swaps one for another
 over its own span; it may widen one into a longer term that contains it, heard almost exactly (住民税の深刻
@@ -18,28 +19,21 @@ is then more than a voicing or length difference away (大風 as タイフウ is
 在留). Overlapping candidates are resolved by matched morae minus three per edit (住民票の写し over 住民税
 for 10民兵の映し). Each replacement is a ``Correction`` the counter shows underlined, with one tap to undo.
 The thresholds were chosen on one half of the term-speech set (``bench terms --split tune``) and are
-reported on the other.
-
-**Hotwords.** ``hotword_text`` lists a counter's terms for Whisper's previous-context prompt.
-
-**Rescoring.** ``correct_best`` picks among beam alternatives: each is corrected, and gets a bounded
-bonus for each glossary term the corrected text holds.
+reported on the other. Hotwords and n-best rescoring build on this in ``edge.speech.term_hints``.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from edge.speech.reading import Word, morae, reading, words
 from edge.speech.reading_distance import ReadingDistance
-from edge.speech.repetition import find_repetition
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -97,7 +91,7 @@ class _Span(NamedTuple):
     """The reading takes the on'yomi of a word OpenJTalk knows with another reading: 1 of a lone kanji (前
     as ゼン), 2 of a longer word (大風 as タイフウ)."""
     words: bool = False
-    """Every content word of the span is a real word (``Word.real``): 年金制度, 連絡をし."""
+    """Every content word of the span is a word the dictionary knows (``Word.known``): 年金制度, 保険料."""
 
 
 class Found(NamedTuple):
@@ -249,7 +243,7 @@ class ReadingCorrector:
                     continue
                 if not word.morae:
                     break
-                known &= word.real or word.function_word
+                known &= word.known or word.function_word
                 # 0: the dictionary's reading, 1: the on'yomi of a lone kanji it knows (前 as ゼン), 2: the
                 # on'yomi of a longer word it knows (大風 as タイフウ); both are guesses
                 guess = 2 if word.known and len(word.surface) > 1 else int(word.known)
@@ -429,83 +423,3 @@ class TermLevers:
             _LOGGER.warning("term correction and spoken phrases unavailable: %s", exc)
             return None, None
         return corrector, matcher
-
-
-def hotword_text(
-    glossary: Any, domains: Iterable[str] = (), max_terms: int = 25, max_chars: int = 120
-) -> str:
-    """The counter's most used terms as one line for Whisper's context prompt.
-
-    Use is estimated from the phrase book (how many phrases contain the term), then the glossary's order;
-    ``max_terms`` and ``max_chars`` keep the prompt well inside Whisper's 223 context tokens.
-    """
-    from glossary.match import TermMatcher
-
-    wanted = set(domains)
-    matcher = TermMatcher(glossary)
-    uses: dict[str, int] = {}
-    for phrase in getattr(glossary, "phrases", {}).values():
-        for term_id in matcher.find_ids(phrase.ja):
-            uses[term_id] = uses.get(term_id, 0) + 1
-    terms = [t for t in glossary.terms.values() if not wanted or t.domain in wanted]
-    order = {t.id: i for i, t in enumerate(terms)}
-    terms.sort(key=lambda t: (-uses.get(t.id, 0), order[t.id]))
-    chosen: list[str] = []
-    for term in terms:
-        if len(chosen) >= max_terms or len("、".join([*chosen, term.ja])) > max_chars:
-            break
-        chosen.append(term.ja)
-    return "、".join(chosen)
-
-
-#: Score bonus per glossary term a beam hypothesis holds once corrected (mean log-probability, nats).
-RESCORING_BONUS = 0.1
-#: Most terms that count towards the bonus.
-RESCORING_MAX_TERMS = 2
-#: A lower-ranked hypothesis earns the bonus only for terms written in it or corrected within this many edits.
-RESCORING_MAX_DISTANCE = 1.0
-
-
-def correct_best(
-    hypotheses: Sequence[tuple[str, float]],
-    corrector: ReadingCorrector,
-    bonus: float = RESCORING_BONUS,
-    max_terms: int = RESCORING_MAX_TERMS,
-) -> tuple[int, Corrected]:
-    """The beam hypothesis to keep (best first in ``hypotheses``) and its correction (its ``found``: the
-    kept hypothesis's replaced spans, which ``TermVerifier.verify`` builds on).
-
-    Each hypothesis is corrected and scored by its mean log-probability plus ``bonus`` per glossary term
-    (at most ``max_terms`` count, so terms outweigh a small score gap but never a clear one). The
-    recogniser's best counts every term of its corrected text; a lower-ranked one only terms written in it
-    or corrected within ``RESCORING_MAX_DISTANCE`` edits, so a loose correction of an unlikely
-    hypothesis (健康測身 → 健康相談) never wins. Hypotheses that cannot win are not corrected; a lower one
-    that loops (``find_repetition``) is never kept, as a loop must never be spoken.
-    """
-    started = time.perf_counter()
-    best, best_total, best_corrected = 0, -math.inf, Corrected("", (), 0.0)
-    for index, (text, score) in enumerate(hypotheses):
-        if index and (not math.isfinite(score) or score + bonus * max_terms <= best_total):
-            continue
-        if index and find_repetition(text) is not None:
-            continue
-        corrected = corrector.correct(text)
-        found = set(corrector.find_ids(corrected.text))
-        if index:
-            sure = set(corrector.find_ids(text))
-            sure |= {c.term_id for c in corrected.corrections if c.distance <= RESCORING_MAX_DISTANCE}
-            found &= sure
-        total = score + bonus * min(max_terms, len(found))
-        if index == 0 or total > best_total:
-            best, best_total, best_corrected = index, total, corrected
-    return best, replace(best_corrected, elapsed_ms=(time.perf_counter() - started) * 1000)
-
-
-def rescore(
-    hypotheses: Sequence[tuple[str, float]],
-    corrector: ReadingCorrector,
-    bonus: float = RESCORING_BONUS,
-    max_terms: int = RESCORING_MAX_TERMS,
-) -> int:
-    """Index of the beam hypothesis to keep (see ``correct_best``)."""
-    return correct_best(hypotheses, corrector, bonus, max_terms)[0]

@@ -3,7 +3,7 @@
 - Reading correction (``edge.speech.terms.ReadingCorrector``): near-homophones of glossary terms in a
   Japanese transcript are replaced by the terms, listed in ``corrections`` (shown underlined; the
   counter's undo re-translates the original).
-- N-best rescoring (``edge.speech.terms.correct_best``): when the recogniser returned its beam's
+- N-best rescoring (``edge.speech.term_hints.correct_best``): when the recogniser returned its beam's
   alternatives (``asr_rescoring``), each is corrected and the one holding glossary terms is kept within a
   small score gap (``beam_rank``).
 - Acoustic verification (``edge.speech.term_verify.TermVerifier``): replacements a loose reading threshold
@@ -35,7 +35,7 @@ def correct_terms(
     among the beam's alternatives first when the recogniser returned them; then, with a ``verifier`` and
     the turn's ``score`` (``Transcriber.score_texts`` on its audio), the loose replacements the audio
     confirms)."""
-    from edge.speech.terms import correct_best
+    from edge.speech.term_hints import correct_best
 
     if corrector is None or result.source_language != STAFF_LANGUAGE or not result.source_text:
         return

@@ -36,8 +36,9 @@ def test_a_named_evaluation_folder_that_is_missing_is_a_usage_error(
     """A mistyped ``--eval-dir`` (or a relative one run from elsewhere) names the folder, instead of
     quietly measuring the bundled sample clip."""
     missing = tmp_path / "shared" / "eval"
-    proc = run_madoguchi(*command, "--eval-dir", str(missing), env={"PYTHONPATH": str(REPO)}, timeout=120)
-    assert proc.returncode == 2 and "does not exist" in proc.stderr and "eval" in proc.stderr
+    env = {"PYTHONPATH": str(REPO), "COLUMNS": "1000"}  # the message on one line
+    proc = run_madoguchi(*command, "--eval-dir", str(missing), env=env, timeout=120)
+    assert proc.returncode == 2 and f"'{missing}' does not exist" in proc.stderr
 
 
 def test_handsfree_run_reports_cutoffs_delay_and_where_it_went(

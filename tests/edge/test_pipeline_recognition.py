@@ -16,7 +16,8 @@ from bench.term_speech import synthesize
 from edge.events import Notice, SpeechAudio, TranscriptEvent, TranslationReady
 from edge.speech.asr import WhisperTranscriber
 from edge.speech.repetition import find_repetition
-from edge.speech.terms import TermLevers, hotword_text
+from edge.speech.term_hints import hotword_text
+from edge.speech.terms import TermLevers
 from edge.speech.tts import PiperSynthesizer
 from edge.turn.pipeline import TurnPipeline
 from glossary import bundled_glossary
