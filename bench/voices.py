@@ -2,7 +2,8 @@
 
 For every installed voice (voice packs of the store, and the espeak-ng machine voice for the languages
 it speaks), the phrase book's sentences in the voice's language are synthesised in a child process (so
-its peak memory is the voice's own), then transcribed back with the installed Whisper. Reported per voice
+its peak memory is the voice's own), then transcribed back with the installed Whisper (after the VAD's
+pre-roll of silence, as the counter's recogniser hears an utterance: ``as_captured``). Reported per voice
 and language: round-trip CER (ja, zh) or WER (others) against the phrase text, RTF (synthesis time /
 audio time), first-chunk latency (text ready → first piece of audio; wall and the child's CPU time, the
 CPU showing what a busy machine hides), peak RSS of the child and the
@@ -185,6 +186,18 @@ def _to_16k(pcm: np.ndarray, rate: int) -> np.ndarray:
     return decode_audio(buffer, sampling_rate=16000)
 
 
+def as_captured(audio: np.ndarray) -> np.ndarray:
+    """16 kHz ``audio`` as the counter's recogniser gets an utterance: after the VAD's pre-roll of silence
+    (``VadOptions.speech_pad_ms``). A voice's first chunk starts 0.05 s before its first sound (so it plays
+    sooner); Whisper base decoded such clips worse than the same audio after a lead of silence (Mandarin,
+    72 phrases: CER 11.1 / 9.5 % with no lead, 9.3-10.7 / 8.8-9.3 % with 0.1-0.25 s, zf_xiaobei /
+    zm_yunjian; bench/results/voices-zh-2026-12-08.md)."""
+    from edge.audio.vad import VadOptions
+
+    lead = np.zeros(VadOptions().speech_pad_ms * 16, dtype=np.float32)
+    return np.concatenate([lead, np.asarray(audio, dtype=np.float32)])
+
+
 class KanaReader:
     """Readings (katakana) through OpenJTalk with the glossary's readings, as the Japanese voices read."""
 
@@ -245,7 +258,8 @@ def _run_voice(
         synth_s += item["elapsed_s"]
         firsts.append(item["first_s"] * 1000)
         first_cpus.append(item["first_cpu_s"] * 1000)
-        heard = transcriber.transcribe(_to_16k(item["pcm"], item["rate"]), spoken).text if duration else ""
+        clip = as_captured(_to_16k(item["pcm"], item["rate"]))
+        heard = transcriber.transcribe(clip, spoken).text if duration else ""
         pairs.append((text, heard))
     kana_cer, kana_pairs = None, []
     if spoken == "ja" and kana is not None:

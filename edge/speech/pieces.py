@@ -98,19 +98,28 @@ def sentence_pieces(text: str, limit: int = MAX_PIECE_CHARS) -> Iterator[str]:
             yield from bounded_pieces(sentence, limit)
 
 
-def first_clause_pieces(text: str, limit: int = MAX_PIECE_CHARS, min_first: int = 6) -> Iterator[str]:
+def first_clause_pieces(
+    text: str, limit: int = MAX_PIECE_CHARS, min_first: int = 6, numerals: str = ""
+) -> Iterator[str]:
     """``sentence_pieces`` with the first sentence cut after its first clause (when that clause has at
-    least ``min_first`` characters), so a slow voice's first audio comes early."""
+    least ``min_first`` characters), so a slow voice's first audio comes early. A clause mark between two
+    of ``numerals`` (numbers in words: 零三，幺二三四, a phone number's groups) is no clause end."""
     first = True
     for sentence in sentence_pieces(text, limit):
         if first:
             first = False
-            end = _CLAUSE_END.search(sentence)
+            end = next((e for e in _CLAUSE_END.finditer(sentence) if not _joins(sentence, e, numerals)), None)
             if end and end.start() >= min_first and sentence[end.end() :].strip():
                 yield sentence[: end.start()]
                 yield sentence[end.end() :]  # cut by offsets: the rest keeps its own spaces ("2, 3")
                 continue
         yield sentence
+
+
+def _joins(text: str, end: re.Match[str], numerals: str) -> bool:
+    """Whether the clause mark before ``end`` stands between two of ``numerals`` (inside a number)."""
+    before, after = text[end.start() - 2 : end.start() - 1], text[end.end() : end.end() + 1]
+    return bool(before and after) and before in numerals and after in numerals
 
 
 @dataclass(frozen=True)

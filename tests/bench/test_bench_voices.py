@@ -55,3 +55,17 @@ def test_kana_reference_is_what_the_voice_was_asked_to_say() -> None:
     assert reader.asked("分別してください。", "ja").startswith("ブンベツ")  # the glossary's reading
     assert reader.heard("分別してください。") == reader.asked("分別してください。", "ja")
     assert reader.heard("  ") == ""
+
+
+def test_clips_are_heard_after_the_vad_pre_roll() -> None:
+    """Whisper gets each clip as the counter's recogniser gets an utterance: the VAD's pre-roll first."""
+    import numpy as np
+
+    from bench.voices import as_captured
+    from edge.audio.vad import VadOptions
+
+    clip = np.linspace(-0.5, 0.5, 1600, dtype=np.float32)
+    heard = as_captured(clip)
+    lead = VadOptions().speech_pad_ms * 16
+    assert lead > 0 and heard.size == clip.size + lead
+    assert not heard[:lead].any() and np.array_equal(heard[lead:], clip)

@@ -47,3 +47,18 @@ def test_full_width_latin_words_are_spoken_in_english(mandarin: MandarinPhonemes
     said = mandarin("请带Ｍｙ Ｎｕｍｂｅｒ卡来。")
     assert said == mandarin("请带My Number卡来。")
     assert EspeakIpa("en-us")("My Number") in said
+
+
+def test_wei_is_read_as_meant(mandarin: MandarinPhonemes) -> None:
+    """为 is wéi where it means "is" or "as" (the phrase book's 受理时间为上午, 登记为, 比例为), wèi where it
+    means "for" or "because"; pypinyin read the standalone 为 and 视为 as wèi."""
+    from misaki.zh import ZHG2P
+
+    wei2, wei4 = (ZHG2P.py2ipa(py).replace(chr(815), "") for py in ("wei2", "wei4"))
+    for text in ("窗口受理时间为上午八点三十分。", "请携带已登记为保险证的个人编号卡。", "视为", "改为"):
+        said = mandarin(text)
+        assert wei2 in said and wei4 not in said, text
+    for text in ("我们为您办理。", "因为", "为了安全", "为什么"):
+        said = mandarin(text)
+        assert wei4 in said and wei2 not in said, text
+    assert mandarin("时间为上午") == mandarin("时间") + " " + wei2 + " " + mandarin("上午")

@@ -8,6 +8,7 @@ phonemizer's dictionaries would otherwise stay in the test process for the rest 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -153,6 +154,22 @@ def test_numbers_are_never_cut_between_pieces() -> None:
     pieces = _texts(phone, "zh")
     assert len(pieces) > 1 and "".join(pieces) == spoken_numbers(phone)
     assert "零三，幺二三四，五六七八" in "".join(pieces)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如有任何疑问请拨打03-1234-5678。",
+        "如有任何疑问请在工作日的上午或者下午拨打我们的代表电话03-1234-5678，或者发送邮件。",
+        "请写上您现在住所的邮编〒120-0001，然后交给窗口。",
+    ],
+)
+def test_a_mandarin_phone_number_or_postal_code_is_not_cut_at_its_group_commas(text: str) -> None:
+    """零三，幺二三四，五六七八 is one number: the clause cut and the middle cut skip its commas."""
+    pieces = _texts(text, "zh")
+    assert "".join(pieces) == spoken_numbers(text)
+    number = re.search(r"[零幺一二三四五六七八九]+(?:，[零幺一二三四五六七八九]+)+", spoken_numbers(text))
+    assert number and any(number.group(0) in piece for piece in pieces)
 
 
 @pytest.mark.parametrize(

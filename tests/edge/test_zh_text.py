@@ -30,6 +30,19 @@ from edge.speech.voices.zh_text import spoken_numbers
         ("v2.0", "v二点零"),  # a decimal keeps its written digits
         ("利率2.50%", "利率百分之二点五零"),
         ("版本1.2.3", "版本一点二点三"),
+        ("费用为500-1000。", "费用为五百到一千。"),  # no postal code without 〒/邮编 or a leading zero
+        ("邮寄费500-1000。", "邮寄费五百到一千。"),
+        ("1234567", "一百二十三万四千五百六十七"),
+        ("2026年4月1日-4月30日", "二零二六年四月一日至四月三十日"),  # dates: "from ... to ..."
+        ("4月1日~30日", "四月一日至三十日"),
+        ("2026/4/1-2026/4/30", "二零二六年四月一日至二零二六年四月三十日"),
+        ("3/15-3/20", "三月十五日至三月二十日"),
+        ("3—5天", "三到五天"),  # long dashes between digits are ranges
+        ("3ー5天", "三到五天"),
+        ("3～5天", "三到五天"),
+        ("3〜5天", "三到五天"),
+        ("8:30—17:15", "八点三十分至十七点十五分"),
+        ("4-5月", "四到五月"),
     ],
 )
 def test_amounts_dates_and_percentages_are_read_as_numbers(text: str, said: str) -> None:
@@ -47,6 +60,13 @@ def test_amounts_dates_and_percentages_are_read_as_numbers(text: str, said: str)
         ("2号窗口", "二号窗口"),
         ("小学2年级", "小学二年级"),
         ("12个月", "十二个月"),
+        ("结果需要2-3周", "结果需要两到三周"),  # also inside a range
+        ("需要1-2个工作日", "需要一到两个工作日"),
+        ("大约2到3周", "大约两到三周"),
+        ("2~3次", "两到三次"),
+        ("减少2成", "减少两成"),
+        ("第2-3页", "第二到三页"),
+        ("100-200日元", "一百到二百日元"),
     ],
 )
 def test_two_before_a_measure_word_is_liang(text: str, said: str) -> None:
@@ -114,6 +134,13 @@ def test_a_proper_fraction_with_a_one_digit_denominator_is_read_as_a_fraction() 
     assert spoken_numbers("约2/3的人") == "约三分之二的人"
 
 
+def test_a_share_of_something_is_a_fraction() -> None:
+    assert spoken_numbers("1/10的费用由本人负担") == "十分之一的费用由本人负担"
+    assert spoken_numbers("3/10的金额") == "十分之三的金额"
+    assert spoken_numbers("3/15的费用") == "三月十五日的费用"  # no round share: a date
+    assert spoken_numbers("1/10起") == "一月十日起"
+
+
 @pytest.mark.parametrize(
     ("text", "said"),
     [
@@ -121,6 +148,14 @@ def test_a_proper_fraction_with_a_one_digit_denominator_is_read_as_a_fraction() 
         ("本町1-2-3号", "本町一杠二杠三号"),
         ("本町12-3-45", "本町十二杠三杠四十五"),
         ("中央区1丁目2番3号", "中央区一丁目二番三号"),
+        ("足立区千住3丁目2-5", "足立区千住三丁目二杠五"),  # block and lot after 丁目
+        ("地址是千住2-5。", "地址是千住二杠五。"),  # after a place name
+        ("千住2-5号", "千住二杠五号"),
+        ("1-1", "一杠一"),  # the same number twice is no range
+        ("年龄为20-59岁", "年龄为二十到五十九岁"),  # after 为 and before a measure word: a range
+        ("需要3-5天", "需要三到五天"),
+        ("价格500-1000", "价格五百到一千"),
+        ("年龄20-59", "年龄二十到五十九"),
     ],
 )
 def test_a_japanese_address_chain_is_not_a_range(text: str, said: str) -> None:
@@ -134,8 +169,12 @@ def test_a_japanese_address_chain_is_not_a_range(text: str, said: str) -> None:
         ("免费电话0120-123-456", "免费电话零幺二零，幺二三，四五六"),
         ("09012345678", "零九零幺二三四五六七八"),
         ("〒100-0001", "幺零零，零零零幺"),
-        ("120-0001", "幺二零，零零零幺"),  # a bare postal code, not a range
+        ("120-0001", "幺二零，零零零幺"),  # a leading zero: a bare postal code, not a range
         ("邮编120-0001", "邮编幺二零，零零零幺"),
+        ("〒1200001", "幺二零，零零零幺"),  # seven digits after 〒 or 邮编: digit by digit
+        ("邮编1200001", "邮编幺二零，零零零幺"),
+        ("邮政编码：1200001", "邮政编码：幺二零，零零零幺"),
+        ("邮编是120-1234", "邮编是幺二零，幺二三四"),
     ],
 )
 def test_phone_numbers_and_postal_codes_are_read_digit_by_digit(text: str, said: str) -> None:
@@ -157,3 +196,21 @@ def test_digits_of_other_scripts_are_left_as_written() -> None:
     """The readings know 0-9 (full-width ones are folded first); an Arabic-Indic ٣ is not a KeyError."""
     assert spoken_numbers("٣") == "٣"
     assert spoken_numbers("第٣号，2个月，８：３０") == "第٣号，两个月，八点三十分"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("1" + " " * 20_000, "一" + " " * 20_000),
+        ("一" * 20_000 + "点1", "一" * 20_000 + "点一"),
+        ("1 " * 10_000, "一 " * 10_000),
+        ("1-" * 10_000, "一-" * 10_000),
+        ("邮编" + " " * 20_000, "邮编" + " " * 20_000),
+        ("月-" * 10_000 + "1日", "月-" * 9_999 + "月至一日"),
+    ],
+)
+@pytest.mark.timeout(60)
+def test_long_adversarial_text_is_read(text: str, said: str) -> None:
+    """Each rule scans the text once (a rule that backtracks over spaces or numerals at every position
+    took seconds on 20,000 characters; bench/ times it)."""
+    assert spoken_numbers(text) == said

@@ -67,7 +67,8 @@ def stream_pieces(text: str, language: str | None = None) -> Iterator[str]:
     if cut is not None:
         yield first[:cut].strip()
         rest = first[cut:].strip()
-    for clause in first_clause_pieces(rest, limit=PIECE_LIMIT, min_first=MIN_FIRST_CLAUSE):
+    numerals = _ZH_NUMERALS if language == "zh" else ""
+    for clause in first_clause_pieces(rest, limit=PIECE_LIMIT, min_first=MIN_FIRST_CLAUSE, numerals=numerals):
         yield from _halved(clause, language)
     for sentence in sentences:
         yield from _halved(sentence, language)
@@ -120,11 +121,14 @@ def _inside_number(text: str, start: int, end: int, language: str) -> bool:
     two of a number's (8:30, 1,000, 03-1234-5678). Spaced languages cut at a space, so only a number in
     groups (1 000, 03 1234 5678: a digit on both sides of the space) is at risk. Mandarin numbers are in
     words by then (``spoken_numbers``): no cut after a number in words or its measure word (二零二 | 六年,
-    十五 | 天, 两个 | 月), nor between a numeral and a numeral or measure word (第一 | 个); a word that
-    merely holds a numeral (统一 | 的, 一样 | 的) is cut as any other."""
+    十五 | 天, 两个 | 月), nor between a numeral and a numeral or measure word (第一 | 个), nor after the
+    comma between a phone number's groups (零三， | 幺二三四); a word that merely holds a numeral
+    (统一 | 的, 一样 | 的) is cut as any other."""
     if language == "zh":
         if _ZH_NUMBER_WORD.fullmatch(text[start:end]):
             return True
+        if end >= 2 and text[end - 1] in "，," and text[end - 2] in _ZH_NUMERALS:
+            return text[end : end + 1] != "" and text[end] in _ZH_NUMERALS  # a phone number: 零三，幺二三四
         return end > 0 and text[end - 1] in _ZH_NUMERALS and bool(_ZH_NUMBER_NEXT.match(text, end))
     if language in FIRST_BUDGET:
         return bool(

@@ -9,7 +9,10 @@ with: jieba words, pypinyin readings, tone arrows), with the front end a counter
   phonemes.
   Full-width letters (Ｍｙ Ｎｕｍｂｅｒ) are folded to ASCII by ``spoken_numbers`` first.
 
-Chinese characters keep exactly the phonemes of misaki's v1.0 path. Measured and not used (round trip with
+Chinese characters keep the phonemes of misaki's v1.0 path, with one polyphone read as it is meant: 为 is
+wéi ("is", "as": 受理时间为上午, 登记为, 比例为, 视为, 定为) unless it means "for" (wèi: 为了, 因为, 为什么,
+为此, 为您); pypinyin read the standalone 为 and several words ending in it as wèi (``wei_reading``).
+Measured and not used (round trip with
 Whisper base, 72 phrases): Standard Mandarin tone sandhi on the phonemes (misaki's ``ToneSandhi``: CER
 9.27 → 9.79 % with zm_yunjian, 10.18 → 10.31 % with zf_xiaobei; the model learnt sandhi from dictionary
 tones) and pypinyin-dict's large phrase table (9.27 → 9.40 %, 10.18 → 10.18 %). Mandarin spoken slower
@@ -30,6 +33,10 @@ from edge.speech.voices.zh_text import spoken_numbers
 _LATIN = re.compile(r"([A-Za-z](?:[A-Za-z'.\- ]*[A-Za-z])?)|([^A-Za-z]+)")
 #: Chinese characters (misaki's v1.0 path segments these with jieba; the rest is punctuation).
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
+#: Words in which 为 means "for" or "because" (wèi); everywhere else it is wéi.
+_WEI4_WORDS = frozenset({"为了", "因为", "为什么", "为何", "为此", "为着", "为啥", "为您服务"})
+#: Who 为 is done for: a standalone 为 before these is wèi (为您办理, 为大家).
+_WEI4_BEFORE = ("您", "你", "我", "他", "她", "它", "大家", "各位", "市民", "居民", "人民")
 
 
 class MandarinPhonemes:
@@ -71,15 +78,20 @@ class MandarinPhonemes:
         out, offset = [], 0
         for match in _HAN.finditer(text):
             out.append(text[offset : match.start()])
-            out.append(" ".join(self._word(word) for word in jieba.lcut(match.group(0), cut_all=False)))
+            words = jieba.lcut(match.group(0), cut_all=False)
+            nexts = [*words[1:], ""]
+            out.append(" ".join(self._word(word, after) for word, after in zip(words, nexts, strict=True)))
             offset = match.end()
         out.append(text[offset:])
         return "".join(out)
 
-    def _word(self, word: str) -> str:
+    def _word(self, word: str, after: str = "") -> str:
         from pypinyin import Style, lazy_pinyin
 
         syllables = lazy_pinyin(word, style=Style.TONE3, neutral_tone_with_five=True)
+        if "为" in word and len(syllables) == len(word):
+            reading = wei_reading(word, after)
+            syllables = [reading if ch == "为" else py for ch, py in zip(word, syllables, strict=True)]
         return "".join(self._ipa(syllable) for syllable in syllables)
 
     def _ipa(self, syllable: str) -> str:
@@ -88,3 +100,11 @@ class MandarinPhonemes:
             return str(self._zh.py2ipa(syllable))
         except (AssertionError, KeyError, ValueError, IndexError):
             return ""
+
+
+def wei_reading(word: str, after: str = "") -> str:
+    """The pinyin (TONE3) of 为 in the jieba word ``word`` followed by the word ``after``: wei4 ("for",
+    "because") in ``_WEI4_WORDS`` and before whom it is done for (为您办理), else wei2 (时间为上午, 视为)."""
+    if word in _WEI4_WORDS or (word == "为" and after.startswith(_WEI4_BEFORE)):
+        return "wei4"
+    return "wei2"
