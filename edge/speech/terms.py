@@ -7,26 +7,28 @@ Levenshtein distance (rapidfuzz) in which a difference of voicing or length only
 燃えるごみ, 避難場 → 避難所); from five morae on so does a consonant heard wrong with its vowel kept
 (モイク量 → 保育料, ランボール → 段ボール), but only in a span holding a word the dictionary does not know
 and not cutting a run of kanji (``edge.speech.reading_distance``): words it knows, a suffix kanji too, are a
-real compound the recogniser wrote (保険料 is no 保険証, 教育費 no 養育費). The allowance grows with the
-term's length (``CorrectionOptions``): readings under ``min_morae`` are never corrected (too many
-homophones), short ones allow one voicing or length difference and never a missing mora (体の is not 滞納),
-longer ones a quarter edit per mora. A span never cuts into a term written right nor swaps one for another
-over its own span; it may widen one into a longer term that contains it, heard almost exactly (住民税の深刻
-→ 住民税申告). A span is refused when a particle or auxiliary at its edge is not the term's own morae there
-(で学校 is no 中学校), when it ends in する after a verbal noun (入学し is no 入学式) or starts with the の
-joining two nouns (の期限 is no 納期限), when it reads as the start or end of a term two or more morae short
-(学校 of 中学校: a shorter word was said), and when it needs the on'yomi of a word OpenJTalk knows with
-another reading and is then more than a voicing or length difference away (大風 as タイフウ is 台風; 大粒 as
-ダイリュウ is no 在留). Overlapping candidates are resolved by matched morae minus three per edit
-(住民票の写し over 住民税 for 10民兵の映し). Each replacement is a ``Correction`` the counter shows
-underlined, with one tap to undo. The thresholds were chosen on one half of the term-speech set (``bench
-terms --split tune``) and are reported on the other. Hotwords and n-best rescoring build on this in
-``edge.speech.term_hints``.
+real compound the recogniser wrote (保険料 is no 保険証, 教育費 no 養育費). A span holding or cutting into a
+kanji compound the dictionary knows and the term lacks (Sudachi: 市民税) allows only a voicing or length
+difference (市民税 is no 住民税). The allowance grows with the term's length (``CorrectionOptions``):
+readings under ``min_morae`` are never corrected (too many homophones), short ones allow one voicing or
+length difference and never a missing mora (体の is not 滞納), longer ones a quarter edit per mora. A span
+never cuts into a term written right nor swaps one for another over its own span; it may widen one into a
+longer term that contains it, heard almost exactly (住民税の深刻 → 住民税申告). A span is refused when a
+particle or auxiliary at its edge is not the term's own morae there (で学校 is no 中学校), when it ends in
+する after a verbal noun (入学し is no 入学式) or starts with the の joining two nouns (の期限 is no
+納期限), when it reads as the start or end of a term two or more morae short (学校 of 中学校: a shorter word
+was said), and when it needs the on'yomi of a word OpenJTalk knows with another reading and is then more
+than a voicing or length difference away (大風 as タイフウ is 台風; 大粒 as ダイリュウ is no 在留).
+Overlapping candidates are resolved by matched morae minus three per edit (住民票の写し over 住民税 for
+10民兵の映し). Each replacement is a ``Correction`` the counter shows underlined, with one tap to undo. The
+thresholds were chosen on one half of the term-speech set (``bench terms --split tune``) and are reported on
+the other. Hotwords and n-best rescoring build on this in ``edge.speech.term_hints``.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -59,6 +61,9 @@ class CorrectionOptions:
             (``edge.speech.reading_distance``).
         guess_allowed: Edits allowed when the span is read with the on'yomi of a word OpenJTalk knows
             with another reading (大風 as タイフウ is 台風; 大粒 as ダイリュウ is no ザイリュウ).
+        compound_allowed: Edits allowed (consonants in full) when the span holds or cuts into a kanji
+            compound the dictionary knows that the term does not (``dictionary_compounds``: 市民税 is
+            no 住民税, 市民税の通知書 no 市民納税通知書).
     """
 
     min_morae: int = 4
@@ -70,6 +75,7 @@ class CorrectionOptions:
     widen_allowed: float = 1.0
     guess_allowed: float = 0.5
     vowels_from: int = 5
+    compound_allowed: float = 0.5
 
     def allowed(self, length: int) -> float:
         """Edits allowed for a reading of ``length`` morae (-1: never corrected)."""
@@ -272,6 +278,7 @@ class ReadingCorrector:
         if hits.size == 0:
             return []
         present = self._matcher.find(text)
+        compounds = dictionary_compounds(text) if math.isfinite(self.options.compound_allowed) else []
         found: list[Found] = []
         for s_index, t_index in hits:
             span = spans[s_index]
@@ -287,6 +294,11 @@ class ReadingCorrector:
                 distance = float(strict[s_index, t_index])
                 if distance > self._allowed[t_index]:
                     continue
+            if strict[s_index, t_index] > self.options.compound_allowed and any(
+                start < span.end and span.start < end and text[start:end] not in headword
+                for start, end in compounds
+            ):
+                continue  # the recogniser wrote a real compound: only a voicing or length slip is fixed
             if span.guessed > 1 and distance > self.options.guess_allowed:
                 continue  # a known word read by its on'yomi must then sound (almost) like the term
             missing = term_len - len(span.reading)
@@ -324,6 +336,31 @@ class ReadingCorrector:
                 if not (inside and wider and distance <= self.options.widen_allowed):
                     return False
         return True
+
+
+#: Fewest characters of a kanji compound ``dictionary_compounds`` reports.
+COMPOUND_CHARS = 3
+
+
+def dictionary_compounds(text: str) -> list[tuple[int, int]]:
+    """Offsets of the kanji compounds of at least ``COMPOUND_CHARS`` characters in ``text`` that Sudachi's
+    dictionary knows as one common noun (保険料, 市民税, 一時期; OpenJTalk splits many of them, 保険 料),
+    so the recogniser wrote a real word; none without Sudachi."""
+    from edge.easy_ja.analyzer import shared_analyzer
+    from edge.errors import EngineUnavailable
+    from glossary.match import is_kanji
+
+    try:
+        morphemes = shared_analyzer().tokenize(text)
+    except EngineUnavailable:
+        return []
+    return [
+        (m.start, m.end)
+        for m in morphemes
+        if m.pos[:2] == ("名詞", "普通名詞")
+        and len(m.surface) >= COMPOUND_CHARS
+        and all(map(is_kanji, m.surface))
+    ]
 
 
 def _inside_kanji(text: str, span: _Span) -> bool:
