@@ -8,9 +8,11 @@ A plain mora edit distance counts 十民表 → 住民票 (ジュウミンヒョ
   ランボール/段ボール): Japanese morae keep their vowel far more reliably than their consonant —
   ``vowels`` keeps only the vowel of each mora (and ン).
 
-A difference of either kind counts half: the distance is the mean of the plain edit distance and the edit
-distance of the coarser forms (``fold``-ed, or the vowel skeleton for forms of at least ``vowels_from``
-morae). Each mora is encoded as one private-use character so rapidfuzz's Levenshtein counts morae.
+Voicing and length differences count half: the distance is the mean of the plain edit distance and the
+edit distance of the ``fold``-ed forms. The lenient distance (forms of at least ``vowels_from`` morae) also
+lets one consonant-only difference count half: the mean with the vowel skeletons' edit distance, but never
+below the distance less 0.5. Each mora is encoded as one private-use character so rapidfuzz's Levenshtein
+counts morae.
 """
 
 from __future__ import annotations
@@ -64,10 +66,3 @@ class ReadingDistance:
             by_vowel = (plain + cdist(skeletons, self._vowels, scorer=Levenshtein.distance)) / 2
             lenient = np.where(self._by_vowel[None, :], np.maximum(by_vowel, distance - 0.5), distance)
         return distance, lenient, plain, folded_readings
-
-    def one(self, reading: tuple[str, ...], index: int) -> float:
-        """The distance of ``reading`` to form ``index`` (``matrix``'s first)."""
-        from rapidfuzz.distance import Levenshtein
-
-        plain = Levenshtein.distance(self.encode(reading), self.plain[index])
-        return (plain + Levenshtein.distance(self.encode(fold(reading)), self.folded[index])) / 2

@@ -216,10 +216,12 @@ class ReadingCorrector:
         """The span of ``text`` whose reading is closest to ``term_id``'s, thresholds ignored, and that
         reading (None: the term is not a candidate or ``text`` has no reading); for diagnostics."""
         forms = [i for i, term in enumerate(self._terms) if term[0] == term_id]
+        spans = self._spans(words(text)) if forms else []
+        distances = self._distance.matrix([s.reading for s in spans])[0] if spans else None
         best: tuple[float, int, Found, tuple[str, ...]] | None = None
-        for span in self._spans(words(text)) if forms else []:
+        for s_index, span in enumerate(spans):
             for i in forms:
-                distance = self._distance.one(span.reading, i)
+                distance = float(distances[s_index, i])
                 _id, headword, length = self._terms[i]
                 gap = abs(len(span.reading) - length)
                 found = Found(span.start, span.end, distance, term_id, headword, length, gap)
